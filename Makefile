@@ -1,0 +1,90 @@
+# ROMbsr build. `make` builds into build/; `make SANITIZE=1` builds with
+# AddressSanitizer and UBSan into build-asan/. `make check` runs every test.
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+SAN_FLAGS =
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKGS = p11-kit-1 libgit2 jansson openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+P11_HEADER := $(shell pkg-config --variable=includedir p11-kit-1)/p11-kit-1/p11-kit/pkcs11.h
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wstrict-prototypes -Wmissing-prototypes -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-fPIC $(SAN_FLAGS) $(PKG_CFLAGS) -I$(BUILD)/gen
+LDFLAGS += $(SAN_FLAGS) -Wl,-z,relro,-z,now
+LDLIBS = $(PKG_LIBS) -ldl -lpthread
+
+COMMON_SRC := $(wildcard src/common/*.c)
+HSM_SRC := $(wildcard src/hsm/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_LIB = $(BUILD)/librombsr-common.a
+HSM_LIB = $(BUILD)/librombsr-hsm.a
+ROMBSR = $(BUILD)/rombsr
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+
+$(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
+	@mkdir -p $(dir $@)
+	sh scripts/gen-p11-names.sh $(P11_HEADER) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/src/hsm/p11_names.o: $(BUILD)/gen/p11_names.inc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRC))
+	$(AR) rcs $@ $^
+
+$(HSM_LIB): $(call obj,$(HSM_SRC))
+	$(AR) rcs $@ $^
+
+$(ROMBSR): $(call obj,$(CLI_SRC)) $(HSM_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(HSM_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(HSM_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HSM_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	tests/run $(BUILD)
+
+install: $(ROMBSR)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(ROMBSR) $(DESTDIR)$(PREFIX)/bin/rombsr
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check install clean
+.SECONDARY:
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

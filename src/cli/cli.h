@@ -1,0 +1,74 @@
+/* The rombsr command line: one file per subcommand (cmd_*.c), each with an
+ * option table that drives both parsing and --help. */
+#ifndef ROMBSR_CLI_H
+#define ROMBSR_CLI_H
+
+#include "../common/config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct rombsr_hsm;
+
+struct cli_context {
+	const char *config_path;   /* --config, or NULL */
+	struct rombsr_config cfg;
+	bool cfg_loaded;
+	const char *command;
+	/* PIN source given on the command line; overrides the config's pin-file */
+	const char *pin_file;
+	int pin_fd;
+};
+
+struct cli_option {
+	const char *name;       /* long name without "--" */
+	const char *arg;        /* NULL for a flag, else the argument's name in --help */
+	const char *help;
+	int id;                 /* returned by cli_parse for this option */
+};
+
+/* Options every command that logs into a token accepts. */
+#define CLI_PIN_OPTIONS                                                              \
+	{"pin-file", "FILE", "read the token PIN from FILE (mode 0600) instead of the " \
+			     "configured pin-file", CLI_OPT_PIN_FILE},                  \
+	{"pin-fd", "N", "read the token PIN from file descriptor N", CLI_OPT_PIN_FD}
+enum { CLI_OPT_PIN_FILE = 1000, CLI_OPT_PIN_FD };
+
+struct cli_parser {
+	const struct cli_option *options;
+	int argc;
+	char **argv;
+	int index;          /* next argv element */
+	const char *value;  /* argument of the option just returned */
+};
+
+void cli_parser_init(struct cli_parser *p, const struct cli_option *options, int argc, char **argv);
+/* Returns the next option's id, 0 at the end of options (p->index is then
+ * the first operand), or a negative error with a message. --help is
+ * answered here (usage on stdout, then exit 0). A PIN or passphrase given
+ * as an option value is refused with ROMBSR_EPERM. */
+int cli_next(struct cli_parser *p, const char *usage);
+void cli_print_usage(FILE *to, const char *command, const char *usage, const struct cli_option *options);
+
+/* Handles the options of CLI_PIN_OPTIONS; returns 0 or an error. */
+int cli_take_pin_option(struct cli_context *ctx, int id, const char *value);
+int cli_parse_uint(const char *text, unsigned long max, unsigned long *out, const char *what);
+
+/* Loads the configuration once (--config, ROMBSR_CONFIG, default file). */
+int cli_config(struct cli_context *ctx, const struct rombsr_config **cfg);
+/* Opens an authority's token and logs in with its PIN (from --pin-fd,
+ * --pin-file, the configured pin-file, or a prompt, in that order). */
+int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
+
+/* --authority NAME|all: which authorities a command works on. */
+int cli_authority_filter(const char *name, bool selected[ROMBSR_AUTHORITY_COUNT]);
+
+/* Progress on stderr, so stdout stays machine-readable. */
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
+int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
+int cmd_keys(struct cli_context *ctx, int argc, char **argv);
+int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,116 @@
+/* rombsr keygen: the release key set inside the HSM. Re-running is safe: an
+ * existing key is never duplicated or replaced, and a key whose certificate
+ * is missing (an earlier run stopped between the two) gets one. */
+#include "cli.h"
+
+#include "../common/error.h"
+#include "../common/keyset.h"
+#include "../hsm/hsm.h"
+#include "../hsm/hsm_x509.h"
+
+#include <stdlib.h>
+
+enum { OPT_AUTHORITY = 1, OPT_ORGANIZATION, OPT_DAYS };
+
+static const struct cli_option options[] = {
+	{"authority", "NAME", "only this authority's keys (release, manifest; default all)", OPT_AUTHORITY},
+	{"organization", "TEXT", "O= of the certificates (default \"ROMbsr release signing\")", OPT_ORGANIZATION},
+	{"days", "N", "certificate validity in days (default 10950)", OPT_DAYS},
+	CLI_PIN_OPTIONS,
+	{NULL, NULL, NULL, 0},
+};
+
+struct keygen_options {
+	const char *organization;
+	unsigned long days;
+};
+
+static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e,
+		      const struct keygen_options *o)
+{
+	struct rombsr_hsm_key key;
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	int der_len, r;
+
+	r = rombsr_hsm_find_key(hsm, e->label, &key);
+	if (r == ROMBSR_ENOTFOUND) {
+		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
+			 e->bits, rombsr_hsm_token_label(hsm));
+		r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, &key);
+	} else if (r == 0) {
+		if (key.kind != e->kind || key.bits != e->bits)
+			return rombsr_error(ROMBSR_EINVAL,
+					    "%s: the token holds a key of another type or size than the key set "
+					    "defines (%u bits); refusing to use or replace it",
+					    e->label, key.bits);
+		if (key.certificate != CK_INVALID_HANDLE) {
+			cli_info("%s: present, kept", e->label);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return rombsr_error_wrap(r, "%s", e->label);
+	r = rombsr_hsm_make_certificate(hsm, &key, o->organization, (unsigned)o->days, &cert);
+	if (r == 0) {
+		der_len = i2d_X509(cert, &der);
+		r = der_len > 0 ? rombsr_hsm_store_certificate(hsm, &key, der, (size_t)der_len)
+				: rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode certificate");
+	}
+	if (r == 0)
+		cli_info("%s: certificate made by the token and stored with the key", e->label);
+	OPENSSL_free(der);
+	X509_free(cert);
+	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
+}
+
+int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
+{
+	struct keygen_options o = {"ROMbsr release signing", 10950};
+	bool selected[ROMBSR_AUTHORITY_COUNT];
+	const char *authority = NULL;
+	struct cli_parser p;
+	int id, r;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((id = cli_next(&p, "[--authority NAME] [--pin-file FILE | --pin-fd N]")) > 0) {
+		r = 0;
+		if (id == OPT_AUTHORITY)
+			authority = p.value;
+		else if (id == OPT_ORGANIZATION)
+			o.organization = p.value;
+		else if (id == OPT_DAYS)
+			r = cli_parse_uint(p.value, 36500, &o.days, "--days");
+		else
+			r = cli_take_pin_option(ctx, id, p.value);
+		if (r < 0)
+			return r;
+	}
+	if (id < 0)
+		return id;
+	if (p.index != argc)
+		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	if (o.days == 0)
+		return rombsr_error(ROMBSR_EINVAL, "--days must be at least 1");
+	r = cli_authority_filter(authority, selected);
+	if (r < 0)
+		return r;
+	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
+	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++) {
+		struct rombsr_hsm *hsm;
+
+		if (!selected[a])
+			continue;
+		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++)
+			if (rombsr_keyset[i].authority == (enum rombsr_authority_id)a)
+				r = ensure_key(hsm, &rombsr_keyset[i], &o);
+		rombsr_hsm_close(hsm);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

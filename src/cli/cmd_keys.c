@@ -1,0 +1,72 @@
+/* rombsr keys: the key set as the HSM holds it. */
+#include "cli.h"
+#include "inventory.h"
+
+#include "../common/error.h"
+
+#include <stdio.h>
+
+enum { OPT_AUTHORITY = 1 };
+
+static const struct cli_option options[] = {
+	{"authority", "NAME", "only this authority's keys (release, manifest; default all)", OPT_AUTHORITY},
+	CLI_PIN_OPTIONS,
+	{NULL, NULL, NULL, 0},
+};
+
+static int print_key(const struct inventory_key *k)
+{
+	char algorithm[16], from[32] = "-", until[32] = "-";
+	int r;
+
+	if (!k->present) {
+		printf("%-17s %-9s %-9s %-64s %s\n", k->entry->label, rombsr_authority_name(k->entry->authority),
+		       "-", "(missing: run 'rombsr keygen')", "-");
+		return 0;
+	}
+	snprintf(algorithm, sizeof(algorithm), "%s-%u", k->entry->kind == ROMBSR_KEY_RSA ? "rsa" : "ec-p", k->bits);
+	if (k->certificate != NULL) {
+		r = inventory_time(X509_get0_notBefore(k->certificate), from);
+		if (r == 0)
+			r = inventory_time(X509_get0_notAfter(k->certificate), until);
+		if (r < 0)
+			return r;
+	}
+	printf("%-17s %-9s %-9s %s %s..%s\n", k->entry->label, rombsr_authority_name(k->entry->authority),
+	       algorithm, k->spki_sha256, k->certificate ? from : "(no certificate)", k->certificate ? until : "");
+	return 0;
+}
+
+int cmd_keys(struct cli_context *ctx, int argc, char **argv)
+{
+	bool selected[ROMBSR_AUTHORITY_COUNT];
+	const char *authority = NULL;
+	struct inventory inv;
+	struct cli_parser p;
+	int id, r = 0;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((id = cli_next(&p, "[--authority NAME] [--pin-file FILE | --pin-fd N]")) > 0) {
+		if (id == OPT_AUTHORITY)
+			authority = p.value;
+		else if ((r = cli_take_pin_option(ctx, id, p.value)) < 0)
+			return r;
+	}
+	if (id < 0)
+		return id;
+	if (p.index != argc)
+		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	r = cli_authority_filter(authority, selected);
+	if (r < 0)
+		return r;
+	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
+	r = inventory_load(ctx, selected, &inv);
+	if (r < 0)
+		return r;
+	printf("%-17s %-9s %-9s %-64s %s\n", "LABEL", "AUTHORITY", "ALGORITHM", "SPKI-SHA256", "VALIDITY");
+	for (size_t i = 0; i < inv.len && r == 0; i++)
+		r = print_key(&inv.keys[i]);
+	inventory_free(&inv);
+	return r;
+}

@@ -1,0 +1,78 @@
+#include "inventory.h"
+
+#include "../common/error.h"
+#include "../common/hex.h"
+#include "../hsm/hsm.h"
+#include "../hsm/hsm_x509.h"
+
+#include <string.h>
+#include <time.h>
+
+static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
+{
+	struct rombsr_hsm_key key;
+	EVP_PKEY *pub = NULL;
+	int r = rombsr_hsm_find_key(hsm, k->entry->label, &key);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	k->present = true;
+	k->bits = key.bits;
+	rombsr_hex_encode(key.id, key.id_len, k->id_hex);
+	r = rombsr_hsm_public_key(hsm, &key, &pub);
+	if (r == 0)
+		r = rombsr_spki_sha256_hex(pub, k->spki_sha256);
+	EVP_PKEY_free(pub);
+	if (r == 0 && key.certificate != CK_INVALID_HANDLE)
+		r = rombsr_hsm_read_certificate(hsm, &key, &k->certificate);
+	return r;
+}
+
+int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY_COUNT], struct inventory *inv)
+{
+	int r = 0;
+
+	memset(inv, 0, sizeof(*inv));
+	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++) {
+		struct rombsr_hsm *hsm = NULL;
+
+		if (!selected[a])
+			continue;
+		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
+		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++) {
+			struct inventory_key *k;
+
+			if (rombsr_keyset[i].authority != (enum rombsr_authority_id)a)
+				continue;
+			if (inv->len == sizeof(inv->keys) / sizeof(inv->keys[0])) {
+				r = rombsr_error(ROMBSR_EINTERNAL, "key set larger than the inventory");
+				break;
+			}
+			k = &inv->keys[inv->len++];
+			k->entry = &rombsr_keyset[i];
+			r = read_key(hsm, k);
+		}
+		rombsr_hsm_close(hsm);
+	}
+	if (r < 0)
+		inventory_free(inv);
+	return r;
+}
+
+void inventory_free(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->len; i++)
+		X509_free(inv->keys[i].certificate);
+	memset(inv, 0, sizeof(*inv));
+}
+
+int inventory_time(const ASN1_TIME *t, char out[32])
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "certificate time out of range");
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* What the HSM holds of the key set: the shared read side of 'keys' and
+ * 'export-public'. */
+#ifndef ROMBSR_CLI_INVENTORY_H
+#define ROMBSR_CLI_INVENTORY_H
+
+#include "cli.h"
+
+#include "../common/keyset.h"
+
+#include <openssl/x509.h>
+
+struct inventory_key {
+	const struct rombsr_keyset_entry *entry;
+	bool present;                 /* private key found in the token */
+	unsigned bits;
+	char id_hex[129];
+	char spki_sha256[65];
+	X509 *certificate;            /* NULL if the token has none */
+};
+
+struct inventory {
+	struct inventory_key keys[32];
+	size_t len;
+};
+
+int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY_COUNT], struct inventory *inv);
+void inventory_free(struct inventory *inv);
+
+/* ISO 8601 UTC ("2026-11-22T06:00:00Z") of an ASN1_TIME. */
+int inventory_time(const ASN1_TIME *t, char out[32]);
+
+#endif

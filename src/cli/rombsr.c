@@ -1,0 +1,78 @@
+/* rombsr: the command table and the global options. */
+#include "cli.h"
+
+#include "../common/error.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef ROMBSR_VERSION
+#define ROMBSR_VERSION "0.1.0"
+#endif
+
+static const struct {
+	const char *name;
+	int (*run)(struct cli_context *ctx, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"hsm-provision", cmd_hsm_provision, "create ROMbsr's SoftHSM2 tokens (embedded default)"},
+	{"keygen", cmd_keygen, "generate the release key set and certificates in the HSM"},
+	{"keys", cmd_keys, "list the keys in the HSM with fingerprints and validity"},
+	{"export-public", cmd_export_public, "write the public bundle for build nodes"},
+};
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: rombsr [--config FILE] <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(to, "    %-16s %s\n", commands[i].name, commands[i].summary);
+	fprintf(to, "\n'rombsr <command> --help' shows a command's options.\n"
+		    "The configuration is --config FILE, else $ROMBSR_CONFIG, else /etc/rombsr/rombsr.conf.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_context ctx = {.pin_fd = -1};
+	int i = 1, r;
+
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("rombsr %s\n", ROMBSR_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			ctx.config_path = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			ctx.config_path = argv[i] + 9;
+			i++;
+		} else {
+			fprintf(stderr, "rombsr: unknown global option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) != 0)
+			continue;
+		ctx.command = commands[c].name;
+		r = commands[c].run(&ctx, argc - i, argv + i);
+		rombsr_config_free(&ctx.cfg);
+		if (r < 0) {
+			fprintf(stderr, "rombsr %s: %s\n", ctx.command, rombsr_error_message(r));
+			return 1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "rombsr: unknown command '%s' (see 'rombsr --help')\n", argv[i]);
+	return 2;
+}

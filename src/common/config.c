@@ -1,0 +1,215 @@
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "error.h"
+#include "fsutil.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const authority_names[ROMBSR_AUTHORITY_COUNT] = {
+	[ROMBSR_AUTHORITY_RELEASE] = "release",
+	[ROMBSR_AUTHORITY_MANIFEST] = "manifest",
+};
+
+const char *rombsr_authority_name(enum rombsr_authority_id id)
+{
+	return id < ROMBSR_AUTHORITY_COUNT ? authority_names[id] : "?";
+}
+
+int rombsr_authority_from_name(const char *name, enum rombsr_authority_id *id)
+{
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		if (strcmp(name, authority_names[i]) == 0) {
+			*id = (enum rombsr_authority_id)i;
+			return 0;
+		}
+	}
+	return rombsr_error(ROMBSR_EINVAL, "unknown authority '%s' (known: release, manifest)", name);
+}
+
+static int replace(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int replace_concat(char **slot, const char *a, const char *b, const char *c)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", a, b, c) < 0)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+static int append(char **slot, const char *suffix)
+{
+	return replace_concat(slot, *slot, suffix, "");
+}
+
+struct entry_ctx {
+	struct rombsr_config *cfg;
+	const char *file;
+	int r;
+};
+
+static int set_authority_key(struct rombsr_config *cfg, const char *rest, const char *value,
+			     const char *file, const char *full)
+{
+	enum rombsr_authority_id id;
+	const char *dot = strrchr(rest, '.');
+	char name[64];
+	struct rombsr_authority_config *a;
+
+	if (dot == NULL || (size_t)(dot - rest) >= sizeof(name))
+		return rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s'", file, full);
+	memcpy(name, rest, (size_t)(dot - rest));
+	name[dot - rest] = '\0';
+	if (rombsr_authority_from_name(name, &id) < 0)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: '%s': unknown authority '%s' (known: release, manifest)",
+				    file, full, name);
+	a = &cfg->authority[id];
+	if (strcmp(dot + 1, "module") == 0)
+		return replace(&a->module, value);
+	if (strcmp(dot + 1, "token") == 0)
+		return replace(&a->token_uri, value);
+	if (strcmp(dot + 1, "pin-file") == 0)
+		return replace(&a->pin_file, value);
+	if (strcmp(dot + 1, "so-pin-file") == 0)
+		return replace(&a->so_pin_file, value);
+	return rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s'", file, full);
+}
+
+static int apply_entry(const git_config_entry *entry, void *payload)
+{
+	struct entry_ctx *ctx = payload;
+	const char *name = entry->name;
+	const char *value = entry->value ? entry->value : "";
+
+	if (value[0] == '\0') {
+		ctx->r = rombsr_error(ROMBSR_ECONFIG, "%s: key '%s' has no value", ctx->file, name);
+	} else if (strcmp(name, "core.state-dir") == 0) {
+		ctx->r = replace(&ctx->cfg->state_dir, value);
+	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
+		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
+	} else if (strcmp(name, "hsm.module") == 0) {
+		ctx->r = 0; /* applied before the walk, see read_file() */
+	} else if (strncmp(name, "authority.", 10) == 0) {
+		ctx->r = set_authority_key(ctx->cfg, name + 10, value, ctx->file, name);
+	} else {
+		ctx->r = rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s'", ctx->file, name);
+	}
+	return ctx->r < 0 ? GIT_EUSER : 0;
+}
+
+/* hsm.module applies to every authority unless one names its own, so it is
+ * read first whatever its place in the file. */
+static int read_file(struct rombsr_config *cfg, const char *path)
+{
+	struct entry_ctx ctx = {cfg, path, 0};
+	git_config *gc = NULL;
+	git_config_entry *module = NULL;
+	int r;
+
+	if (git_libgit2_init() < 0)
+		return rombsr_error(ROMBSR_EINTERNAL, "libgit2 failed to start");
+	if (!rombsr_path_exists(path)) {
+		r = rombsr_error(ROMBSR_ENOTFOUND, "config file %s does not exist", path);
+		goto out;
+	}
+	if (git_config_open_ondisk(&gc, path) < 0) {
+		const git_error *e = git_error_last();
+
+		r = rombsr_error(ROMBSR_ECONFIG, "%s", e ? e->message : "cannot parse config file");
+		goto out;
+	}
+	if (git_config_get_entry(&module, gc, "hsm.module") == 0) {
+		for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+			if ((r = replace(&cfg->authority[i].module, module->value)) < 0)
+				goto out;
+	}
+	if (git_config_foreach(gc, apply_entry, &ctx) < 0 && ctx.r == 0) {
+		const git_error *e = git_error_last();
+
+		ctx.r = rombsr_error(ROMBSR_ECONFIG, "%s: %s", path, e ? e->message : "cannot read");
+	}
+	r = ctx.r;
+out:
+	git_config_entry_free(module);
+	git_config_free(gc);
+	git_libgit2_shutdown();
+	return r;
+}
+
+/* Values that depend on the state folder are filled in after the file is
+ * read, so that core.state-dir moves them all. */
+static int fill_defaults(struct rombsr_config *cfg)
+{
+	int r = 0;
+
+	if (cfg->state_dir == NULL)
+		r = replace(&cfg->state_dir, ROMBSR_DEFAULT_STATE_DIR);
+	if (r == 0 && cfg->softhsm2_conf == NULL)
+		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
+		struct rombsr_authority_config *a = &cfg->authority[i];
+
+		a->name = authority_names[i];
+		if (a->module == NULL)
+			r = replace(&a->module, ROMBSR_DEFAULT_MODULE);
+		if (r == 0 && a->token_uri == NULL)
+			r = replace_concat(&a->token_uri, "pkcs11:token=rombsr-", a->name, "");
+		if (r == 0 && a->pin_file == NULL)
+			r = replace_concat(&a->pin_file, cfg->state_dir, "/pins/", a->name) == 0 ? append(&a->pin_file, ".pin") : ROMBSR_ENOMEM;
+		if (r == 0 && a->so_pin_file == NULL)
+			r = replace_concat(&a->so_pin_file, cfg->state_dir, "/pins/", a->name) == 0 ? append(&a->so_pin_file, ".so-pin") : ROMBSR_ENOMEM;
+	}
+	return r;
+}
+
+int rombsr_config_load(const char *path, struct rombsr_config *cfg)
+{
+	int r = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (path == NULL || path[0] == '\0')
+		path = getenv("ROMBSR_CONFIG");
+	if ((path == NULL || path[0] == '\0') && rombsr_path_exists(ROMBSR_DEFAULT_CONFIG))
+		path = ROMBSR_DEFAULT_CONFIG;
+	if (path != NULL && path[0] != '\0') {
+		r = replace(&cfg->source, path);
+		if (r == 0)
+			r = read_file(cfg, path);
+	}
+	if (r == 0)
+		r = fill_defaults(cfg);
+	if (r < 0)
+		rombsr_config_free(cfg);
+	return r;
+}
+
+void rombsr_config_free(struct rombsr_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->source);
+	free(cfg->state_dir);
+	free(cfg->softhsm2_conf);
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		free(cfg->authority[i].module);
+		free(cfg->authority[i].token_uri);
+		free(cfg->authority[i].pin_file);
+		free(cfg->authority[i].so_pin_file);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,44 @@
+/* rombsr's configuration: a git-config-style file (parsed by libgit2's
+ * config parser) named by --config, ROMBSR_CONFIG or /etc/rombsr/rombsr.conf.
+ * Every key is known here; an unknown key is an error, not ignored, because
+ * a misspelt security setting must never silently fall back to a default.
+ * docs/config.md lists the keys. */
+#ifndef ROMBSR_CONFIG_H
+#define ROMBSR_CONFIG_H
+
+#define ROMBSR_DEFAULT_CONFIG "/etc/rombsr/rombsr.conf"
+#define ROMBSR_DEFAULT_STATE_DIR "/var/lib/rombsr"
+#define ROMBSR_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+enum rombsr_authority_id {
+	ROMBSR_AUTHORITY_RELEASE,
+	ROMBSR_AUTHORITY_MANIFEST,
+	ROMBSR_AUTHORITY_COUNT
+};
+
+/* Each authority is its own trust boundary: its own token and credential. */
+struct rombsr_authority_config {
+	const char *name;
+	char *module;       /* PKCS#11 module path */
+	char *token_uri;    /* RFC 7512 URI naming the token */
+	char *pin_file;     /* the signing role's PIN */
+	char *so_pin_file;  /* the security officer's PIN (provisioning only) */
+};
+
+struct rombsr_config {
+	char *source;       /* the file read, or NULL for built-in defaults */
+	char *state_dir;
+	char *softhsm2_conf;
+	struct rombsr_authority_config authority[ROMBSR_AUTHORITY_COUNT];
+};
+
+/* Loads path (NULL: ROMBSR_CONFIG, then the default file if it exists,
+ * then built-in defaults). Errors name the file and, for syntax errors, the
+ * line. */
+int rombsr_config_load(const char *path, struct rombsr_config *cfg);
+void rombsr_config_free(struct rombsr_config *cfg);
+
+const char *rombsr_authority_name(enum rombsr_authority_id id);
+int rombsr_authority_from_name(const char *name, enum rombsr_authority_id *id);
+
+#endif

@@ -1,0 +1,104 @@
+#include "error.h"
+
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ERROR_MESSAGE_MAX 1024
+
+static _Thread_local char last_message[ERROR_MESSAGE_MAX];
+
+static const struct {
+	int code;
+	const char *text;
+} error_texts[] = {
+	{ROMBSR_OK, "success"},
+	{ROMBSR_EINTERNAL, "internal error"},
+	{ROMBSR_ENOMEM, "out of memory"},
+	{ROMBSR_EINVAL, "invalid input"},
+	{ROMBSR_EIO, "input/output error"},
+	{ROMBSR_ECONFIG, "configuration error"},
+	{ROMBSR_EHSM, "HSM error"},
+	{ROMBSR_ENOTFOUND, "not found"},
+	{ROMBSR_EEXISTS, "already exists"},
+	{ROMBSR_ECRYPTO, "cryptographic failure"},
+	{ROMBSR_EAUTH, "authentication failed"},
+	{ROMBSR_EUNSUPPORTED, "not supported"},
+	{ROMBSR_EPERM, "refused"},
+};
+
+const char *rombsr_strerror(int code)
+{
+	for (size_t i = 0; i < sizeof(error_texts) / sizeof(error_texts[0]); i++)
+		if (error_texts[i].code == code)
+			return error_texts[i].text;
+	return "unknown error";
+}
+
+int rombsr_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int rombsr_error_wrap(int code, const char *fmt, ...)
+{
+	char old[ERROR_MESSAGE_MAX];
+	const char *detail;
+	size_t used;
+	va_list ap;
+
+	memcpy(old, last_message, sizeof(old));
+	detail = old[0] != '\0' ? old : rombsr_strerror(code);
+	va_start(ap, fmt);
+	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	va_end(ap);
+	used = strlen(last_message);
+	if (used + 2 < sizeof(last_message)) {
+		memcpy(last_message + used, ": ", 3);
+		used += 2;
+		size_t room = sizeof(last_message) - used - 1;
+		size_t n = strlen(detail);
+
+		if (n > room)
+			n = room;
+		memcpy(last_message + used, detail, n);
+		last_message[used + n] = '\0';
+	}
+	return code;
+}
+
+int rombsr_error_openssl(int code, const char *fmt, ...)
+{
+	char reason[256] = "no detail from OpenSSL";
+	unsigned long e = ERR_peek_last_error();
+	size_t used;
+	va_list ap;
+
+	if (e != 0)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	va_start(ap, fmt);
+	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	va_end(ap);
+	used = strlen(last_message);
+	snprintf(last_message + used, sizeof(last_message) - used, " (%s)", reason);
+	return code;
+}
+
+const char *rombsr_error_message(int code)
+{
+	if (last_message[0] != '\0')
+		return last_message;
+	return rombsr_strerror(code);
+}
+
+void rombsr_error_clear(void)
+{
+	last_message[0] = '\0';
+}

@@ -1,0 +1,185 @@
+#define _GNU_SOURCE
+#include "fsutil.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
+{
+	unsigned char chunk[4096];
+	struct stat st;
+	int fd, r = ROMBSR_EIO;
+
+	rombsr_buf_init(out, max);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return rombsr_error(errno == ENOENT ? ROMBSR_ENOTFOUND : ROMBSR_EIO, "cannot open %s: %s",
+				    path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = rombsr_error(ROMBSR_EINVAL, "%s is not a regular file", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = rombsr_error(ROMBSR_EIO, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		rombsr_buf_append(out, chunk, (size_t)n);
+		if (out->failed)
+			break;
+	}
+	r = rombsr_buf_check(out, path);
+out:
+	memset(chunk, 0, sizeof(chunk));
+	close(fd);
+	if (r < 0)
+		rombsr_buf_free(out);
+	return r;
+}
+
+int rombsr_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return rombsr_error(ROMBSR_EIO, "cannot open folder %s: %s", path, strerror(errno));
+	if (fsync(fd) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot fsync folder %s: %s", path, strerror(errno));
+	close(fd);
+	return r;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int rombsr_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			     bool exclusive)
+{
+	char *tmp = NULL, *dir_copy = NULL;
+	int fd = -1, r = ROMBSR_EIO;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0 || (dir_copy = strdup(path)) == NULL) {
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot create a file next to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = rombsr_error(ROMBSR_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (exclusive) {
+		/* link() fails if path exists: no window in which a concurrent
+		 * writer's file could be replaced. */
+		if (link(tmp, path) != 0) {
+			r = rombsr_error(errno == EEXIST ? ROMBSR_EEXISTS : ROMBSR_EIO,
+					 "cannot create %s: %s", path, strerror(errno));
+			goto out;
+		}
+	} else if (rename(tmp, path) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto out;
+	}
+	r = rombsr_fsync_dir(dirname(dir_copy));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL && (r < 0 || exclusive))
+		unlink(tmp);
+	free(tmp);
+	free(dir_copy);
+	return r;
+}
+
+int rombsr_mkdir_p(const char *path, mode_t mode)
+{
+	char *copy;
+	int r = 0;
+
+	if (path[0] == '\0')
+		return rombsr_error(ROMBSR_EINVAL, "empty folder name");
+	copy = strdup(path);
+	if (copy == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	for (char *p = copy + 1; ; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+			r = rombsr_error(ROMBSR_EIO, "cannot create folder %s: %s", copy, strerror(errno));
+			break;
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	free(copy);
+	return r;
+}
+
+bool rombsr_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int rombsr_remove_tree(const char *path)
+{
+	if (!rombsr_path_exists(path))
+		return 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,34 @@
+#ifndef ROMBSR_FSUTIL_H
+#define ROMBSR_FSUTIL_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole regular file of at most max bytes into out (initialized
+ * here). */
+int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out);
+
+/* Writes path so that a reader sees either the old file or the whole new
+ * one, never a part: temporary file in the same folder, fsync, rename, fsync
+ * of the folder. With exclusive, an existing path is an error (ROMBSR_EEXISTS)
+ * and is never replaced. */
+int rombsr_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			     bool exclusive);
+
+/* Creates path and missing parents with mode (existing folders are kept as
+ * they are). */
+int rombsr_mkdir_p(const char *path, mode_t mode);
+
+/* fsyncs a folder so that a rename or create inside it is durable. */
+int rombsr_fsync_dir(const char *path);
+
+bool rombsr_path_exists(const char *path);
+
+/* Removes a folder tree we created ourselves (used to undo half-finished
+ * work); does not follow symlinks. */
+int rombsr_remove_tree(const char *path);
+
+#endif

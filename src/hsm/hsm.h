@@ -1,0 +1,97 @@
+/* The HSM layer: everything in ROMbsr that touches a real key goes through
+ * here, and only through PKCS#11. The capture module (src/capture) never
+ * links this code.
+ *
+ * A struct rombsr_hsm is one token of one module: the module is loaded once
+ * per process however many tokens use it, sessions come from a bounded pool
+ * and are always closed (a YubiHSM 2 has 16 sessions for everybody: a leaked
+ * one is a denial of service), and every PKCS#11 failure is reported with
+ * the operation and the CKR_ name. */
+#ifndef ROMBSR_HSM_H
+#define ROMBSR_HSM_H
+
+#include "../common/sigalg.h"
+
+#include <p11-kit/pkcs11.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ROMBSR_HSM_MAX_SESSIONS_DEFAULT 4
+#define ROMBSR_HSM_LABEL_MAX 64
+#define ROMBSR_HSM_ID_MAX 64
+
+struct rombsr_hsm;
+
+/* Loads module_path (refcounted per process), initializes it and selects the
+ * one token that token_uri (RFC 7512) matches. A URI that carries a PIN
+ * (pin-value) is refused: the PIN would sit in a config file or in argv. */
+int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombsr_hsm **out);
+/* Logs out, closes every session of this token, and unloads the module when
+ * its last user is gone. Accepts NULL. */
+void rombsr_hsm_close(struct rombsr_hsm *hsm);
+
+/* The token label (token=...) a URI names, for creating that token. */
+int rombsr_hsm_uri_token_label(const char *token_uri, char label[33]);
+
+/* Upper bound of concurrently open sessions (default 4). */
+void rombsr_hsm_set_max_sessions(struct rombsr_hsm *hsm, size_t max);
+const char *rombsr_hsm_token_label(const struct rombsr_hsm *hsm);
+
+/* CKU_USER login; a wrong PIN is ROMBSR_EAUTH naming CKR_PIN_INCORRECT. */
+int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin);
+
+/* Borrows a session from the pool (opening one if under the bound, waiting
+ * for one otherwise). Every get is paired with a put. */
+int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session);
+void rombsr_hsm_session_put(struct rombsr_hsm *hsm, CK_SESSION_HANDLE session);
+
+/* The raw function list, for the benchmark that compares this layer to a
+ * bare C_Sign loop. */
+CK_FUNCTION_LIST *rombsr_hsm_functions(struct rombsr_hsm *hsm);
+
+struct rombsr_hsm_key {
+	CK_OBJECT_HANDLE private_key;
+	CK_OBJECT_HANDLE public_key;   /* CK_INVALID_HANDLE if the token has none */
+	CK_OBJECT_HANDLE certificate;  /* CK_INVALID_HANDLE if none */
+	enum rombsr_key_kind kind;
+	unsigned bits;
+	unsigned char id[ROMBSR_HSM_ID_MAX];
+	size_t id_len;
+	char label[ROMBSR_HSM_LABEL_MAX + 1];
+};
+
+/* Finds the private key labelled label (exactly one) and its public key and
+ * certificate by CKA_ID. ROMBSR_ENOTFOUND names the label. */
+int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr_hsm_key *key);
+
+/* Signs a digest. PKCS#1 v1.5 wraps it in the DigestInfo of its hash; PSS
+ * uses MGF1 with the same hash and a salt of the hash length; ECDSA returns
+ * the DER form (SEQUENCE of r, s) that X.509 and openssl use. */
+int rombsr_hsm_sign_digest(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
+			   enum rombsr_sigalg alg, const unsigned char *digest, size_t digest_len,
+			   unsigned char *sig, size_t *sig_len);
+
+/* One C_SignInit + C_Sign with any mechanism, for callers that already
+ * hold the exact bytes a client asked to be signed. sig_len is in/out. */
+int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
+			const CK_MECHANISM *mechanism, const unsigned char *data, size_t data_len,
+			unsigned char *sig, size_t *sig_len);
+
+/* Generates a key pair in the token: private key sensitive, never
+ * extractable, sign only. ROMBSR_EEXISTS if a key with label exists. */
+int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind,
+			    unsigned bits, struct rombsr_hsm_key *key);
+
+/* Reads a token object's attribute into a malloc'd buffer. */
+int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
+			     CK_ATTRIBUTE_TYPE type, unsigned char **value, size_t *len);
+
+/* Stores a DER certificate beside key (same CKA_ID and CKA_LABEL, as Java's
+ * SunPKCS11 needs to pair them). */
+int rombsr_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
+				 const unsigned char *der, size_t der_len);
+
+/* Name of a PKCS#11 return value ("CKR_PIN_INCORRECT"). */
+const char *rombsr_ckr_name(CK_RV rv);
+
+#endif

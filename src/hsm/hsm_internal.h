@@ -1,0 +1,39 @@
+/* Shared between the files of src/hsm only. */
+#ifndef ROMBSR_HSM_INTERNAL_H
+#define ROMBSR_HSM_INTERNAL_H
+
+#include "hsm.h"
+
+#include <pthread.h>
+
+struct rombsr_module;
+
+struct rombsr_hsm {
+	struct rombsr_module *module;
+	CK_FUNCTION_LIST *f;
+	CK_SLOT_ID slot;
+	char token_label[33];
+
+	pthread_mutex_t lock;
+	pthread_cond_t released;
+	/* sessions[0] is opened with the handle and kept open: PKCS#11 login
+	 * state lasts only while the application has a session on the token. */
+	CK_SESSION_HANDLE sessions[16];
+	bool busy[16];
+	size_t open_sessions;
+	size_t max_sessions;
+	bool logged_in;
+};
+
+/* Loads and initializes a module once per process; later calls for the same
+ * path share it. */
+int rombsr_module_acquire(const char *path, struct rombsr_module **out, CK_FUNCTION_LIST **f);
+void rombsr_module_release(struct rombsr_module *m);
+
+/* Formats the failure of a PKCS#11 call: "C_Login (token 'x'): CKR_..." */
+int rombsr_hsm_fail(int code, const char *operation, const struct rombsr_hsm *hsm, CK_RV rv);
+
+/* Copies a blank-padded PKCS#11 text field into a C string. */
+void rombsr_p11_string(const unsigned char *field, size_t n, char *out);
+
+#endif

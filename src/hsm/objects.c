@@ -1,0 +1,184 @@
+/* Finding keys and certificates, and reading their attributes. */
+#include "hsm_internal.h"
+
+#include "../common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
+			     CK_ATTRIBUTE_TYPE type, unsigned char **value, size_t *len)
+{
+	CK_ATTRIBUTE attr = {type, NULL, 0};
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+	int r;
+
+	*value = NULL;
+	*len = 0;
+	r = rombsr_hsm_session_get(hsm, &s);
+	if (r < 0)
+		return r;
+	rv = hsm->f->C_GetAttributeValue(s, object, &attr, 1);
+	if (rv != CKR_OK) {
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_GetAttributeValue", hsm, rv);
+		goto out;
+	}
+	attr.pValue = malloc(attr.ulValueLen ? attr.ulValueLen : 1);
+	if (attr.pValue == NULL) {
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rv = hsm->f->C_GetAttributeValue(s, object, &attr, 1);
+	if (rv != CKR_OK) {
+		free(attr.pValue);
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_GetAttributeValue", hsm, rv);
+		goto out;
+	}
+	*value = attr.pValue;
+	*len = attr.ulValueLen;
+out:
+	rombsr_hsm_session_put(hsm, s);
+	return r;
+}
+
+/* Finds objects of one class whose attribute equals value. Returns the
+ * number found (at most max handles stored) or a negative error. */
+static int find_objects(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+			const void *value, size_t len, CK_OBJECT_HANDLE *found, CK_ULONG max)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{type, (void *)value, len},
+	};
+	CK_SESSION_HANDLE s;
+	CK_ULONG count = 0;
+	CK_RV rv;
+	int r;
+
+	r = rombsr_hsm_session_get(hsm, &s);
+	if (r < 0)
+		return r;
+	rv = hsm->f->C_FindObjectsInit(s, tmpl, 2);
+	if (rv != CKR_OK) {
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_FindObjectsInit", hsm, rv);
+		goto out;
+	}
+	rv = hsm->f->C_FindObjects(s, found, max, &count);
+	/* Always finish the search: an open find operation blocks the session. */
+	hsm->f->C_FindObjectsFinal(s);
+	if (rv != CKR_OK) {
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_FindObjects", hsm, rv);
+		goto out;
+	}
+	r = (int)count;
+out:
+	rombsr_hsm_session_put(hsm, s);
+	return r;
+}
+
+static int find_one_by_id(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, const struct rombsr_hsm_key *key,
+			  CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_HANDLE found[2];
+	int n = find_objects(hsm, cls, CKA_ID, key->id, key->id_len, found, 2);
+
+	*out = CK_INVALID_HANDLE;
+	if (n < 0)
+		return n;
+	if (n > 1)
+		return rombsr_error(ROMBSR_EINVAL, "token '%s' holds more than one %s with the ID of key '%s'",
+				    hsm->token_label, cls == CKO_CERTIFICATE ? "certificate" : "public key",
+				    key->label);
+	if (n == 1)
+		*out = found[0];
+	return 0;
+}
+
+static int read_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
+{
+	unsigned char *v = NULL;
+	size_t len;
+	CK_KEY_TYPE type;
+	int r;
+
+	r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_KEY_TYPE, &v, &len);
+	if (r < 0)
+		return r;
+	if (len != sizeof(type)) {
+		free(v);
+		return rombsr_error(ROMBSR_EHSM, "key '%s': malformed CKA_KEY_TYPE", key->label);
+	}
+	memcpy(&type, v, sizeof(type));
+	free(v);
+	if (type == CKK_RSA) {
+		key->kind = ROMBSR_KEY_RSA;
+		/* CKA_MODULUS_BITS lives on the public key; the private key always
+		 * has the modulus itself. */
+		r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_MODULUS, &v, &len);
+		if (r < 0)
+			return r;
+		while (len > 0 && v[0] == 0) {
+			memmove(v, v + 1, --len);
+		}
+		key->bits = (unsigned)len * 8;
+		free(v);
+		return 0;
+	}
+	if (type == CKK_EC) {
+		/* DER OID of prime256v1 */
+		static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+
+		r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_EC_PARAMS, &v, &len);
+		if (r < 0)
+			return r;
+		r = len == sizeof(p256) && memcmp(v, p256, len) == 0
+			    ? 0
+			    : rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': EC curve other than P-256", key->label);
+		free(v);
+		key->kind = ROMBSR_KEY_EC_P256;
+		key->bits = 256;
+		return r;
+	}
+	return rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': key type %lu is neither RSA nor EC", key->label,
+			    (unsigned long)type);
+}
+
+int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr_hsm_key *key)
+{
+	CK_OBJECT_HANDLE found[2];
+	unsigned char *id = NULL;
+	size_t id_len;
+	int n, r;
+
+	memset(key, 0, sizeof(*key));
+	if (strlen(label) == 0 || strlen(label) > ROMBSR_HSM_LABEL_MAX)
+		return rombsr_error(ROMBSR_EINVAL, "key label must be 1 to %d characters", ROMBSR_HSM_LABEL_MAX);
+	n = find_objects(hsm, CKO_PRIVATE_KEY, CKA_LABEL, label, strlen(label), found, 2);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return rombsr_error(ROMBSR_ENOTFOUND, "no key labelled '%s' in token '%s'", label,
+				    hsm->token_label);
+	if (n > 1)
+		return rombsr_error(ROMBSR_EINVAL, "more than one key labelled '%s' in token '%s'", label,
+				    hsm->token_label);
+	key->private_key = found[0];
+	strcpy(key->label, label);
+	r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_ID, &id, &id_len);
+	if (r < 0)
+		return r;
+	if (id_len == 0 || id_len > sizeof(key->id)) {
+		free(id);
+		return rombsr_error(ROMBSR_EINVAL, "key '%s' has no usable CKA_ID", label);
+	}
+	memcpy(key->id, id, id_len);
+	key->id_len = id_len;
+	free(id);
+	r = read_key_shape(hsm, key);
+	if (r == 0)
+		r = find_one_by_id(hsm, CKO_PUBLIC_KEY, key, &key->public_key);
+	if (r == 0)
+		r = find_one_by_id(hsm, CKO_CERTIFICATE, key, &key->certificate);
+	return r;
+}

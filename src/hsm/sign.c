@@ -1,0 +1,143 @@
+/* Signing inside the token: only digests (or, for replaying what a client
+ * asked for, the exact mechanism input), never whole files. */
+#include "hsm_internal.h"
+
+#include "../common/error.h"
+
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
+			const CK_MECHANISM *mechanism, const unsigned char *data, size_t data_len,
+			unsigned char *sig, size_t *sig_len)
+{
+	CK_ULONG out_len = *sig_len;
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+	int r;
+
+	r = rombsr_hsm_session_get(hsm, &s);
+	if (r < 0)
+		return r;
+	rv = hsm->f->C_SignInit(s, (CK_MECHANISM *)mechanism, key->private_key);
+	if (rv != CKR_OK) {
+		r = rombsr_error(ROMBSR_EHSM, "C_SignInit with key '%s' (token '%s'): %s", key->label,
+				 hsm->token_label, rombsr_ckr_name(rv));
+		goto out;
+	}
+	rv = hsm->f->C_Sign(s, (CK_BYTE_PTR)data, data_len, sig, &out_len);
+	if (rv != CKR_OK) {
+		r = rombsr_error(ROMBSR_EHSM, "C_Sign with key '%s' (token '%s'): %s", key->label,
+				 hsm->token_label, rombsr_ckr_name(rv));
+		goto out;
+	}
+	*sig_len = out_len;
+out:
+	rombsr_hsm_session_put(hsm, s);
+	return r;
+}
+
+/* DER DigestInfo (RFC 8017 9.2) built by OpenSSL's X509_SIG. */
+static int digest_info(int md_nid, const unsigned char *digest, size_t len, unsigned char **out,
+		       int *out_len)
+{
+	X509_SIG *info = X509_SIG_new();
+	X509_ALGOR *alg;
+	ASN1_OCTET_STRING *value;
+	int r = 0;
+
+	if (info == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	X509_SIG_getm(info, &alg, &value);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(md_nid), V_ASN1_NULL, NULL) != 1 ||
+	    ASN1_OCTET_STRING_set(value, digest, (int)len) != 1 ||
+	    (*out_len = i2d_X509_SIG(info, out)) <= 0)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode DigestInfo");
+	X509_SIG_free(info);
+	return r;
+}
+
+/* PKCS#11 returns ECDSA as r||s; X.509, openssl and apksig want DER. */
+static int ecdsa_raw_to_der(const unsigned char *raw, size_t raw_len, unsigned char *sig,
+			    size_t *sig_len)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *br = BN_bin2bn(raw, (int)(raw_len / 2), NULL);
+	BIGNUM *bs = BN_bin2bn(raw + raw_len / 2, (int)(raw_len / 2), NULL);
+	unsigned char *der = NULL;
+	int der_len, r = 0;
+
+	if (es == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(es, br, bs) != 1) {
+		BN_free(br);
+		BN_free(bs);
+		ECDSA_SIG_free(es);
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot build ECDSA signature");
+	}
+	der_len = i2d_ECDSA_SIG(es, &der);
+	if (der_len <= 0)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode ECDSA signature");
+	else if ((size_t)der_len > *sig_len)
+		r = rombsr_error(ROMBSR_EINVAL, "signature buffer too small (%d bytes needed)", der_len);
+	else {
+		memcpy(sig, der, (size_t)der_len);
+		*sig_len = (size_t)der_len;
+	}
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	return r;
+}
+
+int rombsr_hsm_sign_digest(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
+			   enum rombsr_sigalg alg, const unsigned char *digest, size_t digest_len,
+			   unsigned char *sig, size_t *sig_len)
+{
+	const bool sha512 = rombsr_sigalg_digest_len(alg) == 64;
+	CK_RSA_PKCS_PSS_PARAMS pss = {
+		.hashAlg = sha512 ? CKM_SHA512 : CKM_SHA256,
+		.mgf = sha512 ? CKG_MGF1_SHA512 : CKG_MGF1_SHA256,
+		.sLen = rombsr_sigalg_digest_len(alg),
+	};
+	CK_MECHANISM mech = {CKM_RSA_PKCS, NULL, 0};
+	unsigned char *info = NULL;
+	unsigned char raw[132];
+	size_t raw_len = sizeof(raw);
+	int info_len = 0, r;
+
+	if (alg >= ROMBSR_SIG_COUNT)
+		return rombsr_error(ROMBSR_EINVAL, "unknown signature algorithm");
+	if (digest_len != rombsr_sigalg_digest_len(alg))
+		return rombsr_error(ROMBSR_EINVAL, "%s needs a %zu-byte digest, got %zu bytes",
+				    rombsr_sigalg_name(alg), rombsr_sigalg_digest_len(alg), digest_len);
+	if (rombsr_sigalg_key_kind(alg) != key->kind)
+		return rombsr_error(ROMBSR_EINVAL, "key '%s' cannot make %s signatures", key->label,
+				    rombsr_sigalg_name(alg));
+	switch (alg) {
+	case ROMBSR_SIG_RSA_PKCS1_SHA256:
+	case ROMBSR_SIG_RSA_PKCS1_SHA512:
+		r = digest_info(sha512 ? NID_sha512 : NID_sha256, digest, digest_len, &info, &info_len);
+		if (r < 0)
+			return r;
+		r = rombsr_hsm_sign_raw(hsm, key, &mech, info, (size_t)info_len, sig, sig_len);
+		OPENSSL_free(info);
+		return r;
+	case ROMBSR_SIG_RSA_PSS_SHA256:
+	case ROMBSR_SIG_RSA_PSS_SHA512:
+		mech = (CK_MECHANISM){CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
+		return rombsr_hsm_sign_raw(hsm, key, &mech, digest, digest_len, sig, sig_len);
+	case ROMBSR_SIG_ECDSA_SHA256:
+		mech = (CK_MECHANISM){CKM_ECDSA, NULL, 0};
+		r = rombsr_hsm_sign_raw(hsm, key, &mech, digest, digest_len, raw, &raw_len);
+		if (r < 0)
+			return r;
+		if (raw_len != 64)
+			return rombsr_error(ROMBSR_EHSM, "token returned a %zu-byte P-256 signature", raw_len);
+		return ecdsa_raw_to_der(raw, raw_len, sig, sig_len);
+	case ROMBSR_SIG_COUNT:
+		break;
+	}
+	return rombsr_error(ROMBSR_EINTERNAL, "unhandled signature algorithm");
+}

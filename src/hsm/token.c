@@ -1,0 +1,256 @@
+/* Opening a token named by an RFC 7512 URI, logging in, and the bounded
+ * session pool. */
+#include "hsm_internal.h"
+
+#include "../common/error.h"
+
+#include <p11-kit/uri.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rombsr_p11_string(const unsigned char *field, size_t n, char *out)
+{
+	while (n > 0 && (field[n - 1] == ' ' || field[n - 1] == '\0'))
+		n--;
+	memcpy(out, field, n);
+	out[n] = '\0';
+}
+
+int rombsr_hsm_fail(int code, const char *operation, const struct rombsr_hsm *hsm, CK_RV rv)
+{
+	return rombsr_error(code, "%s (token '%s'): %s", operation, hsm->token_label,
+			    rombsr_ckr_name(rv));
+}
+
+static int parse_token_uri(const char *token_uri, P11KitUri **out)
+{
+	P11KitUri *uri = p11_kit_uri_new();
+	int pr;
+
+	if (uri == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	pr = p11_kit_uri_parse(token_uri, P11_KIT_URI_FOR_SLOT | P11_KIT_URI_FOR_TOKEN, uri);
+	if (pr != P11_KIT_URI_OK) {
+		p11_kit_uri_free(uri);
+		return rombsr_error(ROMBSR_EINVAL, "token URI '%s': %s", token_uri, p11_kit_uri_message(pr));
+	}
+	if (p11_kit_uri_any_unrecognized(uri)) {
+		p11_kit_uri_free(uri);
+		return rombsr_error(ROMBSR_EINVAL,
+				    "token URI '%s' has attributes that do not name a token or slot",
+				    token_uri);
+	}
+	if (p11_kit_uri_get_pin_value(uri) != NULL) {
+		p11_kit_uri_free(uri);
+		return rombsr_error(ROMBSR_EPERM,
+				    "token URI '%s' carries a PIN (pin-value); give the PIN in a pin-file",
+				    token_uri);
+	}
+	*out = uri;
+	return 0;
+}
+
+/* Exactly one token must match: signing with the wrong token because a URI
+ * was too loose is worse than refusing. */
+static int select_slot(struct rombsr_hsm *hsm, P11KitUri *uri, const char *token_uri)
+{
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG count = 0;
+	unsigned matches = 0;
+	CK_RV rv;
+	int r = ROMBSR_EINTERNAL;
+
+	rv = hsm->f->C_GetSlotList(CK_TRUE, NULL, &count);
+	if (rv != CKR_OK)
+		return rombsr_error(ROMBSR_EHSM, "C_GetSlotList: %s", rombsr_ckr_name(rv));
+	slots = calloc(count ? count : 1, sizeof(*slots));
+	if (slots == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	rv = hsm->f->C_GetSlotList(CK_TRUE, slots, &count);
+	if (rv != CKR_OK) {
+		r = rombsr_error(ROMBSR_EHSM, "C_GetSlotList: %s", rombsr_ckr_name(rv));
+		goto out;
+	}
+	for (CK_ULONG i = 0; i < count; i++) {
+		CK_TOKEN_INFO info;
+		CK_SLOT_INFO slot_info;
+		CK_SLOT_ID want = p11_kit_uri_get_slot_id(uri);
+
+		if (want != (CK_SLOT_ID)-1 && want != slots[i])
+			continue;
+		if (hsm->f->C_GetSlotInfo(slots[i], &slot_info) != CKR_OK ||
+		    !p11_kit_uri_match_slot_info(uri, &slot_info))
+			continue;
+		if (hsm->f->C_GetTokenInfo(slots[i], &info) != CKR_OK)
+			continue;
+		if (!(info.flags & CKF_TOKEN_INITIALIZED) || !p11_kit_uri_match_token_info(uri, &info))
+			continue;
+		if (matches++ == 0) {
+			hsm->slot = slots[i];
+			rombsr_p11_string(info.label, sizeof(info.label), hsm->token_label);
+		}
+	}
+	if (matches == 0)
+		r = rombsr_error(ROMBSR_ENOTFOUND, "no token matches '%s'", token_uri);
+	else if (matches > 1)
+		r = rombsr_error(ROMBSR_EINVAL, "%u tokens match '%s'; name one (token=, serial=)",
+				 matches, token_uri);
+	else
+		r = 0;
+out:
+	free(slots);
+	return r;
+}
+
+int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombsr_hsm **out)
+{
+	struct rombsr_hsm *hsm;
+	P11KitUri *uri = NULL;
+	CK_RV rv;
+	int r;
+
+	*out = NULL;
+	r = parse_token_uri(token_uri, &uri);
+	if (r < 0)
+		return r;
+	hsm = calloc(1, sizeof(*hsm));
+	if (hsm == NULL) {
+		p11_kit_uri_free(uri);
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&hsm->lock, NULL);
+	pthread_cond_init(&hsm->released, NULL);
+	hsm->max_sessions = ROMBSR_HSM_MAX_SESSIONS_DEFAULT;
+	r = rombsr_module_acquire(module_path, &hsm->module, &hsm->f);
+	if (r == 0)
+		r = select_slot(hsm, uri, token_uri);
+	if (r == 0) {
+		rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					   &hsm->sessions[0]);
+		if (rv != CKR_OK)
+			r = rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
+		else
+			hsm->open_sessions = 1;
+	}
+	p11_kit_uri_free(uri);
+	if (r < 0) {
+		rombsr_hsm_close(hsm);
+		return r;
+	}
+	*out = hsm;
+	return 0;
+}
+
+void rombsr_hsm_close(struct rombsr_hsm *hsm)
+{
+	if (hsm == NULL)
+		return;
+	if (hsm->logged_in)
+		hsm->f->C_Logout(hsm->sessions[0]);
+	/* Only our own sessions: another handle may share this module and slot. */
+	for (size_t i = 0; i < hsm->open_sessions; i++)
+		hsm->f->C_CloseSession(hsm->sessions[i]);
+	rombsr_module_release(hsm->module);
+	pthread_cond_destroy(&hsm->released);
+	pthread_mutex_destroy(&hsm->lock);
+	free(hsm);
+}
+
+void rombsr_hsm_set_max_sessions(struct rombsr_hsm *hsm, size_t max)
+{
+	size_t cap = sizeof(hsm->sessions) / sizeof(hsm->sessions[0]);
+
+	pthread_mutex_lock(&hsm->lock);
+	hsm->max_sessions = max == 0 ? 1 : (max > cap ? cap : max);
+	pthread_mutex_unlock(&hsm->lock);
+}
+
+const char *rombsr_hsm_token_label(const struct rombsr_hsm *hsm)
+{
+	return hsm->token_label;
+}
+
+CK_FUNCTION_LIST *rombsr_hsm_functions(struct rombsr_hsm *hsm)
+{
+	return hsm->f;
+}
+
+int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
+{
+	CK_RV rv;
+
+	rv = hsm->f->C_Login(hsm->sessions[0], CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	if (rv == CKR_USER_ALREADY_LOGGED_IN)
+		rv = CKR_OK;
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE ||
+	    rv == CKR_PIN_EXPIRED)
+		return rombsr_hsm_fail(ROMBSR_EAUTH, "C_Login", hsm, rv);
+	if (rv != CKR_OK)
+		return rombsr_hsm_fail(ROMBSR_EHSM, "C_Login", hsm, rv);
+	hsm->logged_in = true;
+	return 0;
+}
+
+int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&hsm->lock);
+	for (;;) {
+		size_t i;
+
+		for (i = 0; i < hsm->open_sessions; i++)
+			if (!hsm->busy[i])
+				break;
+		if (i < hsm->open_sessions) {
+			hsm->busy[i] = true;
+			*session = hsm->sessions[i];
+			break;
+		}
+		if (hsm->open_sessions < hsm->max_sessions) {
+			CK_RV rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+							 NULL, NULL, &hsm->sessions[i]);
+
+			if (rv != CKR_OK) {
+				r = rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
+				break;
+			}
+			hsm->busy[i] = true;
+			hsm->open_sessions++;
+			*session = hsm->sessions[i];
+			break;
+		}
+		pthread_cond_wait(&hsm->released, &hsm->lock);
+	}
+	pthread_mutex_unlock(&hsm->lock);
+	return r;
+}
+
+void rombsr_hsm_session_put(struct rombsr_hsm *hsm, CK_SESSION_HANDLE session)
+{
+	pthread_mutex_lock(&hsm->lock);
+	for (size_t i = 0; i < hsm->open_sessions; i++) {
+		if (hsm->sessions[i] == session) {
+			hsm->busy[i] = false;
+			break;
+		}
+	}
+	pthread_cond_signal(&hsm->released);
+	pthread_mutex_unlock(&hsm->lock);
+}
+
+int rombsr_hsm_uri_token_label(const char *token_uri, char label[33])
+{
+	P11KitUri *uri = NULL;
+	CK_TOKEN_INFO *info;
+	int r = parse_token_uri(token_uri, &uri);
+
+	if (r < 0)
+		return r;
+	info = p11_kit_uri_get_token_info(uri);
+	rombsr_p11_string(info->label, sizeof(info->label), label);
+	p11_kit_uri_free(uri);
+	if (label[0] == '\0')
+		return rombsr_error(ROMBSR_EINVAL, "token URI '%s' names no token label (token=...)", token_uri);
+	return 0;
+}

@@ -1,0 +1,28 @@
+#include "tap.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int checks, failures;
+
+void tap_check(bool ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %d - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok)
+		printf("#   failed at %s:%d\n", file, line);
+}
+
+int tap_done(void)
+{
+	printf("1..%d\n", checks);
+	return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,15 @@
+/* A small TAP producer for the unit tests: "ok N - name" per check and a
+ * closing "N passed, N failed" line. */
+#ifndef ROMBSR_TAP_H
+#define ROMBSR_TAP_H
+
+#include <stdbool.h>
+
+void tap_check(bool ok, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prints the plan and totals; the exit status is non-zero if a check failed. */
+int tap_done(void);
+
+#define CHECK(cond, ...) tap_check((cond), __FILE__, __LINE__, __VA_ARGS__)
+
+#endif
