@@ -32,6 +32,14 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
+# V=1 shows the full commands.
+V ?= 0
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_LIB = $(BUILD)/librombsr-common.a
@@ -41,7 +49,9 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+-include src/capture/capture.mk
+
+all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
@@ -51,28 +61,33 @@ $(BUILD)/obj/src/hsm/p11_names.o: $(BUILD)/gen/p11_names.inc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRC))
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(HSM_LIB): $(call obj,$(HSM_SRC))
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(ROMBSR): $(call obj,$(CLI_SRC)) $(HSM_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(HSM_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(HSM_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HSM_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: all
 	tests/run $(BUILD)

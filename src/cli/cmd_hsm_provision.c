@@ -165,6 +165,27 @@ static int init_authority_token(const struct rombsr_authority_config *a, struct 
 	return r < 0 ? rombsr_error_wrap(r, "%s authority", a->name) : 0;
 }
 
+/* Every authority's token is checked before any is created: a bad second
+ * URI must not leave a first token behind. */
+static int check_labels(const struct rombsr_config *cfg)
+{
+	char labels[ROMBSR_AUTHORITY_COUNT][33];
+
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		int r = rombsr_hsm_uri_token_label(cfg->authority[i].token_uri, labels[i]);
+
+		if (r < 0)
+			return rombsr_error_wrap(r, "%s authority", cfg->authority[i].name);
+		for (int j = 0; j < i; j++)
+			if (strcmp(labels[i], labels[j]) == 0)
+				return rombsr_error(ROMBSR_ECONFIG,
+						    "the %s and %s authorities name the same token '%s'; each "
+						    "authority needs a token of its own",
+						    cfg->authority[j].name, cfg->authority[i].name, labels[i]);
+	}
+	return 0;
+}
+
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 {
 	struct provision_paths paths = {0};
@@ -190,6 +211,9 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 					    "the %s authority uses %s, not SoftHSM2: hsm-provision only creates the "
 					    "embedded default; provision a hardware HSM with its vendor's ceremony",
 					    cfg->authority[i].name, cfg->authority[i].module);
+	r = check_labels(cfg);
+	if (r < 0)
+		return r;
 	r = make_scratch(cfg, &paths);
 	if (r < 0)
 		goto out;

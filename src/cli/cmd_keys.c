@@ -6,10 +6,11 @@
 
 #include <stdio.h>
 
-enum { OPT_AUTHORITY = 1 };
+enum { OPT_AUTHORITY = 1, OPT_KEY };
 
 static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest; default all)", OPT_AUTHORITY},
+	{"key", "LABEL", "only this key", OPT_KEY},
 	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
@@ -24,7 +25,10 @@ static int print_key(const struct inventory_key *k)
 		       "-", "(missing: run 'rombsr keygen')", "-");
 		return 0;
 	}
-	snprintf(algorithm, sizeof(algorithm), "%s-%u", k->entry->kind == ROMBSR_KEY_RSA ? "rsa" : "ec-p", k->bits);
+	if (k->entry->kind == ROMBSR_KEY_RSA)
+		snprintf(algorithm, sizeof(algorithm), "rsa-%u", k->bits);
+	else
+		snprintf(algorithm, sizeof(algorithm), "ec-p256");
 	if (k->certificate != NULL) {
 		r = inventory_time(X509_get0_notBefore(k->certificate), from);
 		if (r == 0)
@@ -40,15 +44,18 @@ static int print_key(const struct inventory_key *k)
 int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 {
 	bool selected[ROMBSR_AUTHORITY_COUNT];
-	const char *authority = NULL;
+	const char *authority = NULL, *label = NULL;
+	const struct rombsr_keyset_entry *only = NULL;
 	struct inventory inv;
 	struct cli_parser p;
 	int id, r = 0;
 
 	cli_parser_init(&p, options, argc, argv);
-	while ((id = cli_next(&p, "[--authority NAME] [--pin-file FILE | --pin-fd N]")) > 0) {
+	while ((id = cli_next(&p, "[--authority NAME] [--key LABEL] [--pin-file FILE | --pin-fd N]")) > 0) {
 		if (id == OPT_AUTHORITY)
 			authority = p.value;
+		else if (id == OPT_KEY)
+			label = p.value;
 		else if ((r = cli_take_pin_option(ctx, id, p.value)) < 0)
 			return r;
 	}
@@ -56,6 +63,13 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 		return id;
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	if (label != NULL) {
+		only = rombsr_keyset_find(label);
+		if (only == NULL)
+			return rombsr_error(ROMBSR_ENOTFOUND, "unknown key '%s': not in the release key set", label);
+		if (authority == NULL)
+			authority = rombsr_authority_name(only->authority);
+	}
 	r = cli_authority_filter(authority, selected);
 	if (r < 0)
 		return r;
@@ -66,7 +80,8 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 		return r;
 	printf("%-17s %-9s %-9s %-64s %s\n", "LABEL", "AUTHORITY", "ALGORITHM", "SPKI-SHA256", "VALIDITY");
 	for (size_t i = 0; i < inv.len && r == 0; i++)
-		r = print_key(&inv.keys[i]);
+		if (only == NULL || inv.keys[i].entry == only)
+			r = print_key(&inv.keys[i]);
 	inventory_free(&inv);
 	return r;
 }

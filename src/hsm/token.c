@@ -40,7 +40,9 @@ static int parse_token_uri(const char *token_uri, P11KitUri **out)
 				    "token URI '%s' has attributes that do not name a token or slot",
 				    token_uri);
 	}
-	if (p11_kit_uri_get_pin_value(uri) != NULL) {
+	/* Checked on the text too: p11-kit reads pin-value only as a query
+	 * attribute and would pass over one written as a path attribute. */
+	if (p11_kit_uri_get_pin_value(uri) != NULL || strstr(token_uri, "pin-value") != NULL) {
 		p11_kit_uri_free(uri);
 		return rombsr_error(ROMBSR_EPERM,
 				    "token URI '%s' carries a PIN (pin-value); give the PIN in a pin-file",

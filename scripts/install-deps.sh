@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian 12 packages ROMbsr builds, runs and tests with.
+# Run as root. Safe to run again.
+set -eu
+packages="
+	build-essential pkg-config
+	libssl-dev libgit2-dev libgpgme-dev libjansson-dev libp11-kit-dev libmicrohttpd-dev
+	p11-kit softhsm2 opensc libengine-pkcs11-openssl
+	git gnupg jq zip unzip
+	default-jre-headless apksigner zipalign aapt android-framework-res
+"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (it uses apt-get)" >&2
+	exit 1
+fi
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi

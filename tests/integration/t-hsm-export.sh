@@ -1,0 +1,37 @@
+# export-public: certificates plus a versioned manifest, written whole or
+# not at all.
+. "$(dirname "$0")/lib.sh"
+
+with_keys
+"$ROMBSR" export-public --out "$T/bundle"
+m="$T/bundle/manifest.json"
+[ "$(jq -r .format "$m")" = rombsr.public-bundle ] || fail "format"
+[ "$(jq -r .version "$m")" = 1 ] || fail "version"
+[ "$(jq '.keys | length' "$m")" -eq 11 ] || fail "not 11 keys"
+[ "$(jq -r '.keys[] | select(.label=="manifest") | .authority' "$m")" = manifest ] || fail "manifest authority"
+[ "$(jq -r '.keys[] | select(.label=="testkey") | .development' "$m")" = true ] || fail "testkey not development"
+[ "$(jq -r '[.keys[] | select(.authority=="release")] | length' "$m")" -eq 10 ] || fail "release keys"
+jq -c '.keys[]' "$m" | while read -r k; do
+	label=$(jq -r .label <<<"$k")
+	cert="$T/bundle/$(jq -r .certificate <<<"$k")"
+	[ "$(openssl x509 -in "$cert" -outform DER | sha256sum | cut -d' ' -f1)" = "$(jq -r .certificate_sha256 <<<"$k")" ] ||
+		fail "$label: certificate_sha256"
+	[ "$(openssl x509 -in "$cert" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)" = \
+		"$(jq -r .spki_sha256 <<<"$k")" ] || fail "$label: spki_sha256"
+done
+# No private material anywhere in the bundle.
+grep -rl "PRIVATE" "$T/bundle" && fail "private key material in the bundle"
+
+# An existing bundle is kept unless --force.
+expect_fail "exists; pass --force" "$ROMBSR" export-public --out "$T/bundle"
+"$ROMBSR" export-public --out "$T/bundle" --force
+[ "$(jq '.keys | length' "$m")" -eq 11 ] || fail "forced export broken"
+ls "$T" | grep -q 'bundle.tmp' && fail "scratch left behind"
+
+# A token missing a key: refused, and no bundle folder appears.
+new_config "$T/empty-state"
+"$ROMBSR" hsm-provision 2>/dev/null
+expect_fail "run 'rombsr keygen' first" "$ROMBSR" export-public --out "$T/bundle2"
+[ ! -e "$T/bundle2" ] || fail "a half bundle was written"
+ls "$T" | grep -q 'bundle2.tmp' && fail "scratch left behind"
+echo "export-public ok"

@@ -1,0 +1,93 @@
+/* Configuration: defaults, overrides, and every kind of refusal. */
+#include "tap.h"
+
+#include "../../src/common/config.h"
+#include "../../src/common/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/rombsr-unit-config.XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void expect_refusal(const char *name, const char *text, const char *want)
+{
+	struct rombsr_config cfg;
+	const char *path = write_conf(name, text);
+	int r = rombsr_config_load(path, &cfg);
+
+	CHECK(r == ROMBSR_ECONFIG && strstr(rombsr_error_message(r), want) != NULL, "%s refused: %s", name,
+	      rombsr_error_message(r));
+	CHECK(cfg.state_dir == NULL && cfg.source == NULL, "%s: nothing left allocated", name);
+}
+
+int main(void)
+{
+	struct rombsr_config cfg;
+	int r;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	unsetenv("ROMBSR_CONFIG");
+
+	r = rombsr_config_load(write_conf("min.conf", "[core]\n\tstate-dir = /srv/r\n"), &cfg);
+	CHECK(r == 0, "minimal file loads");
+	CHECK(strcmp(cfg.state_dir, "/srv/r") == 0, "state-dir read");
+	CHECK(strcmp(cfg.softhsm2_conf, "/srv/r/softhsm2.conf") == 0, "softhsm2.conf follows state-dir");
+	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_RELEASE].pin_file, "/srv/r/pins/release.pin") == 0,
+	      "release pin-file default");
+	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_MANIFEST].so_pin_file, "/srv/r/pins/manifest.so-pin") == 0,
+	      "manifest so-pin-file default");
+	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_MANIFEST].token_uri, "pkcs11:token=rombsr-manifest") == 0,
+	      "token URI default");
+	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_RELEASE].module, ROMBSR_DEFAULT_MODULE) == 0, "module default");
+	rombsr_config_free(&cfg);
+
+	/* An authority's own module wins over hsm.module wherever either stands. */
+	r = rombsr_config_load(write_conf("mod.conf", "[authority \"manifest\"]\n\tmodule = /m.so\n"
+						      "[hsm]\n\tmodule = /h.so\n"),
+			       &cfg);
+	CHECK(r == 0 && strcmp(cfg.authority[ROMBSR_AUTHORITY_MANIFEST].module, "/m.so") == 0 &&
+		      strcmp(cfg.authority[ROMBSR_AUTHORITY_RELEASE].module, "/h.so") == 0,
+	      "authority module overrides hsm.module");
+	rombsr_config_free(&cfg);
+
+	setenv("ROMBSR_CONFIG", write_conf("env.conf", "[core]\n\tstate-dir = /from/env\n"), 1);
+	r = rombsr_config_load(NULL, &cfg);
+	CHECK(r == 0 && strcmp(cfg.state_dir, "/from/env") == 0, "ROMBSR_CONFIG is used without --config");
+	rombsr_config_free(&cfg);
+	unsetenv("ROMBSR_CONFIG");
+
+	expect_refusal("unknown.conf", "[core]\n\tstate-dir = /x\n\tstate-dri = /y\n", "unknown key 'core.state-dri'");
+	expect_refusal("section.conf", "[cor]\n\tstate-dir = /x\n", "unknown key 'cor.state-dir'");
+	expect_refusal("authority.conf", "[authority \"qa\"]\n\ttoken = pkcs11:token=x\n", "unknown authority 'qa'");
+	expect_refusal("akey.conf", "[authority \"release\"]\n\tpin = 1234\n", "unknown key 'authority.release.pin'");
+	expect_refusal("syntax.conf", "[core]\n\tstate-dir = /x\n[hsm\n", "syntax.conf:3");
+	expect_refusal("novalue.conf", "[core]\n\tstate-dir\n", "has no value");
+	r = rombsr_config_load("/nonexistent/rombsr.conf", &cfg);
+	CHECK(r == ROMBSR_ENOTFOUND, "a named file that is missing is an error");
+
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			abort();
+	}
+	return tap_done();
+}
