@@ -13,7 +13,7 @@ endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
-PKGS = p11-kit-1 libgit2 jansson openssl
+PKGS = p11-kit-1 libgit2 jansson openssl gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 P11_HEADER := $(shell pkg-config --variable=includedir p11-kit-1)/p11-kit-1/p11-kit/pkcs11.h
@@ -27,6 +27,8 @@ LDLIBS = $(PKG_LIBS) -ldl -lpthread
 
 COMMON_SRC := $(wildcard src/common/*.c)
 HSM_SRC := $(wildcard src/hsm/*.c)
+AUDIT_SRC := $(wildcard src/audit/*.c)
+QUEUE_SRC := $(wildcard src/queue/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -44,6 +46,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_LIB = $(BUILD)/librombsr-common.a
 HSM_LIB = $(BUILD)/librombsr-hsm.a
+AUDIT_LIB = $(BUILD)/librombsr-audit.a
+QUEUE_LIB = $(BUILD)/librombsr-queue.a
+# Everything but the capture module links these; the order is the link order.
+LIBS = $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
@@ -70,21 +76,27 @@ $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(HSM_LIB): $(call obj,$(HSM_SRC))
 	$(Q)$(AR) rcs $@ $^
 
-$(ROMBSR): $(call obj,$(CLI_SRC)) $(HSM_LIB) $(COMMON_LIB)
+$(AUDIT_LIB): $(call obj,$(AUDIT_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(QUEUE_LIB): $(call obj,$(QUEUE_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(ROMBSR): $(call obj,$(CLI_SRC)) $(LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(HSM_LIB) $(COMMON_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(HSM_LIB) $(COMMON_LIB)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HSM_LIB) $(COMMON_LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

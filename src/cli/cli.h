@@ -70,5 +70,9 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
 int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
+int cmd_queue_init(struct cli_context *ctx, int argc, char **argv);
+int cmd_queue_hook(struct cli_context *ctx, int argc, char **argv);
+int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv);
+int cmd_submit(struct cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -20,6 +20,10 @@ static const struct {
 	{"keygen", cmd_keygen, "generate the release key set and certificates in the HSM"},
 	{"keys", cmd_keys, "list the keys in the HSM with fingerprints and validity"},
 	{"export-public", cmd_export_public, "write the public bundle for build nodes"},
+	{"queue-init", cmd_queue_init, "create a signing queue with its trust file (admin)"},
+	{"queue-hook", cmd_queue_hook, "install or run the queue server's pre-receive hook"},
+	{"queue-verify", cmd_queue_verify, "verify every commit of a queue clone"},
+	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
 };
 
 static void usage(FILE *to)
@@ -69,7 +73,8 @@ int main(int argc, char **argv)
 		rombsr_config_free(&ctx.cfg);
 		if (r < 0) {
 			fprintf(stderr, "rombsr %s: %s\n", ctx.command, rombsr_error_message(r));
-			return 1;
+			/* A failed verification is told apart from a failure to run. */
+			return r == ROMBSR_ESECURITY ? 3 : 1;
 		}
 		return 0;
 	}

@@ -57,6 +57,29 @@ static int append(char **slot, const char *suffix)
 	return replace_concat(slot, *slot, suffix, "");
 }
 
+/* OpenPGP fingerprints are compared as text everywhere: one spelling only. */
+static int fingerprint_ok(const char *value, const char *file, const char *key)
+{
+	size_t n = strlen(value);
+
+	if (n != 40 || strspn(value, "0123456789ABCDEF") != 40)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: %s: '%.48s' is not an OpenPGP fingerprint (40 upper-case hex)",
+				    file, key, value);
+	return 0;
+}
+
+static int add_admin(struct rombsr_config *cfg, const char *value, const char *file)
+{
+	int r = fingerprint_ok(value, file, "queue.admin");
+
+	if (r < 0)
+		return r;
+	if (cfg->queue_nadmins == ROMBSR_CONFIG_MAX_ADMINS)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: more than %d queue.admin keys", file, ROMBSR_CONFIG_MAX_ADMINS);
+	memcpy(cfg->queue_admins[cfg->queue_nadmins++], value, 41);
+	return 0;
+}
+
 struct entry_ctx {
 	struct rombsr_config *cfg;
 	const char *file;
@@ -100,6 +123,18 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = rombsr_error(ROMBSR_ECONFIG, "%s: key '%s' has no value", ctx->file, name);
 	} else if (strcmp(name, "core.state-dir") == 0) {
 		ctx->r = replace(&ctx->cfg->state_dir, value);
+	} else if (strcmp(name, "queue.url") == 0) {
+		ctx->r = replace(&ctx->cfg->queue_url, value);
+	} else if (strcmp(name, "queue.clone") == 0) {
+		ctx->r = replace(&ctx->cfg->queue_clone, value);
+	} else if (strcmp(name, "queue.admin") == 0) {
+		ctx->r = add_admin(ctx->cfg, value, ctx->file);
+	} else if (strcmp(name, "gpg.home") == 0) {
+		ctx->r = replace(&ctx->cfg->gpg_home, value);
+	} else if (strcmp(name, "gpg.key") == 0) {
+		ctx->r = fingerprint_ok(value, ctx->file, name);
+		if (ctx->r == 0)
+			ctx->r = replace(&ctx->cfg->gpg_key, value);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
@@ -159,6 +194,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 
 	if (cfg->state_dir == NULL)
 		r = replace(&cfg->state_dir, ROMBSR_DEFAULT_STATE_DIR);
+	if (r == 0 && cfg->queue_clone == NULL)
+		r = replace_concat(&cfg->queue_clone, cfg->state_dir, "/queue.git", "");
 	if (r == 0 && cfg->softhsm2_conf == NULL)
 		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
@@ -205,6 +242,10 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->source);
 	free(cfg->state_dir);
 	free(cfg->softhsm2_conf);
+	free(cfg->queue_url);
+	free(cfg->queue_clone);
+	free(cfg->gpg_home);
+	free(cfg->gpg_key);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);
 		free(cfg->authority[i].token_uri);

@@ -6,6 +6,8 @@
 #ifndef ROMBSR_CONFIG_H
 #define ROMBSR_CONFIG_H
 
+#include <stddef.h>
+
 #define ROMBSR_DEFAULT_CONFIG "/etc/rombsr/rombsr.conf"
 #define ROMBSR_DEFAULT_STATE_DIR "/var/lib/rombsr"
 #define ROMBSR_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -25,10 +27,20 @@ struct rombsr_authority_config {
 	char *so_pin_file;  /* the security officer's PIN (provisioning only) */
 };
 
+#define ROMBSR_CONFIG_MAX_ADMINS 16
+
 struct rombsr_config {
 	char *source;       /* the file read, or NULL for built-in defaults */
 	char *state_dir;
 	char *softhsm2_conf;
+	/* The signing queue */
+	char *queue_url;    /* the queue remote; NULL if not configured */
+	char *queue_clone;  /* this node's bare copy */
+	char queue_admins[ROMBSR_CONFIG_MAX_ADMINS][41]; /* pinned admin fingerprints */
+	size_t queue_nadmins;
+	/* This node's OpenPGP identity */
+	char *gpg_home;     /* GNUPGHOME; NULL: GnuPG's default */
+	char *gpg_key;      /* primary key fingerprint this node signs with */
 	struct rombsr_authority_config authority[ROMBSR_AUTHORITY_COUNT];
 };
 

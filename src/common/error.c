@@ -26,6 +26,7 @@ static const struct {
 	{ROMBSR_EAUTH, "authentication failed"},
 	{ROMBSR_EUNSUPPORTED, "not supported"},
 	{ROMBSR_EPERM, "refused"},
+	{ROMBSR_ESECURITY, "security check failed"},
 };
 
 const char *rombsr_strerror(int code)

@@ -21,6 +21,7 @@ enum rombsr_error_code {
 	ROMBSR_EAUTH = -10,     /* wrong PIN or credential */
 	ROMBSR_EUNSUPPORTED = -11,
 	ROMBSR_EPERM = -12,     /* refused on purpose: unsafe file mode, secret in argv */
+	ROMBSR_ESECURITY = -13, /* a verification failed: bad signature, unauthorized change, rewritten history */
 };
 
 /* Records the detail message for this thread and returns code, so that a

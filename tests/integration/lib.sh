@@ -10,9 +10,13 @@ SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
 
 T=$(mktemp -d /tmp/rombsr-test.XXXXXX)
 cleanup() {
-	local pids
+	local pids home
 	pids=$(jobs -p)
 	[ -z "$pids" ] || kill $pids 2>/dev/null || true
+	# gpg starts an agent per GnuPG home; none may outlive the test.
+	for home in "$T"/gpg-*; do
+		[ -d "$home" ] && gpgconf --homedir "$home" --kill all 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -84,4 +88,56 @@ sunpkcs11_config() {
 
 apksigner_p11() {
 	apksigner -J-add-exports=jdk.crypto.cryptoki/sun.security.pkcs11=ALL-UNNAMED "$@"
+}
+
+# gpg_identity NAME [EXPIRE]: a throwaway OpenPGP key in a GnuPG home of its
+# own ($T/gpg-NAME); sets FPR_NAME to its fingerprint.
+gpg_identity() {
+	local name=$1 expire=${2:-never} home="$T/gpg-$1"
+	mkdir -p "$home"
+	chmod 700 "$home"
+	GNUPGHOME="$home" gpg --batch --quiet --passphrase '' \
+		--quick-gen-key "$name <$name@rombsr.test>" ed25519 sign "$expire" 2>/dev/null
+	local fpr
+	fpr=$(GNUPGHOME="$home" gpg --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/{print $10; exit}')
+	[ -n "$fpr" ] || fail "no key made for $name"
+	printf -v "FPR_${name^^}" '%s' "$fpr"
+}
+
+# Copies NAME's public key into OTHER's keyring.
+gpg_share() {
+	GNUPGHOME="$T/gpg-$1" gpg --batch --export --armor "$(gpg_fpr "$1")" 2>/dev/null |
+		GNUPGHOME="$T/gpg-$2" gpg --batch --quiet --import 2>/dev/null
+}
+gpg_fpr() { local v="FPR_${1^^}"; printf '%s' "${!v}"; }
+
+# node_config NAME ROLE_URL: a rombsr.conf for one node of the queue, with its
+# own state folder and GnuPG home, pinning the admin.
+node_config() {
+	local name=$1 url=$2
+	mkdir -p "$T/node-$name"
+	cat > "$T/node-$name/rombsr.conf" <<CONF
+[core]
+	state-dir = $T/node-$name/state
+[queue]
+	url = $url
+	admin = $FPR_ADMIN
+[gpg]
+	home = $T/gpg-$name
+	key = $(gpg_fpr "$name")
+CONF
+	printf '%s' "$T/node-$name/rombsr.conf"
+}
+
+# start_git_daemon: serves $T over git:// on a free loopback port (receive-pack
+# on, so pushes run the queue's hook); sets GIT_PORT.
+start_git_daemon() {
+	GIT_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	git daemon --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$T" --export-all \
+		--enable=receive-pack --informative-errors "$T" >"$T/git-daemon.log" 2>&1 &
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$GIT_PORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "git daemon did not start"
 }

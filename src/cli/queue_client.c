@@ -1,0 +1,102 @@
+#define _GNU_SOURCE
+#include "queue_client.h"
+
+#include "../common/error.h"
+#include "../queue/verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PUBLISH_ATTEMPTS 8
+
+static int lock_clone(struct queue_client *qc)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/rombsr.lock", qc->cfg->queue_clone);
+	qc->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (qc->lock_fd < 0)
+		return rombsr_error(ROMBSR_EIO, "cannot open %s: %s", path, strerror(errno));
+	while (flock(qc->lock_fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return rombsr_error(ROMBSR_EIO, "cannot lock %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int queue_client_open(struct cli_context *ctx, struct queue_client *qc)
+{
+	int r;
+
+	memset(qc, 0, sizeof(*qc));
+	qc->lock_fd = -1;
+	r = cli_config(ctx, &qc->cfg);
+	if (r < 0)
+		return r;
+	if (qc->cfg->queue_url == NULL)
+		return rombsr_error(ROMBSR_ECONFIG, "no queue configured: set queue.url");
+	r = rombsr_gpg_open(qc->cfg->gpg_home, &qc->gpg);
+	if (r == 0)
+		r = rombsr_repo_open(qc->cfg->queue_clone, true, &qc->repo);
+	if (r == 0)
+		r = lock_clone(qc);
+	if (r < 0)
+		queue_client_close(qc);
+	return r;
+}
+
+void queue_client_close(struct queue_client *qc)
+{
+	rombsr_repo_close(qc->repo);
+	rombsr_gpg_close(qc->gpg);
+	if (qc->lock_fd >= 0)
+		close(qc->lock_fd);
+	qc->repo = NULL;
+	qc->gpg = NULL;
+	qc->lock_fd = -1;
+}
+
+int queue_client_fetch(struct queue_client *qc, git_oid *head, bool *empty)
+{
+	int r = rombsr_repo_fetch(qc->repo, qc->cfg->queue_url, head, empty);
+
+	if (r == 0 && *empty)
+		r = rombsr_error(ROMBSR_ENOTFOUND, "the queue at %s has no history: run 'rombsr queue-init' first",
+				 qc->cfg->queue_url);
+	return r;
+}
+
+int queue_client_publish(struct queue_client *qc, const struct rombsr_repo_file *files, size_t nfiles,
+			 const char *message, git_oid *commit)
+{
+	git_oid head, again;
+	bool empty;
+	int r = ROMBSR_EINTERNAL;
+
+	if (qc->cfg->gpg_key == NULL)
+		return rombsr_error(ROMBSR_ECONFIG, "no signing key configured: set gpg.key to this node's fingerprint");
+	for (int attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
+		r = queue_client_fetch(qc, &head, &empty);
+		if (r == 0)
+			r = rombsr_repo_commit(qc->repo, qc->gpg, qc->cfg->gpg_key, &head, files, nfiles, message, commit);
+		if (r == 0)
+			r = rombsr_repo_push(qc->repo, qc->cfg->queue_url, commit);
+		if (r != ROMBSR_EPERM)
+			return r;
+		/* Refused: a race with another node moves the head; a refusal on
+		 * its merits does not, and is final. */
+		if (queue_client_fetch(qc, &again, &empty) < 0 || git_oid_equal(&again, &head))
+			return r;
+		nanosleep(&(struct timespec){0, 50000000L * (attempt + 1)}, NULL);
+	}
+	return r;
+}
+
+int queue_client_verifier(struct queue_client *qc, struct rombsr_verifier *v, const git_oid *base)
+{
+	return rombsr_verifier_init(v, qc->repo, (char(*)[41])qc->cfg->queue_admins, qc->cfg->queue_nadmins, base);
+}

@@ -1,0 +1,528 @@
+#include "capture_format.h"
+
+#include "error.h"
+#include "fsutil.h"
+#include "hex.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define M(name, kind, input, hash, pss, sign) {#name, name, kind, input, hash, pss, sign}
+const struct rombsr_cap_mech rombsr_cap_mechs[] = {
+	M(CKM_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_PKCS),
+	M(CKM_SHA224_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_RSA_PKCS),
+	M(CKM_SHA256_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_RSA_PKCS),
+	M(CKM_SHA384_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_RSA_PKCS),
+	M(CKM_SHA512_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_RSA_PKCS),
+	M(CKM_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA224_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA224", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA256_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA256", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA384_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA384", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA512_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA512", true, CKM_RSA_PKCS_PSS),
+	M(CKM_RSA_X_509, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_X_509),
+	M(CKM_ECDSA, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_RAW, NULL, false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA224, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA256, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA384, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA512, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_ECDSA),
+};
+#undef M
+const size_t rombsr_cap_mechs_len = sizeof(rombsr_cap_mechs) / sizeof(rombsr_cap_mechs[0]);
+
+const struct rombsr_cap_mech *rombsr_cap_mech_by_type(CK_MECHANISM_TYPE type)
+{
+	for (size_t i = 0; i < rombsr_cap_mechs_len; i++)
+		if (rombsr_cap_mechs[i].type == type)
+			return &rombsr_cap_mechs[i];
+	return NULL;
+}
+
+const struct rombsr_cap_mech *rombsr_cap_mech_by_name(const char *name)
+{
+	for (size_t i = 0; i < rombsr_cap_mechs_len; i++)
+		if (strcmp(rombsr_cap_mechs[i].name, name) == 0)
+			return &rombsr_cap_mechs[i];
+	return NULL;
+}
+
+static const struct {
+	const char *hash_name, *openssl, *mgf_name;
+	CK_MECHANISM_TYPE hash;
+	CK_RSA_PKCS_MGF_TYPE mgf;
+	size_t len;
+} pss_hashes[] = {
+	{"CKM_SHA224", "SHA224", "CKG_MGF1_SHA224", CKM_SHA224, CKG_MGF1_SHA224, 28},
+	{"CKM_SHA256", "SHA256", "CKG_MGF1_SHA256", CKM_SHA256, CKG_MGF1_SHA256, 32},
+	{"CKM_SHA384", "SHA384", "CKG_MGF1_SHA384", CKM_SHA384, CKG_MGF1_SHA384, 48},
+	{"CKM_SHA512", "SHA512", "CKG_MGF1_SHA512", CKM_SHA512, CKG_MGF1_SHA512, 64},
+};
+#define PSS_HASHES (sizeof(pss_hashes) / sizeof(pss_hashes[0]))
+
+const char *rombsr_cap_hash_name(CK_MECHANISM_TYPE hash)
+{
+	for (size_t i = 0; i < PSS_HASHES; i++)
+		if (pss_hashes[i].hash == hash)
+			return pss_hashes[i].openssl;
+	return NULL;
+}
+
+const char *rombsr_cap_mgf_hash_name(CK_RSA_PKCS_MGF_TYPE mgf)
+{
+	for (size_t i = 0; i < PSS_HASHES; i++)
+		if (pss_hashes[i].mgf == mgf)
+			return pss_hashes[i].openssl;
+	return NULL;
+}
+
+int rombsr_cap_pss_check(const struct rombsr_cap_mech *mech, const struct rombsr_cap_pss *pss,
+			 size_t modulus_bytes)
+{
+	const char *hash = rombsr_cap_hash_name(pss->hash);
+	size_t hlen = 0;
+
+	for (size_t i = 0; i < PSS_HASHES; i++)
+		if (pss_hashes[i].hash == pss->hash)
+			hlen = pss_hashes[i].len;
+	if (hash == NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "PSS hash 0x%lx is not SHA-2", (unsigned long)pss->hash);
+	if (rombsr_cap_mgf_hash_name(pss->mgf) == NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "PSS MGF 0x%lx is not MGF1 with SHA-2", (unsigned long)pss->mgf);
+	if (mech->hash != NULL && strcmp(mech->hash, hash) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "%s with PSS hash %s", mech->name, hash);
+	/* RFC 8017 9.1.1: emLen >= hLen + sLen + 2. */
+	if (modulus_bytes > 0 && (pss->salt_len > modulus_bytes || hlen + pss->salt_len + 2 > modulus_bytes))
+		return rombsr_error(ROMBSR_EINVAL, "PSS salt of %lu bytes is too long for the key",
+				    (unsigned long)pss->salt_len);
+	return 0;
+}
+
+bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_op *b)
+{
+	return strcmp(a->spki_sha256, b->spki_sha256) == 0 && a->mech == b->mech && a->pss.hash == b->pss.hash &&
+	       a->pss.mgf == b->pss.mgf && a->pss.salt_len == b->pss.salt_len && a->tbs_len == b->tbs_len &&
+	       memcmp(a->tbs, b->tbs, a->tbs_len) == 0;
+}
+
+int rombsr_cap_digest_info(const char *hash_name, const unsigned char *digest, size_t digest_len,
+			   unsigned char *out, size_t *out_len)
+{
+	/* The fixed DER prefixes of RFC 8017 section 9.2, note 1: SEQUENCE {
+	 * AlgorithmIdentifier { OID, NULL }, OCTET STRING digest }. */
+	static const struct {
+		const char *name;
+		size_t len, prefix_len;
+		unsigned char prefix[19];
+	} prefixes[] = {
+		/* SHA-1 only so that CKM_RSA_PKCS over a SHA-1 DigestInfo can be
+		 * recorded and verified (pkcs11-tool --test sends one); whether
+		 * such a request is ever signed is the sign node's policy. */
+		{"SHA1", 20, 15, {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
+		{"SHA224", 28, 19, {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
+				    0x05, 0x00, 0x04, 0x1c}},
+		{"SHA256", 32, 19, {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+				    0x05, 0x00, 0x04, 0x20}},
+		{"SHA384", 48, 19, {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
+				    0x05, 0x00, 0x04, 0x30}},
+		{"SHA512", 64, 19, {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
+				    0x05, 0x00, 0x04, 0x40}},
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (strcmp(prefixes[i].name, hash_name) != 0)
+			continue;
+		if (digest_len != prefixes[i].len)
+			return rombsr_error(ROMBSR_EINVAL, "%s digest must be %zu bytes, got %zu", hash_name,
+					    prefixes[i].len, digest_len);
+		memcpy(out, prefixes[i].prefix, prefixes[i].prefix_len);
+		memcpy(out + prefixes[i].prefix_len, digest, digest_len);
+		*out_len = prefixes[i].prefix_len + digest_len;
+		return 0;
+	}
+	return rombsr_error(ROMBSR_EUNSUPPORTED, "no DigestInfo for hash %s", hash_name);
+}
+
+static json_t *pss_to_json(const struct rombsr_cap_pss *pss)
+{
+	const char *hash = NULL, *mgf = NULL;
+
+	for (size_t i = 0; i < PSS_HASHES; i++) {
+		if (pss_hashes[i].hash == pss->hash)
+			hash = pss_hashes[i].hash_name;
+		if (pss_hashes[i].mgf == pss->mgf)
+			mgf = pss_hashes[i].mgf_name;
+	}
+	if (hash == NULL || mgf == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:I}", "hash", hash, "mgf", mgf, "salt_len", (json_int_t)pss->salt_len);
+}
+
+static int pss_from_json(json_t *o, struct rombsr_cap_pss *pss)
+{
+	const char *hash = NULL, *mgf = NULL;
+	json_int_t salt = -1;
+	json_error_t jerr;
+	bool found_hash = false, found_mgf = false;
+
+	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:s, s:s, s:I}", "hash", &hash, "mgf", &mgf, "salt_len", &salt) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "pss: %s", jerr.text);
+	for (size_t i = 0; i < PSS_HASHES; i++) {
+		if (strcmp(pss_hashes[i].hash_name, hash) == 0) {
+			pss->hash = pss_hashes[i].hash;
+			found_hash = true;
+		}
+		if (strcmp(pss_hashes[i].mgf_name, mgf) == 0) {
+			pss->mgf = pss_hashes[i].mgf;
+			found_mgf = true;
+		}
+	}
+	if (!found_hash || !found_mgf || salt < 0 || salt > ROMBSR_CAP_SIG_MAX)
+		return rombsr_error(ROMBSR_EINVAL, "pss: unknown hash or MGF, or bad salt_len");
+	pss->salt_len = (CK_ULONG)salt;
+	return 0;
+}
+
+/* Fields shared by journal entries and signature set items. */
+static int op_to_json(const struct rombsr_cap_op *op, json_t *o)
+{
+	char tbs[2 * ROMBSR_CAP_TBS_MAX + 1];
+	int bad = 0;
+
+	rombsr_hex_encode(op->tbs, op->tbs_len, tbs);
+	bad |= json_object_set_new(o, "label", json_string(op->label));
+	bad |= json_object_set_new(o, "spki_sha256", json_string(op->spki_sha256));
+	bad |= json_object_set_new(o, "mechanism", json_string(op->mech->name));
+	if (op->mech->pss) {
+		json_t *p = pss_to_json(&op->pss);
+
+		bad |= p == NULL ? -1 : json_object_set_new(o, "pss", p);
+	}
+	bad |= json_object_set_new(o, "tbs", json_string(tbs));
+	return bad ? rombsr_error(ROMBSR_ENOMEM, "cannot encode an operation") : 0;
+}
+
+static bool hex64_ok(const char *s)
+{
+	unsigned char tmp[32];
+
+	return rombsr_hex_decode(s, tmp, sizeof(tmp), "fingerprint") == 0;
+}
+
+static int op_from_json(json_t *label, json_t *spki, json_t *mech, json_t *pss, json_t *tbs,
+			struct rombsr_cap_op *op)
+{
+	unsigned char *bytes = NULL;
+	size_t n;
+	int r;
+
+	memset(op, 0, sizeof(*op));
+	if (!json_is_string(label) || json_string_length(label) == 0 || json_string_length(label) >= sizeof(op->label))
+		return rombsr_error(ROMBSR_EINVAL, "label missing or too long");
+	snprintf(op->label, sizeof(op->label), "%s", json_string_value(label));
+	if (!json_is_string(spki) || !hex64_ok(json_string_value(spki)))
+		return rombsr_error(ROMBSR_EINVAL, "spki_sha256 is not 64 lower-case hex digits");
+	memcpy(op->spki_sha256, json_string_value(spki), 65);
+	if (!json_is_string(mech) || (op->mech = rombsr_cap_mech_by_name(json_string_value(mech))) == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "mechanism %s is not supported",
+				    json_is_string(mech) ? json_string_value(mech) : "(missing)");
+	if (op->mech->pss != (pss != NULL))
+		return rombsr_error(ROMBSR_EINVAL, "%s %s PSS parameters", op->mech->name,
+				    op->mech->pss ? "needs" : "takes no");
+	if (pss != NULL && (r = pss_from_json(pss, &op->pss)) < 0)
+		return r;
+	if (pss != NULL && (r = rombsr_cap_pss_check(op->mech, &op->pss, 0)) < 0)
+		return r;
+	if (!json_is_string(tbs))
+		return rombsr_error(ROMBSR_EINVAL, "tbs missing");
+	r = rombsr_hex_decode_alloc(json_string_value(tbs), ROMBSR_CAP_TBS_MAX, &bytes, &n, "tbs");
+	if (r < 0)
+		return r;
+	memcpy(op->tbs, bytes, n);
+	op->tbs_len = n;
+	free(bytes);
+	if (n == 0)
+		return rombsr_error(ROMBSR_EINVAL, "tbs is empty");
+	if (op->mech->hash != NULL && n != (size_t)EVP_MD_get_size(EVP_get_digestbyname(op->mech->hash)))
+		return rombsr_error(ROMBSR_EINVAL, "%s needs a %s digest, tbs has %zu bytes", op->mech->name,
+				    op->mech->hash, n);
+	return 0;
+}
+
+/* The check suffix of a journal line: ,"sha256":"<64 hex>"} */
+#define CHECK_PREFIX ",\"sha256\":\""
+#define CHECK_SUFFIX_LEN (sizeof(CHECK_PREFIX) - 1 + 64 + 2)
+
+int rombsr_cap_entry_encode(const struct rombsr_cap_entry *e, struct rombsr_buf *line)
+{
+	json_t *o = json_object();
+	unsigned char md[32];
+	char hex[65], *text = NULL;
+	size_t n;
+	int r = ROMBSR_ENOMEM;
+
+	rombsr_buf_init(line, 64 * 1024);
+	if (o == NULL)
+		goto out;
+	if (json_object_set_new(o, "v", json_integer(ROMBSR_CAP_JOURNAL_VERSION)) != 0 ||
+	    json_object_set_new(o, "id", json_string(e->id)) != 0 ||
+	    json_object_set_new(o, "time", json_string(e->time)) != 0 ||
+	    json_object_set_new(o, "pid", json_integer(e->pid)) != 0 ||
+	    json_object_set_new(o, "program", json_string(e->program)) != 0)
+		goto out;
+	if ((r = op_to_json(&e->op, o)) < 0)
+		goto out;
+	r = ROMBSR_ENOMEM;
+	if (json_object_set_new(o, "sig_len", json_integer((json_int_t)e->sig_len)) != 0)
+		goto out;
+	/* Compact, one line (JSON escapes any newline inside strings). */
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	if (text == NULL || (n = strlen(text)) < 2 || text[n - 1] != '}')
+		goto out;
+	EVP_Digest(text, n - 1, md, NULL, EVP_sha256(), NULL);
+	rombsr_hex_encode(md, sizeof(md), hex);
+	rombsr_buf_append(line, text, n - 1);
+	rombsr_buf_printf(line, "%s%s\"}\n", CHECK_PREFIX, hex);
+	r = rombsr_buf_check(line, "journal entry");
+out:
+	if (r == ROMBSR_ENOMEM)
+		rombsr_error(r, "cannot encode a journal entry");
+	free(text);
+	json_decref(o);
+	if (r < 0)
+		rombsr_buf_free(line);
+	return r;
+}
+
+static void copy_str(char *dst, size_t size, json_t *v)
+{
+	snprintf(dst, size, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+int rombsr_cap_entry_decode(const char *line, size_t len, struct rombsr_cap_entry *e)
+{
+	unsigned char md[32];
+	char hex[65];
+	json_t *o = NULL, *label, *spki, *mech, *pss, *tbs, *v, *sig_len, *id, *time, *pid, *program;
+	json_error_t jerr;
+	const char *key;
+	json_t *value;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (len < CHECK_SUFFIX_LEN + 2 || line[0] != '{' ||
+	    memcmp(line + len - CHECK_SUFFIX_LEN, CHECK_PREFIX, sizeof(CHECK_PREFIX) - 1) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "not a journal entry (no check value at the end)");
+	EVP_Digest(line, len - CHECK_SUFFIX_LEN, md, NULL, EVP_sha256(), NULL);
+	rombsr_hex_encode(md, sizeof(md), hex);
+	if (memcmp(hex, line + len - 66, 64) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "check value does not match: the entry was altered or torn");
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "%s", jerr.text);
+	/* A versioned format read by the sign side: every field is known. */
+	json_object_foreach(o, key, value) {
+		static const char *const known[] = {"v", "id", "time", "pid", "program", "label", "spki_sha256",
+						    "mechanism", "pss", "tbs", "sig_len", "sha256"};
+		bool ok = false;
+
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok |= strcmp(known[i], key) == 0;
+		if (!ok) {
+			r = rombsr_error(ROMBSR_EINVAL, "unknown field \"%s\"", key);
+			goto out;
+		}
+	}
+	v = json_object_get(o, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != ROMBSR_CAP_JOURNAL_VERSION) {
+		r = rombsr_error(ROMBSR_EUNSUPPORTED, "journal entry version is not %d", ROMBSR_CAP_JOURNAL_VERSION);
+		goto out;
+	}
+	id = json_object_get(o, "id");
+	time = json_object_get(o, "time");
+	pid = json_object_get(o, "pid");
+	program = json_object_get(o, "program");
+	label = json_object_get(o, "label");
+	spki = json_object_get(o, "spki_sha256");
+	mech = json_object_get(o, "mechanism");
+	pss = json_object_get(o, "pss");
+	tbs = json_object_get(o, "tbs");
+	sig_len = json_object_get(o, "sig_len");
+	if (!json_is_string(id) || json_string_length(id) != 32 || !json_is_string(time) || !json_is_integer(pid) ||
+	    !json_is_string(program) || !json_is_integer(sig_len) || json_integer_value(sig_len) <= 0 ||
+	    json_integer_value(sig_len) > ROMBSR_CAP_SIG_MAX) {
+		r = rombsr_error(ROMBSR_EINVAL, "id, time, pid, program or sig_len missing or wrong");
+		goto out;
+	}
+	copy_str(e->id, sizeof(e->id), id);
+	copy_str(e->time, sizeof(e->time), time);
+	copy_str(e->program, sizeof(e->program), program);
+	e->pid = (long)json_integer_value(pid);
+	e->sig_len = (size_t)json_integer_value(sig_len);
+	r = op_from_json(label, spki, mech, pss, tbs, &e->op);
+out:
+	json_decref(o);
+	return r;
+}
+
+int rombsr_cap_journal_read(const char *path, struct rombsr_cap_entry **entries, size_t *len)
+{
+	struct rombsr_buf text = {0};
+	struct rombsr_cap_entry *list = NULL;
+	size_t n = 0, cap = 0, line_no = 0;
+	int r;
+
+	*entries = NULL;
+	*len = 0;
+	r = rombsr_file_read(path, ROMBSR_CAP_JOURNAL_MAX, &text);
+	if (r < 0)
+		return r;
+	for (size_t pos = 0; pos < text.len;) {
+		const char *start = (const char *)text.data + pos;
+		const char *nl = memchr(start, '\n', text.len - pos);
+
+		line_no++;
+		if (nl == NULL) {
+			r = rombsr_error(ROMBSR_EINVAL, "%s line %zu: truncated entry (no end of line)", path, line_no);
+			goto out;
+		}
+		if (n == cap) {
+			size_t grown = cap ? 2 * cap : 64;
+			struct rombsr_cap_entry *p = realloc(list, grown * sizeof(*list));
+
+			if (p == NULL) {
+				r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+				goto out;
+			}
+			list = p;
+			cap = grown;
+		}
+		r = rombsr_cap_entry_decode(start, (size_t)(nl - start), &list[n]);
+		if (r < 0) {
+			rombsr_error_wrap(r, "%s line %zu", path, line_no);
+			goto out;
+		}
+		n++;
+		pos += (size_t)(nl - start) + 1;
+	}
+	*entries = list;
+	*len = n;
+	list = NULL;
+	r = 0;
+out:
+	free(list);
+	rombsr_buf_free(&text);
+	return r;
+}
+
+int rombsr_cap_sigset_read(const char *path, struct rombsr_cap_signature **sigs, size_t *len)
+{
+	struct rombsr_buf text = {0};
+	struct rombsr_cap_signature *list = NULL;
+	json_t *root = NULL, *items, *format, *version;
+	json_error_t jerr;
+	size_t n = 0;
+	int r;
+
+	*sigs = NULL;
+	*len = 0;
+	r = rombsr_file_read(path, ROMBSR_CAP_SIGSET_MAX, &text);
+	if (r < 0)
+		return r;
+	root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		r = rombsr_error(ROMBSR_EINVAL, "%s line %d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	format = json_object_get(root, "format");
+	version = json_object_get(root, "version");
+	items = json_object_get(root, "signatures");
+	if (!json_is_string(format) || strcmp(json_string_value(format), ROMBSR_CAP_SIGSET_FORMAT) != 0) {
+		r = rombsr_error(ROMBSR_EINVAL, "%s: format is not \"%s\"", path, ROMBSR_CAP_SIGSET_FORMAT);
+		goto out;
+	}
+	if (!json_is_integer(version) || json_integer_value(version) != ROMBSR_CAP_SIGSET_VERSION) {
+		r = rombsr_error(ROMBSR_EUNSUPPORTED, "%s: unsupported version (this build reads %d)", path,
+				 ROMBSR_CAP_SIGSET_VERSION);
+		goto out;
+	}
+	if (!json_is_array(items)) {
+		r = rombsr_error(ROMBSR_EINVAL, "%s: signatures must be a list", path);
+		goto out;
+	}
+	list = calloc(json_array_size(items) + 1, sizeof(*list));
+	if (list == NULL) {
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (n = 0; n < json_array_size(items); n++) {
+		json_t *it = json_array_get(items, n), *sig;
+		unsigned char *bytes = NULL;
+
+		sig = json_object_get(it, "signature");
+		r = json_is_object(it) ? op_from_json(json_object_get(it, "label"), json_object_get(it, "spki_sha256"),
+						       json_object_get(it, "mechanism"), json_object_get(it, "pss"),
+						       json_object_get(it, "tbs"), &list[n].op)
+				       : rombsr_error(ROMBSR_EINVAL, "not an object");
+		if (r == 0 && !json_is_string(sig))
+			r = rombsr_error(ROMBSR_EINVAL, "signature missing");
+		if (r == 0)
+			r = rombsr_hex_decode_alloc(json_string_value(sig), ROMBSR_CAP_SIG_MAX, &bytes, &list[n].sig_len,
+						    "signature");
+		if (r == 0 && list[n].sig_len == 0)
+			r = rombsr_error(ROMBSR_EINVAL, "signature is empty");
+		if (r == 0)
+			memcpy(list[n].sig, bytes, list[n].sig_len);
+		free(bytes);
+		if (r < 0) {
+			rombsr_error_wrap(r, "%s: signatures[%zu]", path, n);
+			goto out;
+		}
+	}
+	*sigs = list;
+	*len = n;
+	list = NULL;
+	r = 0;
+out:
+	free(list);
+	json_decref(root);
+	rombsr_buf_free(&text);
+	return r;
+}
+
+int rombsr_cap_sigset_write(const char *path, const struct rombsr_cap_signature *sigs, size_t len)
+{
+	json_t *root = NULL, *items = json_array();
+	char *text = NULL;
+	int r = ROMBSR_ENOMEM;
+
+	if (items == NULL)
+		goto out;
+	for (size_t i = 0; i < len; i++) {
+		char hex[2 * ROMBSR_CAP_SIG_MAX + 1];
+		json_t *it = json_object();
+
+		if (it == NULL || json_array_append_new(items, it) != 0)
+			goto out;
+		if ((r = op_to_json(&sigs[i].op, it)) < 0)
+			goto out;
+		rombsr_hex_encode(sigs[i].sig, sigs[i].sig_len, hex);
+		r = ROMBSR_ENOMEM;
+		if (json_object_set_new(it, "signature", json_string(hex)) != 0)
+			goto out;
+	}
+	root = json_pack("{s:s, s:i, s:O}", "format", ROMBSR_CAP_SIGSET_FORMAT, "version", ROMBSR_CAP_SIGSET_VERSION,
+			 "signatures", items);
+	if (root == NULL || (text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL)
+		goto out;
+	r = rombsr_file_write_atomic(path, text, strlen(text), 0644, false);
+out:
+	if (r == ROMBSR_ENOMEM)
+		rombsr_error(r, "cannot encode the signature set");
+	free(text);
+	json_decref(root);
+	json_decref(items);
+	return r;
+}

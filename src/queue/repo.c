@@ -1,0 +1,467 @@
+#include "repo.h"
+
+#include "layout.h"
+
+#include "../common/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rombsr_repo {
+	git_repository *git;
+};
+
+int rombsr_repo_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return rombsr_error(code, "%s: %s", what, e != NULL && e->message != NULL ? e->message : "git error");
+}
+
+void rombsr_oid_hex(const git_oid *oid, char out[GIT_OID_HEXSZ + 1])
+{
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, oid);
+}
+
+int rombsr_repo_open(const char *path, bool create, struct rombsr_repo **out)
+{
+	struct rombsr_repo *r = calloc(1, sizeof(*r));
+	int e;
+
+	*out = NULL;
+	if (r == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	git_libgit2_init();
+	e = git_repository_open_bare(&r->git, path);
+	if (e == GIT_ENOTFOUND && create)
+		e = git_repository_init(&r->git, path, 1);
+	if (e < 0) {
+		free(r);
+		git_libgit2_shutdown();
+		return rombsr_repo_fail(e == GIT_ENOTFOUND ? ROMBSR_ENOTFOUND : ROMBSR_EIO, path);
+	}
+	*out = r;
+	return 0;
+}
+
+int rombsr_repo_open_from_env(struct rombsr_repo **out)
+{
+	struct rombsr_repo *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (r == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	git_libgit2_init();
+	if (git_repository_open_ext(&r->git, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
+		free(r);
+		git_libgit2_shutdown();
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot open the repository of this hook");
+	}
+	*out = r;
+	return 0;
+}
+
+void rombsr_repo_close(struct rombsr_repo *r)
+{
+	if (r == NULL)
+		return;
+	git_repository_free(r->git);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+git_repository *rombsr_repo_git(struct rombsr_repo *r)
+{
+	return r->git;
+}
+
+static int ref_target(struct rombsr_repo *r, const char *name, git_oid *oid, bool *empty)
+{
+	int e = git_reference_name_to_id(oid, r->git, name);
+
+	*empty = e == GIT_ENOTFOUND;
+	if (e < 0 && e != GIT_ENOTFOUND)
+		return rombsr_repo_fail(ROMBSR_EIO, name);
+	return 0;
+}
+
+int rombsr_repo_head(struct rombsr_repo *r, git_oid *head, bool *empty)
+{
+	return ref_target(r, ROMBSR_QUEUE_BRANCH, head, empty);
+}
+
+int rombsr_repo_set_head(struct rombsr_repo *r, const git_oid *old_head, const git_oid *new_head)
+{
+	git_reference *ref = NULL;
+	int e;
+
+	/* Compare-and-swap: two writers in one clone never lose a commit. */
+	if (old_head == NULL)
+		e = git_reference_create(&ref, r->git, ROMBSR_QUEUE_BRANCH, new_head, 0, "rombsr");
+	else
+		e = git_reference_create_matching(&ref, r->git, ROMBSR_QUEUE_BRANCH, new_head, 1, old_head, "rombsr");
+	git_reference_free(ref);
+	if (e < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot move " ROMBSR_QUEUE_BRANCH);
+	return 0;
+}
+
+#define FETCHED_REF "refs/rombsr/fetched"
+
+int rombsr_repo_fetch(struct rombsr_repo *r, const char *url, git_oid *head, bool *empty)
+{
+	git_remote *remote = NULL;
+	git_fetch_options opts;
+	char *spec = "+" ROMBSR_QUEUE_BRANCH ":" FETCHED_REF;
+	git_strarray refspecs = {&spec, 1};
+	git_reference *stale = NULL;
+	int e, ret;
+
+	/* The fetched head is compared with what this node saw before by the
+	 * caller: forcing the local ref here hides nothing. */
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	if (git_reference_lookup(&stale, r->git, FETCHED_REF) == 0) {
+		git_reference_delete(stale);
+		git_reference_free(stale);
+	}
+	e = git_remote_create_anonymous(&remote, r->git, url);
+	if (e == 0)
+		e = git_remote_fetch(remote, &refspecs, &opts, NULL);
+	git_remote_free(remote);
+	if (e < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot fetch the queue");
+	ret = ref_target(r, FETCHED_REF, head, empty);
+	return ret;
+}
+
+static int tree_of(struct rombsr_repo *r, const git_oid *commit, git_tree **tree)
+{
+	git_commit *c = NULL;
+	int e = git_commit_lookup(&c, r->git, commit);
+
+	if (e == 0)
+		e = git_commit_tree(tree, c);
+	git_commit_free(c);
+	if (e < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot read a commit of the queue");
+	return 0;
+}
+
+int rombsr_repo_read(struct rombsr_repo *r, const git_oid *commit, const char *path, size_t max,
+		     struct rombsr_buf *out)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int e, ret;
+
+	rombsr_buf_init(out, max);
+	ret = tree_of(r, commit, &tree);
+	if (ret < 0)
+		return ret;
+	e = git_tree_entry_bypath(&entry, tree, path);
+	if (e == GIT_ENOTFOUND) {
+		ret = rombsr_error(ROMBSR_ENOTFOUND, "%s is not in the queue", path);
+		goto out;
+	}
+	if (e < 0 || git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		ret = rombsr_error(ROMBSR_EINVAL, "%s is not a file in the queue", path);
+		goto out;
+	}
+	if (git_blob_lookup(&blob, r->git, git_tree_entry_id(entry)) < 0) {
+		ret = rombsr_repo_fail(ROMBSR_EIO, path);
+		goto out;
+	}
+	if ((size_t)git_blob_rawsize(blob) > max) {
+		ret = rombsr_error(ROMBSR_EINVAL, "%s: %llu bytes, larger than the limit of %zu", path,
+				   (unsigned long long)git_blob_rawsize(blob), max);
+		goto out;
+	}
+	rombsr_buf_append(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	ret = rombsr_buf_check(out, path);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	if (ret < 0)
+		rombsr_buf_free(out);
+	return ret;
+}
+
+int rombsr_repo_exists(struct rombsr_repo *r, const git_oid *commit, const char *path, bool *exists)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int e, ret = tree_of(r, commit, &tree);
+
+	if (ret < 0)
+		return ret;
+	e = git_tree_entry_bypath(&entry, tree, path);
+	*exists = e == 0;
+	if (e < 0 && e != GIT_ENOTFOUND)
+		ret = rombsr_repo_fail(ROMBSR_EIO, path);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return ret;
+}
+
+static int build_tree(struct rombsr_repo *r, const git_oid *parent, const struct rombsr_repo_file *files,
+		      size_t nfiles, git_oid *tree_oid)
+{
+	git_index *index = NULL;
+	git_tree *base = NULL;
+	int ret = 0;
+
+	if (git_index_new(&index) < 0)
+		return rombsr_repo_fail(ROMBSR_ENOMEM, "cannot make an index");
+	if (parent != NULL) {
+		ret = tree_of(r, parent, &base);
+		if (ret == 0 && git_index_read_tree(index, base) < 0)
+			ret = rombsr_repo_fail(ROMBSR_EIO, "cannot read the parent tree");
+	}
+	for (size_t i = 0; i < nfiles && ret == 0; i++) {
+		git_index_entry entry;
+
+		memset(&entry, 0, sizeof(entry));
+		entry.mode = GIT_FILEMODE_BLOB;
+		entry.path = files[i].path;
+		entry.file_size = (uint32_t)files[i].len;
+		/* An in-memory index takes entries whose blob already exists. */
+		if (git_blob_create_from_buffer(&entry.id, r->git, files[i].data, files[i].len) < 0 ||
+		    git_index_add(index, &entry) < 0)
+			ret = rombsr_repo_fail(ROMBSR_EIO, files[i].path);
+	}
+	if (ret == 0 && git_index_write_tree_to(tree_oid, index, r->git) < 0)
+		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot write the tree");
+	git_tree_free(base);
+	git_index_free(index);
+	return ret;
+}
+
+int rombsr_repo_commit(struct rombsr_repo *r, struct rombsr_gpg *g, const char *signer_fpr, const git_oid *parent,
+		       const struct rombsr_repo_file *files, size_t nfiles, const char *message, git_oid *out)
+{
+	git_signature *who = NULL;
+	git_commit *parent_commit = NULL;
+	git_tree *tree = NULL;
+	git_buf content = {0};
+	git_oid tree_oid;
+	char name[128], email[128], *sig = NULL;
+	int ret;
+
+	ret = rombsr_gpg_key_identity(g, signer_fpr, name, email);
+	if (ret < 0)
+		return ret;
+	ret = build_tree(r, parent, files, nfiles, &tree_oid);
+	if (ret < 0)
+		return ret;
+	if (git_signature_now(&who, name, email) < 0 || git_tree_lookup(&tree, r->git, &tree_oid) < 0 ||
+	    (parent != NULL && git_commit_lookup(&parent_commit, r->git, parent) < 0) ||
+	    git_commit_create_buffer(&content, r->git, who, who, NULL, message, tree, parent ? 1 : 0,
+				     (const git_commit **)&parent_commit) < 0) {
+		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot make the commit");
+		goto out;
+	}
+	ret = rombsr_gpg_sign(g, signer_fpr, content.ptr, content.size, &sig);
+	if (ret < 0)
+		goto out;
+	if (git_commit_create_with_signature(out, r->git, content.ptr, sig, NULL) < 0)
+		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot store the signed commit");
+out:
+	free(sig);
+	git_buf_dispose(&content);
+	git_commit_free(parent_commit);
+	git_tree_free(tree);
+	git_signature_free(who);
+	return ret;
+}
+
+struct push_state {
+	struct rombsr_buf remote_text;
+	char refused[512];
+};
+
+static int push_status(const char *refname, const char *status, void *payload)
+{
+	struct push_state *st = payload;
+
+	if (status != NULL)
+		snprintf(st->refused, sizeof(st->refused), "%s: %s", refname, status);
+	return 0;
+}
+
+static int push_sideband(const char *text, int len, void *payload)
+{
+	struct push_state *st = payload;
+
+	rombsr_buf_append(&st->remote_text, text, (size_t)len);
+	return 0;
+}
+
+/* The first line the remote's hook printed with our prefix, for the error. */
+static const char *hook_reason(struct push_state *st)
+{
+	const char *text = rombsr_buf_cstr(&st->remote_text);
+	const char *found = strstr(text, "refused:");
+
+	return found != NULL ? found : NULL;
+}
+
+int rombsr_repo_push(struct rombsr_repo *r, const char *url, const git_oid *commit)
+{
+	git_remote *remote = NULL;
+	git_push_options opts;
+	char spec[128], oid_hex[GIT_OID_HEXSZ + 1];
+	char *specp = spec;
+	git_strarray refspecs = {&specp, 1};
+	struct push_state st;
+	git_reference *ref = NULL;
+	int e, ret = 0;
+
+	memset(&st, 0, sizeof(st));
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	rombsr_buf_init(&st.remote_text, 64 * 1024);
+	rombsr_oid_hex(commit, oid_hex);
+	/* Pushed through a scratch ref: libgit2 pushes refs, not bare IDs. */
+	if (git_reference_create(&ref, r->git, "refs/rombsr/outgoing", commit, 1, "rombsr push") < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot prepare the push");
+	git_reference_free(ref);
+	snprintf(spec, sizeof(spec), "refs/rombsr/outgoing:%s", ROMBSR_QUEUE_BRANCH);
+	opts.callbacks.push_update_reference = push_status;
+	opts.callbacks.sideband_progress = push_sideband;
+	opts.callbacks.payload = &st;
+	e = git_remote_create_anonymous(&remote, r->git, url);
+	if (e == 0)
+		e = git_remote_push(remote, &refspecs, &opts);
+	git_remote_free(remote);
+	if (e < 0) {
+		const char *why = hook_reason(&st);
+
+		ret = why ? rombsr_error(ROMBSR_EPERM, "the queue refused commit %.12s: %s", oid_hex, why)
+			  : rombsr_repo_fail(ROMBSR_EIO, "cannot push to the queue");
+	} else if (st.refused[0] != '\0') {
+		const char *why = hook_reason(&st);
+		char *nl;
+
+		if (why != NULL && (nl = strchr(why, '\n')) != NULL)
+			*nl = '\0';
+		ret = rombsr_error(ROMBSR_EPERM, "the queue refused commit %.12s: %s", oid_hex,
+				   why != NULL ? why : st.refused);
+	}
+	rombsr_buf_free(&st.remote_text);
+	return ret;
+}
+
+struct diff_ctx {
+	rombsr_repo_change_fn change;
+	void *ctx;
+	int ret;
+};
+
+static int diff_file(const git_diff_delta *delta, float progress, void *payload)
+{
+	struct diff_ctx *d = payload;
+	char status;
+
+	(void)progress;
+	switch (delta->status) {
+	case GIT_DELTA_ADDED:
+		status = 'A';
+		break;
+	case GIT_DELTA_DELETED:
+		status = 'D';
+		break;
+	default:
+		status = 'M';
+		break;
+	}
+	d->ret = d->change(status == 'D' ? delta->old_file.path : delta->new_file.path, status, d->ctx);
+	return d->ret < 0 ? GIT_EUSER : 0;
+}
+
+int rombsr_repo_diff(struct rombsr_repo *r, const git_oid *old_commit, const git_oid *new_commit,
+		     rombsr_repo_change_fn change, void *ctx)
+{
+	git_tree *old_tree = NULL, *new_tree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	struct diff_ctx d = {change, ctx, 0};
+	int ret = 0, e;
+
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	/* Type changes and renames are reported as they are: a rename is a
+	 * delete plus an add, which the rules see. */
+	if (old_commit != NULL)
+		ret = tree_of(r, old_commit, &old_tree);
+	if (ret == 0)
+		ret = tree_of(r, new_commit, &new_tree);
+	if (ret == 0 && git_diff_tree_to_tree(&diff, r->git, old_tree, new_tree, &opts) < 0)
+		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot compare queue trees");
+	if (ret == 0) {
+		e = git_diff_foreach(diff, diff_file, NULL, NULL, NULL, &d);
+		if (e == GIT_EUSER)
+			ret = d.ret;
+		else if (e < 0)
+			ret = rombsr_repo_fail(ROMBSR_EIO, "cannot walk a queue diff");
+	}
+	git_diff_free(diff);
+	git_tree_free(old_tree);
+	git_tree_free(new_tree);
+	return ret;
+}
+
+int rombsr_repo_commit_signature(struct rombsr_repo *r, const git_oid *commit, struct rombsr_buf *sig,
+				 struct rombsr_buf *signed_data)
+{
+	git_buf s = {0}, d = {0};
+	int e = git_commit_extract_signature(&s, &d, r->git, (git_oid *)commit, NULL);
+	int ret;
+
+	rombsr_buf_init(sig, 64 * 1024);
+	rombsr_buf_init(signed_data, 1 << 20);
+	if (e == GIT_ENOTFOUND)
+		return rombsr_error(ROMBSR_ENOTFOUND, "unsigned commit");
+	if (e < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot read the commit signature");
+	rombsr_buf_append(sig, s.ptr, s.size);
+	rombsr_buf_append(signed_data, d.ptr, d.size);
+	git_buf_dispose(&s);
+	git_buf_dispose(&d);
+	ret = rombsr_buf_check(sig, "commit signature");
+	if (ret == 0)
+		ret = rombsr_buf_check(signed_data, "commit");
+	if (ret < 0) {
+		rombsr_buf_free(sig);
+		rombsr_buf_free(signed_data);
+	}
+	return ret;
+}
+
+int rombsr_repo_parents(struct rombsr_repo *r, const git_oid *commit, unsigned *count, git_oid *first)
+{
+	git_commit *c = NULL;
+
+	if (git_commit_lookup(&c, r->git, commit) < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot read a commit of the queue");
+	*count = git_commit_parentcount(c);
+	if (*count > 0)
+		git_oid_cpy(first, git_commit_parent_id(c, 0));
+	git_commit_free(c);
+	return 0;
+}
+
+int rombsr_repo_descends(struct rombsr_repo *r, const git_oid *commit, const git_oid *ancestor, bool *yes)
+{
+	int e;
+
+	if (git_oid_equal(commit, ancestor)) {
+		*yes = true;
+		return 0;
+	}
+	e = git_graph_descendant_of(r->git, commit, ancestor);
+	if (e < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot compare queue histories");
+	*yes = e == 1;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* Responses, version 1 (docs/formats/response.md): the sign node's answer
+ * to one request, committed under its own key. Either every operation's
+ * signature, in the request's order, or a rejection with a reason code. */
+#ifndef ROMBSR_QUEUE_RESPONSE_H
+#define ROMBSR_QUEUE_RESPONSE_H
+
+#include "layout.h"
+
+#include "../common/buf.h"
+#include "../common/capture_format.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+#define ROMBSR_RESPONSE_FORMAT "rombsr.response"
+#define ROMBSR_RESPONSE_VERSION 1
+#define ROMBSR_RESPONSE_MAX_BYTES (32u * 1024 * 1024)
+#define ROMBSR_REASON_MAX 512
+
+struct rombsr_response_sig {
+	struct rombsr_cap_op op;      /* what was signed, repeated so the build can match it */
+	unsigned char sig[ROMBSR_CAP_SIG_MAX];
+	size_t sig_len;
+};
+
+struct rombsr_response {
+	char request_id[ROMBSR_REQUEST_ID_LEN + 1];
+	char request_commit[65];
+	bool signed_ok;
+	char reason_code[64];                  /* rejected only */
+	char reason_message[ROMBSR_REASON_MAX + 1];
+	struct rombsr_response_sig *sigs;      /* signed only */
+	size_t nsigs;
+	char sign_node[41];
+	time_t time;
+};
+
+int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *out);
+int rombsr_response_encode(const struct rombsr_response *resp, struct rombsr_buf *out);
+void rombsr_response_free(struct rombsr_response *resp);
+
+#endif

@@ -1,0 +1,339 @@
+#include "verify.h"
+
+#include "request.h"
+
+#include "../common/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_FILE_MAX (256 * 1024)
+#define TRUST_FILE_MAX (1 << 20)
+#define ROMBSR_REASON_TEXT 768
+
+static bool pinned_admin(const struct rombsr_verifier *v, const char *fpr)
+{
+	for (size_t i = 0; i < v->npinned; i++)
+		if (strcmp(v->pinned[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+static int import_key_file(struct rombsr_verifier *v, const git_oid *commit, const char *path)
+{
+	struct rombsr_buf text;
+	int r = rombsr_repo_read(v->repo, commit, path, KEY_FILE_MAX, &text);
+
+	if (r == 0)
+		r = rombsr_gpg_import(v->keyring, (const char *)text.data, text.len);
+	rombsr_buf_free(&text);
+	return r < 0 ? rombsr_error_wrap(r, "%s", path) : 0;
+}
+
+struct key_walk {
+	struct rombsr_verifier *v;
+	const git_oid *commit;
+	bool admins_only;
+};
+
+static int import_changed_key(const char *path, char status, void *ctx)
+{
+	struct key_walk *w = ctx;
+	struct rombsr_queue_path qp;
+
+	rombsr_queue_classify(path, &qp);
+	if (qp.kind != ROMBSR_PATH_KEY || status == 'D')
+		return 0;
+	if (w->admins_only && !pinned_admin(w->v, qp.fpr))
+		return 0;
+	return import_key_file(w->v, w->commit, path);
+}
+
+/* Loads the keys a commit carries: with admins_only, just the pinned
+ * admins' (needed to check the commit itself), else every key it changed. */
+static int import_keys(struct rombsr_verifier *v, const git_oid *parent, const git_oid *commit, bool admins_only)
+{
+	struct key_walk w = {v, commit, admins_only};
+
+	return rombsr_repo_diff(v->repo, parent, commit, import_changed_key, &w);
+}
+
+int rombsr_verifier_init(struct rombsr_verifier *v, struct rombsr_repo *repo, char (*pinned)[41], size_t npinned,
+			 const git_oid *base)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (npinned == 0)
+		return rombsr_error(ROMBSR_ECONFIG, "no admin fingerprint is pinned (queue.admin): nothing could be trusted");
+	v->repo = repo;
+	v->pinned = pinned;
+	v->npinned = npinned;
+	r = rombsr_gpg_open_ephemeral(&v->keyring);
+	if (r == 0 && base != NULL)
+		r = import_keys(v, NULL, base, false);
+	if (r < 0)
+		rombsr_verifier_free(v);
+	return r;
+}
+
+void rombsr_verifier_free(struct rombsr_verifier *v)
+{
+	if (v == NULL)
+		return;
+	rombsr_gpg_close(v->keyring);
+	v->keyring = NULL;
+}
+
+void rombsr_commit_report_free(struct rombsr_commit_report *report)
+{
+	if (report == NULL)
+		return;
+	free(report->changes);
+	memset(report, 0, sizeof(*report));
+}
+
+struct rule_ctx {
+	struct rombsr_verifier *v;
+	const git_oid *commit;
+	const struct rombsr_trust *trust;    /* trust file of the parent */
+	const char *signer;
+	char commit_hex[GIT_OID_HEXSZ + 1];
+	struct rombsr_commit_report *report;
+	bool trust_changed;
+};
+
+static int refuse(const struct rule_ctx *c, const char *path, const char *why)
+{
+	return rombsr_error(ROMBSR_ESECURITY, "commit %.12s signed by %s: %s: %s", c->commit_hex, c->signer, path, why);
+}
+
+static int needs_role(const struct rule_ctx *c, const char *path, enum rombsr_role role, const char *what)
+{
+	char why[160];
+
+	if (rombsr_trust_has(c->trust, role, c->signer))
+		return 0;
+	snprintf(why, sizeof(why), "only a key with the %s role may %s", rombsr_role_name(role), what);
+	return refuse(c, path, why);
+}
+
+static int record(struct rule_ctx *c, const struct rombsr_queue_path *qp, const char *path)
+{
+	struct rombsr_commit_report *rep = c->report;
+	struct rombsr_commit_change *grown = realloc(rep->changes, (rep->nchanges + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	rep->changes = grown;
+	memset(&grown[rep->nchanges], 0, sizeof(grown[0]));
+	grown[rep->nchanges].kind = qp->kind;
+	memcpy(grown[rep->nchanges].id, qp->id, sizeof(qp->id));
+	memcpy(grown[rep->nchanges].fpr, qp->fpr, sizeof(qp->fpr));
+	snprintf(grown[rep->nchanges].path, sizeof(grown[0].path), "%s", path);
+	rep->nchanges++;
+	return 0;
+}
+
+static int check_request_content(const struct rule_ctx *c, const char *path, const struct rombsr_queue_path *qp)
+{
+	struct rombsr_request req;
+	struct rombsr_buf text;
+	char why[ROMBSR_REASON_TEXT];
+	int r = rombsr_repo_read(c->v->repo, c->commit, path, ROMBSR_REQUEST_MAX_BYTES, &text);
+
+	if (r == 0)
+		r = rombsr_request_parse((const char *)text.data, text.len, &req);
+	rombsr_buf_free(&text);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "malformed request: %s", rombsr_error_message(r));
+		return refuse(c, path, why);
+	}
+	if (strcmp(req.id, qp->id) != 0)
+		r = refuse(c, path, "the request's id is not the one its path names");
+	else if (strcmp(req.build_node, c->signer) != 0)
+		r = refuse(c, path, "the request names another build node than the key that committed it");
+	rombsr_request_free(&req);
+	return r;
+}
+
+static int check_change(const char *path, char status, void *ctx)
+{
+	struct rule_ctx *c = ctx;
+	struct rombsr_queue_path qp;
+	char request_path[160];
+	bool exists;
+	int r = 0;
+
+	rombsr_queue_classify(path, &qp);
+	switch (qp.kind) {
+	case ROMBSR_PATH_UNKNOWN:
+		return refuse(c, path, "not part of the queue layout");
+	case ROMBSR_PATH_TRUST:
+	case ROMBSR_PATH_KEY:
+	case ROMBSR_PATH_POLICY:
+		if (!pinned_admin(c->v, c->signer))
+			return refuse(c, path, "only an admin pinned in the sign node's configuration may change it");
+		c->trust_changed = c->trust_changed || qp.kind != ROMBSR_PATH_POLICY;
+		break;
+	case ROMBSR_PATH_REQUEST:
+	case ROMBSR_PATH_RESPONSE:
+	case ROMBSR_PATH_APPROVAL:
+		if (status != 'A')
+			return refuse(c, path, status == 'D' ? "requests, responses and approvals are never deleted"
+							     : "requests, responses and approvals are never modified");
+		if (qp.kind == ROMBSR_PATH_REQUEST) {
+			r = needs_role(c, path, ROMBSR_ROLE_BUILD, "add a request");
+			if (r == 0 && c->v->strict_content)
+				r = check_request_content(c, path, &qp);
+			break;
+		}
+		r = needs_role(c, path, qp.kind == ROMBSR_PATH_RESPONSE ? ROMBSR_ROLE_SIGN : ROMBSR_ROLE_OPERATOR,
+			       qp.kind == ROMBSR_PATH_RESPONSE ? "add a response" : "approve");
+		if (r == 0 && qp.kind == ROMBSR_PATH_APPROVAL && strcmp(qp.fpr, c->signer) != 0)
+			r = refuse(c, path, "an approval must be committed by the operator it names");
+		if (r == 0)
+			r = rombsr_queue_request_path(qp.id, request_path, sizeof(request_path));
+		if (r == 0)
+			r = rombsr_repo_exists(c->v->repo, c->commit, request_path, &exists);
+		if (r == 0 && !exists)
+			r = refuse(c, path, "there is no such request");
+		break;
+	case ROMBSR_PATH_AUDIT:
+		r = needs_role(c, path, ROMBSR_ROLE_SIGN, "write the audit log");
+		if (r == 0 && status == 'D')
+			r = refuse(c, path, "the audit log is never deleted");
+		break;
+	}
+	if (r == 0)
+		r = record(c, &qp, path);
+	return r;
+}
+
+static int read_trust(struct rombsr_verifier *v, const git_oid *commit, struct rombsr_trust *trust)
+{
+	struct rombsr_buf text;
+	int r = rombsr_repo_read(v->repo, commit, ROMBSR_QUEUE_TRUST, TRUST_FILE_MAX, &text);
+
+	if (r == 0)
+		r = rombsr_trust_parse((const char *)text.data, text.len, trust);
+	rombsr_buf_free(&text);
+	return r;
+}
+
+/* A new trust file must parse and name only keys the queue carries. */
+static int check_new_trust(struct rule_ctx *c)
+{
+	struct rombsr_trust next;
+	int r = read_trust(c->v, c->commit, &next);
+
+	if (r < 0)
+		return rombsr_error_wrap(ROMBSR_ESECURITY, "commit %.12s: %s", c->commit_hex, ROMBSR_QUEUE_TRUST);
+	for (int role = 0; role < ROMBSR_ROLE_COUNT && r == 0; role++) {
+		for (size_t i = 0; i < next.count[role] && r == 0; i++) {
+			char path[96];
+			bool exists;
+
+			r = rombsr_queue_key_path(next.fprs[role][i], path, sizeof(path));
+			if (r == 0)
+				r = rombsr_repo_exists(c->v->repo, c->commit, path, &exists);
+			if (r == 0 && !exists)
+				r = refuse(c, ROMBSR_QUEUE_TRUST, "names a key that trust/keys/ does not carry");
+		}
+	}
+	rombsr_trust_free(&next);
+	return r;
+}
+
+static int check_signature(struct rombsr_verifier *v, const git_oid *commit, const char *hex, char signer[41])
+{
+	struct rombsr_buf sig, data;
+	struct rombsr_gpg_result res;
+	int r = rombsr_repo_commit_signature(v->repo, commit, &sig, &data);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return rombsr_error(ROMBSR_ESECURITY, "commit %.12s is not signed", hex);
+	if (r < 0)
+		return r;
+	r = rombsr_gpg_verify(v->keyring, data.data, data.len, (const char *)sig.data, sig.len, &res);
+	rombsr_buf_free(&sig);
+	rombsr_buf_free(&data);
+	if (r < 0)
+		return r;
+	if (res.verdict != ROMBSR_GPG_GOOD)
+		return rombsr_error(ROMBSR_ESECURITY, "commit %.12s: %s%s%s", hex, rombsr_gpg_verdict_text(res.verdict),
+				    res.fpr[0] ? " " : "", res.fpr);
+	memcpy(signer, res.fpr, 41);
+	return 0;
+}
+
+int rombsr_verify_commit(struct rombsr_verifier *v, const git_oid *commit, struct rombsr_commit_report *report)
+{
+	struct rombsr_trust trust = {0};
+	struct rule_ctx c;
+	git_oid parent;
+	unsigned nparents;
+	int r;
+
+	memset(report, 0, sizeof(*report));
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.commit = commit;
+	c.trust = &trust;
+	c.report = report;
+	rombsr_oid_hex(commit, c.commit_hex);
+	r = rombsr_repo_parents(v->repo, commit, &nparents, &parent);
+	if (r < 0)
+		return r;
+	if (nparents > 1)
+		return rombsr_error(ROMBSR_ESECURITY, "commit %.12s is a merge: the queue's history is linear", c.commit_hex);
+	if (nparents == 1) {
+		r = read_trust(v, &parent, &trust);
+		if (r < 0)
+			return rombsr_error_wrap(r, "trust file before commit %.12s", c.commit_hex);
+	}
+	r = import_keys(v, nparents ? &parent : NULL, commit, true);
+	if (r == 0)
+		r = check_signature(v, commit, c.commit_hex, report->signer);
+	c.signer = report->signer;
+	if (r == 0)
+		r = rombsr_repo_diff(v->repo, nparents ? &parent : NULL, commit, check_change, &c);
+	if (r == 0 && nparents == 0 && !c.trust_changed)
+		r = rombsr_error(ROMBSR_ESECURITY, "commit %.12s: the first commit must create %s", c.commit_hex,
+				 ROMBSR_QUEUE_TRUST);
+	if (r == 0 && c.trust_changed)
+		r = check_new_trust(&c);
+	/* Keys become usable for later commits only once this one is good. */
+	if (r == 0 && c.trust_changed)
+		r = import_keys(v, nparents ? &parent : NULL, commit, false);
+	rombsr_trust_free(&trust);
+	if (r < 0)
+		rombsr_commit_report_free(report);
+	return r;
+}
+
+int rombsr_verify_range(struct rombsr_verifier *v, const git_oid *base, const git_oid *head, rombsr_verified_fn done,
+			void *ctx)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int e, r = 0;
+
+	if (git_revwalk_new(&walk, rombsr_repo_git(v->repo)) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, head) < 0 || (base != NULL && git_revwalk_hide(walk, base) < 0)) {
+		git_revwalk_free(walk);
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot walk the queue history");
+	}
+	while (r == 0 && (e = git_revwalk_next(&oid, walk)) == 0) {
+		struct rombsr_commit_report report;
+
+		r = rombsr_verify_commit(v, &oid, &report);
+		if (r == 0 && done != NULL)
+			r = done(&oid, &report, ctx);
+		rombsr_commit_report_free(&report);
+	}
+	git_revwalk_free(walk);
+	return r;
+}
