@@ -1,0 +1,42 @@
+# Sourced by the t-queue-*.sh tests after lib.sh and capture-lib.sh: three
+# throwaway OpenPGP identities (admin, build node, sign node), a bare queue
+# served by git daemon on loopback with the hook installed, and a config for
+# each node.
+with_queue() {
+	gpg_identity admin
+	gpg_identity build
+	gpg_identity sign
+	gpg_identity operator
+	for who in build sign operator; do gpg_share "$who" admin; done
+	start_git_daemon
+	QUEUE_URL="git://127.0.0.1:$GIT_PORT/queue.git"
+	ADMIN_CONF=$(node_config admin "$QUEUE_URL")
+	BUILD_CONF=$(node_config build "$QUEUE_URL")
+	SIGN_CONF=$(node_config sign "$QUEUE_URL")
+	OPERATOR_CONF=$(node_config operator "$QUEUE_URL")
+	"$ROMBSR" --config "$ADMIN_CONF" queue-init --bare "$T/queue.git" \
+		--build "$FPR_BUILD" --sign "$FPR_SIGN" --operator "$FPR_OPERATOR" 2>/dev/null
+	git -C "$T/queue.git" config daemon.receivepack true
+}
+
+# capture_journal: a capture journal of a few pkcs11-tool signatures made
+# through the capture module, in $T/journal.jsonl.
+capture_journal() {
+	capture_config "$T/capture.conf" capture
+	local id
+	id=$(bundle_id platform)
+	printf 'artifact one\n' > "$T/artifact1.bin"
+	printf 'artifact two\n' > "$T/artifact2.bin"
+	for f in artifact1 artifact2; do
+		capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+			-m SHA256-RSA-PKCS --id "$id" -i "$T/$f.bin" -o "$T/$f.ph" 2>/dev/null
+	done
+}
+
+# A working clone of the queue for tests that push by hand with git.
+git_clone_as() { # NAME DIR
+	git clone -q "$QUEUE_URL" "$2"
+	git -C "$2" config user.name "$1"
+	git -C "$2" config user.email "$1@rombsr.test"
+	git -C "$2" config gpg.program gpg
+}

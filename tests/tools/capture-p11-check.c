@@ -1,0 +1,302 @@
+/* capture-p11-check: drives the capture module directly through its
+ * function list and checks the PKCS#11 rules clients rely on (length
+ * queries, CKR_BUFFER_TOO_SMALL keeping the operation, operation and login
+ * states, sensitive attributes, placeholder verification bound to key and
+ * data, refusals of bad input) and signing from many threads at once.
+ * Built with the rest of the tools, so under `make SANITIZE=1` the module's
+ * code runs under ASan and UBSan here without any preloading.
+ *
+ * Usage: capture-p11-check MODULE THREADS SIGNS_PER_THREAD
+ * Prints one line per check and, last, "placeholders N": the number of
+ * journal entries the run must have added. */
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static CK_FUNCTION_LIST *f;
+static int failures;
+static unsigned long placeholders;
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!ok)
+		failures++;
+}
+
+#define RV(call, want)                                                                        \
+	do {                                                                                  \
+		rv = (call);                                                                  \
+		check(rv == (want), "%s -> 0x%lx (want 0x%lx)", #call, rv, (CK_RV)(want));    \
+	} while (0)
+
+static CK_OBJECT_HANDLE find_one(CK_SESSION_HANDLE s, CK_OBJECT_CLASS klass, const char *label, CK_ULONG *count)
+{
+	CK_ATTRIBUTE t[] = {{CKA_CLASS, &klass, sizeof(klass)}, {CKA_LABEL, (void *)label, strlen(label)}};
+	CK_OBJECT_HANDLE h[4] = {0};
+	CK_ULONG n = 0;
+
+	f->C_FindObjectsInit(s, t, 2);
+	f->C_FindObjects(s, h, 4, &n);
+	f->C_FindObjectsFinal(s);
+	*count = n;
+	return n > 0 ? h[0] : CK_INVALID_HANDLE;
+}
+
+static CK_RV sign_once(CK_SESSION_HANDLE s, CK_MECHANISM *m, CK_OBJECT_HANDLE key, const void *data, size_t len,
+		       unsigned char *sig, CK_ULONG *sig_len)
+{
+	CK_RV rv = f->C_SignInit(s, m, key);
+
+	if (rv == CKR_OK)
+		rv = f->C_Sign(s, (CK_BYTE_PTR)data, len, sig, sig_len);
+	if (rv == CKR_OK) {
+		pthread_mutex_lock(&count_lock);
+		placeholders++;
+		pthread_mutex_unlock(&count_lock);
+	}
+	return rv;
+}
+
+struct worker {
+	CK_OBJECT_HANDLE key, pub;
+	int n, index;
+	int failures;
+};
+
+/* Each thread its own session, signing and verifying its own data. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+	CK_SESSION_HANDLE s;
+	unsigned char sig[64];
+	char data[64];
+
+	if (f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK) {
+		w->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < w->n; i++) {
+		CK_ULONG len = sizeof(sig);
+		int dlen = snprintf(data, sizeof(data), "thread %d operation %d", w->index, i);
+
+		if (sign_once(s, &m, w->key, data, (size_t)dlen, sig, &len) != CKR_OK || len != 64 ||
+		    f->C_VerifyInit(s, &m, w->pub) != CKR_OK ||
+		    f->C_Verify(s, (CK_BYTE_PTR)data, (CK_ULONG)dlen, sig, len) != CKR_OK)
+			w->failures++;
+	}
+	f->C_CloseSession(s);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
+	CK_C_GetFunctionList get;
+	CK_SESSION_HANDLE s, s2;
+	CK_OBJECT_HANDLE priv, pub, media_pub, ec_priv, ec_pub, created = 0;
+	CK_MECHANISM sha256 = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	CK_RSA_PKCS_PSS_PARAMS pss = {CKM_SHA256, CKG_MGF1_SHA256, 32}, pss_bad = {CKM_SHA512, CKG_MGF1_SHA512, 64};
+	CK_MECHANISM pss_m = {CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
+	CK_MECHANISM pss_bad_m = {CKM_SHA256_RSA_PKCS_PSS, &pss_bad, sizeof(pss_bad)};
+	CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0}, sha1 = {CKM_SHA1_RSA_PKCS, NULL, 0};
+	CK_MECHANISM ecdsa_sha256 = {CKM_ECDSA_SHA256, NULL, 0};
+	unsigned char sig[512], sig2[512], modulus[600], exponent[16], buf[64];
+	CK_ULONG n, len, slots[2];
+	CK_BBOOL yes = CK_TRUE, bval = CK_TRUE;
+	CK_ATTRIBUTE a[2];
+	CK_RV rv;
+	void *dl;
+	int threads, per_thread;
+
+	if (argc != 4)
+		return fprintf(stderr, "usage: capture-p11-check MODULE THREADS SIGNS_PER_THREAD\n"), 2;
+	threads = atoi(argv[2]);
+	per_thread = atoi(argv[3]);
+	dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL)
+		return fprintf(stderr, "capture-p11-check: %s\n", dlerror()), 1;
+	*(void **)&get = dlsym(dl, "C_GetFunctionList");
+	check(get != NULL && get(&f) == CKR_OK, "C_GetFunctionList");
+	if (f == NULL)
+		return 1;
+	check(dlsym(dl, "rombsr_bundle_load") == NULL && dlsym(dl, "cap_log") == NULL, "only C_GetFunctionList exported");
+	RV(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_CRYPTOKI_NOT_INITIALIZED);
+	RV(f->C_Initialize(&init), CKR_OK);
+	RV(f->C_Initialize(&init), CKR_CRYPTOKI_ALREADY_INITIALIZED);
+
+	RV(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	check(n == 1, "one slot");
+	n = 0;
+	RV(f->C_GetSlotList(CK_TRUE, slots, &n), CKR_BUFFER_TOO_SMALL);
+	check(n == 1, "slot count reported on CKR_BUFFER_TOO_SMALL");
+	RV(f->C_OpenSession(0, 0, NULL, NULL, &s), CKR_SESSION_PARALLEL_NOT_SUPPORTED);
+	RV(f->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
+	RV(f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s2), CKR_OK);
+
+	/* Login states: private objects only after login, any PIN, no SO. */
+	find_one(s, CKO_PRIVATE_KEY, "platform", &n);
+	check(n == 0, "private key invisible before login");
+	pub = find_one(s, CKO_PUBLIC_KEY, "platform", &n);
+	check(n == 1, "public key visible before login");
+	RV(f->C_SignInit(s, &sha256, pub), CKR_KEY_FUNCTION_NOT_PERMITTED);
+	RV(f->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR) "x", 1), CKR_USER_TYPE_INVALID);
+	RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "whatever", 8), CKR_OK);
+	RV(f->C_Login(s2, CKU_USER, (CK_UTF8CHAR_PTR) "x", 1), CKR_USER_ALREADY_LOGGED_IN);
+	priv = find_one(s2, CKO_PRIVATE_KEY, "platform", &n);
+	check(n == 1, "private key visible after login (in every session)");
+	media_pub = find_one(s, CKO_PUBLIC_KEY, "media", &n);
+	ec_priv = find_one(s, CKO_PRIVATE_KEY, "manifest", &n);
+	ec_pub = find_one(s, CKO_PUBLIC_KEY, "manifest", &n);
+	check(n == 1 && ec_priv != CK_INVALID_HANDLE, "EC key found");
+
+	/* Attributes: private values sensitive, public ones readable. */
+	a[0] = (CK_ATTRIBUTE){CKA_PRIVATE_EXPONENT, buf, sizeof(buf)};
+	a[1] = (CK_ATTRIBUTE){CKA_MODULUS, NULL, 0};
+	RV(f->C_GetAttributeValue(s, priv, a, 2), CKR_ATTRIBUTE_SENSITIVE);
+	check(a[0].ulValueLen == CK_UNAVAILABLE_INFORMATION && a[1].ulValueLen == 512,
+	      "sensitive value unavailable, modulus length 512 in the same call");
+	a[0] = (CK_ATTRIBUTE){CKA_VALUE, buf, sizeof(buf)};
+	RV(f->C_GetAttributeValue(s, ec_priv, a, 1), CKR_ATTRIBUTE_SENSITIVE);
+	a[0] = (CK_ATTRIBUTE){CKA_EXTRACTABLE, &bval, 1};
+	RV(f->C_GetAttributeValue(s, priv, a, 1), CKR_OK);
+	check(bval == CK_FALSE, "CKA_EXTRACTABLE false");
+	a[0] = (CK_ATTRIBUTE){CKA_MODULUS, buf, 8};
+	RV(f->C_GetAttributeValue(s, pub, a, 1), CKR_BUFFER_TOO_SMALL);
+	a[0] = (CK_ATTRIBUTE){CKA_MODULUS, modulus, sizeof(modulus)};
+	a[1] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, exponent, sizeof(exponent)};
+	RV(f->C_GetAttributeValue(s, pub, a, 2), CKR_OK);
+	RV(f->C_DestroyObject(s, pub), CKR_ACTION_PROHIBITED);
+
+	/* Single-part signing: length query, too small, then the signature. */
+	len = sizeof(sig);
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "x", 1, sig, &len), CKR_OPERATION_NOT_INITIALIZED);
+	RV(f->C_SignInit(s, &sha256, priv), CKR_OK);
+	RV(f->C_SignInit(s, &sha256, priv), CKR_OPERATION_ACTIVE);
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "hello world", 11, NULL, &len), CKR_OK);
+	check(len == 512, "length query gives 512");
+	len = 10;
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "hello world", 11, sig, &len), CKR_BUFFER_TOO_SMALL);
+	check(len == 512, "CKR_BUFFER_TOO_SMALL reports 512");
+	len = sizeof(sig);
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "hello world", 11, sig, &len), CKR_OK);
+	placeholders++;
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "hello world", 11, sig, &len), CKR_OPERATION_NOT_INITIALIZED);
+
+	/* Multi-part over the same data: another placeholder, same rules. */
+	RV(f->C_SignInit(s, &sha256, priv), CKR_OK);
+	RV(f->C_SignUpdate(s, (CK_BYTE_PTR) "hello ", 6), CKR_OK);
+	RV(f->C_SignUpdate(s, (CK_BYTE_PTR) "world", 5), CKR_OK);
+	len = 0;
+	RV(f->C_SignFinal(s, NULL, &len), CKR_OK);
+	len = 100;
+	RV(f->C_SignFinal(s, sig2, &len), CKR_BUFFER_TOO_SMALL);
+	len = sizeof(sig2);
+	RV(f->C_SignFinal(s, sig2, &len), CKR_OK);
+	placeholders++;
+	check(memcmp(sig, sig2, 512) != 0, "placeholders differ per operation");
+
+	/* Placeholders verify for exactly their key and data. */
+	RV(f->C_VerifyInit(s, &sha256, pub), CKR_OK);
+	RV(f->C_Verify(s, (CK_BYTE_PTR) "hello world", 11, sig, 512), CKR_OK);
+	RV(f->C_VerifyInit(s, &sha256, pub), CKR_OK);
+	RV(f->C_VerifyUpdate(s, (CK_BYTE_PTR) "hello", 5), CKR_OK);
+	RV(f->C_VerifyUpdate(s, (CK_BYTE_PTR) " world", 6), CKR_OK);
+	RV(f->C_VerifyFinal(s, sig2, 512), CKR_OK);
+	RV(f->C_VerifyInit(s, &sha256, pub), CKR_OK);
+	RV(f->C_Verify(s, (CK_BYTE_PTR) "hello worle", 11, sig, 512), CKR_SIGNATURE_INVALID);
+	RV(f->C_VerifyInit(s, &sha256, media_pub), CKR_OK);
+	RV(f->C_Verify(s, (CK_BYTE_PTR) "hello world", 11, sig, 512), CKR_SIGNATURE_INVALID);
+	RV(f->C_VerifyInit(s, &sha256, pub), CKR_OK);
+	RV(f->C_Verify(s, (CK_BYTE_PTR) "hello world", 11, sig, 511), CKR_SIGNATURE_LEN_RANGE);
+	RV(f->C_VerifyFinal(s, sig, 512), CKR_OPERATION_NOT_INITIALIZED);
+	{
+		/* What apksig does: a session public key from the certificate. */
+		CK_OBJECT_CLASS klass = CKO_PUBLIC_KEY;
+		CK_KEY_TYPE type = CKK_RSA;
+		CK_BBOOL no = CK_FALSE;
+		CK_ATTRIBUTE t[] = {{CKA_CLASS, &klass, sizeof(klass)},   {CKA_KEY_TYPE, &type, sizeof(type)},
+				    {CKA_TOKEN, &no, sizeof(no)},	   {CKA_VERIFY, &yes, sizeof(yes)},
+				    {CKA_MODULUS, modulus, a[0].ulValueLen}, {CKA_PUBLIC_EXPONENT, exponent, a[1].ulValueLen}};
+
+		RV(f->C_CreateObject(s, t, 6, &created), CKR_OK);
+		RV(f->C_VerifyInit(s, &sha256, created), CKR_OK);
+		RV(f->C_Verify(s, (CK_BYTE_PTR) "hello world", 11, sig, 512), CKR_OK);
+		t[2].pValue = &yes;
+		RV(f->C_CreateObject(s, t, 6, &n), CKR_ATTRIBUTE_VALUE_INVALID);
+		RV(f->C_DestroyObject(s, created), CKR_OK);
+		RV(f->C_VerifyInit(s, &sha256, created), CKR_KEY_HANDLE_INVALID);
+	}
+
+	/* Bad input: unsupported mechanism, key type, PSS parameters, digest
+	 * lengths, raw input that is no DigestInfo. None is journaled. */
+	RV(f->C_SignInit(s, &sha1, priv), CKR_MECHANISM_INVALID);
+	RV(f->C_SignInit(s, &ecdsa, priv), CKR_KEY_TYPE_INCONSISTENT);
+	RV(f->C_SignInit(s, &pss_bad_m, priv), CKR_MECHANISM_PARAM_INVALID);
+	RV(f->C_SignInit(s, &pss_m, priv), CKR_OK);
+	len = sizeof(sig);
+	RV(f->C_Sign(s, buf, 31, sig, &len), CKR_DATA_LEN_RANGE);
+	RV(f->C_SignInit(s, &ecdsa, ec_priv), CKR_OK);
+	len = sizeof(sig);
+	RV(f->C_Sign(s, buf, 33, sig, &len), CKR_DATA_LEN_RANGE);
+	{
+		CK_MECHANISM raw = {CKM_RSA_PKCS, NULL, 0};
+
+		memset(buf, 0x41, sizeof(buf));
+		RV(f->C_SignInit(s, &raw, priv), CKR_OK);
+		len = sizeof(sig);
+		RV(f->C_Sign(s, buf, 51, sig, &len), CKR_DATA_LEN_RANGE);
+	}
+	/* ECDSA placeholders are 64 bytes, r||s. */
+	RV(f->C_SignInit(s, &ecdsa_sha256, ec_priv), CKR_OK);
+	len = 0;
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "ec data", 7, NULL, &len), CKR_OK);
+	check(len == 64, "ECDSA length 64");
+	RV(f->C_Sign(s, (CK_BYTE_PTR) "ec data", 7, sig, &len), CKR_OK);
+	placeholders++;
+	RV(f->C_VerifyInit(s, &ecdsa_sha256, ec_pub), CKR_OK);
+	RV(f->C_Verify(s, (CK_BYTE_PTR) "ec data", 7, sig, 64), CKR_OK);
+
+	/* Many threads at once, each with its own session. */
+	{
+		pthread_t tid[64];
+		struct worker w[64];
+		int bad = 0;
+
+		if (threads > 64)
+			threads = 64;
+		for (int i = 0; i < threads; i++) {
+			w[i] = (struct worker){ec_priv, ec_pub, per_thread, i, 0};
+			pthread_create(&tid[i], NULL, worker_main, &w[i]);
+		}
+		for (int i = 0; i < threads; i++) {
+			pthread_join(tid[i], NULL);
+			bad += w[i].failures;
+		}
+		check(bad == 0, "%d threads x %d signatures, each verified (%d failures)", threads, per_thread, bad);
+	}
+
+	RV(f->C_Logout(s), CKR_OK);
+	RV(f->C_SignInit(s, &sha256, priv), CKR_USER_NOT_LOGGED_IN);
+	RV(f->C_CloseSession(s2), CKR_OK);
+	RV(f->C_CloseSession(s2), CKR_SESSION_HANDLE_INVALID);
+	RV(f->C_Finalize(NULL), CKR_OK);
+	RV(f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_CRYPTOKI_NOT_INITIALIZED);
+	dlclose(dl);
+	printf("placeholders %lu\n", placeholders);
+	return failures == 0 ? 0 : 1;
+}
