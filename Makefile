@@ -29,6 +29,7 @@ COMMON_SRC := $(wildcard src/common/*.c)
 HSM_SRC := $(wildcard src/hsm/*.c)
 AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
+SIGN_SRC := $(wildcard src/sign/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -48,8 +49,9 @@ COMMON_LIB = $(BUILD)/librombsr-common.a
 HSM_LIB = $(BUILD)/librombsr-hsm.a
 AUDIT_LIB = $(BUILD)/librombsr-audit.a
 QUEUE_LIB = $(BUILD)/librombsr-queue.a
+SIGN_LIB = $(BUILD)/librombsr-sign.a
 # Everything but the capture module links these; the order is the link order.
-LIBS = $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
@@ -80,6 +82,9 @@ $(AUDIT_LIB): $(call obj,$(AUDIT_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(QUEUE_LIB): $(call obj,$(QUEUE_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(SIGN_LIB): $(call obj,$(SIGN_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(ROMBSR): $(call obj,$(CLI_SRC)) $(LIBS)

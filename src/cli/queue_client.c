@@ -2,6 +2,7 @@
 #include "queue_client.h"
 
 #include "../common/error.h"
+#include "../queue/publish.h"
 #include "../queue/verify.h"
 
 #include <errno.h>
@@ -11,8 +12,6 @@
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
-
-#define PUBLISH_ATTEMPTS 8
 
 static int lock_clone(struct queue_client *qc)
 {
@@ -73,27 +72,10 @@ int queue_client_fetch(struct queue_client *qc, git_oid *head, bool *empty)
 int queue_client_publish(struct queue_client *qc, const struct rombsr_repo_file *files, size_t nfiles,
 			 const char *message, git_oid *commit)
 {
-	git_oid head, again;
-	bool empty;
-	int r = ROMBSR_EINTERNAL;
-
 	if (qc->cfg->gpg_key == NULL)
 		return rombsr_error(ROMBSR_ECONFIG, "no signing key configured: set gpg.key to this node's fingerprint");
-	for (int attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
-		r = queue_client_fetch(qc, &head, &empty);
-		if (r == 0)
-			r = rombsr_repo_commit(qc->repo, qc->gpg, qc->cfg->gpg_key, &head, files, nfiles, message, commit);
-		if (r == 0)
-			r = rombsr_repo_push(qc->repo, qc->cfg->queue_url, commit);
-		if (r != ROMBSR_EPERM)
-			return r;
-		/* Refused: a race with another node moves the head; a refusal on
-		 * its merits does not, and is final. */
-		if (queue_client_fetch(qc, &again, &empty) < 0 || git_oid_equal(&again, &head))
-			return r;
-		nanosleep(&(struct timespec){0, 50000000L * (attempt + 1)}, NULL);
-	}
-	return r;
+	return rombsr_queue_publish(qc->repo, qc->gpg, qc->cfg->queue_url, qc->cfg->gpg_key, files, nfiles, message,
+				    commit, NULL);
 }
 
 int queue_client_verifier(struct queue_client *qc, struct rombsr_verifier *v, const git_oid *base)

@@ -24,6 +24,7 @@ static const struct {
 	{"queue-hook", cmd_queue_hook, "install or run the queue server's pre-receive hook"},
 	{"queue-verify", cmd_queue_verify, "verify every commit of a queue clone"},
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
+	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
 };
 
 static void usage(FILE *to)
@@ -35,10 +36,43 @@ static void usage(FILE *to)
 		    "The configuration is --config FILE, else $ROMBSR_CONFIG, else /etc/rombsr/rombsr.conf.\n");
 }
 
+static int run_sign_daemon(int argc, char **argv)
+{
+	struct cli_context ctx = {.pin_fd = -1, .command = "sign"};
+	char *args[8] = {"sign", "--daemon"};
+	int n = 2, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			ctx.config_path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			ctx.config_path = argv[i] + 9;
+		} else if (n < 7) {
+			args[n++] = argv[i];
+		} else {
+			fprintf(stderr, "rombsr-sign: too many arguments\n");
+			return 2;
+		}
+	}
+	r = cmd_sign(&ctx, n, args);
+	rombsr_config_free(&ctx.cfg);
+	if (r < 0) {
+		fprintf(stderr, "rombsr-sign: %s\n", rombsr_error_message(r));
+		return r == ROMBSR_ESECURITY ? 3 : 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_context ctx = {.pin_fd = -1};
+	const char *base = strrchr(argv[0], '/');
 	int i = 1, r;
+
+	/* Installed as rombsr-sign too: the service runs "rombsr sign --daemon". */
+	base = base ? base + 1 : argv[0];
+	if (strcmp(base, "rombsr-sign") == 0)
+		return run_sign_daemon(argc, argv);
 
 	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
 		if (strcmp(argv[i], "--help") == 0) {

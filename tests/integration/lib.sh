@@ -19,7 +19,7 @@ cleanup() {
 	done
 	rm -rf "$T"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 fail() {
 	echo "FAILED: $*" >&2

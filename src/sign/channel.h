@@ -1,0 +1,56 @@
+/* The only way from the worker (which fetches and parses untrusted queue
+ * content) to a signer (which holds one authority's HSM session): fixed-size
+ * typed messages over a SOCK_SEQPACKET socket pair. Nothing is parsed on the
+ * signer's side but these structs, and it re-checks every field. */
+#ifndef ROMBSR_SIGN_CHANNEL_H
+#define ROMBSR_SIGN_CHANNEL_H
+
+#include "../common/capture_format.h"
+
+#include <stdint.h>
+
+#define ROMBSR_CHANNEL_MAGIC 0x524f4d42u /* "ROMB" */
+#define ROMBSR_CHANNEL_VERSION 1
+
+enum rombsr_channel_op {
+	ROMBSR_CH_SIGN = 1,      /* sign one operation of a request */
+	ROMBSR_CH_KEYS = 2,      /* list the keys this signer holds (public data) */
+	ROMBSR_CH_STATS = 3,     /* HSM operations and cache hits so far */
+};
+
+struct rombsr_channel_request {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t op;
+	char request_id[33];
+	char label[65];
+	char spki_sha256[65];
+	uint64_t mechanism;      /* CK_MECHANISM_TYPE the client asked for */
+	uint64_t pss_hash, pss_mgf, pss_salt_len;
+	uint32_t tbs_len;
+	unsigned char tbs[ROMBSR_CAP_TBS_MAX];
+	uint32_t index;          /* ROMBSR_CH_KEYS: which key */
+};
+
+struct rombsr_channel_reply {
+	uint32_t magic;
+	int32_t status;          /* 0 or a ROMBSR_E* code */
+	char message[256];
+	uint32_t sig_len;
+	unsigned char sig[ROMBSR_CAP_SIG_MAX];
+	/* ROMBSR_CH_KEYS */
+	char label[65];
+	char spki_sha256[65];
+	uint32_t key_kind;       /* enum rombsr_key_kind */
+	uint32_t modulus_bytes;  /* RSA; 0 for EC */
+	uint32_t more;           /* another key follows at index + 1 */
+	/* ROMBSR_CH_STATS */
+	uint64_t hsm_operations, cache_hits;
+	uint32_t from_cache;     /* ROMBSR_CH_SIGN: answered without the HSM */
+};
+
+int rombsr_channel_send(int fd, const void *msg, size_t len);
+/* Receives exactly len bytes as one message; anything else is an error. */
+int rombsr_channel_recv(int fd, void *msg, size_t len);
+
+#endif

@@ -1,0 +1,297 @@
+#define _GNU_SOURCE
+#include "signer.h"
+
+#include "cache.h"
+#include "channel.h"
+#include "opcheck.h"
+
+#include "../common/error.h"
+#include "../common/keyset.h"
+#include "../common/secret.h"
+#include "../hsm/hsm.h"
+#include "../hsm/hsm_x509.h"
+#include "../hsm/provision.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SIGNER_MAX_KEYS 32
+
+struct signer_key {
+	struct rombsr_hsm_key key;
+	char spki_sha256[65];
+	size_t modulus_bytes;
+};
+
+struct signer {
+	const struct rombsr_authority_config *a;
+	struct rombsr_hsm *hsm;
+	struct rombsr_sign_cache *cache;
+	struct signer_key keys[SIGNER_MAX_KEYS];
+	size_t nkeys;
+	uint64_t hsm_operations, cache_hits;
+};
+
+static int load_keys(struct signer *s)
+{
+	for (size_t i = 0; i < rombsr_keyset_len; i++) {
+		const struct rombsr_keyset_entry *e = &rombsr_keyset[i];
+		struct signer_key *k = &s->keys[s->nkeys];
+		EVP_PKEY *pub = NULL;
+		int r;
+
+		if (strcmp(rombsr_authority_name(e->authority), s->a->name) != 0)
+			continue;
+		r = rombsr_hsm_find_key(s->hsm, e->label, &k->key);
+		if (r == ROMBSR_ENOTFOUND)
+			continue;
+		if (r == 0)
+			r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
+		if (r == 0)
+			r = rombsr_spki_sha256_hex(pub, k->spki_sha256);
+		EVP_PKEY_free(pub);
+		if (r < 0)
+			return r;
+		k->modulus_bytes = k->key.kind == ROMBSR_KEY_RSA ? (k->key.bits + 7) / 8 : 0;
+		if (++s->nkeys == SIGNER_MAX_KEYS)
+			break;
+	}
+	if (s->nkeys == 0)
+		return rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
+	return 0;
+}
+
+static int signer_open(struct signer *s, const char *cache_path)
+{
+	struct rombsr_buf pin = {0};
+	int r = rombsr_hsm_open(s->a->module, s->a->token_uri, &s->hsm);
+
+	if (r == 0)
+		r = rombsr_secret_from_file(s->a->pin_file, &pin);
+	if (r == 0)
+		r = rombsr_hsm_login(s->hsm, (const char *)pin.data);
+	rombsr_buf_free(&pin);
+	if (r == 0)
+		r = load_keys(s);
+	if (r == 0)
+		r = rombsr_sign_cache_open(cache_path, &s->cache);
+	return r;
+}
+
+static const struct signer_key *find_key(const struct signer *s, const char *label)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].key.label, label) == 0)
+			return &s->keys[i];
+	return NULL;
+}
+
+/* Rebuilds the operation from the message's fields, trusting none of them:
+ * strings must end inside their arrays, the mechanism must be known. */
+static int op_from_message(const struct rombsr_channel_request *m, struct rombsr_cap_op *op)
+{
+	memset(op, 0, sizeof(*op));
+	if (memchr(m->label, '\0', sizeof(m->label)) == NULL || memchr(m->spki_sha256, '\0', sizeof(m->spki_sha256)) == NULL ||
+	    memchr(m->request_id, '\0', sizeof(m->request_id)) == NULL || m->tbs_len > sizeof(m->tbs))
+		return rombsr_error(ROMBSR_EINVAL, "malformed message");
+	op->mech = rombsr_cap_mech_by_type((CK_MECHANISM_TYPE)m->mechanism);
+	if (op->mech == NULL)
+		return rombsr_error(ROMBSR_EPERM, "mechanism 0x%llx is not supported", (unsigned long long)m->mechanism);
+	memcpy(op->label, m->label, sizeof(op->label));
+	memcpy(op->spki_sha256, m->spki_sha256, sizeof(op->spki_sha256));
+	op->pss.hash = (CK_MECHANISM_TYPE)m->pss_hash;
+	op->pss.mgf = (CK_RSA_PKCS_MGF_TYPE)m->pss_mgf;
+	op->pss.salt_len = (CK_ULONG)m->pss_salt_len;
+	memcpy(op->tbs, m->tbs, m->tbs_len);
+	op->tbs_len = m->tbs_len;
+	return 0;
+}
+
+/* The mechanism and input the token gets for an operation: hash-and-sign
+ * mechanisms become their raw form over the digest the capture recorded. */
+static int hsm_sign(struct signer *s, const struct signer_key *k, const struct rombsr_cap_op *op, unsigned char *sig,
+		    size_t *sig_len)
+{
+	CK_RSA_PKCS_PSS_PARAMS pss = {op->pss.hash, op->pss.mgf, op->pss.salt_len};
+	CK_MECHANISM mech = {op->mech->sign_type, NULL, 0};
+	unsigned char input[ROMBSR_CAP_TBS_MAX + 32];
+	size_t input_len = op->tbs_len;
+	int r = 0;
+
+	memcpy(input, op->tbs, op->tbs_len);
+	if (op->mech->sign_type == CKM_RSA_PKCS && op->mech->input == ROMBSR_CAP_IN_HASH)
+		r = rombsr_cap_digest_info(op->mech->hash, op->tbs, op->tbs_len, input, &input_len);
+	if (op->mech->sign_type == CKM_RSA_PKCS_PSS) {
+		mech.pParameter = &pss;
+		mech.ulParameterLen = sizeof(pss);
+	}
+	if (r == 0)
+		r = rombsr_hsm_sign_raw(s->hsm, &k->key, &mech, input, input_len, sig, sig_len);
+	if (r == 0)
+		s->hsm_operations++;
+	return r;
+}
+
+static void handle_sign(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+{
+	const struct signer_key *k;
+	struct rombsr_cap_op op;
+	size_t sig_len = sizeof(reply->sig);
+	int r = op_from_message(m, &op);
+
+	if (r == 0 && (k = find_key(s, op.label)) == NULL)
+		r = rombsr_error(ROMBSR_EPERM, "the %s authority holds no key '%s'", s->a->name, op.label);
+	if (r == 0 && strcmp(k->spki_sha256, op.spki_sha256) != 0)
+		r = rombsr_error(ROMBSR_EPERM, "key '%s' is not the key %.16s… the request names", op.label, op.spki_sha256);
+	if (r == 0)
+		r = rombsr_opcheck(&op, k->key.kind, k->modulus_bytes);
+	if (r == 0 && rombsr_sign_cache_get(s->cache, &op, reply->sig, &sig_len)) {
+		s->cache_hits++;
+		reply->from_cache = 1;
+	} else if (r == 0) {
+		r = hsm_sign(s, k, &op, reply->sig, &sig_len);
+		/* Durable before it leaves this process: after a crash the same
+		 * operation is answered from here, not signed again. */
+		if (r == 0)
+			r = rombsr_sign_cache_put(s->cache, &op, reply->sig, sig_len);
+	}
+	reply->status = r;
+	if (r < 0)
+		snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
+	else
+		reply->sig_len = (uint32_t)sig_len;
+}
+
+static void handle(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	reply->magic = ROMBSR_CHANNEL_MAGIC;
+	if (m->magic != ROMBSR_CHANNEL_MAGIC || m->version != ROMBSR_CHANNEL_VERSION) {
+		reply->status = ROMBSR_EINVAL;
+		snprintf(reply->message, sizeof(reply->message), "bad message header");
+		return;
+	}
+	switch (m->op) {
+	case ROMBSR_CH_SIGN:
+		handle_sign(s, m, reply);
+		break;
+	case ROMBSR_CH_KEYS:
+		if (m->index >= s->nkeys) {
+			reply->status = ROMBSR_ENOTFOUND;
+			break;
+		}
+		memcpy(reply->label, s->keys[m->index].key.label, sizeof(reply->label));
+		memcpy(reply->spki_sha256, s->keys[m->index].spki_sha256, sizeof(reply->spki_sha256));
+		reply->key_kind = s->keys[m->index].key.kind;
+		reply->modulus_bytes = (uint32_t)s->keys[m->index].modulus_bytes;
+		reply->more = m->index + 1 < s->nkeys;
+		break;
+	case ROMBSR_CH_STATS:
+		reply->hsm_operations = s->hsm_operations;
+		reply->cache_hits = s->cache_hits;
+		break;
+	default:
+		reply->status = ROMBSR_EINVAL;
+		snprintf(reply->message, sizeof(reply->message), "unknown operation %u", m->op);
+	}
+}
+
+static int serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
+{
+	struct signer s = {.a = a};
+	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
+	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	int r = m && reply ? signer_open(&s, cache_path) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	/* The first reply tells the worker whether this signer is usable. */
+	if (reply != NULL) {
+		memset(reply, 0, sizeof(*reply));
+		reply->magic = ROMBSR_CHANNEL_MAGIC;
+		reply->status = r;
+		if (r < 0)
+			snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
+		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0 && r == 0)
+			r = ROMBSR_EIO;
+	}
+	while (r == 0 && rombsr_channel_recv(fd, m, sizeof(*m)) == 0) {
+		handle(&s, m, reply);
+		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0)
+			break;
+	}
+	rombsr_sign_cache_close(s.cache);
+	rombsr_hsm_close(s.hsm);
+	free(m);
+	free(reply);
+	return r;
+}
+
+int rombsr_signer_start(const struct rombsr_authority_config *a, const char *cache_path, int *fd, pid_t *pid)
+{
+	struct rombsr_channel_reply hello;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot make the signer channel");
+	fflush(NULL);
+	*pid = fork();
+	if (*pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return rombsr_error(ROMBSR_EIO, "cannot start the %s signer", a->name);
+	}
+	if (*pid == 0) {
+		int r;
+
+		/* Keeps only its own end of its own channel: an inherited end of
+		 * another signer's channel would keep that one from ever seeing
+		 * the worker hang up. */
+		if (sv[1] != 3) {
+			dup2(sv[1], 3);
+			close(sv[1]);
+		}
+		close_range(4, ~0U, 0);
+		/* Ends with the worker, and is never traced or dumped: it holds
+		 * the PIN and the session. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		prctl(PR_SET_DUMPABLE, 0);
+		/* Failures reach the worker in the first reply; it reports them. */
+		r = serve(a, cache_path, 3);
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	if (rombsr_channel_recv(*fd, &hello, sizeof(hello)) < 0) {
+		int r = rombsr_error(ROMBSR_EHSM, "%s signer did not start", a->name);
+
+		rombsr_signer_stop(*fd, *pid);
+		return r;
+	}
+	if (hello.status != 0) {
+		int r;
+
+		hello.message[sizeof(hello.message) - 1] = '\0';
+		r = rombsr_error(hello.status == ROMBSR_EAUTH ? ROMBSR_EAUTH : ROMBSR_EHSM, "%s signer: %s", a->name,
+				 hello.message);
+		rombsr_signer_stop(*fd, *pid);
+		return r;
+	}
+	return 0;
+}
+
+void rombsr_signer_stop(int fd, pid_t pid)
+{
+	int status;
+
+	if (fd >= 0)
+		close(fd);
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+}

@@ -1,0 +1,39 @@
+/* The unprivileged half of the sign node: fetches the queue, verifies every
+ * new commit, validates each new request, asks the signers for exactly the
+ * operations it allows, and publishes one response per request. It never
+ * reads a PIN nor holds an HSM session.
+ *
+ * Exactly once: a response is written to the state folder before it is
+ * committed, and reused (never re-signed) if publishing has to be retried
+ * after a crash; a request that already has a response in the queue is
+ * never answered again; and every signature the signers hand out was made
+ * durable in their cache first (docs/sign-node.md). */
+#ifndef ROMBSR_SIGN_WORKER_H
+#define ROMBSR_SIGN_WORKER_H
+
+#include "../common/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rombsr_sign_node;
+
+struct rombsr_sign_stats {
+	size_t requests_signed, requests_rejected, operations;
+	uint64_t hsm_operations, cache_hits;
+	double verify_seconds, sign_seconds, publish_seconds;
+};
+
+/* Starts one signer per authority whose token is reachable, then opens the
+ * queue. Signers start first, before anything untrusted is read. */
+int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out);
+void rombsr_sign_node_close(struct rombsr_sign_node *node);
+
+/* One pass: answers every request that came in since the last pass.
+ * *answered counts the responses published. */
+int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered);
+/* Totals since open, with HSM operations and cache hits from the signers. */
+int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_stats *stats);
+
+#endif
