@@ -13,37 +13,42 @@
 
 #define HOOK_MAX_ADMINS 16
 
+/* The pinned admins live in a file of their own beside the repository's
+ * configuration: one fingerprint a line, replaced whole on each install. */
+#define ADMINS_FILE "rombsr-admins"
+
 int rombsr_hook_install(const char *bare_path, const char *rombsr_exe, char (*admins)[41], size_t nadmins)
 {
 	struct rombsr_repo *repo = NULL;
 	git_config *cfg = NULL;
-	char *hook = NULL, *script = NULL;
-	int e, r;
+	char *hook = NULL, *script = NULL, *admins_path = NULL, *hooks_dir = NULL;
+	struct rombsr_buf list;
+	const char *gitdir;
+	int r;
 
 	if (nadmins == 0)
 		return rombsr_error(ROMBSR_ECONFIG, "no admin to pin in the hook (queue.admin or --admin)");
+	for (size_t i = 0; i < nadmins; i++)
+		if (!rombsr_fpr_valid(admins[i]))
+			return rombsr_error(ROMBSR_EINVAL, "'%.48s' is not an OpenPGP fingerprint (40 upper-case hex)",
+					    admins[i]);
 	if (strchr(rombsr_exe, '\'') != NULL)
 		return rombsr_error(ROMBSR_EINVAL, "the path of rombsr contains a quote: %s", rombsr_exe);
 	r = rombsr_repo_open(bare_path, false, &repo);
 	if (r < 0)
 		return r;
+	rombsr_buf_init(&list, 64 * 1024);
+	for (size_t i = 0; i < nadmins; i++)
+		rombsr_buf_printf(&list, "%s\n", admins[i]);
+	gitdir = git_repository_path(rombsr_repo_git(repo));
 	if (git_repository_config(&cfg, rombsr_repo_git(repo)) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 1) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) < 0) {
 		r = rombsr_repo_fail(ROMBSR_EIO, "cannot configure the queue repository");
 		goto out;
 	}
-	e = git_config_delete_multivar(cfg, "rombsr.admin", ".*");
-	if (e < 0 && e != GIT_ENOTFOUND) {
-		r = rombsr_repo_fail(ROMBSR_EIO, "cannot configure the queue repository");
-		goto out;
-	}
-	for (size_t i = 0; i < nadmins && r == 0; i++)
-		if (git_config_set_multivar(cfg, "rombsr.admin", "^$", admins[i]) < 0)
-			r = rombsr_repo_fail(ROMBSR_EIO, "cannot pin the admin key");
-	if (r < 0)
-		goto out;
-	if (asprintf(&hook, "%s/hooks/pre-receive", git_repository_path(rombsr_repo_git(repo))) < 0 ||
+	if (asprintf(&admins_path, "%s%s", gitdir, ADMINS_FILE) < 0 || asprintf(&hooks_dir, "%shooks", gitdir) < 0 ||
+	    asprintf(&hook, "%s/pre-receive", hooks_dir) < 0 ||
 	    asprintf(&script,
 		     "#!/bin/sh\n"
 		     "# Installed by rombsr queue-hook: every pushed commit must be signed by a\n"
@@ -53,21 +58,17 @@ int rombsr_hook_install(const char *bare_path, const char *rombsr_exe, char (*ad
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 		goto out;
 	}
-	r = rombsr_mkdir_p(git_repository_path(rombsr_repo_git(repo)), 0755);
-	if (r == 0) {
-		char *dir = strdup(hook);
-
-		if (dir == NULL) {
-			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-			goto out;
-		}
-		*strrchr(dir, '/') = '\0';
-		r = rombsr_mkdir_p(dir, 0755);
-		free(dir);
-	}
+	r = rombsr_buf_check(&list, "admin list");
+	if (r == 0)
+		r = rombsr_file_write_atomic(admins_path, list.data, list.len, 0644, false);
+	if (r == 0)
+		r = rombsr_mkdir_p(hooks_dir, 0755);
 	if (r == 0)
 		r = rombsr_file_write_atomic(hook, script, strlen(script), 0755, false);
 out:
+	rombsr_buf_free(&list);
+	free(admins_path);
+	free(hooks_dir);
 	free(hook);
 	free(script);
 	git_config_free(cfg);
@@ -80,31 +81,36 @@ struct admins {
 	size_t n;
 };
 
-static int collect_admin(const git_config_entry *entry, void *payload)
-{
-	struct admins *a = payload;
-
-	if (a->n == HOOK_MAX_ADMINS || !rombsr_fpr_valid(entry->value))
-		return -1;
-	memcpy(a->list[a->n++], entry->value, 41);
-	return 0;
-}
-
 static int load_admins(struct rombsr_repo *repo, struct admins *a)
 {
-	git_config *cfg = NULL;
-	int e;
+	struct rombsr_buf text;
+	char path[4096];
+	const char *p;
+	int r;
 
 	memset(a, 0, sizeof(*a));
-	if (git_repository_config_snapshot(&cfg, rombsr_repo_git(repo)) < 0)
-		return rombsr_repo_fail(ROMBSR_EIO, "cannot read the queue's configuration");
-	e = git_config_get_multivar_foreach(cfg, "rombsr.admin", NULL, collect_admin, a);
-	git_config_free(cfg);
-	if (e < 0 && e != GIT_ENOTFOUND)
-		return rombsr_error(ROMBSR_ECONFIG, "rombsr.admin in the queue's configuration is not a list of fingerprints");
-	if (a->n == 0)
-		return rombsr_error(ROMBSR_ECONFIG, "no admin is pinned in the queue's configuration (rombsr.admin)");
-	return 0;
+	snprintf(path, sizeof(path), "%s%s", git_repository_path(rombsr_repo_git(repo)), ADMINS_FILE);
+	r = rombsr_file_read(path, 64 * 1024, &text);
+	if (r < 0)
+		return rombsr_error_wrap(ROMBSR_ECONFIG, "no admin is pinned for this queue (%s)", ADMINS_FILE);
+	p = rombsr_buf_cstr(&text);
+	while (*p != '\0' && r == 0) {
+		size_t n = strcspn(p, "\n");
+
+		if (n != 40 || a->n == HOOK_MAX_ADMINS) {
+			r = rombsr_error(ROMBSR_ECONFIG, "%s: not one fingerprint a line", path);
+			break;
+		}
+		memcpy(a->list[a->n], p, 40);
+		a->list[a->n][40] = '\0';
+		if (!rombsr_fpr_valid(a->list[a->n++]))
+			r = rombsr_error(ROMBSR_ECONFIG, "%s: not one fingerprint a line", path);
+		p += n + (p[n] == '\n');
+	}
+	rombsr_buf_free(&text);
+	if (r == 0 && a->n == 0)
+		r = rombsr_error(ROMBSR_ECONFIG, "no admin is pinned for this queue (%s is empty)", path);
+	return r;
 }
 
 static int check_update(struct rombsr_repo *repo, struct admins *admins, const char *old_hex, const char *new_hex,

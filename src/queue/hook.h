@@ -8,9 +8,9 @@
 #include <stdio.h>
 
 /* Installs hooks/pre-receive in the bare repository bare_path, running
- * rombsr_exe, with admins pinned in the repository's own configuration
- * (rombsr.admin), and turns on git's own refusal of non-fast-forward
- * updates and deletions. */
+ * rombsr_exe, with admins pinned in the file rombsr-admins of the
+ * repository (one fingerprint a line), and turns on git's own refusal of
+ * non-fast-forward updates and deletions. */
 int rombsr_hook_install(const char *bare_path, const char *rombsr_exe, char (*admins)[41], size_t nadmins);
 
 /* Runs as pre-receive: reads "<old> <new> <ref>" lines from in, and

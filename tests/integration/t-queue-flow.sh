@@ -9,7 +9,7 @@
 with_bundle
 with_queue
 [ -x "$T/queue.git/hooks/pre-receive" ] || fail "hook not installed"
-[ "$(git -C "$T/queue.git" config --get-all rombsr.admin)" = "$FPR_ADMIN" ] || fail "admin not pinned in the hook"
+[ "$(cat "$T/queue.git/rombsr-admins")" = "$FPR_ADMIN" ] || fail "admin not pinned in the hook"
 
 capture_journal
 id=$("$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/journal.jsonl" \
