@@ -109,9 +109,15 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
 check: all
 	tests/run $(BUILD)
 
-install: $(ROMBSR)
-	install -d $(DESTDIR)$(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+install: $(ROMBSR) install-capture
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr
 	install -m 0755 $(ROMBSR) $(DESTDIR)$(PREFIX)/bin/rombsr
+	ln -sf rombsr $(DESTDIR)$(PREFIX)/bin/rombsr-sign
+	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rombsr/
 
 clean:
 	rm -rf build build-asan

@@ -1,0 +1,56 @@
+# The sign node as a daemon (what rombsr-sign.service runs): a request
+# submitted while it runs is answered; it keeps working across a queue
+# server outage; SIGTERM stops it and its signers. Also: the installed
+# systemd unit passes systemd's own checks, hardened.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+
+wait_response() { # ID SECONDS
+	for _ in $(seq $(($2 * 10))); do
+		git -C "$T/queue.git" cat-file -e "main:responses/${1:0:2}/$1.json" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+with_bundle
+with_queue
+sign_config
+capture_journal
+# Started as rombsr-sign, the name the service uses.
+ln -s "$ROMBSR" "$T/rombsr-sign"
+"$T/rombsr-sign" --config "$SIGN_CONF" --interval-ms 200 2>"$T/daemon.log" &
+daemon=$!
+id=$(submit_journal userdebug)
+wait_response "$id" 30 || fail "the daemon did not answer: $(cat "$T/daemon.log")"
+[ "$(response_of "$id" | jq -r .status)" = signed ] || fail "not signed"
+
+# Queue server down: the daemon waits and retries, then answers.
+pkill -f -- "--port=$GIT_PORT"
+sleep 1.5
+grep -q 'retrying in' "$T/daemon.log" || fail "the daemon did not notice the outage: $(cat "$T/daemon.log")"
+kill -0 "$daemon" || fail "the daemon died with the queue server"
+git daemon --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$T" --export-all \
+	--enable=receive-pack "$T" >>"$T/git-daemon.log" 2>&1 &
+sleep 0.5
+id2=$(submit_journal eng)
+wait_response "$id2" 60 || fail "no answer after the outage: $(tail -5 "$T/daemon.log")"
+
+kill -TERM "$daemon"
+wait "$daemon" || fail "the daemon did not stop cleanly"
+sleep 0.3
+pgrep -f "$SIGN_CONF" >/dev/null && fail "a signer outlived the daemon"
+grep -q 'stopping' "$T/daemon.log" || fail "no clean stop"
+
+# The unit, installed under a scratch prefix, verifies and is hardened.
+make -s -C "$TOP" BUILD="$ROMBSR_BUILD" install PREFIX="$T/prefix" >/dev/null
+unit="$T/prefix/lib/systemd/system/rombsr-sign.service"
+systemd-analyze verify "$unit" || fail "systemd-analyze verify"
+score=$(systemd-analyze security --offline=true "$unit" 2>/dev/null | awk '/Overall exposure level/{print $(NF-2)}')
+awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }' || fail "exposure level $score above 2.0"
+for key in NoNewPrivileges=yes ProtectSystem=strict User=rombsr ReadWritePaths=/var/lib/rombsr; do
+	grep -q "^$key" "$unit" || fail "unit lacks $key"
+done
+echo "daemon ok (unit exposure $score)"
