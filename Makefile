@@ -29,6 +29,7 @@ COMMON_SRC := $(wildcard src/common/*.c)
 HSM_SRC := $(wildcard src/hsm/*.c)
 AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
+BUILD_SRC := $(wildcard src/build/*.c)
 SIGN_SRC := $(wildcard src/sign/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -49,9 +50,10 @@ COMMON_LIB = $(BUILD)/librombsr-common.a
 HSM_LIB = $(BUILD)/librombsr-hsm.a
 AUDIT_LIB = $(BUILD)/librombsr-audit.a
 QUEUE_LIB = $(BUILD)/librombsr-queue.a
+BUILD_LIB = $(BUILD)/librombsr-build.a
 SIGN_LIB = $(BUILD)/librombsr-sign.a
 # Everything but the capture module links these; the order is the link order.
-LIBS = $(SIGN_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
@@ -82,6 +84,9 @@ $(AUDIT_LIB): $(call obj,$(AUDIT_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(QUEUE_LIB): $(call obj,$(QUEUE_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD_LIB): $(call obj,$(BUILD_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(SIGN_LIB): $(call obj,$(SIGN_SRC))

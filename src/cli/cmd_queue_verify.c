@@ -81,10 +81,13 @@ static int by_id(const void *a, const void *b)
  * committed by the sign node it names. */
 static int check_responses(struct tally *t)
 {
-	qsort(t->requests, t->nrequests, sizeof(*t->requests), by_id);
+	/* qsort and bsearch take no NULL array, even an empty one. */
+	if (t->nrequests > 0)
+		qsort(t->requests, t->nrequests, sizeof(*t->requests), by_id);
 	for (size_t i = 0; i < t->nresponses; i++) {
 		const struct seen *resp = &t->responses[i];
-		const struct seen *req = bsearch(resp, t->requests, t->nrequests, sizeof(*t->requests), by_id);
+		const struct seen *req =
+			t->nrequests > 0 ? bsearch(resp, t->requests, t->nrequests, sizeof(*t->requests), by_id) : NULL;
 		struct rombsr_response parsed;
 		struct rombsr_buf text;
 		char path[128];

@@ -59,6 +59,7 @@ int rombsr_gpg_open(const char *homedir, struct rombsr_gpg **out)
 int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 {
 	char *home = strdup("/tmp/rombsr-keyring.XXXXXX");
+	char conf[64];
 	int r;
 
 	*out = NULL;
@@ -68,7 +69,13 @@ int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 		free(home);
 		return rombsr_error(ROMBSR_EIO, "cannot create a temporary keyring folder");
 	}
-	r = rombsr_gpg_open(home, out);
+	/* No gpg-agent: importing public keys and verifying need none, and an
+	 * agent started here deletes its sockets when it sees the folder go,
+	 * racing rombsr_gpg_close()'s removal of it. */
+	snprintf(conf, sizeof(conf), "%s/gpg.conf", home);
+	r = rombsr_file_write_atomic(conf, "no-autostart\n", 13, 0600, false);
+	if (r == 0)
+		r = rombsr_gpg_open(home, out);
 	if (r < 0) {
 		rombsr_remove_tree(home);
 		free(home);
@@ -85,7 +92,12 @@ void rombsr_gpg_close(struct rombsr_gpg *g)
 	if (g->ctx != NULL)
 		gpgme_release(g->ctx);
 	if (g->ephemeral_home != NULL) {
-		rombsr_remove_tree(g->ephemeral_home);
+		/* Closing happens on error paths too: keep the caller's message. */
+		char saved[1024];
+
+		snprintf(saved, sizeof(saved), "%s", rombsr_error_message(ROMBSR_EINTERNAL));
+		if (rombsr_remove_tree(g->ephemeral_home) < 0)
+			rombsr_error(ROMBSR_EIO, "%s", saved);
 		free(g->ephemeral_home);
 	}
 	free(g);

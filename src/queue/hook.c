@@ -43,7 +43,10 @@ int rombsr_hook_install(const char *bare_path, const char *rombsr_exe, char (*ad
 	gitdir = git_repository_path(rombsr_repo_git(repo));
 	if (git_repository_config(&cfg, rombsr_repo_git(repo)) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 1) < 0 ||
-	    git_config_set_bool(cfg, "receive.denyDeletes", 1) < 0) {
+	    git_config_set_bool(cfg, "receive.denyDeletes", 1) < 0 ||
+	    /* Malformed objects (unsorted or duplicate tree entries) never
+	     * reach the hook's own checks (rombsr_repo_diff merges sorted trees). */
+	    git_config_set_bool(cfg, "receive.fsckObjects", 1) < 0) {
 		r = rombsr_repo_fail(ROMBSR_EIO, "cannot configure the queue repository");
 		goto out;
 	}

@@ -107,6 +107,20 @@ int rombsr_repo_set_head(struct rombsr_repo *r, const git_oid *old_head, const g
 	return 0;
 }
 
+/* An unnamed remote for url, taken as written: no url.<base>.insteadOf
+ * rewriting from git configuration (the queue is where the node's own
+ * configuration says; and libgit2 1.5 leaks a regex match on every
+ * non-matching config entry it checks for insteadOf). */
+static int anonymous_remote(struct rombsr_repo *r, const char *url, git_remote **remote)
+{
+	git_remote_create_options opts;
+
+	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	opts.repository = r->git;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	return git_remote_create_with_opts(remote, url, &opts);
+}
+
 #define FETCHED_REF "refs/rombsr/fetched"
 
 int rombsr_repo_fetch(struct rombsr_repo *r, const char *url, git_oid *head, bool *empty)
@@ -125,7 +139,7 @@ int rombsr_repo_fetch(struct rombsr_repo *r, const char *url, git_oid *head, boo
 		git_reference_delete(stale);
 		git_reference_free(stale);
 	}
-	e = git_remote_create_anonymous(&remote, r->git, url);
+	e = anonymous_remote(r, url, &remote);
 	if (e == 0)
 		e = git_remote_fetch(remote, &refspecs, &opts, NULL);
 	git_remote_free(remote);
@@ -331,7 +345,7 @@ int rombsr_repo_push(struct rombsr_repo *r, const char *url, const git_oid *comm
 	opts.callbacks.push_update_reference = push_status;
 	opts.callbacks.sideband_progress = push_sideband;
 	opts.callbacks.payload = &st;
-	e = git_remote_create_anonymous(&remote, r->git, url);
+	e = anonymous_remote(r, url, &remote);
 	if (e == 0)
 		e = git_remote_push(remote, &refspecs, &opts);
 	git_remote_free(remote);
@@ -353,61 +367,145 @@ int rombsr_repo_push(struct rombsr_repo *r, const char *url, const git_oid *comm
 	return ret;
 }
 
-struct diff_ctx {
+/* A diff of two trees that never descends into a subtree both sides share
+ * (same object ID): its cost follows what changed, not the size of the
+ * queue. libgit2's tree-to-tree diff flattens both trees and so visits every
+ * file of the queue on each call. */
+#define DIFF_MAX_DEPTH 32
+#define DIFF_PATH_MAX 4096
+
+struct diff_walk {
+	struct rombsr_repo *repo;
 	rombsr_repo_change_fn change;
 	void *ctx;
-	int ret;
+	char path[DIFF_PATH_MAX];
 };
 
-static int diff_file(const git_diff_delta *delta, float progress, void *payload)
-{
-	struct diff_ctx *d = payload;
-	char status;
+static int diff_trees(struct diff_walk *w, const git_tree *old_tree, const git_tree *new_tree, size_t len,
+		      int depth);
 
-	(void)progress;
-	switch (delta->status) {
-	case GIT_DELTA_ADDED:
-		status = 'A';
-		break;
-	case GIT_DELTA_DELETED:
-		status = 'D';
-		break;
-	default:
-		status = 'M';
-		break;
+/* Reports every file under one side's entry (a file, or a whole tree) as
+ * added or deleted. */
+static int diff_side(struct diff_walk *w, const git_tree_entry *entry, bool added, size_t len, int depth)
+{
+	git_tree *tree = NULL;
+	int r;
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE)
+		return w->change(w->path, added ? 'A' : 'D', w->ctx);
+	if (git_tree_lookup(&tree, w->repo->git, git_tree_entry_id(entry)) < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot read a queue tree");
+	r = diff_trees(w, added ? NULL : tree, added ? tree : NULL, len, depth + 1);
+	git_tree_free(tree);
+	return r;
+}
+
+/* Both sides have an entry of this name. */
+static int diff_pair(struct diff_walk *w, const git_tree_entry *o, const git_tree_entry *n, size_t len, int depth)
+{
+	bool o_tree = git_tree_entry_type(o) == GIT_OBJECT_TREE, n_tree = git_tree_entry_type(n) == GIT_OBJECT_TREE;
+	git_tree *ot = NULL, *nt = NULL;
+	int r;
+
+	if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
+	    git_tree_entry_filemode(o) == git_tree_entry_filemode(n))
+		return 0;
+	if (!o_tree && !n_tree)
+		return w->change(w->path, 'M', w->ctx);
+	if (o_tree != n_tree) {
+		/* A file became a folder or the reverse: one side goes, the
+		 * other comes. */
+		r = diff_side(w, o, false, len, depth);
+		return r == 0 ? diff_side(w, n, true, len, depth) : r;
 	}
-	d->ret = d->change(status == 'D' ? delta->old_file.path : delta->new_file.path, status, d->ctx);
-	return d->ret < 0 ? GIT_EUSER : 0;
+	if (git_tree_lookup(&ot, w->repo->git, git_tree_entry_id(o)) < 0 ||
+	    git_tree_lookup(&nt, w->repo->git, git_tree_entry_id(n)) < 0)
+		r = rombsr_repo_fail(ROMBSR_EIO, "cannot read a queue tree");
+	else
+		r = diff_trees(w, ot, nt, len, depth + 1);
+	git_tree_free(ot);
+	git_tree_free(nt);
+	return r;
+}
+
+/* Git's order of tree entries: a folder sorts as if its name ended in '/'.
+ * An entry that changed between file and folder therefore compares unequal
+ * to its old self, and is seen as one deleted and one added. */
+static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t lx = strlen(x), ly = strlen(y), m = lx < ly ? lx : ly;
+	int c = memcmp(x, y, m);
+	unsigned char cx, cy;
+
+	if (c != 0)
+		return c;
+	cx = lx > m ? (unsigned char)x[m] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : '\0';
+	cy = ly > m ? (unsigned char)y[m] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : '\0';
+	return (int)cx - (int)cy;
+}
+
+/* w->path[0..len) is the folder both trees stand for ("" at the root).
+ * Both trees' entries are sorted (git writes them so; the queue's hook has
+ * git check every pushed object), so one merge pass pairs them. */
+static int diff_trees(struct diff_walk *w, const git_tree *old_tree, const git_tree *new_tree, size_t len, int depth)
+{
+	size_t n_old = old_tree ? git_tree_entrycount(old_tree) : 0;
+	size_t n_new = new_tree ? git_tree_entrycount(new_tree) : 0;
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	if (depth > DIFF_MAX_DEPTH)
+		return rombsr_error(ROMBSR_EINVAL, "%.*s: the queue's folders are nested more than %d deep", (int)len,
+				    w->path, DIFF_MAX_DEPTH);
+	while (r == 0 && (i < n_old || j < n_new)) {
+		const git_tree_entry *o = i < n_old ? git_tree_entry_byindex(old_tree, i) : NULL;
+		const git_tree_entry *n = j < n_new ? git_tree_entry_byindex(new_tree, j) : NULL;
+		int c = o == NULL ? 1 : n == NULL ? -1 : entry_cmp(o, n);
+		const char *name = git_tree_entry_name(c <= 0 ? o : n);
+		size_t nlen = strlen(name), sub = len + (len ? 1 : 0) + nlen;
+
+		if (sub >= sizeof(w->path))
+			return rombsr_error(ROMBSR_EINVAL, "a path of the queue is longer than %d bytes", DIFF_PATH_MAX - 1);
+		if (len)
+			w->path[len] = '/';
+		memcpy(w->path + sub - nlen, name, nlen + 1);
+		if (c < 0)
+			r = diff_side(w, o, false, sub, depth);
+		else if (c > 0)
+			r = diff_side(w, n, true, sub, depth);
+		else
+			r = diff_pair(w, o, n, sub, depth);
+		i += c <= 0;
+		j += c >= 0;
+		w->path[len] = '\0';
+	}
+	return r;
 }
 
 int rombsr_repo_diff(struct rombsr_repo *r, const git_oid *old_commit, const git_oid *new_commit,
 		     rombsr_repo_change_fn change, void *ctx)
 {
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts;
-	struct diff_ctx d = {change, ctx, 0};
-	int ret = 0, e;
+	struct diff_walk *w = calloc(1, sizeof(*w));
+	int ret = 0;
 
-	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	/* Type changes and renames are reported as they are: a rename is a
-	 * delete plus an add, which the rules see. */
+	if (w == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	w->repo = r;
+	w->change = change;
+	w->ctx = ctx;
+	/* A rename is a delete plus an add, which the rules see; a type
+	 * change likewise. */
 	if (old_commit != NULL)
 		ret = tree_of(r, old_commit, &old_tree);
 	if (ret == 0)
 		ret = tree_of(r, new_commit, &new_tree);
-	if (ret == 0 && git_diff_tree_to_tree(&diff, r->git, old_tree, new_tree, &opts) < 0)
-		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot compare queue trees");
-	if (ret == 0) {
-		e = git_diff_foreach(diff, diff_file, NULL, NULL, NULL, &d);
-		if (e == GIT_EUSER)
-			ret = d.ret;
-		else if (e < 0)
-			ret = rombsr_repo_fail(ROMBSR_EIO, "cannot walk a queue diff");
-	}
-	git_diff_free(diff);
+	if (ret == 0)
+		ret = diff_trees(w, old_tree, new_tree, 0, 0);
 	git_tree_free(old_tree);
 	git_tree_free(new_tree);
+	free(w);
 	return ret;
 }
 

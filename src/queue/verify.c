@@ -20,43 +20,54 @@ static bool pinned_admin(const struct rombsr_verifier *v, const char *fpr)
 	return false;
 }
 
-static int import_key_file(struct rombsr_verifier *v, const git_oid *commit, const char *path)
-{
-	struct rombsr_buf text;
-	int r = rombsr_repo_read(v->repo, commit, path, KEY_FILE_MAX, &text);
-
-	if (r == 0)
-		r = rombsr_gpg_import(v->keyring, (const char *)text.data, text.len);
-	rombsr_buf_free(&text);
-	return r < 0 ? rombsr_error_wrap(r, "%s", path) : 0;
-}
-
 struct key_walk {
 	struct rombsr_verifier *v;
 	const git_oid *commit;
 	bool admins_only;
+	struct rombsr_buf keys;    /* every key file to import, concatenated */
+	int r;
 };
 
-static int import_changed_key(const char *path, char status, void *ctx)
+static int gather_changed_key(const char *path, char status, void *ctx)
 {
 	struct key_walk *w = ctx;
 	struct rombsr_queue_path qp;
+	struct rombsr_buf text;
+	int r;
 
 	rombsr_queue_classify(path, &qp);
 	if (qp.kind != ROMBSR_PATH_KEY || status == 'D')
 		return 0;
 	if (w->admins_only && !pinned_admin(w->v, qp.fpr))
 		return 0;
-	return import_key_file(w->v, w->commit, path);
+	r = rombsr_repo_read(w->v->repo, w->commit, path, KEY_FILE_MAX, &text);
+	if (r < 0)
+		return r;
+	rombsr_buf_append(&w->keys, text.data, text.len);
+	rombsr_buf_append(&w->keys, "\n", 1);
+	rombsr_buf_free(&text);
+	return 0;
 }
 
 /* Loads the keys a commit carries: with admins_only, just the pinned
- * admins' (needed to check the commit itself), else every key it changed. */
+ * admins' (needed to check the commit itself), else every key it changed.
+ * One import for all of them: each import is a gpg process. */
 static int import_keys(struct rombsr_verifier *v, const git_oid *parent, const git_oid *commit, bool admins_only)
 {
-	struct key_walk w = {v, commit, admins_only};
+	struct key_walk w = {v, commit, admins_only, {0}, 0};
+	int r;
 
-	return rombsr_repo_diff(v->repo, parent, commit, import_changed_key, &w);
+	rombsr_buf_init(&w.keys, 64u << 20);
+	r = rombsr_repo_diff(v->repo, parent, commit, gather_changed_key, &w);
+	if (r == 0)
+		r = rombsr_buf_check(&w.keys, "trust/keys");
+	if (r == 0 && w.keys.len > 0) {
+		r = rombsr_gpg_import(v->keyring, (const char *)w.keys.data, w.keys.len);
+		if (r < 0)
+			r = rombsr_error_wrap(r, "trust/keys");
+	}
+	rombsr_buf_free(&w.keys);
+	return r;
 }
 
 int rombsr_verifier_init(struct rombsr_verifier *v, struct rombsr_repo *repo, char (*pinned)[41], size_t npinned,

@@ -213,7 +213,7 @@ int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_o
 	if (fstat(c->fd, &st) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot stat the signing cache: %s", strerror(errno));
 	n = write(c->fd, line, len);
-	if (n < 0 || (size_t)n != len || fdatasync(c->fd) != 0) {
+	if (n < 0 || (size_t)n != len) {
 		int saved = n < 0 ? errno : EIO;
 
 		if (ftruncate(c->fd, st.st_size) != 0)
@@ -221,6 +221,13 @@ int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_o
 		return rombsr_error(ROMBSR_EIO, "cannot write the signing cache: %s", strerror(saved));
 	}
 	return insert(c, id, sig, sig_len);
+}
+
+int rombsr_sign_cache_sync(struct rombsr_sign_cache *c)
+{
+	if (fdatasync(c->fd) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot sync the signing cache: %s", strerror(errno));
+	return 0;
 }
 
 size_t rombsr_sign_cache_size(const struct rombsr_sign_cache *c)

@@ -25,9 +25,13 @@ void rombsr_sign_cache_close(struct rombsr_sign_cache *c);
 /* true and the signature if op was signed before. */
 bool rombsr_sign_cache_get(struct rombsr_sign_cache *c, const struct rombsr_cap_op *op, unsigned char *sig,
 			   size_t *sig_len);
-/* Appends and fsyncs before returning. */
+/* Appends (written, not yet durable: see rombsr_sign_cache_sync). */
 int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_op *op, const unsigned char *sig,
 			  size_t sig_len);
+/* Makes every entry put so far durable. The signer hands out a signature
+ * only after the sync that covers its entry (group commit: one sync for
+ * all the entries written while the previous one ran). */
+int rombsr_sign_cache_sync(struct rombsr_sign_cache *c);
 size_t rombsr_sign_cache_size(const struct rombsr_sign_cache *c);
 
 #endif

@@ -13,6 +13,7 @@
 #include "../hsm/provision.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +140,8 @@ static int hsm_sign(struct signer *s, const struct signer_key *k, const struct r
 	return r;
 }
 
-static void handle_sign(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+static void handle_sign(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
+			bool *needs_sync)
 {
 	const struct signer_key *k;
 	struct rombsr_cap_op op;
@@ -157,10 +159,12 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		reply->from_cache = 1;
 	} else if (r == 0) {
 		r = hsm_sign(s, k, &op, reply->sig, &sig_len);
-		/* Durable before it leaves this process: after a crash the same
-		 * operation is answered from here, not signed again. */
+		/* Durable before it leaves this process (the outbox syncs before
+		 * sending): after a crash the same operation is answered from
+		 * here, not signed again. */
 		if (r == 0)
 			r = rombsr_sign_cache_put(s->cache, &op, reply->sig, sig_len);
+		*needs_sync = r == 0;
 	}
 	reply->status = r;
 	if (r < 0)
@@ -169,8 +173,10 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		reply->sig_len = (uint32_t)sig_len;
 }
 
-static void handle(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+static void handle(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
+		   bool *needs_sync)
 {
+	*needs_sync = false;
 	memset(reply, 0, sizeof(*reply));
 	reply->magic = ROMBSR_CHANNEL_MAGIC;
 	if (m->magic != ROMBSR_CHANNEL_MAGIC || m->version != ROMBSR_CHANNEL_VERSION) {
@@ -180,7 +186,7 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 	}
 	switch (m->op) {
 	case ROMBSR_CH_SIGN:
-		handle_sign(s, m, reply);
+		handle_sign(s, m, reply, needs_sync);
 		break;
 	case ROMBSR_CH_KEYS:
 		if (m->index >= s->nkeys) {
@@ -203,11 +209,93 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 	}
 }
 
+/* Replies wait here until the cache entries they depend on are durable;
+ * one thread syncs and sends while the main one keeps the HSM busy. */
+struct outbox_item {
+	struct rombsr_channel_reply reply;
+	bool needs_sync;
+	struct outbox_item *next;
+};
+
+struct outbox {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	struct outbox_item *head, *tail;
+	bool closing;
+	int fd;
+	struct rombsr_sign_cache *cache;
+};
+
+static void *outbox_run(void *arg)
+{
+	struct outbox *o = arg;
+
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		struct outbox_item *batch;
+		bool sync = false;
+		int r = 0;
+
+		while (o->head == NULL && !o->closing)
+			pthread_cond_wait(&o->ready, &o->lock);
+		if (o->head == NULL)
+			break;
+		batch = o->head;
+		o->head = o->tail = NULL;
+		pthread_mutex_unlock(&o->lock);
+		for (struct outbox_item *it = batch; it != NULL; it = it->next)
+			sync = sync || it->needs_sync;
+		if (sync)
+			r = rombsr_sign_cache_sync(o->cache);
+		while (batch != NULL) {
+			struct outbox_item *next = batch->next;
+
+			/* A signature whose cache entry may not be durable is not
+			 * handed out. */
+			if (r < 0 && batch->needs_sync) {
+				memset(batch->reply.sig, 0, sizeof(batch->reply.sig));
+				batch->reply.sig_len = 0;
+				batch->reply.status = r;
+				snprintf(batch->reply.message, sizeof(batch->reply.message), "%s", rombsr_error_message(r));
+			}
+			rombsr_channel_send(o->fd, &batch->reply, sizeof(batch->reply));
+			free(batch);
+			batch = next;
+		}
+		pthread_mutex_lock(&o->lock);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+static int outbox_put(struct outbox *o, const struct rombsr_channel_reply *reply, bool needs_sync)
+{
+	struct outbox_item *it = malloc(sizeof(*it));
+
+	if (it == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	it->reply = *reply;
+	it->needs_sync = needs_sync;
+	it->next = NULL;
+	pthread_mutex_lock(&o->lock);
+	if (o->tail != NULL)
+		o->tail->next = it;
+	else
+		o->head = it;
+	o->tail = it;
+	pthread_cond_signal(&o->ready);
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
 static int serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
 {
 	struct signer s = {.a = a};
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	struct outbox o = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER, .fd = fd};
+	pthread_t thread;
+	bool needs_sync;
 	int r = m && reply ? signer_open(&s, cache_path) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	/* The first reply tells the worker whether this signer is usable. */
@@ -220,10 +308,20 @@ static int serve(const struct rombsr_authority_config *a, const char *cache_path
 		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0 && r == 0)
 			r = ROMBSR_EIO;
 	}
-	while (r == 0 && rombsr_channel_recv(fd, m, sizeof(*m)) == 0) {
-		handle(&s, m, reply);
-		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0)
-			break;
+	o.cache = s.cache;
+	if (r == 0 && pthread_create(&thread, NULL, outbox_run, &o) != 0)
+		r = rombsr_error(ROMBSR_EINTERNAL, "cannot start the signer's outbox");
+	if (r == 0) {
+		while (rombsr_channel_recv(fd, m, sizeof(*m)) == 0) {
+			handle(&s, m, reply, &needs_sync);
+			if (outbox_put(&o, reply, needs_sync) < 0)
+				break;
+		}
+		pthread_mutex_lock(&o.lock);
+		o.closing = true;
+		pthread_cond_signal(&o.ready);
+		pthread_mutex_unlock(&o.lock);
+		pthread_join(thread, NULL);
 	}
 	rombsr_sign_cache_close(s.cache);
 	rombsr_hsm_close(s.hsm);

@@ -49,6 +49,10 @@ struct rombsr_sign_node {
 	char *dir;                  /* <state>/sign */
 	git_oid processed;
 	bool have_processed;
+	/* Kept across passes: its keyring is loaded once, then grows with the
+	 * trust changes each new commit makes. */
+	struct rombsr_verifier verifier;
+	bool have_verifier;
 	struct rombsr_sign_stats stats;
 };
 
@@ -216,6 +220,8 @@ void rombsr_sign_node_close(struct rombsr_sign_node *node)
 		return;
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
 		rombsr_signer_stop(node->signers[i].fd, node->signers[i].pid);
+	if (node->have_verifier)
+		rombsr_verifier_free(&node->verifier);
 	rombsr_repo_close(node->repo);
 	rombsr_gpg_close(node->gpg);
 	free(node->dir);
@@ -331,55 +337,83 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 	return true;
 }
 
-/* Every operation through the authority's signer. A refusal by the signer
- * becomes a rejection; an HSM failure stops the pass (the request stays
- * pending and is tried again). */
+/* How many operations may be in flight to a signer: enough to keep the
+ * HSM busy while earlier signatures are made durable, few enough to fit
+ * the socket's buffer. */
+#define SIGN_WINDOW 32
+
+static void fill_sign_message(struct rombsr_channel_request *m, const struct rombsr_request *req,
+			      const struct rombsr_cap_op *op)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = ROMBSR_CHANNEL_MAGIC;
+	m->version = ROMBSR_CHANNEL_VERSION;
+	m->op = ROMBSR_CH_SIGN;
+	memcpy(m->request_id, req->id, sizeof(m->request_id));
+	memcpy(m->label, op->label, sizeof(m->label));
+	memcpy(m->spki_sha256, op->spki_sha256, sizeof(m->spki_sha256));
+	m->mechanism = op->mech->type;
+	m->pss_hash = op->pss.hash;
+	m->pss_mgf = op->pss.mgf;
+	m->pss_salt_len = op->pss.salt_len;
+	m->tbs_len = (uint32_t)op->tbs_len;
+	memcpy(m->tbs, op->tbs, op->tbs_len);
+}
+
+/* Every operation through the authority's signer, pipelined. A refusal by
+ * the signer becomes a rejection; an HSM failure stops the pass (the
+ * request stays pending and is tried again). Replies come in order. */
 static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *req, struct rombsr_response *resp)
 {
 	struct signer_link *s = &node->signers[req->authority];
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	size_t sent = 0, got = 0;
+	bool refused = false;
 	int r = 0;
 
 	resp->sigs = calloc(req->nops, sizeof(*resp->sigs));
 	if (m == NULL || reply == NULL || resp->sigs == NULL)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < req->nops && r == 0; i++) {
-		const struct rombsr_cap_op *op = &req->ops[i].op;
-
-		memset(m, 0, sizeof(*m));
-		m->magic = ROMBSR_CHANNEL_MAGIC;
-		m->version = ROMBSR_CHANNEL_VERSION;
-		m->op = ROMBSR_CH_SIGN;
-		memcpy(m->request_id, req->id, sizeof(m->request_id));
-		memcpy(m->label, op->label, sizeof(m->label));
-		memcpy(m->spki_sha256, op->spki_sha256, sizeof(m->spki_sha256));
-		m->mechanism = op->mech->type;
-		m->pss_hash = op->pss.hash;
-		m->pss_mgf = op->pss.mgf;
-		m->pss_salt_len = op->pss.salt_len;
-		m->tbs_len = (uint32_t)op->tbs_len;
-		memcpy(m->tbs, op->tbs, op->tbs_len);
-		r = ask(s, m, reply);
+	while (r == 0 && got < req->nops) {
+		while (!refused && sent < req->nops && sent - got < SIGN_WINDOW && r == 0) {
+			fill_sign_message(m, req, &req->ops[sent].op);
+			r = rombsr_channel_send(s->fd, m, sizeof(*m));
+			sent++;
+		}
+		if (r < 0 || got == sent)
+			break;
+		/* Replies still in flight are read even after a refusal, so the
+		 * channel stays in step. */
+		r = rombsr_channel_recv(s->fd, reply, sizeof(*reply));
+		if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
+			r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
 		if (r < 0)
 			break;
+		reply->message[sizeof(reply->message) - 1] = '\0';
+		if (refused) {
+			got++;
+			continue;
+		}
 		if (reply->status == ROMBSR_EPERM) {
-			reject(resp, "refused", "operation %zu: %s", i, reply->message);
-			free(resp->sigs);
-			resp->sigs = NULL;
-			resp->nsigs = 0;
-			break;
+			reject(resp, "refused", "operation %zu: %s", got, reply->message);
+			refused = true;
+		} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
+			r = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, got, reply->message);
+		} else {
+			resp->sigs[got].op = req->ops[got].op;
+			memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
+			resp->sigs[got].sig_len = reply->sig_len;
+			resp->nsigs++;
+			if (got == 0)
+				fault_point("mid-sign");
 		}
-		if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
-			r = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, i, reply->message);
-			break;
-		}
-		resp->sigs[i].op = *op;
-		memcpy(resp->sigs[i].sig, reply->sig, reply->sig_len);
-		resp->sigs[i].sig_len = reply->sig_len;
-		resp->nsigs++;
-		if (i == 0)
-			fault_point("mid-sign");
+		got++;
+	}
+	if (refused) {
+		free(resp->sigs);
+		resp->sigs = NULL;
+		resp->nsigs = 0;
 	}
 	free(m);
 	free(reply);
@@ -500,7 +534,6 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, git_oid *p
 
 int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 {
-	struct rombsr_verifier v;
 	struct pass_state ps = {0};
 	struct outgoing o = {0};
 	git_oid head, pushed;
@@ -522,12 +555,14 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		if (r < 0)
 			return r;
 	}
-	r = rombsr_verifier_init(&v, node->repo, (char(*)[41])node->cfg->queue_admins, node->cfg->queue_nadmins,
-				 node->have_processed ? &node->processed : NULL);
-	if (r == 0) {
-		r = rombsr_verify_range(&v, node->have_processed ? &node->processed : NULL, &head, collect, &ps);
-		rombsr_verifier_free(&v);
+	if (!node->have_verifier) {
+		r = rombsr_verifier_init(&node->verifier, node->repo, (char(*)[41])node->cfg->queue_admins,
+					 node->cfg->queue_nadmins, node->have_processed ? &node->processed : NULL);
+		node->have_verifier = r == 0;
 	}
+	if (r == 0)
+		r = rombsr_verify_range(&node->verifier, node->have_processed ? &node->processed : NULL, &head, collect,
+					&ps);
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
 	if (r == 0 && ps.n > 0) {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The sign node, measured in one run on the embedded default:
+#   1. orchestrator signing rate over 1,000 RSA-4096 operations in 10
+#      requests (fetch, verify, sign through the privilege-separated signer,
+#      publish), as a ratio to a raw C_Sign loop on the same token (goal >= 0.9);
+#   2. median pickup latency of the daemon over 20 requests, minus the
+#      signing time (goal <= 1 s);
+#   3. HSM operations to re-sign an unchanged build (goal 0).
+# Usage: bench/sign-orchestrator.sh [BUILD_DIR]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+export ROMBSR_BUILD=$(cd "${1:-$top/build}" && pwd) ROMBSR_TOP=$top
+export ROMBSR_TEST_CACHE=$(mktemp -d /tmp/rombsr-bench-cache.XXXXXX)
+. "$top/tests/integration/lib.sh"
+. "$top/tests/integration/capture-lib.sh"
+. "$top/tests/integration/queue-lib.sh"
+. "$top/tests/integration/sign-lib.sh"
+trap 'cleanup; rm -rf "$ROMBSR_TEST_CACHE"' EXIT
+
+now() { date +%s.%N; }
+echo "setting up: SoftHSM2 key set, queue, identities..." >&2
+with_bundle
+with_queue
+sign_config
+
+raw=$("$ROMBSR_BUILD/bench/hsm_sign_rate" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" \
+	platform 5 40 | sed -n 's/.*raw C_Sign loop \([0-9.]*\).*/\1/p')
+
+for i in $(seq 10); do
+	"$ROMBSR_BUILD/bench/make_journal" "$T/bundle" platform 100 "$T/j$i.jsonl"
+	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/j$i.jsonl" --product bench --build-id "B$i" \
+		--source-commit "$(printf '%040d' "$i")" --build-type user >/dev/null
+done
+t0=$(now)
+"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
+t1=$(now)
+grep -q '10 signed' "$T/pass.txt" || { cat "$T/pass.txt"; exit 1; }
+rate=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 1000 / (b - a) }')
+printf 'orchestrator: 1000 RSA-4096 operations in 10 requests, %.2f s end to end = %s ops/s; raw C_Sign loop %s ops/s\n' \
+	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$rate" "$raw"
+printf 'orchestrator/raw-C_Sign rate ratio: %.3f (goal >= 0.9)\n' "$(awk -v o="$rate" -v r="$raw" 'BEGIN { print o / r }')"
+sed 's/^/  /' "$T/pass.txt"
+
+# Re-signing an unchanged build: the same operations again.
+"$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/j1.jsonl" --product bench --build-id B1-again \
+	--source-commit "$(printf '%040d' 1)" --build-type user >/dev/null
+"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/again.txt" 2>/dev/null
+hsm=$(sed -n 's/.*operations, \([0-9]*\) HSM operations.*/\1/p' "$T/again.txt")
+printf 'HSM operations to re-sign an unchanged build of 100 operations: %s (goal 0)\n' "$hsm"
+
+# Pickup latency: the daemon watching, one request at a time.
+"$ROMBSR" --config "$SIGN_CONF" sign --daemon 2>/dev/null &
+daemon=$!
+sleep 1
+sign_time=$(awk -v r="$raw" 'BEGIN { print 1 / r }')
+: > "$T/latency"
+for i in $(seq 20); do
+	"$ROMBSR_BUILD/bench/make_journal" "$T/bundle" platform 1 "$T/one.jsonl"
+	id=$("$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/one.jsonl" --product bench --build-id "L$i" \
+		--source-commit "$(printf '%040d' "$i")" --build-type user)
+	s=$(now)
+	until git -C "$T/queue.git" cat-file -e "main:responses/${id:0:2}/$id.json" 2>/dev/null; do sleep 0.02; done
+	e=$(now)
+	awk -v a="$s" -v b="$e" -v t="$sign_time" 'BEGIN { printf "%.3f\n", b - a - t }' >> "$T/latency"
+done
+kill "$daemon"
+wait "$daemon" 2>/dev/null || true
+median=$(sort -n "$T/latency" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+printf 'pickup latency, median of 20 requests, minus signing time: %.3f s (goal <= 1 s; daemon interval 250 ms)\n' "$median"

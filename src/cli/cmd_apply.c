@@ -1,0 +1,409 @@
+/* rombsr apply: the build node's last step (docs/apply.md). Fetches the
+ * queue, verifies its whole history (so the response is known to come from
+ * a key with the sign role under the trust file in force), checks that the
+ * response answers this request and that every signature verifies against
+ * the public bundle, writes the signature set and a replay configuration
+ * for the capture module, and optionally reruns the build's signing step
+ * in replay mode. Exit 0: applied; 3: a verification failed; 1: could not
+ * apply (rejected, no response yet, bad input); with a command, its status. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "queue_client.h"
+
+#include "../build/apply.h"
+#include "../common/error.h"
+#include "../common/fsutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { OPT_REQUEST = 1, OPT_BUNDLE, OPT_OUT, OPT_MERGE, OPT_REPLAY_CONFIG, OPT_TIMEOUT };
+
+static const struct cli_option options[] = {
+	{"request", "ID", "the request whose response to apply (required)", OPT_REQUEST},
+	{"bundle", "DIR", "the public bundle the build captured with (required)", OPT_BUNDLE},
+	{"out", "SIGSET", "write the signature set here (required)", OPT_OUT},
+	{"merge", "SIGSET", "keep the signatures of an earlier round's set", OPT_MERGE},
+	{"replay-config", "FILE", "write a capture module configuration in replay mode", OPT_REPLAY_CONFIG},
+	{"timeout", "SECONDS", "wait this long for the response to appear (default: do not wait)", OPT_TIMEOUT},
+	{NULL, NULL, NULL, 0},
+};
+
+#define USAGE                                                                                             \
+	"--request ID --bundle DIR --out SIGSET [--merge SIGSET] [--replay-config FILE] [--timeout SECONDS] " \
+	"[-- COMMAND ARGS...]"
+#define POLL_NS 500000000L
+#define MAX_TIMEOUT (24ul * 3600)
+
+struct apply_args {
+	const char *id, *bundle, *out, *merge, *replay_config;
+	unsigned long timeout;
+	char **command;   /* NULL-terminated (argv's own end), or NULL */
+};
+
+/* What the verified history says about this request. */
+struct sighting {
+	const char *id;
+	bool have_request, have_response;
+	git_oid request_commit, response_commit;
+	char response_signer[41];
+};
+
+static int parse_args(int argc, char **argv, struct apply_args *a)
+{
+	struct cli_parser p;
+	int id = 0, before, r = 0;
+
+	memset(a, 0, sizeof(*a));
+	cli_parser_init(&p, options, argc, argv);
+	for (;;) {
+		before = p.index;
+		if ((id = cli_next(&p, USAGE)) <= 0)
+			break;
+		switch (id) {
+		case OPT_REQUEST:
+			a->id = p.value;
+			break;
+		case OPT_BUNDLE:
+			a->bundle = p.value;
+			break;
+		case OPT_OUT:
+			a->out = p.value;
+			break;
+		case OPT_MERGE:
+			a->merge = p.value;
+			break;
+		case OPT_REPLAY_CONFIG:
+			a->replay_config = p.value;
+			break;
+		case OPT_TIMEOUT:
+			r = cli_parse_uint(p.value, MAX_TIMEOUT, &a->timeout, "--timeout");
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (id < 0)
+		return id;
+	/* Options end at "--"; whatever follows is the command, untouched. */
+	if (p.index == before + 1 && strcmp(argv[before], "--") == 0) {
+		if (p.index == argc)
+			return rombsr_error(ROMBSR_EINVAL, "'--' must be followed by a command");
+		a->command = argv + p.index;
+	} else if (p.index != argc) {
+		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s' (a command goes after '--')", argv[p.index]);
+	}
+	if (a->id == NULL || a->bundle == NULL || a->out == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "--request, --bundle and --out are required");
+	if (!rombsr_request_id_valid(a->id))
+		return rombsr_error(ROMBSR_EINVAL, "--request: '%s' is not a request ID (32 lower-case hex digits)", a->id);
+	return 0;
+}
+
+static int on_commit(const git_oid *commit, const struct rombsr_commit_report *report, void *ctx)
+{
+	struct sighting *s = ctx;
+
+	for (size_t i = 0; i < report->nchanges; i++) {
+		const struct rombsr_commit_change *c = &report->changes[i];
+
+		if (strcmp(c->id, s->id) != 0)
+			continue;
+		/* The verifier lets only a build node add a request and only a
+		 * sign node add a response, once each. */
+		if (c->kind == ROMBSR_PATH_REQUEST) {
+			s->have_request = true;
+			git_oid_cpy(&s->request_commit, commit);
+		} else if (c->kind == ROMBSR_PATH_RESPONSE) {
+			s->have_response = true;
+			git_oid_cpy(&s->response_commit, commit);
+			memcpy(s->response_signer, report->signer, sizeof(s->response_signer));
+		}
+	}
+	return 0;
+}
+
+/* The head this node verified last (shared with queue-verify) must still be
+ * in the queue's history: a queue that forgets a commit was rewritten. */
+static int check_history_kept(struct rombsr_repo *repo, const char *state_file, const git_oid *head)
+{
+	struct rombsr_buf text;
+	char was[GIT_OID_HEXSZ + 1];
+	git_oid seen;
+	bool kept = false;
+	int r = rombsr_file_read(state_file, 128, &text);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (text.len < GIT_OID_HEXSZ || git_oid_fromstrn(&seen, (const char *)text.data, GIT_OID_HEXSZ) < 0)
+		r = rombsr_error(ROMBSR_EINVAL, "%s does not hold a commit ID", state_file);
+	rombsr_buf_free(&text);
+	if (r == 0 && rombsr_repo_descends(repo, head, &seen, &kept) == ROMBSR_EIO)
+		kept = false;
+	if (r == 0 && !kept) {
+		rombsr_oid_hex(&seen, was);
+		r = rombsr_error(ROMBSR_ESECURITY, "history rewritten: the queue no longer descends from %.12s, verified before",
+				 was);
+	}
+	return r;
+}
+
+static int remember_head(const struct rombsr_config *cfg, const char *state_file, const git_oid *head)
+{
+	char line[GIT_OID_HEXSZ + 2];
+	int r = rombsr_mkdir_p(cfg->state_dir, 0700);
+
+	rombsr_oid_hex(head, line);
+	strcat(line, "\n");
+	return r == 0 ? rombsr_file_write_atomic(state_file, line, strlen(line), 0600, false) : r;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Fetches and verifies until the response is in the verified history (or
+ * the wait is over). The clone is unlocked while sleeping, so the node's
+ * other rombsr processes are not held up by a waiting build. */
+static int find_response(struct queue_client *qc, const struct apply_args *a, const char *state_file,
+			 struct sighting *s)
+{
+	struct rombsr_verifier v;
+	double deadline = now_seconds() + (double)a->timeout;
+	git_oid head, next;
+	bool empty, descends;
+	int r = queue_client_fetch(qc, &head, &empty);
+
+	if (r == 0)
+		r = check_history_kept(qc->repo, state_file, &head);
+	if (r == 0)
+		r = queue_client_verifier(qc, &v, NULL);
+	if (r < 0)
+		return r;
+	r = rombsr_verify_range(&v, NULL, &head, on_commit, s);
+	while (r == 0 && s->have_request && !s->have_response && now_seconds() < deadline) {
+		flock(qc->lock_fd, LOCK_UN);
+		nanosleep(&(struct timespec){0, POLL_NS}, NULL);
+		while (flock(qc->lock_fd, LOCK_EX) != 0)
+			if (errno != EINTR) {
+				r = rombsr_error(ROMBSR_EIO, "cannot lock the queue clone again: %s", strerror(errno));
+				break;
+			}
+		if (r < 0)
+			break;
+		r = queue_client_fetch(qc, &next, &empty);
+		/* The queue server away for a moment is no reason to give up
+		 * before the deadline; at the deadline its error is the answer. */
+		if (r == ROMBSR_EIO && now_seconds() < deadline) {
+			r = 0;
+			continue;
+		}
+		if (r < 0 || git_oid_equal(&next, &head))
+			continue;
+		r = rombsr_repo_descends(qc->repo, &next, &head, &descends);
+		if (r == 0 && !descends)
+			r = rombsr_error(ROMBSR_ESECURITY, "history rewritten while waiting: the queue's head no longer "
+							   "descends from the one verified a moment ago");
+		/* Only the new commits: the verifier carries the keys it
+		 * learnt from the older ones. */
+		if (r == 0)
+			r = rombsr_verify_range(&v, &head, &next, on_commit, s);
+		if (r == 0)
+			git_oid_cpy(&head, &next);
+	}
+	rombsr_verifier_free(&v);
+	if (r == 0)
+		r = remember_head(qc->cfg, state_file, &head);
+	if (r == 0 && !s->have_request)
+		r = rombsr_error(ROMBSR_ENOTFOUND, "request %s is not in the queue", a->id);
+	if (r == 0 && !s->have_response)
+		r = a->timeout > 0
+			    ? rombsr_error(ROMBSR_ENOTFOUND, "no response to request %s after %lu s", a->id, a->timeout)
+			    : rombsr_error(ROMBSR_ENOTFOUND, "no response to request %s yet (--timeout SECONDS waits for it)",
+					   a->id);
+	return r;
+}
+
+/* The response and the request, each as the commit that added it holds it
+ * (the caller frees both, also on failure). A response the sign node
+ * committed that cannot be read as one is a failed verification, like one
+ * that does not verify. */
+static int read_documents(struct rombsr_repo *repo, const struct sighting *s, struct rombsr_response *resp,
+			  struct rombsr_request *req)
+{
+	for (int response = 1; response >= 0; response--) {
+		const git_oid *commit = response ? &s->response_commit : &s->request_commit;
+		struct rombsr_buf text;
+		char path[128], hex[GIT_OID_HEXSZ + 1];
+		int r = response ? rombsr_queue_response_path(s->id, path, sizeof(path))
+				 : rombsr_queue_request_path(s->id, path, sizeof(path));
+
+		rombsr_oid_hex(commit, hex);
+		if (r == 0)
+			r = rombsr_repo_read(repo, commit, path, response ? ROMBSR_RESPONSE_MAX_BYTES : ROMBSR_REQUEST_MAX_BYTES,
+					     &text);
+		if (r == 0) {
+			r = response ? rombsr_response_parse((const char *)text.data, text.len, resp)
+				     : rombsr_request_parse((const char *)text.data, text.len, req);
+			rombsr_buf_free(&text);
+			if (r < 0 && response)
+				r = rombsr_error_wrap(ROMBSR_ESECURITY, "malformed response");
+		}
+		if (r == 0 && !response && strcmp(req->id, s->id) != 0)
+			r = rombsr_error(ROMBSR_ESECURITY, "it carries the ID %s", req->id);
+		if (r < 0)
+			return rombsr_error_wrap(r, "%s (commit %.12s)", path, hex);
+	}
+	return 0;
+}
+
+/* Everything that needs the queue: the verified response, checked against
+ * its request and the bundle. */
+static int verified_signatures(struct cli_context *ctx, const struct apply_args *a, const struct rombsr_bundle *b,
+			       struct rombsr_cap_signature **sigs, size_t *nsigs)
+{
+	struct queue_client qc;
+	struct sighting s = {.id = a->id};
+	struct rombsr_request req = {0};
+	struct rombsr_response resp = {0};
+	struct rombsr_apply_source src;
+	char *state_file = NULL, req_hex[GIT_OID_HEXSZ + 1];
+	int r = queue_client_open(ctx, &qc);
+
+	if (r == 0 && asprintf(&state_file, "%s/queue-verified.head", qc.cfg->state_dir) < 0)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = find_response(&qc, a, state_file, &s);
+	if (r == 0)
+		r = read_documents(qc.repo, &s, &resp, &req);
+	if (r == 0) {
+		rombsr_oid_hex(&s.request_commit, req_hex);
+		src = (struct rombsr_apply_source){&req, req_hex, &resp, s.response_signer};
+		r = rombsr_apply_check(&src, b, sigs, nsigs);
+		/* A rejection names the request itself. */
+		if (r < 0 && r != ROMBSR_EPERM)
+			rombsr_error_wrap(r, "response to request %s", a->id);
+	}
+	rombsr_request_free(&req);
+	rombsr_response_free(&resp);
+	free(state_file);
+	queue_client_close(&qc);
+	return r;
+}
+
+/* Runs the build's command with the capture module in replay mode; its
+ * exit status (128 + signal if killed) in *status. Like system(), Ctrl-C
+ * is left to the command while it runs. */
+static int run_command(char **command, const char *config, int *status)
+{
+	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	posix_spawnattr_t attr;
+	sigset_t defaults;
+	pid_t pid;
+	int e, wstatus = 0;
+
+	if (setenv("ROMBSR_CAPTURE_CONFIG", config, 1) != 0)
+		return rombsr_error(ROMBSR_ENOMEM, "cannot set ROMBSR_CAPTURE_CONFIG");
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGQUIT);
+	if ((e = posix_spawnattr_init(&attr)) != 0)
+		return rombsr_error(ROMBSR_ENOMEM, "cannot run %s: %s", command[0], strerror(e));
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+	fflush(NULL);
+	e = posix_spawnp(&pid, command[0], NULL, &attr, command, environ);
+	posix_spawnattr_destroy(&attr);
+	while (e == 0 && waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR) {
+			e = errno;
+			break;
+		}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (e != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot run %s: %s", command[0], strerror(e));
+	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 1;
+	return 0;
+}
+
+static int run_in_replay(const struct apply_args *a, int *status)
+{
+	char dir[] = "/tmp/rombsr-apply.XXXXXX", config[64];
+	int r;
+
+	if (a->replay_config != NULL)
+		return run_command(a->command, a->replay_config, status);
+	/* Private folder: the configuration decides what the module
+	 * answers, so nobody else may swap it. */
+	if (mkdtemp(dir) == NULL)
+		return rombsr_error(ROMBSR_EIO, "cannot make a temporary folder in /tmp: %s", strerror(errno));
+	snprintf(config, sizeof(config), "%s/replay.conf", dir);
+	r = rombsr_apply_replay_config(config, a->bundle, a->out);
+	if (r == 0)
+		r = run_command(a->command, config, status);
+	unlink(config);
+	rmdir(dir);
+	return r;
+}
+
+int cmd_apply(struct cli_context *ctx, int argc, char **argv)
+{
+	struct apply_args a;
+	struct rombsr_bundle bundle = {0};
+	struct rombsr_cap_signature *set = NULL, *fresh = NULL;
+	size_t nset = 0, nfresh = 0, nmerged;
+	int r, status = 0;
+
+	r = parse_args(argc, argv, &a);
+	/* Local inputs first: a broken bundle or earlier set fails before any
+	 * network traffic or waiting. */
+	if (r == 0)
+		r = rombsr_bundle_load(a.bundle, &bundle);
+	if (r == 0 && a.merge != NULL) {
+		r = rombsr_cap_sigset_read(a.merge, &set, &nset);
+		if (r == 0)
+			r = rombsr_apply_check_set(a.merge, set, nset, &bundle);
+	}
+	nmerged = nset;
+	if (r == 0)
+		r = verified_signatures(ctx, &a, &bundle, &fresh, &nfresh);
+	if (r == 0)
+		r = rombsr_apply_merge(&set, &nset, fresh, nfresh);
+	if (r == 0)
+		r = rombsr_cap_sigset_write(a.out, set, nset);
+	if (r == 0 && a.replay_config != NULL)
+		r = rombsr_apply_replay_config(a.replay_config, a.bundle, a.out);
+	if (r == 0)
+		printf("applied request %s: %zu signatures verified, %zu in %s (%zu from earlier rounds)\n", a.id, nfresh,
+		       nset, a.out, nmerged);
+	free(set);
+	free(fresh);
+	rombsr_bundle_free(&bundle);
+	if (r == 0 && a.command != NULL)
+		r = run_in_replay(&a, &status);
+	if (r == 0 && status != 0) {
+		fprintf(stderr, "rombsr %s: %s exited with status %d\n", ctx->command, a.command[0], status);
+		rombsr_config_free(&ctx->cfg);
+		exit(status);
+	}
+	return r;
+}
