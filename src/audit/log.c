@@ -417,21 +417,6 @@ uint64_t rombsr_audit_log_recovered_bytes(const struct rombsr_audit_log *log)
 	return log->recovered;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_audit_entry *e, size_t n,
 				  uint64_t *first_index)
 {
@@ -484,7 +469,7 @@ int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_au
 		r = push_offset(&log->offsets, &log->offsets_alloc, base + i + 1, 0);
 	if (r < 0)
 		goto out;
-	if (write_all(log->fd, batch.data, batch.len) != 0 || fsync(log->fd) != 0) {
+	if (rombsr_write_all(log->fd, batch.data, batch.len) != 0 || fsync(log->fd) != 0) {
 		int saved = errno;
 
 		if (ftruncate(log->fd, (off_t)old_len) != 0 || fsync(log->fd) != 0)

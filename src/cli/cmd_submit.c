@@ -56,45 +56,6 @@ struct submit_args {
 	unsigned long round, expires_in;
 };
 
-static int hash_file(const char *path, unsigned char md[32], uint64_t *size)
-{
-	unsigned char chunk[65536];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int r = 0;
-
-	*size = 0;
-	if (fd < 0 || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = rombsr_error(fd < 0 ? ROMBSR_ENOTFOUND : ROMBSR_ECRYPTO, "cannot read artifact %s: %s", path,
-				 fd < 0 ? strerror(errno) : "no SHA-256");
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = rombsr_error(ROMBSR_EIO, "cannot read artifact %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		*size += (uint64_t)n;
-		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
-			r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
-		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
-out:
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
 static int add_artifacts(const struct submit_args *a, struct rombsr_request *req)
 {
 	req->artifacts = calloc(a->nartifacts + 1, sizeof(*req->artifacts));
@@ -114,7 +75,7 @@ static int add_artifacts(const struct submit_args *a, struct rombsr_request *req
 					    ROMBSR_NAME_MAX);
 		r = rombsr_safe_name(name, "--artifact");
 		if (r == 0)
-			r = hash_file(file, art->sha256, &art->size);
+			r = rombsr_file_sha256(file, art->sha256, &art->size);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < i; j++)

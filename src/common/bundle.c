@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json_strict.h"
 #include "fsutil.h"
 #include "hex.h"
 
@@ -210,8 +211,7 @@ int rombsr_bundle_load(const char *dir, struct rombsr_bundle *out)
 {
 	char path[4096];
 	struct rombsr_buf text = {0};
-	json_t *root = NULL, *keys, *format, *version;
-	json_error_t jerr;
+	json_t *root = NULL, *keys;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -221,23 +221,11 @@ int rombsr_bundle_load(const char *dir, struct rombsr_bundle *out)
 	if (r < 0)
 		return r;
 	sha256_hex(text.data, text.len, out->manifest_sha256);
-	root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		r = rombsr_error(ROMBSR_EINVAL, "%s line %d: %s", path, jerr.line, jerr.text);
+	r = rombsr_json_load_document((const char *)text.data, text.len, path, ROMBSR_BUNDLE_FORMAT, ROMBSR_BUNDLE_VERSION,
+				      &root);
+	if (r < 0)
 		goto out;
-	}
-	format = json_object_get(root, "format");
-	version = json_object_get(root, "version");
 	keys = json_object_get(root, "keys");
-	if (!json_is_string(format) || strcmp(json_string_value(format), ROMBSR_BUNDLE_FORMAT) != 0) {
-		r = rombsr_error(ROMBSR_EINVAL, "%s: format is not \"%s\"", path, ROMBSR_BUNDLE_FORMAT);
-		goto out;
-	}
-	if (!json_is_integer(version) || json_integer_value(version) != ROMBSR_BUNDLE_VERSION) {
-		r = rombsr_error(ROMBSR_EUNSUPPORTED, "%s: unsupported version (this build reads %d)", path,
-				 ROMBSR_BUNDLE_VERSION);
-		goto out;
-	}
 	if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > ROMBSR_BUNDLE_MAX_KEYS) {
 		r = rombsr_error(ROMBSR_EINVAL, "%s: keys must be a list of 1 to %d keys", path, ROMBSR_BUNDLE_MAX_KEYS);
 		goto out;

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hex.h"
+#include "json_strict.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -421,8 +422,7 @@ int rombsr_cap_sigset_read(const char *path, struct rombsr_cap_signature **sigs,
 {
 	struct rombsr_buf text = {0};
 	struct rombsr_cap_signature *list = NULL;
-	json_t *root = NULL, *items, *format, *version;
-	json_error_t jerr;
+	json_t *root = NULL, *items;
 	size_t n = 0;
 	int r;
 
@@ -431,23 +431,11 @@ int rombsr_cap_sigset_read(const char *path, struct rombsr_cap_signature **sigs,
 	r = rombsr_file_read(path, ROMBSR_CAP_SIGSET_MAX, &text);
 	if (r < 0)
 		return r;
-	root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		r = rombsr_error(ROMBSR_EINVAL, "%s line %d: %s", path, jerr.line, jerr.text);
+	r = rombsr_json_load_document((const char *)text.data, text.len, path, ROMBSR_CAP_SIGSET_FORMAT,
+				      ROMBSR_CAP_SIGSET_VERSION, &root);
+	if (r < 0)
 		goto out;
-	}
-	format = json_object_get(root, "format");
-	version = json_object_get(root, "version");
 	items = json_object_get(root, "signatures");
-	if (!json_is_string(format) || strcmp(json_string_value(format), ROMBSR_CAP_SIGSET_FORMAT) != 0) {
-		r = rombsr_error(ROMBSR_EINVAL, "%s: format is not \"%s\"", path, ROMBSR_CAP_SIGSET_FORMAT);
-		goto out;
-	}
-	if (!json_is_integer(version) || json_integer_value(version) != ROMBSR_CAP_SIGSET_VERSION) {
-		r = rombsr_error(ROMBSR_EUNSUPPORTED, "%s: unsupported version (this build reads %d)", path,
-				 ROMBSR_CAP_SIGSET_VERSION);
-		goto out;
-	}
 	if (!json_is_array(items)) {
 		r = rombsr_error(ROMBSR_EINVAL, "%s: signatures must be a list", path);
 		goto out;

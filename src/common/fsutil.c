@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <openssl/evp.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +70,10 @@ int rombsr_fsync_dir(const char *path)
 	return r;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+int rombsr_write_all(int fd, const void *data, size_t len)
 {
+	const unsigned char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
@@ -99,7 +102,7 @@ int rombsr_file_write_atomic(const char *path, const void *data, size_t len, mod
 		r = rombsr_error(ROMBSR_EIO, "cannot create a file next to %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || rombsr_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		r = rombsr_error(ROMBSR_EIO, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -182,4 +185,47 @@ int rombsr_remove_tree(const char *path)
 	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
+}
+
+int rombsr_file_sha256(const char *path, unsigned char md[32], uint64_t *size)
+{
+	unsigned char chunk[65536];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	*size = 0;
+	if (fd < 0) {
+		r = rombsr_error(errno == ENOENT ? ROMBSR_ENOTFOUND : ROMBSR_EIO, "cannot read %s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = rombsr_error(ROMBSR_EIO, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		*size += (uint64_t)n;
+		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
+			r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Reads a whole regular file of at most max bytes into out (initialized
@@ -26,6 +27,13 @@ int rombsr_mkdir_p(const char *path, mode_t mode);
 int rombsr_fsync_dir(const char *path);
 
 bool rombsr_path_exists(const char *path);
+
+/* write(2) until all of len is written, retrying on EINTR; -1 with errno
+ * on failure. */
+int rombsr_write_all(int fd, const void *data, size_t len);
+
+/* SHA-256 and size of a file, read in chunks (artifacts can be large). */
+int rombsr_file_sha256(const char *path, unsigned char md[32], uint64_t *size);
 
 /* Removes a folder tree we created ourselves (used to undo half-finished
  * work); does not follow symlinks. */

@@ -25,6 +25,31 @@ int rombsr_json_load(const char *text, size_t len, size_t max, const char *what,
 	return 0;
 }
 
+int rombsr_json_load_document(const char *text, size_t len, const char *path, const char *format, int version,
+			      json_t **out)
+{
+	json_error_t err;
+	json_t *root, *f, *v;
+	int r = 0;
+
+	*out = NULL;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "%s line %d: %s", path, err.line, err.text);
+	f = json_object_get(root, "format");
+	v = json_object_get(root, "version");
+	if (!json_is_string(f) || strcmp(json_string_value(f), format) != 0)
+		r = rombsr_error(ROMBSR_EINVAL, "%s: format is not \"%s\"", path, format);
+	else if (!json_is_integer(v) || json_integer_value(v) != version)
+		r = rombsr_error(ROMBSR_EUNSUPPORTED, "%s: unsupported version (this build reads %d)", path, version);
+	if (r < 0) {
+		json_decref(root);
+		return r;
+	}
+	*out = root;
+	return 0;
+}
+
 int rombsr_json_only(const json_t *obj, const char *path, const char *const *allowed)
 {
 	const char *key;

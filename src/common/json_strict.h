@@ -18,6 +18,12 @@
  * document in errors. */
 int rombsr_json_load(const char *text, size_t len, size_t max, const char *what, json_t **out);
 
+/* Loads a ROMbsr document from a file's text: a JSON object whose "format"
+ * is format and whose "version" is version (another version is
+ * ROMBSR_EUNSUPPORTED). path names the file in errors. */
+int rombsr_json_load_document(const char *text, size_t len, const char *path, const char *format, int version,
+			      json_t **out);
+
 /* Refuses any key of obj not in allowed (NULL-terminated). */
 int rombsr_json_only(const json_t *obj, const char *path, const char *const *allowed);
 
