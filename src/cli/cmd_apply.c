@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "queue_client.h"
 
+#include "../queue/headfile.h"
+
 #include "../build/apply.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -135,41 +137,6 @@ static int on_commit(const git_oid *commit, const struct rombsr_commit_report *r
 
 /* The head this node verified last (shared with queue-verify) must still be
  * in the queue's history: a queue that forgets a commit was rewritten. */
-static int check_history_kept(struct rombsr_repo *repo, const char *state_file, const git_oid *head)
-{
-	struct rombsr_buf text;
-	char was[GIT_OID_HEXSZ + 1];
-	git_oid seen;
-	bool kept = false;
-	int r = rombsr_file_read(state_file, 128, &text);
-
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	if (text.len < GIT_OID_HEXSZ || git_oid_fromstrn(&seen, (const char *)text.data, GIT_OID_HEXSZ) < 0)
-		r = rombsr_error(ROMBSR_EINVAL, "%s does not hold a commit ID", state_file);
-	rombsr_buf_free(&text);
-	if (r == 0 && rombsr_repo_descends(repo, head, &seen, &kept) == ROMBSR_EIO)
-		kept = false;
-	if (r == 0 && !kept) {
-		rombsr_oid_hex(&seen, was);
-		r = rombsr_error(ROMBSR_ESECURITY, "history rewritten: the queue no longer descends from %.12s, verified before",
-				 was);
-	}
-	return r;
-}
-
-static int remember_head(const struct rombsr_config *cfg, const char *state_file, const git_oid *head)
-{
-	char line[GIT_OID_HEXSZ + 2];
-	int r = rombsr_mkdir_p(cfg->state_dir, 0700);
-
-	rombsr_oid_hex(head, line);
-	strcat(line, "\n");
-	return r == 0 ? rombsr_file_write_atomic(state_file, line, strlen(line), 0600, false) : r;
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -191,7 +158,7 @@ static int find_response(struct queue_client *qc, const struct apply_args *a, co
 	int r = queue_client_fetch(qc, &head, &empty);
 
 	if (r == 0)
-		r = check_history_kept(qc->repo, state_file, &head);
+		r = rombsr_head_file_check(qc->repo, state_file, &head);
 	if (r == 0)
 		r = queue_client_verifier(qc, &v, NULL);
 	if (r < 0)
@@ -229,7 +196,7 @@ static int find_response(struct queue_client *qc, const struct apply_args *a, co
 	}
 	rombsr_verifier_free(&v);
 	if (r == 0)
-		r = remember_head(qc->cfg, state_file, &head);
+		r = rombsr_head_file_write(state_file, &head);
 	if (r == 0 && !s->have_request)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "request %s is not in the queue", a->id);
 	if (r == 0 && !s->have_response)

@@ -10,6 +10,7 @@
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../queue/headfile.h"
 #include "../queue/response.h"
 
 #include <stdio.h>
@@ -123,39 +124,6 @@ static int check_responses(struct tally *t)
 	return 0;
 }
 
-static int check_not_rewritten(struct rombsr_repo *repo, const char *state_file, const git_oid *head)
-{
-	struct rombsr_buf text;
-	git_oid remembered;
-	bool descends;
-	int r = rombsr_file_read(state_file, 128, &text);
-
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	if (text.len < GIT_OID_HEXSZ || git_oid_fromstrn(&remembered, (const char *)text.data, GIT_OID_HEXSZ) < 0)
-		r = rombsr_error(ROMBSR_EINVAL, "%s is not a commit ID", state_file);
-	rombsr_buf_free(&text);
-	if (r == 0)
-		r = rombsr_repo_descends(repo, head, &remembered, &descends);
-	/* A remembered commit the clone no longer has was rewritten away. */
-	if (r == ROMBSR_EIO) {
-		descends = false;
-		r = 0;
-	}
-	if (r == 0 && !descends) {
-		char was[GIT_OID_HEXSZ + 1], now[GIT_OID_HEXSZ + 1];
-
-		rombsr_oid_hex(&remembered, was);
-		rombsr_oid_hex(head, now);
-		r = rombsr_error(ROMBSR_ESECURITY,
-				 "history rewritten: the queue's head %.12s does not descend from %.12s, verified before",
-				 now, was);
-	}
-	return r;
-}
-
 int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv)
 {
 	struct queue_client qc;
@@ -196,7 +164,7 @@ int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0 && asprintf(&state_file, "%s/queue-verified.head", qc.cfg->state_dir) < 0)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)
-		r = check_not_rewritten(qc.repo, state_file, &head);
+		r = rombsr_head_file_check(qc.repo, state_file, &head);
 	t.repo = qc.repo;
 	if (r == 0)
 		r = queue_client_verifier(&qc, &v, NULL);
@@ -211,9 +179,9 @@ int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv)
 		printf("queue ok: %zu commits, %zu requests, %zu responses (%zu signed, %zu rejected), %zu pending, head %s\n",
 		       t.commits, t.nrequests, t.nresponses, t.signed_ok, t.rejected, t.nrequests - t.nresponses,
 		       head_hex);
-		strcat(head_hex, "\n");
-		if (rombsr_mkdir_p(qc.cfg->state_dir, 0700) == 0)
-			r = rombsr_file_write_atomic(state_file, head_hex, strlen(head_hex), 0600, false);
+		r = rombsr_mkdir_p(qc.cfg->state_dir, 0700);
+		if (r == 0)
+			r = rombsr_head_file_write(state_file, &head);
 	}
 	free(t.requests);
 	free(t.responses);

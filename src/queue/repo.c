@@ -33,6 +33,9 @@ int rombsr_repo_open(const char *path, bool create, struct rombsr_repo **out)
 	if (r == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	git_libgit2_init();
+	/* libgit2 caches no tree over 4 KiB by default; the queue's shard
+	 * folders are larger, and every new commit's diff reads them. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)1 << 20);
 	e = git_repository_open_bare(&r->git, path);
 	if (e == GIT_ENOTFOUND && create)
 		e = git_repository_init(&r->git, path, 1);

@@ -310,6 +310,10 @@ int rombsr_verify_commit(struct rombsr_verifier *v, const git_oid *commit, struc
 	c.signer = report->signer;
 	if (r == 0)
 		r = rombsr_repo_diff(v->repo, nparents ? &parent : NULL, commit, check_change, &c);
+	/* Every commit of the queue carries something: an empty one would only
+	 * let any key that verifies add to the history. */
+	if (r == 0 && report->nchanges == 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "commit %.12s changes nothing", c.commit_hex);
 	if (r == 0 && nparents == 0 && !c.trust_changed)
 		r = rombsr_error(ROMBSR_ESECURITY, "commit %.12s: the first commit must create %s", c.commit_hex,
 				 ROMBSR_QUEUE_TRUST);

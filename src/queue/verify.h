@@ -9,7 +9,7 @@
  *     entries, an operator approvals in its own name, each under the trust
  *     file of the parent commit;
  *   - nobody modifies or deletes a request, response or approval;
- *   - nothing outside the layout is added. */
+ *   - nothing outside the layout is added, and no commit is empty. */
 #ifndef ROMBSR_QUEUE_VERIFY_H
 #define ROMBSR_QUEUE_VERIFY_H
 

@@ -9,6 +9,7 @@
 #include "../common/fsutil.h"
 #include "../common/keyset.h"
 #include "../hsm/provision.h"
+#include "../queue/headfile.h"
 #include "../queue/layout.h"
 #include "../queue/publish.h"
 #include "../queue/repo.h"
@@ -129,36 +130,27 @@ static int learn_keys(struct signer_link *s)
 	return r;
 }
 
+static void processed_path(const struct rombsr_sign_node *node, char *out, size_t size)
+{
+	snprintf(out, size, "%s/processed.head", node->dir);
+}
+
 static int read_processed(struct rombsr_sign_node *node)
 {
-	struct rombsr_buf text;
 	char path[4096];
-	int r;
 
-	snprintf(path, sizeof(path), "%s/processed.head", node->dir);
-	r = rombsr_file_read(path, 128, &text);
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	if (text.len < GIT_OID_HEXSZ || git_oid_fromstrn(&node->processed, (const char *)text.data, GIT_OID_HEXSZ) < 0)
-		r = rombsr_error(ROMBSR_EINVAL, "%s is not a commit ID", path);
-	else
-		node->have_processed = true;
-	rombsr_buf_free(&text);
-	return r;
+	processed_path(node, path, sizeof(path));
+	return rombsr_head_file_read(path, &node->processed, &node->have_processed);
 }
 
 static int write_processed(struct rombsr_sign_node *node, const git_oid *commit)
 {
-	char path[4096], hex[GIT_OID_HEXSZ + 2];
+	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/processed.head", node->dir);
-	rombsr_oid_hex(commit, hex);
-	strcat(hex, "\n");
+	processed_path(node, path, sizeof(path));
 	git_oid_cpy(&node->processed, commit);
 	node->have_processed = true;
-	return rombsr_file_write_atomic(path, hex, strlen(hex), 0600, false);
+	return rombsr_head_file_write(path, commit);
 }
 
 int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out)

@@ -362,6 +362,13 @@ for path in README.md "requests/zz/$R.json" "requests/${R:0:2}/$R.txt" "requests
 done
 verify_refused "trust/keys/${FPR_BUILD,,}.asc: not part of the queue layout"
 
+# An empty commit, even by a key with a role.
+reset_work
+GNUPGHOME="$T/gpg-build" git -C "$W" -c user.signingkey="$FPR_BUILD" -c user.name=build \
+	-c user.email=build@rombsr.test commit -q -S --allow-empty -m "empty"
+push_refused "changes nothing"
+verify_refused "changes nothing"
+
 # ---------------------------------------------------------------------------
 # Malformed requests by the build node: refused with the JSON path of the
 # bad field.
