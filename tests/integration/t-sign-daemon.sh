@@ -39,13 +39,15 @@ id2=$(submit_journal eng)
 wait_response "$id2" 60 || fail "no answer after the outage: $(tail -5 "$T/daemon.log")"
 
 kill -TERM "$daemon"
-wait "$daemon" || fail "the daemon did not stop cleanly"
+wait "$daemon" || fail "the daemon did not stop cleanly: $(tail -40 "$T/daemon.log")"
 sleep 0.3
 pgrep -f "$SIGN_CONF" >/dev/null && fail "a signer outlived the daemon"
 grep -q 'stopping' "$T/daemon.log" || fail "no clean stop"
 
 # The unit, installed under a scratch prefix, verifies and is hardened.
-make -s -C "$TOP" BUILD="$ROMBSR_BUILD" install PREFIX="$T/prefix" >/dev/null
+san=0
+case "$(basename "$ROMBSR_BUILD")" in build-asan*) san=1 ;; esac
+make -s -C "$TOP" BUILD="$ROMBSR_BUILD" SANITIZE=$san install PREFIX="$T/prefix" >/dev/null
 unit="$T/prefix/lib/systemd/system/rombsr-sign.service"
 systemd-analyze verify "$unit" || fail "systemd-analyze verify"
 score=$(systemd-analyze security --offline=true "$unit" 2>/dev/null | awk '/Overall exposure level/{print $(NF-2)}')
