@@ -73,6 +73,20 @@ int main(void)
 	rombsr_config_free(&cfg);
 	unsetenv("ROMBSR_CONFIG");
 
+	r = rombsr_config_load(write_conf("queue.conf", "[queue]\n\turl = git://127.0.0.1/q.git\n"
+							"\tadmin = 08D218992087D67F3A78598355CDD1168212F16E\n"
+							"\tadmin = EC30EB3268BE65DE198A30FA4568FC92DA09E01E\n"
+							"[gpg]\n\tkey = FB82EA8B071DD301925943348D16A38280EF872B\n"),
+			       &cfg);
+	CHECK(r == 0 && cfg.queue_nadmins == 2 && strcmp(cfg.queue_admins[1], "EC30EB3268BE65DE198A30FA4568FC92DA09E01E") == 0,
+	      "queue.admin repeats into a list");
+	CHECK(r == 0 && strcmp(cfg.queue_url, "git://127.0.0.1/q.git") == 0 && cfg.gpg_key != NULL &&
+		      strstr(cfg.queue_clone, "/queue.git") != NULL,
+	      "queue and gpg keys read, clone default under the state folder");
+	rombsr_config_free(&cfg);
+	expect_refusal("admin.conf", "[queue]\n\tadmin = 08d218992087d67f3a78598355cdd1168212f16e\n",
+		       "is not an OpenPGP fingerprint");
+	expect_refusal("gpgkey.conf", "[gpg]\n\tkey = 1234\n", "gpg.key: '1234' is not an OpenPGP fingerprint");
 	expect_refusal("unknown.conf", "[core]\n\tstate-dir = /x\n\tstate-dri = /y\n", "unknown key 'core.state-dri'");
 	expect_refusal("section.conf", "[cor]\n\tstate-dir = /x\n", "unknown key 'cor.state-dir'");
 	expect_refusal("authority.conf", "[authority \"qa\"]\n\ttoken = pkcs11:token=x\n", "unknown authority 'qa'");
