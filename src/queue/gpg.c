@@ -207,6 +207,21 @@ static void primary_fpr(struct rombsr_gpg *g, const char *sig_fpr, char out[ROMB
 	gpgme_key_unref(key);
 }
 
+/* Whether the (sub)key that made s was still valid when s was made. */
+static bool signed_before_expiry(struct rombsr_gpg *g, gpgme_signature_t s)
+{
+	gpgme_key_t key = NULL;
+	bool before = false;
+
+	if (s->fpr == NULL || s->timestamp == 0 || gpgme_get_key(g->ctx, s->fpr, &key, 0) != 0)
+		return false;
+	for (gpgme_subkey_t sk = key->subkeys; sk != NULL; sk = sk->next)
+		if (sk->fpr != NULL && strcmp(sk->fpr, s->fpr) == 0)
+			before = sk->expires != 0 && s->timestamp < (unsigned long)sk->expires;
+	gpgme_key_unref(key);
+	return before;
+}
+
 int rombsr_gpg_verify(struct rombsr_gpg *g, const void *data, size_t len, const char *sig, size_t sig_len,
 		      struct rombsr_gpg_result *result)
 {
@@ -235,7 +250,11 @@ int rombsr_gpg_verify(struct rombsr_gpg *g, const void *data, size_t len, const 
 	primary_fpr(g, s->fpr, result->fpr);
 	if (s->summary & GPGME_SIGSUM_KEY_REVOKED)
 		result->verdict = ROMBSR_GPG_REVOKED;
-	else if (s->summary & (GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED))
+	else if ((s->summary & GPGME_SIGSUM_KEY_EXPIRED) && !(s->summary & (GPGME_SIGSUM_SIG_EXPIRED | GPGME_SIGSUM_RED)) &&
+		 gpgme_err_code(s->status) == GPG_ERR_KEY_EXPIRED && signed_before_expiry(g, s) && result->fpr[0] != '\0') {
+		result->verdict = ROMBSR_GPG_GOOD;
+		result->expired_since = true;
+	} else if (s->summary & (GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED))
 		result->verdict = ROMBSR_GPG_EXPIRED;
 	else if ((s->summary & GPGME_SIGSUM_KEY_MISSING) || gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY)
 		result->verdict = ROMBSR_GPG_UNKNOWN_KEY;

@@ -39,6 +39,9 @@ enum rombsr_gpg_verdict {
 struct rombsr_gpg_result {
 	enum rombsr_gpg_verdict verdict;
 	char fpr[ROMBSR_FPR_LEN + 1];   /* primary key fingerprint, when known */
+	/* GOOD, though the key has expired since: the signature was made
+	 * before the key's expiry. History stays valid; a new push is not. */
+	bool expired_since;
 };
 
 /* Checks a detached signature over data. Returns 0 with a verdict (a bad

@@ -141,6 +141,7 @@ static int check_update(struct rombsr_repo *repo, struct admins *admins, const c
 	}
 	r = rombsr_verifier_init(&v, repo, admins->list, admins->n, creating ? NULL : &old_oid);
 	v.strict_content = true;
+	v.refuse_expired_since = true;
 	if (r == 0)
 		r = rombsr_verify_range(&v, creating ? NULL : &old_oid, &new_oid, NULL, NULL);
 	rombsr_verifier_free(&v);

@@ -272,6 +272,8 @@ static int check_signature(struct rombsr_verifier *v, const git_oid *commit, con
 	rombsr_buf_free(&data);
 	if (r < 0)
 		return r;
+	if (res.verdict == ROMBSR_GPG_GOOD && res.expired_since && v->refuse_expired_since)
+		res.verdict = ROMBSR_GPG_EXPIRED;
 	if (res.verdict != ROMBSR_GPG_GOOD)
 		return rombsr_error(ROMBSR_ESECURITY, "commit %.12s: %s%s%s", hex, rombsr_gpg_verdict_text(res.verdict),
 				    res.fpr[0] ? " " : "", res.fpr);

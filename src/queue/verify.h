@@ -28,6 +28,9 @@ struct rombsr_verifier {
 	 * node leaves it off and answers a malformed request with a signed
 	 * rejection instead. */
 	bool strict_content;
+	/* The hook: a key that has expired since it signed is refused now,
+	 * while history made before its expiry stays valid for everyone. */
+	bool refuse_expired_since;
 };
 
 /* What a verified commit changed, for the caller's bookkeeping. */
