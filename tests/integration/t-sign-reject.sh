@@ -1,0 +1,78 @@
+# A request the sign node must not sign gets a signed rejection with its
+# reason code, and nothing is signed for it (the signer's cache, one line per
+# HSM signature, does not grow): a development key in a user build, a key of
+# the other authority, an expired request, a request whose build_node is not
+# its committer... and a good request still signs afterwards.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+
+with_bundle
+with_queue
+sign_config
+capture_config "$T/capture.conf" capture
+printf 'payload\n' > "$T/data"
+
+journal_for() { # LABEL OUT
+	rm -f "$T/journal.jsonl"
+	capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+		-m "$( [ "$1" = manifest ] && echo ECDSA-SHA256 || echo SHA256-RSA-PKCS)" --id "$(bundle_id "$1")" \
+		-i "$T/data" -o "$T/ph" 2>/dev/null
+	mv "$T/journal.jsonl" "$2"
+}
+submit_with() { # JOURNAL BUILD_TYPE [args]
+	local j=$1 type=$2; shift 2
+	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$j" --product p --build-id "R.$RANDOM" \
+		--source-commit "$(printf '%040d' 3)" --build-type "$type" "$@"
+}
+expect_rejected() { # ID CODE
+	local status code
+	status=$(response_of "$1" | jq -r .status)
+	code=$(response_of "$1" | jq -r .reason.code)
+	[ "$status" = rejected ] && [ "$code" = "$2" ] || fail "request $1: $status/$code, expected rejected/$2"
+	response_of "$1" | jq -e 'has("signatures") | not' >/dev/null || fail "a rejection carries signatures"
+	echo "ok: rejected $2: $(response_of "$1" | jq -r .reason.message)"
+}
+
+journal_for testkey "$T/testkey.jsonl"
+journal_for manifest "$T/manifest.jsonl"
+journal_for platform "$T/platform.jsonl"
+dev=$(submit_with "$T/testkey.jsonl" user)
+dev_ok=$(submit_with "$T/testkey.jsonl" eng)
+cross=$(submit_with "$T/manifest.jsonl" user --authority release)
+cross2=$(submit_with "$T/platform.jsonl" user --authority manifest)
+old=$(submit_with "$T/platform.jsonl" user --expires-in 1)
+sleep 2
+"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
+grep -q '^sign: 5 responses published (1 signed, 4 rejected), 1 operations, 1 HSM operations' "$T/pass.txt" ||
+	fail "pass: $(cat "$T/pass.txt")"
+expect_rejected "$dev" development-key
+expect_rejected "$cross" wrong-authority
+expect_rejected "$cross2" wrong-authority
+expect_rejected "$old" expired
+[ "$(response_of "$dev_ok" | jq -r .status)" = signed ] || fail "testkey in an eng build was not signed"
+[ "$(cat "$T/state/sign/cache-release" | wc -l)" -eq 1 ] || fail "something was signed for a rejected request"
+[ ! -s "$T/state/sign/cache-manifest" ] || fail "the manifest key signed for a release request"
+
+# A request naming another build node than the key that committed it (the
+# hook refuses it, so it comes through a working clone of the queue with
+# the hook bypassed: the sign node must not rely on the hook).
+jq --arg n "$FPR_OPERATOR" '.build.build_node = $n' <(git -C "$T/queue.git" show "main:requests/${old:0:2}/$old.json") |
+	jq --arg id "fa11$(printf '%028d' 0)" '.id = $id' > "$T/forged.json"
+fid=$(jq -r .id "$T/forged.json")
+git clone -q "$T/queue.git" "$T/bypass"
+mkdir -p "$T/bypass/requests/${fid:0:2}"
+jq --arg e "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --arg c "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	'.expires = $e | .created = $c' "$T/forged.json" > "$T/bypass/requests/${fid:0:2}/$fid.json"
+git -C "$T/bypass" add -A
+GNUPGHOME="$T/gpg-build" git -C "$T/bypass" -c user.signingkey="$FPR_BUILD" -c user.name=build \
+	-c user.email=build@rombsr.test commit -q -S -m "forged build node"
+mv "$T/queue.git/hooks/pre-receive" "$T/pre-receive.off"
+git -C "$T/bypass" push -q origin HEAD:main
+mv "$T/pre-receive.off" "$T/queue.git/hooks/pre-receive"
+"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>/dev/null
+expect_rejected "$fid" wrong-signer
+"$ROMBSR" --config "$SIGN_CONF" queue-verify | grep -q '^queue ok: .* 6 requests, 6 responses (1 signed, 5 rejected)' ||
+	fail "queue-verify after rejections"
+echo "rejections ok"
