@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "../common/error.h"
+#include "../queue/gpg.h"
 #include "../queue/hook.h"
 
 #include <limits.h>
@@ -38,8 +39,11 @@ int cmd_queue_hook(struct cli_context *ctx, int argc, char **argv)
 			run = true;
 		else if (nadmins == 16)
 			return rombsr_error(ROMBSR_EINVAL, "at most 16 --admin keys");
+		else if (!rombsr_fpr_valid(p.value))
+			return rombsr_error(ROMBSR_EINVAL, "--admin: '%.48s' is not an OpenPGP fingerprint (40 upper-case hex)",
+					    p.value);
 		else
-			snprintf(admins[nadmins++], 41, "%.40s", p.value);
+			memcpy(admins[nadmins++], p.value, 41);
 	}
 	if (id < 0)
 		return id;

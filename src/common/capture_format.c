@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,39 +112,42 @@ bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_o
 int rombsr_cap_digest_info(const char *hash_name, const unsigned char *digest, size_t digest_len,
 			   unsigned char *out, size_t *out_len)
 {
-	/* The fixed DER prefixes of RFC 8017 section 9.2, note 1: SEQUENCE {
-	 * AlgorithmIdentifier { OID, NULL }, OCTET STRING digest }. */
-	static const struct {
-		const char *name;
-		size_t len, prefix_len;
-		unsigned char prefix[19];
-	} prefixes[] = {
-		/* SHA-1 only so that CKM_RSA_PKCS over a SHA-1 DigestInfo can be
-		 * recorded and verified (pkcs11-tool --test sends one); whether
-		 * such a request is ever signed is the sign node's policy. */
-		{"SHA1", 20, 15, {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
-		{"SHA224", 28, 19, {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
-				    0x05, 0x00, 0x04, 0x1c}},
-		{"SHA256", 32, 19, {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-				    0x05, 0x00, 0x04, 0x20}},
-		{"SHA384", 48, 19, {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
-				    0x05, 0x00, 0x04, 0x30}},
-		{"SHA512", 64, 19, {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
-				    0x05, 0x00, 0x04, 0x40}},
-	};
+	/* SHA-1 only so that CKM_RSA_PKCS over a SHA-1 DigestInfo can be
+	 * recorded and verified (pkcs11-tool --test sends one); the sign node
+	 * never signs one (src/sign/opcheck.c). */
+	static const char *const allowed[] = {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"};
+	const EVP_MD *md = NULL;
+	X509_SIG *info = NULL;
+	X509_ALGOR *alg;
+	ASN1_OCTET_STRING *value;
+	unsigned char *der = NULL;
+	int der_len = 0, r = 0;
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		if (strcmp(prefixes[i].name, hash_name) != 0)
-			continue;
-		if (digest_len != prefixes[i].len)
-			return rombsr_error(ROMBSR_EINVAL, "%s digest must be %zu bytes, got %zu", hash_name,
-					    prefixes[i].len, digest_len);
-		memcpy(out, prefixes[i].prefix, prefixes[i].prefix_len);
-		memcpy(out + prefixes[i].prefix_len, digest, digest_len);
-		*out_len = prefixes[i].prefix_len + digest_len;
-		return 0;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && md == NULL; i++)
+		if (strcmp(allowed[i], hash_name) == 0)
+			md = EVP_get_digestbyname(hash_name);
+	if (md == NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "no DigestInfo for hash %s", hash_name);
+	if (digest_len != (size_t)EVP_MD_get_size(md))
+		return rombsr_error(ROMBSR_EINVAL, "%s digest must be %d bytes, got %zu", hash_name, EVP_MD_get_size(md),
+				    digest_len);
+	/* RFC 8017 9.2: SEQUENCE { AlgorithmIdentifier { OID, NULL }, OCTET STRING }. */
+	info = X509_SIG_new();
+	if (info == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	X509_SIG_getm(info, &alg, &value);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, NULL) != 1 ||
+	    ASN1_OCTET_STRING_set(value, digest, (int)digest_len) != 1 || (der_len = i2d_X509_SIG(info, &der)) <= 0)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode a DigestInfo");
+	else if ((size_t)der_len > 19 + digest_len)
+		r = rombsr_error(ROMBSR_EINTERNAL, "DigestInfo larger than expected");
+	else {
+		memcpy(out, der, (size_t)der_len);
+		*out_len = (size_t)der_len;
 	}
-	return rombsr_error(ROMBSR_EUNSUPPORTED, "no DigestInfo for hash %s", hash_name);
+	OPENSSL_free(der);
+	X509_SIG_free(info);
+	return r;
 }
 
 static json_t *pss_to_json(const struct rombsr_cap_pss *pss)

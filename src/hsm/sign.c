@@ -2,6 +2,7 @@
  * asked for, the exact mechanism input), never whole files. */
 #include "hsm_internal.h"
 
+#include "../common/capture_format.h"
 #include "../common/error.h"
 
 #include <openssl/bn.h>
@@ -38,26 +39,6 @@ int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key
 	*sig_len = out_len;
 out:
 	rombsr_hsm_session_put(hsm, s);
-	return r;
-}
-
-/* DER DigestInfo (RFC 8017 9.2) built by OpenSSL's X509_SIG. */
-static int digest_info(int md_nid, const unsigned char *digest, size_t len, unsigned char **out,
-		       int *out_len)
-{
-	X509_SIG *info = X509_SIG_new();
-	X509_ALGOR *alg;
-	ASN1_OCTET_STRING *value;
-	int r = 0;
-
-	if (info == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	X509_SIG_getm(info, &alg, &value);
-	if (X509_ALGOR_set0(alg, OBJ_nid2obj(md_nid), V_ASN1_NULL, NULL) != 1 ||
-	    ASN1_OCTET_STRING_set(value, digest, (int)len) != 1 ||
-	    (*out_len = i2d_X509_SIG(info, out)) <= 0)
-		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode DigestInfo");
-	X509_SIG_free(info);
 	return r;
 }
 
@@ -102,10 +83,11 @@ int rombsr_hsm_sign_digest(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *
 		.sLen = rombsr_sigalg_digest_len(alg),
 	};
 	CK_MECHANISM mech = {CKM_RSA_PKCS, NULL, 0};
-	unsigned char *info = NULL;
+	unsigned char info[19 + 64];
+	size_t info_len = sizeof(info);
 	unsigned char raw[132];
 	size_t raw_len = sizeof(raw);
-	int info_len = 0, r;
+	int r;
 
 	if (alg >= ROMBSR_SIG_COUNT)
 		return rombsr_error(ROMBSR_EINVAL, "unknown signature algorithm");
@@ -118,12 +100,10 @@ int rombsr_hsm_sign_digest(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *
 	switch (alg) {
 	case ROMBSR_SIG_RSA_PKCS1_SHA256:
 	case ROMBSR_SIG_RSA_PKCS1_SHA512:
-		r = digest_info(sha512 ? NID_sha512 : NID_sha256, digest, digest_len, &info, &info_len);
+		r = rombsr_cap_digest_info(sha512 ? "SHA512" : "SHA256", digest, digest_len, info, &info_len);
 		if (r < 0)
 			return r;
-		r = rombsr_hsm_sign_raw(hsm, key, &mech, info, (size_t)info_len, sig, sig_len);
-		OPENSSL_free(info);
-		return r;
+		return rombsr_hsm_sign_raw(hsm, key, &mech, info, info_len, sig, sig_len);
 	case ROMBSR_SIG_RSA_PSS_SHA256:
 	case ROMBSR_SIG_RSA_PSS_SHA512:
 		mech = (CK_MECHANISM){CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};

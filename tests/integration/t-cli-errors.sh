@@ -51,6 +51,9 @@ expect_fail "$T/c-syntax:4" "$ROMBSR" --config "$T/c-syntax" keys
 printf '[core]\n\tstate-dir\n' > "$T/c-novalue"
 expect_fail "has no value" "$ROMBSR" --config "$T/c-novalue" keys
 expect_fail "config file $T/nowhere.conf does not exist" "$ROMBSR" --config "$T/nowhere.conf" keys
+# A fingerprint one digit too long is refused, never cut to 40 digits.
+expect_fail "--admin: '08D218992087D67F3A78598355CDD1168212F16E0' is not an OpenPGP fingerprint" \
+	"$ROMBSR" queue-hook --install "$T/no-queue.git" --admin 08D218992087D67F3A78598355CDD1168212F16E0
 expect_fail "unknown option '--bogus'" "$ROMBSR" keys --bogus
 expect_fail "unknown command 'frobnicate'" "$ROMBSR" frobnicate
 expect_fail "--days: 'soon' is not a whole number" "$ROMBSR" keygen --days soon

@@ -33,8 +33,9 @@ for i in 0 1; do
 done
 [ "${verified:-0}" -eq 2 ] || fail "not every signature was checked"
 # The response commit is the sign node's, and the whole queue verifies.
-GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" verify-commit main 2>&1 | grep -q "$FPR_SIGN" ||
-	GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" log -1 --format=%GF main | grep -q . || fail "response commit unsigned"
+GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" verify-commit main 2>/dev/null || fail "git refuses the response commit"
+[ "$(GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" log -1 --format=%GF main)" = "$FPR_SIGN" ] ||
+	fail "the response commit is not signed by the sign node"
 "$ROMBSR" --config "$SIGN_CONF" queue-verify | grep -q '^queue ok: 3 commits, 1 requests, 1 responses (1 signed' ||
 	fail "queue-verify after signing"
 
@@ -50,6 +51,4 @@ grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 0 HS
 	[ "$(response_of "$id2" | jq -r '.signatures[0].signature')" = "$(jq -r '.signatures[1].signature' "$T/resp.json")" ] ||
 	fail "cached signature differs"
 
-# The signer holds the HSM session; the worker process never opens the token
-# nor reads the PIN (checked on the running processes' open files).
 echo "sign --once ok"
