@@ -24,6 +24,7 @@ static const struct {
 	{"queue-hook", cmd_queue_hook, "install or run the queue server's pre-receive hook"},
 	{"queue-verify", cmd_queue_verify, "verify every commit of a queue clone"},
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
+	{"approve", cmd_approve, "approve a pending request as an operator (dual control)"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
 };

@@ -75,31 +75,40 @@ static int get(const json_t *obj, const char *path, const char *key, json_t **va
 	return 0;
 }
 
-static int control_free(const char *s, size_t len, const char *path, const char *key)
+static int control_free(const char *s, size_t len, const char *what)
 {
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return rombsr_error(ROMBSR_EINVAL, "%s.%s: control character at offset %zu", path, key, i);
+			return rombsr_error(ROMBSR_EINVAL, "%s: control character at offset %zu", what, i);
+	return 0;
+}
+
+int rombsr_json_string_value(const json_t *v, const char *what, size_t max, const char **out)
+{
+	size_t len;
+
+	*out = NULL;
+	if (!json_is_string(v))
+		return rombsr_error(ROMBSR_EINVAL, "%s: must be a string", what);
+	len = json_string_length(v);
+	if (len == 0 || len > max)
+		return rombsr_error(ROMBSR_EINVAL, "%s: must be 1 to %zu characters, is %zu", what, max, len);
+	if (control_free(json_string_value(v), len, what) < 0)
+		return ROMBSR_EINVAL;
+	*out = json_string_value(v);
 	return 0;
 }
 
 int rombsr_json_string_opt(const json_t *obj, const char *path, const char *key, size_t max, const char **out)
 {
+	char what[ROMBSR_JSON_PATH_MAX + 64];
 	json_t *v = json_object_get(obj, key);
-	size_t len;
 
 	*out = NULL;
 	if (v == NULL)
 		return 0;
-	if (!json_is_string(v))
-		return rombsr_error(ROMBSR_EINVAL, "%s.%s: must be a string", path, key);
-	len = json_string_length(v);
-	if (len == 0 || len > max)
-		return rombsr_error(ROMBSR_EINVAL, "%s.%s: must be 1 to %zu characters, is %zu", path, key, max, len);
-	if (control_free(json_string_value(v), len, path, key) < 0)
-		return ROMBSR_EINVAL;
-	*out = json_string_value(v);
-	return 0;
+	snprintf(what, sizeof(what), "%s.%s", path, key);
+	return rombsr_json_string_value(v, what, max, out);
 }
 
 int rombsr_json_string(const json_t *obj, const char *path, const char *key, size_t max, const char **out)

@@ -31,6 +31,9 @@ int rombsr_json_only(const json_t *obj, const char *path, const char *const *all
  * errors. */
 int rombsr_json_string(const json_t *obj, const char *path, const char *key, size_t max, const char **out);
 int rombsr_json_string_opt(const json_t *obj, const char *path, const char *key, size_t max, const char **out);
+/* The same for a value already in hand (an array's item); what is its
+ * full path ("policy.keys.platform.programs[2]"). */
+int rombsr_json_string_value(const json_t *v, const char *what, size_t max, const char **out);
 int rombsr_json_int(const json_t *obj, const char *path, const char *key, int64_t min, int64_t max, int64_t *out);
 int rombsr_json_bool(const json_t *obj, const char *path, const char *key, bool *out);
 int rombsr_json_object(const json_t *obj, const char *path, const char *key, json_t **out);

@@ -1,21 +1,30 @@
-# Sourced by the t-queue-*.sh tests after lib.sh and capture-lib.sh: three
-# throwaway OpenPGP identities (admin, build node, sign node), a bare queue
-# served by git daemon on loopback with the hook installed, and a config for
-# each node.
+# Sourced by the t-queue-*.sh tests after lib.sh and capture-lib.sh: four
+# throwaway OpenPGP identities (admin, build node, sign node, operator), a
+# bare queue served by git daemon on loopback with the hook installed, and a
+# config for each node.
+#
+# with_queue [NAME...]: each NAME is one more operator, with FPR_NAME and
+# NAME_CONF set like the others (dual control needs two).
 with_queue() {
+	local who extra=()
 	gpg_identity admin
 	gpg_identity build
 	gpg_identity sign
 	gpg_identity operator
-	for who in build sign operator; do gpg_share "$who" admin; done
+	for who in "$@"; do
+		gpg_identity "$who"
+		extra+=(--operator "$(gpg_fpr "$who")")
+	done
+	for who in build sign operator "$@"; do gpg_share "$who" admin; done
 	start_git_daemon
 	QUEUE_URL="git://127.0.0.1:$GIT_PORT/queue.git"
 	ADMIN_CONF=$(node_config admin "$QUEUE_URL")
 	BUILD_CONF=$(node_config build "$QUEUE_URL")
 	SIGN_CONF=$(node_config sign "$QUEUE_URL")
 	OPERATOR_CONF=$(node_config operator "$QUEUE_URL")
+	for who in "$@"; do printf -v "${who^^}_CONF" '%s' "$(node_config "$who" "$QUEUE_URL")"; done
 	"$ROMBSR" --config "$ADMIN_CONF" queue-init --bare "$T/queue.git" \
-		--build "$FPR_BUILD" --sign "$FPR_SIGN" --operator "$FPR_OPERATOR" 2>/dev/null
+		--build "$FPR_BUILD" --sign "$FPR_SIGN" --operator "$FPR_OPERATOR" "${extra[@]}" 2>/dev/null
 	git -C "$T/queue.git" config daemon.receivepack true
 }
 
