@@ -4,8 +4,9 @@
 # SHA-256 of the request file's bytes, and leaves queue-verify clean. Then
 # every refusal — a malformed ID, a request that does not exist, a second
 # approval by the same operator, a key that is no operator (the build node;
-# an operator the admin has removed), a request that already has a
-# response — is one clear line, and the queue is unchanged.
+# an operator the admin has removed), a build node approving its own
+# request, a request that already has a response — is one clear line, and
+# the queue is unchanged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -87,19 +88,23 @@ refused "usage: rombsr approve <request-id>" "$OPERATOR_CONF"
 refused "unexpected argument 'extra'" "$OPERATOR_CONF" "$id" extra
 refused "--comment takes 1 to 1024 characters" "$OPERATOR_CONF" "$id" --comment ""
 
-# The admin removes operator2 from the trust file (as for a revoked key):
-# its approval of a new request is refused before anything is pushed.
+# The admin removes operator2 from the trust file (as for a revoked key)
+# and makes the build node an operator too: operator2's approval of a new
+# request is refused, and so is the build node's of its own request, before
+# anything is pushed.
 capture_journal
 id2=$(submit TEST.2)
 W="$T/work"
 git clone -q "$QUEUE_URL" "$W"
-jq --arg f "$FPR_OPERATOR2" '.roles.operator -= [$f]' "$W/trust/trust.json" > "$T/trust.json"
+jq --arg f "$FPR_OPERATOR2" --arg b "$FPR_BUILD" '.roles.operator = (.roles.operator - [$f] + [$b])' \
+	"$W/trust/trust.json" > "$T/trust.json"
 cp "$T/trust.json" "$W/trust/trust.json"
 git -C "$W" add trust/trust.json
 GNUPGHOME="$T/gpg-admin" git -C "$W" -c user.signingkey="$FPR_ADMIN" -c user.name=admin \
-	-c user.email=admin@rombsr.test commit -q -S -m "operator2 removed"
+	-c user.email=admin@rombsr.test commit -q -S -m "operator2 removed, build node made operator"
 git -C "$W" push -q origin HEAD:refs/heads/main 2>"$T/push.err" || fail "admin push refused: $(cat "$T/push.err")"
 refused "key $FPR_OPERATOR2 (gpg.key) is not an operator in the queue's trust file" "$OPERATOR2_CONF" "$id2"
+refused "key $FPR_BUILD is the request's own build node, which never approves itself" "$BUILD_CONF" "$id2"
 "$ROMBSR" --config "$OPERATOR_CONF" approve "$id2" >/dev/null 2>&1 || fail "a listed operator can still approve"
 
 # A request that already has its answer: nothing left to approve. The
