@@ -1,5 +1,6 @@
 #include "layout.h"
 
+#include "audit_layout.h"
 #include "gpg.h"
 
 #include "../common/error.h"
@@ -44,6 +45,7 @@ static int match_sharded(const char *path, const char *prefix, const char *suffi
 void rombsr_queue_classify(const char *path, struct rombsr_queue_path *out)
 {
 	const char *rest;
+	uint64_t audit_number;
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(path, ROMBSR_QUEUE_TRUST) == 0) {
@@ -59,7 +61,7 @@ void rombsr_queue_classify(const char *path, struct rombsr_queue_path *out)
 		}
 	} else if (strncmp(path, "policy/", 7) == 0 && path[7] != '\0') {
 		out->kind = ROMBSR_PATH_POLICY;
-	} else if (strncmp(path, "audit/", 6) == 0 && path[6] != '\0') {
+	} else if (rombsr_queue_audit_classify(path, &audit_number) != ROMBSR_QUEUE_AUDIT_NONE) {
 		out->kind = ROMBSR_PATH_AUDIT;
 	} else if (match_sharded(path, "requests/", ".json", out->id, NULL)) {
 		out->kind = ROMBSR_PATH_REQUEST;

@@ -21,7 +21,7 @@ enum rombsr_queue_kind {
 	ROMBSR_PATH_REQUEST,    /* requests/<id[0:2]>/<id>.json */
 	ROMBSR_PATH_RESPONSE,   /* responses/<id[0:2]>/<id>.json */
 	ROMBSR_PATH_APPROVAL,   /* approvals/<id[0:2]>/<id>/<FPR>.json */
-	ROMBSR_PATH_AUDIT,      /* audit/... */
+	ROMBSR_PATH_AUDIT,      /* audit/entries/..., audit/checkpoints/... (audit_layout.h) */
 };
 
 struct rombsr_queue_path {
