@@ -563,8 +563,15 @@ static void test_response(void)
 	response_refused("signed with no signature", set(good_response(true), "", "signatures", json_array()),
 			 "response.signatures: a signed response carries signatures");
 	response_refused("rejected without reason", del(good_response(false), "", "reason"), "response.reason: missing");
-	response_refused("unknown top field", set(good_response(true), "", "audit", json_integer(3)),
-			 "response: unknown field 'audit'");
+	response_refused("audit not an object", set(good_response(true), "", "audit", json_integer(3)),
+			 "response.audit: must be an object");
+	response_refused("audit without proof", set(good_response(true), "", "audit", json_pack("{s:i, s:i}", "index", 0, "entries", 1)),
+			 "response.audit.proof: missing");
+	response_refused("audit proof line break",
+			 set(good_response(true), "", "audit", json_pack("{s:i, s:i, s:[s]}", "index", 0, "entries", 1, "proof", "a\nb")),
+			 "response.audit.proof");
+	response_refused("unknown top field", set(good_response(true), "", "auditing", json_integer(3)),
+			 "response: unknown field 'auditing'");
 	response_refused("unknown reason field", set(good_response(false), "reason", "detail", str("x")),
 			 "response.reason: unknown field 'detail'");
 	response_refused("unknown signature field", set(good_response(true), "signatures.0", "extra", str("x")),
@@ -680,7 +687,13 @@ static void test_layout(void)
 	classify_is("trust/keys/" FPR_A ".asc", ROMBSR_PATH_KEY, NULL, FPR_A);
 	classify_is("policy/keys.conf", ROMBSR_PATH_POLICY, NULL, NULL);
 	classify_is("policy/a/b", ROMBSR_PATH_POLICY, NULL, NULL);
-	classify_is("audit/log/0000", ROMBSR_PATH_AUDIT, NULL, NULL);
+	classify_is("audit/entries/00000000000000/000/00000000000000000013.log", ROMBSR_PATH_AUDIT, NULL, NULL);
+	classify_is("audit/checkpoints/00000000000000/001/00000000000000001024", ROMBSR_PATH_AUDIT, NULL, NULL);
+	classify_is("audit/log/0000", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/00000000000000/000/13.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/00000000000000/001/00000000000000000013.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/checkpoints/00000000000000/001/00000000000000001024.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/99999999999999/999/99999999999999999999.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
 	classify_is("requests/01/" ID ".json", ROMBSR_PATH_REQUEST, ID, NULL);
 	classify_is("responses/01/" ID ".json", ROMBSR_PATH_RESPONSE, ID, NULL);
 	classify_is("approvals/01/" ID "/" FPR_A ".json", ROMBSR_PATH_APPROVAL, ID, FPR_A);
