@@ -179,7 +179,7 @@ int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *
 	if (r == 0)
 		r = rombsr_json_string(root, "response", "request_id", ROMBSR_REQUEST_ID_LEN, &id);
 	if (r == 0 && !rombsr_request_id_valid(id))
-		r = rombsr_error(ROMBSR_EINVAL, "response.request_id: must be 32 lower-case hex digits");
+		r = rombsr_error(ROMBSR_EINVAL, "response.request_id: must be " ROMBSR_REQUEST_ID_FORM);
 	if (r == 0)
 		r = rombsr_json_string(root, "response", "request_commit", 64, &commit);
 	if (r == 0 && strlen(commit) != 40 && strlen(commit) != 64)

@@ -9,7 +9,7 @@
 
 wait_response() { # ID SECONDS
 	for _ in $(seq $(($2 * 10))); do
-		git -C "$T/queue.git" cat-file -e "main:responses/${1:0:2}/$1.json" 2>/dev/null && return 0
+		git -C "$T/queue.git" cat-file -e "main:$(resp_path "$1")" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
