@@ -1,20 +1,26 @@
 /* Bench: the cost of finding pending work in the signing queue does not
  * grow with its history.
  *
- * Builds two queues with the sharded layout of src/queue/layout.h, one with
- * a history of SMALL processed requests and one with LARGE (each processed
- * request is a request commit and a response commit), then NEW further
- * request commits. It then times what the sign node does to find new work:
- * rombsr_repo_diff() between the last processed commit and the head,
- * classifying each changed path. For contrast it also times a walk over
- * every file of the head tree, the cost a layout without sharding (or a
- * node that rescans) would pay.
+ * Builds queues with the dated layout of src/queue/layout.h and a fixed
+ * daily volume: PER_DAY requests a day, each processed (a request and its
+ * response), over histories of DAYS days (by default 1, 100 and 1,000 days:
+ * 100, 10,000 and 100,000 processed requests). Then NEW further requests
+ * are added on the newest day, one commit each. It times what the sign node
+ * does to find new work: rombsr_repo_diff() between the last processed
+ * commit and the head, classifying each changed path, and checks that it
+ * finds exactly the new requests. For contrast it also times a walk over
+ * every file of the head tree, the cost a node that rescans would pay.
  *
  * The histories are written straight into the object database with libgit2
  * and are not signed: what is measured is finding the new entries, which
- * reads only trees, never signatures or file contents.
+ * reads only the two commits' trees, never signatures, file contents or the
+ * commits in between. So each processed day is one commit holding that
+ * day's requests and responses, and every file has the same placeholder
+ * content: the trees are what they would be after one commit per request
+ * and per response (names, shape, sizes), at a fraction of the objects to
+ * write. The bench script puts the queues on tmpfs when it can.
  *
- * Usage: queue_pending DIR [SMALL LARGE NEW REPEAT]  (100 10000 10 200) */
+ * Usage: queue_pending DIR [PER_DAY NEW REPEAT DAYS...]  (100 10 200 1 100 1000) */
 #define _GNU_SOURCE
 #include "../src/common/error.h"
 #include "../src/queue/layout.h"
@@ -27,10 +33,17 @@
 #include <string.h>
 #include <time.h>
 
+#define MAX_HISTORIES 8
+#define WALK_REPEAT 5
+/* The first day of every history: 2024-01-01T00:00:00Z. */
+#define FIRST_DAY ((time_t)1704067200)
+#define DAY 86400
+
 struct history {
 	git_repository *git;
 	git_signature *who;
 	git_oid head, tree;
+	git_oid body;                /* the content of every request and response */
 	bool have_head;
 };
 
@@ -43,11 +56,17 @@ static uint64_t splitmix(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-static void next_id(uint64_t *state, char id[ROMBSR_REQUEST_ID_LEN + 1])
+/* An ID as rombsr submit makes them, with reproducible "random" bytes. */
+static int next_id(uint64_t *state, time_t created, char id[ROMBSR_REQUEST_ID_LEN + 1])
 {
-	unsigned long long a = splitmix(state), b = splitmix(state);
+	unsigned char random[ROMBSR_REQUEST_ID_RANDOM];
 
-	snprintf(id, ROMBSR_REQUEST_ID_LEN + 1, "%016llx%016llx", a, b);
+	for (size_t i = 0; i < sizeof(random); i += 4) {
+		uint64_t v = splitmix(state);
+
+		memcpy(random + i, &v, 4);
+	}
+	return rombsr_request_id_make(created, random, id);
 }
 
 static double now(void)
@@ -66,82 +85,123 @@ static int git_fail(const char *what)
 	return -1;
 }
 
-/* One commit on the history's head adding one file. */
-static int add_file(struct history *h, const char *path, const char *content)
+/* The files one commit adds: paths and contents, owned here. */
+struct batch {
+	git_tree_update *up;
+	char (*paths)[128];
+	size_t n, cap;
+};
+
+static int batch_add(struct history *h, struct batch *b, int (*path_of)(const char *, char *, size_t),
+		     const char *id)
 {
-	git_tree_update up;
+	if (b->n == b->cap) {
+		fprintf(stderr, "queue_pending: batch full\n");
+		return -1;
+	}
+	if (path_of(id, b->paths[b->n], sizeof(b->paths[0])) < 0) {
+		fprintf(stderr, "queue_pending: %s\n", rombsr_error_message(ROMBSR_EINVAL));
+		return -1;
+	}
+	memset(&b->up[b->n], 0, sizeof(b->up[0]));
+	b->up[b->n].action = GIT_TREE_UPDATE_UPSERT;
+	b->up[b->n].filemode = GIT_FILEMODE_BLOB;
+	b->up[b->n].path = b->paths[b->n];
+	b->up[b->n].id = h->body;
+	b->n++;
+	return 0;
+}
+
+/* One commit on the history's head adding the batch's files. */
+static int commit_batch(struct history *h, struct batch *b, const char *message)
+{
 	git_tree *base = NULL, *tree = NULL;
 	git_commit *parent = NULL;
 	git_oid tree_oid, commit;
 	int e;
 
-	memset(&up, 0, sizeof(up));
-	up.action = GIT_TREE_UPDATE_UPSERT;
-	up.filemode = GIT_FILEMODE_BLOB;
-	up.path = path;
-	e = git_blob_create_from_buffer(&up.id, h->git, content, strlen(content));
+	e = git_tree_lookup(&base, h->git, &h->tree);
 	if (e == 0)
-		e = git_tree_lookup(&base, h->git, &h->tree);
-	if (e == 0)
-		e = git_tree_create_updated(&tree_oid, h->git, base, 1, &up);
+		e = git_tree_create_updated(&tree_oid, h->git, base, b->n, b->up);
 	if (e == 0)
 		e = git_tree_lookup(&tree, h->git, &tree_oid);
 	if (e == 0 && h->have_head)
 		e = git_commit_lookup(&parent, h->git, &h->head);
 	if (e == 0)
-		e = git_commit_create(&commit, h->git, NULL, h->who, h->who, NULL, path, tree, h->have_head ? 1 : 0,
+		e = git_commit_create(&commit, h->git, NULL, h->who, h->who, NULL, message, tree, h->have_head ? 1 : 0,
 				      (const git_commit **)&parent);
 	git_commit_free(parent);
 	git_tree_free(tree);
 	git_tree_free(base);
+	b->n = 0;
 	if (e < 0)
-		return git_fail(path);
+		return git_fail(message);
 	h->head = commit;
 	h->tree = tree_oid;
 	h->have_head = true;
 	return 0;
 }
 
-static int add_request(struct history *h, const char *id, bool answered)
-{
-	char path[128], body[128];
-
-	rombsr_queue_request_path(id, path, sizeof(path));
-	snprintf(body, sizeof(body), "{\"id\": \"%s\"}\n", id);
-	if (add_file(h, path, body) < 0)
-		return -1;
-	if (!answered)
-		return 0;
-	rombsr_queue_response_path(id, path, sizeof(path));
-	return add_file(h, path, body);
-}
-
-/* A queue at dir: a trust file, processed requests with their responses,
- * then fresh requests after *last (the last processed commit). */
-static int build(const char *dir, size_t processed, size_t fresh, git_oid *last)
+/* A queue at dir: a trust file, days of per_day processed requests with
+ * their responses, then fresh requests on the newest day, after *last (the
+ * last processed commit). */
+static int build(const char *dir, size_t days, size_t per_day, size_t fresh, git_oid *last)
 {
 	struct history h;
+	struct batch b = {0};
 	git_treebuilder *tb = NULL;
 	uint64_t seed = 42;
-	char id[ROMBSR_REQUEST_ID_LEN + 1];
+	char id[ROMBSR_REQUEST_ID_LEN + 1], message[96];
+	time_t newest = FIRST_DAY + (time_t)(days - 1) * DAY;
 	double t0 = now();
 	int r = 0;
 
 	memset(&h, 0, sizeof(h));
-	if (git_repository_init(&h.git, dir, 1) < 0 || git_signature_new(&h.who, "bench", "bench@rombsr.test", 1795000000, 0) < 0 ||
-	    git_treebuilder_new(&tb, h.git, NULL) < 0 || git_treebuilder_write(&h.tree, tb) < 0)
+	b.cap = 2 * per_day > 1 ? 2 * per_day : 1;
+	b.up = calloc(b.cap, sizeof(*b.up));
+	b.paths = calloc(b.cap, sizeof(*b.paths));
+	if (b.up == NULL || b.paths == NULL)
+		r = -1;
+	if (r == 0 && (git_repository_init(&h.git, dir, 1) < 0 ||
+		       git_signature_new(&h.who, "bench", "bench@rombsr.test", 1795000000, 0) < 0 ||
+		       git_treebuilder_new(&tb, h.git, NULL) < 0 || git_treebuilder_write(&h.tree, tb) < 0))
 		r = git_fail(dir);
 	git_treebuilder_free(tb);
+	if (r == 0) {
+		git_tree_update up = {.action = GIT_TREE_UPDATE_UPSERT, .filemode = GIT_FILEMODE_BLOB,
+				      .path = ROMBSR_QUEUE_TRUST};
+		const char *trust = "{\"format\": \"rombsr.trust\"}\n", *body = "{\"format\": \"placeholder\"}\n";
+
+		if (git_blob_create_from_buffer(&up.id, h.git, trust, strlen(trust)) < 0 ||
+		    git_blob_create_from_buffer(&h.body, h.git, body, strlen(body)) < 0)
+			r = git_fail(ROMBSR_QUEUE_TRUST);
+		b.up[0] = up;
+		b.n = 1;
+	}
 	if (r == 0)
-		r = add_file(&h, ROMBSR_QUEUE_TRUST, "{\"format\": \"rombsr.trust\"}\n");
-	for (size_t i = 0; i < processed && r == 0; i++) {
-		next_id(&seed, id);
-		r = add_request(&h, id, true);
+		r = commit_batch(&h, &b, "queue-init: trust file");
+	for (size_t d = 0; d < days && r == 0; d++) {
+		time_t day = FIRST_DAY + (time_t)d * DAY;
+
+		/* Requests through the day: created at a time of that date. */
+		for (size_t i = 0; i < per_day && r == 0; i++) {
+			r = next_id(&seed, day + (time_t)(i * (DAY - 1) / per_day), id) < 0 ? -1 : 0;
+			if (r == 0)
+				r = batch_add(&h, &b, rombsr_queue_request_path, id);
+			if (r == 0)
+				r = batch_add(&h, &b, rombsr_queue_response_path, id);
+		}
+		snprintf(message, sizeof(message), "day %zu: %zu requests and responses", d + 1, per_day);
+		if (r == 0)
+			r = commit_batch(&h, &b, message);
 	}
 	*last = h.head;
 	for (size_t i = 0; i < fresh && r == 0; i++) {
-		next_id(&seed, id);
-		r = add_request(&h, id, false);
+		r = next_id(&seed, newest + DAY - 1, id) < 0 ? -1 : 0;
+		if (r == 0)
+			r = batch_add(&h, &b, rombsr_queue_request_path, id);
+		if (r == 0)
+			r = commit_batch(&h, &b, id);
 	}
 	if (r == 0) {
 		git_reference *ref = NULL;
@@ -151,8 +211,10 @@ static int build(const char *dir, size_t processed, size_t fresh, git_oid *last)
 		git_reference_free(ref);
 	}
 	if (r == 0)
-		printf("built %s: %zu processed requests (%zu commits), %zu new, in %.1f s\n", dir, processed,
-		       1 + 2 * processed + fresh, fresh, now() - t0);
+		printf("built %s: %zu days x %zu processed requests = %zu, %zu new, in %.1f s\n", dir, days, per_day,
+		       days * per_day, fresh, now() - t0);
+	free(b.up);
+	free(b.paths);
 	git_signature_free(h.who);
 	git_repository_free(h.git);
 	return r;
@@ -229,8 +291,9 @@ static int measure(const char *dir, const git_oid *last, int repeat, struct timi
 		qsort(runs, (size_t)repeat, sizeof(double), by_value);
 		t->median = runs[repeat / 2];
 	}
-	/* The contrast: looking at every file of the head. */
-	for (int i = 0; i < repeat && r == 0; i++) {
+	/* The contrast: looking at every file of the head (a few times only:
+	 * with 200,000 files it takes a while). */
+	for (int i = 0; i < WALK_REPEAT && r == 0; i++) {
 		git_commit *c = NULL;
 		git_tree *tree = NULL;
 		size_t files = 0;
@@ -245,8 +308,8 @@ static int measure(const char *dir, const git_oid *last, int repeat, struct timi
 		git_commit_free(c);
 	}
 	if (r == 0) {
-		qsort(runs, (size_t)repeat, sizeof(double), by_value);
-		t->walk = runs[repeat / 2];
+		qsort(runs, WALK_REPEAT, sizeof(double), by_value);
+		t->walk = runs[WALK_REPEAT / 2];
 	}
 	if (r < 0)
 		fprintf(stderr, "queue_pending: %s\n", rombsr_error_message(r));
@@ -255,56 +318,72 @@ static int measure(const char *dir, const git_oid *last, int repeat, struct timi
 	return r;
 }
 
+static int parse_count(const char *s, size_t min, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || s[0] == '-' || v < min || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	size_t small = 100, large = 10000, fresh = 10;
-	int repeat = 200;
-	char small_dir[4096], large_dir[4096];
-	git_oid small_last, large_last;
-	struct timing ts, tl;
+	size_t per_day = 100, fresh = 10, repeat = 200, days[MAX_HISTORIES] = {1, 100, 1000}, nhist = 3;
+	char dirs[MAX_HISTORIES][4096];
+	git_oid last[MAX_HISTORIES];
+	struct timing t[MAX_HISTORIES];
+	int bad = 0;
 
-	if (argc != 2 && argc != 6) {
-		fprintf(stderr, "usage: queue_pending DIR [SMALL LARGE NEW REPEAT]\n");
+	if (argc != 2 && (argc < 7 || argc > 5 + MAX_HISTORIES)) {
+		fprintf(stderr, "usage: queue_pending DIR [PER_DAY NEW REPEAT DAYS...] (2 to %d histories)\n",
+			MAX_HISTORIES);
 		return 2;
 	}
-	if (argc == 6) {
-		small = strtoul(argv[2], NULL, 10);
-		large = strtoul(argv[3], NULL, 10);
-		fresh = strtoul(argv[4], NULL, 10);
-		repeat = atoi(argv[5]);
+	if (argc > 2) {
+		bad |= parse_count(argv[2], 1, 100000, &per_day) | parse_count(argv[3], 1, 10000, &fresh) |
+		       parse_count(argv[4], WALK_REPEAT, 100000, &repeat);
+		nhist = (size_t)argc - 5;
+		for (size_t i = 0; i < nhist; i++)
+			bad |= parse_count(argv[5 + i], 1, 10000, &days[i]);
 	}
-	if (fresh == 0 || repeat < 1 || large < small) {
-		fprintf(stderr, "queue_pending: need NEW >= 1, REPEAT >= 1 and LARGE >= SMALL\n");
+	if (bad) {
+		fprintf(stderr, "queue_pending: PER_DAY 1..100000, NEW 1..10000, REPEAT %d..100000, DAYS 1..10000\n",
+			WALK_REPEAT);
 		return 2;
 	}
 	git_libgit2_init();
-	if (getenv("TREE_CACHE"))
-		git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)1 << 20);
-	snprintf(small_dir, sizeof(small_dir), "%s/queue-%zu.git", argv[1], small);
-	snprintf(large_dir, sizeof(large_dir), "%s/queue-%zu.git", argv[1], large);
+	/* As rombsr_repo_open() sets up libgit2: trees up to 1 MiB are cached. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)1 << 20);
 	printf("histories are written directly with libgit2 and are NOT signed: the measurement is finding new\n"
-	       "work (a diff of two trees), which never reads signatures or file contents\n");
-	if (build(small_dir, small, fresh, &small_last) < 0 || build(large_dir, large, fresh, &large_last) < 0 ||
-	    measure(small_dir, &small_last, repeat, &ts) < 0 || measure(large_dir, &large_last, repeat, &tl) < 0) {
-		git_libgit2_shutdown();
-		return 1;
+	       "work (a diff of two trees), which never reads signatures, file contents or the commits between\n");
+	for (size_t i = 0; i < nhist && bad == 0; i++) {
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/queue-%zu-days.git", argv[1], days[i]);
+		bad = build(dirs[i], days[i], per_day, fresh, &last[i]) < 0 ||
+		      measure(dirs[i], &last[i], (int)repeat, &t[i]) < 0;
+		if (bad == 0 && t[i].found != fresh) {
+			fprintf(stderr, "queue_pending: %s: the diff found %zu new requests, expected %zu\n", dirs[i],
+				t[i].found, fresh);
+			bad = 1;
+		}
 	}
 	git_libgit2_shutdown();
-	if (ts.found != fresh || tl.found != fresh) {
-		fprintf(stderr, "queue_pending: found %zu and %zu new requests, expected %zu\n", ts.found, tl.found,
-			fresh);
+	if (bad)
 		return 1;
-	}
-	printf("finding %zu new requests (rombsr_repo_diff from the last processed commit), median of %d:\n", fresh,
-	       repeat);
-	printf("  %6zu processed: %9.1f us   (first call %9.1f us)\n", small, ts.median * 1e6, ts.cold * 1e6);
-	printf("  %6zu processed: %9.1f us   (first call %9.1f us)\n", large, tl.median * 1e6, tl.cold * 1e6);
-	printf("  ratio %zu/%zu: %.2f   (history grew %.0fx)\n", large, small, tl.median / ts.median,
-	       (double)large / (double)(small ? small : 1));
-	printf("for contrast, a walk over every file of the head:\n");
-	printf("  %6zu files: %9.1f us\n", ts.files, ts.walk * 1e6);
-	printf("  %6zu files: %9.1f us\n", tl.files, tl.walk * 1e6);
-	printf("  ratio: %.2f\n", tl.walk / ts.walk);
-	printf("RATIO %.2f\n", tl.median / ts.median);
+	printf("finding %zu new requests on the newest day (rombsr_repo_diff from the last processed commit),\n"
+	       "%zu requests a day, median of %zu:\n", fresh, per_day, repeat);
+	for (size_t i = 0; i < nhist; i++)
+		printf("  %7zu processed (%4zu days): %8.1f us   (first call %8.1f us)\n", days[i] * per_day, days[i],
+		       t[i].median * 1e6, t[i].cold * 1e6);
+	for (size_t i = 1; i < nhist; i++)
+		printf("  ratio %zu/%zu: %.2f   (history grew %.0fx)\n", days[i] * per_day, days[0] * per_day,
+		       t[i].median / t[0].median, (double)days[i] / (double)days[0]);
+	printf("for contrast, a walk over every file of the head, median of %d:\n", WALK_REPEAT);
+	for (size_t i = 0; i < nhist; i++)
+		printf("  %7zu files: %10.1f us\n", t[i].files, t[i].walk * 1e6);
+	for (size_t i = 1; i < nhist; i++)
+		printf("RATIO %zu/%zu %.2f\n", days[i] * per_day, days[0] * per_day, t[i].median / t[0].median);
 	return 0;
 }

@@ -65,7 +65,7 @@ for i in $(seq 20); do
 	id=$("$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/one.jsonl" --product bench --build-id "L$i" \
 		--source-commit "$(printf '%040d' "$i")" --build-type user)
 	s=$(now)
-	until git -C "$T/queue.git" cat-file -e "main:responses/${id:0:2}/$id.json" 2>/dev/null; do sleep 0.02; done
+	until git -C "$T/queue.git" cat-file -e "main:$(resp_path "$id")" 2>/dev/null; do sleep 0.02; done
 	e=$(now)
 	awk -v a="$s" -v b="$e" -v t="$sign_time" 'BEGIN { printf "%.3f\n", b - a - t }' >> "$T/latency"
 done

@@ -155,11 +155,19 @@ done
 "$rombsr" --config "$demo/build.conf" queue-verify
 stage_end
 
+stage "auditor: verify the audit log in the queue against the audit key (checkpoints, proofs, every signature)"
+mkdir -p "$demo/auditor"
+printf '[core]\n\tstate-dir = %s\n[queue]\n\turl = %s\n[audit]\n\tvkey = %s\n' "$demo/auditor" "$url" \
+	"$demo/bundle/audit.vkey" > "$demo/auditor.conf"
+"$rombsr" --config "$demo/auditor.conf" audit-verify | tee "$demo/audit-summary.txt"
+stage_end
+
 printf '\n==> summary\n'
 printf '  request: %s\n' "$request"
 printf '  operations captured: %s\n' "$(wc -l < "$demo/build-node/journal.jsonl")"
 sed -n 's/^sign: \(.*\); verify.*/  sign node: \1/p' "$demo/sign-summary.txt"
 printf '  APKs signed and verified: %s\n' "${#apps[@]}"
+sed -n 's/^audit ok: /  audit log: /p' "$demo/audit-summary.txt"
 for i in "${!stage_names[@]}"; do
 	printf '  %6ss  %s\n' "${stage_secs[$i]}" "${stage_names[$i]}"
 done

@@ -131,9 +131,9 @@ static const char *check_string(enum kind kind, const char *s, const char *const
 	case K_COMMIT:
 		return (n == 40 || n == 64) && is_lower_hex(s, n) ? NULL : "must be 40 or 64 lower-case hex digits";
 	case K_DIGEST:
-		return n >= 2 && n <= 128 && n % 2 == 0 && is_lower_hex(s, n)
+		return n >= 2 && n <= 2 * ROMBSR_CAP_TBS_MAX && n % 2 == 0 && is_lower_hex(s, n)
 			       ? NULL
-			       : "must be 2 to 128 lower-case hex digits, an even number";
+			       : "must be 2 to 2048 lower-case hex digits, an even number";
 	case K_TEXT:
 		if (n > ROMBSR_AUDIT_TEXT_MAX)
 			return "longer than 256 characters";

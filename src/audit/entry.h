@@ -19,6 +19,7 @@
 #include "merkle.h"
 
 #include "../common/buf.h"
+#include "../common/capture_format.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +47,8 @@ enum rombsr_audit_type {
  *   id      1..128 of [A-Za-z0-9._:/@+=-]
  *   hex64   64 lower-case hex digits
  *   commit  40 or 64 lower-case hex digits (git SHA-1 or SHA-256)
- *   digest  2..128 lower-case hex digits, even count
+ *   digest  2..2048 lower-case hex digits, even count (a digest, or the
+ *           DigestInfo or raw block a client asked the token to sign)
  *   text    0..256 printable ASCII characters other than '"' and '\'
  *   count   integer 0 .. 2^53-1 */
 struct rombsr_audit_entry {
@@ -64,7 +66,7 @@ struct rombsr_audit_entry {
 	char key_fingerprint[65];                       /* hex64: SHA-256 of the key's SPKI */
 	char key_label[ROMBSR_AUDIT_ID_MAX + 1];        /* id */
 	char mechanism[ROMBSR_AUDIT_ID_MAX + 1];        /* id, e.g. "ecdsa-sha256" */
-	char digest[129];                               /* digest: what the HSM signed */
+	char digest[2 * ROMBSR_CAP_TBS_MAX + 1];        /* digest: the bytes the HSM signed */
 	char signature_sha256[65];                      /* hex64 */
 	uint64_t required;                              /* count: approvals the policy needs */
 	char approvers[ROMBSR_AUDIT_MAX_APPROVERS][65]; /* commit-style fingerprints of the counted

@@ -108,7 +108,7 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
 	if (a->id == NULL || a->bundle == NULL || a->out == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "--request, --bundle and --out are required");
 	if (!rombsr_request_id_valid(a->id))
-		return rombsr_error(ROMBSR_EINVAL, "--request: '%s' is not a request ID (32 lower-case hex digits)", a->id);
+		return rombsr_error(ROMBSR_EINVAL, "--request: '%s' is not a request ID (" ROMBSR_REQUEST_ID_FORM ")", a->id);
 	return 0;
 }
 

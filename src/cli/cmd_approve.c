@@ -56,7 +56,7 @@ static int parse_args(int argc, char **argv, const char **id, const char **comme
 	if (*id == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "usage: rombsr approve %s", usage);
 	if (!rombsr_request_id_valid(*id))
-		return rombsr_error(ROMBSR_EINVAL, "'%.40s' is not a request ID (32 lower-case hex digits)", *id);
+		return rombsr_error(ROMBSR_EINVAL, "'%.40s' is not a request ID (" ROMBSR_REQUEST_ID_FORM ")", *id);
 	if (*comment != NULL && (strlen(*comment) == 0 || strlen(*comment) > ROMBSR_APPROVAL_COMMENT_MAX))
 		return rombsr_error(ROMBSR_EINVAL, "--comment takes 1 to %d characters", ROMBSR_APPROVAL_COMMENT_MAX);
 	return 0;

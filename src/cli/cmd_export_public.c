@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "inventory.h"
 
+#include "../audit/checkpoint.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
@@ -94,7 +95,36 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 	return 0;
 }
 
-static int write_bundle(const char *dir, const struct inventory *inv)
+/* The audit key signs checkpoints, never anything a build asks for, so it
+ * is not in the bundle's key list (the capture module would offer it); its
+ * verifier key is published beside it for auditors. */
+static int write_audit_vkey(const char *dir, const char *origin, const struct inventory_key *k)
+{
+	unsigned char *spki = NULL;
+	struct rombsr_buf vkey;
+	char path[4096];
+	int len, r;
+
+	if (!k->present || k->certificate == NULL)
+		return rombsr_error(ROMBSR_ENOTFOUND, "key 'audit' %s: run 'rombsr keygen' first",
+				    k->present ? "has no certificate" : "is missing");
+	len = i2d_PUBKEY(X509_get0_pubkey(k->certificate), &spki);
+	if (len <= 0)
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode the audit key");
+	r = rombsr_note_vkey_format(origin, spki, (size_t)len, &vkey);
+	OPENSSL_free(spki);
+	if (r == 0) {
+		rombsr_buf_append(&vkey, "\n", 1);
+		r = rombsr_buf_check(&vkey, "audit.vkey");
+	}
+	snprintf(path, sizeof(path), "%s/audit.vkey", dir);
+	if (r == 0)
+		r = rombsr_file_write_atomic(path, vkey.data, vkey.len, 0644, true);
+	rombsr_buf_free(&vkey);
+	return r;
+}
+
+static int write_bundle(const char *dir, const char *origin, const struct inventory *inv)
 {
 	char created[32], path[4096];
 	time_t now = time(NULL);
@@ -105,8 +135,12 @@ static int write_bundle(const char *dir, const struct inventory *inv)
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	snprintf(path, sizeof(path), "%s/certs", dir);
 	r = rombsr_mkdir_p(path, 0755);
-	for (size_t i = 0; i < inv->len && r == 0; i++)
-		r = describe_key(dir, &inv->keys[i], keys);
+	for (size_t i = 0; i < inv->len && r == 0; i++) {
+		if (inv->keys[i].entry->authority == ROMBSR_AUTHORITY_AUDIT)
+			r = write_audit_vkey(dir, origin, &inv->keys[i]);
+		else
+			r = describe_key(dir, &inv->keys[i], keys);
+	}
 	if (r < 0) {
 		json_decref(keys);
 		return r;
@@ -186,13 +220,13 @@ int cmd_export_public(struct cli_context *ctx, int argc, char **argv)
 	}
 	r = chmod(scratch, 0755) == 0 ? 0 : rombsr_error(ROMBSR_EIO, "cannot chmod %s", scratch);
 	if (r == 0)
-		r = write_bundle(scratch, &inv);
+		r = write_bundle(scratch, ctx->cfg.audit_origin, &inv);
 	if (r == 0)
 		r = publish(scratch, out, force);
 	if (r < 0)
 		rombsr_remove_tree(scratch);
 	else
-		cli_info("wrote the public bundle of %zu keys to %s", inv.len, out);
+		cli_info("wrote the public bundle of %zu keys and the audit verifier key to %s", inv.len - 1, out);
 	free(scratch);
 	inventory_free(&inv);
 	return r;

@@ -13,7 +13,7 @@
 enum { OPT_AUTHORITY = 1, OPT_ORGANIZATION, OPT_DAYS };
 
 static const struct cli_option options[] = {
-	{"authority", "NAME", "only this authority's keys (release, manifest; default all)", OPT_AUTHORITY},
+	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
 	{"organization", "TEXT", "O= of the certificates (default \"ROMbsr release signing\")", OPT_ORGANIZATION},
 	{"days", "N", "certificate validity in days (default 10950)", OPT_DAYS},
 	CLI_PIN_OPTIONS,

@@ -9,7 +9,7 @@
 enum { OPT_AUTHORITY = 1, OPT_KEY };
 
 static const struct cli_option options[] = {
-	{"authority", "NAME", "only this authority's keys (release, manifest; default all)", OPT_AUTHORITY},
+	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
 	{"key", "LABEL", "only this key", OPT_KEY},
 	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},

@@ -130,7 +130,6 @@ int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv)
 	struct rombsr_verifier v;
 	struct tally t = {0};
 	const char *repo_path = NULL;
-	bool empty;
 	char *state_file = NULL, head_hex[GIT_OID_HEXSZ + 2];
 	git_oid head;
 	struct cli_parser p;
@@ -143,24 +142,7 @@ int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv)
 		return id;
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
-	memset(&qc, 0, sizeof(qc));
-	qc.lock_fd = -1;
-	r = cli_config(ctx, &qc.cfg);
-	if (r < 0)
-		return r;
-	if (repo_path != NULL) {
-		/* Read through a fetch, so a working clone and a bare one alike
-		 * give their main branch. */
-		r = rombsr_repo_open(qc.cfg->queue_clone, true, &qc.repo);
-		if (r == 0)
-			r = rombsr_repo_fetch(qc.repo, repo_path, &head, &empty);
-	} else {
-		r = queue_client_open(ctx, &qc);
-		if (r == 0)
-			r = queue_client_fetch(&qc, &head, &empty);
-	}
-	if (r == 0 && empty)
-		r = rombsr_error(ROMBSR_ENOTFOUND, "the queue has no history to verify");
+	r = queue_client_open_reader(ctx, repo_path, &qc, &head);
 	if (r == 0 && asprintf(&state_file, "%s/queue-verified.head", qc.cfg->state_dir) < 0)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)

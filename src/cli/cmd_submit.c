@@ -203,17 +203,18 @@ static int parse_args(struct cli_context *ctx, int argc, char **argv, struct sub
 static int make_request(const struct submit_args *a, const char *build_node, struct rombsr_buf *text, char id[33])
 {
 	struct rombsr_request req = {0}, check;
-	unsigned char raw[16];
-	char hex[33];
+	unsigned char raw[ROMBSR_REQUEST_ID_RANDOM];
 	json_t *doc;
 	int r = 0;
 
+	/* The ID starts with the creation date, which files the request
+	 * under that day's folder of the queue. */
+	req.created = time(NULL);
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot draw a request ID");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	memcpy(req.id, hex, sizeof(req.id));
-	req.created = time(NULL);
+	r = rombsr_request_id_make(req.created, raw, req.id);
+	if (r < 0)
+		return r;
 	req.expires = req.created + (time_t)a->expires_in;
 	req.round = (unsigned)a->round;
 	/* Free-text fields go through the parser's own checks below; here

@@ -82,3 +82,30 @@ int queue_client_verifier(struct queue_client *qc, struct rombsr_verifier *v, co
 {
 	return rombsr_verifier_init(v, qc->repo, (char(*)[41])qc->cfg->queue_admins, qc->cfg->queue_nadmins, base);
 }
+
+int queue_client_open_reader(struct cli_context *ctx, const char *repo_path, struct queue_client *qc, git_oid *head)
+{
+	bool empty = false;
+	int r;
+
+	memset(qc, 0, sizeof(*qc));
+	qc->lock_fd = -1;
+	if (repo_path == NULL) {
+		r = queue_client_open(ctx, qc);
+		if (r == 0)
+			r = queue_client_fetch(qc, head, &empty);
+		return r;
+	}
+	r = cli_config(ctx, &qc->cfg);
+	/* Read through a fetch, so a working clone and a bare one alike give
+	 * their main branch; under the lock, like every user of the copy. */
+	if (r == 0)
+		r = rombsr_repo_open(qc->cfg->queue_clone, true, &qc->repo);
+	if (r == 0)
+		r = lock_clone(qc);
+	if (r == 0)
+		r = rombsr_repo_fetch(qc->repo, repo_path, head, &empty);
+	if (r == 0 && empty)
+		r = rombsr_error(ROMBSR_ENOTFOUND, "%s has no history", repo_path);
+	return r;
+}

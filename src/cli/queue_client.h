@@ -22,6 +22,11 @@ struct queue_client {
 int queue_client_open(struct cli_context *ctx, struct queue_client *qc);
 void queue_client_close(struct queue_client *qc);
 
+/* For readers (queue-verify, audit-*): the head of repo_path, any clone
+ * of the queue, or if NULL of queue.url, fetched into the local copy. A
+ * queue without history is ROMBSR_ENOTFOUND. */
+int queue_client_open_reader(struct cli_context *ctx, const char *repo_path, struct queue_client *qc, git_oid *head);
+
 /* Fetches the queue's head (*empty if it has none). */
 int queue_client_fetch(struct queue_client *qc, git_oid *head, bool *empty);
 

@@ -12,6 +12,7 @@
 static const char *const authority_names[ROMBSR_AUTHORITY_COUNT] = {
 	[ROMBSR_AUTHORITY_RELEASE] = "release",
 	[ROMBSR_AUTHORITY_MANIFEST] = "manifest",
+	[ROMBSR_AUTHORITY_AUDIT] = "audit",
 };
 
 const char *rombsr_authority_name(enum rombsr_authority_id id)
@@ -27,7 +28,7 @@ int rombsr_authority_from_name(const char *name, enum rombsr_authority_id *id)
 			return 0;
 		}
 	}
-	return rombsr_error(ROMBSR_EINVAL, "unknown authority '%s' (known: release, manifest)", name);
+	return rombsr_error(ROMBSR_EINVAL, "unknown authority '%s' (known: release, manifest, audit)", name);
 }
 
 static int replace(char **slot, const char *value)
@@ -68,6 +69,19 @@ static int fingerprint_ok(const char *value, const char *file, const char *key)
 	return 0;
 }
 
+/* The checkpoint origin line of the C2SP signed-note format. */
+static int origin_ok(const char *value, const char *file, const char *key)
+{
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < n; i++)
+		if (value[i] <= ' ' || value[i] > '~' || value[i] == '+')
+			n = 0;
+	if (n == 0 || n > 255)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: %s: 1 to 255 printable characters, no space or '+'", file, key);
+	return 0;
+}
+
 static int add_admin(struct rombsr_config *cfg, const char *value, const char *file)
 {
 	int r = fingerprint_ok(value, file, "queue.admin");
@@ -99,7 +113,7 @@ static int set_authority_key(struct rombsr_config *cfg, const char *rest, const 
 	memcpy(name, rest, (size_t)(dot - rest));
 	name[dot - rest] = '\0';
 	if (rombsr_authority_from_name(name, &id) < 0)
-		return rombsr_error(ROMBSR_ECONFIG, "%s: '%s': unknown authority '%s' (known: release, manifest)",
+		return rombsr_error(ROMBSR_ECONFIG, "%s: '%s': unknown authority '%s' (known: release, manifest, audit)",
 				    file, full, name);
 	a = &cfg->authority[id];
 	if (strcmp(dot + 1, "module") == 0)
@@ -135,6 +149,12 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = fingerprint_ok(value, ctx->file, name);
 		if (ctx->r == 0)
 			ctx->r = replace(&ctx->cfg->gpg_key, value);
+	} else if (strcmp(name, "audit.origin") == 0) {
+		ctx->r = origin_ok(value, ctx->file, name);
+		if (ctx->r == 0)
+			ctx->r = replace(&ctx->cfg->audit_origin, value);
+	} else if (strcmp(name, "audit.vkey") == 0) {
+		ctx->r = replace(&ctx->cfg->audit_vkey, value);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
@@ -198,6 +218,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 		r = replace_concat(&cfg->queue_clone, cfg->state_dir, "/queue.git", "");
 	if (r == 0 && cfg->softhsm2_conf == NULL)
 		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
+	if (r == 0 && cfg->audit_origin == NULL)
+		r = replace(&cfg->audit_origin, ROMBSR_DEFAULT_AUDIT_ORIGIN);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
 		struct rombsr_authority_config *a = &cfg->authority[i];
 
@@ -246,6 +268,8 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->queue_clone);
 	free(cfg->gpg_home);
 	free(cfg->gpg_key);
+	free(cfg->audit_origin);
+	free(cfg->audit_vkey);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);
 		free(cfg->authority[i].token_uri);

@@ -15,6 +15,9 @@
 enum rombsr_authority_id {
 	ROMBSR_AUTHORITY_RELEASE,
 	ROMBSR_AUTHORITY_MANIFEST,
+	/* Holds only the audit key, which signs audit log checkpoints and
+	 * nothing else; no request may name it. */
+	ROMBSR_AUTHORITY_AUDIT,
 	ROMBSR_AUTHORITY_COUNT
 };
 
@@ -42,7 +45,12 @@ struct rombsr_config {
 	char *gpg_home;     /* GNUPGHOME; NULL: GnuPG's default */
 	char *gpg_key;      /* primary key fingerprint this node signs with */
 	struct rombsr_authority_config authority[ROMBSR_AUTHORITY_COUNT];
+	/* The audit log */
+	char *audit_origin; /* checkpoint origin line */
+	char *audit_vkey;   /* file holding the trusted audit verifier key, for readers */
 };
+
+#define ROMBSR_DEFAULT_AUDIT_ORIGIN "rombsr.local/audit"
 
 /* Loads path (NULL: ROMBSR_CONFIG, then the default file if it exists,
  * then built-in defaults). Errors name the file and, for syntax errors, the

@@ -16,6 +16,8 @@ const struct rombsr_keyset_entry rombsr_keyset[] = {
 	{"avb_intermediate", ROMBSR_KEY_RSA, 4096, ROMBSR_AUTHORITY_RELEASE, false, "verified boot chained partitions"},
 	{"ota_key", ROMBSR_KEY_RSA, 4096, ROMBSR_AUTHORITY_RELEASE, false, "OTA package signature"},
 	{"manifest", ROMBSR_KEY_EC_P256, 256, ROMBSR_AUTHORITY_MANIFEST, false, "OTA manifest authority"},
+	/* C2SP signed notes with ECDSA (type 0x02) need P-256. */
+	{"audit", ROMBSR_KEY_EC_P256, 256, ROMBSR_AUTHORITY_AUDIT, false, "audit log checkpoints only"},
 };
 
 const size_t rombsr_keyset_len = sizeof(rombsr_keyset) / sizeof(rombsr_keyset[0]);

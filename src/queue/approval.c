@@ -33,7 +33,7 @@ int rombsr_approval_parse(const char *text, size_t len, struct rombsr_approval *
 	if (r == 0)
 		r = rombsr_json_string(root, "approval", "request_id", ROMBSR_REQUEST_ID_LEN, &id);
 	if (r == 0 && !rombsr_request_id_valid(id))
-		r = rombsr_error(ROMBSR_EINVAL, "approval.request_id: must be 32 lower-case hex digits");
+		r = rombsr_error(ROMBSR_EINVAL, "approval.request_id: must be " ROMBSR_REQUEST_ID_FORM);
 	if (r == 0) {
 		memcpy(out->request_id, id, sizeof(out->request_id));
 		r = rombsr_json_hex(root, "approval", "request_sha256", out->request_sha256, sizeof(out->request_sha256));

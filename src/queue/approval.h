@@ -1,6 +1,6 @@
 /* Approvals, version 1 (docs/formats/approval.md): an operator's signed
  * statement "I approve exactly these bytes of request <id>", committed by
- * the operator at approvals/<id[0:2]>/<id>/<FPR>.json. The SHA-256 of the
+ * the operator at approvals/YYYY/MM/DD/<id[8:10]>/<id>/<FPR>.json. The SHA-256 of the
  * request file binds it to one content: an approval never carries over to
  * anything else.
  *

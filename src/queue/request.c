@@ -277,6 +277,19 @@ static int parse_operations(const json_t *root, struct rombsr_request *req)
 	return 0;
 }
 
+/* The ID starts with the UTC date of created: that date names the folder
+ * the request lives in (src/queue/layout.h). */
+static int check_id_date(const struct rombsr_request *req)
+{
+	char date[ROMBSR_REQUEST_ID_DATE_LEN + 1], created[21];
+
+	if (rombsr_request_id_date(req->created, date) == 0 && memcmp(req->id, date, ROMBSR_REQUEST_ID_DATE_LEN) == 0)
+		return 0;
+	rombsr_time_format(req->created, created);
+	return rombsr_error(ROMBSR_EINVAL, "request.id: dated %.4s-%.2s-%.2s, not the UTC date of request.created (%s)",
+			    req->id, req->id + 4, req->id + 6, created);
+}
+
 int rombsr_request_parse(const char *text, size_t len, struct rombsr_request *out)
 {
 	static const char *const fields[] = {"format", "version", "id", "created", "expires", "authority",
@@ -300,11 +313,13 @@ int rombsr_request_parse(const char *text, size_t len, struct rombsr_request *ou
 	if (r == 0)
 		r = rombsr_json_string(root, "request", "id", ROMBSR_REQUEST_ID_LEN, &id);
 	if (r == 0 && !rombsr_request_id_valid(id))
-		r = rombsr_error(ROMBSR_EINVAL, "request.id: must be 32 lower-case hex digits");
+		r = rombsr_error(ROMBSR_EINVAL, "request.id: must be " ROMBSR_REQUEST_ID_FORM);
 	if (r == 0) {
 		memcpy(out->id, id, sizeof(out->id));
 		r = rombsr_json_time(root, "request", "created", &out->created);
 	}
+	if (r == 0)
+		r = check_id_date(out);
 	if (r == 0)
 		r = rombsr_json_time(root, "request", "expires", &out->expires);
 	if (r == 0 && (out->expires <= out->created || out->expires - out->created > ROMBSR_REQUEST_MAX_LIFETIME))

@@ -75,10 +75,89 @@ static int parse_signatures(const json_t *root, struct rombsr_response *resp)
 	return 0;
 }
 
+/* The tlog-proof text is carried as its lines (JSON strings here hold no
+ * control characters), each ended by a newline when joined again. */
+static int parse_proof_lines(const json_t *audit, struct rombsr_response *resp)
+{
+	struct rombsr_buf text;
+	char path[64];
+	const char *line;
+	json_t *lines;
+	size_t i;
+	int r = rombsr_json_array(audit, "response.audit", "proof", ROMBSR_RESPONSE_PROOF_LINES, &lines);
+
+	if (r < 0)
+		return r;
+	rombsr_buf_init(&text, ROMBSR_RESPONSE_PROOF_MAX);
+	for (i = 0; i < json_array_size(lines) && r == 0; i++) {
+		snprintf(path, sizeof(path), "response.audit.proof[%zu]", i);
+		if (!json_is_string(json_array_get(lines, i)))
+			r = rombsr_error(ROMBSR_EINVAL, "%s: must be a string", path);
+		line = r == 0 ? json_string_value(json_array_get(lines, i)) : NULL;
+		if (r == 0 && strpbrk(line, "\n\r") != NULL)
+			r = rombsr_error(ROMBSR_EINVAL, "%s: a line holds no line break", path);
+		if (r == 0) {
+			rombsr_buf_append_str(&text, line);
+			rombsr_buf_append(&text, "\n", 1);
+			r = rombsr_buf_check(&text, "response.audit.proof");
+		}
+	}
+	if (r == 0 && rombsr_buf_cstr(&text) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0 && (resp->audit_proof = strdup((const char *)text.data)) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	rombsr_buf_free(&text);
+	return r;
+}
+
+static json_t *proof_lines(const char *proof)
+{
+	json_t *lines = json_array();
+	const char *p = proof;
+
+	while (lines != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (json_array_append_new(lines, json_stringn(p, n)) != 0) {
+			json_decref(lines);
+			return NULL;
+		}
+		p += n + (nl != NULL);
+	}
+	return lines;
+}
+
+static int parse_audit(const json_t *root, struct rombsr_response *resp)
+{
+	static const char *const fields[] = {"index", "entries", "proof", NULL};
+	json_t *audit = json_object_get(root, "audit");
+	int64_t index, entries;
+	int r;
+
+	if (audit == NULL)
+		return 0;
+	r = rombsr_json_object(root, "response", "audit", &audit);
+	if (r == 0)
+		r = rombsr_json_only(audit, "response.audit", fields);
+	if (r == 0)
+		r = rombsr_json_int(audit, "response.audit", "index", 0, INT64_MAX, &index);
+	if (r == 0)
+		r = rombsr_json_int(audit, "response.audit", "entries", 1, ROMBSR_REQUEST_MAX_OPERATIONS + 1, &entries);
+	if (r == 0)
+		r = parse_proof_lines(audit, resp);
+	if (r == 0) {
+		resp->has_audit = true;
+		resp->audit_index = (uint64_t)index;
+		resp->audit_entries = (uint64_t)entries;
+	}
+	return r;
+}
+
 int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *out)
 {
 	static const char *const fields[] = {"format", "version", "request_id", "request_commit", "status",
-					     "reason", "signatures", "sign_node", "time", NULL};
+					     "reason", "signatures", "sign_node", "time", "audit", NULL};
 	const char *format, *id, *commit, *node;
 	unsigned char commit_bytes[32];
 	int64_t version;
@@ -100,7 +179,7 @@ int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *
 	if (r == 0)
 		r = rombsr_json_string(root, "response", "request_id", ROMBSR_REQUEST_ID_LEN, &id);
 	if (r == 0 && !rombsr_request_id_valid(id))
-		r = rombsr_error(ROMBSR_EINVAL, "response.request_id: must be 32 lower-case hex digits");
+		r = rombsr_error(ROMBSR_EINVAL, "response.request_id: must be " ROMBSR_REQUEST_ID_FORM);
 	if (r == 0)
 		r = rombsr_json_string(root, "response", "request_commit", 64, &commit);
 	if (r == 0 && strlen(commit) != 40 && strlen(commit) != 64)
@@ -128,6 +207,8 @@ int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *
 		else
 			r = out->signed_ok ? parse_signatures(root, out) : parse_reason(root, out);
 	}
+	if (r == 0)
+		r = parse_audit(root, out);
 	json_decref(root);
 	if (r < 0)
 		rombsr_response_free(out);
@@ -165,6 +246,11 @@ int rombsr_response_encode(const struct rombsr_response *resp, struct rombsr_buf
 								  resp->reason_message)) != 0)
 			r = ROMBSR_ENOMEM;
 	}
+	if (root != NULL && r == 0 && resp->has_audit &&
+	    json_object_set_new(root, "audit", json_pack("{s:I, s:I, s:o*}", "index", (json_int_t)resp->audit_index,
+							 "entries", (json_int_t)resp->audit_entries, "proof",
+							 proof_lines(resp->audit_proof ? resp->audit_proof : ""))) != 0)
+		r = ROMBSR_ENOMEM;
 	if (root != NULL && r == 0)
 		text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text != NULL) {
@@ -182,5 +268,6 @@ void rombsr_response_free(struct rombsr_response *resp)
 	if (resp == NULL)
 		return;
 	free(resp->sigs);
+	free(resp->audit_proof);
 	memset(resp, 0, sizeof(*resp));
 }

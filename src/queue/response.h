@@ -10,6 +10,7 @@
 #include "../common/capture_format.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #define ROMBSR_RESPONSE_FORMAT "rombsr.response"
@@ -33,7 +34,17 @@ struct rombsr_response {
 	size_t nsigs;
 	char sign_node[41];
 	time_t time;
+	/* Where the decision is in the audit log (docs/audit-log.md): the
+	 * request-signed or request-rejected entry at audit_index, followed by
+	 * its signature entries (audit_entries in all), and a C2SP tlog-proof
+	 * of that entry against a signed checkpoint. */
+	bool has_audit;
+	uint64_t audit_index, audit_entries;
+	char *audit_proof; /* malloc'd, NUL-terminated */
 };
+
+#define ROMBSR_RESPONSE_PROOF_MAX 32768
+#define ROMBSR_RESPONSE_PROOF_LINES 128
 
 int rombsr_response_parse(const char *text, size_t len, struct rombsr_response *out);
 int rombsr_response_encode(const struct rombsr_response *resp, struct rombsr_buf *out);

@@ -213,8 +213,8 @@ static int check_change(const char *path, char status, void *ctx)
 		break;
 	case ROMBSR_PATH_AUDIT:
 		r = needs_role(c, path, ROMBSR_ROLE_SIGN, "write the audit log");
-		if (r == 0 && status == 'D')
-			r = refuse(c, path, "the audit log is never deleted");
+		if (r == 0 && status != 'A')
+			r = refuse(c, path, status == 'D' ? "the audit log is never deleted" : "the audit log is never modified");
 		break;
 	}
 	if (r == 0)

@@ -35,3 +35,15 @@ int rombsr_channel_recv(int fd, void *msg, size_t len)
 		return rombsr_error(ROMBSR_EINVAL, "signer channel: message of %zd bytes, expected %zu", n, len);
 	return 0;
 }
+
+int rombsr_channel_call(int fd, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+{
+	int r = rombsr_channel_send(fd, m, sizeof(*m));
+
+	if (r == 0)
+		r = rombsr_channel_recv(fd, reply, sizeof(*reply));
+	if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
+		r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
+	reply->message[sizeof(reply->message) - 1] = '\0';
+	return r;
+}

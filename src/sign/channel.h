@@ -5,6 +5,7 @@
 #ifndef ROMBSR_SIGN_CHANNEL_H
 #define ROMBSR_SIGN_CHANNEL_H
 
+#include "../audit/merkle.h"
 #include "../common/capture_format.h"
 
 #include <stdint.h>
@@ -16,7 +17,13 @@ enum rombsr_channel_op {
 	ROMBSR_CH_SIGN = 1,      /* sign one operation of a request */
 	ROMBSR_CH_KEYS = 2,      /* list the keys this signer holds (public data) */
 	ROMBSR_CH_STATS = 3,     /* HSM operations and cache hits so far */
+	/* Audit signer only: */
+	ROMBSR_CH_AUDIT_STATE = 4, /* the last checkpoint it signed */
+	ROMBSR_CH_CHECKPOINT = 5,  /* sign a checkpoint consistent with that one */
 };
+
+#define ROMBSR_CHANNEL_ORIGIN_MAX 256
+#define ROMBSR_CHANNEL_PROOF_MAX 64
 
 struct rombsr_channel_request {
 	uint32_t magic;
@@ -30,6 +37,13 @@ struct rombsr_channel_request {
 	uint32_t tbs_len;
 	unsigned char tbs[ROMBSR_CAP_TBS_MAX];
 	uint32_t index;          /* ROMBSR_CH_KEYS: which key */
+	/* ROMBSR_CH_CHECKPOINT: the tree to sign, and the proof that it extends
+	 * the last tree this signer signed (old_size leaves). */
+	char origin[ROMBSR_CHANNEL_ORIGIN_MAX];
+	uint64_t tree_size, old_size;
+	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
+	uint32_t proof_len;
+	unsigned char proof[ROMBSR_CHANNEL_PROOF_MAX][ROMBSR_MERKLE_HASH_LEN];
 };
 
 struct rombsr_channel_reply {
@@ -47,10 +61,19 @@ struct rombsr_channel_reply {
 	/* ROMBSR_CH_STATS */
 	uint64_t hsm_operations, cache_hits;
 	uint32_t from_cache;     /* ROMBSR_CH_SIGN: answered without the HSM */
+	/* ROMBSR_CH_AUDIT_STATE: the last tree signed (size 0: none yet) and
+	 * the audit key (DER SubjectPublicKeyInfo) */
+	uint64_t tree_size;
+	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
+	uint32_t spki_len;
+	unsigned char spki[256];
 };
 
 int rombsr_channel_send(int fd, const void *msg, size_t len);
 /* Receives exactly len bytes as one message; anything else is an error. */
 int rombsr_channel_recv(int fd, void *msg, size_t len);
+/* One request, one reply (not pipelined): checks the reply's magic and
+ * ends its message string. */
+int rombsr_channel_call(int fd, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply);
 
 #endif

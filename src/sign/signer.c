@@ -3,6 +3,7 @@
 
 #include "cache.h"
 #include "channel.h"
+#include "checkpoint_signer.h"
 #include "opcheck.h"
 
 #include "../common/error.h"
@@ -38,6 +39,9 @@ struct signer {
 	struct signer_key keys[SIGNER_MAX_KEYS];
 	size_t nkeys;
 	uint64_t hsm_operations, cache_hits;
+	/* The audit authority's signer signs checkpoints and nothing else. */
+	bool audit;
+	struct rombsr_checkpoint_signer checkpoints;
 };
 
 static int load_keys(struct signer *s)
@@ -69,7 +73,11 @@ static int load_keys(struct signer *s)
 	return 0;
 }
 
-static int signer_open(struct signer *s, const char *cache_path)
+static const struct signer_key *find_key(const struct signer *s, const char *label);
+
+/* state_path: the signing cache, or for the audit signer the record of the
+ * last checkpoint signed. */
+static int signer_open(struct signer *s, const char *state_path)
 {
 	struct rombsr_buf pin = {0};
 	int r = rombsr_hsm_open(s->a->module, s->a->token_uri, &s->hsm);
@@ -81,8 +89,14 @@ static int signer_open(struct signer *s, const char *cache_path)
 	rombsr_buf_free(&pin);
 	if (r == 0)
 		r = load_keys(s);
-	if (r == 0)
-		r = rombsr_sign_cache_open(cache_path, &s->cache);
+	if (r == 0 && s->audit) {
+		const struct signer_key *k = find_key(s, "audit");
+
+		r = k != NULL ? rombsr_checkpoint_signer_open(&s->checkpoints, s->hsm, &k->key, state_path)
+			      : rombsr_error(ROMBSR_ENOTFOUND, "the audit token holds no 'audit' key");
+	} else if (r == 0) {
+		r = rombsr_sign_cache_open(state_path, &s->cache);
+	}
 	return r;
 }
 
@@ -186,7 +200,22 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 	}
 	switch (m->op) {
 	case ROMBSR_CH_SIGN:
+		if (s->audit) {
+			reply->status = ROMBSR_EPERM;
+			snprintf(reply->message, sizeof(reply->message), "the audit key signs checkpoints only");
+			break;
+		}
 		handle_sign(s, m, reply, needs_sync);
+		break;
+	case ROMBSR_CH_AUDIT_STATE:
+	case ROMBSR_CH_CHECKPOINT:
+		if (!s->audit) {
+			reply->status = ROMBSR_EPERM;
+			snprintf(reply->message, sizeof(reply->message), "the %s authority does not sign checkpoints",
+				 s->a->name);
+			break;
+		}
+		rombsr_checkpoint_signer_handle(&s->checkpoints, m, reply);
 		break;
 	case ROMBSR_CH_KEYS:
 		if (m->index >= s->nkeys) {
@@ -290,7 +319,7 @@ static int outbox_put(struct outbox *o, const struct rombsr_channel_reply *reply
 
 static int serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
 {
-	struct signer s = {.a = a};
+	struct signer s = {.a = a, .audit = strcmp(a->name, rombsr_authority_name(ROMBSR_AUTHORITY_AUDIT)) == 0};
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
 	struct outbox o = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER, .fd = fd};
@@ -324,6 +353,8 @@ static int serve(const struct rombsr_authority_config *a, const char *cache_path
 		pthread_join(thread, NULL);
 	}
 	rombsr_sign_cache_close(s.cache);
+	if (s.audit)
+		rombsr_checkpoint_signer_close(&s.checkpoints);
 	rombsr_hsm_close(s.hsm);
 	free(m);
 	free(reply);

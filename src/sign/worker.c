@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "worker.h"
 
+#include "audit_writer.h"
 #include "channel.h"
 #include "opcheck.h"
 #include "signer.h"
@@ -54,6 +55,7 @@ struct rombsr_sign_node {
 	 * trust changes each new commit makes. */
 	struct rombsr_verifier verifier;
 	bool have_verifier;
+	struct rombsr_audit_writer *audit;
 	struct rombsr_sign_stats stats;
 };
 
@@ -93,14 +95,7 @@ static void fault_point(const char *point)
 
 static int ask(struct signer_link *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
 {
-	int r = rombsr_channel_send(s->fd, m, sizeof(*m));
-
-	if (r == 0)
-		r = rombsr_channel_recv(s->fd, reply, sizeof(*reply));
-	if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
-		r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
-	reply->message[sizeof(reply->message) - 1] = '\0';
-	return r;
+	return rombsr_channel_call(s->fd, m, reply);
 }
 
 static int learn_keys(struct signer_link *s)
@@ -181,17 +176,32 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		const struct rombsr_authority_config *a = &cfg->authority[i];
 		struct signer_link *s = &node->signers[i];
 
-		/* An authority without a PIN file is not served by this node. */
-		if (!rombsr_path_exists(a->pin_file))
+		bool audit = i == ROMBSR_AUTHORITY_AUDIT;
+
+		/* An authority without a PIN file is not served by this node; the
+		 * audit authority is not optional. */
+		if (!audit && !rombsr_path_exists(a->pin_file))
 			continue;
-		snprintf(path, sizeof(path), "%s/cache-%s", node->dir, a->name);
+		if (audit)
+			snprintf(path, sizeof(path), "%s/audit-signed", node->dir);
+		else
+			snprintf(path, sizeof(path), "%s/cache-%s", node->dir, a->name);
 		r = rombsr_signer_start(a, path, &s->fd, &s->pid);
+		if (r < 0 && audit)
+			r = rombsr_error_wrap(r, "the sign node logs every decision and needs the audit key");
 		if (r == 0)
 			r = learn_keys(s);
-		started += r == 0;
+		started += r == 0 && !audit;
 	}
 	if (r == 0 && started == 0)
 		r = rombsr_error(ROMBSR_ECONFIG, "no authority can sign here: no PIN file is readable");
+	if (r == 0)
+		r = rombsr_audit_writer_open(node->dir, cfg->audit_origin, node->signers[ROMBSR_AUTHORITY_AUDIT].fd,
+					     &node->audit);
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++)
+		if (node->signers[i].fd >= 0)
+			r = rombsr_audit_writer_login(node->audit, cfg->authority[i].token_uri,
+						      i == ROMBSR_AUTHORITY_AUDIT ? "audit" : "signing");
 	if (r == 0)
 		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
 	if (r == 0)
@@ -214,6 +224,7 @@ void rombsr_sign_node_close(struct rombsr_sign_node *node)
 		rombsr_signer_stop(node->signers[i].fd, node->signers[i].pid);
 	if (node->have_verifier)
 		rombsr_verifier_free(&node->verifier);
+	rombsr_audit_writer_close(node->audit);
 	rombsr_repo_close(node->repo);
 	rombsr_gpg_close(node->gpg);
 	free(node->dir);
@@ -477,11 +488,15 @@ static int answer(struct rombsr_sign_node *node, const struct pending *p, struct
 	return r;
 }
 
+/* What one pass publishes: the responses, then the audit log's new part. */
 struct outgoing {
 	struct rombsr_repo_file *files;
 	struct rombsr_buf *texts;
 	char (*paths)[128];
+	uint64_t *audit_index, *audit_count;
 	size_t n;
+	struct rombsr_audit_files audit;
+	bool have_audit;
 };
 
 static void outgoing_free(struct outgoing *o)
@@ -491,7 +506,90 @@ static void outgoing_free(struct outgoing *o)
 	free(o->files);
 	free(o->texts);
 	free(o->paths);
+	free(o->audit_index);
+	free(o->audit_count);
+	if (o->have_audit)
+		rombsr_audit_files_free(&o->audit);
 	memset(o, 0, sizeof(*o));
+}
+
+static int outgoing_alloc(struct outgoing *o, size_t n)
+{
+	/* Room for the audit chunk and checkpoint too. */
+	o->files = calloc(n + 2, sizeof(*o->files));
+	o->texts = calloc(n, sizeof(*o->texts));
+	o->paths = calloc(n, sizeof(*o->paths));
+	o->audit_index = calloc(n, sizeof(*o->audit_index));
+	o->audit_count = calloc(n, sizeof(*o->audit_count));
+	if (o->files == NULL || o->texts == NULL || o->paths == NULL || o->audit_index == NULL || o->audit_count == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Logs the decision saved in text (durably, before anything refers to it). */
+static int log_decision(struct rombsr_sign_node *node, const struct pending *p, const struct rombsr_buf *text,
+			uint64_t *index, uint64_t *count)
+{
+	struct rombsr_response resp;
+	struct rombsr_request req = {0};
+	struct rombsr_buf body;
+	char path[160];
+	bool have_req = false;
+	int r = rombsr_response_parse((const char *)text->data, text->len, &resp);
+
+	if (r == 0 && resp.signed_ok) {
+		r = rombsr_queue_request_path(p->id, path, sizeof(path));
+		if (r == 0)
+			r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, &body);
+		if (r == 0) {
+			r = rombsr_request_parse((const char *)body.data, body.len, &req);
+			rombsr_buf_free(&body);
+			have_req = r == 0;
+		}
+	}
+	if (r == 0)
+		r = rombsr_audit_writer_decision(node->audit, &resp, have_req ? &req : NULL, index, count);
+	rombsr_request_free(&req);
+	rombsr_response_free(&resp);
+	return r;
+}
+
+/* Once every decision of the pass is logged: one checkpoint for all, then
+ * each response gets its entry index and inclusion proof. */
+static int add_audit(struct rombsr_sign_node *node, struct outgoing *o, const git_oid *head)
+{
+	int r = rombsr_audit_writer_checkpoint(node->audit);
+
+	for (size_t i = 0; i < o->n && r == 0; i++) {
+		struct rombsr_response resp;
+
+		r = rombsr_response_parse((const char *)o->texts[i].data, o->texts[i].len, &resp);
+		if (r == 0)
+			r = rombsr_audit_writer_attach(node->audit, &resp, o->audit_index[i], o->audit_count[i]);
+		if (r == 0) {
+			rombsr_buf_free(&o->texts[i]);
+			r = rombsr_response_encode(&resp, &o->texts[i]);
+		}
+		rombsr_response_free(&resp);
+		if (r == 0)
+			o->files[i] = (struct rombsr_repo_file){o->paths[i], o->texts[i].data, o->texts[i].len};
+	}
+	if (r == 0)
+		r = rombsr_audit_writer_files(node->audit, node->repo, head, &o->audit);
+	o->have_audit = r == 0;
+	return r;
+}
+
+static size_t outgoing_files(struct outgoing *o)
+{
+	size_t n = o->n;
+
+	if (o->have_audit && o->audit.chunk.len > 0)
+		o->files[n++] = (struct rombsr_repo_file){o->audit.chunk_path, o->audit.chunk.data, o->audit.chunk.len};
+	if (o->have_audit && o->audit.checkpoint.len > 0)
+		o->files[n++] = (struct rombsr_repo_file){o->audit.checkpoint_path, o->audit.checkpoint.data,
+							  o->audit.checkpoint.len};
+	return n;
 }
 
 /* Requests of the pass that still need a response at head. */
@@ -515,11 +613,12 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, git_oid *p
 
 	snprintf(message, sizeof(message), "responses: %zu", o->n);
 	fault_point("before-commit");
-	r = rombsr_queue_publish(node->repo, node->gpg, node->cfg->queue_url, node->cfg->gpg_key, o->files, o->n,
-				 message, &commit, &base);
+	r = rombsr_queue_publish(node->repo, node->gpg, node->cfg->queue_url, node->cfg->gpg_key, o->files,
+				 outgoing_files(o), message, &commit, &base);
 	if (r == 0) {
 		fault_point("after-push");
 		git_oid_cpy(pushed, &commit);
+		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
 }
@@ -557,13 +656,8 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 					&ps);
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
-	if (r == 0 && ps.n > 0) {
-		o.files = calloc(ps.n, sizeof(*o.files));
-		o.texts = calloc(ps.n, sizeof(*o.texts));
-		o.paths = calloc(ps.n, sizeof(*o.paths));
-		if (o.files == NULL || o.texts == NULL || o.paths == NULL)
-			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	}
+	if (r == 0 && ps.n > 0)
+		r = outgoing_alloc(&o, ps.n);
 	for (size_t i = 0; i < ps.n && r == 0; i++) {
 		bool open;
 
@@ -573,11 +667,15 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = answer(node, &ps.list[i], &o.texts[o.n]);
 		if (r == 0)
 			r = rombsr_queue_response_path(ps.list[i].id, o.paths[o.n], sizeof(o.paths[0]));
-		if (r == 0) {
-			o.files[o.n] = (struct rombsr_repo_file){o.paths[o.n], o.texts[o.n].data, o.texts[o.n].len};
+		if (r == 0)
+			r = log_decision(node, &ps.list[i], &o.texts[o.n], &o.audit_index[o.n], &o.audit_count[o.n]);
+		if (r == 0)
 			o.n++;
-		}
+		else
+			rombsr_buf_free(&o.texts[o.n]);
 	}
+	if (r == 0 && o.n > 0)
+		r = add_audit(node, &o, &head);
 	t2 = now_seconds();
 	node->stats.sign_seconds += t2 - t1;
 	if (r == 0 && o.n > 0) {

@@ -25,7 +25,8 @@ queue_clone_as() {
 # ID as DIR's queue has it, written to OUT (nothing is committed).
 make_response() {
 	local dir=$1 id=$2 out=$3; shift 3
-	local path="requests/${id:0:2}/$id.json" commit
+	local path commit
+	path=$(req_path "$id")
 	git -C "$dir" pull -q --ff-only
 	commit=$(git -C "$dir" log --format=%H --diff-filter=A -- "$path" | tail -n 1)
 	[ -n "$commit" ] || fail "request $id is not in $dir"
@@ -39,9 +40,10 @@ make_response() {
 # signed by WHO (default sign), and pushes it. Fails if the push is refused.
 push_response() {
 	local dir=$1 id=$2 file=$3 who=${4:-sign}
-	local path="responses/${id:0:2}/$id.json"
+	local path
+	path=$(resp_path "$id")
 	git -C "$dir" pull -q --ff-only
-	mkdir -p "$dir/responses/${id:0:2}"
+	mkdir -p "$dir/$(dirname "$path")"
 	cp "$file" "$dir/$path"
 	git -C "$dir" add "$path"
 	GNUPGHOME="$T/gpg-$who" git -C "$dir" -c user.signingkey="$(gpg_fpr "$who")" commit -q -S \

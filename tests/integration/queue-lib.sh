@@ -49,3 +49,26 @@ git_clone_as() { # NAME DIR
 	git -C "$2" config user.email "$1@rombsr.test"
 	git -C "$2" config gpg.program gpg
 }
+
+# Where the queue's layout (src/queue/layout.c, docs/queue.md) files the
+# entries of request ID: under the date the ID starts with, then the two
+# hex digits after it. The tests spell the layout out on their own, so a
+# change to layout.c that breaks it shows.
+queue_dir() { # TOP ID: TOP/YYYY/MM/DD/<id[8:10]>
+	printf '%s/%s/%s/%s/%s' "$1" "${2:0:4}" "${2:4:2}" "${2:6:2}" "${2:8:2}"
+}
+req_path() { printf '%s/%s.json' "$(queue_dir requests "$1")" "$1"; }
+resp_path() { printf '%s/%s.json' "$(queue_dir responses "$1")" "$1"; }
+approval_path() { printf '%s/%s/%s.json' "$(queue_dir approvals "$1")" "$1" "$2"; } # ID FPR
+
+# new_id [YYYYMMDD]: a fresh request ID dated YYYYMMDD (default: today, UTC).
+new_id() {
+	printf '%s%s' "${1:-$(date -u +%Y%m%d)}" "$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
+}
+
+# id_time ID [+OFFSET]: a time on the UTC date ID starts with, at the
+# current time of day (so it is "now" unless the date turned since the ID
+# was made), plus OFFSET (e.g. "+1 day"), as YYYY-MM-DDTHH:MM:SSZ.
+id_time() {
+	date -u -d "${1:0:4}-${1:4:2}-${1:6:2} $(date -u +%H:%M:%S) UTC ${2:-}" +%Y-%m-%dT%H:%M:%SZ
+}

@@ -24,5 +24,5 @@ submit_journal() {
 }
 
 response_of() { # ID
-	git -C "$T/queue.git" show "main:responses/${1:0:2}/$1.json"
+	git -C "$T/queue.git" show "main:$(resp_path "$1")"
 }

@@ -45,7 +45,7 @@ capture_run "$T/capture.conf" bash "$T/sign-all.sh" ph || fail "capture with pkc
 [ "$(journal_lines)" -eq 8 ] || fail "expected 8 captured operations, got $(journal_lines)"
 
 id=$(submit_journal "$BUILD_CONF")
-jq -r '.operations[].mechanism' <(git -C "$T/queue.git" show "main:requests/${id:0:2}/$id.json") | sort > "$T/mechs"
+jq -r '.operations[].mechanism' <(git -C "$T/queue.git" show "main:$(req_path "$id")") | sort > "$T/mechs"
 [ "$(sort -u "$T/mechs" | wc -l)" -eq 8 ] || fail "the request does not hold 8 mechanisms: $(cat "$T/mechs")"
 respond_and_push "$T/sign-clone" "$id"
 apply_build --request "$id" --out "$T/sigs.json" -- env SOFTHSM2_CONF="$T/no-token.conf" \

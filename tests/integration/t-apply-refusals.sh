@@ -22,9 +22,11 @@ id=$(submit_journal "$BUILD_CONF")
 refused 1 "no response to request $id yet" "$T/out.json" apply_build --request "$id" --out "$T/out.json"
 refused 1 "no response to request $id after 1 s" "$T/out.json" apply_build --request "$id" --out "$T/out.json" \
 	--timeout 1
-refused 1 "request $(printf '%032d' 0) is not in the queue" "$T/out.json" apply_build \
-	--request "$(printf '%032d' 0)" --out "$T/out.json"
+refused 1 "request 20000101$(printf '%024d' 0) is not in the queue" "$T/out.json" apply_build \
+	--request "20000101$(printf '%024d' 0)" --out "$T/out.json"
 refused 1 "is not a request ID" "$T/out.json" apply_build --request XYZ --out "$T/out.json"
+# 32 hex digits, but no date: the form of IDs before they were dated.
+refused 1 "is not a request ID" "$T/out.json" apply_build --request "$(printf '%032d' 0)" --out "$T/out.json"
 
 # The good case, with apply already waiting when the response lands.
 apply_build --request "$id" --out "$T/good.json" --replay-config "$T/replay.conf" --timeout 60 > "$T/good.out" &

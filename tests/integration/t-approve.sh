@@ -34,12 +34,12 @@ refused() {
 capture_journal
 id=$(submit TEST.1)
 [[ "$id" =~ ^[0-9a-f]{32}$ ]] || fail "submit printed '$id'"
-req="requests/${id:0:2}/$id.json"
+req=$(req_path "$id")
 
 # The first operator approves, and sees what it approves.
 path=$("$ROMBSR" --config "$OPERATOR_CONF" approve "$id" --comment "build log checked" 2>"$T/approve.err") ||
 	fail "approve failed: $(cat "$T/approve.err")"
-[ "$path" = "approvals/${id:0:2}/$id/$FPR_OPERATOR.json" ] || fail "approve printed '$path'"
+[ "$path" = "$(approval_path "$id" "$FPR_OPERATOR")" ] || fail "approve printed '$path'"
 grep -q "^approving request $id$" "$T/approve.err" || fail "approve did not say what it approves"
 grep -q "product sample_phone, build TEST.1 (user), round 1, release authority" "$T/approve.err" ||
 	fail "approve did not show the build: $(cat "$T/approve.err")"
@@ -60,8 +60,8 @@ cmp -s "$T/approval.json" <(jq -S --indent 2 . "$T/approval.json") || fail "the 
 
 # The second operator approves too.
 path2=$("$ROMBSR" --config "$OPERATOR2_CONF" approve "$id" 2>/dev/null) || fail "second operator's approve failed"
-[ "$path2" = "approvals/${id:0:2}/$id/$FPR_OPERATOR2.json" ] || fail "second approve printed '$path2'"
-[ "$(git -C "$QUEUE" ls-tree -r --name-only main "approvals/${id:0:2}/$id/" | wc -l)" -eq 2 ] ||
+[ "$path2" = "$(approval_path "$id" "$FPR_OPERATOR2")" ] || fail "second approve printed '$path2'"
+[ "$(git -C "$QUEUE" ls-tree -r --name-only main "$(queue_dir approvals "$id")/$id/" | wc -l)" -eq 2 ] ||
 	fail "two approvals expected"
 
 # git itself accepts every signature; queue-verify is clean.
@@ -78,7 +78,7 @@ unset GNUPGHOME
 
 refused "'0123' is not a request ID" "$OPERATOR_CONF" 0123
 refused "is not a request ID" "$OPERATOR_CONF" "${id^^}"
-missing=00000000000000000000000000000000
+missing=20261122000000000000000000000000
 refused "there is no request $missing in the queue" "$OPERATOR_CONF" "$missing"
 refused "operator $FPR_OPERATOR has already approved request $id" "$OPERATOR_CONF" "$id"
 refused "operator $FPR_OPERATOR2 has already approved request $id" "$OPERATOR2_CONF" "$id"
@@ -112,12 +112,12 @@ refused "key $FPR_BUILD is the request's own build node, which never approves it
 capture_journal
 id3=$(submit TEST.3)
 git -C "$W" pull -q --ff-only origin main
-req3_commit=$(git -C "$W" log -1 --format=%H -- "requests/${id3:0:2}/$id3.json")
-mkdir -p "$W/responses/${id3:0:2}"
+req3_commit=$(git -C "$W" log -1 --format=%H -- "$(req_path "$id3")")
+mkdir -p "$W/$(queue_dir responses "$id3")"
 jq -n --arg id "$id3" --arg c "$req3_commit" --arg n "$FPR_SIGN" --arg t "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	'{format: "rombsr.response", version: 1, request_id: $id, request_commit: $c, status: "rejected",
 	  reason: {code: "policy-build-type", message: "operation 0: key '"'platform'"' may not sign user builds (policy 1)"},
-	  sign_node: $n, time: $t}' > "$W/responses/${id3:0:2}/$id3.json"
+	  sign_node: $n, time: $t}' > "$W/$(resp_path "$id3")"
 git -C "$W" add responses
 GNUPGHOME="$T/gpg-sign" git -C "$W" -c user.signingkey="$FPR_SIGN" -c user.name=sign \
 	-c user.email=sign@rombsr.test commit -q -S -m "response $id3"

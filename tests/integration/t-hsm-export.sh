@@ -11,6 +11,18 @@ m="$T/bundle/manifest.json"
 [ "$(jq -r '.keys[] | select(.label=="manifest") | .authority' "$m")" = manifest ] || fail "manifest authority"
 [ "$(jq -r '.keys[] | select(.label=="testkey") | .development' "$m")" = true ] || fail "testkey not development"
 [ "$(jq -r '[.keys[] | select(.authority=="release")] | length' "$m")" -eq 10 ] || fail "release keys"
+# The audit key signs checkpoints only: not offered to builds, published as
+# a signed-note verifier key, recomputed here from its parts.
+jq -e '.keys[] | select(.label=="audit")' "$m" >/dev/null && fail "the audit key is in the build bundle"
+python3 - "$T/bundle/audit.vkey" <<'PY' || fail "audit.vkey"
+import base64, hashlib, sys
+name, keyid, key = open(sys.argv[1]).read().rstrip("\n").split("+", 2)
+raw = base64.b64decode(key, validate=True)
+assert name == "rombsr.local/audit", name
+assert raw[0] == 2, "not an ECDSA (0x02) key"
+assert hashlib.sha256(raw[1:]).hexdigest()[:8] == keyid, "key ID is not SHA-256(SPKI)[:4]"
+assert len(raw) == 1 + 91, "not a P-256 SubjectPublicKeyInfo"
+PY
 jq -c '.keys[]' "$m" | while read -r k; do
 	label=$(jq -r .label <<<"$k")
 	cert="$T/bundle/$(jq -r .certificate <<<"$k")"

@@ -33,13 +33,13 @@ done
 
 # Re-running changes nothing.
 "$ROMBSR" keygen 2>"$T/again.log"
-[ "$(grep -c 'present, kept' "$T/again.log")" -eq 11 ] || fail "keygen re-run did not keep all keys: $(cat "$T/again.log")"
+[ "$(grep -c 'present, kept' "$T/again.log")" -eq 12 ] || fail "keygen re-run did not keep all keys: $(cat "$T/again.log")"
 again=$(pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" --list-objects)
 [ "$(printf '%s\n' "$again" | sort)" = "$(printf '%s\n' "$objects" | sort)" ] || fail "keygen re-run changed the token"
 
 # keys lists every key with its fingerprint, matching the bundle.
 "$ROMBSR" keys > "$T/keys.txt"
-[ "$(tail -n +2 "$T/keys.txt" | wc -l)" -eq 11 ] || fail "keys does not list 11 keys"
+[ "$(tail -n +2 "$T/keys.txt" | wc -l)" -eq 12 ] || fail "keys does not list 12 keys (11 of the key set and the audit key)"
 fp=$(awk '$1=="platform"{print $4}' "$T/keys.txt")
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
 	sha256sum | grep -q "^$fp " || fail "keys fingerprint of platform is not the SPKI SHA-256"

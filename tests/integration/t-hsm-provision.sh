@@ -6,7 +6,7 @@ new_config
 "$ROMBSR" hsm-provision
 [ -f "$T/state/softhsm2.conf" ] || fail "no softhsm2.conf in the state folder"
 grep -q "directories.tokendir = $T/state/tokens" "$T/state/softhsm2.conf" || fail "tokendir not in state"
-for f in release.pin release.so-pin manifest.pin manifest.so-pin; do
+for f in release.pin release.so-pin manifest.pin manifest.so-pin audit.pin audit.so-pin; do
 	[ "$(stat -c %a "$T/state/pins/$f")" = 600 ] || fail "$f is not mode 0600"
 	[ "$(wc -c < "$T/state/pins/$f")" -eq 32 ] || fail "$f is not a 32-character PIN"
 done
@@ -24,7 +24,7 @@ expect_fail "already exist" "$ROMBSR" hsm-provision
 [ "$(ls "$T/state/tokens")" = "$before" ] || fail "refused provisioning changed the tokens"
 "$ROMBSR" hsm-provision --force
 [ "$(ls "$T/state/tokens")" != "$before" ] || fail "--force did not make new tokens"
-[ "$(ls "$T/state/tokens" | wc -l)" -eq 2 ] || fail "old tokens left behind by --force"
+[ "$(ls "$T/state/tokens" | wc -l)" -eq 3 ] || fail "old tokens left behind by --force"
 ls -A "$T/state" | grep -q provision && fail "scratch folder left behind"
 
 # Two authorities on one token would put both behind one credential.

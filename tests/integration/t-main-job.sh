@@ -8,4 +8,5 @@ grep -q '^  sign node: 1 responses published (1 signed, 0 rejected), 6 operation
 grep -q '^  APKs signed and verified: 3' "$T/demo.log" || fail "summary: APKs"
 [ "$(grep -c '^verified org.rombsr.demo' "$T/demo.log")" -eq 3 ] || fail "not every APK verified"
 grep -q '^queue ok: 3 commits, 1 requests, 1 responses' "$T/demo.log" || fail "queue-verify"
+grep -q '^audit ok: .* 1 responses and [0-9]* signatures match the log' "$T/demo.log" || fail "audit-verify in the main job"
 echo "main job ok"

@@ -15,10 +15,10 @@ capture_journal
 id=$("$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/journal.jsonl" \
 	--artifact "$T/artifact1.bin=out/artifact1.bin" --artifact "$T/artifact2.bin=out/artifact2.bin" \
 	--product sample_phone --build-id TEST.1 --source-commit "$(printf '%040d' 7)" --build-type user)
-[[ "$id" =~ ^[0-9a-f]{32}$ ]] || fail "submit printed '$id', not a request ID"
+[[ "$id" =~ ^[0-9]{8}[0-9a-f]{24}$ ]] || fail "submit printed '$id', not a request ID"
 
 # The request is in the queue, where the layout says.
-req="requests/${id:0:2}/$id.json"
+req="requests/${id:0:4}/${id:4:2}/${id:6:2}/${id:8:2}/$id.json"
 git -C "$T/queue.git" show "main:$req" > "$T/request.json" || fail "request not in the queue"
 [ "$(jq -r .format "$T/request.json")" = rombsr.request ] || fail "format"
 [ "$(jq -r .build.build_node "$T/request.json")" = "$FPR_BUILD" ] || fail "build node"

@@ -19,15 +19,14 @@ W="$T/work"
 git_clone_as tester "$W"
 
 HEX64=$(printf 'ab%.0s' $(seq 32))
-new_id() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
-req_path() { printf 'requests/%s/%s.json' "${1:0:2}" "$1"; }
-resp_path() { printf 'responses/%s/%s.json' "${1:0:2}" "$1"; }
 utc() { date -u -d "${1:-now}" +%Y-%m-%dT%H:%M:%SZ; }
 
 # request ID BUILD_NODE [JQ_FILTER]: a well-formed version 1 request on
-# stdout, then edited by JQ_FILTER.
+# stdout, created on the date its ID names (see id_time), then edited by
+# JQ_FILTER.
 request() {
-	jq -n --arg id "$1" --arg node "$2" --arg created "$(utc)" --arg expires "$(utc '+1 day')" --arg h "$HEX64" '{
+	jq -n --arg id "$1" --arg node "$2" --arg created "$(id_time "$1")" --arg expires "$(id_time "$1" '+1 day')" \
+		--arg h "$HEX64" '{
 		format: "rombsr.request", version: 1, id: $id, created: $created, expires: $expires,
 		authority: "release", round: 1,
 		build: {product: "sample_phone", build_id: "TEST.1", build_type: "user", build_node: $node,
@@ -226,12 +225,12 @@ push_refused "$(resp_path "$R"): there is no such request"
 verify_refused "there is no such request"
 
 reset_work
-printf '{}\n' | put "approvals/${R1:0:2}/$R1/$FPR_OPERATOR.json"
+printf '{}\n' | put "$(approval_path "$R1" "$FPR_OPERATOR")"
 sign_commit build "approval by the build node"
 push_refused "only a key with the operator role may approve"
 
 reset_work
-printf '{}\n' | put "approvals/${R1:0:2}/$R1/$FPR_ADMIN.json"
+printf '{}\n' | put "$(approval_path "$R1" "$FPR_ADMIN")"
 sign_commit operator "approval in another's name"
 push_refused "an approval must be committed by the operator it names"
 
@@ -353,8 +352,11 @@ git -C "$W" branch -q -D side
 # ---------------------------------------------------------------------------
 # The layout.
 
-for path in README.md "requests/zz/$R.json" "requests/${R:0:2}/$R.txt" "requests/${R:0:2}/${R^^}.json" \
-	"requests/${R:0:2}/x/$R.json" "responses/$R.json" "trust/other.json" "trust/keys/${FPR_BUILD,,}.asc"; do
+RDIR=$(queue_dir requests "$R")
+for path in README.md "requests/${R:0:2}/$R.json" "$RDIR/$R.txt" "$RDIR/${R^^}.json" "$RDIR/x/$R.json" \
+	"requests/${R:0:4}/${R:4:2}/${R:6:2}/$R.json" "requests/${R:0:4}/${R:4:2}/${R:6:2}/zz/$R.json" \
+	"requests/$((${R:0:4} + 1))/${R:4:2}/${R:6:2}/${R:8:2}/$R.json" "responses/$R.json" "trust/other.json" \
+	"trust/keys/${FPR_BUILD,,}.asc"; do
 	reset_work
 	request "$R" "$FPR_BUILD" | put "$path"
 	sign_commit build "outside the layout: $path"
@@ -409,6 +411,7 @@ malformed '.artifacts[0].name = "out/a\u0001b"' "request.artifacts[0].name: cont
 malformed '.artifacts[0].name = "out\\a"' "request.artifacts[0].name: control character or backslash"
 malformed '.build.product = "a\nb"' "request.build.product: control character at offset 1"
 malformed '.created = "2026-02-30T00:00:00Z"' "request.created: '2026-02-30T00:00:00Z' is not a valid time"
+malformed '.id |= ascii_upcase' "request.id: must be a date YYYYMMDD then 24 lower-case hex digits"
 malformed '.expires = .created' "request.expires: must be after created and at most 7 days later"
 malformed '.authority = "root"' "request.authority: 'root' is not one of the allowed values"
 malformed '.build.build_type = "debug"' "request.build.build_type: 'debug' is not one of the allowed values"
@@ -433,6 +436,16 @@ reset_work
 request "$(new_id)" "$FPR_BUILD" | put "$(req_path "$R")"
 sign_commit build "request under another ID's path"
 push_refused "$(req_path "$R"): the request's id is not the one its path names"
+
+# The ID's date names the day folder the request is filed under, so it
+# must be the UTC date of created: a request created now under an ID (and
+# the path of that ID) dated 2030-01-01 is refused, naming both fields.
+reset_work
+RD=$(new_id 20300101)
+now=$(utc)
+request "$RD" "$FPR_BUILD" ".created = \"$now\" | .expires = \"$(utc '+1 day')\"" | put "$(req_path "$RD")"
+sign_commit build "request dated another day than its ID"
+push_refused "$(req_path "$RD"): malformed request: request.id: dated 2030-01-01, not the UTC date of request.created ($now)"
 
 # ---------------------------------------------------------------------------
 # The expired key: its commit was signed while it was valid.

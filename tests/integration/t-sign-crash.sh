@@ -34,7 +34,7 @@ for point in mid-sign after-sign after-response before-commit after-push; do
 	pgrep -f "$SIGN_CONF sign" >/dev/null && fail "$point: a signer survived the worker"
 	"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/after.txt" 2>/dev/null || fail "$point: restart failed"
 	"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>&1 || fail "$point: second restart failed"
-	n=$(git -C "$T/queue.git" log --format=%H main -- "responses/${req:0:2}/$req.json" | wc -l)
+	n=$(git -C "$T/queue.git" log --format=%H main -- "$(resp_path "$req")" | wc -l)
 	[ "$n" -eq 1 ] || fail "$point: $n commits touch the response of $req"
 	[ "$(response_of "$req" | jq -r .status)" = signed ] || fail "$point: not signed"
 	made=$((made + 2))

@@ -9,7 +9,7 @@
 
 wait_response() { # ID SECONDS
 	for _ in $(seq $(($2 * 10))); do
-		git -C "$T/queue.git" cat-file -e "main:responses/${1:0:2}/$1.json" 2>/dev/null && return 0
+		git -C "$T/queue.git" cat-file -e "main:$(resp_path "$1")" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
@@ -28,11 +28,12 @@ wait_response "$id" 30 || fail "the daemon did not answer: $(cat "$T/daemon.log"
 [ "$(response_of "$id" | jq -r .status)" = signed ] || fail "not signed"
 
 # Privilege separation, seen on the running processes: the worker has no
-# PKCS#11 module mapped and no PIN file open; each signer has the module.
+# PKCS#11 module mapped and no PIN file open; each signer (release, manifest,
+# audit) has the module.
 grep -q libsofthsm2 "/proc/$daemon/maps" && fail "the worker process has the PKCS#11 module loaded"
 ls -l "/proc/$daemon/fd" 2>/dev/null | grep -q '/pins/' && fail "the worker holds a PIN file open"
 signers=$(pgrep -P "$daemon" -f "$SIGN_CONF" || true)
-[ "$(printf '%s\n' "$signers" | grep -c .)" -eq 2 ] || fail "expected 2 signer processes, found: $signers"
+[ "$(printf '%s\n' "$signers" | grep -c .)" -eq 3 ] || fail "expected 3 signer processes (release, manifest, audit), found: $signers"
 for pid in $signers; do
 	grep -q libsofthsm2 "/proc/$pid/maps" || fail "signer $pid has no PKCS#11 module"
 done

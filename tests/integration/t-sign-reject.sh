@@ -58,13 +58,13 @@ expect_rejected "$old" expired
 # A request naming another build node than the key that committed it (the
 # hook refuses it, so it comes through a working clone of the queue with
 # the hook bypassed: the sign node must not rely on the hook).
-jq --arg n "$FPR_OPERATOR" '.build.build_node = $n' <(git -C "$T/queue.git" show "main:requests/${old:0:2}/$old.json") |
-	jq --arg id "fa11$(printf '%028d' 0)" '.id = $id' > "$T/forged.json"
-fid=$(jq -r .id "$T/forged.json")
+created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+fid="${created:0:4}${created:5:2}${created:8:2}fa11$(printf '%020d' 0)"
 git clone -q "$T/queue.git" "$T/bypass"
-mkdir -p "$T/bypass/requests/${fid:0:2}"
-jq --arg e "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --arg c "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	'.expires = $e | .created = $c' "$T/forged.json" > "$T/bypass/requests/${fid:0:2}/$fid.json"
+mkdir -p "$T/bypass/$(queue_dir requests "$fid")"
+jq --arg n "$FPR_OPERATOR" --arg id "$fid" --arg c "$created" --arg e "$(date -u -d "$created +1 day" +%Y-%m-%dT%H:%M:%SZ)" \
+	'.build.build_node = $n | .id = $id | .created = $c | .expires = $e' \
+	<(git -C "$T/queue.git" show "main:$(req_path "$old")") > "$T/bypass/$(req_path "$fid")"
 git -C "$T/bypass" add -A
 GNUPGHOME="$T/gpg-build" git -C "$T/bypass" -c user.signingkey="$FPR_BUILD" -c user.name=build \
 	-c user.email=build@rombsr.test commit -q -S -m "forged build node"

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID "0123456789abcdef0123456789abcdef"
-#define ID2 "fedcba9876543210fedcba9876543210"
+#define ID "20261122" "89abcdef0123456789abcdef"
+#define ID2 "20261123" "76543210fedcba9876543210"
 #define SHA "24e1e4fc63ffe3eff5d479dc0a335d3b1c273559e33efb88538783c9efbed408"
 #define NODE "766B1D0EE6E9502434D46C14812FCB67F39F41A6"
 #define OP_1 "148EA65932B8C551EE715A2B19A226AA3802535C"
@@ -100,10 +100,10 @@ static void test_refusals(void)
 		"approval.format: expected 'rombsr.approval'");
 	refused("of version 2", with("version", json_integer(2)), "approval.version: must be from 1 to 1");
 	refused("without request_id", with("request_id", NULL), "approval.request_id: missing");
-	refused("with an upper-case request_id", with("request_id", json_string("0123456789ABCDEF0123456789abcdef")),
-		"approval.request_id: must be 32 lower-case hex digits");
+	refused("with an upper-case request_id", with("request_id", json_string("20261122" "89ABCDEF0123456789abcdef")),
+		"approval.request_id: must be a date YYYYMMDD");
 	refused("with a short request_id", with("request_id", json_string("0123")),
-		"approval.request_id: must be 32 lower-case hex digits");
+		"approval.request_id: must be a date YYYYMMDD");
 	refused("with an upper-case sha256",
 		with("request_sha256", json_string("24E1E4FC63FFE3EFF5D479DC0A335D3B1C273559E33EFB88538783C9EFBED408")),
 		"approval.request_sha256");

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID "0123456789abcdef0123456789abcdef"
+/* Created 2026-11-22 (the date of good_request()), shard 89. */
+#define ID "20261122" "89abcdef0123456789abcdef"
+#define ID_DIR "2026/11/22/89/"
 #define FPR_A "0123456789ABCDEF0123456789ABCDEF01234567"
 #define FPR_B "89ABCDEF0123456789ABCDEF0123456789ABCDEF"
 #define HEX32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -286,10 +288,30 @@ static void test_request_shape(void)
 static void test_request_values(void)
 {
 	/* IDs, fingerprints, commits. */
-	request_refused("upper-case id", set(good_request(), "", "id", str("0123456789ABCDEF0123456789ABCDEF")),
-			"request.id: must be 32 lower-case hex digits");
-	request_refused("short id", set(good_request(), "", "id", str("0123456789abcdef0123456789abcde")),
-			"request.id: must be 32 lower-case hex digits");
+	request_refused("upper-case id", set(good_request(), "", "id", str("2026112289ABCDEF0123456789ABCDEF")),
+			"request.id: must be " ROMBSR_REQUEST_ID_FORM);
+	request_refused("short id", set(good_request(), "", "id", str("2026112289abcdef0123456789abcde")),
+			"request.id: must be " ROMBSR_REQUEST_ID_FORM);
+	request_refused("undated id", set(good_request(), "", "id", str("0123456789abcdef0123456789abcdef")),
+			"request.id: must be " ROMBSR_REQUEST_ID_FORM);
+	/* The ID's date is the UTC date of created, which files the request
+	 * under that day's folder. */
+	request_refused("id dated the day before", set(good_request(), "", "id", str("20261121" "89abcdef0123456789abcdef")),
+			"request.id: dated 2026-11-21, not the UTC date of request.created (2026-11-22T06:00:00Z)");
+	request_refused("id dated a year later", set(good_request(), "", "id", str("20271122" "89abcdef0123456789abcdef")),
+			"request.id: dated 2027-11-22, not the UTC date of request.created");
+	request_refused("created the day after",
+			set(set(good_request(), "", "created", str("2026-11-23T00:00:00Z")), "", "expires",
+			    str("2026-11-24T00:00:00Z")),
+			"request.id: dated 2026-11-22, not the UTC date of request.created (2026-11-23T00:00:00Z)");
+	request_refused("created before 2000", set(good_request(), "", "created", str("1999-12-31T23:59:59Z")),
+			"request.id: dated 2026-11-22, not the UTC date of request.created (1999-12-31T23:59:59Z)");
+	request_accepted("created at the first second of its date",
+			 set(set(good_request(), "", "created", str("2026-11-22T00:00:00Z")), "", "expires",
+			     str("2026-11-23T00:00:00Z")));
+	request_accepted("created at the last second of its date",
+			 set(set(good_request(), "", "created", str("2026-11-22T23:59:59Z")), "", "expires",
+			     str("2026-11-23T23:59:59Z")));
 	request_refused("long id", set(good_request(), "", "id", str(ID "0")), "request.id: must be 1 to 32 characters");
 	request_refused("lower-case build node",
 			set(good_request(), "build", "build_node", str("0123456789abcdef0123456789abcdef01234567")),
@@ -563,8 +585,15 @@ static void test_response(void)
 	response_refused("signed with no signature", set(good_response(true), "", "signatures", json_array()),
 			 "response.signatures: a signed response carries signatures");
 	response_refused("rejected without reason", del(good_response(false), "", "reason"), "response.reason: missing");
-	response_refused("unknown top field", set(good_response(true), "", "audit", json_integer(3)),
-			 "response: unknown field 'audit'");
+	response_refused("audit not an object", set(good_response(true), "", "audit", json_integer(3)),
+			 "response.audit: must be an object");
+	response_refused("audit without proof", set(good_response(true), "", "audit", json_pack("{s:i, s:i}", "index", 0, "entries", 1)),
+			 "response.audit.proof: missing");
+	response_refused("audit proof line break",
+			 set(good_response(true), "", "audit", json_pack("{s:i, s:i, s:[s]}", "index", 0, "entries", 1, "proof", "a\nb")),
+			 "response.audit.proof");
+	response_refused("unknown top field", set(good_response(true), "", "auditing", json_integer(3)),
+			 "response: unknown field 'auditing'");
 	response_refused("unknown reason field", set(good_response(false), "reason", "detail", str("x")),
 			 "response.reason: unknown field 'detail'");
 	response_refused("unknown signature field", set(good_response(true), "signatures.0", "extra", str("x")),
@@ -598,8 +627,11 @@ static void test_response(void)
 			 "response.reason.message: must be 1 to 512 characters, is 513");
 	response_refused("control character in a reason", set(good_response(false), "reason", "message", str("a\nb")),
 			 "response.reason.message: control character at offset 1");
-	response_refused("request id", set(good_response(true), "", "request_id", str("0123456789ABCDEF0123456789ABCDEF")),
-			 "response.request_id: must be 32 lower-case hex digits");
+	response_refused("request id", set(good_response(true), "", "request_id", str("2026112289ABCDEF0123456789ABCDEF")),
+			 "response.request_id: must be " ROMBSR_REQUEST_ID_FORM);
+	response_refused("undated request id",
+			 set(good_response(true), "", "request_id", str("20261332" "89abcdef0123456789abcdef")),
+			 "response.request_id: must be " ROMBSR_REQUEST_ID_FORM);
 	response_refused("request commit length",
 			 set(good_response(true), "", "request_commit", str("111111111111111111111111111111111111111")),
 			 "response.request_commit: must be a 40- or 64-digit commit ID");
@@ -634,6 +666,61 @@ static void classify_is(const char *path, enum rombsr_queue_kind kind, const cha
 	      qp.id, qp.fpr);
 }
 
+static void id_is(const char *id, int valid)
+{
+	CHECK(rombsr_request_id_valid(id) == valid, "'%s' is %sa request ID", id, valid ? "" : "not ");
+}
+
+static void test_request_ids(void)
+{
+	static const unsigned char random[ROMBSR_REQUEST_ID_RANDOM] = {0x89, 0xab, 0xcd, 0xef, 0x01, 0x23,
+								       0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	char id[ROMBSR_REQUEST_ID_LEN + 1], date[ROMBSR_REQUEST_ID_DATE_LEN + 1];
+
+	id_is(ID, 1);
+	id_is("20000101" "000000000000000000000000", 1);
+	id_is("99991231" "ffffffffffffffffffffffff", 1);
+	id_is("20240229" "89abcdef0123456789abcdef", 1);     /* leap year */
+	id_is("20000229" "89abcdef0123456789abcdef", 1);     /* divisible by 400: leap */
+	id_is("20261130" "89abcdef0123456789abcdef", 1);
+	id_is("20261231" "89abcdef0123456789abcdef", 1);
+
+	id_is("", 0);
+	id_is("20261322" "89abcdef0123456789abcdef", 0);     /* month 13 */
+	id_is("20260022" "89abcdef0123456789abcdef", 0);     /* month 0 */
+	id_is("20261100" "89abcdef0123456789abcdef", 0);     /* day 0 */
+	id_is("20260230" "89abcdef0123456789abcdef", 0);     /* Feb 30 */
+	id_is("20260229" "89abcdef0123456789abcdef", 0);     /* Feb 29, not a leap year */
+	id_is("21000229" "89abcdef0123456789abcdef", 0);     /* divisible by 100 only: not leap */
+	id_is("20261131" "89abcdef0123456789abcdef", 0);     /* November 31 */
+	id_is("20260132" "89abcdef0123456789abcdef", 0);
+	id_is("19991231" "89abcdef0123456789abcdef", 0);     /* before 2000 */
+	id_is("00000101" "89abcdef0123456789abcdef", 0);
+	id_is("2026112a" "89abcdef0123456789abcdef", 0);     /* hex letter in the date */
+	id_is("a0261122" "89abcdef0123456789abcdef", 0);
+	id_is("2026-1-2" "89abcdef0123456789abcdef", 0);
+	id_is("20261122" "89ABCDEF0123456789ABCDEF", 0);     /* upper case */
+	id_is("20261122" "89abcdef0123456789abcdeF", 0);
+	id_is("20261122" "89abcdef0123456789abcdeg", 0);
+	id_is("20261122" "89abcdef0123456789abcde", 0);      /* 31 characters */
+	id_is("20261122" "89abcdef0123456789abcdef0", 0);    /* 33 characters */
+	id_is("0123456789abcdef0123456789abcdef", 0);        /* the old, undated form */
+
+	/* IDs are made from the creation time's UTC date. */
+	CHECK(rombsr_request_id_make(1795305600 /* 2026-11-22T00:00:00Z */, random, id) == 0 && strcmp(id, ID) == 0,
+	      "ID made at the first second of 2026-11-22 (%s)", id);
+	CHECK(rombsr_request_id_make(1795391999 /* 2026-11-22T23:59:59Z */, random, id) == 0 && strcmp(id, ID) == 0,
+	      "ID made at the last second of 2026-11-22 (%s)", id);
+	CHECK(rombsr_request_id_make(1795392000, random, id) == 0 && strncmp(id, "20261123", 8) == 0 &&
+		      rombsr_request_id_valid(id),
+	      "ID made at midnight is dated the new day (%s)", id);
+	CHECK(rombsr_request_id_date(951782400 /* 2000-02-29T00:00:00Z */, date) == 0 && strcmp(date, "20000229") == 0,
+	      "date of a leap day (%s)", date);
+	CHECK(rombsr_request_id_date(946684799 /* 1999-12-31T23:59:59Z */, date) == ROMBSR_EINVAL &&
+		      strstr(rombsr_error_message(ROMBSR_EINVAL), "2000 to 9999") != NULL,
+	      "no ID dated before 2000");
+}
+
 static void test_layout(void)
 {
 	static const char *const unknown[] = {
@@ -651,64 +738,109 @@ static void test_layout(void)
 		"policy/",
 		"policy",
 		"audit/",
-		"requests/01/" ID,
-		"requests/01/" ID ".JSON",
-		"requests/01/" ID ".json.tmp",
-		"requests/02/" ID ".json",
-		"requests/1/" ID ".json",
+		"requests/",
+		"requests/" ID_DIR,
+		"requests/" ID_DIR ID,
+		"requests/" ID_DIR ID ".JSON",
+		"requests/" ID_DIR ID ".json.tmp",
+		"requests/" ID_DIR ID "/x.json",
+		"requests/" ID_DIR ID ".json/x",
+		"requests/" ID_DIR "x/" ID ".json",
 		"requests/" ID ".json",
-		"requests/01/0123456789ABCDEF0123456789ABCDEF.json",
-		"requests/01/0123456789abcdef0123456789abcde.json",
-		"requests/01/0123456789abcdef0123456789abcdef0.json",
-		"requests/01/x/" ID ".json",
-		"requests/01/" ID ".json/x",
-		"requests/01/" ID "/x.json",
-		"Requests/01/" ID ".json",
-		"/requests/01/" ID ".json",
-		"responses/ff/" ID ".json",
-		"responses/01/" ID,
-		"approvals/01/" ID ".json",
-		"approvals/01/" ID "/" FPR_A,
-		"approvals/01/" ID "/0123456789abcdef0123456789abcdef01234567.json",
-		"approvals/01/" ID "/" FPR_A ".json/x",
-		"approvals/02/" ID "/" FPR_A ".json",
-		"approvals/01/" ID "/x/" FPR_A ".json",
+		"requests/89/" ID ".json",                          /* the old layout */
+		"requests/20/" ID ".json",
+		"requests/2026/11/22/" ID ".json",                   /* no shard */
+		"requests/2026/11/22/88/" ID ".json",                /* another shard */
+		"requests/2026/11/22/8/" ID ".json",
+		"requests/2026/11/22/089/" ID ".json",
+		"requests/2026/11/21/89/" ID ".json",                /* another day */
+		"requests/2026/12/22/89/" ID ".json",                /* another month */
+		"requests/2025/11/22/89/" ID ".json",                /* another year */
+		"requests/2026/11/2/89/" ID ".json",
+		"requests/2026/011/22/89/" ID ".json",
+		"requests/20261122/89/" ID ".json",
+		"requests/2026-11-22/89/" ID ".json",
+		"requests/2026/11/22/89/x/" ID ".json",
+		"requests/2026/11/22/89/" "2026112289ABCDEF0123456789ABCDEF.json",
+		"requests/2026/11/22/89/" "2026112289abcdef0123456789abcde.json",
+		"requests/2026/11/22/89/" ID "0.json",
+		"requests/2026/13/22/89/" "20261322" "89abcdef0123456789abcdef.json", /* month 13, consistent */
+		"requests/2026/02/30/89/" "20260230" "89abcdef0123456789abcdef.json", /* Feb 30, consistent */
+		"requests/01/0123456789abcdef0123456789abcdef.json", /* an old-style ID */
+		"Requests/" ID_DIR ID ".json",
+		"/requests/" ID_DIR ID ".json",
+		"requests//" ID_DIR ID ".json",
+		"responses/2026/11/22/ff/" ID ".json",
+		"responses/" ID_DIR ID,
+		"responses/" ID_DIR ID "/" FPR_A ".json",
+		"approvals/" ID_DIR ID ".json",
+		"approvals/" ID_DIR ID "/" FPR_A,
+		"approvals/" ID_DIR ID "/0123456789abcdef0123456789abcdef01234567.json",
+		"approvals/" ID_DIR ID "/" FPR_A ".json/x",
+		"approvals/" ID_DIR ID "/x/" FPR_A ".json",
+		"approvals/2026/11/22/88/" ID "/" FPR_A ".json",
+		"approvals/2026/11/23/89/" ID "/" FPR_A ".json",
+		"approvals/89/" ID "/" FPR_A ".json",
 	};
+	static const char *const ids[] = {ID, "20000101" "000000000000000000000000", "20240229" "ff0000000000000000000001",
+					  "99991231" "ffffffffffffffffffffffff"};
 	char out[160];
 
 	classify_is("trust/trust.json", ROMBSR_PATH_TRUST, NULL, NULL);
 	classify_is("trust/keys/" FPR_A ".asc", ROMBSR_PATH_KEY, NULL, FPR_A);
 	classify_is("policy/keys.conf", ROMBSR_PATH_POLICY, NULL, NULL);
 	classify_is("policy/a/b", ROMBSR_PATH_POLICY, NULL, NULL);
-	classify_is("audit/log/0000", ROMBSR_PATH_AUDIT, NULL, NULL);
-	classify_is("requests/01/" ID ".json", ROMBSR_PATH_REQUEST, ID, NULL);
-	classify_is("responses/01/" ID ".json", ROMBSR_PATH_RESPONSE, ID, NULL);
-	classify_is("approvals/01/" ID "/" FPR_A ".json", ROMBSR_PATH_APPROVAL, ID, FPR_A);
+	classify_is("audit/entries/00000000000000/000/00000000000000000013.log", ROMBSR_PATH_AUDIT, NULL, NULL);
+	classify_is("audit/checkpoints/00000000000000/001/00000000000000001024", ROMBSR_PATH_AUDIT, NULL, NULL);
+	classify_is("audit/log/0000", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/00000000000000/000/13.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/00000000000000/001/00000000000000000013.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/checkpoints/00000000000000/001/00000000000000001024.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("audit/entries/99999999999999/999/99999999999999999999.log", ROMBSR_PATH_UNKNOWN, NULL, NULL);
+	classify_is("requests/" ID_DIR ID ".json", ROMBSR_PATH_REQUEST, ID, NULL);
+	classify_is("responses/" ID_DIR ID ".json", ROMBSR_PATH_RESPONSE, ID, NULL);
+	classify_is("approvals/" ID_DIR ID "/" FPR_A ".json", ROMBSR_PATH_APPROVAL, ID, FPR_A);
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		classify_is(unknown[i], ROMBSR_PATH_UNKNOWN, NULL, NULL);
 
-	CHECK(rombsr_queue_request_path(ID, out, sizeof(out)) == 0 && strcmp(out, "requests/01/" ID ".json") == 0,
-	      "request path");
-	CHECK(rombsr_queue_response_path(ID, out, sizeof(out)) == 0 && strcmp(out, "responses/01/" ID ".json") == 0,
-	      "response path");
+	CHECK(rombsr_queue_request_path(ID, out, sizeof(out)) == 0 &&
+		      strcmp(out, "requests/2026/11/22/89/" ID ".json") == 0,
+	      "request path (%s)", out);
+	CHECK(rombsr_queue_response_path(ID, out, sizeof(out)) == 0 &&
+		      strcmp(out, "responses/2026/11/22/89/" ID ".json") == 0,
+	      "response path (%s)", out);
 	CHECK(rombsr_queue_approval_path(ID, FPR_A, out, sizeof(out)) == 0 &&
-		      strcmp(out, "approvals/01/" ID "/" FPR_A ".json") == 0,
-	      "approval path");
+		      strcmp(out, "approvals/2026/11/22/89/" ID "/" FPR_A ".json") == 0,
+	      "approval path (%s)", out);
 	CHECK(rombsr_queue_key_path(FPR_A, out, sizeof(out)) == 0 && strcmp(out, "trust/keys/" FPR_A ".asc") == 0,
 	      "key path");
 	CHECK(rombsr_queue_request_path("../../x", out, sizeof(out)) == ROMBSR_EINVAL &&
 		      strstr(rombsr_error_message(ROMBSR_EINVAL), "is not a request ID") != NULL,
 	      "no path for a bad request ID");
+	CHECK(rombsr_queue_response_path("20260230" "89abcdef0123456789abcdef", out, sizeof(out)) == ROMBSR_EINVAL,
+	      "no path for an ID dated February 30");
+	CHECK(rombsr_queue_approval_path("0123456789abcdef0123456789abcdef", FPR_A, out, sizeof(out)) == ROMBSR_EINVAL,
+	      "no path for an undated ID");
 	CHECK(rombsr_queue_approval_path(ID, "../x", out, sizeof(out)) == ROMBSR_EINVAL, "no path for a bad approver");
 	CHECK(rombsr_queue_key_path("abc", out, sizeof(out)) == ROMBSR_EINVAL, "no path for a bad key");
 	CHECK(rombsr_queue_request_path(ID, out, 20) == ROMBSR_EINTERNAL, "small buffer refused");
-	/* Every builder's output classifies back to its own kind. */
-	{
+	CHECK(rombsr_queue_request_path(ID, out, sizeof("requests/" ID_DIR ID ".json") - 1) == ROMBSR_EINTERNAL,
+	      "buffer one byte short refused");
+	CHECK(rombsr_queue_request_path(ID, out, sizeof("requests/" ID_DIR ID ".json")) == 0, "exact buffer suffices");
+	/* Every builder's output classifies back to its own kind and ID. */
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct rombsr_queue_path qp;
 
-		rombsr_queue_approval_path(ID, FPR_B, out, sizeof(out));
+		rombsr_queue_request_path(ids[i], out, sizeof(out));
 		rombsr_queue_classify(out, &qp);
-		CHECK(qp.kind == ROMBSR_PATH_APPROVAL && strcmp(qp.fpr, FPR_B) == 0, "approval path round trip");
+		CHECK(qp.kind == ROMBSR_PATH_REQUEST && strcmp(qp.id, ids[i]) == 0, "request path round trip (%s)", out);
+		rombsr_queue_response_path(ids[i], out, sizeof(out));
+		rombsr_queue_classify(out, &qp);
+		CHECK(qp.kind == ROMBSR_PATH_RESPONSE && strcmp(qp.id, ids[i]) == 0, "response path round trip (%s)", out);
+		rombsr_queue_approval_path(ids[i], FPR_B, out, sizeof(out));
+		rombsr_queue_classify(out, &qp);
+		CHECK(qp.kind == ROMBSR_PATH_APPROVAL && strcmp(qp.id, ids[i]) == 0 && strcmp(qp.fpr, FPR_B) == 0,
+		      "approval path round trip (%s)", out);
 	}
 }
 
@@ -809,6 +941,7 @@ int main(void)
 	test_request_names();
 	test_request_mechanisms();
 	test_response();
+	test_request_ids();
 	test_layout();
 	test_trust();
 	return tap_done();

@@ -1,0 +1,30 @@
+/* The audit log as a clone of the queue holds it, for audit-verify,
+ * audit-show and audit-proof: the chunks under audit/entries joined in
+ * index order into a log folder (docs/audit-log.md, "In the queue"), the
+ * checkpoints beside them, and the responses that refer to the log. */
+#ifndef ROMBSR_CLI_AUDIT_CLONE_H
+#define ROMBSR_CLI_AUDIT_CLONE_H
+
+#include "cli.h"
+#include "queue_client.h"
+
+#include "../audit/checkpoint.h"
+
+struct audit_clone {
+	struct queue_client qc;
+	git_oid head;
+	char *dir;                    /* temporary log folder: entries, checkpoints/ */
+	char (*responses)[128];       /* queue paths of every response */
+	size_t nresponses;
+	struct rombsr_note_verifier *trusted; /* from audit.vkey or --vkey */
+};
+
+/* Opens the queue (repo_path, or queue.url when NULL) and lays out its log.
+ * A gap or overlap between chunks is a security error naming the index. */
+int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char *vkey_path, struct audit_clone *ac);
+void audit_clone_close(struct audit_clone *ac);
+
+/* "<dir>/entries" */
+int audit_clone_entries_path(const struct audit_clone *ac, char *out, size_t size);
+
+#endif

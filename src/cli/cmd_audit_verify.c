@@ -1,0 +1,270 @@
+/* rombsr audit-verify: checks the audit log a clone of the queue holds —
+ * every entry, the rebuilt tree, every checkpoint's signature by the audit
+ * key and its consistency with the one before and with the checkpoint this
+ * machine accepted last time; then every response's inclusion proof, and
+ * that responses and log agree signature for signature in both directions.
+ * Exit 0: all good; 3: tampering, a fork or a mismatch (named); 1: could
+ * not check. docs/audit-log.md. */
+#define _GNU_SOURCE
+#include "audit_clone.h"
+#include "cli.h"
+
+#include "../audit/log.h"
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/hex.h"
+#include "../queue/response.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_REPO = 1, OPT_VKEY };
+
+static const struct cli_option options[] = {
+	{"repo", "PATH", "verify this clone of the queue instead of fetching queue.url", OPT_REPO},
+	{"vkey", "FILE", "the audit verifier key (default: audit.vkey from the configuration)", OPT_VKEY},
+	{NULL, NULL, NULL, 0},
+};
+
+struct cross {
+	struct audit_clone *ac;
+	struct rombsr_audit_log *log;
+	unsigned char *covered; /* one flag per entry: a response accounts for it */
+	size_t responses, signatures;
+};
+
+static int entry_at(struct cross *x, uint64_t index, struct rombsr_audit_entry *e, struct rombsr_buf *line)
+{
+	int r = rombsr_audit_log_entry(x->log, index, line);
+
+	if (r == 0)
+		r = rombsr_audit_entry_decode((const char *)line->data, line->len, e);
+	return r;
+}
+
+static int signature_matches(const struct rombsr_audit_entry *e, const struct rombsr_response *resp,
+			     const struct rombsr_response_sig *s)
+{
+	unsigned char md[32];
+	char hex[2 * ROMBSR_CAP_TBS_MAX + 1];
+
+	if (e->type != ROMBSR_AUDIT_SIGNATURE || strcmp(e->request_id, resp->request_id) != 0 ||
+	    strcmp(e->request_commit, resp->request_commit) != 0 || strcmp(e->key_label, s->op.label) != 0 ||
+	    strcmp(e->key_fingerprint, s->op.spki_sha256) != 0 || strcmp(e->mechanism, s->op.mech->name) != 0)
+		return 0;
+	rombsr_hex_encode(s->op.tbs, s->op.tbs_len, hex);
+	if (strcmp(e->digest, hex) != 0)
+		return 0;
+	SHA256(s->sig, s->sig_len, md);
+	rombsr_hex_encode(md, 32, hex);
+	return strcmp(e->signature_sha256, hex) == 0;
+}
+
+/* The response's proof leads from its decision entry to a checkpoint the
+ * audit key signed, of this very log; the entries it names are its
+ * decision and its signatures, one for one. */
+static int check_response(struct cross *x, const char *path, const struct rombsr_response *resp)
+{
+	const struct rombsr_note_verifier *trusted[] = {x->ac->trusted};
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
+	struct rombsr_checkpoint cp;
+	struct rombsr_buf line = {0};
+	uint64_t size = rombsr_audit_log_size(x->log), index;
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0 && !resp->has_audit)
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: carries no audit log entry", path);
+	if (r == 0 && (resp->audit_index >= size || resp->audit_entries > size - resp->audit_index))
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: names entries %llu+%llu, the log has %llu", path,
+				 (unsigned long long)resp->audit_index, (unsigned long long)resp->audit_entries,
+				 (unsigned long long)size);
+	if (r == 0)
+		r = entry_at(x, resp->audit_index, e, &line);
+	if (r == 0)
+		r = rombsr_audit_proof_verify(resp->audit_proof, strlen(resp->audit_proof), (const char *)line.data,
+					      line.len, trusted, 1, x->ac->qc.cfg->audit_origin, &cp, &index);
+	rombsr_buf_free(&line);
+	if (r == 0 && index != resp->audit_index)
+		r = rombsr_error(ROMBSR_ECRYPTO, "the proof is for entry %llu", (unsigned long long)index);
+	if (r == 0 && cp.size > size)
+		r = rombsr_error(ROMBSR_ECRYPTO, "the proof's checkpoint has %llu entries, the log %llu",
+				 (unsigned long long)cp.size, (unsigned long long)size);
+	if (r == 0)
+		r = rombsr_audit_log_root(x->log, cp.size, root);
+	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0)
+		r = rombsr_error(ROMBSR_ECRYPTO, "the proof's checkpoint is not of this log");
+	if (r < 0 && r != ROMBSR_ESECURITY && e != NULL)
+		r = rombsr_error_wrap(ROMBSR_ESECURITY, "%s: audit proof", path);
+	if (r == 0 && (e->type != (resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED) ||
+		       strcmp(e->request_id, resp->request_id) != 0 || strcmp(e->request_commit, resp->request_commit) != 0 ||
+		       (resp->signed_ok && (e->signatures != resp->nsigs || resp->audit_entries != resp->nsigs + 1)) ||
+		       (!resp->signed_ok && (strcmp(e->reason, resp->reason_code) != 0 || resp->audit_entries != 1))))
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit entry %llu records another decision", path,
+				 (unsigned long long)resp->audit_index);
+	for (size_t i = 0; r == 0 && resp->signed_ok && i < resp->nsigs; i++) {
+		uint64_t at = resp->audit_index + 1 + i;
+
+		r = entry_at(x, at, e, &line);
+		rombsr_buf_free(&line);
+		if (r == 0 && !signature_matches(e, resp, &resp->sigs[i]))
+			r = rombsr_error(ROMBSR_ESECURITY, "%s: signature %zu is not the one audit entry %llu records", path, i,
+					 (unsigned long long)at);
+		x->signatures++;
+	}
+	for (uint64_t i = 0; r == 0 && i < resp->audit_entries; i++) {
+		if (x->covered[resp->audit_index + i])
+			r = rombsr_error(ROMBSR_ESECURITY, "%s: audit entry %llu is claimed by two responses", path,
+					 (unsigned long long)(resp->audit_index + i));
+		x->covered[resp->audit_index + i] = 1;
+	}
+	free(e);
+	return r;
+}
+
+static int check_responses(struct cross *x)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < x->ac->nresponses && r == 0; i++) {
+		struct rombsr_response resp;
+		struct rombsr_buf text;
+
+		r = rombsr_repo_read(x->ac->qc.repo, &x->ac->head, x->ac->responses[i], ROMBSR_RESPONSE_MAX_BYTES, &text);
+		if (r == 0) {
+			r = rombsr_response_parse((const char *)text.data, text.len, &resp);
+			rombsr_buf_free(&text);
+			if (r < 0)
+				return rombsr_error_wrap(ROMBSR_ESECURITY, "%s", x->ac->responses[i]);
+			r = check_response(x, x->ac->responses[i], &resp);
+			rombsr_response_free(&resp);
+			x->responses++;
+		}
+	}
+	return r;
+}
+
+/* Every decision and signature in the log belongs to a response. */
+static int check_every_entry_answered(struct cross *x)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(x->log);
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (uint64_t i = 0; i < size && r == 0; i++) {
+		struct rombsr_buf line;
+
+		if (x->covered[i])
+			continue;
+		r = entry_at(x, i, e, &line);
+		rombsr_buf_free(&line);
+		if (r == 0 && (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED ||
+			       e->type == ROMBSR_AUDIT_SIGNATURE))
+			r = rombsr_error(ROMBSR_ESECURITY, "audit entry %llu (%s, request %s) has no response in the queue",
+					 (unsigned long long)i, rombsr_audit_type_name(e->type), e->request_id);
+	}
+	free(e);
+	return r;
+}
+
+static void print_checkpoint(const char *what, const struct rombsr_checkpoint *cp)
+{
+	char hex[65];
+
+	rombsr_hex_encode(cp->root, sizeof(cp->root), hex);
+	fprintf(stderr, "  %s: origin %s, %llu entries, root %s\n", what, cp->origin, (unsigned long long)cp->size, hex);
+}
+
+static int verify_log(struct audit_clone *ac, const char *remembered_path, struct rombsr_audit_report *report)
+{
+	const struct rombsr_note_verifier *trusted[] = {ac->trusted};
+	struct rombsr_buf remembered = {0};
+	int r = rombsr_file_read(remembered_path, ROMBSR_NOTE_MAX, &remembered);
+
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_buf_init(&remembered, 0);
+		r = 0;
+	}
+	if (r == 0)
+		r = rombsr_audit_verify_dir(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
+					    remembered.len ? (const char *)remembered.data : NULL, remembered.len, report);
+	rombsr_buf_free(&remembered);
+	if (r == ROMBSR_AUDIT_EFORK) {
+		fprintf(stderr, "rombsr audit-verify: FORK: the log contradicts a checkpoint accepted earlier\n");
+		print_checkpoint("accepted earlier", &report->fork_remembered);
+		print_checkpoint("now signed", &report->fork_conflicting);
+		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
+	}
+	if (r == ROMBSR_ECRYPTO) {
+		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
+			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
+					    (unsigned long long)report->first_bad_index, report->problem);
+		return rombsr_error(ROMBSR_ESECURITY, "audit log: %s", report->problem);
+	}
+	return r;
+}
+
+int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
+{
+	const char *repo_path = NULL, *vkey = NULL;
+	struct rombsr_audit_report report = {0};
+	struct audit_clone ac;
+	struct cross x = {0};
+	char *remembered = NULL, log_dir[4096];
+	struct cli_parser p;
+	int id, r;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((id = cli_next(&p, "[--repo PATH] [--vkey FILE]")) > 0) {
+		if (id == OPT_REPO)
+			repo_path = p.value;
+		else
+			vkey = p.value;
+	}
+	if (id < 0)
+		return id;
+	if (p.index != argc)
+		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	r = audit_clone_open(ctx, repo_path, vkey, &ac);
+	if (r < 0)
+		return r;
+	if (asprintf(&remembered, "%s/audit-verified.checkpoint", ac.qc.cfg->state_dir) < 0)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = verify_log(&ac, remembered, &report);
+	if (r == 0 && report.torn_bytes > 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "audit log: the queue's copy ends in a partial entry");
+	snprintf(log_dir, sizeof(log_dir), "%s", ac.dir);
+	x.ac = &ac;
+	if (r == 0)
+		r = rombsr_audit_log_open(log_dir, &x.log);
+	if (r == 0 && (x.covered = calloc(rombsr_audit_log_size(x.log) + 1, 1)) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = check_responses(&x);
+	if (r == 0)
+		r = check_every_entry_answered(&x);
+	if (r == 0) {
+		printf("audit ok: %llu entries, %llu checkpoints, %zu responses and %zu signatures match the log",
+		       (unsigned long long)report.entries, (unsigned long long)report.checkpoints, x.responses,
+		       x.signatures);
+		if (report.has_latest)
+			printf(", latest checkpoint %llu entries", (unsigned long long)report.latest.size);
+		printf("\n");
+		if (report.has_latest && report.latest.size < report.entries)
+			fprintf(stderr, "rombsr audit-verify: note: entries %llu and later are not covered by a checkpoint yet\n",
+				(unsigned long long)report.latest.size);
+		r = rombsr_mkdir_p(ac.qc.cfg->state_dir, 0700);
+		if (r == 0 && report.has_latest)
+			r = rombsr_file_write_atomic(remembered, report.latest_note.data, report.latest_note.len, 0600,
+						     false);
+	}
+	rombsr_audit_log_close(x.log);
+	free(x.covered);
+	free(remembered);
+	rombsr_audit_report_free(&report);
+	audit_clone_close(&ac);
+	return r;
+}

@@ -1,0 +1,470 @@
+#define _GNU_SOURCE
+#include "audit_writer.h"
+
+#include "channel.h"
+
+#include "../audit/log.h"
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/hex.h"
+#include "../hsm/hsm.h"
+#include "../queue/audit_layout.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rombsr_audit_writer {
+	struct rombsr_audit_log *log;
+	char *origin;
+	char *published_path; /* <state>/sign/audit.published: a hint, see files() */
+	uint64_t published;
+	int signer_fd;
+	unsigned char *spki;  /* the audit key, as the signer reported it */
+	size_t spki_len;
+	struct rombsr_buf note; /* the latest checkpoint */
+};
+
+static int read_published(struct rombsr_audit_writer *w)
+{
+	struct rombsr_buf text;
+	char *end;
+	const char *s;
+	int r = rombsr_file_read(w->published_path, 64, &text);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	s = r == 0 ? rombsr_buf_cstr(&text) : NULL;
+	if (r == 0 && s != NULL) {
+		w->published = strtoull(s, &end, 10);
+		if (end == s || strcmp(end, "\n") != 0)
+			r = rombsr_error(ROMBSR_EINVAL, "%s: damaged", w->published_path);
+	}
+	rombsr_buf_free(&text);
+	return r;
+}
+
+int rombsr_audit_writer_published(struct rombsr_audit_writer *w, uint64_t size)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "%llu\n", (unsigned long long)size);
+	w->published = size;
+	return rombsr_file_write_atomic(w->published_path, line, strlen(line), 0600, false);
+}
+
+int rombsr_audit_writer_open(const char *dir, const char *origin, int signer_fd, struct rombsr_audit_writer **out)
+{
+	struct rombsr_audit_writer *w = calloc(1, sizeof(*w));
+	char *log_dir = NULL;
+	int r = 0;
+
+	*out = NULL;
+	if (w == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	w->signer_fd = signer_fd;
+	rombsr_buf_init(&w->note, ROMBSR_NOTE_MAX);
+	if (asprintf(&log_dir, "%s/audit", dir) < 0 || asprintf(&w->published_path, "%s/audit.published", dir) < 0 ||
+	    (w->origin = strdup(origin)) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = rombsr_audit_log_open(log_dir, &w->log);
+	if (r == 0)
+		r = read_published(w);
+	if (r == 0) {
+		r = rombsr_audit_log_latest_checkpoint(w->log, &w->note);
+		if (r == ROMBSR_ENOTFOUND)
+			r = 0;
+	}
+	free(log_dir);
+	if (r < 0) {
+		rombsr_audit_writer_close(w);
+		return r;
+	}
+	*out = w;
+	return 0;
+}
+
+void rombsr_audit_writer_close(struct rombsr_audit_writer *w)
+{
+	if (w == NULL)
+		return;
+	rombsr_audit_log_close(w->log);
+	rombsr_buf_free(&w->note);
+	free(w->origin);
+	free(w->published_path);
+	free(w->spki);
+	free(w);
+}
+
+/* Text fields allow printable ASCII without quote or backslash; reason
+ * messages may hold anything the code put there (e.g. "…"). */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = (src[i] >= ' ' && src[i] <= '~' && src[i] != '"' && src[i] != '\\') ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* The token's label from its URI, as an audit id (or the URI's hash when
+ * it has characters an id cannot hold). */
+static void token_name(const char *token_uri, char *out, size_t size)
+{
+	char label[33];
+
+	if (rombsr_hsm_uri_token_label(token_uri, label) == 0 && label[0] != '\0' &&
+	    strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+=-") == strlen(label))
+		snprintf(out, size, "%s", label);
+	else
+		snprintf(out, size, "unnamed-token");
+}
+
+int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_uri, const char *role)
+{
+	struct rombsr_audit_entry *e = calloc(1, sizeof(*e));
+	uint64_t index;
+	int r;
+
+	if (e == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	e->type = ROMBSR_AUDIT_HSM_LOGIN;
+	token_name(token_uri, e->token, sizeof(e->token));
+	snprintf(e->role, sizeof(e->role), "%s", role);
+	snprintf(e->result, sizeof(e->result), "ok");
+	r = rombsr_audit_log_append(w->log, e, &index);
+	free(e);
+	return r;
+}
+
+/* The entries of a request already decided, if they are in the part of
+ * the log the queue has not seen: after a crash between logging and
+ * publishing, the same decision is found again, not logged twice. */
+static int find_decision(struct rombsr_audit_writer *w, const char *request_id, uint64_t *index, uint64_t *count,
+			 bool *found)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(w->log);
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*found = false;
+	for (uint64_t i = w->published < size ? w->published : size; i < size && r == 0 && !*found; i++) {
+		struct rombsr_buf line;
+
+		r = rombsr_audit_log_entry(w->log, i, &line);
+		if (r == 0)
+			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
+		rombsr_buf_free(&line);
+		if (r == 0 && strcmp(e->request_id, request_id) == 0 &&
+		    (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED)) {
+			*found = true;
+			*index = i;
+			*count = 1 + (e->type == ROMBSR_AUDIT_REQUEST_SIGNED ? e->signatures : 0);
+		}
+	}
+	free(e);
+	return r;
+}
+
+/* A captured operation is bound to the request's artifacts as a whole, not
+ * to one file: the entry names them by the SHA-256 of the list as
+ * sha256sum(1) prints it ("<hex>  <name>\n" per artifact, in order). */
+static int artifacts_sha256(const struct rombsr_request *req, char out[65])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	char hex[65];
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+	for (size_t i = 0; ok && i < req->nartifacts; i++) {
+		rombsr_hex_encode(req->artifacts[i].sha256, 32, hex);
+		ok = EVP_DigestUpdate(ctx, hex, 64) == 1 && EVP_DigestUpdate(ctx, "  ", 2) == 1 &&
+		     EVP_DigestUpdate(ctx, req->artifacts[i].name, strlen(req->artifacts[i].name)) == 1 &&
+		     EVP_DigestUpdate(ctx, "\n", 1) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot hash the artifact list");
+	rombsr_hex_encode(md, 32, out);
+	return 0;
+}
+
+static void fill_signature(struct rombsr_audit_entry *e, const struct rombsr_response *resp,
+			   const struct rombsr_response_sig *s, const char *artifacts)
+{
+	unsigned char md[32];
+
+	e->type = ROMBSR_AUDIT_SIGNATURE;
+	snprintf(e->request_id, sizeof(e->request_id), "%s", resp->request_id);
+	snprintf(e->request_commit, sizeof(e->request_commit), "%s", resp->request_commit);
+	memcpy(e->artifact_sha256, artifacts, 65);
+	memcpy(e->key_fingerprint, s->op.spki_sha256, sizeof(e->key_fingerprint));
+	snprintf(e->key_label, sizeof(e->key_label), "%s", s->op.label);
+	snprintf(e->mechanism, sizeof(e->mechanism), "%s", s->op.mech->name);
+	rombsr_hex_encode(s->op.tbs, s->op.tbs_len, e->digest);
+	SHA256(s->sig, s->sig_len, md);
+	rombsr_hex_encode(md, 32, e->signature_sha256);
+}
+
+int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
+				 const struct rombsr_request *req, uint64_t *index, uint64_t *count)
+{
+	struct rombsr_audit_entry *e;
+	char artifacts[65];
+	bool found;
+	size_t n = 1 + (resp->signed_ok ? resp->nsigs : 0);
+	int r = find_decision(w, resp->request_id, index, count, &found);
+
+	if (r < 0 || found)
+		return r;
+	if (resp->signed_ok && req == NULL)
+		return rombsr_error(ROMBSR_EINTERNAL, "a signed request must come with its content");
+	e = calloc(n, sizeof(*e));
+	if (e == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	e[0].type = resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED;
+	snprintf(e[0].request_id, sizeof(e[0].request_id), "%s", resp->request_id);
+	snprintf(e[0].request_commit, sizeof(e[0].request_commit), "%s", resp->request_commit);
+	if (resp->signed_ok) {
+		e[0].signatures = resp->nsigs;
+		r = artifacts_sha256(req, artifacts);
+		for (size_t i = 0; i < resp->nsigs && r == 0; i++)
+			fill_signature(&e[1 + i], resp, &resp->sigs[i], artifacts);
+	} else {
+		snprintf(e[0].reason, sizeof(e[0].reason), "%s", resp->reason_code);
+		copy_text(e[0].detail, sizeof(e[0].detail), resp->reason_message);
+	}
+	for (size_t i = 0; i < n; i++)
+		e[i].time = (uint64_t)resp->time;
+	if (r == 0)
+		r = rombsr_audit_log_append_batch(w->log, e, n, index);
+	if (r == 0)
+		*count = n;
+	free(e);
+	return r;
+}
+
+struct signer_call {
+	struct rombsr_audit_writer *w;
+	struct rombsr_channel_request *m;
+};
+
+/* The signer rebuilds the note body from the tree it is shown and signs
+ * it; rombsr_checkpoint_sign() then checks the signature against the audit
+ * key before the note is stored. */
+static int sign_by_signer(void *ctx, const unsigned char digest[32], unsigned char *sig, size_t *sig_len)
+{
+	struct signer_call *c = ctx;
+	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	int r = reply ? rombsr_channel_call(c->w->signer_fd, c->m, reply) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	(void)digest;
+	if (r == 0 && reply->status != 0)
+		r = rombsr_error(reply->status == ROMBSR_ESECURITY ? ROMBSR_ESECURITY : ROMBSR_EHSM,
+				 "the audit signer refused the checkpoint: %s", reply->message);
+	if (r == 0 && (reply->sig_len == 0 || reply->sig_len > *sig_len))
+		r = rombsr_error(ROMBSR_EHSM, "the audit signer returned no usable signature");
+	if (r == 0) {
+		memcpy(sig, reply->sig, reply->sig_len);
+		*sig_len = reply->sig_len;
+	}
+	free(reply);
+	return r;
+}
+
+static int audit_key(struct rombsr_audit_writer *w, struct rombsr_channel_reply *reply)
+{
+	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
+	int r = m ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0) {
+		*m = (struct rombsr_channel_request){.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
+						     .op = ROMBSR_CH_AUDIT_STATE};
+		r = rombsr_channel_call(w->signer_fd, m, reply);
+	}
+	if (r == 0 && reply->status != 0)
+		r = rombsr_error(ROMBSR_EHSM, "audit signer: %s", reply->message);
+	if (r == 0 && (reply->spki_len == 0 || reply->spki_len > sizeof(reply->spki)))
+		r = rombsr_error(ROMBSR_EHSM, "audit signer: no audit key");
+	if (r == 0) {
+		free(w->spki);
+		w->spki = malloc(reply->spki_len);
+		if (w->spki == NULL)
+			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	if (r == 0) {
+		memcpy(w->spki, reply->spki, reply->spki_len);
+		w->spki_len = reply->spki_len;
+	}
+	free(m);
+	return r;
+}
+
+int rombsr_audit_writer_checkpoint(struct rombsr_audit_writer *w)
+{
+	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
+	struct rombsr_channel_reply *state = calloc(1, sizeof(*state));
+	unsigned char local[ROMBSR_MERKLE_HASH_LEN];
+	struct signer_call call = {w, m};
+	struct rombsr_note_signer signer;
+	struct rombsr_checkpoint latest;
+	uint64_t size = rombsr_audit_log_size(w->log);
+	size_t proof_len = 0;
+	int r = m && state ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0 && w->note.len > 0 &&
+	    rombsr_checkpoint_parse_unverified((const char *)w->note.data, w->note.len, &latest) == 0 &&
+	    latest.size == size)
+		goto out; /* nothing new since the last checkpoint */
+	if (r == 0)
+		r = audit_key(w, state);
+	/* The signer remembers the last tree it signed; the local log must
+	 * still contain exactly that tree. */
+	if (r == 0 && state->tree_size > size)
+		r = rombsr_error(ROMBSR_ESECURITY, "the audit signer signed a log of %llu entries, the local log has %llu: "
+						   "the local audit log lost entries",
+				 (unsigned long long)state->tree_size, (unsigned long long)size);
+	if (r == 0 && state->tree_size > 0) {
+		r = rombsr_audit_log_root(w->log, state->tree_size, local);
+		if (r == 0 && memcmp(local, state->root, sizeof(local)) != 0)
+			r = rombsr_error(ROMBSR_ESECURITY, "the local audit log differs from the one the audit key signed at "
+							   "%llu entries", (unsigned long long)state->tree_size);
+	}
+	if (r == 0)
+		r = rombsr_audit_log_consistency_proof(w->log, state->tree_size, size, m->proof, &proof_len);
+	if (r == 0 && proof_len > ROMBSR_CHANNEL_PROOF_MAX)
+		r = rombsr_error(ROMBSR_EINTERNAL, "consistency proof too long");
+	if (r == 0) {
+		m->magic = ROMBSR_CHANNEL_MAGIC;
+		m->version = ROMBSR_CHANNEL_VERSION;
+		m->op = ROMBSR_CH_CHECKPOINT;
+		snprintf(m->origin, sizeof(m->origin), "%s", w->origin);
+		m->tree_size = size;
+		m->old_size = state->tree_size;
+		m->proof_len = (uint32_t)proof_len;
+		r = rombsr_audit_log_root(w->log, size, m->root);
+	}
+	if (r == 0 && w->spki == NULL)
+		r = rombsr_error(ROMBSR_EINTERNAL, "the audit key is not known");
+	if (r == 0) {
+		signer = (struct rombsr_note_signer){w->origin, w->spki, w->spki_len, sign_by_signer, &call};
+		rombsr_buf_free(&w->note);
+		r = rombsr_audit_log_checkpoint(w->log, w->origin, &signer, &w->note);
+	}
+out:
+	free(m);
+	free(state);
+	return r;
+}
+
+int rombsr_audit_writer_attach(struct rombsr_audit_writer *w, struct rombsr_response *resp, uint64_t index,
+			       uint64_t count)
+{
+	struct rombsr_buf proof;
+	int r;
+
+	if (w->note.len == 0)
+		return rombsr_error(ROMBSR_EINTERNAL, "no checkpoint to prove against");
+	r = rombsr_audit_log_proof(w->log, index, (const char *)w->note.data, w->note.len, &proof);
+	if (r == 0 && rombsr_buf_cstr(&proof) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0) {
+		free(resp->audit_proof);
+		resp->audit_proof = strdup((const char *)proof.data);
+		if (resp->audit_proof == NULL)
+			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	if (r == 0) {
+		resp->has_audit = true;
+		resp->audit_index = index;
+		resp->audit_entries = count;
+	}
+	rombsr_buf_free(&proof);
+	return r;
+}
+
+/* How much of the log the queue at head holds: from the remembered size,
+ * follow chunks that exist (a crash may have come between a push and the
+ * write of that size). */
+static int queue_size(struct rombsr_audit_writer *w, struct rombsr_repo *repo, const git_oid *head, uint64_t *size)
+{
+	char path[128];
+	bool exists = true;
+	int r = 0;
+
+	*size = w->published;
+	while (r == 0 && exists) {
+		struct rombsr_buf chunk;
+		uint64_t lines = 0;
+
+		r = rombsr_queue_audit_chunk_path(*size, path, sizeof(path));
+		if (r == 0)
+			r = rombsr_repo_exists(repo, head, path, &exists);
+		if (r < 0 || !exists)
+			break;
+		r = rombsr_repo_read(repo, head, path, ROMBSR_RESPONSE_MAX_BYTES, &chunk);
+		for (size_t i = 0; r == 0 && i < chunk.len; i++)
+			lines += chunk.data[i] == '\n';
+		rombsr_buf_free(&chunk);
+		if (r == 0 && lines == 0)
+			r = rombsr_error(ROMBSR_ESECURITY, "%s: an empty audit chunk in the queue", path);
+		*size += lines;
+	}
+	return r;
+}
+
+int rombsr_audit_writer_files(struct rombsr_audit_writer *w, struct rombsr_repo *repo, const git_oid *head,
+			      struct rombsr_audit_files *files)
+{
+	uint64_t have, size = rombsr_audit_log_size(w->log);
+	struct rombsr_checkpoint latest;
+	bool exists;
+	int r;
+
+	memset(files, 0, sizeof(*files));
+	rombsr_buf_init(&files->chunk, ROMBSR_RESPONSE_MAX_BYTES);
+	rombsr_buf_init(&files->checkpoint, ROMBSR_NOTE_MAX);
+	r = queue_size(w, repo, head, &have);
+	if (r == 0 && have > size)
+		r = rombsr_error(ROMBSR_ESECURITY, "the queue holds %llu audit entries, the local log only %llu",
+				 (unsigned long long)have, (unsigned long long)size);
+	files->size = have;
+	if (r == 0 && have < size) {
+		r = rombsr_queue_audit_chunk_path(have, files->chunk_path, sizeof(files->chunk_path));
+		for (uint64_t i = have; i < size && r == 0; i++) {
+			struct rombsr_buf line;
+
+			r = rombsr_audit_log_entry(w->log, i, &line);
+			if (r == 0) {
+				rombsr_buf_append(&files->chunk, line.data, line.len);
+				rombsr_buf_append(&files->chunk, "\n", 1);
+				r = rombsr_buf_check(&files->chunk, "audit chunk");
+			}
+			rombsr_buf_free(&line);
+		}
+		files->size = size;
+	}
+	if (r == 0 && w->note.len > 0 &&
+	    (r = rombsr_checkpoint_parse_unverified((const char *)w->note.data, w->note.len, &latest)) == 0) {
+		r = rombsr_queue_audit_checkpoint_path(latest.size, files->checkpoint_path, sizeof(files->checkpoint_path));
+		if (r == 0)
+			r = rombsr_repo_exists(repo, head, files->checkpoint_path, &exists);
+		if (r == 0 && !exists) {
+			rombsr_buf_append(&files->checkpoint, w->note.data, w->note.len);
+			r = rombsr_buf_check(&files->checkpoint, "checkpoint");
+		}
+	}
+	if (r < 0)
+		rombsr_audit_files_free(files);
+	return r;
+}
+
+void rombsr_audit_files_free(struct rombsr_audit_files *files)
+{
+	rombsr_buf_free(&files->chunk);
+	rombsr_buf_free(&files->checkpoint);
+}

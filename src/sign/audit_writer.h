@@ -1,0 +1,59 @@
+/* The sign node's audit role, on the worker's side: turns each decision
+ * into audit log entries (durable before the response that refers to them
+ * is published), has the audit signer sign a checkpoint once per pass,
+ * gives each response its entry index and inclusion proof, and hands the
+ * queue the entries and checkpoint it has not seen yet (docs/audit-log.md).
+ *
+ * The log itself is <state>/sign/audit, written only here; the queue holds
+ * a copy that anyone can verify. */
+#ifndef ROMBSR_SIGN_AUDIT_WRITER_H
+#define ROMBSR_SIGN_AUDIT_WRITER_H
+
+#include "../common/buf.h"
+#include "../queue/repo.h"
+#include "../queue/request.h"
+#include "../queue/response.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rombsr_audit_writer;
+
+/* dir: the sign node's state folder; signer_fd: the audit signer's channel. */
+int rombsr_audit_writer_open(const char *dir, const char *origin, int signer_fd, struct rombsr_audit_writer **out);
+void rombsr_audit_writer_close(struct rombsr_audit_writer *w);
+
+/* An hsm-login entry for a signer that logged in. */
+int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_uri, const char *role);
+
+/* Logs resp's decision: request-signed plus one signature entry per
+ * signature, or request-rejected; all or nothing. req is the parsed
+ * request, or NULL if it did not parse. Logging the same request again
+ * (after a crash before publishing) finds the entries already there. */
+int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
+				 const struct rombsr_request *req, uint64_t *index, uint64_t *count);
+
+/* Has the audit signer sign a checkpoint of the whole log, if it grew
+ * since the last one. */
+int rombsr_audit_writer_checkpoint(struct rombsr_audit_writer *w);
+
+/* Sets resp's audit fields: entries index..index+count-1, with a proof of
+ * the first against the latest checkpoint. */
+int rombsr_audit_writer_attach(struct rombsr_audit_writer *w, struct rombsr_response *resp, uint64_t index,
+			       uint64_t count);
+
+/* What the queue at head lacks: the entries it does not hold yet as one
+ * chunk, and the latest checkpoint. Paths are the queue's; a buffer is
+ * left empty (len 0) when there is nothing to add. */
+struct rombsr_audit_files {
+	char chunk_path[128], checkpoint_path[128];
+	struct rombsr_buf chunk, checkpoint;
+	uint64_t size; /* the log's size once they are published */
+};
+int rombsr_audit_writer_files(struct rombsr_audit_writer *w, struct rombsr_repo *repo, const git_oid *head,
+			      struct rombsr_audit_files *files);
+void rombsr_audit_files_free(struct rombsr_audit_files *files);
+/* Remembers that the queue now holds size entries. */
+int rombsr_audit_writer_published(struct rombsr_audit_writer *w, uint64_t size);
+
+#endif
