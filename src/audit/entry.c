@@ -75,6 +75,7 @@ static const struct type_info types[] = {
 	[ROMBSR_AUDIT_KEY_GENERATED] = {"key-generated", {F_KEY_FP, F_KEY_LABEL, F_ALGORITHM, F_TOKEN, F_END}},
 	[ROMBSR_AUDIT_KEY_REVOKED] = {"key-revoked", {F_KEY_FP, F_KEY_LABEL, F_REASON, F_END}},
 	[ROMBSR_AUDIT_HSM_LOGIN] = {"hsm-login", {F_TOKEN, F_ROLE, F_RESULT, F_END}},
+	[ROMBSR_AUDIT_POLICY_REFUSED] = {"policy-refused", {F_SUBJECT, F_COMMIT, F_SHA256, F_REASON, F_DETAIL, F_END}},
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))

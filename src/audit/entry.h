@@ -41,6 +41,7 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_KEY_GENERATED,    /* "key-generated" */
 	ROMBSR_AUDIT_KEY_REVOKED,      /* "key-revoked" */
 	ROMBSR_AUDIT_HSM_LOGIN,        /* "hsm-login" */
+	ROMBSR_AUDIT_POLICY_REFUSED,   /* "policy-refused" */
 };
 
 /* Field kinds (see docs/audit-log.md):
@@ -60,7 +61,7 @@ struct rombsr_audit_entry {
 	char request_id[ROMBSR_AUDIT_ID_MAX + 1];       /* id */
 	char request_commit[65];                        /* commit */
 	uint64_t signatures;                            /* count: request-signed */
-	char reason[ROMBSR_AUDIT_ID_MAX + 1];           /* id: rejection / revocation code */
+	char reason[ROMBSR_AUDIT_ID_MAX + 1];           /* id: rejection / refusal / revocation code */
 	char detail[ROMBSR_AUDIT_TEXT_MAX + 1];         /* text */
 	char artifact_sha256[65];                       /* hex64 */
 	char key_fingerprint[65];                       /* hex64: SHA-256 of the key's SPKI */

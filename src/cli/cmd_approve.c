@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TRUST_FILE_MAX (1u << 20)
 
 enum { OPT_COMMENT = 1 };
 
@@ -67,13 +66,9 @@ static int parse_args(int argc, char **argv, const char **id, const char **comme
 static int check_operator(struct queue_client *qc, const git_oid *head, const char *me)
 {
 	struct rombsr_trust trust;
-	struct rombsr_buf text;
 	bool ok;
-	int r = rombsr_repo_read(qc->repo, head, ROMBSR_QUEUE_TRUST, TRUST_FILE_MAX, &text);
+	int r = rombsr_trust_at(qc->repo, head, &trust);
 
-	if (r == 0)
-		r = rombsr_trust_parse((const char *)text.data, text.len, &trust);
-	rombsr_buf_free(&text);
 	if (r < 0)
 		return rombsr_error_wrap(r, "the queue's trust file");
 	ok = rombsr_trust_has(&trust, ROMBSR_ROLE_OPERATOR, me);

@@ -11,13 +11,14 @@
 #include "../queue/layout.h"
 #include "../queue/repo.h"
 #include "../queue/trust.h"
+#include "../sign/policy.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_BARE = 1, OPT_ADMIN, OPT_BUILD, OPT_SIGN, OPT_OPERATOR, OPT_NO_HOOK };
+enum { OPT_BARE = 1, OPT_ADMIN, OPT_BUILD, OPT_SIGN, OPT_OPERATOR, OPT_POLICY, OPT_NO_HOOK };
 
 static const struct cli_option options[] = {
 	{"bare", "PATH", "create the queue as a bare git repository at PATH (required)", OPT_BARE},
@@ -25,6 +26,8 @@ static const struct cli_option options[] = {
 	{"build", "FPR", "a build node key (repeatable)", OPT_BUILD},
 	{"sign", "FPR", "a sign node key (repeatable)", OPT_SIGN},
 	{"operator", "FPR", "an operator key (repeatable)", OPT_OPERATOR},
+	{"policy", "FILE", "the first policy/policy.json (default: the starter policy of docs/formats/policy.md)",
+	 OPT_POLICY},
 	{"no-hook", NULL, "do not install the pre-receive hook", OPT_NO_HOOK},
 	{NULL, NULL, NULL, 0},
 };
@@ -35,6 +38,45 @@ static bool pinned(const struct rombsr_config *cfg, const char *fpr)
 		if (strcmp(cfg->queue_admins[i], fpr) == 0)
 			return true;
 	return false;
+}
+
+/* Without --policy: every key may sign what the sign node's hard rules
+ * allow, with no approvals; a queue is never left without a policy (the
+ * sign node signs nothing then), and the admin tightens it from here. */
+static const char starter_policy[] = "{\n"
+				     "  \"defaults\": {},\n"
+				     "  \"format\": \"" ROMBSR_POLICY_FORMAT "\",\n"
+				     "  \"serial\": 1,\n"
+				     "  \"version\": 1\n"
+				     "}\n";
+
+/* The first policy, checked as strictly as the sign node will. */
+static int read_policy(const char *file, char **text, size_t *len)
+{
+	struct rombsr_policy policy;
+	struct rombsr_buf buf;
+	int r;
+
+	if (file == NULL) {
+		*text = strdup(starter_policy);
+		*len = strlen(starter_policy);
+		return *text ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	r = rombsr_file_read(file, ROMBSR_POLICY_MAX_BYTES, &buf);
+	if (r == 0)
+		r = rombsr_policy_parse((const char *)buf.data, buf.len, &policy);
+	if (r == 0) {
+		rombsr_policy_free(&policy);
+		*text = malloc(buf.len ? buf.len : 1);
+		if (*text == NULL)
+			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	if (r == 0) {
+		memcpy(*text, buf.data, buf.len);
+		*len = buf.len;
+	}
+	rombsr_buf_free(&buf);
+	return r < 0 ? rombsr_error_wrap(r, "%s", file) : 0;
 }
 
 /* trust/trust.json and trust/keys/<FPR>.asc for every listed key. */
@@ -76,10 +118,11 @@ int cmd_queue_init(struct cli_context *ctx, int argc, char **argv)
 	struct rombsr_trust trust = {0};
 	struct rombsr_gpg *gpg = NULL;
 	struct rombsr_repo *repo = NULL;
-	struct rombsr_repo_file files[4 * ROMBSR_TRUST_MAX_KEYS + 1];
-	char *texts[4 * ROMBSR_TRUST_MAX_KEYS + 1] = {0};
-	static char paths[4 * ROMBSR_TRUST_MAX_KEYS + 1][96];
-	const char *bare = NULL;
+	struct rombsr_repo_file files[4 * ROMBSR_TRUST_MAX_KEYS + 2];
+	char *texts[4 * ROMBSR_TRUST_MAX_KEYS + 2] = {0};
+	static char paths[4 * ROMBSR_TRUST_MAX_KEYS + 2][96];
+	const char *bare = NULL, *policy_file = NULL;
+	size_t policy_len = 0;
 	bool hook = true, created = false;
 	char exe[PATH_MAX];
 	size_t nfiles = 0;
@@ -100,6 +143,8 @@ int cmd_queue_init(struct cli_context *ctx, int argc, char **argv)
 	while (r == 0 && (id = cli_next(&p, "--bare PATH [--build FPR]... [--sign FPR]... [--operator FPR]...")) > 0) {
 		if (id == OPT_BARE)
 			bare = p.value;
+		else if (id == OPT_POLICY)
+			policy_file = p.value;
 		else if (id == OPT_NO_HOOK)
 			hook = false;
 		else
@@ -122,12 +167,18 @@ int cmd_queue_init(struct cli_context *ctx, int argc, char **argv)
 		r = rombsr_gpg_open(cfg->gpg_home, &gpg);
 	if (r == 0)
 		r = build_files(gpg, &trust, files, &nfiles, texts, paths);
+	if (r == 0)
+		r = read_policy(policy_file, &texts[nfiles], &policy_len);
+	if (r == 0) {
+		files[nfiles] = (struct rombsr_repo_file){ROMBSR_POLICY_PATH, texts[nfiles], policy_len};
+		nfiles++;
+	}
 	if (r == 0) {
 		r = rombsr_repo_open(bare, true, &repo);
 		created = r == 0;
 	}
 	if (r == 0)
-		r = rombsr_repo_commit(repo, gpg, cfg->gpg_key, NULL, files, nfiles, "queue-init: trust file", &commit);
+		r = rombsr_repo_commit(repo, gpg, cfg->gpg_key, NULL, files, nfiles, "queue-init: trust file and policy", &commit);
 	if (r == 0)
 		r = rombsr_repo_set_head(repo, NULL, &commit);
 	if (r == 0 && git_repository_set_head(rombsr_repo_git(repo), ROMBSR_QUEUE_BRANCH) < 0)
@@ -145,7 +196,8 @@ int cmd_queue_init(struct cli_context *ctx, int argc, char **argv)
 	if (r < 0 && created)
 		rombsr_remove_tree(bare);
 	if (r == 0)
-		cli_info("created the signing queue %s (%zu keys, hook %s)", bare, nfiles - 1,
+		cli_info("created the signing queue %s (%zu keys, %s policy, hook %s)", bare, nfiles - 2,
+			 policy_file ? "the given" : "the starter",
 			 hook ? "installed" : "not installed");
 	for (size_t i = 0; i < nfiles; i++)
 		free(texts[i]);

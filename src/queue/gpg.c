@@ -131,6 +131,18 @@ static int find_key(struct rombsr_gpg *g, const char *fpr, int secret, gpgme_key
 	return 0;
 }
 
+int rombsr_gpg_key_revoked(struct rombsr_gpg *g, const char *fpr, bool *revoked)
+{
+	gpgme_key_t key = NULL;
+	int r = find_key(g, fpr, 0, &key);
+
+	*revoked = true;
+	if (r == 0)
+		*revoked = key->revoked || key->disabled || key->invalid;
+	gpgme_key_unref(key);
+	return r;
+}
+
 int rombsr_gpg_sign(struct rombsr_gpg *g, const char *fpr, const void *data, size_t len, char **sig)
 {
 	gpgme_data_t in = NULL, out = NULL;

@@ -28,6 +28,10 @@ int rombsr_gpg_import(struct rombsr_gpg *g, const char *armored, size_t len);
  * is fpr (40 upper-case hex). *sig is malloc'd and NUL-terminated. */
 int rombsr_gpg_sign(struct rombsr_gpg *g, const char *fpr, const void *data, size_t len, char **sig);
 
+/* Whether the keyring holds key fpr as revoked (or disabled, or unusable):
+ * true also when the call fails. */
+int rombsr_gpg_key_revoked(struct rombsr_gpg *g, const char *fpr, bool *revoked);
+
 enum rombsr_gpg_verdict {
 	ROMBSR_GPG_GOOD,
 	ROMBSR_GPG_BAD,          /* does not verify */

@@ -223,6 +223,38 @@ int rombsr_repo_exists(struct rombsr_repo *r, const git_oid *commit, const char 
 	return ret;
 }
 
+int rombsr_repo_list(struct rombsr_repo *r, const git_oid *commit, const char *dir, rombsr_repo_name_fn fn,
+		     void *ctx)
+{
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *entry = NULL;
+	int e, ret = tree_of(r, commit, &tree);
+
+	if (ret < 0)
+		return ret;
+	e = git_tree_entry_bypath(&entry, tree, dir);
+	if (e == GIT_ENOTFOUND)
+		goto out;
+	if (e < 0 || git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		ret = rombsr_error(ROMBSR_EINVAL, "%s is not a folder in the queue", dir);
+		goto out;
+	}
+	if (git_tree_lookup(&sub, r->git, git_tree_entry_id(entry)) < 0) {
+		ret = rombsr_repo_fail(ROMBSR_EIO, dir);
+		goto out;
+	}
+	for (size_t i = 0; i < git_tree_entrycount(sub) && ret == 0; i++) {
+		const git_tree_entry *child = git_tree_entry_byindex(sub, i);
+
+		ret = fn(git_tree_entry_name(child), git_tree_entry_type(child) == GIT_OBJECT_BLOB, ctx);
+	}
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return ret;
+}
+
 static int build_tree(struct rombsr_repo *r, const git_oid *parent, const struct rombsr_repo_file *files,
 		      size_t nfiles, git_oid *tree_oid)
 {

@@ -43,6 +43,12 @@ struct rombsr_repo_file {
 	size_t len;
 };
 
+/* Calls fn(name, is_file) for every entry of folder dir in a commit's tree,
+ * in git's order; a folder that does not exist has no entries. */
+typedef int (*rombsr_repo_name_fn)(const char *name, bool is_file, void *ctx);
+int rombsr_repo_list(struct rombsr_repo *r, const git_oid *commit, const char *dir, rombsr_repo_name_fn fn,
+		     void *ctx);
+
 /* Creates a commit on parent (NULL: the first commit) that adds or replaces
  * files, signed by signer_fpr; refs are not touched. */
 int rombsr_repo_commit(struct rombsr_repo *r, struct rombsr_gpg *g, const char *signer_fpr, const git_oid *parent,

@@ -129,3 +129,14 @@ int rombsr_trust_encode(const struct rombsr_trust *t, char **out)
 	json_decref(root);
 	return *out != NULL ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 }
+
+int rombsr_trust_at(struct rombsr_repo *repo, const git_oid *commit, struct rombsr_trust *out)
+{
+	struct rombsr_buf text;
+	int r = rombsr_repo_read(repo, commit, ROMBSR_QUEUE_TRUST, ROMBSR_TRUST_MAX_BYTES, &text);
+
+	if (r == 0)
+		r = rombsr_trust_parse((const char *)text.data, text.len, out);
+	rombsr_buf_free(&text);
+	return r;
+}

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define KEY_FILE_MAX (256 * 1024)
-#define TRUST_FILE_MAX (1 << 20)
 #define ROMBSR_REASON_TEXT 768
 
 static bool pinned_admin(const struct rombsr_verifier *v, const char *fpr)
@@ -222,22 +221,11 @@ static int check_change(const char *path, char status, void *ctx)
 	return r;
 }
 
-static int read_trust(struct rombsr_verifier *v, const git_oid *commit, struct rombsr_trust *trust)
-{
-	struct rombsr_buf text;
-	int r = rombsr_repo_read(v->repo, commit, ROMBSR_QUEUE_TRUST, TRUST_FILE_MAX, &text);
-
-	if (r == 0)
-		r = rombsr_trust_parse((const char *)text.data, text.len, trust);
-	rombsr_buf_free(&text);
-	return r;
-}
-
 /* A new trust file must parse and name only keys the queue carries. */
 static int check_new_trust(struct rule_ctx *c)
 {
 	struct rombsr_trust next;
-	int r = read_trust(c->v, c->commit, &next);
+	int r = rombsr_trust_at(c->v->repo, c->commit, &next);
 
 	if (r < 0)
 		return rombsr_error_wrap(ROMBSR_ESECURITY, "commit %.12s: %s", c->commit_hex, ROMBSR_QUEUE_TRUST);
@@ -302,7 +290,7 @@ int rombsr_verify_commit(struct rombsr_verifier *v, const git_oid *commit, struc
 	if (nparents > 1)
 		return rombsr_error(ROMBSR_ESECURITY, "commit %.12s is a merge: the queue's history is linear", c.commit_hex);
 	if (nparents == 1) {
-		r = read_trust(v, &parent, &trust);
+		r = rombsr_trust_at(v->repo, &parent, &trust);
 		if (r < 0)
 			return rombsr_error_wrap(r, "trust file before commit %.12s", c.commit_hex);
 	}

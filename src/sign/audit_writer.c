@@ -210,42 +210,99 @@ static void fill_signature(struct rombsr_audit_entry *e, const struct rombsr_res
 	rombsr_hex_encode(md, 32, e->signature_sha256);
 }
 
-int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
-				 const struct rombsr_request *req, uint64_t *index, uint64_t *count)
+static int fill_approvals(struct rombsr_audit_entry *e, const struct rombsr_response *resp,
+			  const struct rombsr_audit_approvals *a)
 {
-	struct rombsr_audit_entry *e;
+	if (a->n > ROMBSR_AUDIT_MAX_APPROVERS)
+		return rombsr_error(ROMBSR_EINVAL, "request %s: %zu approvers, more than one audit entry holds (%d)",
+				    resp->request_id, a->n, ROMBSR_AUDIT_MAX_APPROVERS);
+	e->type = ROMBSR_AUDIT_APPROVALS;
+	snprintf(e->request_id, sizeof(e->request_id), "%s", resp->request_id);
+	snprintf(e->request_commit, sizeof(e->request_commit), "%s", resp->request_commit);
+	e->required = a->required;
+	e->n_approvers = a->n;
+	/* Entries hold fingerprints in the lower-case form of commit IDs. */
+	for (size_t i = 0; i < a->n; i++)
+		for (size_t j = 0; j < 41; j++)
+			e->approvers[i][j] = (char)(a->approvers[i][j] >= 'A' && a->approvers[i][j] <= 'F'
+							    ? a->approvers[i][j] - 'A' + 'a'
+							    : a->approvers[i][j]);
+	return 0;
+}
+
+int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
+				 const struct rombsr_request *req, const struct rombsr_audit_approvals *approvals,
+				 uint64_t *index, uint64_t *count)
+{
+	struct rombsr_audit_entry *all, *e;
 	char artifacts[65];
 	bool found;
+	size_t pre = resp->signed_ok && approvals != NULL ? 1 : 0;
 	size_t n = 1 + (resp->signed_ok ? resp->nsigs : 0);
+	uint64_t first;
 	int r = find_decision(w, resp->request_id, index, count, &found);
 
 	if (r < 0 || found)
 		return r;
 	if (resp->signed_ok && req == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "a signed request must come with its content");
-	e = calloc(n, sizeof(*e));
-	if (e == NULL)
+	all = calloc(pre + n, sizeof(*all));
+	if (all == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	e = all + pre;
+	if (pre)
+		r = fill_approvals(&all[0], resp, approvals);
 	e[0].type = resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED;
 	snprintf(e[0].request_id, sizeof(e[0].request_id), "%s", resp->request_id);
 	snprintf(e[0].request_commit, sizeof(e[0].request_commit), "%s", resp->request_commit);
 	if (resp->signed_ok) {
 		e[0].signatures = resp->nsigs;
-		r = artifacts_sha256(req, artifacts);
+		if (r == 0)
+			r = artifacts_sha256(req, artifacts);
 		for (size_t i = 0; i < resp->nsigs && r == 0; i++)
 			fill_signature(&e[1 + i], resp, &resp->sigs[i], artifacts);
 	} else {
 		snprintf(e[0].reason, sizeof(e[0].reason), "%s", resp->reason_code);
 		copy_text(e[0].detail, sizeof(e[0].detail), resp->reason_message);
 	}
-	for (size_t i = 0; i < n; i++)
-		e[i].time = (uint64_t)resp->time;
+	for (size_t i = 0; i < pre + n; i++)
+		all[i].time = (uint64_t)resp->time;
 	if (r == 0)
-		r = rombsr_audit_log_append_batch(w->log, e, n, index);
-	if (r == 0)
+		r = rombsr_audit_log_append_batch(w->log, all, pre + n, &first);
+	if (r == 0) {
+		*index = first + pre;
 		*count = n;
+	}
+	free(all);
+	return r;
+}
+
+int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombsr_audit_change *c)
+{
+	struct rombsr_audit_entry *e = calloc(1, sizeof(*e));
+	uint64_t index;
+	int r;
+
+	if (e == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	e->type = c->reason != NULL ? ROMBSR_AUDIT_POLICY_REFUSED : ROMBSR_AUDIT_POLICY_APPLIED;
+	snprintf(e->subject, sizeof(e->subject), "%s", c->subject);
+	snprintf(e->commit, sizeof(e->commit), "%s", c->commit);
+	snprintf(e->sha256, sizeof(e->sha256), "%s", c->sha256);
+	if (c->reason != NULL) {
+		snprintf(e->reason, sizeof(e->reason), "%s", c->reason);
+		copy_text(e->detail, sizeof(e->detail), c->detail != NULL ? c->detail : "");
+	} else {
+		snprintf(e->previous_sha256, sizeof(e->previous_sha256), "%s", c->previous_sha256);
+	}
+	r = rombsr_audit_log_append(w->log, e, &index);
 	free(e);
 	return r;
+}
+
+bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w)
+{
+	return rombsr_audit_log_size(w->log) > w->published;
 }
 
 struct signer_call {

@@ -26,12 +26,38 @@ void rombsr_audit_writer_close(struct rombsr_audit_writer *w);
 /* An hsm-login entry for a signer that logged in. */
 int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_uri, const char *role);
 
+/* The operator approvals a signed request was counted to have. */
+struct rombsr_audit_approvals {
+	uint64_t required;
+	const char (*approvers)[41];  /* OpenPGP fingerprints, ascending */
+	size_t n;
+};
+
 /* Logs resp's decision: request-signed plus one signature entry per
  * signature, or request-rejected; all or nothing. req is the parsed
- * request, or NULL if it did not parse. Logging the same request again
- * (after a crash before publishing) finds the entries already there. */
+ * request, or NULL if it did not parse. approvals (NULL: none were needed)
+ * goes into the same batch as an approvals entry just before
+ * request-signed, outside the range [*index, *index + *count) the response
+ * names. Logging the same request again (after a crash before publishing)
+ * finds the entries already there. */
 int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
-				 const struct rombsr_request *req, uint64_t *index, uint64_t *count);
+				 const struct rombsr_request *req, const struct rombsr_audit_approvals *approvals,
+				 uint64_t *index, uint64_t *count);
+
+/* A policy-applied entry (subject "policy" or "trust"), or with reason set
+ * a policy-refused entry, durable when it returns. */
+struct rombsr_audit_change {
+	const char *subject;
+	const char *commit;           /* hex */
+	const char *sha256;           /* of the new content */
+	const char *previous_sha256;  /* "" if none */
+	const char *reason;           /* NULL: applied */
+	const char *detail;
+};
+int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombsr_audit_change *change);
+
+/* True if the log holds entries the queue has not been sent yet. */
+bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w);
 
 /* Has the audit signer sign a checkpoint of the whole log, if it grew
  * since the last one. */

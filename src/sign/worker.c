@@ -1,13 +1,19 @@
 #define _GNU_SOURCE
 #include "worker.h"
 
+#include "approval_tally.h"
 #include "audit_writer.h"
 #include "channel.h"
 #include "opcheck.h"
+#include "policy.h"
+#include "policy_state.h"
+#include "quota.h"
 #include "signer.h"
+#include "waiting.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../common/hex.h"
 #include "../common/keyset.h"
 #include "../hsm/provision.h"
 #include "../queue/headfile.h"
@@ -16,7 +22,10 @@
 #include "../queue/repo.h"
 #include "../queue/request.h"
 #include "../queue/response.h"
+#include "../queue/trust.h"
 #include "../queue/verify.h"
+
+#include <openssl/sha.h>
 
 #include <signal.h>
 #include <stdarg.h>
@@ -56,20 +65,41 @@ struct rombsr_sign_node {
 	struct rombsr_verifier verifier;
 	bool have_verifier;
 	struct rombsr_audit_writer *audit;
+	struct rombsr_policy_state *policy;
+	struct rombsr_quota_ledger *ledger;
+	/* Requests allowed but short of approvals: looked at again every pass
+	 * until they have them or expire. */
+	struct rombsr_waiting_list waiting;
+	/* During a pass: the head being processed and its trust file. */
+	const git_oid *head;
+	struct rombsr_trust trust;
+	bool have_trust;
 	struct rombsr_sign_stats stats;
 };
 
-/* A request found in new commits, with the commit that carried it. */
+/* A request found in new commits or on the waiting list, with the commit
+ * that carried it. */
 struct pending {
 	char id[ROMBSR_REQUEST_ID_LEN + 1];
 	git_oid commit;
 	char signer[41];
 	bool answered;
+	bool was_waiting;
+	time_t expires;         /* set once the request is read */
+};
+
+/* A commit of the pass that changed the trust file or the keys. */
+struct trust_change {
+	git_oid commit;
 };
 
 struct pass_state {
 	struct pending *list;
 	size_t n, alloc;
+	struct trust_change *trust;
+	size_t ntrust, trust_alloc;
+	git_oid policy_commit;  /* the last commit of the pass that touched policy/ */
+	bool policy_touched;
 };
 
 static double now_seconds(void)
@@ -208,6 +238,12 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		r = rombsr_repo_open(cfg->queue_clone, true, &node->repo);
 	if (r == 0)
 		r = read_processed(node);
+	if (r == 0)
+		r = rombsr_policy_state_open(node->dir, &node->policy);
+	if (r == 0)
+		r = rombsr_quota_ledger_open(node->dir, time(NULL), &node->ledger);
+	if (r == 0)
+		r = rombsr_waiting_load(node->dir, &node->waiting);
 	if (r < 0) {
 		rombsr_sign_node_close(node);
 		return r;
@@ -225,43 +261,81 @@ void rombsr_sign_node_close(struct rombsr_sign_node *node)
 	if (node->have_verifier)
 		rombsr_verifier_free(&node->verifier);
 	rombsr_audit_writer_close(node->audit);
+	rombsr_policy_state_close(node->policy);
+	rombsr_quota_ledger_close(node->ledger);
+	rombsr_waiting_free(&node->waiting);
 	rombsr_repo_close(node->repo);
 	rombsr_gpg_close(node->gpg);
 	free(node->dir);
 	free(node);
 }
 
+static int pending_add(struct pass_state *ps, const char *id, const git_oid *commit, const char *signer)
+{
+	for (size_t j = 0; j < ps->n; j++)
+		if (strcmp(ps->list[j].id, id) == 0)
+			return 0;
+	if (ps->n == ps->alloc) {
+		size_t want = ps->alloc ? ps->alloc * 2 : 64;
+		struct pending *grown = realloc(ps->list, want * sizeof(*grown));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		ps->list = grown;
+		ps->alloc = want;
+	}
+	memset(&ps->list[ps->n], 0, sizeof(ps->list[0]));
+	memcpy(ps->list[ps->n].id, id, sizeof(ps->list[0].id));
+	git_oid_cpy(&ps->list[ps->n].commit, commit);
+	memcpy(ps->list[ps->n].signer, signer, sizeof(ps->list[0].signer));
+	ps->n++;
+	return 0;
+}
+
+static int note_trust_change(struct pass_state *ps, const git_oid *commit)
+{
+	if (ps->ntrust > 0 && git_oid_equal(&ps->trust[ps->ntrust - 1].commit, commit))
+		return 0;
+	if (ps->ntrust == ps->trust_alloc) {
+		size_t want = ps->trust_alloc ? ps->trust_alloc * 2 : 8;
+		struct trust_change *grown = realloc(ps->trust, want * sizeof(*grown));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		ps->trust = grown;
+		ps->trust_alloc = want;
+	}
+	git_oid_cpy(&ps->trust[ps->ntrust++].commit, commit);
+	return 0;
+}
+
 static int collect(const git_oid *commit, const struct rombsr_commit_report *report, void *ctx)
 {
 	struct pass_state *ps = ctx;
+	int r = 0;
 
-	for (size_t i = 0; i < report->nchanges; i++) {
+	for (size_t i = 0; i < report->nchanges && r == 0; i++) {
 		const struct rombsr_commit_change *c = &report->changes[i];
 
+		if (c->kind == ROMBSR_PATH_TRUST || c->kind == ROMBSR_PATH_KEY) {
+			r = note_trust_change(ps, commit);
+			continue;
+		}
+		if (c->kind == ROMBSR_PATH_POLICY) {
+			git_oid_cpy(&ps->policy_commit, commit);
+			ps->policy_touched = true;
+			continue;
+		}
 		if (c->kind == ROMBSR_PATH_RESPONSE) {
 			for (size_t j = 0; j < ps->n; j++)
 				if (strcmp(ps->list[j].id, c->id) == 0)
 					ps->list[j].answered = true;
 			continue;
 		}
-		if (c->kind != ROMBSR_PATH_REQUEST)
-			continue;
-		if (ps->n == ps->alloc) {
-			size_t want = ps->alloc ? ps->alloc * 2 : 64;
-			struct pending *grown = realloc(ps->list, want * sizeof(*grown));
-
-			if (grown == NULL)
-				return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-			ps->list = grown;
-			ps->alloc = want;
-		}
-		memset(&ps->list[ps->n], 0, sizeof(ps->list[0]));
-		memcpy(ps->list[ps->n].id, c->id, sizeof(c->id));
-		git_oid_cpy(&ps->list[ps->n].commit, commit);
-		memcpy(ps->list[ps->n].signer, report->signer, sizeof(report->signer));
-		ps->n++;
+		if (c->kind == ROMBSR_PATH_REQUEST)
+			r = pending_add(ps, c->id, commit, report->signer);
 	}
-	return 0;
+	return r;
 }
 
 static void reject(struct rombsr_response *resp, const char *code, const char *fmt, ...)
@@ -297,6 +371,10 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 	if (strcmp(req->build_node, p->signer) != 0) {
 		reject(resp, "wrong-signer", "the request names build node %s but was committed by %s", req->build_node,
 		       p->signer);
+		return false;
+	}
+	if (now > req->expires && p->was_waiting) {
+		reject(resp, "policy-approvals", "the request expired while waiting for operator approvals");
 		return false;
 	}
 	if (now > req->expires) {
@@ -430,41 +508,115 @@ static int local_response_path(struct rombsr_sign_node *node, const char *id, ch
 	return 0;
 }
 
-/* Decides one request and writes the response to the state folder. A
- * response already there (an earlier run crashed before publishing it) is
- * kept as it is: one request, one response, whatever happens. */
-static int answer(struct rombsr_sign_node *node, const struct pending *p, struct rombsr_buf *text)
+/* The policy's word on req once the hard rules have passed, and the
+ * approvals it asks for. A refusal fills resp and clears *allowed. */
+static int check_policy(struct rombsr_sign_node *node, const struct pending *p, const struct rombsr_request *req,
+			const unsigned char body_sha256[32], struct rombsr_response *resp,
+			struct rombsr_approval_tally *tally, bool *allowed)
+{
+	struct rombsr_policy_verdict *v = calloc(1, sizeof(*v));
+	const struct rombsr_policy *policy = rombsr_policy_state_current(node->policy);
+	int r = v ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*allowed = false;
+	if (r == 0)
+		r = rombsr_policy_evaluate(policy, req, time(NULL), node->ledger, v);
+	if (r == 0 && !v->allowed)
+		reject(resp, v->code, "%s", v->message);
+	if (r == 0 && v->allowed && v->nneeds > 0 && !node->have_trust) {
+		r = rombsr_trust_at(node->repo, node->head, &node->trust);
+		node->have_trust = r == 0;
+	}
+	if (r == 0 && v->allowed) {
+		struct rombsr_tally_input in = {node->repo, node->head, &node->trust, node->verifier.keyring,
+						policy, v, p->id, body_sha256, req->build_node};
+
+		r = rombsr_approval_tally(&in, tally);
+		*allowed = r == 0;
+	}
+	free(v);
+	return r;
+}
+
+static void print_waiting(const struct pending *p, const struct rombsr_approval_tally *t)
+{
+	fprintf(stderr, "rombsr sign: request %s: waiting for approvals:", p->id);
+	for (size_t i = 0; i < t->ngroups; i++)
+		fprintf(stderr, "%s %s %u of %u", i ? "," : "", t->groups[i].group, t->groups[i].have,
+			t->groups[i].required);
+	fputc('\n', stderr);
+}
+
+enum outcome { ANSWERED, WAITING };
+
+/* Decides one request and writes the response to the state folder, or
+ * finds it must wait for approvals. A response already there (an earlier
+ * run crashed before publishing it) is kept as it is: one request, one
+ * response, whatever happens; the approvals it was signed with are counted
+ * again for the audit log. */
+static int answer(struct rombsr_sign_node *node, struct pending *p, struct rombsr_buf *text, enum outcome *outcome,
+		  struct rombsr_approval_tally *tally)
 {
 	struct rombsr_request req = {0};
 	struct rombsr_response resp = {0};
 	struct rombsr_buf body;
+	unsigned char body_sha256[32];
 	char path[4096], local[4096];
+	bool have_local, allowed = false;
 	int r, parsed;
 
+	*outcome = ANSWERED;
+	memset(tally, 0, sizeof(*tally));
 	r = local_response_path(node, p->id, local, sizeof(local));
 	if (r < 0)
 		return r;
 	r = rombsr_file_read(local, ROMBSR_RESPONSE_MAX_BYTES, text);
-	if (r != ROMBSR_ENOTFOUND)
+	if (r != 0 && r != ROMBSR_ENOTFOUND)
 		return r;
+	have_local = r == 0;
 	r = rombsr_queue_request_path(p->id, path, sizeof(path));
 	if (r == 0)
 		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, &body);
-	if (r < 0)
+	if (r < 0) {
+		if (have_local)
+			rombsr_buf_free(text);
 		return r;
+	}
+	SHA256(body.data, body.len, body_sha256);
 	memcpy(resp.request_id, p->id, sizeof(resp.request_id));
 	rombsr_oid_hex(&p->commit, resp.request_commit);
 	snprintf(resp.sign_node, sizeof(resp.sign_node), "%s", node->cfg->gpg_key);
 	resp.time = time(NULL);
 	parsed = rombsr_request_parse((const char *)body.data, body.len, &req);
 	rombsr_buf_free(&body);
+	if (parsed == 0)
+		p->expires = req.expires;
+	if (have_local) {
+		/* Only the approvals are wanted here: the decision stands. */
+		if (parsed == 0 && strcmp(req.id, p->id) == 0)
+			r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+		rombsr_request_free(&req);
+		rombsr_response_free(&resp);
+		return r;
+	}
 	if (parsed < 0)
 		reject(&resp, "malformed", "%s", rombsr_error_message(parsed));
 	else if (strcmp(req.id, p->id) != 0)
 		reject(&resp, "malformed", "the request's id is not the one its path names");
-	else if (acceptable(node, &req, p, &resp)) {
-		resp.signed_ok = true;
-		r = sign_all(node, &req, &resp);
+	else if (acceptable(node, &req, p, &resp))
+		r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+	if (r == 0 && allowed && !tally->satisfied) {
+		print_waiting(p, tally);
+		*outcome = WAITING;
+		goto out;
+	}
+	if (r == 0 && allowed) {
+		/* Counted before the first signature: a crash mid-way must not
+		 * give the same operations back to the quota. */
+		r = rombsr_quota_ledger_record(node->ledger, &req, resp.time);
+		resp.signed_ok = r == 0;
+		if (r == 0)
+			r = sign_all(node, &req, &resp);
 		if (r == 0 && resp.signed_ok)
 			node->stats.operations += req.nops;
 	}
@@ -478,11 +630,12 @@ static int answer(struct rombsr_sign_node *node, const struct pending *p, struct
 			node->stats.requests_signed++;
 		else
 			node->stats.requests_rejected++;
-		fprintf(stderr, "rombsr sign: request %s: %s%s%s\n", p->id, resp.signed_ok ? "signed" : "rejected: ",
-			resp.signed_ok ? "" : resp.reason_code, resp.signed_ok ? "" : "");
+		fprintf(stderr, "rombsr sign: request %s: %s%s\n", p->id, resp.signed_ok ? "signed" : "rejected: ",
+			resp.signed_ok ? "" : resp.reason_code);
 	}
 	if (r < 0)
 		rombsr_buf_free(text);
+out:
 	rombsr_request_free(&req);
 	rombsr_response_free(&resp);
 	return r;
@@ -515,7 +668,10 @@ static void outgoing_free(struct outgoing *o)
 
 static int outgoing_alloc(struct outgoing *o, size_t n)
 {
-	/* Room for the audit chunk and checkpoint too. */
+	/* Room for the audit chunk and checkpoint too; a pass may publish
+	 * only audit entries (n == 0). */
+	if (n == 0)
+		n = 1;
 	o->files = calloc(n + 2, sizeof(*o->files));
 	o->texts = calloc(n, sizeof(*o->texts));
 	o->paths = calloc(n, sizeof(*o->paths));
@@ -528,8 +684,10 @@ static int outgoing_alloc(struct outgoing *o, size_t n)
 
 /* Logs the decision saved in text (durably, before anything refers to it). */
 static int log_decision(struct rombsr_sign_node *node, const struct pending *p, const struct rombsr_buf *text,
-			uint64_t *index, uint64_t *count)
+			const struct rombsr_approval_tally *tally, uint64_t *index, uint64_t *count)
 {
+	struct rombsr_audit_approvals approvals = {tally->required, (const char(*)[41])tally->approvers,
+						   tally->napprovers};
 	struct rombsr_response resp;
 	struct rombsr_request req = {0};
 	struct rombsr_buf body;
@@ -548,7 +706,8 @@ static int log_decision(struct rombsr_sign_node *node, const struct pending *p, 
 		}
 	}
 	if (r == 0)
-		r = rombsr_audit_writer_decision(node->audit, &resp, have_req ? &req : NULL, index, count);
+		r = rombsr_audit_writer_decision(node->audit, &resp, have_req ? &req : NULL,
+						 tally->required > 0 ? &approvals : NULL, index, count);
 	rombsr_request_free(&req);
 	rombsr_response_free(&resp);
 	return r;
@@ -623,28 +782,113 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, git_oid *p
 	return r;
 }
 
+/* Audit entries for what changed the rules this pass: every commit that
+ * changed the trust file or keys, then the policy, adopted or refused. */
+static int apply_changes(struct rombsr_sign_node *node, const struct pass_state *ps, const git_oid *head,
+			 bool *logged)
+{
+	struct rombsr_policy_event ev;
+	char commit[GIT_OID_HEXSZ + 1];
+	int r = 0;
+
+	for (size_t i = 0; i < ps->ntrust && r == 0; i++) {
+		struct rombsr_buf now, before;
+		unsigned char md[32];
+		char sha[65], prev[65] = "";
+		git_oid parent;
+		unsigned nparents = 0;
+
+		r = rombsr_repo_read(node->repo, &ps->trust[i].commit, ROMBSR_QUEUE_TRUST, ROMBSR_TRUST_MAX_BYTES, &now);
+		if (r < 0)
+			break;
+		SHA256(now.data, now.len, md);
+		rombsr_buf_free(&now);
+		rombsr_hex_encode(md, 32, sha);
+		r = rombsr_repo_parents(node->repo, &ps->trust[i].commit, &nparents, &parent);
+		if (r == 0 && nparents > 0) {
+			r = rombsr_repo_read(node->repo, &parent, ROMBSR_QUEUE_TRUST, ROMBSR_TRUST_MAX_BYTES, &before);
+			if (r == 0) {
+				SHA256(before.data, before.len, md);
+				rombsr_hex_encode(md, 32, prev);
+			}
+			rombsr_buf_free(&before);
+		}
+		rombsr_oid_hex(&ps->trust[i].commit, commit);
+		if (r == 0)
+			r = rombsr_audit_writer_change(node->audit, &(struct rombsr_audit_change){"trust", commit, sha, prev,
+												  NULL, NULL});
+		*logged = *logged || r == 0;
+	}
+	if (r == 0)
+		r = rombsr_policy_state_refresh(node->policy, node->repo, head, &ev);
+	if (r < 0 || ev.change == ROMBSR_POLICY_UNCHANGED)
+		return r;
+	rombsr_oid_hex(ps->policy_touched ? &ps->policy_commit : head, commit);
+	if (ev.change == ROMBSR_POLICY_APPLIED) {
+		r = rombsr_audit_writer_change(node->audit, &(struct rombsr_audit_change){"policy", commit, ev.sha256,
+											  ev.previous_sha256, NULL, NULL});
+		fprintf(stderr, "rombsr sign: policy %lld (commit %.12s) is in force\n", (long long)ev.serial, commit);
+	} else {
+		r = rombsr_audit_writer_change(node->audit, &(struct rombsr_audit_change){"policy", commit, ev.sha256,
+											  ev.previous_sha256, ev.reason,
+											  ev.message});
+		fprintf(stderr, "rombsr sign: policy change in commit %.12s refused (%s): %s\n", commit, ev.reason,
+			ev.message);
+	}
+	if (r == 0)
+		r = rombsr_policy_state_commit(node->policy, &ev);
+	*logged = *logged || r == 0;
+	return r;
+}
+
+/* The pass's candidates: the waiting list first, then new requests. */
+static int add_waiting(struct pass_state *ps, const struct rombsr_waiting_list *waiting)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < waiting->n && r == 0; i++) {
+		r = pending_add(ps, waiting->items[i].id, &waiting->items[i].commit, waiting->items[i].signer);
+		if (r == 0) {
+			ps->list[ps->n - 1].was_waiting = true;
+			ps->list[ps->n - 1].expires = waiting->items[i].expires;
+		}
+	}
+	return r;
+}
+
+static void pass_state_free(struct pass_state *ps)
+{
+	free(ps->list);
+	free(ps->trust);
+}
+
 int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 {
 	struct pass_state ps = {0};
 	struct outgoing o = {0};
+	struct rombsr_waiting_list still = {0};
+	struct rombsr_approval_tally *tally = calloc(1, sizeof(*tally));
 	git_oid head, pushed;
-	bool empty, descends;
+	bool empty, descends, changed = false, logged = false;
 	double t0 = now_seconds(), t1, t2;
-	int r;
+	int r = tally ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	*answered = 0;
-	r = rombsr_repo_fetch(node->repo, node->cfg->queue_url, &head, &empty);
+	if (r == 0)
+		r = rombsr_repo_fetch(node->repo, node->cfg->queue_url, &head, &empty);
 	if (r < 0 || empty)
-		return r;
-	if (node->have_processed) {
-		if (git_oid_equal(&head, &node->processed))
-			return 0;
+		goto done;
+	changed = !node->have_processed || !git_oid_equal(&head, &node->processed);
+	/* Nothing new: only a waiting request that expired needs an answer. */
+	if (!changed && !rombsr_waiting_any_expired(&node->waiting, time(NULL)))
+		goto done;
+	if (changed && node->have_processed) {
 		r = rombsr_repo_descends(node->repo, &head, &node->processed, &descends);
 		if (r == 0 && !descends)
 			r = rombsr_error(ROMBSR_ESECURITY, "history rewritten: the queue no longer contains the last commit "
 							   "this sign node processed");
 		if (r < 0)
-			return r;
+			goto done;
 	}
 	if (!node->have_verifier) {
 		r = rombsr_verifier_init(&node->verifier, node->repo, (char(*)[41])node->cfg->queue_admins,
@@ -652,33 +896,58 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		node->have_verifier = r == 0;
 	}
 	if (r == 0)
+		r = add_waiting(&ps, &node->waiting);
+	if (r == 0 && changed)
 		r = rombsr_verify_range(&node->verifier, node->have_processed ? &node->processed : NULL, &head, collect,
 					&ps);
+	node->head = &head;
+	if (r == 0)
+		r = apply_changes(node, &ps, &head, &logged);
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
-	if (r == 0 && ps.n > 0)
+	if (r == 0)
 		r = outgoing_alloc(&o, ps.n);
 	for (size_t i = 0; i < ps.n && r == 0; i++) {
+		enum outcome outcome;
 		bool open;
 
 		r = still_open(node, &head, &ps.list[i], &open);
 		if (r < 0 || !open)
 			continue;
-		r = answer(node, &ps.list[i], &o.texts[o.n]);
+		r = answer(node, &ps.list[i], &o.texts[o.n], &outcome, tally);
+		if (r == 0 && outcome == WAITING) {
+			r = rombsr_waiting_add(&still, &(struct rombsr_waiting){.commit = ps.list[i].commit,
+										.expires = ps.list[i].expires});
+			if (r == 0) {
+				memcpy(still.items[still.n - 1].id, ps.list[i].id, sizeof(ps.list[i].id));
+				memcpy(still.items[still.n - 1].signer, ps.list[i].signer, sizeof(ps.list[i].signer));
+			}
+			continue;
+		}
 		if (r == 0)
 			r = rombsr_queue_response_path(ps.list[i].id, o.paths[o.n], sizeof(o.paths[0]));
 		if (r == 0)
-			r = log_decision(node, &ps.list[i], &o.texts[o.n], &o.audit_index[o.n], &o.audit_count[o.n]);
+			r = log_decision(node, &ps.list[i], &o.texts[o.n], tally, &o.audit_index[o.n],
+					 &o.audit_count[o.n]);
 		if (r == 0)
 			o.n++;
 		else
 			rombsr_buf_free(&o.texts[o.n]);
 	}
-	if (r == 0 && o.n > 0)
+	if (r == 0 && (o.n > 0 || logged))
 		r = add_audit(node, &o, &head);
 	t2 = now_seconds();
 	node->stats.sign_seconds += t2 - t1;
-	if (r == 0 && o.n > 0) {
+	/* The waiting list is saved before the processed head moves past the
+	 * commits that brought its requests. */
+	if (r == 0)
+		r = rombsr_waiting_save(node->dir, &still);
+	if (r == 0) {
+		rombsr_waiting_free(&node->waiting);
+		node->waiting = still;
+		memset(&still, 0, sizeof(still));
+	}
+	if (r == 0 && (o.n > 0 || logged)) {
 		fault_point("after-response");
 		r = publish(node, &o, &pushed);
 		if (r == 0)
@@ -688,8 +957,15 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = write_processed(node, &head);
 	}
 	node->stats.publish_seconds += now_seconds() - t2;
+done:
+	if (node->have_trust)
+		rombsr_trust_free(&node->trust);
+	node->have_trust = false;
+	node->head = NULL;
 	outgoing_free(&o);
-	free(ps.list);
+	rombsr_waiting_free(&still);
+	pass_state_free(&ps);
+	free(tally);
 	return r;
 }
 
