@@ -265,7 +265,7 @@ static int make_request(const struct submit_args *a, const char *build_node, str
 int cmd_submit(struct cli_context *ctx, int argc, char **argv)
 {
 	struct submit_args a;
-	struct queue_client qc = {0};
+	struct queue_client qc = {.lock_fd = -1};
 	struct rombsr_buf text = {0};
 	struct rombsr_repo_file file;
 	char id[33], path[128], message[256];

@@ -120,7 +120,6 @@ quota_ok=$(submit_with "$T/avb_intermediate.jsonl" user)
 pass
 quota_over=$(submit_with "$T/avb_intermediate.jsonl" user)
 dual=$(submit_with "$T/platform2.jsonl" user)
-short=$(submit_with "$T/platform2.jsonl" user --expires-in 20)
 pass
 for code in "${!refused[@]}"; do expect_rejected "${refused[$code]}" "$code"; done
 [ "$(status_of "$quota_ok")" = "signed/" ] || fail "the first avb_intermediate request (within quota): $(status_of "$quota_ok")"
@@ -172,8 +171,13 @@ audit_has --arg id "$dual" --argjson w "$want" '.type == "approvals" and .reques
 	and .required == 2 and .approvers == $w' || fail "no approvals entry naming the two operators"
 echo "ok: two operators approved: signed, approvals logged"
 
-# $short expires while it waits: answered on a pass with no new commit.
-sleep 21
+# A request that expires while it waits: answered on a pass that sees no
+# new commit.
+short=$(submit_with "$T/platform2.jsonl" user --expires-in 30)
+pass
+expect_waiting "$short" "not approved yet"
+expires=$(git -C "$T/queue.git" show "main:$(req_path "$short")" | jq -r .expires)
+while [ "$(date +%s)" -le "$(date -d "$expires" +%s)" ]; do sleep 1; done
 before=$(git -C "$T/queue.git" rev-parse main)
 pass
 expect_rejected "$short" policy-approvals
