@@ -75,6 +75,7 @@ int cmd_queue_hook(struct cli_context *ctx, int argc, char **argv);
 int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_submit(struct cli_context *ctx, int argc, char **argv);
 int cmd_approve(struct cli_context *ctx, int argc, char **argv);
+int cmd_status(struct cli_context *ctx, int argc, char **argv);
 int cmd_apply(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);

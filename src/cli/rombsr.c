@@ -25,6 +25,7 @@ static const struct {
 	{"queue-verify", cmd_queue_verify, "verify every commit of a queue clone"},
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
 	{"approve", cmd_approve, "approve a pending request as an operator (dual control)"},
+	{"status", cmd_status, "the sign node's view: policy in force, requests waiting for approvals, quotas"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
 	{"audit-verify", cmd_audit_verify, "verify the audit log of a queue clone against the audit key"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},

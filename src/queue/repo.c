@@ -152,6 +152,21 @@ int rombsr_repo_fetch(struct rombsr_repo *r, const char *url, git_oid *head, boo
 	return ret;
 }
 
+int rombsr_repo_fetched_head(struct rombsr_repo *r, git_oid *head, bool *empty)
+{
+	return ref_target(r, FETCHED_REF, head, empty);
+}
+
+int rombsr_repo_commits_after(struct rombsr_repo *r, const git_oid *base, const git_oid *head, size_t *count)
+{
+	size_t ahead = 0, behind = 0;
+
+	if (git_graph_ahead_behind(&ahead, &behind, r->git, head, base) < 0)
+		return rombsr_repo_fail(ROMBSR_EIO, "cannot count commits");
+	*count = ahead;
+	return 0;
+}
+
 static int tree_of(struct rombsr_repo *r, const git_oid *commit, git_tree **tree)
 {
 	git_commit *c = NULL;

@@ -26,6 +26,10 @@ git_repository *rombsr_repo_git(struct rombsr_repo *r);
  * yet; otherwise head is its commit. */
 int rombsr_repo_fetch(struct rombsr_repo *r, const char *url, git_oid *head, bool *empty);
 
+/* The remote's main branch as the last fetch found it. */
+int rombsr_repo_fetched_head(struct rombsr_repo *r, git_oid *head, bool *empty);
+/* Commits reachable from head and not from base. */
+int rombsr_repo_commits_after(struct rombsr_repo *r, const git_oid *base, const git_oid *head, size_t *count);
 /* The commit refs/heads/main of this repository points to. */
 int rombsr_repo_head(struct rombsr_repo *r, git_oid *head, bool *empty);
 /* Moves refs/heads/main from old (NULL: must not exist) to new. */

@@ -126,6 +126,11 @@ const char *rombsr_policy_state_sha256(const struct rombsr_policy_state *s)
 	return s->sha256;
 }
 
+const char *rombsr_policy_state_refused_sha256(const struct rombsr_policy_state *s)
+{
+	return s->refused_sha256;
+}
+
 static int refuse(struct rombsr_policy_event *ev, const char *reason)
 {
 	ev->change = ROMBSR_POLICY_REFUSED;

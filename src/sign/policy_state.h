@@ -49,5 +49,7 @@ int rombsr_policy_state_commit(struct rombsr_policy_state *s, const struct rombs
  * its SHA-256 ("" if none). */
 const struct rombsr_policy *rombsr_policy_state_current(const struct rombsr_policy_state *s);
 const char *rombsr_policy_state_sha256(const struct rombsr_policy_state *s);
+/* The SHA-256 of the last policy file refused, "" if none. */
+const char *rombsr_policy_state_refused_sha256(const struct rombsr_policy_state *s);
 
 #endif

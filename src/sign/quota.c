@@ -365,6 +365,40 @@ int rombsr_quota_ledger_open(const char *dir, time_t now, struct rombsr_quota_le
 	return 0;
 }
 
+int rombsr_quota_ledger_read(const char *dir, struct rombsr_quota_ledger **out)
+{
+	struct rombsr_quota_ledger *l;
+	char *path = NULL;
+	off_t good_end;
+	int r = rombsr_quota_ledger_new(&l);
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/%s", dir, ROMBSR_QUOTA_FILE) < 0) {
+		rombsr_quota_ledger_close(l);
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->fd < 0 && errno != ENOENT)
+		r = rombsr_error(ROMBSR_EIO, "cannot open the quota ledger %s: %s", path, strerror(errno));
+	/* load() names the file in its messages; the ledger stays in memory. */
+	l->path = path;
+	if (r == 0 && l->fd >= 0)
+		r = load(l, &good_end);
+	l->path = NULL;
+	free(path);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	if (r < 0) {
+		rombsr_quota_ledger_close(l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
 void rombsr_quota_ledger_close(struct rombsr_quota_ledger *l)
 {
 	if (l == NULL)

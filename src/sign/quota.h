@@ -40,6 +40,9 @@ struct rombsr_quota_use {
  * entries older than ROMBSR_QUOTA_MAX_WINDOW at now and rewrites the file
  * without them (atomically). */
 int rombsr_quota_ledger_open(const char *dir, time_t now, struct rombsr_quota_ledger **out);
+/* dir/quota.ledger read into memory without changing the file (a torn
+ * last line is left out): for `rombsr status` beside a running node. */
+int rombsr_quota_ledger_read(const char *dir, struct rombsr_quota_ledger **out);
 /* A ledger held in memory only, never written (tests, dry runs). */
 int rombsr_quota_ledger_new(struct rombsr_quota_ledger **out);
 void rombsr_quota_ledger_close(struct rombsr_quota_ledger *l);

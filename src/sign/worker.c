@@ -764,7 +764,12 @@ static int still_open(struct rombsr_sign_node *node, const git_oid *head, const 
 	return r;
 }
 
-static int publish(struct rombsr_sign_node *node, struct outgoing *o, git_oid *pushed)
+/* Publishes the pass's files; *done is the commit the next pass starts
+ * after. That is the new commit only if it was made on the head this pass
+ * verified: when another node pushed in between, the commits it added are
+ * not verified yet, so the next pass starts after head and verifies them
+ * (and this node's own commit) then. */
+static int publish(struct rombsr_sign_node *node, struct outgoing *o, const git_oid *head, git_oid *done)
 {
 	char message[128];
 	git_oid commit, base;
@@ -776,7 +781,7 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, git_oid *p
 				 outgoing_files(o), message, &commit, &base);
 	if (r == 0) {
 		fault_point("after-push");
-		git_oid_cpy(pushed, &commit);
+		git_oid_cpy(done, git_oid_equal(&base, head) ? &commit : head);
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
@@ -949,7 +954,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	}
 	if (r == 0 && (o.n > 0 || logged)) {
 		fault_point("after-response");
-		r = publish(node, &o, &pushed);
+		r = publish(node, &o, &head, &pushed);
 		if (r == 0)
 			r = write_processed(node, &pushed);
 		*answered = o.n;

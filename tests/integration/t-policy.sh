@@ -133,6 +133,13 @@ grep -q "request $dual: waiting for approvals: release 0 of 2" "$T/pass.err" || 
 "$ROMBSR" --config "$OPERATOR_CONF" approve "$dual" >/dev/null 2>&1 || fail "operator could not approve"
 pass
 expect_waiting "$dual" "one operator"
+"$ROMBSR" --config "$SIGN_CONF" status > "$T/status.txt" 2>"$T/status.err" || fail "status: $(cat "$T/status.err")"
+for want in "^policy: serial 2 in force, sha256 [0-9a-f]{64}$" "^waiting for approvals: 1$" "^  $dual  p P\\..*user.*from $FPR_BUILD, expires " \
+	"^    release: 1 of 2 approvals; may still approve: ($FPR_OPERATOR2, $FPR_OPERATOR3|$FPR_OPERATOR3, $FPR_OPERATOR2)$" \
+	"^    approved by $FPR_OPERATOR$" "^  key avb_intermediate: 1 of 1 operations in the last 3600 s$"; do
+	grep -Eq "$want" "$T/status.txt" || fail "status lacks /$want/: $(cat "$T/status.txt")"
+done
+echo "ok: status shows the wait: $(grep -c . "$T/status.txt") lines"
 expect_fail "has already approved request $dual" "$ROMBSR" --config "$OPERATOR_CONF" approve "$dual"
 pass
 expect_waiting "$dual" "the same operator twice"
@@ -204,6 +211,25 @@ audit_has '.type == "policy-refused" and .reason == "policy-serial"' ||
 expect_rejected "$media2" policy-key-disabled
 [ "$(audit_entries | jq -s '[.[] | select(.type == "policy-refused")] | length')" -eq 2 ] ||
 	fail "a refused policy was logged more than once"
+
+# Policy 3: a quota for the build node, all keys together, with room for
+# exactly one more operation (what the ledger holds for it, plus one).
+used=$(awk -v b="$FPR_BUILD" 'NR > 1 && $3 == b { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } }
+	END { print n + 0 }' "$T/state/sign/quota.ledger")
+[ "$used" -gt 0 ] || fail "the quota ledger holds nothing for the build node"
+git -C "$W" pull -q --ff-only origin main
+jq --arg b "$FPR_BUILD" --argjson m $((used + 1)) '.serial = 3 | .keys.networkstack = {}
+		| .build_nodes = {($b): {quota: {window_seconds: 3600, max_operations: $m}}}' "$T/state/sign/policy.json" \
+	> "$W/policy/policy.json"
+admin_push "policy 3: a build node quota"
+node_ok=$(submit_with "$T/networkstack.jsonl" user)
+pass
+node_over=$(submit_with "$T/networkstack.jsonl" user)
+pass
+[ "$(status_of "$node_ok")" = "signed/" ] || fail "the request within the node quota: $(status_of "$node_ok")"
+expect_rejected "$node_over" policy-quota-node
+"$ROMBSR" --config "$SIGN_CONF" status | grep -q "^  build node $FPR_BUILD: $((used + 1)) of $((used + 1)) operations" ||
+	fail "status does not show the node quota used up"
 
 "$ROMBSR" --config "$SIGN_CONF" audit-verify --vkey "$T/bundle/audit.vkey" >/dev/null 2>"$T/av.err" || fail "audit-verify: $(cat "$T/av.err")"
 "$ROMBSR" --config "$SIGN_CONF" queue-verify >/dev/null 2>"$T/qv.err" || fail "queue-verify: $(cat "$T/qv.err")"
