@@ -1,4 +1,5 @@
-# Policy and dual control through the real sign node, queue and HSM. The
+# Policy and dual control through the real sign node, queue and HSM.
+# (A release request naming the manifest key and the reverse: t-sign-reject.) The
 # admin pushes a policy in which every key has one rule; for each rule a
 # request that breaks it gets a signed rejection with the rule's reason code,
 # and the same code is in the audit log, while one request that meets every
@@ -89,7 +90,8 @@ jq -n --arg o1 "$FPR_OPERATOR" --arg o2 "$FPR_OPERATOR2" --arg o3 "$FPR_OPERATOR
 	operator_groups: {release: [$o1, $o2, $o3, $b]},
 	keys: {
 	  platform: {build_types: ["user"], build_nodes: [$b], programs: ["pkcs11-tool"], artifacts: ["out/*.bin"],
-		     mechanisms: ["CKM_SHA256_RSA_PKCS"], max_operations: 2, approvals: {group: "release", required: 2}},
+		     mechanisms: ["CKM_SHA256_RSA_PKCS"], max_operations: 2, approvals: {group: "release", required: 2},
+		     not_before: 1000, not_after: $later},
 	  media: {disabled: true},
 	  shared: {build_nodes: [$o1]},
 	  networkstack: {programs: ["apksigner"]},
@@ -213,17 +215,22 @@ expect_rejected "$media2" policy-key-disabled
 	fail "a refused policy was logged more than once"
 
 # Policy 3: a quota for the build node, all keys together, with room for
-# exactly one more operation (what the ledger holds for it, plus one).
+# exactly one more operation (what the ledger holds for it, plus one), and
+# testkey allowed in user builds, which the hard rule still refuses.
 used=$(awk -v b="$FPR_BUILD" 'NR > 1 && $3 == b { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } }
 	END { print n + 0 }' "$T/state/sign/quota.ledger")
 [ "$used" -gt 0 ] || fail "the quota ledger holds nothing for the build node"
 git -C "$W" pull -q --ff-only origin main
 jq --arg b "$FPR_BUILD" --argjson m $((used + 1)) '.serial = 3 | .keys.networkstack = {}
+		| .keys.testkey = {build_types: ["user", "userdebug"]}
 		| .build_nodes = {($b): {quota: {window_seconds: 3600, max_operations: $m}}}' "$T/state/sign/policy.json" \
 	> "$W/policy/policy.json"
 admin_push "policy 3: a build node quota"
 node_ok=$(submit_with "$T/networkstack.jsonl" user)
+dev_user=$(submit_with "$T/testkey.jsonl" user)
 pass
+# The hard rule: whatever policy 3 says of testkey, never in a user build.
+expect_rejected "$dev_user" development-key
 node_over=$(submit_with "$T/networkstack.jsonl" user)
 pass
 [ "$(status_of "$node_ok")" = "signed/" ] || fail "the request within the node quota: $(status_of "$node_ok")"
