@@ -1,0 +1,323 @@
+/* One request, decided (the worker's half that judges): the hard rules
+ * no policy can loosen, then the policy in force and the approvals it asks
+ * for, then the signatures, made through the authority's signer. The
+ * response is written to the state folder before anything refers to it. */
+#define _GNU_SOURCE
+#include "worker_internal.h"
+
+#include "channel.h"
+#include "opcheck.h"
+#include "policy.h"
+
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../queue/request.h"
+#include "../queue/response.h"
+
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void reject(struct rombsr_response *resp, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reject(struct rombsr_response *resp, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	resp->signed_ok = false;
+	snprintf(resp->reason_code, sizeof(resp->reason_code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(resp->reason_message, sizeof(resp->reason_message), fmt, ap);
+	va_end(ap);
+}
+
+static const struct known_key *find_known(const struct signer_link *s, const char *label)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].label, label) == 0)
+			return &s->keys[i];
+	return NULL;
+}
+
+/* The worker's checks, before any signature is made. Returns false with
+ * the rejection filled in. */
+static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_request *req, const struct pending *p,
+		       struct rombsr_response *resp)
+{
+	const struct signer_link *s = &node->signers[req->authority];
+	time_t now = time(NULL);
+
+	if (strcmp(req->build_node, p->signer) != 0) {
+		reject(resp, "wrong-signer", "the request names build node %s but was committed by %s", req->build_node,
+		       p->signer);
+		return false;
+	}
+	if (now > req->expires && p->was_waiting) {
+		reject(resp, "policy-approvals", "the request expired while waiting for operator approvals");
+		return false;
+	}
+	if (now > req->expires) {
+		reject(resp, "expired", "the request expired at its expires time");
+		return false;
+	}
+	if (req->created > now + CLOCK_SKEW) {
+		reject(resp, "not-yet-valid", "the request was created in the future");
+		return false;
+	}
+	if (s->fd < 0) {
+		reject(resp, "authority-unavailable", "this sign node does not sign for the %s authority",
+		       rombsr_authority_name(req->authority));
+		return false;
+	}
+	for (size_t i = 0; i < req->nops; i++) {
+		const struct rombsr_cap_op *op = &req->ops[i].op;
+		const struct rombsr_keyset_entry *e = rombsr_keyset_find(op->label);
+		const struct known_key *k = find_known(s, op->label);
+
+		if (e != NULL && e->authority != req->authority) {
+			reject(resp, "wrong-authority", "operation %zu: key '%s' belongs to the %s authority, the request to %s",
+			       i, op->label, rombsr_authority_name(e->authority), rombsr_authority_name(req->authority));
+			return false;
+		}
+		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
+			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s… here", i, op->label,
+			       op->spki_sha256);
+			return false;
+		}
+		/* A hard rule, whatever any policy says. */
+		if (e != NULL && e->development && req->build_type == ROMBSR_BUILD_USER) {
+			reject(resp, "development-key", "operation %zu: development key '%s' in a user build", i, op->label);
+			return false;
+		}
+		if (rombsr_opcheck(op, k->kind, k->modulus_bytes) < 0) {
+			reject(resp, "mechanism", "operation %zu: %s", i, rombsr_error_message(ROMBSR_EPERM));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* How many operations may be in flight to a signer: enough to keep the
+ * HSM busy while earlier signatures are made durable, few enough to fit
+ * the socket's buffer. */
+#define SIGN_WINDOW 32
+
+static void fill_sign_message(struct rombsr_channel_request *m, const struct rombsr_request *req,
+			      const struct rombsr_cap_op *op)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = ROMBSR_CHANNEL_MAGIC;
+	m->version = ROMBSR_CHANNEL_VERSION;
+	m->op = ROMBSR_CH_SIGN;
+	memcpy(m->request_id, req->id, sizeof(m->request_id));
+	memcpy(m->label, op->label, sizeof(m->label));
+	memcpy(m->spki_sha256, op->spki_sha256, sizeof(m->spki_sha256));
+	m->mechanism = op->mech->type;
+	m->pss_hash = op->pss.hash;
+	m->pss_mgf = op->pss.mgf;
+	m->pss_salt_len = op->pss.salt_len;
+	m->tbs_len = (uint32_t)op->tbs_len;
+	memcpy(m->tbs, op->tbs, op->tbs_len);
+}
+
+/* Every operation through the authority's signer, pipelined. A refusal by
+ * the signer becomes a rejection; an HSM failure stops the pass (the
+ * request stays pending and is tried again). Replies come in order. */
+static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *req, struct rombsr_response *resp)
+{
+	struct signer_link *s = &node->signers[req->authority];
+	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
+	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	size_t sent = 0, got = 0;
+	bool refused = false;
+	int r = 0;
+
+	resp->sigs = calloc(req->nops, sizeof(*resp->sigs));
+	if (m == NULL || reply == NULL || resp->sigs == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	while (r == 0 && got < req->nops) {
+		while (!refused && sent < req->nops && sent - got < SIGN_WINDOW && r == 0) {
+			fill_sign_message(m, req, &req->ops[sent].op);
+			r = rombsr_channel_send(s->fd, m, sizeof(*m));
+			sent++;
+		}
+		if (r < 0 || got == sent)
+			break;
+		/* Replies still in flight are read even after a refusal, so the
+		 * channel stays in step. */
+		r = rombsr_channel_recv(s->fd, reply, sizeof(*reply));
+		if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
+			r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
+		if (r < 0)
+			break;
+		reply->message[sizeof(reply->message) - 1] = '\0';
+		if (refused) {
+			got++;
+			continue;
+		}
+		if (reply->status == ROMBSR_EPERM) {
+			reject(resp, "refused", "operation %zu: %s", got, reply->message);
+			refused = true;
+		} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
+			r = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, got, reply->message);
+		} else {
+			resp->sigs[got].op = req->ops[got].op;
+			memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
+			resp->sigs[got].sig_len = reply->sig_len;
+			resp->nsigs++;
+			if (got == 0)
+				rombsr_sign_fault_point("mid-sign");
+		}
+		got++;
+	}
+	if (refused) {
+		free(resp->sigs);
+		resp->sigs = NULL;
+		resp->nsigs = 0;
+	}
+	free(m);
+	free(reply);
+	return r;
+}
+
+static int local_response_path(struct rombsr_sign_node *node, const char *id, char *out, size_t size)
+{
+	if ((size_t)snprintf(out, size, "%s/responses/%s.json", node->dir, id) >= size)
+		return rombsr_error(ROMBSR_EINTERNAL, "path too long");
+	return 0;
+}
+
+/* The policy's word on req once the hard rules have passed, and the
+ * approvals it asks for. A refusal fills resp and clears *allowed. */
+static int check_policy(struct rombsr_sign_node *node, const struct pending *p, const struct rombsr_request *req,
+			const unsigned char body_sha256[32], struct rombsr_response *resp,
+			struct rombsr_approval_tally *tally, bool *allowed)
+{
+	struct rombsr_policy_verdict *v = calloc(1, sizeof(*v));
+	const struct rombsr_policy *policy = rombsr_policy_state_current(node->policy);
+	int r = v ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*allowed = false;
+	if (r == 0)
+		r = rombsr_policy_evaluate(policy, req, time(NULL), node->ledger, v);
+	if (r == 0 && !v->allowed)
+		reject(resp, v->code, "%s", v->message);
+	if (r == 0 && v->allowed && v->nneeds > 0 && !node->have_trust) {
+		r = rombsr_trust_at(node->repo, node->head, &node->trust);
+		node->have_trust = r == 0;
+	}
+	if (r == 0 && v->allowed) {
+		struct rombsr_tally_input in = {node->repo, node->head, &node->trust, node->verifier.keyring,
+						policy, v, p->id, body_sha256, req->build_node};
+
+		r = rombsr_approval_tally(&in, tally);
+		*allowed = r == 0;
+	}
+	free(v);
+	return r;
+}
+
+static void print_waiting(const struct pending *p, const struct rombsr_approval_tally *t)
+{
+	fprintf(stderr, "rombsr sign: request %s: waiting for approvals:", p->id);
+	for (size_t i = 0; i < t->ngroups; i++)
+		fprintf(stderr, "%s %s %u of %u", i ? "," : "", t->groups[i].group, t->groups[i].have,
+			t->groups[i].required);
+	fputc('\n', stderr);
+}
+
+/* Decides one request and writes the response to the state folder, or
+ * finds it must wait for approvals. A response already there (an earlier
+ * run crashed before publishing it) is kept as it is: one request, one
+ * response, whatever happens; the approvals it was signed with are counted
+ * again for the audit log. */
+int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct rombsr_buf *text,
+		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally)
+{
+	struct rombsr_request req = {0};
+	struct rombsr_response resp = {0};
+	struct rombsr_buf body;
+	unsigned char body_sha256[32];
+	char path[4096], local[4096];
+	bool have_local, allowed = false;
+	int r, parsed;
+
+	*outcome = ROMBSR_SIGN_ANSWERED;
+	memset(tally, 0, sizeof(*tally));
+	r = local_response_path(node, p->id, local, sizeof(local));
+	if (r < 0)
+		return r;
+	r = rombsr_file_read(local, ROMBSR_RESPONSE_MAX_BYTES, text);
+	if (r != 0 && r != ROMBSR_ENOTFOUND)
+		return r;
+	have_local = r == 0;
+	r = rombsr_queue_request_path(p->id, path, sizeof(path));
+	if (r == 0)
+		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, &body);
+	if (r < 0) {
+		if (have_local)
+			rombsr_buf_free(text);
+		return r;
+	}
+	SHA256(body.data, body.len, body_sha256);
+	memcpy(resp.request_id, p->id, sizeof(resp.request_id));
+	rombsr_oid_hex(&p->commit, resp.request_commit);
+	snprintf(resp.sign_node, sizeof(resp.sign_node), "%s", node->cfg->gpg_key);
+	resp.time = time(NULL);
+	parsed = rombsr_request_parse((const char *)body.data, body.len, &req);
+	rombsr_buf_free(&body);
+	if (parsed == 0)
+		p->expires = req.expires;
+	if (have_local) {
+		/* Only the approvals are wanted here: the decision stands. */
+		if (parsed == 0 && strcmp(req.id, p->id) == 0)
+			r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+		rombsr_request_free(&req);
+		rombsr_response_free(&resp);
+		return r;
+	}
+	if (parsed < 0)
+		reject(&resp, "malformed", "%s", rombsr_error_message(parsed));
+	else if (strcmp(req.id, p->id) != 0)
+		reject(&resp, "malformed", "the request's id is not the one its path names");
+	else if (acceptable(node, &req, p, &resp))
+		r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+	if (r == 0 && allowed && !tally->satisfied) {
+		print_waiting(p, tally);
+		*outcome = ROMBSR_SIGN_WAITING;
+		goto out;
+	}
+	if (r == 0 && allowed) {
+		/* Counted before the first signature: a crash mid-way must not
+		 * give the same operations back to the quota. */
+		r = rombsr_quota_ledger_record(node->ledger, &req, resp.time);
+		resp.signed_ok = r == 0;
+		if (r == 0)
+			r = sign_all(node, &req, &resp);
+		if (r == 0 && resp.signed_ok)
+			node->stats.operations += req.nops;
+	}
+	rombsr_sign_fault_point("after-sign");
+	if (r == 0)
+		r = rombsr_response_encode(&resp, text);
+	if (r == 0)
+		r = rombsr_file_write_atomic(local, text->data, text->len, 0600, false);
+	if (r == 0) {
+		if (resp.signed_ok)
+			node->stats.requests_signed++;
+		else
+			node->stats.requests_rejected++;
+		fprintf(stderr, "rombsr sign: request %s: %s%s\n", p->id, resp.signed_ok ? "signed" : "rejected: ",
+			resp.signed_ok ? "" : resp.reason_code);
+	}
+	if (r < 0)
+		rombsr_buf_free(text);
+out:
+	rombsr_request_free(&req);
+	rombsr_response_free(&resp);
+	return r;
+}

@@ -1,0 +1,92 @@
+/* The sign node's worker, inside: what worker.c (fetching, verifying,
+ * publishing: the pass) and decide.c (one request: hard rules, policy,
+ * approvals, signatures) share. Not for use outside src/sign. */
+#ifndef ROMBSR_SIGN_WORKER_INTERNAL_H
+#define ROMBSR_SIGN_WORKER_INTERNAL_H
+
+#include "worker.h"
+
+#include "approval_tally.h"
+#include "audit_writer.h"
+#include "policy_state.h"
+#include "quota.h"
+#include "waiting.h"
+
+#include "../common/buf.h"
+#include "../common/keyset.h"
+#include "../queue/gpg.h"
+#include "../queue/layout.h"
+#include "../queue/repo.h"
+#include "../queue/trust.h"
+#include "../queue/verify.h"
+
+#include <git2.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define MAX_SIGNER_KEYS 32
+#define CLOCK_SKEW 300
+
+struct known_key {
+	char label[65];
+	char spki_sha256[65];
+	enum rombsr_key_kind kind;
+	size_t modulus_bytes;
+};
+
+struct signer_link {
+	int fd;
+	pid_t pid;
+	struct known_key keys[MAX_SIGNER_KEYS];
+	size_t nkeys;
+};
+
+struct rombsr_sign_node {
+	const struct rombsr_config *cfg;
+	struct signer_link signers[ROMBSR_AUTHORITY_COUNT];
+	struct rombsr_gpg *gpg;
+	struct rombsr_repo *repo;
+	char *dir;                  /* <state>/sign */
+	git_oid processed;
+	bool have_processed;
+	/* Kept across passes: its keyring is loaded once, then grows with the
+	 * trust changes each new commit makes. */
+	struct rombsr_verifier verifier;
+	bool have_verifier;
+	struct rombsr_audit_writer *audit;
+	struct rombsr_policy_state *policy;
+	struct rombsr_quota_ledger *ledger;
+	/* Requests allowed but short of approvals: looked at again every pass
+	 * until they have them or expire. */
+	struct rombsr_waiting_list waiting;
+	/* During a pass: the head being processed and its trust file. */
+	const git_oid *head;
+	struct rombsr_trust trust;
+	bool have_trust;
+	struct rombsr_sign_stats stats;
+};
+
+/* A request found in new commits or on the waiting list, with the commit
+ * that carried it. */
+struct pending {
+	char id[ROMBSR_REQUEST_ID_LEN + 1];
+	git_oid commit;
+	char signer[41];
+	bool answered;
+	bool was_waiting;
+	time_t expires;         /* set once the request is read */
+};
+
+/* Fault injection for the crash tests (ROMBSR_FAULT=<point>): the process
+ * kills itself with SIGKILL at that point, as a power cut would. */
+void rombsr_sign_fault_point(const char *point);
+
+enum rombsr_sign_outcome { ROMBSR_SIGN_ANSWERED, ROMBSR_SIGN_WAITING };
+
+/* Decides one request and writes the response to the state folder, or
+ * finds it must wait for approvals (decide.c). */
+int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct rombsr_buf *text,
+		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally);
+
+#endif
