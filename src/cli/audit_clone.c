@@ -4,6 +4,7 @@
 #include "../audit/log.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../common/hex.h"
 #include "../queue/audit_layout.h"
 #include "../queue/layout.h"
 #include "../queue/response.h"
@@ -175,6 +176,10 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 	r = queue_client_open_reader(ctx, repo_path, &ac->qc, &ac->head);
 	if (r == 0)
 		r = load_vkey(ac->qc.cfg, vkey_path, &ac->trusted);
+	if (r == 0 && asprintf(&ac->remembered, "%s/audit-verified.checkpoint", ac->qc.cfg->state_dir) < 0) {
+		ac->remembered = NULL;
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
 	if (r == 0 && ((ac->dir = strdup("/tmp/rombsr-audit.XXXXXX")) == NULL || mkdtemp(ac->dir) == NULL)) {
 		free(ac->dir);
 		ac->dir = NULL;
@@ -205,8 +210,53 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 	return r;
 }
 
+static void print_checkpoint(const char *what, const struct rombsr_checkpoint *cp)
+{
+	char hex[65];
+
+	rombsr_hex_encode(cp->root, sizeof(cp->root), hex);
+	fprintf(stderr, "  %s: origin %s, %llu entries, root %s\n", what, cp->origin, (unsigned long long)cp->size, hex);
+}
+
+int audit_clone_verify(struct audit_clone *ac, const char *command)
+{
+	const struct rombsr_note_verifier *trusted[] = {ac->trusted};
+	struct rombsr_audit_report *report = &ac->report;
+	struct rombsr_buf remembered = {0};
+	int r = rombsr_file_read(ac->remembered, ROMBSR_NOTE_MAX, &remembered);
+
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_buf_init(&remembered, 0);
+		r = 0;
+	}
+	if (r == 0)
+		r = rombsr_audit_verify_dir(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
+					    remembered.len ? (const char *)remembered.data : NULL, remembered.len, report);
+	rombsr_buf_free(&remembered);
+	if (r == ROMBSR_AUDIT_EFORK) {
+		fprintf(stderr, "rombsr %s: FORK: the log contradicts a checkpoint accepted earlier\n", command);
+		print_checkpoint("accepted earlier", &report->fork_remembered);
+		print_checkpoint("now signed", &report->fork_conflicting);
+		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
+	}
+	if (r == ROMBSR_ECRYPTO) {
+		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
+			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
+					    (unsigned long long)report->first_bad_index, report->problem);
+		return rombsr_error(ROMBSR_ESECURITY, "audit log: %s", report->problem);
+	}
+	if (r == 0 && report->torn_bytes > 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "audit log: the queue's copy ends in a partial entry");
+	if (r == 0)
+		r = rombsr_audit_log_open(ac->dir, &ac->log);
+	return r;
+}
+
 void audit_clone_close(struct audit_clone *ac)
 {
+	rombsr_audit_log_close(ac->log);
+	rombsr_audit_report_free(&ac->report);
+	free(ac->remembered);
 	if (ac->dir != NULL)
 		rombsr_remove_tree(ac->dir);
 	free(ac->dir);
@@ -214,6 +264,16 @@ void audit_clone_close(struct audit_clone *ac)
 	rombsr_note_verifier_free(ac->trusted);
 	queue_client_close(&ac->qc);
 	memset(ac, 0, sizeof(*ac));
+}
+
+int audit_clone_entry(const struct audit_clone *ac, uint64_t index, struct rombsr_audit_entry *e,
+		      struct rombsr_buf *line)
+{
+	int r = rombsr_audit_log_entry(ac->log, index, line);
+
+	if (r == 0)
+		r = rombsr_audit_entry_decode((const char *)line->data, line->len, e);
+	return r;
 }
 
 int audit_clone_entries_path(const struct audit_clone *ac, char *out, size_t size)

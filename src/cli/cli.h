@@ -76,6 +76,7 @@ int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_submit(struct cli_context *ctx, int argc, char **argv);
 int cmd_apply(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
+int cmd_audit_show(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);
 
 #endif

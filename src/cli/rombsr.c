@@ -26,6 +26,7 @@ static const struct {
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
 	{"audit-verify", cmd_audit_verify, "verify the audit log of a queue clone against the audit key"},
+	{"audit-show", cmd_audit_show, "show the verified audit log's entries, by key, request, time or type"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
 };
 
