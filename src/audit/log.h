@@ -71,7 +71,8 @@ int rombsr_audit_log_consistency_proof(const struct rombsr_audit_log *log, uint6
 
 /* A C2SP tlog-proof (c2sp.org/tlog-proof@v1) for entry index against the
  * checkpoint note given (which must be of this log): the text a response
- * carries and `rombsr audit-proof` prints. out is initialized here. */
+ * carries and `rombsr audit-proof` prints after the entry. out is
+ * initialized here. */
 int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, const char *note,
 			   size_t note_len, struct rombsr_buf *out);
 /* Third-party check of such a proof for the given entry bytes: strict

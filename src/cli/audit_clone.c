@@ -252,6 +252,24 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 	return r;
 }
 
+int audit_clone_open_verified(struct cli_context *ctx, const char *repo_path, const char *vkey_path,
+			      struct audit_clone *ac)
+{
+	int r = audit_clone_open(ctx, repo_path, vkey_path, ac);
+
+	if (r < 0)
+		return r;
+	r = audit_clone_verify(ac, ctx->command);
+	if (r < 0)
+		audit_clone_close(ac);
+	return r;
+}
+
+uint64_t audit_clone_vouched(const struct audit_clone *ac)
+{
+	return ac->report.has_latest ? ac->report.latest.size : 0;
+}
+
 void audit_clone_close(struct audit_clone *ac)
 {
 	rombsr_audit_log_close(ac->log);

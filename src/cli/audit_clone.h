@@ -36,6 +36,12 @@ void audit_clone_close(struct audit_clone *ac);
  * used before this succeeded. Entries past ac->report.latest.size are not
  * vouched for by any signed checkpoint. */
 int audit_clone_verify(struct audit_clone *ac, const char *command);
+/* audit_clone_open() then audit_clone_verify(); closes ac on failure. */
+int audit_clone_open_verified(struct cli_context *ctx, const char *repo_path, const char *vkey_path,
+			      struct audit_clone *ac);
+/* How many entries the newest verified checkpoint covers: the entries
+ * that may be shown or proved. */
+uint64_t audit_clone_vouched(const struct audit_clone *ac);
 
 /* Entry index of ac->log, as its canonical bytes (line, initialized here)
  * and decoded (e). */

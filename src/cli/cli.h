@@ -77,6 +77,7 @@ int cmd_submit(struct cli_context *ctx, int argc, char **argv);
 int cmd_apply(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_show(struct cli_context *ctx, int argc, char **argv);
+int cmd_audit_proof(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);
 
 #endif

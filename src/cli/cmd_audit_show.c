@@ -255,14 +255,11 @@ int cmd_audit_show(struct cli_context *ctx, int argc, char **argv)
 	r = parse_options(&p, argc, argv, &repo_path, &vkey, &f);
 	if (r < 0)
 		return r;
-	r = audit_clone_open(ctx, repo_path, vkey, &ac);
+	r = audit_clone_open_verified(ctx, repo_path, vkey, &ac);
 	if (r < 0)
 		return r;
-	r = audit_clone_verify(&ac, ctx->command);
-	if (r == 0) {
-		vouched = ac.report.has_latest ? ac.report.latest.size : 0;
-		r = show(&ac, &f, vouched, &shown);
-	}
+	vouched = audit_clone_vouched(&ac);
+	r = show(&ac, &f, vouched, &shown);
 	if (r == 0) {
 		/* On stderr: stdout holds entries only. */
 		cli_info("rombsr audit-show: %llu of %llu entries shown; the log verified, its newest checkpoint signed "

@@ -185,14 +185,13 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 		return id;
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
-	r = audit_clone_open(ctx, repo_path, vkey, &ac);
+	r = audit_clone_open_verified(ctx, repo_path, vkey, &ac);
 	if (r < 0)
 		return r;
-	r = audit_clone_verify(&ac, ctx->command);
 	report = &ac.report;
 	x.ac = &ac;
 	x.log = ac.log;
-	if (r == 0 && (x.covered = calloc(rombsr_audit_log_size(x.log) + 1, 1)) == NULL)
+	if ((x.covered = calloc(rombsr_audit_log_size(x.log) + 1, 1)) == NULL)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)
 		r = check_responses(&x);
