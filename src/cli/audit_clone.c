@@ -26,8 +26,8 @@ struct walk {
 	struct audit_clone *ac;
 	struct chunk *chunks;
 	size_t nchunks, alloc_chunks, alloc_responses;
-	uint64_t checkpoints[4096];
-	size_t ncheckpoints;
+	uint64_t *checkpoints;
+	size_t ncheckpoints, alloc_checkpoints;
 	int r;
 };
 
@@ -64,11 +64,11 @@ static int on_file(const char *path, char status, void *ctx)
 		}
 		return r;
 	case ROMBSR_QUEUE_AUDIT_CHECKPOINT:
-		if (w->ncheckpoints == sizeof(w->checkpoints) / sizeof(w->checkpoints[0]))
-			return rombsr_error(ROMBSR_EINVAL, "more than %zu checkpoints in the queue",
-					    sizeof(w->checkpoints) / sizeof(w->checkpoints[0]));
-		w->checkpoints[w->ncheckpoints++] = number;
-		return 0;
+		/* One per pass that answered something: as many as the log is long. */
+		r = grow((void **)&w->checkpoints, &w->alloc_checkpoints, w->ncheckpoints, sizeof(*w->checkpoints));
+		if (r == 0)
+			w->checkpoints[w->ncheckpoints++] = number;
+		return r;
 	case ROMBSR_QUEUE_AUDIT_NONE:
 		break;
 	}
@@ -124,7 +124,7 @@ static int write_entries(struct walk *w, int fd)
 static int write_checkpoints(struct walk *w)
 {
 	char queue_path[128], local[4096];
-	int r = 0;
+	int fd, r = 0;
 
 	for (size_t i = 0; i < w->ncheckpoints && r == 0; i++) {
 		struct rombsr_buf note;
@@ -136,7 +136,12 @@ static int write_checkpoints(struct walk *w)
 			return r;
 		snprintf(local, sizeof(local), "%s/%s/%020llu", w->ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR,
 			 (unsigned long long)w->checkpoints[i]);
-		r = rombsr_file_write_atomic(local, note.data, note.len, 0600, true);
+		/* A scratch copy, removed at exit: no fsync (one checkpoint per
+		 * pass makes tens of thousands of them). */
+		fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		r = fd >= 0 ? rombsr_write_all(fd, note.data, note.len) : rombsr_error(ROMBSR_EIO, "cannot create %s", local);
+		if (fd >= 0 && close(fd) != 0 && r == 0)
+			r = rombsr_error(ROMBSR_EIO, "cannot write %s", local);
 		rombsr_buf_free(&note);
 	}
 	return r;
@@ -205,6 +210,7 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 	if (r == 0)
 		r = write_checkpoints(&w);
 	free(w.chunks);
+	free(w.checkpoints);
 	if (r < 0)
 		audit_clone_close(ac);
 	return r;
@@ -230,8 +236,9 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 		r = 0;
 	}
 	if (r == 0)
-		r = rombsr_audit_verify_dir(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
-					    remembered.len ? (const char *)remembered.data : NULL, remembered.len, report);
+		r = rombsr_audit_verify_dir_open(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
+						 remembered.len ? (const char *)remembered.data : NULL, remembered.len, report,
+						 &ac->log);
 	rombsr_buf_free(&remembered);
 	if (r == ROMBSR_AUDIT_EFORK) {
 		fprintf(stderr, "rombsr %s: FORK: the log contradicts a checkpoint accepted earlier\n", command);
@@ -247,8 +254,6 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 	}
 	if (r == 0 && report->torn_bytes > 0)
 		r = rombsr_error(ROMBSR_ESECURITY, "audit log: the queue's copy ends in a partial entry");
-	if (r == 0)
-		r = rombsr_audit_log_open(ac->dir, &ac->log);
 	return r;
 }
 
@@ -282,6 +287,25 @@ void audit_clone_close(struct audit_clone *ac)
 	rombsr_note_verifier_free(ac->trusted);
 	queue_client_close(&ac->qc);
 	memset(ac, 0, sizeof(*ac));
+}
+
+int audit_clone_known_checkpoint(const struct audit_clone *ac, const char *note, size_t len, struct rombsr_checkpoint *cp,
+				 bool *known)
+{
+	struct rombsr_buf stored = {0};
+	char path[4096];
+	int r;
+
+	*known = false;
+	if (ac->log == NULL || rombsr_checkpoint_parse_unverified(note, len, cp) < 0)
+		return 0; /* not verified yet, or malformed: the full check says why */
+	snprintf(path, sizeof(path), "%s/%s/%020llu", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR, (unsigned long long)cp->size);
+	r = rombsr_file_read(path, ROMBSR_NOTE_MAX, &stored);
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	*known = r == 0 && stored.len == len && memcmp(stored.data, note, len) == 0;
+	rombsr_buf_free(&stored);
+	return r;
 }
 
 int audit_clone_entry(const struct audit_clone *ac, uint64_t index, struct rombsr_audit_entry *e,

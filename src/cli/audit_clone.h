@@ -43,6 +43,11 @@ int audit_clone_open_verified(struct cli_context *ctx, const char *repo_path, co
  * that may be shown or proved. */
 uint64_t audit_clone_vouched(const struct audit_clone *ac);
 
+/* *known: note is, byte for byte, one of the log's checkpoints that
+ * audit_clone_verify() verified; *cp is then its content. */
+int audit_clone_known_checkpoint(const struct audit_clone *ac, const char *note, size_t len, struct rombsr_checkpoint *cp,
+				 bool *known);
+
 /* Entry index of ac->log, as its canonical bytes (line, initialized here)
  * and decoded (e). */
 int audit_clone_entry(const struct audit_clone *ac, uint64_t index, struct rombsr_audit_entry *e,

@@ -35,6 +35,29 @@ struct cross {
 	size_t responses, signatures;
 };
 
+/* The proof is checked against the audit key, or, when it carries one of
+ * the log's checkpoints (the sign node proves each response against the
+ * checkpoint of its pass), against that checkpoint already verified: one
+ * signature check per checkpoint, not one per response. */
+static int proof_verify(struct cross *x, const char *proof, const struct rombsr_buf *entry,
+			struct rombsr_checkpoint *cp, uint64_t *index)
+{
+	const struct rombsr_note_verifier *trusted[] = {x->ac->trusted};
+	struct rombsr_checkpoint known;
+	size_t len = strlen(proof), note_len;
+	const char *note;
+	bool is_known = false;
+	int r = rombsr_audit_proof_note(proof, len, &note, &note_len);
+
+	if (r == 0)
+		r = audit_clone_known_checkpoint(x->ac, note, note_len, &known, &is_known);
+	if (r == 0 && is_known)
+		return rombsr_audit_proof_verify_known(proof, len, (const char *)entry->data, entry->len, note, note_len,
+						       &known, cp, index);
+	return rombsr_audit_proof_verify(proof, len, (const char *)entry->data, entry->len, trusted, 1,
+					 x->ac->qc.cfg->audit_origin, cp, index);
+}
+
 static int entry_at(struct cross *x, uint64_t index, struct rombsr_audit_entry *e, struct rombsr_buf *line)
 {
 	return audit_clone_entry(x->ac, index, e, line);
@@ -63,7 +86,6 @@ static int signature_matches(const struct rombsr_audit_entry *e, const struct ro
  * decision and its signatures, one for one. */
 static int check_response(struct cross *x, const char *path, const struct rombsr_response *resp)
 {
-	const struct rombsr_note_verifier *trusted[] = {x->ac->trusted};
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
 	struct rombsr_checkpoint cp;
@@ -80,8 +102,7 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 	if (r == 0)
 		r = entry_at(x, resp->audit_index, e, &line);
 	if (r == 0)
-		r = rombsr_audit_proof_verify(resp->audit_proof, strlen(resp->audit_proof), (const char *)line.data,
-					      line.len, trusted, 1, x->ac->qc.cfg->audit_origin, &cp, &index);
+		r = proof_verify(x, resp->audit_proof, &line, &cp, &index);
 	rombsr_buf_free(&line);
 	if (r == 0 && index != resp->audit_index)
 		r = rombsr_error(ROMBSR_ECRYPTO, "the proof is for entry %llu", (unsigned long long)index);
