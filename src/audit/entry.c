@@ -152,6 +152,11 @@ static const char *check_string(enum kind kind, const char *s, const char *const
 	}
 }
 
+bool rombsr_audit_is_id(const char *s)
+{
+	return check_string(K_ID, s, NULL) == NULL;
+}
+
 static json_t *field_to_json(const struct rombsr_audit_entry *e, const struct field *f, int *r)
 {
 	const char *base = (const char *)e + f->offset;

@@ -21,6 +21,7 @@
 #include "../common/buf.h"
 #include "../common/capture_format.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,10 @@ struct rombsr_audit_entry {
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);
 /* ROMBSR_AUDIT_NONE if unknown. */
 enum rombsr_audit_type rombsr_audit_type_from_name(const char *name);
+
+/* Whether s is of the "id" kind: what a filter on ids (a key label, a
+ * request ID) may be compared with. */
+bool rombsr_audit_is_id(const char *s);
 
 /* Canonical bytes of e (no newline); out is initialized here. Refuses
  * entries whose fields do not fit their kinds, naming the field. */

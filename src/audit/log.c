@@ -29,6 +29,7 @@ struct rombsr_audit_log {
 	char *cp_dir;
 	int fd;
 	bool broken; /* file and memory may disagree: refuse to go on */
+	bool read_only; /* from rombsr_audit_verify_dir_open(): no appends, no checkpoints */
 	struct rombsr_merkle_tree tree;
 	uint64_t *offsets; /* start of each line; offsets[size] = file length */
 	size_t offsets_alloc;
@@ -426,6 +427,8 @@ int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_au
 	int r;
 
 	rombsr_buf_init(&batch, (size_t)1 << 30);
+	if (log->read_only)
+		return rombsr_error(ROMBSR_EPERM, "audit log %s: opened for reading only", log->dir);
 	if (log->broken)
 		return rombsr_error(ROMBSR_EIO, "audit log %s: an earlier write failed; reopen it", log->dir);
 	if (n == 0)
@@ -540,6 +543,8 @@ int rombsr_audit_log_checkpoint(struct rombsr_audit_log *log, const char *origin
 
 	rombsr_buf_init(note, ROMBSR_NOTE_MAX);
 	memset(&cp, 0, sizeof(cp));
+	if (log->read_only)
+		return rombsr_error(ROMBSR_EPERM, "audit log %s: opened for reading only", log->dir);
 	if (log->broken)
 		return rombsr_error(ROMBSR_EIO, "audit log %s: an earlier write failed; reopen it", log->dir);
 	if ((r = rombsr_note_check_name(origin, "checkpoint origin")) < 0)
@@ -631,16 +636,17 @@ int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, c
 	return r;
 }
 
-int rombsr_audit_proof_verify(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
-			      const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
-			      const char *origin, struct rombsr_checkpoint *cp, uint64_t *index)
+/* The parts of a tlog-proof: its index, the hashes, and where the
+ * checkpoint note starts (it runs to the end). */
+static int proof_parse(const char *proof, size_t proof_len, uint64_t *index,
+		       unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], size_t *count,
+		       size_t *note_at)
 {
-	unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], leaf[ROMBSR_MERKLE_HASH_LEN];
-	struct rombsr_audit_entry *e = NULL;
-	size_t pos, count = 0, hlen;
+	size_t pos, hlen;
 	const char *nl;
 	int r;
 
+	*count = 0;
 	if (proof_len > PROOF_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "proof: larger than %d bytes", PROOF_MAX);
 	if (proof_len < strlen(PROOF_HEADER) || memcmp(proof, PROOF_HEADER, strlen(PROOF_HEADER)) != 0)
@@ -661,33 +667,87 @@ int rombsr_audit_proof_verify(const char *proof, size_t proof_len, const char *e
 			return rombsr_error(ROMBSR_EINVAL, "proof: missing the blank line before the checkpoint");
 		if (nl == proof + pos)
 			break;
-		if (count == ROMBSR_MERKLE_MAX_PROOF || nl - (proof + pos) != 44)
-			return rombsr_error(ROMBSR_EINVAL, "proof: bad hash line %zu", count + 1);
-		r = audit_base64_decode(proof + pos, 44, hashes[count], ROMBSR_MERKLE_HASH_LEN, &hlen, "proof hash");
+		if (*count == ROMBSR_MERKLE_MAX_PROOF || nl - (proof + pos) != 44)
+			return rombsr_error(ROMBSR_EINVAL, "proof: bad hash line %zu", *count + 1);
+		r = audit_base64_decode(proof + pos, 44, hashes[*count], ROMBSR_MERKLE_HASH_LEN, &hlen, "proof hash");
 		if (r < 0)
 			return r;
 		if (hlen != ROMBSR_MERKLE_HASH_LEN)
-			return rombsr_error(ROMBSR_EINVAL, "proof: hash line %zu is not 32 bytes", count + 1);
-		count++;
+			return rombsr_error(ROMBSR_EINVAL, "proof: hash line %zu is not 32 bytes", *count + 1);
+		++*count;
 		pos = (size_t)(nl - proof) + 1;
 	}
-	pos++;
-	r = rombsr_checkpoint_open(proof + pos, proof_len - pos, trusted, n_trusted, origin, cp);
-	if (r < 0)
-		return r;
-	e = malloc(sizeof(*e));
-	if (e == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	r = rombsr_audit_entry_decode(entry, entry_len, e);
-	if (r == 0 && e->index != *index)
+	*note_at = pos + 1;
+	return 0;
+}
+
+/* The entry's own index is the proof's, and the path leads from its leaf
+ * to the checkpoint's root. */
+static int proof_check_entry(const char *entry, size_t entry_len, uint64_t index,
+			     unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], size_t count,
+			     const struct rombsr_checkpoint *cp)
+{
+	unsigned char leaf[ROMBSR_MERKLE_HASH_LEN];
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0)
+		r = rombsr_audit_entry_decode(entry, entry_len, e);
+	if (r == 0 && e->index != index)
 		r = rombsr_error(ROMBSR_ECRYPTO, "proof is for index %llu but the entry says %llu",
-				 (unsigned long long)*index, (unsigned long long)e->index);
+				 (unsigned long long)index, (unsigned long long)e->index);
 	free(e);
 	if (r == 0)
 		r = rombsr_merkle_leaf_hash(entry, entry_len, leaf);
 	if (r == 0)
-		r = rombsr_merkle_verify_inclusion(leaf, *index, cp->size, (const unsigned char (*)[32])hashes, count,
+		r = rombsr_merkle_verify_inclusion(leaf, index, cp->size, (const unsigned char (*)[32])hashes, count,
 						   cp->root);
+	return r;
+}
+
+int rombsr_audit_proof_verify(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
+			      const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
+			      const char *origin, struct rombsr_checkpoint *cp, uint64_t *index)
+{
+	unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN];
+	size_t count, note_at;
+	int r = proof_parse(proof, proof_len, index, hashes, &count, &note_at);
+
+	if (r == 0)
+		r = rombsr_checkpoint_open(proof + note_at, proof_len - note_at, trusted, n_trusted, origin, cp);
+	if (r == 0)
+		r = proof_check_entry(entry, entry_len, *index, hashes, count, cp);
+	return r;
+}
+
+int rombsr_audit_proof_note(const char *proof, size_t proof_len, const char **note, size_t *note_len)
+{
+	unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN];
+	size_t count, note_at;
+	uint64_t index;
+	int r = proof_parse(proof, proof_len, &index, hashes, &count, &note_at);
+
+	if (r == 0) {
+		*note = proof + note_at;
+		*note_len = proof_len - note_at;
+	}
+	return r;
+}
+
+int rombsr_audit_proof_verify_known(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
+				    const char *note, size_t note_len, const struct rombsr_checkpoint *note_cp,
+				    struct rombsr_checkpoint *cp, uint64_t *index)
+{
+	unsigned char hashes[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN];
+	size_t count, note_at;
+	int r = proof_parse(proof, proof_len, index, hashes, &count, &note_at);
+
+	if (r == 0 && (proof_len - note_at != note_len || memcmp(proof + note_at, note, note_len) != 0))
+		return rombsr_error(ROMBSR_ENOTFOUND, "proof: another checkpoint than the one given");
+	if (r == 0) {
+		*cp = *note_cp;
+		r = proof_check_entry(entry, entry_len, *index, hashes, count, cp);
+	}
 	return r;
 }
 
@@ -712,9 +772,45 @@ static void hex_root(const unsigned char root[ROMBSR_MERKLE_HASH_LEN], char out[
 	rombsr_hex_encode(root, ROMBSR_MERKLE_HASH_LEN, out);
 }
 
-int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
-			    const char *origin, const char *remembered, size_t remembered_len,
-			    struct rombsr_audit_report *rep)
+/* The log just verified from s, for reading: the entries are read by the
+ * offsets the scan found, so the file must be the one scanned (same size;
+ * the caller's folder must not change meanwhile). */
+static int reader_from_scan(const char *dir, const char *entries_path, const char *cp_dir, struct scan *s,
+			    uint64_t latest_cp, struct rombsr_audit_log **out)
+{
+	struct rombsr_audit_log *log = calloc(1, sizeof(*log));
+	struct stat st;
+	int r = 0;
+
+	if (log == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	log->read_only = true;
+	log->latest_cp = latest_cp;
+	log->fd = open(entries_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if ((log->dir = strdup(dir)) == NULL || (log->entries_path = strdup(entries_path)) == NULL ||
+	    (log->cp_dir = strdup(cp_dir)) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	else if (log->fd < 0 || fstat(log->fd, &st) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot open %s: %s", entries_path, strerror(errno));
+	else if ((uint64_t)st.st_size != s->complete_len + s->torn)
+		r = rombsr_error(ROMBSR_EIO, "%s changed while it was verified", entries_path);
+	if (r < 0) {
+		rombsr_merkle_tree_init(&log->tree);
+		rombsr_audit_log_close(log);
+		return r;
+	}
+	log->tree = s->tree;
+	log->offsets = s->offsets;
+	log->offsets_alloc = s->offsets_alloc;
+	log->last_time = s->last_time;
+	memset(s, 0, sizeof(*s));
+	*out = log;
+	return 0;
+}
+
+static int verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
+		      const char *origin, const char *remembered, size_t remembered_len,
+		      struct rombsr_audit_report *rep, struct rombsr_audit_log **log)
 {
 	unsigned char proof[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], root[ROMBSR_MERKLE_HASH_LEN];
 	struct rombsr_checkpoint rem, prev;
@@ -868,12 +964,29 @@ int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *
 	}
 	rep->torn_bytes = s.torn;
 	r = 0;
+	if (log != NULL)
+		r = reader_from_scan(dir, entries_path, cp_dir, &s, have_prev ? prev.size : ROMBSR_AUDIT_NO_INDEX, log);
 out:
 	free(sizes);
 	free(entries_path);
 	free(cp_dir);
 	scan_free(&s);
 	return r;
+}
+
+int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
+			    const char *origin, const char *remembered, size_t remembered_len,
+			    struct rombsr_audit_report *rep)
+{
+	return verify_dir(dir, trusted, n_trusted, origin, remembered, remembered_len, rep, NULL);
+}
+
+int rombsr_audit_verify_dir_open(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
+				 const char *origin, const char *remembered, size_t remembered_len,
+				 struct rombsr_audit_report *rep, struct rombsr_audit_log **log)
+{
+	*log = NULL;
+	return verify_dir(dir, trusted, n_trusted, origin, remembered, remembered_len, rep, log);
 }
 
 void rombsr_audit_report_free(struct rombsr_audit_report *report)

@@ -71,7 +71,8 @@ int rombsr_audit_log_consistency_proof(const struct rombsr_audit_log *log, uint6
 
 /* A C2SP tlog-proof (c2sp.org/tlog-proof@v1) for entry index against the
  * checkpoint note given (which must be of this log): the text a response
- * carries and `rombsr audit-proof` prints. out is initialized here. */
+ * carries and `rombsr audit-proof` prints after the entry. out is
+ * initialized here. */
 int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, const char *note,
 			   size_t note_len, struct rombsr_buf *out);
 /* Third-party check of such a proof for the given entry bytes: strict
@@ -80,6 +81,18 @@ int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, c
 int rombsr_audit_proof_verify(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
 			      const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 			      const char *origin, struct rombsr_checkpoint *cp, uint64_t *index);
+/* The checkpoint note a proof carries (a pointer into proof), after strict
+ * parsing of the rest; no signature is checked. */
+int rombsr_audit_proof_note(const char *proof, size_t proof_len, const char **note, size_t *note_len);
+/* rombsr_audit_proof_verify() for a caller that has already verified a
+ * checkpoint note (note, parsed and verified as note_cp by
+ * rombsr_checkpoint_open): the proof must carry exactly that note, byte for
+ * byte (else ROMBSR_ENOTFOUND, and nothing is checked), and its signature
+ * is not checked again. For a verifier that meets the same checkpoint in
+ * thousands of responses. */
+int rombsr_audit_proof_verify_known(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
+				    const char *note, size_t note_len, const struct rombsr_checkpoint *note_cp,
+				    struct rombsr_checkpoint *cp, uint64_t *index);
 
 struct rombsr_audit_report {
 	uint64_t entries;          /* complete entries read */
@@ -105,6 +118,15 @@ struct rombsr_audit_report {
 int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 			    const char *origin, const char *remembered, size_t remembered_len,
 			    struct rombsr_audit_report *report);
+/* rombsr_audit_verify_dir() that, when it returns 0, also hands out the
+ * log it verified, for reading only (appends and checkpoints are refused),
+ * built from the same reading of the files: a reader that uses the log
+ * right after verifying it does not read and check every entry twice. The
+ * folder must not change while the log is open (the entries are read at
+ * the offsets verified). */
+int rombsr_audit_verify_dir_open(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
+				 const char *origin, const char *remembered, size_t remembered_len,
+				 struct rombsr_audit_report *report, struct rombsr_audit_log **log);
 void rombsr_audit_report_free(struct rombsr_audit_report *report);
 
 #endif

@@ -4,6 +4,7 @@
 #include "../audit/log.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../common/hex.h"
 #include "../queue/audit_layout.h"
 #include "../queue/layout.h"
 #include "../queue/response.h"
@@ -25,8 +26,8 @@ struct walk {
 	struct audit_clone *ac;
 	struct chunk *chunks;
 	size_t nchunks, alloc_chunks, alloc_responses;
-	uint64_t checkpoints[4096];
-	size_t ncheckpoints;
+	uint64_t *checkpoints;
+	size_t ncheckpoints, alloc_checkpoints;
 	int r;
 };
 
@@ -63,11 +64,11 @@ static int on_file(const char *path, char status, void *ctx)
 		}
 		return r;
 	case ROMBSR_QUEUE_AUDIT_CHECKPOINT:
-		if (w->ncheckpoints == sizeof(w->checkpoints) / sizeof(w->checkpoints[0]))
-			return rombsr_error(ROMBSR_EINVAL, "more than %zu checkpoints in the queue",
-					    sizeof(w->checkpoints) / sizeof(w->checkpoints[0]));
-		w->checkpoints[w->ncheckpoints++] = number;
-		return 0;
+		/* One per pass that answered something: as many as the log is long. */
+		r = grow((void **)&w->checkpoints, &w->alloc_checkpoints, w->ncheckpoints, sizeof(*w->checkpoints));
+		if (r == 0)
+			w->checkpoints[w->ncheckpoints++] = number;
+		return r;
 	case ROMBSR_QUEUE_AUDIT_NONE:
 		break;
 	}
@@ -123,7 +124,7 @@ static int write_entries(struct walk *w, int fd)
 static int write_checkpoints(struct walk *w)
 {
 	char queue_path[128], local[4096];
-	int r = 0;
+	int fd, r = 0;
 
 	for (size_t i = 0; i < w->ncheckpoints && r == 0; i++) {
 		struct rombsr_buf note;
@@ -135,7 +136,12 @@ static int write_checkpoints(struct walk *w)
 			return r;
 		snprintf(local, sizeof(local), "%s/%s/%020llu", w->ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR,
 			 (unsigned long long)w->checkpoints[i]);
-		r = rombsr_file_write_atomic(local, note.data, note.len, 0600, true);
+		/* A scratch copy, removed at exit: no fsync (one checkpoint per
+		 * pass makes tens of thousands of them). */
+		fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		r = fd >= 0 ? rombsr_write_all(fd, note.data, note.len) : rombsr_error(ROMBSR_EIO, "cannot create %s", local);
+		if (fd >= 0 && close(fd) != 0 && r == 0)
+			r = rombsr_error(ROMBSR_EIO, "cannot write %s", local);
 		rombsr_buf_free(&note);
 	}
 	return r;
@@ -175,6 +181,10 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 	r = queue_client_open_reader(ctx, repo_path, &ac->qc, &ac->head);
 	if (r == 0)
 		r = load_vkey(ac->qc.cfg, vkey_path, &ac->trusted);
+	if (r == 0 && asprintf(&ac->remembered, "%s/audit-verified.checkpoint", ac->qc.cfg->state_dir) < 0) {
+		ac->remembered = NULL;
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
 	if (r == 0 && ((ac->dir = strdup("/tmp/rombsr-audit.XXXXXX")) == NULL || mkdtemp(ac->dir) == NULL)) {
 		free(ac->dir);
 		ac->dir = NULL;
@@ -200,13 +210,76 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 	if (r == 0)
 		r = write_checkpoints(&w);
 	free(w.chunks);
+	free(w.checkpoints);
 	if (r < 0)
 		audit_clone_close(ac);
 	return r;
 }
 
+static void print_checkpoint(const char *what, const struct rombsr_checkpoint *cp)
+{
+	char hex[65];
+
+	rombsr_hex_encode(cp->root, sizeof(cp->root), hex);
+	fprintf(stderr, "  %s: origin %s, %llu entries, root %s\n", what, cp->origin, (unsigned long long)cp->size, hex);
+}
+
+int audit_clone_verify(struct audit_clone *ac, const char *command)
+{
+	const struct rombsr_note_verifier *trusted[] = {ac->trusted};
+	struct rombsr_audit_report *report = &ac->report;
+	struct rombsr_buf remembered = {0};
+	int r = rombsr_file_read(ac->remembered, ROMBSR_NOTE_MAX, &remembered);
+
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_buf_init(&remembered, 0);
+		r = 0;
+	}
+	if (r == 0)
+		r = rombsr_audit_verify_dir_open(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
+						 remembered.len ? (const char *)remembered.data : NULL, remembered.len, report,
+						 &ac->log);
+	rombsr_buf_free(&remembered);
+	if (r == ROMBSR_AUDIT_EFORK) {
+		fprintf(stderr, "rombsr %s: FORK: the log contradicts a checkpoint accepted earlier\n", command);
+		print_checkpoint("accepted earlier", &report->fork_remembered);
+		print_checkpoint("now signed", &report->fork_conflicting);
+		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
+	}
+	if (r == ROMBSR_ECRYPTO) {
+		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
+			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
+					    (unsigned long long)report->first_bad_index, report->problem);
+		return rombsr_error(ROMBSR_ESECURITY, "audit log: %s", report->problem);
+	}
+	if (r == 0 && report->torn_bytes > 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "audit log: the queue's copy ends in a partial entry");
+	return r;
+}
+
+int audit_clone_open_verified(struct cli_context *ctx, const char *repo_path, const char *vkey_path,
+			      struct audit_clone *ac)
+{
+	int r = audit_clone_open(ctx, repo_path, vkey_path, ac);
+
+	if (r < 0)
+		return r;
+	r = audit_clone_verify(ac, ctx->command);
+	if (r < 0)
+		audit_clone_close(ac);
+	return r;
+}
+
+uint64_t audit_clone_vouched(const struct audit_clone *ac)
+{
+	return ac->report.has_latest ? ac->report.latest.size : 0;
+}
+
 void audit_clone_close(struct audit_clone *ac)
 {
+	rombsr_audit_log_close(ac->log);
+	rombsr_audit_report_free(&ac->report);
+	free(ac->remembered);
 	if (ac->dir != NULL)
 		rombsr_remove_tree(ac->dir);
 	free(ac->dir);
@@ -214,6 +287,35 @@ void audit_clone_close(struct audit_clone *ac)
 	rombsr_note_verifier_free(ac->trusted);
 	queue_client_close(&ac->qc);
 	memset(ac, 0, sizeof(*ac));
+}
+
+int audit_clone_known_checkpoint(const struct audit_clone *ac, const char *note, size_t len, struct rombsr_checkpoint *cp,
+				 bool *known)
+{
+	struct rombsr_buf stored = {0};
+	char path[4096];
+	int r;
+
+	*known = false;
+	if (ac->log == NULL || rombsr_checkpoint_parse_unverified(note, len, cp) < 0)
+		return 0; /* not verified yet, or malformed: the full check says why */
+	snprintf(path, sizeof(path), "%s/%s/%020llu", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR, (unsigned long long)cp->size);
+	r = rombsr_file_read(path, ROMBSR_NOTE_MAX, &stored);
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	*known = r == 0 && stored.len == len && memcmp(stored.data, note, len) == 0;
+	rombsr_buf_free(&stored);
+	return r;
+}
+
+int audit_clone_entry(const struct audit_clone *ac, uint64_t index, struct rombsr_audit_entry *e,
+		      struct rombsr_buf *line)
+{
+	int r = rombsr_audit_log_entry(ac->log, index, line);
+
+	if (r == 0)
+		r = rombsr_audit_entry_decode((const char *)line->data, line->len, e);
+	return r;
 }
 
 int audit_clone_entries_path(const struct audit_clone *ac, char *out, size_t size)

@@ -78,6 +78,8 @@ int cmd_approve(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);
 int cmd_apply(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
+int cmd_audit_show(struct cli_context *ctx, int argc, char **argv);
+int cmd_audit_proof(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);
 
 #endif

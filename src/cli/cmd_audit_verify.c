@@ -30,18 +30,37 @@ static const struct cli_option options[] = {
 
 struct cross {
 	struct audit_clone *ac;
-	struct rombsr_audit_log *log;
+	struct rombsr_audit_log *log; /* ac->log */
 	unsigned char *covered; /* one flag per entry: a response accounts for it */
 	size_t responses, signatures;
 };
 
-static int entry_at(struct cross *x, uint64_t index, struct rombsr_audit_entry *e, struct rombsr_buf *line)
+/* The proof is checked against the audit key, or, when it carries one of
+ * the log's checkpoints (the sign node proves each response against the
+ * checkpoint of its pass), against that checkpoint already verified: one
+ * signature check per checkpoint, not one per response. */
+static int proof_verify(struct cross *x, const char *proof, const struct rombsr_buf *entry,
+			struct rombsr_checkpoint *cp, uint64_t *index)
 {
-	int r = rombsr_audit_log_entry(x->log, index, line);
+	const struct rombsr_note_verifier *trusted[] = {x->ac->trusted};
+	struct rombsr_checkpoint known;
+	size_t len = strlen(proof), note_len;
+	const char *note;
+	bool is_known = false;
+	int r = rombsr_audit_proof_note(proof, len, &note, &note_len);
 
 	if (r == 0)
-		r = rombsr_audit_entry_decode((const char *)line->data, line->len, e);
-	return r;
+		r = audit_clone_known_checkpoint(x->ac, note, note_len, &known, &is_known);
+	if (r == 0 && is_known)
+		return rombsr_audit_proof_verify_known(proof, len, (const char *)entry->data, entry->len, note, note_len,
+						       &known, cp, index);
+	return rombsr_audit_proof_verify(proof, len, (const char *)entry->data, entry->len, trusted, 1,
+					 x->ac->qc.cfg->audit_origin, cp, index);
+}
+
+static int entry_at(struct cross *x, uint64_t index, struct rombsr_audit_entry *e, struct rombsr_buf *line)
+{
+	return audit_clone_entry(x->ac, index, e, line);
 }
 
 static int signature_matches(const struct rombsr_audit_entry *e, const struct rombsr_response *resp,
@@ -67,7 +86,6 @@ static int signature_matches(const struct rombsr_audit_entry *e, const struct ro
  * decision and its signatures, one for one. */
 static int check_response(struct cross *x, const char *path, const struct rombsr_response *resp)
 {
-	const struct rombsr_note_verifier *trusted[] = {x->ac->trusted};
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
 	struct rombsr_checkpoint cp;
@@ -84,8 +102,7 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 	if (r == 0)
 		r = entry_at(x, resp->audit_index, e, &line);
 	if (r == 0)
-		r = rombsr_audit_proof_verify(resp->audit_proof, strlen(resp->audit_proof), (const char *)line.data,
-					      line.len, trusted, 1, x->ac->qc.cfg->audit_origin, &cp, &index);
+		r = proof_verify(x, resp->audit_proof, &line, &cp, &index);
 	rombsr_buf_free(&line);
 	if (r == 0 && index != resp->audit_index)
 		r = rombsr_error(ROMBSR_ECRYPTO, "the proof is for entry %llu", (unsigned long long)index);
@@ -169,50 +186,12 @@ static int check_every_entry_answered(struct cross *x)
 	return r;
 }
 
-static void print_checkpoint(const char *what, const struct rombsr_checkpoint *cp)
-{
-	char hex[65];
-
-	rombsr_hex_encode(cp->root, sizeof(cp->root), hex);
-	fprintf(stderr, "  %s: origin %s, %llu entries, root %s\n", what, cp->origin, (unsigned long long)cp->size, hex);
-}
-
-static int verify_log(struct audit_clone *ac, const char *remembered_path, struct rombsr_audit_report *report)
-{
-	const struct rombsr_note_verifier *trusted[] = {ac->trusted};
-	struct rombsr_buf remembered = {0};
-	int r = rombsr_file_read(remembered_path, ROMBSR_NOTE_MAX, &remembered);
-
-	if (r == ROMBSR_ENOTFOUND) {
-		rombsr_buf_init(&remembered, 0);
-		r = 0;
-	}
-	if (r == 0)
-		r = rombsr_audit_verify_dir(ac->dir, trusted, 1, ac->qc.cfg->audit_origin,
-					    remembered.len ? (const char *)remembered.data : NULL, remembered.len, report);
-	rombsr_buf_free(&remembered);
-	if (r == ROMBSR_AUDIT_EFORK) {
-		fprintf(stderr, "rombsr audit-verify: FORK: the log contradicts a checkpoint accepted earlier\n");
-		print_checkpoint("accepted earlier", &report->fork_remembered);
-		print_checkpoint("now signed", &report->fork_conflicting);
-		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
-	}
-	if (r == ROMBSR_ECRYPTO) {
-		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
-			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
-					    (unsigned long long)report->first_bad_index, report->problem);
-		return rombsr_error(ROMBSR_ESECURITY, "audit log: %s", report->problem);
-	}
-	return r;
-}
-
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 {
 	const char *repo_path = NULL, *vkey = NULL;
-	struct rombsr_audit_report report = {0};
+	const struct rombsr_audit_report *report = NULL;
 	struct audit_clone ac;
 	struct cross x = {0};
-	char *remembered = NULL, log_dir[4096];
 	struct cli_parser p;
 	int id, r;
 
@@ -227,20 +206,13 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 		return id;
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
-	r = audit_clone_open(ctx, repo_path, vkey, &ac);
+	r = audit_clone_open_verified(ctx, repo_path, vkey, &ac);
 	if (r < 0)
 		return r;
-	if (asprintf(&remembered, "%s/audit-verified.checkpoint", ac.qc.cfg->state_dir) < 0)
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	if (r == 0)
-		r = verify_log(&ac, remembered, &report);
-	if (r == 0 && report.torn_bytes > 0)
-		r = rombsr_error(ROMBSR_ESECURITY, "audit log: the queue's copy ends in a partial entry");
-	snprintf(log_dir, sizeof(log_dir), "%s", ac.dir);
+	report = &ac.report;
 	x.ac = &ac;
-	if (r == 0)
-		r = rombsr_audit_log_open(log_dir, &x.log);
-	if (r == 0 && (x.covered = calloc(rombsr_audit_log_size(x.log) + 1, 1)) == NULL)
+	x.log = ac.log;
+	if ((x.covered = calloc(rombsr_audit_log_size(x.log) + 1, 1)) == NULL)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)
 		r = check_responses(&x);
@@ -248,23 +220,20 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 		r = check_every_entry_answered(&x);
 	if (r == 0) {
 		printf("audit ok: %llu entries, %llu checkpoints, %zu responses and %zu signatures match the log",
-		       (unsigned long long)report.entries, (unsigned long long)report.checkpoints, x.responses,
+		       (unsigned long long)report->entries, (unsigned long long)report->checkpoints, x.responses,
 		       x.signatures);
-		if (report.has_latest)
-			printf(", latest checkpoint %llu entries", (unsigned long long)report.latest.size);
+		if (report->has_latest)
+			printf(", latest checkpoint %llu entries", (unsigned long long)report->latest.size);
 		printf("\n");
-		if (report.has_latest && report.latest.size < report.entries)
+		if (report->has_latest && report->latest.size < report->entries)
 			fprintf(stderr, "rombsr audit-verify: note: entries %llu and later are not covered by a checkpoint yet\n",
-				(unsigned long long)report.latest.size);
+				(unsigned long long)report->latest.size);
 		r = rombsr_mkdir_p(ac.qc.cfg->state_dir, 0700);
-		if (r == 0 && report.has_latest)
-			r = rombsr_file_write_atomic(remembered, report.latest_note.data, report.latest_note.len, 0600,
+		if (r == 0 && report->has_latest)
+			r = rombsr_file_write_atomic(ac.remembered, report->latest_note.data, report->latest_note.len, 0600,
 						     false);
 	}
-	rombsr_audit_log_close(x.log);
 	free(x.covered);
-	free(remembered);
-	rombsr_audit_report_free(&report);
 	audit_clone_close(&ac);
 	return r;
 }

@@ -25,10 +25,7 @@ static int print_key(const struct inventory_key *k)
 		       "-", "(missing: run 'rombsr keygen')", "-");
 		return 0;
 	}
-	if (k->entry->kind == ROMBSR_KEY_RSA)
-		snprintf(algorithm, sizeof(algorithm), "rsa-%u", k->bits);
-	else
-		snprintf(algorithm, sizeof(algorithm), "ec-p256");
+	rombsr_key_algorithm_name(k->entry->kind, k->bits, algorithm);
 	if (k->certificate != NULL) {
 		r = inventory_time(X509_get0_notBefore(k->certificate), from);
 		if (r == 0)

@@ -28,6 +28,8 @@ static const struct {
 	{"status", cmd_status, "the sign node's view: policy in force, requests waiting for approvals, quotas"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
 	{"audit-verify", cmd_audit_verify, "verify the audit log of a queue clone against the audit key"},
+	{"audit-show", cmd_audit_show, "show the verified audit log's entries, by key, request, time or type"},
+	{"audit-proof", cmd_audit_proof, "a proof that one signature is in the audit log, checkable without rombsr"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
 };
 

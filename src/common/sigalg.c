@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -49,4 +50,12 @@ enum rombsr_key_kind rombsr_sigalg_key_kind(enum rombsr_sigalg alg)
 const char *rombsr_sigalg_digest_name(enum rombsr_sigalg alg)
 {
 	return sigalgs[alg].digest_name;
+}
+
+void rombsr_key_algorithm_name(enum rombsr_key_kind kind, unsigned bits, char out[16])
+{
+	if (kind == ROMBSR_KEY_RSA)
+		snprintf(out, 16, "rsa-%u", bits);
+	else
+		snprintf(out, 16, "ec-p256");
 }

@@ -21,6 +21,9 @@ int rombsr_sigalg_from_name(const char *name, enum rombsr_sigalg *alg);
 /* Length of the digest the algorithm signs (32 or 64). */
 size_t rombsr_sigalg_digest_len(enum rombsr_sigalg alg);
 enum rombsr_key_kind rombsr_sigalg_key_kind(enum rombsr_sigalg alg);
+/* A key's algorithm as `rombsr keys` and the audit log name it:
+ * "rsa-<bits>" or "ec-p256". */
+void rombsr_key_algorithm_name(enum rombsr_key_kind kind, unsigned bits, char out[16]);
 /* OpenSSL's digest name ("SHA256", "SHA512"). */
 const char *rombsr_sigalg_digest_name(enum rombsr_sigalg alg);
 

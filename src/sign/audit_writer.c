@@ -140,6 +140,161 @@ int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_u
 	return r;
 }
 
+/* What the log says of one key: its latest key event. */
+struct logged_key {
+	char fingerprint[65];
+	char label[ROMBSR_AUDIT_ID_MAX + 1];
+	char token[ROMBSR_AUDIT_ID_MAX + 1];
+	bool present; /* the latest event is key-generated */
+};
+
+struct logged_keys {
+	struct logged_key *k;
+	size_t n, alloc;
+};
+
+static struct logged_key *logged_find(const struct logged_keys *l, const char *fingerprint)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->k[i].fingerprint, fingerprint) == 0)
+			return &l->k[i];
+	return NULL;
+}
+
+static int logged_add(struct logged_keys *l, const char *fingerprint, struct logged_key **out)
+{
+	if (l->n == l->alloc) {
+		size_t want = l->alloc ? l->alloc * 2 : 32;
+		struct logged_key *grown = realloc(l->k, want * sizeof(*grown));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		l->k = grown;
+		l->alloc = want;
+	}
+	*out = memset(&l->k[l->n++], 0, sizeof(*l->k));
+	snprintf((*out)->fingerprint, sizeof((*out)->fingerprint), "%s", fingerprint);
+	return 0;
+}
+
+/* Replays the log's key events in order. Only lines that can be key events
+ * are decoded: in the canonical encoding the type appears verbatim as
+ * "type":"key-..., and no other value can hold a quote, so the substring
+ * finds exactly them and a long log costs one read per entry. */
+static int read_key_events(struct rombsr_audit_writer *w, struct logged_keys *l)
+{
+	static const char marker[] = "\"type\":\"key-";
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(w->log);
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (uint64_t i = 0; i < size && r == 0; i++) {
+		struct logged_key *k;
+		struct rombsr_buf line;
+
+		r = rombsr_audit_log_entry(w->log, i, &line);
+		if (r == 0 && memmem(line.data, line.len, marker, sizeof(marker) - 1) == NULL) {
+			rombsr_buf_free(&line);
+			continue;
+		}
+		if (r == 0)
+			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
+		rombsr_buf_free(&line);
+		if (r < 0 || (e->type != ROMBSR_AUDIT_KEY_GENERATED && e->type != ROMBSR_AUDIT_KEY_REVOKED))
+			continue;
+		k = logged_find(l, e->key_fingerprint);
+		if (k == NULL)
+			r = logged_add(l, e->key_fingerprint, &k);
+		if (r < 0)
+			break;
+		k->present = e->type == ROMBSR_AUDIT_KEY_GENERATED;
+		snprintf(k->label, sizeof(k->label), "%s", e->key_label);
+		if (k->present)
+			snprintf(k->token, sizeof(k->token), "%s", e->token);
+	}
+	free(e);
+	return r;
+}
+
+static const struct rombsr_audit_key *key_by(const struct rombsr_audit_key *keys, size_t nkeys, const char *token,
+					     const char *label, const char *fingerprint)
+{
+	char name[ROMBSR_AUDIT_ID_MAX + 1];
+
+	for (size_t i = 0; i < nkeys; i++) {
+		if (fingerprint != NULL && strcmp(keys[i].fingerprint, fingerprint) == 0)
+			return &keys[i];
+		if (label == NULL || strcmp(keys[i].label, label) != 0)
+			continue;
+		token_name(keys[i].token_uri, name, sizeof(name));
+		if (strcmp(name, token) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+static bool token_examined(const char *const *token_uris, size_t ntokens, const char *token)
+{
+	char name[ROMBSR_AUDIT_ID_MAX + 1];
+
+	for (size_t i = 0; i < ntokens; i++) {
+		token_name(token_uris[i], name, sizeof(name));
+		if (strcmp(name, token) == 0)
+			return true;
+	}
+	return false;
+}
+
+int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_uris, size_t ntokens,
+			     const struct rombsr_audit_key *keys, size_t nkeys, size_t *added)
+{
+	struct logged_keys l = {0};
+	struct rombsr_audit_entry *e = NULL;
+	uint64_t first;
+	size_t n = 0;
+	int r = read_key_events(w, &l);
+
+	*added = 0;
+	if (r == 0 && (e = calloc(l.n + nkeys + 1, sizeof(*e))) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	/* Revocations first, so a replaced key reads as: old one out, new one in. */
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		const struct logged_key *k = &l.k[i];
+
+		if (!k->present || !token_examined(token_uris, ntokens, k->token) ||
+		    key_by(keys, nkeys, NULL, NULL, k->fingerprint) != NULL)
+			continue;
+		e[n].type = ROMBSR_AUDIT_KEY_REVOKED;
+		memcpy(e[n].key_fingerprint, k->fingerprint, sizeof(e[n].key_fingerprint));
+		memcpy(e[n].key_label, k->label, sizeof(e[n].key_label));
+		snprintf(e[n].reason, sizeof(e[n].reason), "%s",
+			 key_by(keys, nkeys, k->token, k->label, NULL) != NULL ? "replaced" : "removed");
+		n++;
+	}
+	for (size_t i = 0; i < nkeys && r == 0; i++) {
+		struct logged_key *k = logged_find(&l, keys[i].fingerprint);
+
+		if (k != NULL && k->present)
+			continue;
+		if (k == NULL && (r = logged_add(&l, keys[i].fingerprint, &k)) < 0)
+			break;
+		k->present = true; /* listed twice: logged once */
+		e[n].type = ROMBSR_AUDIT_KEY_GENERATED;
+		snprintf(e[n].key_fingerprint, sizeof(e[n].key_fingerprint), "%s", keys[i].fingerprint);
+		snprintf(e[n].key_label, sizeof(e[n].key_label), "%s", keys[i].label);
+		snprintf(e[n].algorithm, sizeof(e[n].algorithm), "%s", keys[i].algorithm);
+		token_name(keys[i].token_uri, e[n].token, sizeof(e[n].token));
+		n++;
+	}
+	if (r == 0 && n > 0)
+		r = rombsr_audit_log_append_batch(w->log, e, n, &first);
+	if (r == 0)
+		*added = n;
+	free(e);
+	free(l.k);
+	return r;
+}
+
 /* The entries of a request already decided, if they are in the part of
  * the log the queue has not seen: after a crash between logging and
  * publishing, the same decision is found again, not logged twice. */

@@ -33,6 +33,26 @@ struct rombsr_audit_approvals {
 	size_t n;
 };
 
+/* A key one of the node's tokens holds, as the key events name it. */
+struct rombsr_audit_key {
+	const char *token_uri;   /* the token that holds it */
+	const char *label;
+	const char *fingerprint; /* SHA-256 of its DER SubjectPublicKeyInfo, hex */
+	const char *algorithm;   /* rombsr_key_algorithm_name(): "rsa-4096", "ec-p256" */
+};
+
+/* Brings the log's key events up to date with the keys the tokens in
+ * token_uris hold now (keys, each naming one of those tokens): a
+ * key-generated entry for every key whose fingerprint the log does not
+ * record as present, a key-revoked entry (reason "removed") for every key
+ * the log records in one of these tokens that is no longer there. Tokens
+ * not listed (an authority this node does not serve this time) are left
+ * alone. What is present is read from the log itself, so a restart logs
+ * nothing twice; all events of a call are one durable write. *added is the
+ * number of entries appended. */
+int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_uris, size_t ntokens,
+			     const struct rombsr_audit_key *keys, size_t nkeys, size_t *added);
+
 /* Logs resp's decision: request-signed plus one signature entry per
  * signature, or request-rejected; all or nothing. req is the parsed
  * request, or NULL if it did not parse. approvals (NULL: none were needed)

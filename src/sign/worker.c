@@ -117,6 +117,37 @@ static int write_processed(struct rombsr_sign_node *node, const git_oid *commit)
 	return rombsr_head_file_write(path, commit);
 }
 
+/* The keys the signers found in their tokens, against the key events of
+ * the log: keys generated since the last start (rombsr keygen runs outside
+ * the sign node) and keys gone from a token are logged here, before the
+ * node signs anything with the key set it now has. */
+static int log_key_set(struct rombsr_sign_node *node)
+{
+	struct rombsr_audit_key keys[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS];
+	char algorithms[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS][16];
+	const char *tokens[ROMBSR_AUTHORITY_COUNT];
+	size_t ntokens = 0, nkeys = 0, added;
+	int r;
+
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		const struct signer_link *s = &node->signers[i];
+
+		if (s->fd < 0)
+			continue;
+		tokens[ntokens++] = node->cfg->authority[i].token_uri;
+		for (size_t k = 0; k < s->nkeys; k++, nkeys++) {
+			rombsr_key_algorithm_name(s->keys[k].kind, (unsigned)s->keys[k].modulus_bytes * 8, algorithms[nkeys]);
+			keys[nkeys] = (struct rombsr_audit_key){node->cfg->authority[i].token_uri, s->keys[k].label,
+								s->keys[k].spki_sha256, algorithms[nkeys]};
+		}
+	}
+	r = rombsr_audit_writer_keys(node->audit, tokens, ntokens, keys, nkeys, &added);
+	if (r == 0 && added > 0)
+		fprintf(stderr, "rombsr sign: %zu key event%s logged (keys generated or gone since the last start)\n",
+			added, added == 1 ? "" : "s");
+	return r < 0 ? rombsr_error_wrap(r, "logging the key set") : 0;
+}
+
 int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out)
 {
 	struct rombsr_sign_node *node = calloc(1, sizeof(*node));
@@ -171,6 +202,8 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		if (node->signers[i].fd >= 0)
 			r = rombsr_audit_writer_login(node->audit, cfg->authority[i].token_uri,
 						      i == ROMBSR_AUTHORITY_AUDIT ? "audit" : "signing");
+	if (r == 0)
+		r = log_key_set(node);
 	if (r == 0)
 		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
 	if (r == 0)

@@ -2,9 +2,9 @@
 # its public bundle, and helpers that run clients against the capture
 # module in an environment that cannot reach the token.
 #
-# Sanitized builds (build-asan): the module then needs the ASan runtime
-# loaded first, so clients pointed at it run with LD_PRELOAD of libasan and
-# with leak detection off (java and openssl keep memory until exit, which is
+# Sanitized builds (any build folder named *asan*, e.g. build-asan): the
+# module then needs the ASan runtime loaded first, so clients pointed at it
+# run with LD_PRELOAD of libasan and with leak detection off (java and openssl keep memory until exit, which is
 # not our leak). The JVM handles SIGSEGV itself, so ASan must leave that
 # signal alone. The module's own code therefore runs sanitized under every
 # client in these tests.
@@ -13,7 +13,7 @@ CAP_MODULE="$ROMBSR_BUILD/libmock_pkcs11.so"
 CAP_ALIAS="$ROMBSR_BUILD/librombsr-capture.so"
 CAP_ENV=()
 case "$(basename "$ROMBSR_BUILD")" in
-build-asan*)
+*asan*)
 	CAP_ENV=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 		ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:abort_on_error=1
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)

@@ -8,24 +8,9 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/audit-lib.sh"
 
-with_bundle
-with_queue
-sign_config
-capture_journal
-submit_journal user --artifact "$T/artifact1.bin=a1" >/dev/null
-"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null
-submit_journal user --artifact "$T/artifact2.bin=a2" >/dev/null
-submit_journal user --expires-in 1 >/dev/null
-sleep 2
-"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null
-
-# An auditor: its own state, the audit key from the public bundle.
-auditor() { # NAME: a fresh auditor configuration, printed
-	mkdir -p "$T/$1"
-	printf '[core]\n\tstate-dir = %s\n[audit]\n\tvkey = %s\n' "$T/$1" "$T/bundle/audit.vkey" > "$T/$1/rombsr.conf"
-	echo "$T/$1/rombsr.conf"
-}
+audit_queue
 A=$(auditor audit-main)
 "$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" > "$T/ok.txt" || fail "audit-verify of a clean queue"
 cat "$T/ok.txt"

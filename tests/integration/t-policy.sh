@@ -213,6 +213,11 @@ audit_has '.type == "policy-refused" and .reason == "policy-serial"' ||
 expect_rejected "$media2" policy-key-disabled
 [ "$(audit_entries | jq -s '[.[] | select(.type == "policy-refused")] | length')" -eq 2 ] ||
 	fail "a refused policy was logged more than once"
+"$ROMBSR" --config "$SIGN_CONF" audit-show --vkey "$T/bundle/audit.vkey" --type policy-refused > "$T/refused.txt" ||
+	fail "audit-show --type policy-refused"
+[ "$(grep -c ' policy-refused subject=policy ' "$T/refused.txt")" -eq 2 ] &&
+	grep -q 'reason=policy-serial detail="policy.serial: 1 does not raise the serial of the policy in force (2)"' \
+		"$T/refused.txt" || fail "audit-show does not list the two refusals: $(cat "$T/refused.txt")"
 
 # Policy 3: a quota for the build node, all keys together, with room for
 # exactly one more operation (what the ledger holds for it, plus one), and

@@ -57,7 +57,7 @@ grep -q 'stopping' "$T/daemon.log" || fail "no clean stop"
 
 # The unit, installed under a scratch prefix, verifies and is hardened.
 san=0
-case "$(basename "$ROMBSR_BUILD")" in build-asan*) san=1 ;; esac
+case "$(basename "$ROMBSR_BUILD")" in *asan*) san=1 ;; esac
 make -s -C "$TOP" BUILD="$ROMBSR_BUILD" SANITIZE=$san install PREFIX="$T/prefix" >/dev/null
 unit="$T/prefix/lib/systemd/system/rombsr-sign.service"
 systemd-analyze verify "$unit" || fail "systemd-analyze verify"

@@ -214,10 +214,42 @@ static void test_build_and_verify(void)
 		CHECK(rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)e16.data, e16.len,
 						trusted, 1, ORIGIN, &cp, &index) == ROMBSR_ECRYPTO,
 		      "the proof does not verify another entry");
+		/* Against a checkpoint the caller verified already: the same
+		 * result without the signature check, only for that very note. */
+		{
+			struct rombsr_checkpoint known = cp, got;
+			const char *pn;
+			size_t pn_len;
+
+			CHECK(rombsr_audit_proof_note((const char *)proof.data, proof.len, &pn, &pn_len) == 0 &&
+				      pn_len == note.len && memcmp(pn, note.data, note.len) == 0,
+			      "the proof's checkpoint note is found");
+			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)entry.data,
+							      entry.len, (const char *)note.data, note.len, &known, &got,
+							      &index) == 0 &&
+				      index == 17 && got.size == 40,
+			      "verified against the known checkpoint");
+			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)e16.data,
+							      e16.len, (const char *)note.data, note.len, &known, &got,
+							      &index) == ROMBSR_ECRYPTO,
+			      "not for another entry");
+			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)entry.data,
+							      entry.len, (const char *)note.data, note.len - 1, &known, &got,
+							      &index) == ROMBSR_ENOTFOUND,
+			      "a proof with another checkpoint is not checked against the known one");
+		}
 		hash[0] = hash[0] == 'A' ? 'B' : 'A';
 		CHECK(rombsr_audit_proof_verify(bad, proof.len, (const char *)entry.data, entry.len, trusted, 1, ORIGIN,
 						&cp, &index) != 0,
 		      "an altered proof hash does not verify");
+		{
+			struct rombsr_checkpoint known = cp, got;
+
+			CHECK(rombsr_audit_proof_verify_known(bad, proof.len, (const char *)entry.data, entry.len,
+							      (const char *)note.data, note.len, &known, &got,
+							      &index) == ROMBSR_ECRYPTO,
+			      "nor an altered hash against the known checkpoint");
+		}
 		free(bad);
 		rombsr_buf_free(&e16);
 	}
@@ -231,6 +263,37 @@ static void test_build_and_verify(void)
 		      rep.latest.size == 40 && rep.first_bad_index == ROMBSR_AUDIT_NO_INDEX,
 	      "the log verifies: %llu entries, %llu checkpoints", (unsigned long long)rep.entries,
 	      (unsigned long long)rep.checkpoints);
+	{
+		const struct rombsr_note_verifier *trusted[] = {ver};
+		struct rombsr_audit_report rep3;
+		struct rombsr_audit_log *reader = NULL;
+		struct rombsr_audit_entry e;
+		struct rombsr_buf line, n2;
+		unsigned char root[32];
+
+		r = rombsr_audit_verify_dir_open(base_dir, trusted, 1, ORIGIN, NULL, 0, &rep3, &reader);
+		CHECK(r == 0 && reader != NULL && rombsr_audit_log_size(reader) == 40 && rep3.checkpoints == 4,
+		      "verify_dir_open: the verified log, 40 entries");
+		CHECK(reader != NULL && rombsr_audit_log_root(reader, 40, root) == 0 && memcmp(root, rep3.latest.root, 32) == 0 &&
+			      rombsr_audit_log_entry(reader, 39, &line) == 0 &&
+			      strstr((const char *)line.data, "\"index\":39,") != NULL,
+		      "its root is the checkpoint's, its entries readable");
+		if (reader != NULL)
+			rombsr_buf_free(&line);
+		make_entry(40, &e);
+		CHECK(reader != NULL && rombsr_audit_log_append(reader, &e, &index) == ROMBSR_EPERM &&
+			      rombsr_audit_log_size(reader) == 40,
+		      "appending to it is refused: %s", rombsr_error_message(ROMBSR_EPERM));
+		{
+			struct rombsr_note_signer sg = signer_for(&key);
+
+			CHECK(reader != NULL && rombsr_audit_log_checkpoint(reader, ORIGIN, &sg, &n2) == ROMBSR_EPERM,
+			      "so is signing a checkpoint with it");
+			rombsr_buf_free(&n2);
+		}
+		rombsr_audit_log_close(reader);
+		rombsr_audit_report_free(&rep3);
+	}
 	{
 		char *cp20 = read_cp(base_dir, 20);
 		struct rombsr_audit_report rep2;
