@@ -1,5 +1,5 @@
 /* The sign node's count of a request's approvals against what the policy
- * asks (docs/formats/approval.md, "How the sign node counts"): reads every
+ * asks (docs/formats/policy.md, "The sign node's side"): reads every
  * approval file of the request at the queue head, judges who made it under
  * the trust file and keyring in force now (a key removed from the operators
  * or revoked since no longer counts), and counts each group the verdict
