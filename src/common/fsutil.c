@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -14,9 +15,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Reads fd to its end in chunks, handing each to take (which returns 0 or
+ * an error); the one read loop of this file. chunk is wiped after use: a
+ * file read may hold a PIN. */
+static int read_chunks(int fd, const char *path, int (*take)(const unsigned char *data, size_t n, void *ctx),
+		       void *ctx)
+{
+	unsigned char chunk[65536];
+	int r = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = rombsr_error(ROMBSR_EIO, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		r = take(chunk, (size_t)n, ctx);
+		if (r != 0)
+			break;
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	return r;
+}
+
+/* Stops at the buffer's cap; rombsr_buf_check() then names the file. */
+static int take_into_buf(const unsigned char *data, size_t n, void *ctx)
+{
+	struct rombsr_buf *out = ctx;
+
+	rombsr_buf_append(out, data, n);
+	return out->failed ? 1 : 0;
+}
+
 int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 {
-	unsigned char chunk[4096];
 	struct stat st;
 	int fd, r = ROMBSR_EIO;
 
@@ -33,24 +70,10 @@ int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 		r = rombsr_error(ROMBSR_EINVAL, "%s is not a regular file", path);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = rombsr_error(ROMBSR_EIO, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		rombsr_buf_append(out, chunk, (size_t)n);
-		if (out->failed)
-			break;
-	}
-	r = rombsr_buf_check(out, path);
+	r = read_chunks(fd, path, take_into_buf, out);
+	if (r >= 0)
+		r = rombsr_buf_check(out, path);
 out:
-	memset(chunk, 0, sizeof(chunk));
 	close(fd);
 	if (r < 0)
 		rombsr_buf_free(out);
@@ -187,9 +210,22 @@ int rombsr_remove_tree(const char *path)
 	return 0;
 }
 
+struct digest_sink {
+	EVP_MD_CTX *ctx;
+	uint64_t *size;
+};
+
+static int take_into_digest(const unsigned char *data, size_t n, void *ctx)
+{
+	struct digest_sink *d = ctx;
+
+	*d->size += (uint64_t)n;
+	return EVP_DigestUpdate(d->ctx, data, n) == 1 ? 0 : 1;
+}
+
 int rombsr_file_sha256(const char *path, unsigned char md[32], uint64_t *size)
 {
-	unsigned char chunk[65536];
+	struct digest_sink hash;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int r = 0;
@@ -204,22 +240,13 @@ int rombsr_file_sha256(const char *path, unsigned char md[32], uint64_t *size)
 		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = rombsr_error(ROMBSR_EIO, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		*size += (uint64_t)n;
-		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
+	hash.ctx = ctx;
+	hash.size = size;
+	r = read_chunks(fd, path, take_into_digest, &hash);
+	if (r != 0) {
+		if (r > 0)
 			r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
-			goto out;
-		}
+		goto out;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
 		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 of %s", path);
