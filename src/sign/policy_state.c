@@ -165,6 +165,8 @@ int rombsr_policy_state_commit(struct rombsr_policy_state *s, const struct rombs
 	return 0;
 }
 
+#define POLICY_READ_CAP (64u << 20)
+
 /* SHA-256 of nothing: what a removed policy file is remembered by. */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -173,7 +175,9 @@ int rombsr_policy_state_refresh(struct rombsr_policy_state *s, struct rombsr_rep
 {
 	struct rombsr_policy next;
 	struct rombsr_buf text;
-	int r = rombsr_repo_read(repo, head, ROMBSR_POLICY_PATH, ROMBSR_POLICY_MAX_BYTES, &text);
+	/* Read past the policy's own limit, so an oversize file can be named
+	 * by its content's SHA-256 in the refusal. */
+	int r = rombsr_repo_read(repo, head, ROMBSR_POLICY_PATH, POLICY_READ_CAP, &text);
 
 	drop_staged(s);
 	memset(ev, 0, sizeof(*ev));
@@ -189,9 +193,31 @@ int rombsr_policy_state_refresh(struct rombsr_policy_state *s, struct rombsr_rep
 			 (long long)s->policy.serial);
 		return refuse(ev, "policy-removed");
 	}
+	if (r == ROMBSR_EINVAL) {
+		/* Not a file, or beyond even the reading cap: the admin's mistake,
+		 * refused like a malformed policy rather than failing every pass.
+		 * Without content to name it by, it is named by the SHA-256 of the
+		 * refusal's message. */
+		snprintf(ev->message, sizeof(ev->message), "%s", rombsr_error_message(r));
+		rombsr_buf_free(&text);
+		rombsr_buf_init(&text, sizeof(ev->message));
+		rombsr_buf_append(&text, ev->message, strlen(ev->message));
+		sha256_hex(&text, ev->sha256);
+		rombsr_buf_free(&text);
+		if (strcmp(ev->sha256, s->refused_sha256) == 0)
+			return 0;
+		return refuse(ev, "policy-invalid");
+	}
 	if (r < 0)
 		return r;
 	sha256_hex(&text, ev->sha256);
+	if (r == 0 && strcmp(ev->sha256, s->sha256) != 0 && strcmp(ev->sha256, s->refused_sha256) != 0 &&
+	    text.len > ROMBSR_POLICY_MAX_BYTES) {
+		snprintf(ev->message, sizeof(ev->message), "policy/policy.json: %zu bytes, larger than the limit of %u",
+			 text.len, ROMBSR_POLICY_MAX_BYTES);
+		rombsr_buf_free(&text);
+		return refuse(ev, "policy-invalid");
+	}
 	if (strcmp(ev->sha256, s->sha256) == 0 || strcmp(ev->sha256, s->refused_sha256) == 0) {
 		rombsr_buf_free(&text);
 		return 0;

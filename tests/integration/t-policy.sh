@@ -219,6 +219,16 @@ expect_rejected "$media2" policy-key-disabled
 	grep -q 'reason=policy-serial detail="policy.serial: 1 does not raise the serial of the policy in force (2)"' \
 		"$T/refused.txt" || fail "audit-show does not list the two refusals: $(cat "$T/refused.txt")"
 
+# A policy over the 1 MiB limit: refused and logged like a malformed one,
+# not a pass that fails on every try.
+git -C "$W" pull -q --ff-only origin main
+{ jq '.serial = 9' "$T/state/sign/policy.json"; head -c 1100000 /dev/zero | tr '\0' ' '; } > "$W/policy/policy.json"
+admin_push "policy 9, oversize"
+pass
+audit_has '.type == "policy-refused" and .reason == "policy-invalid" and (.detail | contains("larger than the limit"))' ||
+	fail "the oversize policy was not refused in the audit log"
+jq -e '.serial == 2' "$T/state/sign/policy.json" >/dev/null || fail "the oversize policy replaced policy 2"
+
 # Policy 3: a quota for the build node, all keys together, with room for
 # exactly one more operation (what the ledger holds for it, plus one), and
 # testkey allowed in user builds, which the hard rule still refuses.
