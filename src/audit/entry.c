@@ -110,10 +110,12 @@ static bool is_id_char(char c)
 	       strchr("._:/@+=-", c) != NULL;
 }
 
-/* Checks one string value of a kind; returns a short reason or NULL. */
+/* Checks one string value of a kind; returns a short reason or NULL. s is
+ * terminated (callers check that within the field's size), and is measured
+ * whole: the longest kind, a digest, is far longer than a text. */
 static const char *check_string(enum kind kind, const char *s, const char *const *allowed)
 {
-	size_t n = strnlen(s, ROMBSR_AUDIT_TEXT_MAX + 1);
+	size_t n = strlen(s);
 
 	switch (kind) {
 	case K_ID:

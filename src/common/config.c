@@ -5,6 +5,7 @@
 #include "fsutil.h"
 
 #include <git2.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,20 @@ static int set_authority_key(struct rombsr_config *cfg, const char *rest, const 
 	return rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s'", file, full);
 }
 
+/* A positive decimal count no larger than max. */
+static int count_ok(const char *value, unsigned long long max, const char *file, const char *name, size_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(value, &end, 10);
+	if (value[0] < '1' || value[0] > '9' || *end != '\0' || errno != 0 || n > max)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: %s: a count from 1 to %llu expected", file, name, max);
+	*out = (size_t)n;
+	return 0;
+}
+
 static int apply_entry(const git_config_entry *entry, void *payload)
 {
 	struct entry_ctx *ctx = payload;
@@ -155,6 +170,8 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 			ctx->r = replace(&ctx->cfg->audit_origin, value);
 	} else if (strcmp(name, "audit.vkey") == 0) {
 		ctx->r = replace(&ctx->cfg->audit_vkey, value);
+	} else if (strcmp(name, "sign.max-waiting") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
@@ -218,6 +235,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 		r = replace_concat(&cfg->queue_clone, cfg->state_dir, "/queue.git", "");
 	if (r == 0 && cfg->softhsm2_conf == NULL)
 		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
+	if (cfg->max_waiting == 0)
+		cfg->max_waiting = ROMBSR_CONFIG_MAX_WAITING;
 	if (r == 0 && cfg->audit_origin == NULL)
 		r = replace(&cfg->audit_origin, ROMBSR_DEFAULT_AUDIT_ORIGIN);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {

@@ -48,7 +48,11 @@ struct rombsr_config {
 	/* The audit log */
 	char *audit_origin; /* checkpoint origin line */
 	char *audit_vkey;   /* file holding the trusted audit verifier key, for readers */
+	/* The sign node */
+	size_t max_waiting; /* requests that may wait for approvals at once */
 };
+
+#define ROMBSR_CONFIG_MAX_WAITING 100000
 
 #define ROMBSR_DEFAULT_AUDIT_ORIGIN "rombsr.local/audit"
 

@@ -198,6 +198,10 @@ const char *rombsr_gpg_verdict_text(enum rombsr_gpg_verdict v)
 		return "signed by a revoked key";
 	case ROMBSR_GPG_EXPIRED:
 		return "signed by an expired key or the signature expired";
+	case ROMBSR_GPG_SEVERAL:
+		return "carries more than one signature (exactly one is accepted)";
+	case ROMBSR_GPG_NONE:
+		return "carries no readable OpenPGP signature";
 	}
 	return "?";
 }
@@ -257,8 +261,10 @@ int rombsr_gpg_verify(struct rombsr_gpg *g, const void *data, size_t len, const 
 	s = res != NULL ? res->signatures : NULL;
 	/* Exactly one signature: a second one could carry a different signer
 	 * than the one authorization looks at. */
-	if (s == NULL || s->next != NULL)
+	if (s == NULL || s->next != NULL) {
+		result->verdict = s == NULL ? ROMBSR_GPG_NONE : ROMBSR_GPG_SEVERAL;
 		return 0;
+	}
 	primary_fpr(g, s->fpr, result->fpr);
 	if (s->summary & GPGME_SIGSUM_KEY_REVOKED)
 		result->verdict = ROMBSR_GPG_REVOKED;

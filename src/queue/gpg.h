@@ -38,6 +38,8 @@ enum rombsr_gpg_verdict {
 	ROMBSR_GPG_UNKNOWN_KEY,  /* made by a key not in the keyring */
 	ROMBSR_GPG_REVOKED,
 	ROMBSR_GPG_EXPIRED,      /* key or signature expired */
+	ROMBSR_GPG_SEVERAL,      /* more than one signature */
+	ROMBSR_GPG_NONE,         /* no signature in the data given */
 };
 
 struct rombsr_gpg_result {

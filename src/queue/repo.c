@@ -180,6 +180,13 @@ static int tree_of(struct rombsr_repo *r, const git_oid *commit, git_tree **tree
 	return 0;
 }
 
+/* Every file of the queue is a regular, non-executable blob: a symlink,
+ * an executable or a gitlink is never what a queue file means. */
+static bool regular_file(const git_tree_entry *entry)
+{
+	return git_tree_entry_type(entry) == GIT_OBJECT_BLOB && git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB;
+}
+
 int rombsr_repo_read(struct rombsr_repo *r, const git_oid *commit, const char *path, size_t max,
 		     struct rombsr_buf *out)
 {
@@ -199,6 +206,11 @@ int rombsr_repo_read(struct rombsr_repo *r, const git_oid *commit, const char *p
 	}
 	if (e < 0 || git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
 		ret = rombsr_error(ROMBSR_EINVAL, "%s is not a file in the queue", path);
+		goto out;
+	}
+	if (!regular_file(entry)) {
+		ret = rombsr_error(ROMBSR_EINVAL, "%s is not a regular file in the queue (mode %06o)", path,
+				   (unsigned)git_tree_entry_filemode(entry));
 		goto out;
 	}
 	if (git_blob_lookup(&blob, r->git, git_tree_entry_id(entry)) < 0) {
@@ -261,7 +273,7 @@ int rombsr_repo_list(struct rombsr_repo *r, const git_oid *commit, const char *d
 	for (size_t i = 0; i < git_tree_entrycount(sub) && ret == 0; i++) {
 		const git_tree_entry *child = git_tree_entry_byindex(sub, i);
 
-		ret = fn(git_tree_entry_name(child), git_tree_entry_type(child) == GIT_OBJECT_BLOB, ctx);
+		ret = fn(git_tree_entry_name(child), regular_file(child), ctx);
 	}
 out:
 	git_tree_free(sub);
@@ -442,7 +454,7 @@ static int diff_side(struct diff_walk *w, const git_tree_entry *entry, bool adde
 	int r;
 
 	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE)
-		return w->change(w->path, added ? 'A' : 'D', w->ctx);
+		return w->change(w->path, !added ? 'D' : regular_file(entry) ? 'A' : 'a', w->ctx);
 	if (git_tree_lookup(&tree, w->repo->git, git_tree_entry_id(entry)) < 0)
 		return rombsr_repo_fail(ROMBSR_EIO, "cannot read a queue tree");
 	r = diff_trees(w, added ? NULL : tree, added ? tree : NULL, len, depth + 1);
@@ -461,7 +473,7 @@ static int diff_pair(struct diff_walk *w, const git_tree_entry *o, const git_tre
 	    git_tree_entry_filemode(o) == git_tree_entry_filemode(n))
 		return 0;
 	if (!o_tree && !n_tree)
-		return w->change(w->path, 'M', w->ctx);
+		return w->change(w->path, regular_file(n) ? 'M' : 'm', w->ctx);
 	if (o_tree != n_tree) {
 		/* A file became a folder or the reverse: one side goes, the
 		 * other comes. */

@@ -63,7 +63,10 @@ int rombsr_repo_commit(struct rombsr_repo *r, struct rombsr_gpg *g, const char *
 int rombsr_repo_push(struct rombsr_repo *r, const char *url, const git_oid *commit);
 
 /* Calls change(path, status) for every file that differs between two
- * commits' trees (old NULL: the empty tree); status is 'A', 'M' or 'D'. */
+ * commits' trees (old NULL: the empty tree); status is 'A', 'M' or 'D';
+ * lower-case 'a' or 'm' when the file added or changed is anything but a
+ * regular 100644 blob (a symlink, an executable, a gitlink). rombsr_repo_read refuses such a
+ * file, and rombsr_repo_list reports it as not a file. */
 typedef int (*rombsr_repo_change_fn)(const char *path, char status, void *ctx);
 int rombsr_repo_diff(struct rombsr_repo *r, const git_oid *old_commit, const git_oid *new_commit,
 		     rombsr_repo_change_fn change, void *ctx);

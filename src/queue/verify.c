@@ -35,7 +35,8 @@ static int gather_changed_key(const char *path, char status, void *ctx)
 	int r;
 
 	rombsr_queue_classify(path, &qp);
-	if (qp.kind != ROMBSR_PATH_KEY || status == 'D')
+	/* A key that is not a regular file is refused by the rules. */
+	if (qp.kind != ROMBSR_PATH_KEY || (status != 'A' && status != 'M'))
 		return 0;
 	if (w->admins_only && !pinned_admin(w->v, qp.fpr))
 		return 0;
@@ -132,10 +133,14 @@ static int needs_role(const struct rule_ctx *c, const char *path, enum rombsr_ro
 static int record(struct rule_ctx *c, const struct rombsr_queue_path *qp, const char *path)
 {
 	struct rombsr_commit_report *rep = c->report;
-	struct rombsr_commit_change *grown = realloc(rep->changes, (rep->nchanges + 1) * sizeof(*grown));
+	struct rombsr_commit_change *grown = rep->changes;
 
-	if (grown == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	/* Room doubles: a commit may carry thousands of requests. */
+	if ((rep->nchanges & (rep->nchanges - 1)) == 0) {
+		grown = realloc(rep->changes, (rep->nchanges ? 2 * rep->nchanges : 1) * sizeof(*grown));
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
 	rep->changes = grown;
 	memset(&grown[rep->nchanges], 0, sizeof(grown[0]));
 	grown[rep->nchanges].kind = qp->kind;
@@ -177,6 +182,16 @@ static int check_change(const char *path, char status, void *ctx)
 	int r = 0;
 
 	rombsr_queue_classify(path, &qp);
+	/* Only regular 100644 files. The hook refuses anything else; past a
+	 * bypassed hook, the sign node answers such a request with a rejection
+	 * and counts no such approval, but a file only an admin or a sign node
+	 * writes must be right. */
+	bool irregular = status == 'a' || status == 'm';
+
+	if (irregular && (c->v->strict_content || (qp.kind != ROMBSR_PATH_REQUEST && qp.kind != ROMBSR_PATH_APPROVAL)))
+		return refuse(c, path, "not a regular file (a symlink, an executable or a submodule)");
+	if (irregular)
+		status = status == 'a' ? 'A' : 'M';
 	switch (qp.kind) {
 	case ROMBSR_PATH_UNKNOWN:
 		return refuse(c, path, "not part of the queue layout");
@@ -298,8 +313,13 @@ int rombsr_verify_commit(struct rombsr_verifier *v, const git_oid *commit, struc
 	if (r == 0)
 		r = check_signature(v, commit, c.commit_hex, report->signer);
 	c.signer = report->signer;
-	if (r == 0)
+	if (r == 0) {
 		r = rombsr_repo_diff(v->repo, nparents ? &parent : NULL, commit, check_change, &c);
+		/* A tree the walk cannot take (folders nested too deep, a path
+		 * too long) is the commit's fault: say whose. */
+		if (r == ROMBSR_EINVAL)
+			r = rombsr_error_wrap(ROMBSR_ESECURITY, "commit %.12s signed by %s", c.commit_hex, c.signer);
+	}
 	/* Every commit of the queue carries something: an empty one would only
 	 * let any key that verifies add to the history. */
 	if (r == 0 && report->nchanges == 0)

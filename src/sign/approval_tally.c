@@ -31,9 +31,11 @@ static int take(const char *name, bool is_file, void *ctx)
 	rombsr_queue_classify(path, &qp);
 	if (!is_file || qp.kind != ROMBSR_PATH_APPROVAL)
 		return 0;
-	if (f->n == ROMBSR_TALLY_MAX_FILES)
-		return rombsr_error(ROMBSR_EINVAL, "request %s has more than %d approvals", f->in->request_id,
-				    ROMBSR_TALLY_MAX_FILES);
+	if (f->n == ROMBSR_TALLY_MAX_FILES) {
+		fprintf(stderr, "rombsr sign: %s does not count: request %s has more than %d approvals\n", path,
+			f->in->request_id, ROMBSR_TALLY_MAX_FILES);
+		return 0;
+	}
 	r = rombsr_repo_read(f->in->repo, f->in->head, path, ROMBSR_APPROVAL_MAX_BYTES, &text);
 	if (r == 0)
 		r = rombsr_approval_parse((const char *)text.data, text.len, &f->approvals[f->n]);

@@ -25,7 +25,83 @@ struct rombsr_audit_writer {
 	unsigned char *spki;  /* the audit key, as the signer reported it */
 	size_t spki_len;
 	struct rombsr_buf note; /* the latest checkpoint */
+	/* The decisions in the part of the log the queue has not seen, so that
+	 * finding one again after a crash costs no decoding: read once at
+	 * open, then kept as decisions are logged and published. Its length is
+	 * bounded by what one pass logs before it publishes. */
+	struct unpublished_decision *decided;
+	size_t ndecided, decided_alloc;
 };
+
+struct unpublished_decision {
+	char request_id[ROMBSR_AUDIT_ID_MAX + 1];
+	uint64_t index, count;
+};
+
+/* Room for one more decision, made before the entries are appended so
+ * that a logged decision is always remembered. */
+static int reserve_decision(struct rombsr_audit_writer *w)
+{
+	if (w->ndecided == w->decided_alloc) {
+		size_t want = w->decided_alloc ? w->decided_alloc * 2 : 64;
+		struct unpublished_decision *grown = realloc(w->decided, want * sizeof(*grown));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		w->decided = grown;
+		w->decided_alloc = want;
+	}
+	return 0;
+}
+
+static int note_decision(struct rombsr_audit_writer *w, const char *request_id, uint64_t index, uint64_t count)
+{
+	struct unpublished_decision *d;
+	int r = reserve_decision(w);
+
+	if (r < 0)
+		return r;
+	d = &w->decided[w->ndecided++];
+	snprintf(d->request_id, sizeof(d->request_id), "%s", request_id);
+	d->index = index;
+	d->count = count;
+	return 0;
+}
+
+/* Forgets the decisions the queue now holds (index below size). */
+static void forget_published(struct rombsr_audit_writer *w, uint64_t size)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < w->ndecided; i++)
+		if (w->decided[i].index >= size)
+			w->decided[kept++] = w->decided[i];
+	w->ndecided = kept;
+}
+
+/* The decisions logged after the published size: found once at open by
+ * decoding that part of the log (one pass's worth at most). */
+static int read_unpublished_decisions(struct rombsr_audit_writer *w)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(w->log);
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (uint64_t i = w->published < size ? w->published : size; i < size && r == 0; i++) {
+		struct rombsr_buf line;
+
+		r = rombsr_audit_log_entry(w->log, i, &line);
+		if (r == 0)
+			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
+		rombsr_buf_free(&line);
+		if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_SIGNED)
+			r = note_decision(w, e->request_id, i, 1 + e->signatures);
+		else if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_REJECTED)
+			r = note_decision(w, e->request_id, i, 1);
+	}
+	free(e);
+	return r;
+}
 
 static int read_published(struct rombsr_audit_writer *w)
 {
@@ -52,6 +128,7 @@ int rombsr_audit_writer_published(struct rombsr_audit_writer *w, uint64_t size)
 
 	snprintf(line, sizeof(line), "%llu\n", (unsigned long long)size);
 	w->published = size;
+	forget_published(w, size);
 	return rombsr_file_write_atomic(w->published_path, line, strlen(line), 0600, false);
 }
 
@@ -73,6 +150,8 @@ int rombsr_audit_writer_open(const char *dir, const char *origin, int signer_fd,
 		r = rombsr_audit_log_open(log_dir, &w->log);
 	if (r == 0)
 		r = read_published(w);
+	if (r == 0)
+		r = read_unpublished_decisions(w);
 	if (r == 0) {
 		r = rombsr_audit_log_latest_checkpoint(w->log, &w->note);
 		if (r == ROMBSR_ENOTFOUND)
@@ -96,6 +175,7 @@ void rombsr_audit_writer_close(struct rombsr_audit_writer *w)
 	free(w->origin);
 	free(w->published_path);
 	free(w->spki);
+	free(w->decided);
 	free(w);
 }
 
@@ -298,30 +378,17 @@ int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *t
 /* The entries of a request already decided, if they are in the part of
  * the log the queue has not seen: after a crash between logging and
  * publishing, the same decision is found again, not logged twice. */
-static int find_decision(struct rombsr_audit_writer *w, const char *request_id, uint64_t *index, uint64_t *count,
-			 bool *found)
+static bool find_decision(const struct rombsr_audit_writer *w, const char *request_id, uint64_t *index,
+			  uint64_t *count)
 {
-	struct rombsr_audit_entry *e = malloc(sizeof(*e));
-	uint64_t size = rombsr_audit_log_size(w->log);
-	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
-
-	*found = false;
-	for (uint64_t i = w->published < size ? w->published : size; i < size && r == 0 && !*found; i++) {
-		struct rombsr_buf line;
-
-		r = rombsr_audit_log_entry(w->log, i, &line);
-		if (r == 0)
-			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
-		rombsr_buf_free(&line);
-		if (r == 0 && strcmp(e->request_id, request_id) == 0 &&
-		    (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED)) {
-			*found = true;
-			*index = i;
-			*count = 1 + (e->type == ROMBSR_AUDIT_REQUEST_SIGNED ? e->signatures : 0);
+	for (size_t i = 0; i < w->ndecided; i++) {
+		if (strcmp(w->decided[i].request_id, request_id) == 0) {
+			*index = w->decided[i].index;
+			*count = w->decided[i].count;
+			return true;
 		}
 	}
-	free(e);
-	return r;
+	return false;
 }
 
 /* A captured operation is bound to the request's artifacts as a whole, not
@@ -391,14 +458,13 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 {
 	struct rombsr_audit_entry *all, *e;
 	char artifacts[65];
-	bool found;
 	size_t pre = resp->signed_ok && approvals != NULL ? 1 : 0;
 	size_t n = 1 + (resp->signed_ok ? resp->nsigs : 0);
 	uint64_t first;
-	int r = find_decision(w, resp->request_id, index, count, &found);
+	int r = 0;
 
-	if (r < 0 || found)
-		return r;
+	if (find_decision(w, resp->request_id, index, count))
+		return 0;
 	if (resp->signed_ok && req == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "a signed request must come with its content");
 	all = calloc(pre + n, sizeof(*all));
@@ -420,14 +486,20 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 		snprintf(e[0].reason, sizeof(e[0].reason), "%s", resp->reason_code);
 		copy_text(e[0].detail, sizeof(e[0].detail), resp->reason_message);
 	}
-	for (size_t i = 0; i < pre + n; i++)
-		all[i].time = (uint64_t)resp->time;
+	/* The entries carry the time they are logged (time 0), not the
+	 * response's: a decision saved before a crash is logged after the
+	 * restart's own entries, and the log's times never go back. */
+	if (r == 0)
+		r = reserve_decision(w);
 	if (r == 0)
 		r = rombsr_audit_log_append_batch(w->log, all, pre + n, &first);
 	if (r == 0) {
 		*index = first + pre;
 		*count = n;
+		r = note_decision(w, resp->request_id, *index, n);
 	}
+	if (r < 0)
+		r = rombsr_error_wrap(r, "logging the decision on request %s", resp->request_id);
 	free(all);
 	return r;
 }

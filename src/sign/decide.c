@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void reject(struct rombsr_response *resp, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -33,6 +34,12 @@ static void reject(struct rombsr_response *resp, const char *code, const char *f
 	va_start(ap, fmt);
 	vsnprintf(resp->reason_message, sizeof(resp->reason_message), fmt, ap);
 	va_end(ap);
+	/* A message may quote the request (a parser's error names the bytes it
+	 * stopped at): only printable ASCII goes into a signed response, so no
+	 * raw input byte reaches the queue or the log. */
+	for (char *c = resp->reason_message; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 }
 
 static const struct known_key *find_known(const struct signer_link *s, const char *label)
@@ -84,7 +91,7 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 			return false;
 		}
 		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
-			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s… here", i, op->label,
+			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s... here", i, op->label,
 			       op->spki_sha256);
 			return false;
 		}
@@ -221,13 +228,103 @@ static int check_policy(struct rombsr_sign_node *node, const struct pending *p, 
 	return r;
 }
 
-static void print_waiting(const struct pending *p, const struct rombsr_approval_tally *t)
+/* Said when a request starts waiting, and again only when its count of
+ * approvals changes: a long waiting list is not repeated every pass. */
+static void print_waiting(struct pending *p, const struct rombsr_approval_tally *t)
 {
+	unsigned have = 0;
+
+	for (size_t i = 0; i < t->ngroups; i++)
+		have += t->groups[i].have;
+	if (p->was_waiting && p->approvals_seen == have)
+		return;
+	p->approvals_seen = have;
 	fprintf(stderr, "rombsr sign: request %s: waiting for approvals:", p->id);
 	for (size_t i = 0; i < t->ngroups; i++)
 		fprintf(stderr, "%s %s %u of %u", i ? "," : "", t->groups[i].group, t->groups[i].have,
 			t->groups[i].required);
 	fputc('\n', stderr);
+}
+
+/* The mark of a decision to sign, made durable before the first HSM
+ * operation: after a crash the request is signed as decided then (with
+ * the signatures the cache kept), never judged again, so every signature
+ * the HSM made for it ends up in a response and in the audit log even if
+ * the request has expired or the policy changed meanwhile. */
+static int intent_path(struct rombsr_sign_node *node, const char *id, char *out, size_t size)
+{
+	if ((size_t)snprintf(out, size, "%s/responses/%s.signing", node->dir, id) >= size)
+		return rombsr_error(ROMBSR_EINTERNAL, "path too long");
+	return 0;
+}
+
+static int intent_read(const char *path, time_t *when, bool *found)
+{
+	struct rombsr_buf text;
+	const char *s;
+	char *end;
+	long long t;
+	int r = rombsr_file_read(path, 32, &text);
+
+	*found = false;
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	s = rombsr_buf_cstr(&text);
+	t = s != NULL ? strtoll(s, &end, 10) : -1;
+	if (s == NULL || end == s || strcmp(end, "\n") != 0 || t <= 0)
+		r = rombsr_error(ROMBSR_EINVAL, "%s: damaged (one decision time expected)", path);
+	rombsr_buf_free(&text);
+	if (r == 0) {
+		*when = (time_t)t;
+		*found = true;
+	}
+	return r;
+}
+
+static int intent_write(const char *path, time_t when)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "%lld\n", (long long)when);
+	return rombsr_file_write_atomic(path, line, strlen(line), 0600, false);
+}
+
+/* The request's bytes. A file that cannot be a request (not a regular
+ * file, larger than any request may be) is the request's fault, answered
+ * with a rejection (*unreadable); only a failure of the node is an error. */
+static int read_request(struct rombsr_sign_node *node, const struct pending *p, struct rombsr_buf *body,
+			bool *unreadable)
+{
+	char path[160];
+	int r = rombsr_queue_request_path(p->id, path, sizeof(path));
+
+	*unreadable = false;
+	if (r == 0)
+		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, body);
+	if (r == ROMBSR_EINVAL || r == ROMBSR_ENOTFOUND) {
+		*unreadable = true;
+		rombsr_buf_init(body, 1);
+		return 0;
+	}
+	return r;
+}
+
+/* Signs what was decided: the quota counted before the first signature
+ * (a crash mid-way must not give the same operations back), then every
+ * operation. */
+static int sign_decided(struct rombsr_sign_node *node, const struct rombsr_request *req,
+			struct rombsr_response *resp)
+{
+	int r = rombsr_quota_ledger_record(node->ledger, req, resp->time);
+
+	resp->signed_ok = r == 0;
+	if (r == 0)
+		r = sign_all(node, req, resp);
+	if (r == 0 && resp->signed_ok)
+		node->stats.operations += req->nops;
+	return r;
 }
 
 /* Decides one request and writes the response to the state folder, or
@@ -242,22 +339,25 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 	struct rombsr_response resp = {0};
 	struct rombsr_buf body;
 	unsigned char body_sha256[32];
-	char path[4096], local[4096];
-	bool have_local, allowed = false;
-	int r, parsed;
+	char local[4096], intent[4096];
+	bool have_local, have_intent = false, unreadable = false, allowed = false;
+	time_t decided_at = 0;
+	int r, parsed = ROMBSR_EINVAL;
 
 	*outcome = ROMBSR_SIGN_ANSWERED;
 	memset(tally, 0, sizeof(*tally));
 	r = local_response_path(node, p->id, local, sizeof(local));
+	if (r == 0)
+		r = intent_path(node, p->id, intent, sizeof(intent));
 	if (r < 0)
 		return r;
 	r = rombsr_file_read(local, ROMBSR_RESPONSE_MAX_BYTES, text);
 	if (r != 0 && r != ROMBSR_ENOTFOUND)
 		return r;
 	have_local = r == 0;
-	r = rombsr_queue_request_path(p->id, path, sizeof(path));
+	r = have_local ? 0 : intent_read(intent, &decided_at, &have_intent);
 	if (r == 0)
-		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, &body);
+		r = read_request(node, p, &body, &unreadable);
 	if (r < 0) {
 		if (have_local)
 			rombsr_buf_free(text);
@@ -267,45 +367,64 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 	memcpy(resp.request_id, p->id, sizeof(resp.request_id));
 	rombsr_oid_hex(&p->commit, resp.request_commit);
 	snprintf(resp.sign_node, sizeof(resp.sign_node), "%s", node->cfg->gpg_key);
-	resp.time = time(NULL);
-	parsed = rombsr_request_parse((const char *)body.data, body.len, &req);
+	resp.time = have_intent ? decided_at : time(NULL);
+	if (!unreadable)
+		parsed = rombsr_request_parse((const char *)body.data, body.len, &req);
 	rombsr_buf_free(&body);
 	if (parsed == 0)
 		p->expires = req.expires;
-	if (have_local) {
-		/* Only the approvals are wanted here: the decision stands. */
+	if (have_local || have_intent) {
+		/* The decision stands; only the approvals it was made with are
+		 * counted again, for the audit log. */
 		if (parsed == 0 && strcmp(req.id, p->id) == 0)
 			r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+		if (r == 0 && have_intent && parsed == 0 && strcmp(req.id, p->id) == 0) {
+			resp.signed_ok = true;
+			resp.reason_code[0] = resp.reason_message[0] = '\0';
+			r = sign_decided(node, &req, &resp);
+			goto save;
+		}
+		if (r == 0 && have_intent)
+			r = rombsr_error(ROMBSR_EINTERNAL, "request %s was decided for signing but no longer reads as it did",
+					 p->id);
 		rombsr_request_free(&req);
 		rombsr_response_free(&resp);
+		if (r < 0 && have_local)
+			rombsr_buf_free(text);
 		return r;
 	}
-	if (parsed < 0)
+	if (unreadable)
+		reject(&resp, "malformed", "%s", rombsr_error_message(ROMBSR_EINVAL));
+	else if (parsed < 0)
 		reject(&resp, "malformed", "%s", rombsr_error_message(parsed));
 	else if (strcmp(req.id, p->id) != 0)
 		reject(&resp, "malformed", "the request's id is not the one its path names");
 	else if (acceptable(node, &req, p, &resp))
 		r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
-	if (r == 0 && allowed && !tally->satisfied) {
+	if (r == 0 && allowed && !tally->satisfied && p->no_room_to_wait) {
+		reject(&resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",
+		       node->max_waiting);
+		allowed = false;
+	} else if (r == 0 && allowed && !tally->satisfied) {
 		print_waiting(p, tally);
 		*outcome = ROMBSR_SIGN_WAITING;
 		goto out;
 	}
 	if (r == 0 && allowed) {
-		/* Counted before the first signature: a crash mid-way must not
-		 * give the same operations back to the quota. */
-		r = rombsr_quota_ledger_record(node->ledger, &req, resp.time);
-		resp.signed_ok = r == 0;
+		r = intent_write(intent, resp.time);
 		if (r == 0)
-			r = sign_all(node, &req, &resp);
-		if (r == 0 && resp.signed_ok)
-			node->stats.operations += req.nops;
+			r = sign_decided(node, &req, &resp);
 	}
+save:
 	rombsr_sign_fault_point("after-sign");
 	if (r == 0)
 		r = rombsr_response_encode(&resp, text);
 	if (r == 0)
 		r = rombsr_file_write_atomic(local, text->data, text->len, 0600, false);
+	/* The response supersedes the mark; one left behind by a crash here is
+	 * never read again, as the response is found first. */
+	if (r == 0 && resp.signed_ok)
+		(void)unlink(intent);
 	if (r == 0) {
 		if (resp.signed_ok)
 			node->stats.requests_signed++;

@@ -23,6 +23,7 @@ struct rombsr_waiting {
 	git_oid commit;           /* that carried the request */
 	char signer[41];          /* that committed it */
 	time_t expires;           /* the request's */
+	unsigned approvals_seen;  /* in memory only: approvals last reported */
 };
 
 struct rombsr_waiting_list {

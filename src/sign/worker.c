@@ -158,6 +158,7 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 	if (node == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	node->cfg = cfg;
+	node->max_waiting = cfg->max_waiting;
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
 		node->signers[i].fd = -1;
 	if (cfg->queue_url == NULL || cfg->gpg_key == NULL)
@@ -335,6 +336,17 @@ static void outgoing_free(struct outgoing *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* Empties o for the next batch, keeping its room. */
+static void outgoing_reset(struct outgoing *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		rombsr_buf_free(&o->texts[i]);
+	if (o->have_audit)
+		rombsr_audit_files_free(&o->audit);
+	o->have_audit = false;
+	o->n = 0;
+}
+
 static int outgoing_alloc(struct outgoing *o, size_t n)
 {
 	/* Room for the audit chunk and checkpoint too; a pass may publish
@@ -433,12 +445,17 @@ static int still_open(struct rombsr_sign_node *node, const git_oid *head, const 
 	return r;
 }
 
-/* Publishes the pass's files; *done is the commit the next pass starts
- * after. That is the new commit only if it was made on the head this pass
- * verified: when another node pushed in between, the commits it added are
- * not verified yet, so the next pass starts after head and verifies them
- * (and this node's own commit) then. */
-static int publish(struct rombsr_sign_node *node, struct outgoing *o, const git_oid *head, git_oid *done)
+/* Where the pass stands in the queue's history: tip is the commit the
+ * next pass may start after. It follows this node's own commits only while
+ * each is made on the one before: when another node pushed in between, the
+ * commits it added are not verified yet, so tip stays and the next pass
+ * verifies them (and this node's commits after them). */
+struct pass_tip {
+	git_oid tip;
+	bool linear;
+};
+
+static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pass_tip *t)
 {
 	char message[128];
 	git_oid commit, base;
@@ -450,9 +467,36 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, const git_
 				 outgoing_files(o), message, &commit, &base);
 	if (r == 0) {
 		rombsr_sign_fault_point("after-push");
-		git_oid_cpy(done, git_oid_equal(&base, head) ? &commit : head);
+		t->linear = t->linear && git_oid_equal(&base, &t->tip);
+		if (t->linear)
+			git_oid_cpy(&t->tip, &commit);
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
+	return r;
+}
+
+/* A pass publishes what it decided every BATCH_DECISIONS decisions or
+ * BATCH_SECONDS, whichever comes first: a commit of thousands of requests
+ * is answered progressively, a restart in the middle redoes one batch at
+ * most, and the unpublished part of the log stays small. */
+#define BATCH_DECISIONS 256
+#define BATCH_SECONDS 10.0
+
+/* The batch's checkpoint, proofs and commit. */
+static int flush(struct rombsr_sign_node *node, struct outgoing *o, const git_oid *head, struct pass_tip *t,
+		 size_t *answered)
+{
+	double started = now_seconds();
+	int r = add_audit(node, o, head);
+
+	if (r == 0) {
+		rombsr_sign_fault_point("after-response");
+		r = publish(node, o, t);
+	}
+	node->stats.publish_seconds += now_seconds() - started;
+	if (r == 0)
+		*answered += o->n;
+	outgoing_reset(o);
 	return r;
 }
 
@@ -525,9 +569,37 @@ static int add_waiting(struct pass_state *ps, const struct rombsr_waiting_list *
 		if (r == 0) {
 			ps->list[ps->n - 1].was_waiting = true;
 			ps->list[ps->n - 1].expires = waiting->items[i].expires;
+			ps->list[ps->n - 1].approvals_seen = waiting->items[i].approvals_seen;
 		}
 	}
 	return r;
+}
+
+static int by_round(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->round != y->round)
+		return x->round < y->round ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Build nodes take turns: each one's first request, then each one's
+ * second, and so on, in queue order within a turn. One build node's
+ * commit of thousands of requests then delays another's by one batch,
+ * not by the whole commit. */
+static void take_turns(struct pass_state *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		size_t before = 0;
+
+		ps->list[i].order = i;
+		for (size_t j = i; j-- > 0 && before == 0;)
+			if (strcmp(ps->list[j].signer, ps->list[i].signer) == 0)
+				before = ps->list[j].round + 1;
+		ps->list[i].round = before;
+	}
+	qsort(ps->list, ps->n, sizeof(*ps->list), by_round);
 }
 
 static void pass_state_free(struct pass_state *ps)
@@ -536,20 +608,82 @@ static void pass_state_free(struct pass_state *ps)
 	free(ps->trust);
 }
 
+/* Keeps a request that must wait for approvals on the list. */
+static int keep_waiting(struct rombsr_waiting_list *still, const struct pending *p)
+{
+	int r = rombsr_waiting_add(still, &(struct rombsr_waiting){.commit = p->commit, .expires = p->expires,
+								   .approvals_seen = p->approvals_seen});
+
+	if (r == 0) {
+		memcpy(still->items[still->n - 1].id, p->id, sizeof(p->id));
+		memcpy(still->items[still->n - 1].signer, p->signer, sizeof(p->signer));
+	}
+	return r;
+}
+
+/* Decides every open request of the pass, publishing in batches. */
+static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, const git_oid *head,
+		      struct rombsr_waiting_list *still, struct pass_tip *t, bool logged, size_t *answered)
+{
+	struct rombsr_approval_tally *tally = calloc(1, sizeof(*tally));
+	struct outgoing o = {0};
+	double started = now_seconds();
+	/* Requests already waiting keep their place on the list; a new one may
+	 * wait only if a place is left beside them. */
+	size_t places_held = node->waiting.n;
+	int r = tally ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0)
+		r = outgoing_alloc(&o, ps->n < BATCH_DECISIONS ? ps->n : BATCH_DECISIONS);
+	for (size_t i = 0; i < ps->n && r == 0; i++) {
+		struct pending *p = &ps->list[i];
+		enum rombsr_sign_outcome outcome;
+		bool open;
+
+		if (p->was_waiting && places_held > 0)
+			places_held--;
+		r = still_open(node, head, p, &open);
+		if (r < 0 || !open)
+			continue;
+		p->no_room_to_wait = !p->was_waiting && still->n + places_held >= node->max_waiting;
+		r = rombsr_sign_decide(node, p, &o.texts[o.n], &outcome, tally);
+		if (r == 0 && outcome == ROMBSR_SIGN_WAITING) {
+			r = keep_waiting(still, p);
+			continue;
+		}
+		if (r == 0)
+			r = rombsr_queue_response_path(p->id, o.paths[o.n], sizeof(o.paths[0]));
+		if (r == 0)
+			r = log_decision(node, p, &o.texts[o.n], tally, &o.audit_index[o.n], &o.audit_count[o.n]);
+		if (r == 0)
+			o.n++;
+		else
+			rombsr_buf_free(&o.texts[o.n]);
+		if (r == 0 && (o.n == BATCH_DECISIONS || now_seconds() - started >= BATCH_SECONDS)) {
+			r = flush(node, &o, head, t, answered);
+			logged = false;
+			started = now_seconds();
+		}
+	}
+	if (r == 0 && (o.n > 0 || logged))
+		r = flush(node, &o, head, t, answered);
+	outgoing_free(&o);
+	free(tally);
+	return r;
+}
+
 int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 {
 	struct pass_state ps = {0};
-	struct outgoing o = {0};
 	struct rombsr_waiting_list still = {0};
-	struct rombsr_approval_tally *tally = calloc(1, sizeof(*tally));
-	git_oid head, pushed;
+	struct pass_tip t = {.linear = true};
+	git_oid head;
 	bool empty, descends, changed = false, logged = false;
-	double t0 = now_seconds(), t1, t2;
-	int r = tally ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	double t0 = now_seconds(), t1, published_before = node->stats.publish_seconds;
+	int r = 0;
 
 	*answered = 0;
-	if (r == 0)
-		r = rombsr_repo_fetch(node->repo, node->cfg->queue_url, &head, &empty);
+	r = rombsr_repo_fetch(node->repo, node->cfg->queue_url, &head, &empty);
 	if (r < 0 || empty)
 		goto done;
 	changed = !node->have_processed || !git_oid_equal(&head, &node->processed);
@@ -575,43 +709,16 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = rombsr_verify_range(&node->verifier, node->have_processed ? &node->processed : NULL, &head, collect,
 					&ps);
 	node->head = &head;
+	git_oid_cpy(&t.tip, &head);
 	if (r == 0)
 		r = apply_changes(node, &ps, &head, &logged);
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
-	if (r == 0)
-		r = outgoing_alloc(&o, ps.n);
-	for (size_t i = 0; i < ps.n && r == 0; i++) {
-		enum rombsr_sign_outcome outcome;
-		bool open;
-
-		r = still_open(node, &head, &ps.list[i], &open);
-		if (r < 0 || !open)
-			continue;
-		r = rombsr_sign_decide(node, &ps.list[i], &o.texts[o.n], &outcome, tally);
-		if (r == 0 && outcome == ROMBSR_SIGN_WAITING) {
-			r = rombsr_waiting_add(&still, &(struct rombsr_waiting){.commit = ps.list[i].commit,
-										.expires = ps.list[i].expires});
-			if (r == 0) {
-				memcpy(still.items[still.n - 1].id, ps.list[i].id, sizeof(ps.list[i].id));
-				memcpy(still.items[still.n - 1].signer, ps.list[i].signer, sizeof(ps.list[i].signer));
-			}
-			continue;
-		}
-		if (r == 0)
-			r = rombsr_queue_response_path(ps.list[i].id, o.paths[o.n], sizeof(o.paths[0]));
-		if (r == 0)
-			r = log_decision(node, &ps.list[i], &o.texts[o.n], tally, &o.audit_index[o.n],
-					 &o.audit_count[o.n]);
-		if (r == 0)
-			o.n++;
-		else
-			rombsr_buf_free(&o.texts[o.n]);
+	if (r == 0) {
+		take_turns(&ps);
+		r = decide_all(node, &ps, &head, &still, &t, logged, answered);
 	}
-	if (r == 0 && (o.n > 0 || logged))
-		r = add_audit(node, &o, &head);
-	t2 = now_seconds();
-	node->stats.sign_seconds += t2 - t1;
+	node->stats.sign_seconds += now_seconds() - t1 - (node->stats.publish_seconds - published_before);
 	/* The waiting list is saved before the processed head moves past the
 	 * commits that brought its requests. */
 	if (r == 0)
@@ -620,26 +727,15 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		rombsr_waiting_free(&node->waiting);
 		node->waiting = still;
 		memset(&still, 0, sizeof(still));
+		r = write_processed(node, &t.tip);
 	}
-	if (r == 0 && (o.n > 0 || logged)) {
-		rombsr_sign_fault_point("after-response");
-		r = publish(node, &o, &head, &pushed);
-		if (r == 0)
-			r = write_processed(node, &pushed);
-		*answered = o.n;
-	} else if (r == 0) {
-		r = write_processed(node, &head);
-	}
-	node->stats.publish_seconds += now_seconds() - t2;
 done:
 	if (node->have_trust)
 		rombsr_trust_free(&node->trust);
 	node->have_trust = false;
 	node->head = NULL;
-	outgoing_free(&o);
 	rombsr_waiting_free(&still);
 	pass_state_free(&ps);
-	free(tally);
 	return r;
 }
 

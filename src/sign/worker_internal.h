@@ -60,6 +60,7 @@ struct rombsr_sign_node {
 	/* Requests allowed but short of approvals: looked at again every pass
 	 * until they have them or expire. */
 	struct rombsr_waiting_list waiting;
+	size_t max_waiting;         /* sign.max-waiting: the waiting list's bound */
 	/* During a pass: the head being processed and its trust file. */
 	const git_oid *head;
 	struct rombsr_trust trust;
@@ -75,6 +76,10 @@ struct pending {
 	char signer[41];
 	bool answered;
 	bool was_waiting;
+	bool no_room_to_wait;   /* the waiting list is full: a request that would
+				 * wait is rejected (approvals-backlog) */
+	unsigned approvals_seen; /* approvals counted when last reported */
+	size_t order, round;    /* place in the queue; turn of its build node */
 	time_t expires;         /* set once the request is read */
 };
 

@@ -123,6 +123,19 @@ static void test_roundtrip(void)
 	fill_signature(&e);
 	strcpy(e.digest, "ABCD");
 	CHECK(rombsr_audit_entry_encode(&e, &b) == ROMBSR_EINVAL, "upper-case hex refused on encode");
+	/* A raw RSA-4096 block (CKM_RSA_X_509): 512 bytes, longer than any
+	 * text field, must be measured whole. */
+	for (size_t bytes = 512; bytes <= 1024; bytes += 512) {
+		fill_signature(&e);
+		memset(e.digest, 'f', 2 * bytes);
+		e.digest[2 * bytes] = '\0';
+		r = rombsr_audit_entry_encode(&e, &b);
+		CHECK(r == 0, "a %zu-byte block encodes: %s", bytes, r == 0 ? "" : rombsr_error_message(r));
+		CHECK(r == 0 && decode_str(rombsr_buf_cstr(&b), &d) == 0 && memcmp(&d, &e, sizeof(e)) == 0,
+		      "and decodes back");
+		if (r == 0)
+			rombsr_buf_free(&b);
+	}
 	fill_signature(&e);
 	e.type = ROMBSR_AUDIT_NONE;
 	CHECK(rombsr_audit_entry_encode(&e, &b) == ROMBSR_EINVAL, "unknown type refused on encode");
