@@ -29,8 +29,12 @@ static int take(const char *name, bool is_file, void *ctx)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", f->dir, name) >= sizeof(path))
 		return 0;
 	rombsr_queue_classify(path, &qp);
-	if (!is_file || qp.kind != ROMBSR_PATH_APPROVAL)
+	if (qp.kind != ROMBSR_PATH_APPROVAL)
 		return 0;
+	if (!is_file) {
+		fprintf(stderr, "rombsr sign: %s does not count: not a regular file\n", path);
+		return 0;
+	}
 	if (f->n == ROMBSR_TALLY_MAX_FILES) {
 		fprintf(stderr, "rombsr sign: %s does not count: request %s has more than %d approvals\n", path,
 			f->in->request_id, ROMBSR_TALLY_MAX_FILES);
