@@ -386,6 +386,7 @@ static int log_decision(struct rombsr_sign_node *node, const struct pending *p, 
 			have_req = r == 0;
 		}
 	}
+	rombsr_sign_fault_point("before-log");
 	if (r == 0)
 		r = rombsr_audit_writer_decision(node->audit, &resp, have_req ? &req : NULL,
 						 tally->required > 0 ? &approvals : NULL, index, count);

@@ -26,3 +26,25 @@ submit_journal() {
 response_of() { # ID
 	git -C "$T/queue.git" show "main:$(resp_path "$1")"
 }
+
+# cache_in_log CACHE CLONE: every signature the HSM made (one line of the
+# signer's cache: "<operation id> <signature hex>") has a signature entry
+# in the audit log the queue CLONE holds (its signature_sha256). Prints
+# "<cache lines> <log entries>".
+cache_in_log() {
+	python3 - "$1" <(git -C "$2" ls-tree -r --name-only HEAD audit/entries | sort |
+		while read -r f; do git -C "$2" show "HEAD:$f"; done) <<'PY'
+import hashlib, json, sys
+logged, entries = set(), 0
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    entries += 1
+    if e["type"] == "signature":
+        logged.add(e["signature_sha256"])
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+missing = [l[0] for l in lines if hashlib.sha256(bytes.fromhex(l[1])).hexdigest() not in logged]
+if missing:
+    sys.exit("%d of %d HSM signatures are not in the audit log, e.g. operation %s" % (len(missing), len(lines), missing[0]))
+print(len(lines), entries)
+PY
+}
