@@ -282,36 +282,36 @@ out:
 	return ret;
 }
 
+/* The parent's tree with files added or replaced. Only the folders on the
+ * files' paths are rewritten (libgit2's tree update): the cost follows what
+ * is added, not how much the queue already holds. */
 static int build_tree(struct rombsr_repo *r, const git_oid *parent, const struct rombsr_repo_file *files,
 		      size_t nfiles, git_oid *tree_oid)
 {
-	git_index *index = NULL;
+	git_treebuilder *empty = NULL;
+	git_tree_update *updates = calloc(nfiles ? nfiles : 1, sizeof(*updates));
 	git_tree *base = NULL;
-	int ret = 0;
+	git_oid empty_oid;
+	int ret = updates ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
-	if (git_index_new(&index) < 0)
-		return rombsr_repo_fail(ROMBSR_ENOMEM, "cannot make an index");
-	if (parent != NULL) {
+	if (ret == 0 && parent != NULL)
 		ret = tree_of(r, parent, &base);
-		if (ret == 0 && git_index_read_tree(index, base) < 0)
-			ret = rombsr_repo_fail(ROMBSR_EIO, "cannot read the parent tree");
-	}
+	if (ret == 0 && parent == NULL &&
+	    (git_treebuilder_new(&empty, r->git, NULL) < 0 || git_treebuilder_write(&empty_oid, empty) < 0 ||
+	     git_tree_lookup(&base, r->git, &empty_oid) < 0))
+		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot write the empty tree");
 	for (size_t i = 0; i < nfiles && ret == 0; i++) {
-		git_index_entry entry;
-
-		memset(&entry, 0, sizeof(entry));
-		entry.mode = GIT_FILEMODE_BLOB;
-		entry.path = files[i].path;
-		entry.file_size = (uint32_t)files[i].len;
-		/* An in-memory index takes entries whose blob already exists. */
-		if (git_blob_create_from_buffer(&entry.id, r->git, files[i].data, files[i].len) < 0 ||
-		    git_index_add(index, &entry) < 0)
+		updates[i].action = GIT_TREE_UPDATE_UPSERT;
+		updates[i].filemode = GIT_FILEMODE_BLOB;
+		updates[i].path = files[i].path;
+		if (git_blob_create_from_buffer(&updates[i].id, r->git, files[i].data, files[i].len) < 0)
 			ret = rombsr_repo_fail(ROMBSR_EIO, files[i].path);
 	}
-	if (ret == 0 && git_index_write_tree_to(tree_oid, index, r->git) < 0)
+	if (ret == 0 && git_tree_create_updated(tree_oid, r->git, base, nfiles, updates) < 0)
 		ret = rombsr_repo_fail(ROMBSR_EIO, "cannot write the tree");
+	git_treebuilder_free(empty);
 	git_tree_free(base);
-	git_index_free(index);
+	free(updates);
 	return ret;
 }
 
