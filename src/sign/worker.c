@@ -600,7 +600,8 @@ static void take_turns(struct pass_state *ps)
 				before = ps->list[j].round + 1;
 		ps->list[i].round = before;
 	}
-	qsort(ps->list, ps->n, sizeof(*ps->list), by_round);
+	if (ps->n > 1)
+		qsort(ps->list, ps->n, sizeof(*ps->list), by_round);
 }
 
 static void pass_state_free(struct pass_state *ps)
