@@ -8,14 +8,8 @@
 #   3. HSM operations to re-sign an unchanged build (goal 0).
 # Usage: bench/sign-orchestrator.sh [BUILD_DIR]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-export ROMBSR_BUILD=$(cd "${1:-$top/build}" && pwd) ROMBSR_TOP=$top
-export ROMBSR_TEST_CACHE=$(mktemp -d /tmp/rombsr-bench-cache.XXXXXX)
-. "$top/tests/integration/lib.sh"
-. "$top/tests/integration/capture-lib.sh"
-. "$top/tests/integration/queue-lib.sh"
-. "$top/tests/integration/sign-lib.sh"
-trap 'cleanup; rm -rf "$ROMBSR_TEST_CACHE"' EXIT
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup "${1:-}"
 
 now() { date +%s.%N; }
 echo "setting up: SoftHSM2 key set, queue, identities..." >&2

@@ -6,15 +6,9 @@
 # small, so the pass's own overhead shows.
 # Usage: bench/sign-pass-scale.sh [BUILD_DIR] [SMALL] [LARGE]  (250 and 5000)
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-export ROMBSR_BUILD=$(cd "${1:-$top/build}" && pwd) ROMBSR_TOP=$top
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup "${1:-}"
 small=${2:-250} large=${3:-5000}
-export ROMBSR_TEST_CACHE=$(mktemp -d /tmp/rombsr-bench-cache.XXXXXX)
-. "$top/tests/integration/lib.sh"
-. "$top/tests/integration/capture-lib.sh"
-. "$top/tests/integration/queue-lib.sh"
-. "$top/tests/integration/sign-lib.sh"
-trap 'cleanup; rm -rf "$ROMBSR_TEST_CACHE"' EXIT
 
 echo "setting up: SoftHSM2 key set, queue, identities..." >&2
 with_bundle
