@@ -61,6 +61,9 @@ struct rombsr_channel_reply {
 	/* ROMBSR_CH_STATS */
 	uint64_t hsm_operations, cache_hits;
 	uint32_t from_cache;     /* ROMBSR_CH_SIGN: answered without the HSM */
+	/* ROMBSR_CH_SIGN: not signed because the HSM stayed unreachable for the
+	 * whole retry bound (docs/sign-node.md, "HSM faults") */
+	uint32_t hsm_unavailable;
 	/* ROMBSR_CH_AUDIT_STATE: the last tree signed (size 0: none yet) and
 	 * the audit key (DER SubjectPublicKeyInfo) */
 	uint64_t tree_size;

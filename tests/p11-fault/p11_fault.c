@@ -295,8 +295,11 @@ static CK_RV teardown_result(CK_RV injected, CK_RV forwarded)
 
 static CK_RV shim_C_Initialize(void *args)
 {
-	CK_RV rv = real->C_Initialize(args);
+	CK_RV rv = before("C_Initialize");
 
+	if (rv != CKR_OK)
+		return rv;
+	rv = real->C_Initialize(args);
 	counted(&counts.initialize);
 	return rv;
 }
