@@ -221,6 +221,7 @@ static int sign_retrying(struct signer *s, const char *request_id, const struct 
 	const double start = now_ms();
 	const unsigned attempts =
 		s->hsm_broken && s->gave_up_ms > 0 && start - s->gave_up_ms < HSM_BUDGET_MS ? 1 : HSM_ATTEMPTS;
+	const bool was_broken = s->hsm_broken;
 	unsigned wait = HSM_WAIT_FIRST_MS, tried = 0;
 	int r = 0;
 
@@ -242,7 +243,7 @@ static int sign_retrying(struct signer *s, const char *request_id, const struct 
 						    op->label, op->spki_sha256);
 			r = hsm_sign(s, k, op, sig, &len);
 			if (r == 0) {
-				if (tried > 1)
+				if (tried > 1 || was_broken)
 					fprintf(stderr, "rombsr sign: %s signer: the HSM is back (attempt %u)\n",
 						s->a->name, tried);
 				*sig_len = len;
