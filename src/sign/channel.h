@@ -36,7 +36,7 @@ struct rombsr_channel_request {
 	uint64_t pss_hash, pss_mgf, pss_salt_len;
 	uint32_t tbs_len;
 	unsigned char tbs[ROMBSR_CAP_TBS_MAX];
-	uint32_t index;          /* ROMBSR_CH_KEYS: which key */
+	uint32_t index;          /* ROMBSR_CH_KEYS: which key; ROMBSR_CH_SIGN: which operation of the request */
 	/* ROMBSR_CH_CHECKPOINT: the tree to sign, and the proof that it extends
 	 * the last tree this signer signed (old_size leaves). */
 	char origin[ROMBSR_CHANNEL_ORIGIN_MAX];

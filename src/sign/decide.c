@@ -142,6 +142,7 @@ static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *
 	while (r == 0 && got < req->nops) {
 		while (!refused && sent < req->nops && sent - got < SIGN_WINDOW && r == 0) {
 			fill_sign_message(m, req, &req->ops[sent].op);
+			m->index = (uint32_t)sent;
 			r = rombsr_channel_send(s->fd, m, sizeof(*m));
 			sent++;
 		}

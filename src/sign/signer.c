@@ -57,10 +57,12 @@ struct signer {
 	struct rombsr_checkpoint_signer checkpoints;
 	/* HSM recovery: the handle must be re-opened before it is used again;
 	 * when the signer last gave up (monotonic ms, 0: never) and on which
-	 * request, whose later operations are then not tried at all. */
+	 * operation of which request: the later operations of that request are
+	 * then not tried at all. */
 	bool hsm_broken;
 	double gave_up_ms;
 	char gave_up_request[33];
+	uint32_t gave_up_index;
 };
 
 /* Replaces the key list only when the whole of it was read: after a failed
@@ -215,7 +217,7 @@ static int signer_reopen(struct signer *s)
  * returned a signature is never repeated: only a failed call is tried
  * again, so a retry cannot make a second signature. *unavailable tells a
  * failure of the HSM that outlasted the bound from a refusal. */
-static int sign_retrying(struct signer *s, const char *request_id, const struct rombsr_cap_op *op,
+static int sign_retrying(struct signer *s, const struct rombsr_channel_request *m, const struct rombsr_cap_op *op,
 			 unsigned char *sig, size_t *sig_len, bool *unavailable)
 {
 	const double start = now_ms();
@@ -261,7 +263,8 @@ static int sign_retrying(struct signer *s, const char *request_id, const struct 
 		wait = wait * 2 > HSM_WAIT_MAX_MS ? HSM_WAIT_MAX_MS : wait * 2;
 	}
 	s->gave_up_ms = now_ms();
-	snprintf(s->gave_up_request, sizeof(s->gave_up_request), "%s", request_id);
+	snprintf(s->gave_up_request, sizeof(s->gave_up_request), "%s", m->request_id);
+	s->gave_up_index = m->index;
 	*unavailable = true;
 	r = rombsr_error_wrap(ROMBSR_EHSM, "the HSM stayed unavailable (%u attempt%s in %.1f s)", tried,
 			      tried == 1 ? "" : "s", (s->gave_up_ms - start) / 1e3);
@@ -278,10 +281,12 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 	bool unavailable = false;
 	int r = op_from_message(m, &op);
 
-	/* The operations of a request the signer gave up on are not tried: the
-	 * request is answered hsm-unavailable as a whole, and a signature made
-	 * for a later operation would be in no response. */
-	if (r == 0 && s->gave_up_request[0] != '\0' && strcmp(s->gave_up_request, m->request_id) == 0) {
+	/* The operations in flight after one the signer gave up on are not
+	 * tried: the request is answered as a whole (rejected, or tried again
+	 * from its first operation in a later pass), and a signature made for
+	 * one of them now would be in no response. */
+	if (r == 0 && s->gave_up_request[0] != '\0' && strcmp(s->gave_up_request, m->request_id) == 0 &&
+	    m->index > s->gave_up_index) {
 		unavailable = true;
 		r = rombsr_error(ROMBSR_EHSM, "the HSM was unavailable for an earlier operation of request %s",
 				 s->gave_up_request);
@@ -298,7 +303,7 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		s->cache_hits++;
 		reply->from_cache = 1;
 	} else if (r == 0) {
-		r = sign_retrying(s, m->request_id, &op, reply->sig, &sig_len, &unavailable);
+		r = sign_retrying(s, m, &op, reply->sig, &sig_len, &unavailable);
 		/* Durable before it leaves this process (the outbox syncs before
 		 * sending): after a crash the same operation is answered from
 		 * here, not signed again. */

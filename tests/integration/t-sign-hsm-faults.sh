@@ -137,13 +137,36 @@ wait_response "$req" 60 || fail "no answer once the device is back: $(tail -5 "$
 [ "$(counter sessions_open)" -eq "$open_healthy" ] ||
 	fail "sessions: $(counter sessions_open) open, $open_healthy before the fault"
 grep -q 'the HSM is back' "$T/daemon.log" || fail "recovery not logged"
+apply_id=$req
+
+# Part-signed on the daemon: its first signature exists and must be
+# published, so the request is not rejected; the passes fail (each answers
+# the first operation from the cache) until the device is back.
+faults 'fail C_Sign CKR_DEVICE_ERROR after=1 times=0'
+before=$(cache_lines)
+signed=$(counter sign_ok)
+req=$(fresh_request partial-daemon)
+for _ in $(seq 300); do
+	[ "$(grep -c "request $req operation 1: .*the HSM stayed unavailable" "$T/daemon.log")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c "request $req operation 1: .*the HSM stayed unavailable" "$T/daemon.log")" -ge 2 ] ||
+	fail "partial (daemon): no failed pass tried again: $(tail -5 "$T/daemon.log")"
+git -C "$T/queue.git" cat-file -e "main:$(resp_path "$req")" 2>/dev/null && fail "partial (daemon): answered while away"
+faults
+wait_response "$req" 60 || fail "partial (daemon): no answer once the device is back: $(tail -5 "$T/daemon.log")"
+[ "$(response_of "$req" | jq -r .status)" = signed ] || fail "partial (daemon): $(response_of "$req" | jq -c .reason)"
+[ "$(counter sign_ok)" -eq $((signed + 2)) ] && [ $(($(cache_lines) - before)) -eq 2 ] ||
+	fail "partial (daemon): $(($(counter sign_ok) - signed)) HSM signatures, $(($(cache_lines) - before)) cache lines"
+[ "$(counter sessions_open)" -eq "$open_healthy" ] || fail "partial (daemon): $(counter sessions_open) sessions open"
+echo "ok: part-signed on the daemon: failed passes until the device was back, then signed; 2 HSM signatures"
 kill -TERM "$daemon"
 wait "$daemon" || fail "the daemon did not stop cleanly: $(tail -5 "$T/daemon.log")"
 [ "$(counter sessions_leaked_at_finalize)" -eq 0 ] && [ "$(counter sessions_open)" -eq 0 ] ||
 	fail "sessions leaked by the daemon: $(cat "$COUNTERS")"
-echo "ok: device back: signed, sessions back to $open_healthy, $(counter sign_ok) HSM signatures for" \
-	"$(counter sign_ok) operations, C_Initialize $(counter initialize), leaked 0"
-apply_id=$req
+echo "ok: daemon stopped: $(counter sign_ok) HSM signatures for $(counter sign_ok) operations signed," \
+	"C_Initialize $(counter initialize), sessions opened/closed $(counter sessions_opened)/$(counter sessions_closed)," \
+	"sessions back to $open_healthy after each outage, leaked 0"
 
 # Part-signed when the device went away: not rejected (its first signature
 # exists and must be published and logged); the pass fails, and the next
@@ -175,13 +198,13 @@ echo "ok: part-signed request: answered once the device is back, 2 HSM signature
 # line is one logged signature), and apply of a request signed after the
 # outage.
 "$ROMBSR" --config "$SIGN_CONF" queue-verify > "$T/qv.txt" || fail "queue-verify: $(cat "$T/qv.txt")"
-grep -q '^queue ok: .* 9 requests, 9 responses (8 signed' "$T/qv.txt" || fail "queue-verify: $(cat "$T/qv.txt")"
+grep -q '^queue ok: .* 10 requests, 10 responses (9 signed' "$T/qv.txt" || fail "queue-verify: $(cat "$T/qv.txt")"
 printf '[core]\n\tstate-dir = %s\n[audit]\n\tvkey = %s\n[queue]\n\turl = %s\n\tadmin = %s\n' "$T/auditor" \
 	"$T/bundle/audit.vkey" "$QUEUE_URL" "$FPR_ADMIN" > "$T/auditor.conf"
 mkdir -p "$T/auditor"
 "$ROMBSR" --config "$T/auditor.conf" audit-verify --repo "$T/queue.git" > "$T/av.txt" ||
 	fail "audit-verify: $(cat "$T/av.txt")"
-grep -q "^audit ok: .* 9 responses and $(cache_lines) signatures match the log" "$T/av.txt" ||
+grep -q "^audit ok: .* 10 responses and $(cache_lines) signatures match the log" "$T/av.txt" ||
 	fail "audit-verify: $(cat "$T/av.txt") ($(cache_lines) cache lines)"
 "$ROMBSR" --config "$T/auditor.conf" audit-show --request "$rejected" > "$T/show.txt" || fail "audit-show"
 grep -q "request-rejected request_id=$rejected .*reason=hsm-unavailable" "$T/show.txt" ||
