@@ -60,8 +60,9 @@ TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 -include src/capture/capture.mk
+-include tests/p11-fault/p11-fault.mk
 
-all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO)
+all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)

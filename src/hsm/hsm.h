@@ -37,6 +37,19 @@ int rombsr_hsm_uri_token_label(const char *token_uri, char label[33]);
 void rombsr_hsm_set_max_sessions(struct rombsr_hsm *hsm, size_t max);
 const char *rombsr_hsm_token_label(const struct rombsr_hsm *hsm);
 
+/* After a failure rombsr_hsm_recoverable() calls curable: closes every
+ * session of this handle (answers ignored), re-initializes the module if
+ * this handle is its only user, selects the token again by its URI, opens a
+ * session and logs in with pin. Objects must be looked up again: their
+ * handles do not survive. On failure the handle holds no session and may be
+ * re-opened again or closed. */
+int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin);
+
+/* Whether the last failed PKCS#11 call of hsm answered a CKR_ that a
+ * re-open may cure (a lost session or login, a device error, a device or
+ * token gone) rather than one about the request (mechanism, data, key). */
+bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm);
+
 /* CKU_USER login; a wrong PIN is ROMBSR_EAUTH naming CKR_PIN_INCORRECT. */
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin);
 

@@ -23,15 +23,24 @@ struct rombsr_hsm {
 	size_t open_sessions;
 	size_t max_sessions;
 	bool logged_in;
+	/* Kept for rombsr_hsm_reopen, which selects the token again. */
+	char *token_uri;
+	/* The CKR_ of the last failed call, for rombsr_hsm_recoverable. */
+	CK_RV last_rv;
 };
 
 /* Loads and initializes a module once per process; later calls for the same
  * path share it. */
 int rombsr_module_acquire(const char *path, struct rombsr_module **out, CK_FUNCTION_LIST **f);
 void rombsr_module_release(struct rombsr_module *m);
+/* C_Finalize then C_Initialize, keeping the library loaded, when the caller
+ * is the module's only user (a finalize would pull it from under others;
+ * then nothing is done). */
+int rombsr_module_reinit(struct rombsr_module *m);
 
-/* Formats the failure of a PKCS#11 call: "C_Login (token 'x'): CKR_..." */
-int rombsr_hsm_fail(int code, const char *operation, const struct rombsr_hsm *hsm, CK_RV rv);
+/* Formats the failure of a PKCS#11 call: "C_Login (token 'x'): CKR_..."
+ * and remembers rv for rombsr_hsm_recoverable. */
+int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv);
 
 /* Copies a blank-padded PKCS#11 text field into a C string. */
 void rombsr_p11_string(const unsigned char *field, size_t n, char *out);

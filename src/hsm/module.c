@@ -22,9 +22,18 @@ struct rombsr_module {
 static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rombsr_module *modules;
 
-static int module_load(const char *path, struct rombsr_module **out)
+static int module_initialize(struct rombsr_module *m)
 {
 	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
+	CK_RV rv = m->f->C_Initialize(&args);
+
+	if (rv != CKR_OK)
+		return rombsr_error(ROMBSR_EHSM, "C_Initialize of %s: %s", m->path, rombsr_ckr_name(rv));
+	return 0;
+}
+
+static int module_load(const char *path, struct rombsr_module **out)
+{
 	CK_C_GetFunctionList get_list;
 	struct rombsr_module *m = NULL;
 	struct stat st;
@@ -59,11 +68,9 @@ static int module_load(const char *path, struct rombsr_module **out)
 		r = rombsr_error(ROMBSR_EHSM, "C_GetFunctionList of %s: %s", path, rombsr_ckr_name(rv));
 		goto out;
 	}
-	rv = m->f->C_Initialize(&args);
-	if (rv != CKR_OK) {
-		r = rombsr_error(ROMBSR_EHSM, "C_Initialize of %s: %s", path, rombsr_ckr_name(rv));
+	r = module_initialize(m);
+	if (r < 0)
 		goto out;
-	}
 	*out = m;
 	m = NULL;
 	r = 0;
@@ -122,4 +129,20 @@ void rombsr_module_release(struct rombsr_module *m)
 		free(m);
 	}
 	pthread_mutex_unlock(&modules_lock);
+}
+
+int rombsr_module_reinit(struct rombsr_module *m)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&modules_lock);
+	if (m->users == 1) {
+		/* A device that went away usually comes back only to a fresh
+		 * C_Initialize; the result of C_Finalize does not matter (after a
+		 * failed C_Initialize it answers CKR_CRYPTOKI_NOT_INITIALIZED). */
+		m->f->C_Finalize(NULL);
+		r = module_initialize(m);
+	}
+	pthread_mutex_unlock(&modules_lock);
+	return r;
 }

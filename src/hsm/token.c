@@ -16,8 +16,9 @@ void rombsr_p11_string(const unsigned char *field, size_t n, char *out)
 	out[n] = '\0';
 }
 
-int rombsr_hsm_fail(int code, const char *operation, const struct rombsr_hsm *hsm, CK_RV rv)
+int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv)
 {
+	hsm->last_rv = rv;
 	return rombsr_error(code, "%s (token '%s'): %s", operation, hsm->token_label,
 			    rombsr_ckr_name(rv));
 }
@@ -64,13 +65,13 @@ static int select_slot(struct rombsr_hsm *hsm, P11KitUri *uri, const char *token
 
 	rv = hsm->f->C_GetSlotList(CK_TRUE, NULL, &count);
 	if (rv != CKR_OK)
-		return rombsr_error(ROMBSR_EHSM, "C_GetSlotList: %s", rombsr_ckr_name(rv));
+		return rombsr_hsm_fail(ROMBSR_EHSM, "C_GetSlotList", hsm, rv);
 	slots = calloc(count ? count : 1, sizeof(*slots));
 	if (slots == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	rv = hsm->f->C_GetSlotList(CK_TRUE, slots, &count);
 	if (rv != CKR_OK) {
-		r = rombsr_error(ROMBSR_EHSM, "C_GetSlotList: %s", rombsr_ckr_name(rv));
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_GetSlotList", hsm, rv);
 		goto out;
 	}
 	for (CK_ULONG i = 0; i < count; i++) {
@@ -104,11 +105,22 @@ out:
 	return r;
 }
 
+/* sessions[0], which holds the login state. */
+static int open_first_session(struct rombsr_hsm *hsm)
+{
+	CK_RV rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &hsm->sessions[0]);
+
+	if (rv != CKR_OK)
+		return rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
+	hsm->open_sessions = 1;
+	hsm->busy[0] = false;
+	return 0;
+}
+
 int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombsr_hsm **out)
 {
 	struct rombsr_hsm *hsm;
 	P11KitUri *uri = NULL;
-	CK_RV rv;
 	int r;
 
 	*out = NULL;
@@ -123,17 +135,13 @@ int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombs
 	pthread_mutex_init(&hsm->lock, NULL);
 	pthread_cond_init(&hsm->released, NULL);
 	hsm->max_sessions = ROMBSR_HSM_MAX_SESSIONS_DEFAULT;
-	r = rombsr_module_acquire(module_path, &hsm->module, &hsm->f);
+	hsm->token_uri = strdup(token_uri);
+	r = hsm->token_uri != NULL ? rombsr_module_acquire(module_path, &hsm->module, &hsm->f)
+				   : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)
 		r = select_slot(hsm, uri, token_uri);
-	if (r == 0) {
-		rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-					   &hsm->sessions[0]);
-		if (rv != CKR_OK)
-			r = rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
-		else
-			hsm->open_sessions = 1;
-	}
+	if (r == 0)
+		r = open_first_session(hsm);
 	p11_kit_uri_free(uri);
 	if (r < 0) {
 		rombsr_hsm_close(hsm);
@@ -143,19 +151,81 @@ int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombs
 	return 0;
 }
 
+/* Logs out and closes every session of this handle, whatever the token
+ * answers: after a device error the handles may be dead already, and a
+ * session forgotten here would stay open in the token for good. */
+static void close_sessions(struct rombsr_hsm *hsm)
+{
+	pthread_mutex_lock(&hsm->lock);
+	if (hsm->logged_in && hsm->open_sessions > 0)
+		hsm->f->C_Logout(hsm->sessions[0]);
+	hsm->logged_in = false;
+	/* Only our own sessions: another handle may share this module and slot. */
+	for (size_t i = 0; i < hsm->open_sessions; i++) {
+		hsm->f->C_CloseSession(hsm->sessions[i]);
+		hsm->busy[i] = false;
+	}
+	hsm->open_sessions = 0;
+	pthread_mutex_unlock(&hsm->lock);
+}
+
 void rombsr_hsm_close(struct rombsr_hsm *hsm)
 {
 	if (hsm == NULL)
 		return;
-	if (hsm->logged_in)
-		hsm->f->C_Logout(hsm->sessions[0]);
-	/* Only our own sessions: another handle may share this module and slot. */
-	for (size_t i = 0; i < hsm->open_sessions; i++)
-		hsm->f->C_CloseSession(hsm->sessions[i]);
+	if (hsm->f != NULL)
+		close_sessions(hsm);
 	rombsr_module_release(hsm->module);
 	pthread_cond_destroy(&hsm->released);
 	pthread_mutex_destroy(&hsm->lock);
+	free(hsm->token_uri);
 	free(hsm);
+}
+
+int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
+{
+	P11KitUri *uri = NULL;
+	int r;
+
+	close_sessions(hsm);
+	hsm->last_rv = CKR_OK;
+	r = rombsr_module_reinit(hsm->module);
+	if (r == 0)
+		r = parse_token_uri(hsm->token_uri, &uri);
+	/* The token may come back in another slot. */
+	if (r == 0)
+		r = select_slot(hsm, uri, hsm->token_uri);
+	if (r == 0)
+		r = open_first_session(hsm);
+	if (r == 0)
+		r = rombsr_hsm_login(hsm, pin);
+	p11_kit_uri_free(uri);
+	return r;
+}
+
+bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm)
+{
+	switch (hsm->last_rv) {
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_SESSION_COUNT:
+	case CKR_USER_NOT_LOGGED_IN:
+	case CKR_DEVICE_ERROR:
+	case CKR_DEVICE_MEMORY:
+	case CKR_DEVICE_REMOVED:
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_TOKEN_NOT_RECOGNIZED:
+	case CKR_SLOT_ID_INVALID:
+	case CKR_CRYPTOKI_NOT_INITIALIZED:
+	case CKR_KEY_HANDLE_INVALID:
+	case CKR_OBJECT_HANDLE_INVALID:
+	case CKR_OPERATION_ACTIVE:
+	case CKR_GENERAL_ERROR:
+	case CKR_FUNCTION_FAILED:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void rombsr_hsm_set_max_sessions(struct rombsr_hsm *hsm, size_t max)

@@ -36,7 +36,7 @@ struct rombsr_channel_request {
 	uint64_t pss_hash, pss_mgf, pss_salt_len;
 	uint32_t tbs_len;
 	unsigned char tbs[ROMBSR_CAP_TBS_MAX];
-	uint32_t index;          /* ROMBSR_CH_KEYS: which key */
+	uint32_t index;          /* ROMBSR_CH_KEYS: which key; ROMBSR_CH_SIGN: which operation of the request */
 	/* ROMBSR_CH_CHECKPOINT: the tree to sign, and the proof that it extends
 	 * the last tree this signer signed (old_size leaves). */
 	char origin[ROMBSR_CHANNEL_ORIGIN_MAX];
@@ -61,6 +61,9 @@ struct rombsr_channel_reply {
 	/* ROMBSR_CH_STATS */
 	uint64_t hsm_operations, cache_hits;
 	uint32_t from_cache;     /* ROMBSR_CH_SIGN: answered without the HSM */
+	/* ROMBSR_CH_SIGN: not signed because the HSM stayed unreachable for the
+	 * whole retry bound (docs/sign-node.md, "HSM faults") */
+	uint32_t hsm_unavailable;
 	/* ROMBSR_CH_AUDIT_STATE: the last tree signed (size 0: none yet) and
 	 * the audit key (DER SubjectPublicKeyInfo) */
 	uint64_t tree_size;

@@ -141,7 +141,7 @@ static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
 	size_t sent = 0, got = 0;
 	bool refused = false;
-	int r = 0;
+	int r = 0, failed = 0;
 
 	resp->sigs = calloc(req->nops, sizeof(*resp->sigs));
 	if (m == NULL || reply == NULL || resp->sigs == NULL)
@@ -149,6 +149,7 @@ static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *
 	while (r == 0 && got < req->nops) {
 		while (!refused && sent < req->nops && sent - got < SIGN_WINDOW && r == 0) {
 			fill_sign_message(m, req, &req->ops[sent].op);
+			m->index = (uint32_t)sent;
 			r = rombsr_channel_send(s->fd, m, sizeof(*m));
 			sent++;
 		}
@@ -169,8 +170,21 @@ static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *
 		if (reply->status == ROMBSR_EPERM) {
 			reject(resp, "refused", "operation %zu: %s", got, reply->message);
 			refused = true;
+		} else if (reply->status != 0 && reply->hsm_unavailable && got == 0) {
+			/* The HSM outlasted the signer's retry bound before any
+			 * operation of the request was signed: a signed rejection, and
+			 * the node goes on. Once one was signed, that signature must be
+			 * published: the pass fails and the request is tried again,
+			 * its signed operations answered from the signing cache
+			 * (docs/sign-node.md, "HSM faults"). */
+			reject(resp, "hsm-unavailable", "operation %zu: %s", got, reply->message);
+			refused = true;
 		} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
-			r = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, got, reply->message);
+			/* The pass fails, but only once the replies in flight are read:
+			 * the daemon's next pass must find the channel in step, not
+			 * take a stale reply for another operation's signature. */
+			failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, got, reply->message);
+			refused = true;
 		} else {
 			resp->sigs[got].op = req->ops[got].op;
 			memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
@@ -188,7 +202,7 @@ static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *
 	}
 	free(m);
 	free(reply);
-	return r;
+	return r < 0 ? r : failed;
 }
 
 static int local_response_path(struct rombsr_sign_node *node, const char *id, char *out, size_t size)
@@ -423,7 +437,7 @@ save:
 		r = rombsr_file_write_atomic(local, text->data, text->len, 0600, false);
 	/* The response supersedes the mark; one left behind by a crash here is
 	 * never read again, as the response is found first. */
-	if (r == 0 && resp.signed_ok)
+	if (r == 0)
 		(void)unlink(intent);
 	if (r == 0) {
 		if (resp.signed_ok)

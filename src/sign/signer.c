@@ -22,9 +22,22 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SIGNER_MAX_KEYS 32
+
+/* The retry bound for an HSM that fails (docs/sign-node.md, "HSM faults"):
+ * at most HSM_ATTEMPTS tries per operation, the first and then one after
+ * each re-open, waiting HSM_WAIT_FIRST_MS, doubled each time up to
+ * HSM_WAIT_MAX_MS, before each re-open; no try starts more than
+ * HSM_BUDGET_MS after the first. Within HSM_BUDGET_MS of giving up, an
+ * operation gets one try: a request of many operations, or many requests,
+ * must not wait the whole bound each while the HSM is away. */
+#define HSM_ATTEMPTS 5
+#define HSM_WAIT_FIRST_MS 100
+#define HSM_WAIT_MAX_MS 1000
+#define HSM_BUDGET_MS 5000
 
 struct signer_key {
 	struct rombsr_hsm_key key;
@@ -42,13 +55,26 @@ struct signer {
 	/* The audit authority's signer signs checkpoints and nothing else. */
 	bool audit;
 	struct rombsr_checkpoint_signer checkpoints;
+	/* HSM recovery: the handle must be re-opened before it is used again;
+	 * when the signer last gave up (monotonic ms, 0: never) and on which
+	 * operation of which request: the later operations of that request are
+	 * then not tried at all. */
+	bool hsm_broken;
+	double gave_up_ms;
+	char gave_up_request[33];
+	uint32_t gave_up_index;
 };
 
+/* Replaces the key list only when the whole of it was read: after a failed
+ * re-open the old list still says which keys this signer serves. */
 static int load_keys(struct signer *s)
 {
-	for (size_t i = 0; i < rombsr_keyset_len; i++) {
+	struct signer_key keys[SIGNER_MAX_KEYS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < rombsr_keyset_len && n < SIGNER_MAX_KEYS; i++) {
 		const struct rombsr_keyset_entry *e = &rombsr_keyset[i];
-		struct signer_key *k = &s->keys[s->nkeys];
+		struct signer_key *k = &keys[n];
 		EVP_PKEY *pub = NULL;
 		int r;
 
@@ -65,11 +91,12 @@ static int load_keys(struct signer *s)
 		if (r < 0)
 			return r;
 		k->modulus_bytes = k->key.kind == ROMBSR_KEY_RSA ? (k->key.bits + 7) / 8 : 0;
-		if (++s->nkeys == SIGNER_MAX_KEYS)
-			break;
+		n++;
 	}
-	if (s->nkeys == 0)
+	if (n == 0)
 		return rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
+	memcpy(s->keys, keys, n * sizeof(keys[0]));
+	s->nkeys = n;
 	return 0;
 }
 
@@ -154,14 +181,118 @@ static int hsm_sign(struct signer *s, const struct signer_key *k, const struct r
 	return r;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Closes what the signer has of the token and opens it again: module,
+ * session, login (the PIN is read again from its file: the signer keeps no
+ * copy), key handles. */
+static int signer_reopen(struct signer *s)
+{
+	struct rombsr_buf pin = {0};
+	int r = rombsr_secret_from_file(s->a->pin_file, &pin);
+
+	if (r == 0)
+		r = rombsr_hsm_reopen(s->hsm, (const char *)pin.data);
+	rombsr_buf_free(&pin);
+	if (r == 0)
+		r = load_keys(s);
+	return r;
+}
+
+/* One operation through the HSM within the retry bound. A C_Sign that
+ * returned a signature is never repeated: only a failed call is tried
+ * again, so a retry cannot make a second signature. *unavailable tells a
+ * failure of the HSM that outlasted the bound from a refusal. */
+static int sign_retrying(struct signer *s, const struct rombsr_channel_request *m, const struct rombsr_cap_op *op,
+			 unsigned char *sig, size_t *sig_len, bool *unavailable)
+{
+	const double start = now_ms();
+	const unsigned attempts =
+		s->hsm_broken && s->gave_up_ms > 0 && start - s->gave_up_ms < HSM_BUDGET_MS ? 1 : HSM_ATTEMPTS;
+	const bool was_broken = s->hsm_broken;
+	unsigned wait = HSM_WAIT_FIRST_MS, tried = 0;
+	int r = 0;
+
+	*unavailable = false;
+	for (;;) {
+		size_t len = *sig_len;
+
+		tried++;
+		if (s->hsm_broken) {
+			r = signer_reopen(s);
+			s->hsm_broken = r < 0;
+		}
+		if (!s->hsm_broken) {
+			const struct signer_key *k = find_key(s, op->label);
+
+			/* The token that came back must hold the same key. */
+			if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0)
+				return rombsr_error(ROMBSR_EPERM, "key '%s' %.16s… is gone from the re-opened token",
+						    op->label, op->spki_sha256);
+			r = hsm_sign(s, k, op, sig, &len);
+			if (r == 0) {
+				if (tried > 1 || was_broken)
+					fprintf(stderr, "rombsr sign: %s signer: the HSM is back (attempt %u)\n",
+						s->a->name, tried);
+				*sig_len = len;
+				return 0;
+			}
+			if (r != ROMBSR_EHSM || !rombsr_hsm_recoverable(s->hsm))
+				return r;
+			s->hsm_broken = true;
+		}
+		if (tried >= attempts || now_ms() + wait - start > HSM_BUDGET_MS)
+			break;
+		fprintf(stderr, "rombsr sign: %s signer: %s; re-opening the token in %u ms (attempt %u of %u)\n",
+			s->a->name, rombsr_error_message(r), wait, tried + 1, attempts);
+		sleep_ms(wait);
+		wait = wait * 2 > HSM_WAIT_MAX_MS ? HSM_WAIT_MAX_MS : wait * 2;
+	}
+	s->gave_up_ms = now_ms();
+	snprintf(s->gave_up_request, sizeof(s->gave_up_request), "%s", m->request_id);
+	s->gave_up_index = m->index;
+	*unavailable = true;
+	r = rombsr_error_wrap(ROMBSR_EHSM, "the HSM stayed unavailable (%u attempt%s in %.1f s)", tried,
+			      tried == 1 ? "" : "s", (s->gave_up_ms - start) / 1e3);
+	fprintf(stderr, "rombsr sign: %s signer: %s\n", s->a->name, rombsr_error_message(r));
+	return r;
+}
+
 static void handle_sign(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
 			bool *needs_sync)
 {
 	const struct signer_key *k;
 	struct rombsr_cap_op op;
 	size_t sig_len = sizeof(reply->sig);
+	bool unavailable = false;
 	int r = op_from_message(m, &op);
 
+	/* The operations in flight after one the signer gave up on are not
+	 * tried: the request is answered as a whole (rejected, or tried again
+	 * from its first operation in a later pass), and a signature made for
+	 * one of them now would be in no response. */
+	if (r == 0 && s->gave_up_request[0] != '\0' && strcmp(s->gave_up_request, m->request_id) == 0 &&
+	    m->index > s->gave_up_index) {
+		unavailable = true;
+		r = rombsr_error(ROMBSR_EHSM, "the HSM was unavailable for an earlier operation of request %s",
+				 s->gave_up_request);
+	} else {
+		s->gave_up_request[0] = '\0';
+	}
 	if (r == 0 && (k = find_key(s, op.label)) == NULL)
 		r = rombsr_error(ROMBSR_EPERM, "the %s authority holds no key '%s'", s->a->name, op.label);
 	if (r == 0 && strcmp(k->spki_sha256, op.spki_sha256) != 0)
@@ -172,7 +303,7 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		s->cache_hits++;
 		reply->from_cache = 1;
 	} else if (r == 0) {
-		r = hsm_sign(s, k, &op, reply->sig, &sig_len);
+		r = sign_retrying(s, m, &op, reply->sig, &sig_len, &unavailable);
 		/* Durable before it leaves this process (the outbox syncs before
 		 * sending): after a crash the same operation is answered from
 		 * here, not signed again. */
@@ -181,6 +312,7 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		*needs_sync = r == 0;
 	}
 	reply->status = r;
+	reply->hsm_unavailable = unavailable;
 	if (r < 0)
 		snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
 	else

@@ -48,3 +48,12 @@ if missing:
 print(len(lines), entries)
 PY
 }
+
+# wait_response ID SECONDS: waits for a response to ID in the queue.
+wait_response() {
+	for _ in $(seq $(($2 * 10))); do
+		git -C "$T/queue.git" cat-file -e "main:$(resp_path "$1")" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}

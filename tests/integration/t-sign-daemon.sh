@@ -7,14 +7,6 @@
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
 
-wait_response() { # ID SECONDS
-	for _ in $(seq $(($2 * 10))); do
-		git -C "$T/queue.git" cat-file -e "main:$(resp_path "$1")" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 with_bundle
 with_queue
 sign_config
