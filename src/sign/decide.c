@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static void reject(struct rombsr_response *resp, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -260,51 +259,6 @@ static void print_waiting(struct pending *p, const struct rombsr_approval_tally 
 	fputc('\n', stderr);
 }
 
-/* The mark of a decision to sign, made durable before the first HSM
- * operation: after a crash the request is signed as decided then (with
- * the signatures the cache kept), never judged again, so every signature
- * the HSM made for it ends up in a response and in the audit log even if
- * the request has expired or the policy changed meanwhile. */
-static int intent_path(struct rombsr_sign_node *node, const char *id, char *out, size_t size)
-{
-	if ((size_t)snprintf(out, size, "%s/responses/%s.signing", node->dir, id) >= size)
-		return rombsr_error(ROMBSR_EINTERNAL, "path too long");
-	return 0;
-}
-
-static int intent_read(const char *path, time_t *when, bool *found)
-{
-	struct rombsr_buf text;
-	const char *s;
-	char *end;
-	long long t;
-	int r = rombsr_file_read(path, 32, &text);
-
-	*found = false;
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	s = rombsr_buf_cstr(&text);
-	t = s != NULL ? strtoll(s, &end, 10) : -1;
-	if (s == NULL || end == s || strcmp(end, "\n") != 0 || t <= 0)
-		r = rombsr_error(ROMBSR_EINVAL, "%s: damaged (one decision time expected)", path);
-	rombsr_buf_free(&text);
-	if (r == 0) {
-		*when = (time_t)t;
-		*found = true;
-	}
-	return r;
-}
-
-static int intent_write(const char *path, time_t when)
-{
-	char line[32];
-
-	snprintf(line, sizeof(line), "%lld\n", (long long)when);
-	return rombsr_file_write_atomic(path, line, strlen(line), 0600, false);
-}
-
 /* The request's bytes. A file that cannot be a request (not a regular
  * file, larger than any request may be) is the request's fault, answered
  * with a rejection (*unreadable); only a failure of the node is an error. */
@@ -325,9 +279,14 @@ static int read_request(struct rombsr_sign_node *node, const struct pending *p, 
 	return r;
 }
 
-/* Signs what was decided: the quota counted before the first signature
- * (a crash mid-way must not give the same operations back), then every
- * operation. */
+/* Signs what was decided: the request recorded in the quota ledger before
+ * the first signature, then every operation. The record, synced before
+ * the HSM is asked anything, is the decision: a crash mid-way gives no
+ * operation back to the quota, and a restart signs the request as decided
+ * then (with the signatures the cache kept), never judges it again. So
+ * every signature the HSM made for it ends up in a response and in the
+ * audit log, even if the request has expired or the policy changed
+ * meanwhile. */
 static int sign_decided(struct rombsr_sign_node *node, const struct rombsr_request *req,
 			struct rombsr_response *resp)
 {
@@ -353,7 +312,7 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 	struct rombsr_response resp = {0};
 	struct rombsr_buf body;
 	unsigned char body_sha256[32];
-	char local[4096], intent[4096];
+	char local[4096];
 	bool have_local, have_intent = false, unreadable = false, allowed = false;
 	time_t decided_at = 0;
 	int r, parsed = ROMBSR_EINVAL;
@@ -361,17 +320,14 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 	*outcome = ROMBSR_SIGN_ANSWERED;
 	memset(tally, 0, sizeof(*tally));
 	r = local_response_path(node, p->id, local, sizeof(local));
-	if (r == 0)
-		r = intent_path(node, p->id, intent, sizeof(intent));
 	if (r < 0)
 		return r;
 	r = rombsr_file_read(local, ROMBSR_RESPONSE_MAX_BYTES, text);
 	if (r != 0 && r != ROMBSR_ENOTFOUND)
 		return r;
 	have_local = r == 0;
-	r = have_local ? 0 : intent_read(intent, &decided_at, &have_intent);
-	if (r == 0)
-		r = read_request(node, p, &body, &unreadable);
+	have_intent = !have_local && rombsr_quota_ledger_recorded(node->ledger, p->id, &decided_at);
+	r = read_request(node, p, &body, &unreadable);
 	if (r < 0) {
 		if (have_local)
 			rombsr_buf_free(text);
@@ -424,21 +380,14 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 		*outcome = ROMBSR_SIGN_WAITING;
 		goto out;
 	}
-	if (r == 0 && allowed) {
-		r = intent_write(intent, resp.time);
-		if (r == 0)
-			r = sign_decided(node, &req, &resp);
-	}
+	if (r == 0 && allowed)
+		r = sign_decided(node, &req, &resp);
 save:
 	rombsr_sign_fault_point("after-sign");
 	if (r == 0)
 		r = rombsr_response_encode(&resp, text);
 	if (r == 0)
 		r = rombsr_file_write_atomic(local, text->data, text->len, 0600, false);
-	/* The response supersedes the mark; one left behind by a crash here is
-	 * never read again, as the response is found first. */
-	if (r == 0)
-		(void)unlink(intent);
 	if (r == 0) {
 		if (resp.signed_ok)
 			node->stats.requests_signed++;

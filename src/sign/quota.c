@@ -418,6 +418,16 @@ bool rombsr_quota_ledger_has(const struct rombsr_quota_ledger *l, const char *re
 	return *find_slot(l, request_id) != NO_SLOT;
 }
 
+bool rombsr_quota_ledger_recorded(const struct rombsr_quota_ledger *l, const char *request_id, time_t *when)
+{
+	size_t slot = *find_slot(l, request_id);
+
+	if (slot == NO_SLOT)
+		return false;
+	*when = l->entries[slot].time;
+	return true;
+}
+
 int rombsr_quota_ledger_add(struct rombsr_quota_ledger *l, time_t when, const char *request_id, const char *node,
 			    const struct rombsr_quota_use *uses, size_t n)
 {

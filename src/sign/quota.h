@@ -57,6 +57,10 @@ int rombsr_quota_ledger_add(struct rombsr_quota_ledger *l, time_t when, const ch
  * grouped by key label. */
 int rombsr_quota_ledger_record(struct rombsr_quota_ledger *l, const struct rombsr_request *req, time_t when);
 bool rombsr_quota_ledger_has(const struct rombsr_quota_ledger *l, const char *request_id);
+/* Whether request_id is recorded, and when. The sign node records a
+ * request just before its first signature, durably: the record is also
+ * its decision to sign, which a restart after a crash carries out. */
+bool rombsr_quota_ledger_recorded(const struct rombsr_quota_ledger *l, const char *request_id, time_t *when);
 
 /* Operations recorded in the last window seconds before now (now − window
  * < time; entries dated after now count too), for one key or one build
