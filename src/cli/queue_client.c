@@ -74,7 +74,7 @@ int queue_client_publish(struct queue_client *qc, const struct rombsr_repo_file 
 {
 	if (qc->cfg->gpg_key == NULL)
 		return rombsr_error(ROMBSR_ECONFIG, "no signing key configured: set gpg.key to this node's fingerprint");
-	return rombsr_queue_publish(qc->repo, qc->gpg, qc->cfg->queue_url, qc->cfg->gpg_key, files, nfiles, message,
+	return rombsr_queue_publish(qc->repo, qc->gpg, qc->cfg->queue_url, qc->cfg->gpg_key, files, nfiles, message, NULL,
 				    commit, NULL);
 }
 

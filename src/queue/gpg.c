@@ -9,9 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Which primary key a signing (sub)key belongs to never changes, and
+ * asking GnuPG costs two processes: a verifier going through thousands of
+ * commits by a handful of keys asks once per key. */
+#define PRIMARY_CACHE 16
+
+struct primary_of {
+	char sig_fpr[ROMBSR_FPR_LEN + 1];
+	char primary[ROMBSR_FPR_LEN + 1];
+};
+
 struct rombsr_gpg {
 	gpgme_ctx_t ctx;
 	char *ephemeral_home;   /* removed on close */
+	struct primary_of primaries[PRIMARY_CACHE];
+	size_t nprimaries;      /* filled round-robin once full */
 };
 
 static int gpg_fail(gpgme_error_t e, const char *what)
@@ -211,15 +223,29 @@ const char *rombsr_gpg_verdict_text(enum rombsr_gpg_verdict v)
 static void primary_fpr(struct rombsr_gpg *g, const char *sig_fpr, char out[ROMBSR_FPR_LEN + 1])
 {
 	gpgme_key_t key = NULL;
+	struct primary_of *slot;
 
 	out[0] = '\0';
 	if (sig_fpr == NULL)
 		return;
+	for (size_t i = 0; i < g->nprimaries && i < PRIMARY_CACHE; i++) {
+		if (strcmp(g->primaries[i].sig_fpr, sig_fpr) == 0) {
+			memcpy(out, g->primaries[i].primary, ROMBSR_FPR_LEN + 1);
+			return;
+		}
+	}
 	if (gpgme_get_key(g->ctx, sig_fpr, &key, 0) == 0 && key->subkeys != NULL && key->subkeys->fpr != NULL &&
 	    strlen(key->subkeys->fpr) == ROMBSR_FPR_LEN)
 		memcpy(out, key->subkeys->fpr, ROMBSR_FPR_LEN + 1);
 	else if (strlen(sig_fpr) == ROMBSR_FPR_LEN)
 		memcpy(out, sig_fpr, ROMBSR_FPR_LEN + 1);
+	/* Only a key the keyring knows is remembered: an unknown one may be
+	 * imported later as a subkey of another. */
+	if (key != NULL && out[0] != '\0' && strlen(sig_fpr) <= ROMBSR_FPR_LEN) {
+		slot = &g->primaries[g->nprimaries++ % PRIMARY_CACHE];
+		snprintf(slot->sig_fpr, sizeof(slot->sig_fpr), "%s", sig_fpr);
+		memcpy(slot->primary, out, ROMBSR_FPR_LEN + 1);
+	}
 	gpgme_key_unref(key);
 }
 

@@ -7,15 +7,22 @@
 #define PUBLISH_ATTEMPTS 8
 
 int rombsr_queue_publish(struct rombsr_repo *repo, struct rombsr_gpg *gpg, const char *url, const char *signer_fpr,
-			 const struct rombsr_repo_file *files, size_t nfiles, const char *message, git_oid *commit,
-			 git_oid *head_out)
+			 const struct rombsr_repo_file *files, size_t nfiles, const char *message, const git_oid *likely_head,
+			 git_oid *commit, git_oid *head_out)
 {
 	git_oid head, again;
-	bool empty;
+	bool empty = false;
 	int r = ROMBSR_EINTERNAL;
 
 	for (int attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
-		r = rombsr_repo_fetch(repo, url, &head, &empty);
+		/* A caller that fetched a moment ago tries on that head first: a
+		 * push that is not a fast-forward costs no more than the fetch. */
+		if (attempt == 0 && likely_head != NULL) {
+			git_oid_cpy(&head, likely_head);
+			r = 0;
+		} else {
+			r = rombsr_repo_fetch(repo, url, &head, &empty);
+		}
 		if (r == 0 && empty)
 			r = rombsr_error(ROMBSR_ENOTFOUND, "the queue at %s has no history", url);
 		if (r == 0)

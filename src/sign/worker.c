@@ -454,6 +454,8 @@ static int still_open(struct rombsr_sign_node *node, const git_oid *head, const 
 struct pass_tip {
 	git_oid tip;
 	bool linear;
+	git_oid last;       /* this pass's last commit, the likely head */
+	bool have_last;
 };
 
 static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pass_tip *t)
@@ -465,12 +467,14 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pas
 	snprintf(message, sizeof(message), "responses: %zu", o->n);
 	rombsr_sign_fault_point("before-commit");
 	r = rombsr_queue_publish(node->repo, node->gpg, node->cfg->queue_url, node->cfg->gpg_key, o->files,
-				 outgoing_files(o), message, &commit, &base);
+				 outgoing_files(o), message, t->have_last ? &t->last : &t->tip, &commit, &base);
 	if (r == 0) {
 		rombsr_sign_fault_point("after-push");
 		t->linear = t->linear && git_oid_equal(&base, &t->tip);
 		if (t->linear)
 			git_oid_cpy(&t->tip, &commit);
+		git_oid_cpy(&t->last, &commit);
+		t->have_last = true;
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
