@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "signer.h"
+#include "signer_internal.h"
 
 #include "cache.h"
 #include "channel.h"
@@ -110,7 +111,7 @@ static const struct signer_key *find_key(const struct signer *s, const char *lab
 
 /* Rebuilds the operation from the message's fields, trusting none of them:
  * strings must end inside their arrays, the mechanism must be known. */
-static int op_from_message(const struct rombsr_channel_request *m, struct rombsr_cap_op *op)
+int rombsr_signer_op_from_message(const struct rombsr_channel_request *m, struct rombsr_cap_op *op)
 {
 	memset(op, 0, sizeof(*op));
 	if (memchr(m->label, '\0', sizeof(m->label)) == NULL || memchr(m->spki_sha256, '\0', sizeof(m->spki_sha256)) == NULL ||
@@ -160,7 +161,7 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 	const struct signer_key *k;
 	struct rombsr_cap_op op;
 	size_t sig_len = sizeof(reply->sig);
-	int r = op_from_message(m, &op);
+	int r = rombsr_signer_op_from_message(m, &op);
 
 	if (r == 0 && (k = find_key(s, op.label)) == NULL)
 		r = rombsr_error(ROMBSR_EPERM, "the %s authority holds no key '%s'", s->a->name, op.label);
