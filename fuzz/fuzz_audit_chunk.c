@@ -26,13 +26,13 @@ static const char note[] = ORIGIN "\n3\npmiaDaPqMzA6quQzL3GCnAnP/Du0eelwxx1mHtXK
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rombsr_note_verifier *trusted;
-	static char dir[128];
+	static char dir[384];
 	const struct rombsr_note_verifier *const *keys = (const struct rombsr_note_verifier *const *)&trusted;
 	struct rombsr_audit_report rep;
 	struct rombsr_audit_log *log = NULL;
 
 	if (trusted == NULL) {
-		char cp_dir[160];
+		char cp_dir[400];
 
 		fuzz_check(rombsr_note_verifier_parse(vkey, &trusted) == 0, "audit chunk: the docs' vkey does not parse");
 		snprintf(dir, sizeof(dir), "%s/log", fuzz_dir());

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rombsr_bundle b;
-	char dir[160];
+	char dir[384];
 
 	snprintf(dir, sizeof(dir), "%s", fuzz_bundle());
 	fuzz_write("bundle/manifest.json", data, size);

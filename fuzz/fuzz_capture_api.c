@@ -265,14 +265,14 @@ static void step(CK_FUNCTION_LIST *f, struct input *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static CK_FUNCTION_LIST *f;
-	static char capture_conf[256], replay_conf[256];
+	static char capture_conf[512], replay_conf[512];
 	struct input in = {data, size};
 	uint8_t mode = byte(&in);
 	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
 
 	if (f == NULL) {
 		const char *bundle = fuzz_bundle();
-		char text[512];
+		char text[1280];
 
 		fuzz_check(C_GetFunctionList(&f) == CKR_OK, "capture api: no function list");
 		fuzz_write("signatures.json", sigset, strlen(sigset));

@@ -26,7 +26,7 @@ const char fuzz_manifest[] =
 	"\"development\":false,\"purpose\":\"fuzz\",\"not_before\":\"2026-11-22T06:06:35Z\","
 	"\"not_after\":\"2126-11-14T06:06:35Z\"}]}\n";
 
-static char dir[64];
+static char dir[256];
 
 static void remove_dir(void)
 {
@@ -37,7 +37,11 @@ static void remove_dir(void)
 const char *fuzz_dir(void)
 {
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof(dir), "%s", "/tmp/rombsr-fuzz.XXXXXX");
+		/* bench/fuzz.sh points TMPDIR at tmpfs: the capture journal
+		 * and the audit log fsync. */
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/rombsr-fuzz.XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
 		if (mkdtemp(dir) == NULL) {
 			perror("fuzz: mkdtemp");
 			abort();
@@ -49,7 +53,7 @@ const char *fuzz_dir(void)
 
 const char *fuzz_write(const char *name, const void *data, size_t size)
 {
-	static char path[256];
+	static char path[512];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", fuzz_dir(), name);
@@ -63,8 +67,8 @@ const char *fuzz_write(const char *name, const void *data, size_t size)
 
 const char *fuzz_bundle(void)
 {
-	static char path[128];
-	char certs[160];
+	static char path[384];
+	char certs[400];
 
 	if (path[0] == '\0') {
 		snprintf(path, sizeof(path), "%s/bundle", fuzz_dir());
