@@ -1,5 +1,7 @@
 /* Approvals (docs/formats/approval.md): pushed by operators, parsed by the
- * hook and by the sign node, which counts them. */
+ * hook and by the sign node, which counts them. An approval that parses is
+ * counted against its own request: it must count once, and a second copy
+ * of it never counts again. */
 #include "util.h"
 
 #include "../src/queue/approval.h"
@@ -8,30 +10,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int parse(const char *text, size_t len, void *v)
+{
+	return rombsr_approval_parse(text, len, v);
+}
+
+static int encode(const void *v, struct rombsr_buf *out)
+{
+	return rombsr_approval_encode(v, out);
+}
+
+static void release(void *v)
+{
+	(void)v; /* nothing allocated inside */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rombsr_approval a, again;
-	struct rombsr_buf text = {0}, text2 = {0};
+	static const struct fuzz_codec codec = {"approval", sizeof(struct rombsr_approval), parse, encode, release};
+	struct rombsr_approval *a = fuzz_round_trip(&codec, data, size);
 
-	if (rombsr_approval_parse((const char *)data, size, &a) < 0)
-		return 0;
-	fuzz_check(rombsr_approval_encode(&a, &text) == 0, "approval: a parsed approval does not encode");
-	fuzz_check(rombsr_approval_parse((const char *)text.data, text.len, &again) == 0,
-		   "approval: the encoding of a parsed approval does not parse");
-	fuzz_check(rombsr_approval_encode(&again, &text2) == 0, "approval: re-encoding fails");
-	fuzz_same(text.data, text.len, text2.data, text2.len, "approval: encoding is not stable");
-	{
-		/* Counting what was parsed, against its own request. */
-		struct rombsr_approval_subject subj = {a.request_id, a.request_sha256, "(no build node)"};
-		struct rombsr_approval_input in[2] = {{&a, a.operator_fpr, true}, {&again, a.operator_fpr, true}};
+	if (a != NULL) {
+		struct rombsr_approval_subject subj = {a->request_id, a->request_sha256, "(no build node)"};
+		struct rombsr_approval_input in[2] = {{a, a->operator_fpr, true}, {a, a->operator_fpr, true}};
 		enum rombsr_approval_status status[2];
 		char counted[2][41], group[1][41];
 
-		memcpy(group[0], a.operator_fpr, sizeof(group[0]));
+		memcpy(group[0], a->operator_fpr, sizeof(group[0]));
 		fuzz_check(rombsr_approval_count(&subj, (const char(*)[41])group, 1, in, 2, status, counted) == 1,
 			   "approval: a valid approval by a group member is not counted exactly once");
 	}
-	rombsr_buf_free(&text);
-	rombsr_buf_free(&text2);
+	fuzz_codec_free(&codec, a);
 	return 0;
 }

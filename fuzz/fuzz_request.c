@@ -6,21 +6,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int parse(const char *text, size_t len, void *v)
+{
+	return rombsr_request_parse(text, len, v);
+}
+
+static int encode(const void *v, struct rombsr_buf *out)
+{
+	return rombsr_request_encode(v, out);
+}
+
+static void release(void *v)
+{
+	rombsr_request_free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rombsr_request req, again;
-	struct rombsr_buf text = {0}, text2 = {0};
+	static const struct fuzz_codec codec = {"request", sizeof(struct rombsr_request), parse, encode, release};
 
-	if (rombsr_request_parse((const char *)data, size, &req) < 0)
-		return 0;
-	fuzz_check(rombsr_request_encode(&req, &text) == 0, "request: a parsed request does not encode");
-	fuzz_check(rombsr_request_parse((const char *)text.data, text.len, &again) == 0,
-		   "request: the encoding of a parsed request does not parse");
-	fuzz_check(rombsr_request_encode(&again, &text2) == 0, "request: re-encoding fails");
-	fuzz_same(text.data, text.len, text2.data, text2.len, "request: encoding is not stable");
-	rombsr_request_free(&again);
-	rombsr_request_free(&req);
-	rombsr_buf_free(&text);
-	rombsr_buf_free(&text2);
+	fuzz_codec_free(&codec, fuzz_round_trip(&codec, data, size));
 	return 0;
 }

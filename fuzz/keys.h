@@ -48,4 +48,26 @@
 #define FUZZ_MANIFEST_SPKI "cfb4e19a7cac5e669fc1f674ca770476705d03933efe87e1ffda9e019b9017af"
 #define FUZZ_MANIFEST_CERT "b1a0ad406d3a141b8c11f065b94b91533c16dd0f582388655e64eca02fe5aafc"
 
+/* A throwaway P-256 audit key (its private half thrown away): its verifier
+ * key, and its checkpoints of sizes 2 and 5 of the log in
+ * fuzz/corpus/audit_chunk/five-entries, made once with
+ * rombsr_audit_log_checkpoint, and entry 1 of that log, which
+ * fuzz/corpus/checkpoint/proof-index-1 proves. */
+#define FUZZ_AUDIT_ORIGIN "rombsr.fuzz/audit"
+#define FUZZ_AUDIT_VKEY \
+	FUZZ_AUDIT_ORIGIN "+fd0bc4c3+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABHwStZTJZMrge8x1JOcMy3jfFKi3iRZOUnj1uqWNx0H9" \
+	"Wm3fYRbLVv2UNYfbUo9mYyoIQV1/XgF31E4tO4sTG6w="
+#define FUZZ_AUDIT_NOTE2 \
+	"rombsr.fuzz/audit\n2\nXTdbu9O1Q0oB/xkEQPQLHREMh1HF/3bZ5WgC8aYVeao=\n\n" \
+	"\xe2\x80\x94 rombsr.fuzz/audit " \
+	"/QvEwzBFAiEA69ewZm1L5iF6Uct4R6z6dJ0+C6yEIatyC11W0LaaHVICIDp5+oIjrt0CLTbUk4igYVEqaJhlmXFf+b+3c6Zkyjaa\n"
+#define FUZZ_AUDIT_NOTE5 \
+	"rombsr.fuzz/audit\n5\niKrEhRWakMTyWSrX2bgac+sQrncxmDnBjKTu8B+gYNo=\n\n" \
+	"\xe2\x80\x94 rombsr.fuzz/audit " \
+	"/QvEwzBEAiAynxCON2W9EeMWs8EwFxonqehlqV6OWuEI2aUM8qBG0QIgOAztZLyFEzxq8Bsqrh3w6GSxT7/zDWVG8HnpShT3ysA=\n"
+#define FUZZ_AUDIT_ENTRY1 \
+	"{\"index\":1,\"prev\":\"75aa2272dbab94aefd10d0310afcfc459f086dc8e95368df11514f2357a4a083\"," \
+	"\"result\":\"ok\",\"role\":\"signing\",\"time\":1718000001,\"token\":\"rombsr-release\"," \
+	"\"type\":\"hsm-login\",\"v\":1}"
+
 #endif

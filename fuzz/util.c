@@ -94,3 +94,45 @@ void fuzz_same(const void *a, size_t alen, const void *b, size_t blen, const cha
 {
 	fuzz_check(alen == blen && memcmp(a, b, alen) == 0, what);
 }
+
+const struct rombsr_note_verifier *const *fuzz_audit_verifier(void)
+{
+	static struct rombsr_note_verifier *v;
+
+	if (v == NULL)
+		fuzz_check(rombsr_note_verifier_parse(FUZZ_AUDIT_VKEY, &v) == 0, "the audit vkey of keys.h does not parse");
+	return (const struct rombsr_note_verifier *const *)&v;
+}
+
+void fuzz_codec_free(const struct fuzz_codec *c, void *value)
+{
+	if (value != NULL)
+		c->release(value);
+	free(value);
+}
+
+void *fuzz_round_trip(const struct fuzz_codec *c, const uint8_t *data, size_t size)
+{
+	void *value = calloc(1, c->value_size), *again = calloc(1, c->value_size);
+	struct rombsr_buf text = {0}, text2 = {0};
+	char what[128];
+
+	fuzz_check(value != NULL && again != NULL, "out of memory");
+	if (c->parse((const char *)data, size, value) < 0) {
+		free(value);
+		free(again);
+		return NULL;
+	}
+	snprintf(what, sizeof(what), "%s: a parsed value does not encode", c->name);
+	fuzz_check(c->encode(value, &text) == 0, what);
+	snprintf(what, sizeof(what), "%s: the encoding of a parsed value does not parse", c->name);
+	fuzz_check(c->parse((const char *)text.data, text.len, again) == 0, what);
+	snprintf(what, sizeof(what), "%s: re-encoding fails", c->name);
+	fuzz_check(c->encode(again, &text2) == 0, what);
+	snprintf(what, sizeof(what), "%s: encoding is not stable", c->name);
+	fuzz_same(text.data, text.len, text2.data, text2.len, what);
+	fuzz_codec_free(c, again);
+	rombsr_buf_free(&text);
+	rombsr_buf_free(&text2);
+	return value;
+}

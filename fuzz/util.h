@@ -6,6 +6,9 @@
 #ifndef ROMBSR_FUZZ_UTIL_H
 #define ROMBSR_FUZZ_UTIL_H
 
+#include "../src/audit/checkpoint.h"
+#include "../src/common/buf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +23,27 @@ const char *fuzz_write(const char *name, const void *data, size_t size);
 const char *fuzz_bundle(void);
 /* The valid manifest fuzz_bundle() writes. */
 extern const char fuzz_manifest[];
+
+/* keys.h's audit verifier key, parsed: an array of one, as
+ * rombsr_checkpoint_open() takes it. */
+const struct rombsr_note_verifier *const *fuzz_audit_verifier(void);
+
+/* A format with a parser and an encoder (request, response, approval,
+ * trust file). The wrappers give them one shape; value is a struct of
+ * value_size bytes. */
+struct fuzz_codec {
+	const char *name;
+	size_t value_size;
+	int (*parse)(const char *text, size_t len, void *value);
+	int (*encode)(const void *value, struct rombsr_buf *out);
+	void (*release)(void *value);
+};
+
+/* Parses data; if the parser accepts it, checks the round trip and returns
+ * the parsed value (malloc'd, for more checks; release with
+ * fuzz_codec_free), else NULL. */
+void *fuzz_round_trip(const struct fuzz_codec *c, const uint8_t *data, size_t size);
+void fuzz_codec_free(const struct fuzz_codec *c, void *value);
 
 /* Round trips: what a parser accepted, its encoder must turn into text
  * the parser accepts again and that encodes to the same bytes. Aborts
