@@ -174,6 +174,10 @@ static void step(CK_FUNCTION_LIST *f, struct input *in)
 	CK_SESSION_HANDLE h;
 	CK_OBJECT_HANDLE found[8], obj;
 	CK_ULONG n = 0;
+	/* Arguments are read into these first, one statement each: the order
+	 * in which a call's arguments are evaluated is unspecified, and gcc
+	 * (replay) and clang (libFuzzer) must read an input the same way. */
+	uint8_t a, b;
 	union {
 		CK_SLOT_ID slots[4];
 		CK_MECHANISM_TYPE mechs[32];
@@ -186,14 +190,17 @@ static void step(CK_FUNCTION_LIST *f, struct input *in)
 
 	switch (op) {
 	case 0:
-		f->C_OpenSession(byte(in) % 2, CKF_SERIAL_SESSION | (byte(in) & 1 ? CKF_RW_SESSION : 0), NULL, NULL, &h);
+		a = byte(in);
+		b = byte(in);
+		f->C_OpenSession(a % 2, CKF_SERIAL_SESSION | (b & 1 ? CKF_RW_SESSION : 0), NULL, NULL, &h);
 		break;
 	case 1: f->C_CloseSession(session(in)); break;
 	case 2: {
 		CK_ULONG len = byte(in) % 16;
 		unsigned char *pin = bytes(in, len);
 
-		f->C_Login(session(in), byte(in) % 4, pin, len);
+		h = session(in);
+		f->C_Login(h, byte(in) % 4, pin, len);
 		free(pin);
 		break;
 	}
@@ -231,23 +238,32 @@ static void step(CK_FUNCTION_LIST *f, struct input *in)
 		template_read(in, &t, 1);
 		f->C_CreateObject(h, t.a, t.n, &obj);
 		break;
-	case 15: f->C_DestroyObject(session(in), object(in)); break;
+	case 15:
+		h = session(in);
+		f->C_DestroyObject(h, object(in));
+		break;
 	case 16:
 		n = byte(in) % 4;
-		f->C_GetSlotList(byte(in) & 1, byte(in) & 1 ? out.slots : NULL, &n);
+		a = byte(in);
+		b = byte(in);
+		f->C_GetSlotList(a & 1, b & 1 ? out.slots : NULL, &n);
 		f->C_GetSlotInfo(byte(in) % 2, &out.slot);
 		f->C_GetTokenInfo(byte(in) % 2, &out.token);
 		break;
 	case 17:
 		n = byte(in) % 33;
-		f->C_GetMechanismList(byte(in) % 2, byte(in) & 1 ? out.mechs : NULL, &n);
+		a = byte(in);
+		b = byte(in);
+		f->C_GetMechanismList(a % 2, b & 1 ? out.mechs : NULL, &n);
 		mechanism_read(in, &m, &pss);
 		f->C_GetMechanismInfo(byte(in) % 2, m.mechanism, &out.mech);
 		f->C_GetSessionInfo(session(in), &out.session);
 		break;
 	case 18:
-		f->C_GetObjectSize(session(in), object(in), &n);
-		f->C_GenerateRandom(session(in), out.random, byte(in) % sizeof(out.random));
+		h = session(in);
+		f->C_GetObjectSize(h, object(in), &n);
+		h = session(in);
+		f->C_GenerateRandom(h, out.random, byte(in) % sizeof(out.random));
 		break;
 	default:
 		if (byte(in) & 1) {
