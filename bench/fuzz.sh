@@ -32,9 +32,15 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 # The capture journal is fsync'd on every signature: on tmpfs that costs
 # nothing, so the runs measure the parsers, not the disk.
+# A harness killed by a finding leaves its folder behind: all of them live in
+# one folder per run, removed at the end.
+shm=/tmp
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	export TMPDIR=/dev/shm
+	shm=/dev/shm
 fi
+TMPDIR=$(mktemp -d "$shm/rombsr-fuzz-run.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

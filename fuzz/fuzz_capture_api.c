@@ -123,7 +123,9 @@ static void mechanism_read(struct input *in, CK_MECHANISM *m, CK_RSA_PKCS_PSS_PA
 {
 	uint8_t b = byte(in);
 
-	m->mechanism = b < 0xf0 ? mechanisms[b % (sizeof(mechanisms) / sizeof(mechanisms[0]))] : word(in);
+	/* Low bits: which mechanism; 0x40: parameters follow; 0x20: of the
+	 * wrong length; 0xf0 and up: any mechanism number. */
+	m->mechanism = b < 0xf0 ? mechanisms[(b & 0x1f) % (sizeof(mechanisms) / sizeof(mechanisms[0]))] : word(in);
 	m->pParameter = NULL;
 	m->ulParameterLen = 0;
 	if (b & 0x40) {
