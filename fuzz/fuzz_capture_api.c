@@ -98,11 +98,11 @@ static void template_read(struct input *in, struct template *t, int with_values)
 {
 	t->n = byte(in) % 5;
 	for (CK_ULONG i = 0; i < t->n; i++) {
-		uint8_t b = byte(in);
-		size_t len = byte(in) % 80;
+		uint8_t b = byte(in), l = byte(in);
+		/* Short values, or 256 to 319 bytes: an RSA-2048 modulus, a
+		 * certificate's start. */
+		size_t len = l < 0xc0 ? l % 80 : 256 + (size_t)(l & 0x3f);
 
-		if (b == 0xff)
-			len = 300; /* room for a whole modulus or certificate piece */
 		t->a[i].type = b < 0xf0 ? attributes[b % (sizeof(attributes) / sizeof(attributes[0]))] : word(in);
 		t->a[i].ulValueLen = len;
 		t->a[i].pValue = with_values || (b & 1) ? bytes(in, with_values ? len : 0) : NULL;
