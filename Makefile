@@ -1,8 +1,15 @@
 # ROMbsr build. `make` builds into build/; `make SANITIZE=1` builds with
 # AddressSanitizer and UBSan into build-asan/. `make check` runs every test.
+# `make fuzz` builds the libFuzzer harnesses with clang into build-fuzz/
+# (docs/fuzzing.md).
 
 SANITIZE ?= 0
-ifeq ($(SANITIZE),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+BUILD ?= build-fuzz
+CC = clang
+SAN_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -61,8 +68,9 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 -include src/capture/capture.mk
 -include tests/p11-fault/p11-fault.mk
+-include fuzz/fuzz.mk
 
-all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO)
+all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
@@ -126,7 +134,7 @@ install: $(ROMBSR) install-capture
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rombsr/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 .PHONY: all check install clean
 .SECONDARY:

@@ -120,7 +120,9 @@ int cap_config_load(struct cap_config *cfg)
 		rombsr_error_wrap(r, "configuration (set %s)", CAP_CONFIG_ENV);
 		goto out;
 	}
-	if (memchr(text.data, '\0', text.len) != NULL) {
+	/* An empty file has no buffer at all, and memchr(NULL, ...) is
+	 * undefined even for length 0. */
+	if (text.len > 0 && memchr(text.data, '\0', text.len) != NULL) {
 		r = rombsr_error(ROMBSR_ECONFIG, "%s: not a text file", path);
 		goto out;
 	}

@@ -87,9 +87,14 @@ void rombsr_buf_printf(struct rombsr_buf *b, const char *fmt, ...)
 
 const char *rombsr_buf_cstr(struct rombsr_buf *b)
 {
-	if (b->data == NULL && !buf_reserve(b, 0)) {
-		b->failed = true;
-		return "";
+	if (b->data == NULL) {
+		if (!buf_reserve(b, 0)) {
+			b->failed = true;
+			return "";
+		}
+		/* Nothing was appended, so nothing wrote the terminator: an
+		 * empty file read whole is an empty string, not fresh heap. */
+		b->data[0] = '\0';
 	}
 	return b->failed ? "" : (const char *)b->data;
 }

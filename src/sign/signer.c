@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "signer.h"
+#include "signer_internal.h"
 
 #include "cache.h"
 #include "channel.h"
@@ -137,7 +138,7 @@ static const struct signer_key *find_key(const struct signer *s, const char *lab
 
 /* Rebuilds the operation from the message's fields, trusting none of them:
  * strings must end inside their arrays, the mechanism must be known. */
-static int op_from_message(const struct rombsr_channel_request *m, struct rombsr_cap_op *op)
+int rombsr_signer_op_from_message(const struct rombsr_channel_request *m, struct rombsr_cap_op *op)
 {
 	memset(op, 0, sizeof(*op));
 	if (memchr(m->label, '\0', sizeof(m->label)) == NULL || memchr(m->spki_sha256, '\0', sizeof(m->spki_sha256)) == NULL ||
@@ -279,7 +280,7 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 	struct rombsr_cap_op op;
 	size_t sig_len = sizeof(reply->sig);
 	bool unavailable = false;
-	int r = op_from_message(m, &op);
+	int r = rombsr_signer_op_from_message(m, &op);
 
 	/* The operations in flight after one the signer gave up on are not
 	 * tried: the request is answered as a whole (rejected, or tried again

@@ -29,6 +29,12 @@ static void test_buf(void)
 	rombsr_buf_free(NULL);
 	CHECK(b.data == NULL && b.len == 0, "free twice and free(NULL) are safe");
 
+	/* What rombsr_file_read gives for an empty file (found by fuzz_capture_config). */
+	rombsr_buf_init(&b, 64);
+	CHECK(strcmp(rombsr_buf_cstr(&b), "") == 0 && b.data != NULL && b.data[0] == '\0',
+	      "a buffer nothing was appended to reads as an empty string");
+	rombsr_buf_free(&b);
+
 	rombsr_buf_init(&b, 1 << 20);
 	for (int i = 0; i < 1000; i++)
 		rombsr_buf_append(&b, "0123456789", 10);
