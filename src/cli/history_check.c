@@ -266,8 +266,17 @@ int history_check_save(struct history_check *hc)
 {
 	int r = rombsr_mkdir_p(hc->qc->cfg->state_dir, 0700);
 
+	git_reference *ref = NULL;
+
 	if (r == 0)
 		r = rombsr_verified_write(hc->record_path, &hc->rec);
+	/* rombsr_repo_fetch drops the fetched ref before each fetch; without
+	 * a ref of its own at the verified head the copy would announce no
+	 * commit it has, and every fetch would bring the whole history. */
+	if (r == 0 && git_reference_create(&ref, rombsr_repo_git(hc->qc->repo), HISTORY_VERIFIED_REF, &hc->rec.head, 1,
+					   "rombsr: verified") < 0)
+		r = rombsr_repo_fail(ROMBSR_EIO, "cannot set " HISTORY_VERIFIED_REF);
+	git_reference_free(ref);
 	return r;
 }
 

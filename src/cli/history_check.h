@@ -15,6 +15,8 @@
  * whose head vouches for the commits only. */
 #define HISTORY_QUEUE_RECORD "queue-verified.head"
 #define HISTORY_APPLY_RECORD "apply-verified.head"
+/* In the node's copy of the queue, at the head verified last. */
+#define HISTORY_VERIFIED_REF "refs/rombsr/verified"
 
 struct history_seen;
 

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The cost of `rombsr apply` and `rombsr queue-verify` as the queue's history
+# grows, with a recorded head (docs/queue.md, "The verified record"): a queue
+# of 100 and of 100,000 commits, each followed by the same new commits
+# (NEW_PAIRS requests from `rombsr submit` and their responses, signed
+# through SoftHSM2 by tests/tools/respond and committed with the sign node's
+# OpenPGP key: 2 x NEW_PAIRS commits, all really signed and verified). Each
+# command is run REPEAT times from the same record (restored before each
+# run); the median is compared (goal: ratio <= 1.2).
+#
+# The older history is what a node has verified before. It is made with git
+# fast-import (bench/make_verify_history): one request or response per
+# commit in the dated layout, 100 requests a day, NOT signed, because
+# signing 100,000 commits with GnuPG takes hours; the record of each node
+# (what a full run would have written at that head) is written by the same
+# tool. A run with a record never reads a commit before it, which the bench
+# shows: `queue-verify --full` on the 100-commit queue refuses the first
+# unsigned commit (exit 3).
+#
+# Usage: bench/verify-history.sh [BUILD_DIR] [NEW_PAIRS] [REPEAT] [SIZES...]
+#        (defaults: build 5 5 100 100000)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --one ]; then
+	shift
+	n=$1 pairs=$2 repeat=$3
+	# shellcheck source=/dev/null
+	. "$top/tests/integration/lib.sh"
+	. "$top/tests/integration/capture-lib.sh"
+	. "$top/tests/integration/queue-lib.sh"
+	. "$top/tests/integration/apply-lib.sh"
+	tool="$ROMBSR_BUILD/bench/make_verify_history"
+	now() { date +%s.%N; }
+	median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+	with_apply_queue
+	capture_journal
+	gpg_identity auditor
+	AUDIT_CONF=$(node_config auditor "$QUEUE_URL")
+	init=$(git -C "$T/queue.git" rev-parse main)
+	# N commits in all: queue-init's and N - 1 more, dated up to yesterday.
+	first=$(($(date +%s) - ((n / 2) / 100 + 3) * 86400))
+	t0=$(now)
+	"$tool" stream $((n - 1)) "$first" "$init" | git -C "$T/queue.git" fast-import --quiet
+	head=$(git -C "$T/queue.git" rev-parse main)
+	[ "$(git -C "$T/queue.git" rev-list --count main)" -eq "$n" ] || fail "history is not $n commits"
+	requests=$((n / 2)) responses=$(((n - 1) / 2))
+	mkdir -p "$T/node-auditor/state" "$T/node-build/state"
+	"$tool" record "$T/node-auditor/state/queue-verified.head" "$head" "$n" "$requests" "$responses" --totals "$FPR_ADMIN"
+	"$tool" record "$T/node-build/state/apply-verified.head" "$head" "$n" "$requests" "$responses" "$FPR_ADMIN"
+	# Each node's copy already holds the history it verified.
+	"$ROMBSR" --config "$AUDIT_CONF" queue-verify | grep -q ' 0 verified now$' || fail "warm-up queue-verify"
+	apply_build --request "$(new_id)" --out "$T/none.json" 2>/dev/null && fail "warm-up apply found a request"
+	git -C "$T/sign-clone" pull -q --ff-only 2>/dev/null
+	build_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+
+	# The new commits: requests, then their responses.
+	ids=() commits=()
+	for _ in $(seq "$pairs"); do
+		ids+=("$(submit_journal "$BUILD_CONF")")
+		commits+=("$(git -C "$T/queue.git" rev-parse main)")
+	done
+	git -C "$T/sign-clone" pull -q --ff-only 2>/dev/null
+	for i in "${!ids[@]}"; do
+		id=${ids[$i]}
+		git -C "$T/sign-clone" show "${commits[$i]}:$(req_path "$id")" > "$T/request.json"
+		"$TOOLS/respond" --request "$T/request.json" --request-commit "${commits[$i]}" --sign-node "$FPR_SIGN" \
+			--out "$T/response.json" --token pkcs11:token=rombsr-release "$RELEASE_PIN" \
+			--token pkcs11:token=rombsr-manifest "$MANIFEST_PIN"
+		push_response "$T/sign-clone" "$id" "$T/response.json" || fail "push of response $id: $(cat "$T/push.err")"
+	done
+	new=$((2 * pairs))
+	[ "$(git -C "$T/queue.git" rev-list --count main)" -eq $((n + new)) ] || fail "not $new new commits"
+	cp "$T/node-auditor/state/queue-verified.head" "$T/queue.record"
+	cp "$T/node-build/state/apply-verified.head" "$T/apply.record"
+
+	# The record restored before each run: every run verifies the same
+	# new commits, as a node does after a day's work.
+	for _ in $(seq "$repeat"); do
+		cp "$T/apply.record" "$T/node-build/state/apply-verified.head"
+		t0=$(now)
+		apply_build --request "${ids[-1]}" --out "$T/out.json" >/dev/null || fail "apply"
+		awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$T/apply.times"
+		cp "$T/queue.record" "$T/node-auditor/state/queue-verified.head"
+		t0=$(now)
+		"$ROMBSR" --config "$AUDIT_CONF" queue-verify > "$T/verify.out" || fail "queue-verify"
+		awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$T/verify.times"
+		grep -q "commits, .* $new verified now\$" "$T/verify.out" || fail "queue-verify did not verify $new: $(cat "$T/verify.out")"
+	done
+	full=skipped
+	if [ "$n" -le 1000 ]; then
+		rc=0
+		"$ROMBSR" --config "$AUDIT_CONF" queue-verify --full 2>"$T/full.err" >/dev/null || rc=$?
+		grep -q "is not signed" "$T/full.err" && [ "$rc" -eq 3 ] || fail "--full did not refuse the unsigned history"
+		full="exit $rc: $(cat "$T/full.err")"
+	fi
+	echo "$n $(median < "$T/apply.times") $(median < "$T/verify.times") $build_s"
+	echo "  $n commits: $(cat "$T/verify.out")" >&2
+	echo "  --full on it: $full" >&2
+	exit 0
+fi
+
+build=$(cd "${1:-$top/build}" && pwd)
+pairs=${2:-5}
+repeat=${3:-5}
+shift $(($# < 3 ? $# : 3))
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100 100000)
+export ROMBSR_BUILD=$build ROMBSR_TOP=$top ROMBSR_TEST_CACHE
+ROMBSR_TEST_CACHE=$(mktemp -d /tmp/rombsr-bench-cache.XXXXXX)
+trap 'rm -rf "$ROMBSR_TEST_CACHE"' EXIT
+
+echo "apply and queue-verify after $((2 * pairs)) new signed commits, from a recorded head ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+rows=()
+for n in "${sizes[@]}"; do
+	rows+=("$(bash "$0" --one "$n" "$pairs" "$repeat")")
+done
+printf '%9s %12s %14s %16s\n' commits "apply (s)" "queue-verify (s)" "history built in"
+for row in "${rows[@]}"; do
+	read -r n a v b <<<"$row"
+	printf '%9s %12.3f %14.3f %15ss\n' "$n" "$a" "$v" "$b"
+done
+read -r n1 a1 v1 _ <<<"${rows[0]}"
+read -r n2 a2 v2 _ <<<"${rows[-1]}"
+awk -v n1="$n1" -v n2="$n2" -v a1="$a1" -v a2="$a2" -v v1="$v1" -v v2="$v2" -v r="$repeat" 'BEGIN {
+	printf "medians of %d runs; goal: cost at %d commits <= 1.2 x cost at %d\n", r, n2, n1
+	printf "RATIO apply %d/%d %.2f %s\n", n2, n1, a2 / a1, a2 / a1 <= 1.2 ? "(met)" : "(NOT met)"
+	printf "RATIO queue-verify %d/%d %.2f %s\n", n2, n1, v2 / v1, v2 / v1 <= 1.2 ? "(met)" : "(NOT met)"
+}'
