@@ -159,8 +159,12 @@ static int read_record(const char *path, const git_oid *head, struct rombsr_repo
 	bool descends = false;
 	int r = rombsr_verified_read(path, rec, exists);
 
-	if (r < 0)
-		return rombsr_error_wrap(r, "verified record (remove it to verify the whole history again)");
+	if (r < 0) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", rombsr_error_message(r));
+		return rombsr_error(r, "%s (remove the file to verify the whole history again)", why);
+	}
 	if (!*exists)
 		return 0;
 	if (rombsr_repo_descends(repo, head, &rec->head, &descends) < 0)
