@@ -120,12 +120,15 @@ static int parse_record(const char *path, char *text, struct rombsr_verified_rec
 {
 	static const char *const counts[] = {"commits", "requests", "responses", "signed", "rejected"};
 	uint64_t *fields[] = {&rec->commits, &rec->requests, &rec->responses, &rec->signed_ok, &rec->rejected};
-	char *lines[8], *save = NULL, head[GIT_OID_HEXSZ + 1];
+	char *lines[8], head[GIT_OID_HEXSZ + 1];
 	size_t n = 0;
 
-	for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+	/* The text ends with a newline (checked by the caller): split at
+	 * each, keeping empty lines so that they are refused. */
+	for (char *l = text, *nl; (nl = strchr(l, '\n')) != NULL; l = nl + 1) {
 		if (n == 8)
 			return rombsr_error(ROMBSR_EINVAL, "%s: more than 8 lines", path);
+		*nl = '\0';
 		lines[n++] = l;
 	}
 	if (n < 3 || strcmp(lines[0], RECORD_MAGIC) != 0)
