@@ -165,7 +165,7 @@ int rombsr_verified_read(const char *path, struct rombsr_verified_record *rec, b
 	if (r < 0)
 		return r;
 	/* A NUL would end the text early and let the rest pass unread. */
-	if (memchr(text.data, '\0', text.len) != NULL || text.len == 0 || text.data[text.len - 1] != '\n')
+	if (text.len == 0 || memchr(text.data, '\0', text.len) != NULL || text.data[text.len - 1] != '\n')
 		r = rombsr_error(ROMBSR_EINVAL, "%s: not a verified record (empty, binary or cut short)", path);
 	else if (text.len == GIT_OID_HEXSZ + 1 && git_oid_fromstrn(&rec->head, (const char *)text.data,
 								   GIT_OID_HEXSZ) == 0)
