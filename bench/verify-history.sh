@@ -79,12 +79,16 @@ if [ "${1:-}" = --one ]; then
 	# new commits, as a node does after a day's work.
 	# One run of each first, not timed: it reads the new objects into the
 	# page cache, for both sizes alike.
+	# Each copy's verified ref goes back with the record, so that every
+	# fetch brings the new commits again.
 	for i in $(seq 0 "$repeat"); do
 		cp "$T/apply.record" "$T/node-build/state/apply-verified.head"
+		git -C "$T/node-build/state/queue.git" update-ref refs/rombsr/verified "$head"
 		t0=$(now)
 		apply_build --request "${ids[-1]}" --out "$T/out.json" >/dev/null || fail "apply"
 		[ "$i" -eq 0 ] || awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$T/apply.times"
 		cp "$T/queue.record" "$T/node-auditor/state/queue-verified.head"
+		git -C "$T/node-auditor/state/queue.git" update-ref refs/rombsr/verified "$head"
 		t0=$(now)
 		"$ROMBSR" --config "$AUDIT_CONF" queue-verify > "$T/verify.out" || fail "queue-verify"
 		[ "$i" -eq 0 ] || awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$T/verify.times"
