@@ -1,6 +1,7 @@
 /* rombsr apply: the build node's last step (docs/apply.md). Fetches the
- * queue, verifies its whole history (so the response is known to come from
- * a key with the sign role under the trust file in force), checks that the
+ * queue, verifies its history after the head recorded by the last run (so
+ * the response is known to come from a key with the sign role under the
+ * trust file in force; history_check.h), checks that the
  * response answers this request and that every signature verifies against
  * the public bundle, writes the signature set and a replay configuration
  * for the capture module, and optionally reruns the build's signing step
@@ -8,9 +9,7 @@
  * apply (rejected, no response yet, bad input); with a command, its status. */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "queue_client.h"
-
-#include "../queue/headfile.h"
+#include "history_check.h"
 
 #include "../build/apply.h"
 #include "../common/error.h"
@@ -53,10 +52,12 @@ struct apply_args {
 	char **command;   /* NULL-terminated (argv's own end), or NULL */
 };
 
-/* What the verified history says about this request. */
+/* What the verified history says about this request. A request or response
+ * added at or before the recorded head was seen by an earlier run, not this
+ * one: its commit is found afterwards (old_request, old_response). */
 struct sighting {
 	const char *id;
-	bool have_request, have_response;
+	bool have_request, have_response, old_request, old_response;
 	git_oid request_commit, response_commit;
 	char response_signer[41];
 };
@@ -135,8 +136,6 @@ static int on_commit(const git_oid *commit, const struct rombsr_commit_report *r
 	return 0;
 }
 
-/* The head this node verified last (shared with queue-verify) must still be
- * in the queue's history: a queue that forgets a commit was rewritten. */
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -145,25 +144,44 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The request and response already in the history an earlier run verified
+ * (never deleted, so the head's tree tells). */
+static int sight_recorded(struct rombsr_repo *repo, const git_oid *head, struct sighting *s)
+{
+	char path[128];
+	bool exists = false;
+	int r = 0;
+
+	if (!s->have_request) {
+		r = rombsr_queue_request_path(s->id, path, sizeof(path));
+		if (r == 0)
+			r = rombsr_repo_exists(repo, head, path, &exists);
+		s->have_request = s->old_request = exists;
+	}
+	if (r == 0 && !s->have_response) {
+		r = rombsr_queue_response_path(s->id, path, sizeof(path));
+		if (r == 0)
+			r = rombsr_repo_exists(repo, head, path, &exists);
+		s->have_response = s->old_response = exists;
+	}
+	return r;
+}
+
 /* Fetches and verifies until the response is in the verified history (or
  * the wait is over). The clone is unlocked while sleeping, so the node's
  * other rombsr processes are not held up by a waiting build. */
-static int find_response(struct queue_client *qc, const struct apply_args *a, const char *state_file,
+static int find_response(struct queue_client *qc, const struct apply_args *a, struct history_check *hc,
 			 struct sighting *s)
 {
-	struct rombsr_verifier v;
 	double deadline = now_seconds() + (double)a->timeout;
 	git_oid head, next;
-	bool empty, descends;
+	bool empty;
 	int r = queue_client_fetch(qc, &head, &empty);
 
 	if (r == 0)
-		r = rombsr_head_file_check(qc->repo, state_file, &head);
+		r = history_check_start(hc, qc, HISTORY_APPLY_RECORD, false, false, &head, on_commit, s);
 	if (r == 0)
-		r = queue_client_verifier(qc, &v, NULL);
-	if (r < 0)
-		return r;
-	r = rombsr_verify_range(&v, NULL, &head, on_commit, s);
+		r = sight_recorded(qc->repo, &head, s);
 	while (r == 0 && s->have_request && !s->have_response && now_seconds() < deadline) {
 		flock(qc->lock_fd, LOCK_UN);
 		nanosleep(&(struct timespec){0, POLL_NS}, NULL);
@@ -181,22 +199,11 @@ static int find_response(struct queue_client *qc, const struct apply_args *a, co
 			r = 0;
 			continue;
 		}
-		if (r < 0 || git_oid_equal(&next, &head))
-			continue;
-		r = rombsr_repo_descends(qc->repo, &next, &head, &descends);
-		if (r == 0 && !descends)
-			r = rombsr_error(ROMBSR_ESECURITY, "history rewritten while waiting: the queue's head no longer "
-							   "descends from the one verified a moment ago");
-		/* Only the new commits: the verifier carries the keys it
-		 * learnt from the older ones. */
 		if (r == 0)
-			r = rombsr_verify_range(&v, &head, &next, on_commit, s);
-		if (r == 0)
-			git_oid_cpy(&head, &next);
+			r = history_check_extend(hc, &next);
 	}
-	rombsr_verifier_free(&v);
 	if (r == 0)
-		r = rombsr_head_file_write(state_file, &head);
+		r = history_check_save(hc);
 	if (r == 0 && !s->have_request)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "request %s is not in the queue", a->id);
 	if (r == 0 && !s->have_response)
@@ -207,11 +214,44 @@ static int find_response(struct queue_client *qc, const struct apply_args *a, co
 	return r;
 }
 
+/* A response an earlier run verified the commit of (a second apply of the
+ * same request): that commit is found by walking back from the head to
+ * where the file appears, and verified again for its signer. The records
+ * vouch for the commits, not for which response answers what. */
+static int find_recorded_response(struct history_check *hc, const git_oid *head, struct sighting *s)
+{
+	struct rombsr_commit_report report;
+	char path[128];
+	git_oid at, parent;
+	unsigned nparents;
+	bool before = false;
+	int r = rombsr_queue_response_path(s->id, path, sizeof(path));
+
+	git_oid_cpy(&at, head);
+	for (;;) {
+		if (r == 0)
+			r = rombsr_repo_parents(hc->qc->repo, &at, &nparents, &parent);
+		if (r == 0 && nparents == 1)
+			r = rombsr_repo_exists(hc->qc->repo, &parent, path, &before);
+		if (r < 0 || nparents == 0 || !before)
+			break;
+		git_oid_cpy(&at, &parent);
+	}
+	if (r == 0)
+		r = rombsr_verify_commit(&hc->v, &at, &report);
+	if (r == 0) {
+		git_oid_cpy(&s->response_commit, &at);
+		memcpy(s->response_signer, report.signer, sizeof(s->response_signer));
+		rombsr_commit_report_free(&report);
+	}
+	return r;
+}
+
 /* The response and the request, each as the commit that added it holds it
  * (the caller frees both, also on failure). A response the sign node
  * committed that cannot be read as one is a failed verification, like one
  * that does not verify. */
-static int read_documents(struct rombsr_repo *repo, const struct sighting *s, struct rombsr_response *resp,
+static int read_documents(struct rombsr_repo *repo, struct sighting *s, struct rombsr_response *resp,
 			  struct rombsr_request *req)
 {
 	for (int response = 1; response >= 0; response--) {
@@ -232,6 +272,14 @@ static int read_documents(struct rombsr_repo *repo, const struct sighting *s, st
 			if (r < 0 && response)
 				r = rombsr_error_wrap(ROMBSR_ESECURITY, "malformed response");
 		}
+		/* A request from before the recorded head: the response names
+		 * its commit, which must be the one that added it. */
+		if (r == 0 && response && s->old_request) {
+			r = history_request_commit_check(repo, &s->response_commit, resp->request_commit, s->id,
+							 "response");
+			if (r == 0)
+				git_oid_fromstr(&s->request_commit, resp->request_commit);
+		}
 		if (r == 0 && !response && strcmp(req->id, s->id) != 0)
 			r = rombsr_error(ROMBSR_ESECURITY, "it carries the ID %s", req->id);
 		if (r < 0)
@@ -246,17 +294,20 @@ static int verified_signatures(struct cli_context *ctx, const struct apply_args 
 			       struct rombsr_cap_signature **sigs, size_t *nsigs)
 {
 	struct queue_client qc;
+	struct history_check hc;
 	struct sighting s = {.id = a->id};
 	struct rombsr_request req = {0};
 	struct rombsr_response resp = {0};
 	struct rombsr_apply_source src;
-	char *state_file = NULL, req_hex[GIT_OID_HEXSZ + 1];
-	int r = queue_client_open(ctx, &qc);
+	char req_hex[GIT_OID_HEXSZ + 1];
+	int r;
 
-	if (r == 0 && asprintf(&state_file, "%s/queue-verified.head", qc.cfg->state_dir) < 0)
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	memset(&hc, 0, sizeof(hc));
+	r = queue_client_open(ctx, &qc);
 	if (r == 0)
-		r = find_response(&qc, a, state_file, &s);
+		r = find_response(&qc, a, &hc, &s);
+	if (r == 0 && s.old_response)
+		r = find_recorded_response(&hc, &hc.rec.head, &s);
 	if (r == 0)
 		r = read_documents(qc.repo, &s, &resp, &req);
 	if (r == 0) {
@@ -269,7 +320,7 @@ static int verified_signatures(struct cli_context *ctx, const struct apply_args 
 	}
 	rombsr_request_free(&req);
 	rombsr_response_free(&resp);
-	free(state_file);
+	history_check_free(&hc);
 	queue_client_close(&qc);
 	return r;
 }

@@ -70,6 +70,37 @@ static int import_keys(struct rombsr_verifier *v, const git_oid *parent, const g
 	return r;
 }
 
+static int gather_listed_key(const char *name, bool is_file, void *ctx)
+{
+	char path[128];
+
+	if (!is_file || snprintf(path, sizeof(path), "%s/%s", ROMBSR_QUEUE_KEYS_DIR, name) >= (int)sizeof(path))
+		return 0;
+	return gather_changed_key(path, 'A', ctx);
+}
+
+/* The keys of a trusted commit, read from its trust/keys/ folder alone: a
+ * diff from the empty tree would walk every request and response of the
+ * queue, and a verifier starting at a recorded head must not cost more as
+ * the history grows. */
+static int import_key_folder(struct rombsr_verifier *v, const git_oid *base)
+{
+	struct key_walk w = {v, base, false, {0}, 0};
+	int r;
+
+	rombsr_buf_init(&w.keys, 64u << 20);
+	r = rombsr_repo_list(v->repo, base, ROMBSR_QUEUE_KEYS_DIR, gather_listed_key, &w);
+	if (r == 0)
+		r = rombsr_buf_check(&w.keys, "trust/keys");
+	if (r == 0 && w.keys.len > 0) {
+		r = rombsr_gpg_import(v->keyring, (const char *)w.keys.data, w.keys.len);
+		if (r < 0)
+			r = rombsr_error_wrap(r, "trust/keys");
+	}
+	rombsr_buf_free(&w.keys);
+	return r;
+}
+
 int rombsr_verifier_init(struct rombsr_verifier *v, struct rombsr_repo *repo, char (*pinned)[41], size_t npinned,
 			 const git_oid *base)
 {
@@ -83,7 +114,7 @@ int rombsr_verifier_init(struct rombsr_verifier *v, struct rombsr_repo *repo, ch
 	v->npinned = npinned;
 	r = rombsr_gpg_open_ephemeral(&v->keyring);
 	if (r == 0 && base != NULL)
-		r = import_keys(v, NULL, base, false);
+		r = import_key_folder(v, base);
 	if (r < 0)
 		rombsr_verifier_free(v);
 	return r;
