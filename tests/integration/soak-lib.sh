@@ -11,6 +11,16 @@
 # node answers what is left, and the soak checks: exactly one response per
 # request, queue-verify and audit-verify clean, every line of the signing
 # cache (every HSM signature) in the audit log. Prints the figures.
+# kill_daemon PID: SIGKILL; a daemon that had already ended on its own
+# (anything but the 137 of our SIGKILL) fails the soak, saying why. (lib.sh
+# sets -e: no status here may end the script silently.)
+kill_daemon() {
+	local rc=0
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || rc=$?
+	[ "$rc" -eq 137 ] || fail "the daemon stopped by itself (exit $rc): $(tail -5 "$T/daemon.err")"
+}
+
 soak() {
 	local total=$1 per=$(( ($1 + 2) / 3 ))
 	with_bundle
@@ -63,22 +73,19 @@ soak() {
 		eval "submitter$n=\$!"
 	done
 
-	local kills=0 daemon rc
+	local kills=0 daemon
 	"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
 	daemon=$!
 	while kill -0 "$submitter1" 2>/dev/null || kill -0 "$submitter2" 2>/dev/null || kill -0 "$submitter3" 2>/dev/null; do
 		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
-		kill -0 "$daemon" 2>/dev/null || { wait "$daemon"; rc=$?; fail "the daemon stopped by itself (exit $rc): $(tail -3 "$T/daemon.err")"; }
-		kill -KILL "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null || true
+		kill_daemon "$daemon"
 		kills=$((kills + 1))
 		"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
 		daemon=$!
 	done
 	wait "$submitter1" "$submitter2" "$submitter3" || true
 	sleep 1
-	kill -KILL "$daemon" 2>/dev/null
-	wait "$daemon" 2>/dev/null || true
+	kill_daemon "$daemon"
 	kills=$((kills + 1))
 	# Whatever is left: passes until every request has its response.
 	cat "$T"/ids-* | sort > "$T/ids"
