@@ -49,6 +49,21 @@ static int gather_changed_key(const char *path, char status, void *ctx)
 	return 0;
 }
 
+/* One import for every key a walk gathered (r: the walk's result); each
+ * import is a gpg process. */
+static int import_gathered(struct rombsr_verifier *v, struct key_walk *w, int r)
+{
+	if (r == 0)
+		r = rombsr_buf_check(&w->keys, "trust/keys");
+	if (r == 0 && w->keys.len > 0) {
+		r = rombsr_gpg_import(v->keyring, (const char *)w->keys.data, w->keys.len);
+		if (r < 0)
+			r = rombsr_error_wrap(r, "trust/keys");
+	}
+	rombsr_buf_free(&w->keys);
+	return r;
+}
+
 /* Loads the keys a commit carries: with admins_only, just the pinned
  * admins' (needed to check the commit itself), else every key it changed.
  * One import for all of them: each import is a gpg process. */
@@ -59,15 +74,7 @@ static int import_keys(struct rombsr_verifier *v, const git_oid *parent, const g
 
 	rombsr_buf_init(&w.keys, 64u << 20);
 	r = rombsr_repo_diff(v->repo, parent, commit, gather_changed_key, &w);
-	if (r == 0)
-		r = rombsr_buf_check(&w.keys, "trust/keys");
-	if (r == 0 && w.keys.len > 0) {
-		r = rombsr_gpg_import(v->keyring, (const char *)w.keys.data, w.keys.len);
-		if (r < 0)
-			r = rombsr_error_wrap(r, "trust/keys");
-	}
-	rombsr_buf_free(&w.keys);
-	return r;
+	return import_gathered(v, &w, r);
 }
 
 static int gather_listed_key(const char *name, bool is_file, void *ctx)
@@ -90,15 +97,7 @@ static int import_key_folder(struct rombsr_verifier *v, const git_oid *base)
 
 	rombsr_buf_init(&w.keys, 64u << 20);
 	r = rombsr_repo_list(v->repo, base, ROMBSR_QUEUE_KEYS_DIR, gather_listed_key, &w);
-	if (r == 0)
-		r = rombsr_buf_check(&w.keys, "trust/keys");
-	if (r == 0 && w.keys.len > 0) {
-		r = rombsr_gpg_import(v->keyring, (const char *)w.keys.data, w.keys.len);
-		if (r < 0)
-			r = rombsr_error_wrap(r, "trust/keys");
-	}
-	rombsr_buf_free(&w.keys);
-	return r;
+	return import_gathered(v, &w, r);
 }
 
 int rombsr_verifier_init(struct rombsr_verifier *v, struct rombsr_repo *repo, char (*pinned)[41], size_t npinned,
