@@ -148,6 +148,34 @@ static int log_key_set(struct rombsr_sign_node *node)
 	return r < 0 ? rombsr_error_wrap(r, "logging the key set") : 0;
 }
 
+/* A token can be briefly unreadable at start: the signers of a node that
+ * was just killed may still hold it (seen with SoftHSM2 in the kill -9
+ * soak). A signer that cannot find or open its token is started again,
+ * at most START_TRIES times over about 1.5 s, before the node gives up. */
+#define START_TRIES 5
+
+static int start_signer(const struct rombsr_authority_config *a, const char *cache_path, struct signer_link *s)
+{
+	int r = 0;
+
+	for (int attempt = 0; attempt < START_TRIES; attempt++) {
+		if (attempt > 0) {
+			fprintf(stderr, "rombsr sign: %s signer: %s; starting it again\n", a->name,
+				rombsr_error_message(r));
+			nanosleep(&(struct timespec){0, 100000000L << (attempt - 1)}, NULL);
+		}
+		r = rombsr_signer_start(a, cache_path, &s->fd, &s->pid);
+		if (r < 0) {
+			/* The failed start closed and reaped what it made. */
+			s->fd = -1;
+			s->pid = 0;
+		}
+		if (r != ROMBSR_ENOTFOUND && r != ROMBSR_EHSM)
+			break;
+	}
+	return r;
+}
+
 int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out)
 {
 	struct rombsr_sign_node *node = calloc(1, sizeof(*node));
@@ -187,7 +215,7 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 			snprintf(path, sizeof(path), "%s/audit-signed", node->dir);
 		else
 			snprintf(path, sizeof(path), "%s/cache-%s", node->dir, a->name);
-		r = rombsr_signer_start(a, path, &s->fd, &s->pid);
+		r = start_signer(a, path, s);
 		if (r < 0 && audit)
 			r = rombsr_error_wrap(r, "the sign node logs every decision and needs the audit key");
 		if (r == 0)
