@@ -21,14 +21,18 @@ struct rombsr_audit_writer {
 	char *origin;
 	char *published_path; /* <state>/sign/audit.published: a hint, see files() */
 	uint64_t published;
+	uint64_t pending_from; /* the first decision whose response is not out */
 	int signer_fd;
 	unsigned char *spki;  /* the audit key, as the signer reported it */
 	size_t spki_len;
 	struct rombsr_buf note; /* the latest checkpoint */
-	/* The decisions in the part of the log the queue has not seen, so that
-	 * finding one again after a crash costs no decoding: read once at
-	 * open, then kept as decisions are logged and published. Its length is
-	 * bounded by what one pass logs before it publishes. */
+	/* The decisions whose responses are not published yet, so that
+	 * finding one again after a crash or a failed publish costs no
+	 * decoding and never logs it twice: read once at open (from
+	 * pending_from), then kept as decisions are logged and their
+	 * responses published. A decision's entries may be published before
+	 * its response (a batch publishes every entry logged so far), so a
+	 * decision is forgotten only once its own response is out. */
 	struct unpublished_decision *decided;
 	size_t ndecided, decided_alloc;
 };
@@ -36,6 +40,7 @@ struct rombsr_audit_writer {
 struct unpublished_decision {
 	char request_id[ROMBSR_AUDIT_ID_MAX + 1];
 	uint64_t index, count;
+	bool attached; /* its response is in the batch being published */
 };
 
 /* Room for one more decision, made before the entries are appended so
@@ -65,29 +70,37 @@ static int note_decision(struct rombsr_audit_writer *w, const char *request_id, 
 	snprintf(d->request_id, sizeof(d->request_id), "%s", request_id);
 	d->index = index;
 	d->count = count;
+	d->attached = false;
 	return 0;
 }
 
-/* Forgets the decisions the queue now holds (index below size). */
-static void forget_published(struct rombsr_audit_writer *w, uint64_t size)
+/* Forgets the decisions whose responses the batch just published, and
+ * returns the index of the first one still waiting for its response. */
+static uint64_t forget_answered(struct rombsr_audit_writer *w, uint64_t size)
 {
+	uint64_t from = size;
 	size_t kept = 0;
 
-	for (size_t i = 0; i < w->ndecided; i++)
-		if (w->decided[i].index >= size)
-			w->decided[kept++] = w->decided[i];
+	for (size_t i = 0; i < w->ndecided; i++) {
+		if (w->decided[i].attached)
+			continue;
+		if (w->decided[i].index < from)
+			from = w->decided[i].index;
+		w->decided[kept++] = w->decided[i];
+	}
 	w->ndecided = kept;
+	return from;
 }
 
-/* The decisions logged after the published size: found once at open by
- * decoding that part of the log (one pass's worth at most). */
+/* The decisions logged from pending_from on: found once at open by
+ * decoding that part of the log (a pass's worth, normally). */
 static int read_unpublished_decisions(struct rombsr_audit_writer *w)
 {
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	uint64_t size = rombsr_audit_log_size(w->log);
 	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
-	for (uint64_t i = w->published < size ? w->published : size; i < size && r == 0; i++) {
+	for (uint64_t i = w->pending_from < size ? w->pending_from : size; i < size && r == 0; i++) {
 		struct rombsr_buf line;
 
 		r = rombsr_audit_log_entry(w->log, i, &line);
@@ -113,9 +126,15 @@ static int read_published(struct rombsr_audit_writer *w)
 	if (r == ROMBSR_ENOTFOUND)
 		return 0;
 	s = r == 0 ? rombsr_buf_cstr(&text) : NULL;
+	/* "<published> <pending_from>\n"; a file of one number (before
+	 * pending_from) means nothing is pending before it. */
 	if (r == 0 && s != NULL) {
-		w->published = strtoull(s, &end, 10);
-		if (end == s || strcmp(end, "\n") != 0)
+		w->published = w->pending_from = strtoull(s, &end, 10);
+		if (end != s && *end == ' ') {
+			s = end + 1;
+			w->pending_from = strtoull(s, &end, 10);
+		}
+		if (end == s || strcmp(end, "\n") != 0 || w->pending_from > w->published)
 			r = rombsr_error(ROMBSR_EINVAL, "%s: damaged", w->published_path);
 	}
 	rombsr_buf_free(&text);
@@ -124,11 +143,11 @@ static int read_published(struct rombsr_audit_writer *w)
 
 int rombsr_audit_writer_published(struct rombsr_audit_writer *w, uint64_t size)
 {
-	char line[32];
+	char line[64];
 
-	snprintf(line, sizeof(line), "%llu\n", (unsigned long long)size);
 	w->published = size;
-	forget_published(w, size);
+	w->pending_from = forget_answered(w, size);
+	snprintf(line, sizeof(line), "%llu %llu\n", (unsigned long long)size, (unsigned long long)w->pending_from);
 	return rombsr_file_write_atomic(w->published_path, line, strlen(line), 0600, false);
 }
 
@@ -600,6 +619,10 @@ int rombsr_audit_writer_checkpoint(struct rombsr_audit_writer *w)
 	size_t proof_len = 0;
 	int r = m && state ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
+	/* A new batch begins here: only the responses attached from now on go
+	 * out with it (a batch that failed to publish answered nothing). */
+	for (size_t i = 0; i < w->ndecided; i++)
+		w->decided[i].attached = false;
 	if (r == 0 && w->note.len > 0 &&
 	    rombsr_checkpoint_parse_unverified((const char *)w->note.data, w->note.len, &latest) == 0 &&
 	    latest.size == size)
@@ -666,6 +689,9 @@ int rombsr_audit_writer_attach(struct rombsr_audit_writer *w, struct rombsr_resp
 		resp->has_audit = true;
 		resp->audit_index = index;
 		resp->audit_entries = count;
+		for (size_t i = 0; i < w->ndecided; i++)
+			if (w->decided[i].index == index && strcmp(w->decided[i].request_id, resp->request_id) == 0)
+				w->decided[i].attached = true;
 	}
 	rombsr_buf_free(&proof);
 	return r;

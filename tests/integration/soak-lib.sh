@@ -59,7 +59,7 @@ soak() {
 					7) args+=(--expires-in 1) ;;
 				esac
 				"$ROMBSR_BUILD/bench/make_journal" "$T/bundle" "$label" 1 "$T/j$n.jsonl"
-				for attempt in 1 2 3 4 5 6 7 8 9 10; do
+				for attempt in $(seq 30); do
 					if id=$("$ROMBSR" --config "$conf" submit --journal "$T/j$n.jsonl" --product soak \
 						--build-id "S$n.$i" --source-commit "$(printf '%040d' "$n")" "${args[@]}" \
 						2>>"$T/submit-$n.err"); then
@@ -91,7 +91,7 @@ soak() {
 	cat "$T"/ids-* | sort > "$T/ids"
 	local submitted answered=0 pass=0
 	submitted=$(wc -l < "$T/ids")
-	[ "$submitted" -eq "$total" ] || fail "only $submitted of $total requests were submitted: $(tail -3 "$T"/submit-*.err)"
+	[ "$submitted" -eq "$total" ] || fail "only $submitted of $total requests were submitted: $(cat "$T"/submit-*.err | sort | uniq -c | sort -rn | head -3)"
 	while :; do
 		"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>>"$T/daemon.err" ||
 			fail "a pass after the soak failed: $(tail -3 "$T/daemon.err")"
