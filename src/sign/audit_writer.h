@@ -1,6 +1,6 @@
 /* The sign node's audit role, on the worker's side: turns each decision
  * into audit log entries (durable before the response that refers to them
- * is published), has the audit signer sign a checkpoint once per pass,
+ * is published), has the audit signer sign a checkpoint once per published batch,
  * gives each response its entry index and inclusion proof, and hands the
  * queue the entries and checkpoint it has not seen yet (docs/audit-log.md).
  *
