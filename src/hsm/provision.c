@@ -161,5 +161,5 @@ int rombsr_softhsm_prepare(const struct rombsr_config *cfg)
 				    cfg->softhsm2_conf, cfg->state_dir);
 	if (setenv("SOFTHSM2_CONF", cfg->softhsm2_conf, 1) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot set SOFTHSM2_CONF");
-	return 0;
+	return rombsr_softhsm_guard_tokens(cfg->softhsm2_conf);
 }

@@ -20,4 +20,9 @@ int rombsr_softhsm_write_conf(const char *conf_path, const char *tokendir);
  * when an authority uses it. Must run before the module is loaded. */
 int rombsr_softhsm_prepare(const struct rombsr_config *cfg);
 
+/* Before SoftHSM2 is loaded: writes back each token's token.object that an
+ * interrupted login rewrite left empty, from the copy kept beside it, and
+ * refreshes the copy of each complete one (softhsm_guard.c says why). */
+int rombsr_softhsm_guard_tokens(const char *conf_path);
+
 #endif

@@ -21,17 +21,6 @@ kill_daemon() {
 	[ "$rc" -eq 137 ] || fail "the daemon stopped by itself (exit $rc): $(tail -5 "$T/daemon.err")"
 }
 
-# started_ok N: the daemon.err shows N starts done (the daemon says it is
-# watching the queue once its signers are logged in).
-started_ok() {
-	local i
-	for i in $(seq 300); do
-		[ "$(grep -c 'watching the queue' "$T/daemon.err" 2>/dev/null || true)" -lt "$1" ] || return 0
-		sleep 0.1
-	done
-	fail "the daemon did not start in 30 s: $(tail -5 "$T/daemon.err")"
-}
-
 soak() {
 	local total=$1 per=$(( ($1 + 2) / 3 ))
 	with_bundle
@@ -88,11 +77,9 @@ soak() {
 	"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
 	daemon=$!
 	while kill -0 "$submitter1" 2>/dev/null || kill -0 "$submitter2" 2>/dev/null || kill -0 "$submitter3" 2>/dev/null; do
-		# Not while it starts: SoftHSM2 rewrites each token's token.object
-		# in place at login, and a kill then leaves it empty, the token
-		# lost (a hazard of the embedded default, docs/sign-node.md). The
-		# kill comes at a random moment of the daemon's work.
-		started_ok $((kills + 1))
+		# Any moment, the start included: a kill during SoftHSM2's login
+		# rewrite of token.object leaves it empty, and the next start must
+		# write it back (docs/sign-node.md, "HSM faults").
 		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 		kill_daemon "$daemon"
 		kills=$((kills + 1))
@@ -100,7 +87,6 @@ soak() {
 		daemon=$!
 	done
 	wait "$submitter1" "$submitter2" "$submitter3" || true
-	started_ok $((kills + 1))
 	sleep 1
 	kill_daemon "$daemon"
 	kills=$((kills + 1))
