@@ -940,7 +940,7 @@ static int verify_dir(const char *dir, const struct rombsr_note_verifier *const 
 				(void)rombsr_merkle_tree_root(&s.tree, other, rep->fork_conflicting.root);
 				memcpy(rep->fork_conflicting.origin, prev.origin, sizeof(prev.origin));
 				hex_root(rep->fork_conflicting.root, b);
-				r = report_bad(rep, ROMBSR_AUDIT_EFORK, ROMBSR_AUDIT_NO_INDEX,
+				r = report_bad(rep, ROMBSR_EFORK, ROMBSR_AUDIT_NO_INDEX,
 					       "fork: remembered checkpoint %s@%llu root %s is inconsistent with signed "
 					       "checkpoint %s@%llu root %s", rem.origin, (unsigned long long)rem.size, a,
 					       rep->fork_conflicting.origin, (unsigned long long)other, b);

@@ -22,12 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The log and a checkpoint the verifier accepted earlier disagree, and a
- * signed checkpoint of the log commits to the other view: the log forked.
- * (A security error distinct from ROMBSR_ECRYPTO; to be moved into
- * src/common/error.h as ROMBSR_EFORK.) */
-#define ROMBSR_AUDIT_EFORK (-40)
-
 #define ROMBSR_AUDIT_ENTRIES_FILE "entries"
 #define ROMBSR_AUDIT_CHECKPOINTS_DIR "checkpoints"
 #define ROMBSR_AUDIT_NO_INDEX UINT64_MAX
@@ -113,7 +107,7 @@ struct rombsr_audit_report {
  * equal to the tree's at its size and consistent with the previous one, and,
  * if remembered (a checkpoint note accepted earlier) is given, consistency
  * with it. Returns 0; ROMBSR_ECRYPTO on tampering with report->first_bad_index
- * set to the first entry that cannot be vouched for; ROMBSR_AUDIT_EFORK on a
+ * set to the first entry that cannot be vouched for; ROMBSR_EFORK on a
  * fork with both checkpoints in the report; other codes for I/O and usage. */
 int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 			    const char *origin, const char *remembered, size_t remembered_len,

@@ -240,7 +240,7 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 						 remembered.len ? (const char *)remembered.data : NULL, remembered.len, report,
 						 &ac->log);
 	rombsr_buf_free(&remembered);
-	if (r == ROMBSR_AUDIT_EFORK) {
+	if (r == ROMBSR_EFORK) {
 		fprintf(stderr, "rombsr %s: FORK: the log contradicts a checkpoint accepted earlier\n", command);
 		print_checkpoint("accepted earlier", &report->fork_remembered);
 		print_checkpoint("now signed", &report->fork_conflicting);

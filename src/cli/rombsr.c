@@ -64,7 +64,7 @@ static int run_sign_daemon(int argc, char **argv)
 	rombsr_config_free(&ctx.cfg);
 	if (r < 0) {
 		fprintf(stderr, "rombsr-sign: %s\n", rombsr_error_message(r));
-		return r == ROMBSR_ESECURITY ? 3 : 1;
+		return r == ROMBSR_ESECURITY || r == ROMBSR_EFORK ? 3 : 1;
 	}
 	return 0;
 }
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			fprintf(stderr, "rombsr %s: %s\n", ctx.command, rombsr_error_message(r));
 			/* A failed verification is told apart from a failure to run. */
-			return r == ROMBSR_ESECURITY ? 3 : 1;
+			return r == ROMBSR_ESECURITY || r == ROMBSR_EFORK ? 3 : 1;
 		}
 		return 0;
 	}

@@ -27,6 +27,7 @@ static const struct {
 	{ROMBSR_EUNSUPPORTED, "not supported"},
 	{ROMBSR_EPERM, "refused"},
 	{ROMBSR_ESECURITY, "security check failed"},
+	{ROMBSR_EFORK, "the audit log forked"},
 };
 
 const char *rombsr_strerror(int code)

@@ -22,6 +22,7 @@ enum rombsr_error_code {
 	ROMBSR_EUNSUPPORTED = -11,
 	ROMBSR_EPERM = -12,     /* refused on purpose: unsafe file mode, secret in argv */
 	ROMBSR_ESECURITY = -13, /* a verification failed: bad signature, unauthorized change, rewritten history */
+	ROMBSR_EFORK = -14,     /* the audit log contradicts a checkpoint accepted earlier (a security failure) */
 };
 
 /* Records the detail message for this thread and returns code, so that a

@@ -523,7 +523,7 @@ static void test_fork(void)
 	CHECK(checkpoint(log, &key) == 0, "fork signed with the real key at 40");
 	CHECK(verify(dir, NULL, &rep) == 0, "without memory, the fork alone verifies");
 	rombsr_audit_report_free(&rep);
-	CHECK(verify(dir, remembered, &rep) == ROMBSR_AUDIT_EFORK && rep.fork && rep.fork_remembered.size == 40 &&
+	CHECK(verify(dir, remembered, &rep) == ROMBSR_EFORK && rep.fork && rep.fork_remembered.size == 40 &&
 		      rep.fork_conflicting.size == 40 &&
 		      memcmp(rep.fork_remembered.root, rep.fork_conflicting.root, 32) != 0,
 	      "same size, different root: fork reported with both checkpoints: %s", rep.problem);
@@ -542,7 +542,7 @@ static void test_fork(void)
 	CHECK(checkpoint(log, &key) == 0, "fork checkpoint at 50");
 	rombsr_audit_log_close(log);
 	unlink(path_in(dir, "checkpoints/00000000000000000040"));
-	CHECK(verify(dir, remembered, &rep) == ROMBSR_AUDIT_EFORK && rep.fork_conflicting.size == 50,
+	CHECK(verify(dir, remembered, &rep) == ROMBSR_EFORK && rep.fork_conflicting.size == 50,
 	      "newer checkpoint inconsistent with the remembered one: fork: %s", rep.problem);
 	rombsr_audit_report_free(&rep);
 	rombsr_remove_tree(dir);
