@@ -13,6 +13,7 @@
 #include "../queue/layout.h"
 #include "../queue/publish.h"
 #include "../queue/repo.h"
+#include "../queue/stale_locks.h"
 #include "../queue/request.h"
 #include "../queue/response.h"
 #include "../queue/trust.h"
@@ -235,6 +236,10 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		r = log_key_set(node);
 	if (r == 0)
 		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
+	/* The audit writer's exclusive lock makes this node the clone's only
+	 * user: a ref lock in it is left by a run that was killed. */
+	if (r == 0 && rombsr_path_exists(cfg->queue_clone))
+		r = rombsr_repo_clear_stale_locks(cfg->queue_clone, &(size_t){0});
 	if (r == 0)
 		r = rombsr_repo_open(cfg->queue_clone, true, &node->repo);
 	if (r == 0)

@@ -46,3 +46,23 @@ done
 "$ROMBSR" --config "$SIGN_CONF" queue-verify | grep -q '^queue ok: .* 6 requests, 6 responses (6 signed' ||
 	fail "queue-verify after the crashes"
 echo "exactly once ok"
+
+# A kill during a fetch or push leaves git's lock on a ref of the node's
+# clone; libgit2 never removes it, so every later fetch would fail. The
+# node is the clone's only user (it holds its audit log's lock) and
+# removes such locks when it starts.
+printf 'stale lock\n' > "$T/artifact1.bin"
+capture_config "$T/capture.conf" capture
+rm -f "$T/journal.jsonl"
+capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+	-m SHA256-RSA-PKCS --id "$(bundle_id platform)" -i "$T/artifact1.bin" -o "$T/artifact1.ph" 2>/dev/null
+req=$(submit_journal user)
+mkdir -p "$T/state/queue.git/refs/rombsr"
+: > "$T/state/queue.git/refs/rombsr/fetched.lock"
+: > "$T/state/queue.git/packed-refs.lock"
+"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/locks.err" || fail "sign with stale locks: $(cat "$T/locks.err")"
+grep -q "removed $T/state/queue.git/refs/rombsr/fetched.lock, left by a writer that was killed" "$T/locks.err" ||
+	fail "the stale ref lock was not reported: $(cat "$T/locks.err")"
+[ ! -e "$T/state/queue.git/packed-refs.lock" ] || fail "packed-refs.lock is still there"
+[ "$(response_of "$req" | jq -r .status)" = signed ] || fail "not signed after the stale locks"
+echo "ok: stale git locks in the node's clone are removed at start"
