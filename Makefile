@@ -23,6 +23,8 @@ CC ?= cc
 PKGS = p11-kit-1 libgit2 jansson openssl gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# The client links no PKCS#11 library (docs/sign-node.md, "Privilege separation").
+CLIENT_PKG_LIBS := $(shell pkg-config --libs libgit2 jansson openssl gpgme)
 P11_HEADER := $(shell pkg-config --variable=includedir p11-kit-1)/p11-kit-1/p11-kit/pkcs11.h
 
 CFLAGS ?= -O2 -g
@@ -38,7 +40,13 @@ AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
 BUILD_SRC := $(wildcard src/build/*.c)
 SIGN_SRC := $(wildcard src/sign/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+# The signer's protocol, which the worker speaks too.
+PROTO_SRC := src/signer/channel.c src/signer/opcheck.c
+SIGNER_SRC := $(filter-out $(PROTO_SRC) src/signer/main.c,$(wildcard src/signer/*.c))
+# Shared by both command-line programs.
+CLI_CORE_SRC := src/cli/options.c src/cli/context.c src/cli/dispatch.c src/cli/authority_select.c
+CLIENT_SRC := $(filter-out $(CLI_CORE_SRC),$(wildcard src/cli/*.c))
+NODE_SRC := $(wildcard src/node/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -59,9 +67,19 @@ AUDIT_LIB = $(BUILD)/librombsr-audit.a
 QUEUE_LIB = $(BUILD)/librombsr-queue.a
 BUILD_LIB = $(BUILD)/librombsr-build.a
 SIGN_LIB = $(BUILD)/librombsr-sign.a
-# Everything but the capture module links these; the order is the link order.
-LIBS = $(SIGN_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+SIGNER_LIB = $(BUILD)/librombsr-signer.a
+PROTO_LIB = $(BUILD)/librombsr-proto.a
+CLI_LIB = $(BUILD)/librombsr-cli.a
+# Tests, tools and benches link all of these; the order is the link order.
+LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+# The programs, one per side of the trust boundary: the client (build
+# nodes, operators, auditors), the sign node, and its signer.
+CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(COMMON_LIB)
+NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
+ROMBSR_SIGN = $(BUILD)/rombsr-sign
+ROMBSR_SIGNER = $(BUILD)/rombsr-signer
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -70,7 +88,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 -include tests/p11-fault/p11-fault.mk
 -include fuzz/fuzz.mk
 
-all: $(ROMBSR) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
+all: $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
@@ -101,7 +119,24 @@ $(BUILD_LIB): $(call obj,$(BUILD_SRC))
 $(SIGN_LIB): $(call obj,$(SIGN_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(ROMBSR): $(call obj,$(CLI_SRC)) $(LIBS)
+$(SIGNER_LIB): $(call obj,$(SIGNER_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(PROTO_LIB): $(call obj,$(PROTO_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(CLI_LIB): $(call obj,$(CLI_CORE_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_PKG_LIBS) -lpthread
+
+$(ROMBSR_SIGN): $(call obj,$(NODE_SRC)) $(NODE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ROMBSR_SIGNER): $(call obj,src/signer/main.c) $(SIGNER_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -125,12 +160,17 @@ check: all
 
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-install: $(ROMBSR) install-capture
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr
-	install -m 0755 $(ROMBSR) $(DESTDIR)$(PREFIX)/bin/rombsr
-	ln -sf rombsr $(DESTDIR)$(PREFIX)/bin/rombsr-sign
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+
+install: $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0755 $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
+	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf
+	install -m 0644 systemd/rombsr.tmpfiles $(DESTDIR)$(TMPFILESDIR)/rombsr.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rombsr/
 
 clean:

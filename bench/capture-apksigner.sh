@@ -13,10 +13,10 @@ work=$(mktemp -d /tmp/rombsr-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 printf '[core]\n\tstate-dir = %s/state\n' "$work" > "$work/rombsr.conf"
 export ROMBSR_CONFIG="$work/rombsr.conf"
-"$build/rombsr" hsm-provision >/dev/null 2>&1
-"$build/rombsr" keygen >/dev/null 2>&1
+"$build/rombsr-sign" hsm-provision >/dev/null 2>&1
+"$build/rombsr-sign" keygen >/dev/null 2>&1
 export SOFTHSM2_CONF="$work/state/softhsm2.conf"
-"$build/rombsr" export-public --out "$work/bundle" >/dev/null 2>&1
+"$build/rombsr-sign" export-public --out "$work/bundle" >/dev/null 2>&1
 "$top/scripts/make-sample-apk.sh" org.rombsr.bench "$work/app.apk" 21
 
 slot=$(pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so -L 2>/dev/null |

@@ -11,8 +11,8 @@ work=$(mktemp -d /tmp/rombsr-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 printf '[core]\n\tstate-dir = %s/state\n' "$work" > "$work/rombsr.conf"
 export ROMBSR_CONFIG="$work/rombsr.conf"
-"$build/rombsr" hsm-provision >/dev/null 2>&1
-"$build/rombsr" keygen --authority release >/dev/null 2>&1
+"$build/rombsr-sign" hsm-provision >/dev/null 2>&1
+"$build/rombsr-sign" keygen --authority release >/dev/null 2>&1
 export SOFTHSM2_CONF="$work/state/softhsm2.conf"
 "$build/bench/hsm_sign_rate" /usr/lib/softhsm/libsofthsm2.so pkcs11:token=rombsr-release \
 	"$work/state/pins/release.pin" platform "$rounds" "$per"

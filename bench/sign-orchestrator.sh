@@ -34,7 +34,7 @@ for i in $(seq 10); do
 done
 raw_before=$(raw_rate)
 t0=$(now)
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
 t1=$(now)
 raw_after=$(raw_rate)
 raw=$(awk -v a="$raw_before" -v b="$raw_after" 'BEGIN { printf "%.1f", (a + b) / 2 }')
@@ -58,12 +58,12 @@ sed 's/^/  /' "$T/pass.txt"
 # Re-signing an unchanged build: the same operations again.
 "$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/j1.jsonl" --product bench --build-id B1-again \
 	--source-commit "$(printf '%040d' 1)" --build-type user >/dev/null
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/again.txt" 2>/dev/null
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/again.txt" 2>/dev/null
 hsm=$(sed -n 's/.*operations, \([0-9]*\) HSM operations.*/\1/p' "$T/again.txt")
 printf 'HSM operations to re-sign an unchanged build of 100 operations: %s (goal 0)\n' "$hsm"
 
 # Pickup latency: the daemon watching, one request at a time.
-"$ROMBSR" --config "$SIGN_CONF" sign --daemon 2>/dev/null &
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon 2>/dev/null &
 daemon=$!
 sleep 1
 sign_time=$(awk -v r="$raw" 'BEGIN { print 1 / r }')

@@ -20,7 +20,7 @@ capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x
 	--id "$(bundle_id manifest)" -i "$T/data" -o "$T/ph" 2>/dev/null
 template=$("$ROMBSR" --config "$BUILD_CONF" submit --journal "$T/journal.jsonl" --product bench --build-id T \
 	--source-commit "$(printf '%040d' 1)" --build-type user --authority manifest)
-"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>&1
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>&1
 git_clone_as build "$T/work"
 git -C "$T/work" show "HEAD:$(req_path "$template")" > "$T/template.json"
 
@@ -52,7 +52,7 @@ per_decision() {
 	local s e
 	one_commit "$1" "$2"
 	s=$(date +%s.%N)
-	"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass-$1.txt" 2>/dev/null
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass-$1.txt" 2>/dev/null
 	e=$(date +%s.%N)
 	grep -q "($1 signed, 0 rejected)" "$T/pass-$1.txt" || { cat "$T/pass-$1.txt" >&2; exit 1; }
 	commits=$(git -C "$T/queue.git" rev-list --count main)

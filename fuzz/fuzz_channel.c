@@ -6,8 +6,8 @@
  * same check the signer runs before it signs, for every kind of key. */
 #include "util.h"
 
-#include "../src/sign/opcheck.h"
-#include "../src/sign/signer_internal.h"
+#include "../src/signer/opcheck.h"
+#include "../src/signer/signer_internal.h"
 
 #include <string.h>
 

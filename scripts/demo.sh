@@ -29,6 +29,7 @@ stage_end
 
 demo="${ROMBSR_DEMO_DIR:-$top/demo}"
 rombsr="$top/build/rombsr"
+rombsr_sign="$top/build/rombsr-sign"
 capture_module="$top/build/libmock_pkcs11.so"
 daemon_pid=""
 cleanup() {
@@ -45,10 +46,10 @@ mkdir -p "$demo/out"
 stage "sign node: provision SoftHSM2 tokens and generate the release key set inside them"
 mkdir -p "$demo/sign-node"
 printf '[core]\n\tstate-dir = %s/sign-node/state\n' "$demo" > "$demo/sign-node/rombsr.conf"
-"$rombsr" --config "$demo/sign-node/rombsr.conf" hsm-provision
-"$rombsr" --config "$demo/sign-node/rombsr.conf" keygen 2>&1 | grep -c generating | sed 's/^/keys generated: /'
-"$rombsr" --config "$demo/sign-node/rombsr.conf" keys
-"$rombsr" --config "$demo/sign-node/rombsr.conf" export-public --out "$demo/bundle"
+"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" hsm-provision
+"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" keygen 2>&1 | grep -c generating | sed 's/^/keys generated: /'
+"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" keys
+"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" export-public --out "$demo/bundle"
 stage_end
 
 stage "throwaway OpenPGP identities: admin, build node, sign node"
@@ -134,7 +135,7 @@ echo "request $request"
 stage_end
 
 stage "sign node: verify the queue, check the request, sign the digests inside the HSM, publish"
-"$rombsr" --config "$demo/sign.conf" sign --once | tee "$demo/sign-summary.txt"
+"$rombsr_sign" --config "$demo/sign.conf" sign --once | tee "$demo/sign-summary.txt"
 stage_end
 
 stage "build node: verify the response and replay apksigner with the real signatures"

@@ -8,8 +8,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-struct rombsr_hsm;
-
 struct cli_context {
 	const char *config_path;   /* --config, or NULL */
 	struct rombsr_config cfg;
@@ -56,9 +54,6 @@ int cli_parse_uint(const char *text, unsigned long max, unsigned long *out, cons
 
 /* Loads the configuration once (--config, ROMBSR_CONFIG, default file). */
 int cli_config(struct cli_context *ctx, const struct rombsr_config **cfg);
-/* Opens an authority's token and logs in with its PIN (from --pin-fd,
- * --pin-file, the configured pin-file, or a prompt, in that order). */
-int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
 
 /* --authority NAME|all: which authorities a command works on. */
 int cli_authority_filter(const char *name, bool selected[ROMBSR_AUTHORITY_COUNT]);
@@ -66,20 +61,26 @@ int cli_authority_filter(const char *name, bool selected[ROMBSR_AUTHORITY_COUNT]
 /* Progress on stderr, so stdout stays machine-readable. */
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
-int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
-int cmd_keys(struct cli_context *ctx, int argc, char **argv);
-int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_queue_init(struct cli_context *ctx, int argc, char **argv);
 int cmd_queue_hook(struct cli_context *ctx, int argc, char **argv);
 int cmd_queue_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_submit(struct cli_context *ctx, int argc, char **argv);
 int cmd_approve(struct cli_context *ctx, int argc, char **argv);
-int cmd_status(struct cli_context *ctx, int argc, char **argv);
 int cmd_apply(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_show(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_proof(struct cli_context *ctx, int argc, char **argv);
-int cmd_sign(struct cli_context *ctx, int argc, char **argv);
+
+/* One command of a program's table. */
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli_context *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+/* A program's main: global options (--config, --help, --version), then
+ * the command; prints "<program> <command>: <message>" on failure. Exit
+ * status: 0, 1 (failure), 2 (usage), 3 (a failed security check). */
+int cli_run(const char *program, const struct cli_command *commands, size_t ncommands, int argc, char **argv);
 
 #endif

@@ -11,7 +11,7 @@
 #include "../queue/layout.h"
 #include "../queue/repo.h"
 #include "../queue/trust.h"
-#include "../sign/policy.h"
+#include "../queue/policy.h"
 
 #include <limits.h>
 #include <stdlib.h>

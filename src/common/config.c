@@ -172,6 +172,10 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = replace(&ctx->cfg->audit_vkey, value);
 	} else if (strcmp(name, "sign.max-waiting") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
+	} else if (strcmp(name, "sign.user") == 0) {
+		ctx->r = replace(&ctx->cfg->worker_user, value);
+	} else if (strcmp(name, "sign.signer-user") == 0) {
+		ctx->r = replace(&ctx->cfg->signer_user, value);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
@@ -237,6 +241,13 @@ static int fill_defaults(struct rombsr_config *cfg)
 		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
 	if (cfg->max_waiting == 0)
 		cfg->max_waiting = ROMBSR_CONFIG_MAX_WAITING;
+	/* One without the other would leave the worker able to read PINs. */
+	if (r == 0 && (cfg->worker_user == NULL) != (cfg->signer_user == NULL))
+		r = rombsr_error(ROMBSR_ECONFIG, "%s: sign.user and sign.signer-user are set together or not at all",
+				 cfg->source ? cfg->source : "configuration");
+	if (r == 0 && cfg->worker_user != NULL && strcmp(cfg->worker_user, cfg->signer_user) == 0)
+		r = rombsr_error(ROMBSR_ECONFIG, "%s: sign.user and sign.signer-user must be two different users",
+				 cfg->source ? cfg->source : "configuration");
 	if (r == 0 && cfg->audit_origin == NULL)
 		r = replace(&cfg->audit_origin, ROMBSR_DEFAULT_AUDIT_ORIGIN);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
@@ -289,6 +300,8 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->gpg_key);
 	free(cfg->audit_origin);
 	free(cfg->audit_vkey);
+	free(cfg->worker_user);
+	free(cfg->signer_user);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);
 		free(cfg->authority[i].token_uri);

@@ -50,6 +50,11 @@ struct rombsr_config {
 	char *audit_vkey;   /* file holding the trusted audit verifier key, for readers */
 	/* The sign node */
 	size_t max_waiting; /* requests that may wait for approvals at once */
+	/* Users the sign node's processes run as when it starts with the right
+	 * to switch (as root, or with CAP_SETUID and CAP_SETGID): NULL, both
+	 * stay the starting user (docs/sign-node.md, "Privilege separation"). */
+	char *worker_user;  /* fetches, verifies, decides, publishes */
+	char *signer_user;  /* the only one that reads PIN files */
 };
 
 #define ROMBSR_CONFIG_MAX_WAITING 100000

@@ -157,7 +157,7 @@ int rombsr_softhsm_prepare(const struct rombsr_config *cfg)
 		return 0;
 	if (!rombsr_path_exists(cfg->softhsm2_conf))
 		return rombsr_error(ROMBSR_ENOTFOUND,
-				    "%s does not exist: run 'rombsr hsm-provision' first (state folder %s)",
+				    "%s does not exist: run 'rombsr-sign hsm-provision' first (state folder %s)",
 				    cfg->softhsm2_conf, cfg->state_dir);
 	if (setenv("SOFTHSM2_CONF", cfg->softhsm2_conf, 1) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot set SOFTHSM2_CONF");

@@ -70,12 +70,14 @@ int rombsr_gpg_open(const char *homedir, struct rombsr_gpg **out)
 
 int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 {
-	char *home = strdup("/tmp/rombsr-keyring.XXXXXX");
-	char conf[64];
+	/* $TMPDIR first: the sign node's worker may write nowhere else than
+	 * its own state (it sets TMPDIR to a folder there). */
+	const char *tmp = getenv("TMPDIR");
+	char *home = NULL, *conf = NULL;
 	int r;
 
 	*out = NULL;
-	if (home == NULL)
+	if (asprintf(&home, "%s/rombsr-keyring.XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp") < 0)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (mkdtemp(home) == NULL) {
 		free(home);
@@ -84,8 +86,10 @@ int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 	/* No gpg-agent: importing public keys and verifying need none, and an
 	 * agent started here deletes its sockets when it sees the folder go,
 	 * racing rombsr_gpg_close()'s removal of it. */
-	snprintf(conf, sizeof(conf), "%s/gpg.conf", home);
-	r = rombsr_file_write_atomic(conf, "no-autostart\n", 13, 0600, false);
+	r = asprintf(&conf, "%s/gpg.conf", home) < 0 ? rombsr_error(ROMBSR_ENOMEM, "out of memory") : 0;
+	if (r == 0)
+		r = rombsr_file_write_atomic(conf, "no-autostart\n", 13, 0600, false);
+	free(conf);
 	if (r == 0)
 		r = rombsr_gpg_open(home, out);
 	if (r < 0) {

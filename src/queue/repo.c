@@ -625,3 +625,18 @@ int rombsr_repo_descends(struct rombsr_repo *r, const git_oid *commit, const git
 	*yes = e == 1;
 	return 0;
 }
+
+int rombsr_repo_isolate(void)
+{
+	static const int levels[] = {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
+				     GIT_CONFIG_LEVEL_PROGRAMDATA};
+
+	/* Stays initialised for the life of the process: the settings below
+	 * live in libgit2's global state. */
+	if (git_libgit2_init() < 0)
+		return rombsr_repo_fail(ROMBSR_EINTERNAL, "cannot start libgit2");
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "") < 0)
+			return rombsr_repo_fail(ROMBSR_EINTERNAL, "cannot isolate libgit2 from the user's git settings");
+	return 0;
+}

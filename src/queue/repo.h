@@ -19,6 +19,11 @@ int rombsr_repo_open(const char *path, bool create, struct rombsr_repo **out);
 /* Opens the repository a git hook runs in (GIT_DIR and the quarantine
  * object folders from the environment). */
 int rombsr_repo_open_from_env(struct rombsr_repo **out);
+
+/* Makes libgit2 read no git configuration but each repository's own (no
+ * system, XDG or ~/.gitconfig): the sign node's worker is confined and must
+ * not depend on a user's git settings. */
+int rombsr_repo_isolate(void);
 void rombsr_repo_close(struct rombsr_repo *r);
 git_repository *rombsr_repo_git(struct rombsr_repo *r);
 

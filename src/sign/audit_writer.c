@@ -1,13 +1,12 @@
 #define _GNU_SOURCE
 #include "audit_writer.h"
 
-#include "channel.h"
+#include "../signer/channel.h"
 
 #include "../audit/log.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/hex.h"
-#include "../hsm/hsm.h"
 #include "../queue/audit_layout.h"
 
 #include <openssl/evp.h>
@@ -209,20 +208,18 @@ static void copy_text(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-/* The token's label from its URI, as an audit id (or the URI's hash when
- * it has characters an id cannot hold). */
-static void token_name(const char *token_uri, char *out, size_t size)
+/* The token's label as its signer reported it, as an audit id
+ * ("unnamed-token" when it has characters an id cannot hold). */
+static void token_name(const char *label, char *out, size_t size)
 {
-	char label[33];
-
-	if (rombsr_hsm_uri_token_label(token_uri, label) == 0 && label[0] != '\0' &&
+	if (label[0] != '\0' && strlen(label) <= 32 &&
 	    strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+=-") == strlen(label))
 		snprintf(out, size, "%s", label);
 	else
 		snprintf(out, size, "unnamed-token");
 }
 
-int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_uri, const char *role)
+int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_label, const char *role)
 {
 	struct rombsr_audit_entry *e = calloc(1, sizeof(*e));
 	uint64_t index;
@@ -231,7 +228,7 @@ int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_u
 	if (e == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	e->type = ROMBSR_AUDIT_HSM_LOGIN;
-	token_name(token_uri, e->token, sizeof(e->token));
+	token_name(token_label, e->token, sizeof(e->token));
 	snprintf(e->role, sizeof(e->role), "%s", role);
 	snprintf(e->result, sizeof(e->result), "ok");
 	r = rombsr_audit_log_append(w->log, e, &index);
@@ -325,26 +322,26 @@ static const struct rombsr_audit_key *key_by(const struct rombsr_audit_key *keys
 			return &keys[i];
 		if (label == NULL || strcmp(keys[i].label, label) != 0)
 			continue;
-		token_name(keys[i].token_uri, name, sizeof(name));
+		token_name(keys[i].token, name, sizeof(name));
 		if (strcmp(name, token) == 0)
 			return &keys[i];
 	}
 	return NULL;
 }
 
-static bool token_examined(const char *const *token_uris, size_t ntokens, const char *token)
+static bool token_examined(const char *const *token_labels, size_t ntokens, const char *token)
 {
 	char name[ROMBSR_AUDIT_ID_MAX + 1];
 
 	for (size_t i = 0; i < ntokens; i++) {
-		token_name(token_uris[i], name, sizeof(name));
+		token_name(token_labels[i], name, sizeof(name));
 		if (strcmp(name, token) == 0)
 			return true;
 	}
 	return false;
 }
 
-int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_uris, size_t ntokens,
+int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_labels, size_t ntokens,
 			     const struct rombsr_audit_key *keys, size_t nkeys, size_t *added)
 {
 	struct logged_keys l = {0};
@@ -360,7 +357,7 @@ int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *t
 	for (size_t i = 0; i < l.n && r == 0; i++) {
 		const struct logged_key *k = &l.k[i];
 
-		if (!k->present || !token_examined(token_uris, ntokens, k->token) ||
+		if (!k->present || !token_examined(token_labels, ntokens, k->token) ||
 		    key_by(keys, nkeys, NULL, NULL, k->fingerprint) != NULL)
 			continue;
 		e[n].type = ROMBSR_AUDIT_KEY_REVOKED;
@@ -382,7 +379,7 @@ int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *t
 		snprintf(e[n].key_fingerprint, sizeof(e[n].key_fingerprint), "%s", keys[i].fingerprint);
 		snprintf(e[n].key_label, sizeof(e[n].key_label), "%s", keys[i].label);
 		snprintf(e[n].algorithm, sizeof(e[n].algorithm), "%s", keys[i].algorithm);
-		token_name(keys[i].token_uri, e[n].token, sizeof(e[n].token));
+		token_name(keys[i].token, e[n].token, sizeof(e[n].token));
 		n++;
 	}
 	if (r == 0 && n > 0)

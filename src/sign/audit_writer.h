@@ -23,8 +23,9 @@ struct rombsr_audit_writer;
 int rombsr_audit_writer_open(const char *dir, const char *origin, int signer_fd, struct rombsr_audit_writer **out);
 void rombsr_audit_writer_close(struct rombsr_audit_writer *w);
 
-/* An hsm-login entry for a signer that logged in. */
-int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_uri, const char *role);
+/* An hsm-login entry for a signer that logged in to the token labelled
+ * token_label (as its signer reported it). */
+int rombsr_audit_writer_login(struct rombsr_audit_writer *w, const char *token_label, const char *role);
 
 /* The operator approvals a signed request was counted to have. */
 struct rombsr_audit_approvals {
@@ -35,14 +36,14 @@ struct rombsr_audit_approvals {
 
 /* A key one of the node's tokens holds, as the key events name it. */
 struct rombsr_audit_key {
-	const char *token_uri;   /* the token that holds it */
+	const char *token;       /* label of the token that holds it, as its signer reported it */
 	const char *label;
 	const char *fingerprint; /* SHA-256 of its DER SubjectPublicKeyInfo, hex */
 	const char *algorithm;   /* rombsr_key_algorithm_name(): "rsa-4096", "ec-p256" */
 };
 
 /* Brings the log's key events up to date with the keys the tokens in
- * token_uris hold now (keys, each naming one of those tokens): a
+ * token_labels hold now (keys, each naming one of those tokens): a
  * key-generated entry for every key whose fingerprint the log does not
  * record as present, a key-revoked entry (reason "removed") for every key
  * the log records in one of these tokens that is no longer there. Tokens
@@ -50,7 +51,7 @@ struct rombsr_audit_key {
  * alone. What is present is read from the log itself, so a restart logs
  * nothing twice; all events of a call are one durable write. *added is the
  * number of entries appended. */
-int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_uris, size_t ntokens,
+int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *token_labels, size_t ntokens,
 			     const struct rombsr_audit_key *keys, size_t nkeys, size_t *added);
 
 /* Logs resp's decision: request-signed plus one signature entry per

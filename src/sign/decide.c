@@ -5,8 +5,8 @@
 #define _GNU_SOURCE
 #include "worker_internal.h"
 
-#include "channel.h"
-#include "opcheck.h"
+#include "../signer/channel.h"
+#include "../signer/opcheck.h"
 #include "policy.h"
 
 #include "../common/error.h"
@@ -213,7 +213,7 @@ static int local_response_path(struct rombsr_sign_node *node, const char *id, ch
 
 /* The policy's word on req once the hard rules have passed, and the
  * approvals it asks for. A refusal fills resp and clears *allowed. */
-static int check_policy(struct rombsr_sign_node *node, const struct pending *p, const struct rombsr_request *req,
+static int check_policy(struct rombsr_sign_node *node, struct pass_context *pass, const struct pending *p, const struct rombsr_request *req,
 			const unsigned char body_sha256[32], struct rombsr_response *resp,
 			struct rombsr_approval_tally *tally, bool *allowed)
 {
@@ -226,12 +226,12 @@ static int check_policy(struct rombsr_sign_node *node, const struct pending *p, 
 		r = rombsr_policy_evaluate(policy, req, time(NULL), node->ledger, v);
 	if (r == 0 && !v->allowed)
 		reject(resp, v->code, "%s", v->message);
-	if (r == 0 && v->allowed && v->nneeds > 0 && !node->have_trust) {
-		r = rombsr_trust_at(node->repo, node->head, &node->trust);
-		node->have_trust = r == 0;
+	if (r == 0 && v->allowed && v->nneeds > 0 && !pass->have_trust) {
+		r = rombsr_trust_at(node->repo, &pass->head, &pass->trust);
+		pass->have_trust = r == 0;
 	}
 	if (r == 0 && v->allowed) {
-		struct rombsr_tally_input in = {node->repo, node->head, &node->trust, node->verifier.keyring,
+		struct rombsr_tally_input in = {node->repo, &pass->head, &pass->trust, node->verifier.keyring,
 						policy, v, p->id, body_sha256, req->build_node};
 
 		r = rombsr_approval_tally(&in, tally);
@@ -305,7 +305,8 @@ static int sign_decided(struct rombsr_sign_node *node, const struct rombsr_reque
  * run crashed before publishing it) is kept as it is: one request, one
  * response, whatever happens; the approvals it was signed with are counted
  * again for the audit log. */
-int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct rombsr_buf *text,
+int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
+		       struct rombsr_buf *text,
 		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally)
 {
 	struct rombsr_request req = {0};
@@ -347,7 +348,7 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 		/* The decision stands; only the approvals it was made with are
 		 * counted again, for the audit log. */
 		if (parsed == 0 && strcmp(req.id, p->id) == 0)
-			r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+			r = check_policy(node, pass, p, &req, body_sha256, &resp, tally, &allowed);
 		if (r == 0 && have_intent && parsed == 0 && strcmp(req.id, p->id) == 0) {
 			resp.signed_ok = true;
 			resp.reason_code[0] = resp.reason_message[0] = '\0';
@@ -370,7 +371,7 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct 
 	else if (strcmp(req.id, p->id) != 0)
 		reject(&resp, "malformed", "the request's id is not the one its path names");
 	else if (acceptable(node, &req, p, &resp))
-		r = check_policy(node, p, &req, body_sha256, &resp, tally, &allowed);
+		r = check_policy(node, pass, p, &req, body_sha256, &resp, tally, &allowed);
 	if (r == 0 && allowed && !tally->satisfied && p->no_room_to_wait) {
 		reject(&resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",
 		       node->max_waiting);

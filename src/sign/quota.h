@@ -11,6 +11,7 @@
 #ifndef ROMBSR_SIGN_QUOTA_H
 #define ROMBSR_SIGN_QUOTA_H
 
+#include "../queue/policy.h"
 #include "../queue/request.h"
 
 #include <stdbool.h>
@@ -20,10 +21,6 @@
 
 #define ROMBSR_QUOTA_FILE "quota.ledger"
 #define ROMBSR_QUOTA_HEADER "rombsr.quota-ledger 1"
-/* The longest window a policy may give a quota; the ledger keeps this much
- * history whatever the policy in force says, so a policy that lengthens a
- * window never finds the operations it now needs already forgotten. */
-#define ROMBSR_QUOTA_MAX_WINDOW (31 * 24 * 3600)
 /* Distinct key labels one request may use (the key set has 11). */
 #define ROMBSR_QUOTA_MAX_KEYS 64
 #define ROMBSR_QUOTA_LABEL_MAX 64

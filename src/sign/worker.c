@@ -1,14 +1,14 @@
 #define _GNU_SOURCE
 #include "worker_internal.h"
 
-#include "channel.h"
-#include "signer.h"
+#include "../signer/channel.h"
+#include "privsep.h"
+#include "signer_link.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/hex.h"
 #include "../common/keyset.h"
-#include "../hsm/provision.h"
 #include "../queue/headfile.h"
 #include "../queue/layout.h"
 #include "../queue/publish.h"
@@ -63,44 +63,12 @@ void rombsr_sign_fault_point(const char *point)
 	}
 }
 
-static int ask(struct signer_link *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
-{
-	return rombsr_channel_call(s->fd, m, reply);
-}
-
-static int learn_keys(struct signer_link *s)
-{
-	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
-	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
-	int r = m && reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
-
-	for (uint32_t i = 0; r == 0 && i < MAX_SIGNER_KEYS; i++) {
-		*m = (struct rombsr_channel_request){.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
-						    .op = ROMBSR_CH_KEYS, .index = i};
-		r = ask(s, m, reply);
-		if (r < 0 || reply->status != 0)
-			break;
-		reply->label[sizeof(reply->label) - 1] = '\0';
-		reply->spki_sha256[sizeof(reply->spki_sha256) - 1] = '\0';
-		memcpy(s->keys[i].label, reply->label, sizeof(reply->label));
-		memcpy(s->keys[i].spki_sha256, reply->spki_sha256, sizeof(reply->spki_sha256));
-		s->keys[i].kind = (enum rombsr_key_kind)reply->key_kind;
-		s->keys[i].modulus_bytes = reply->modulus_bytes;
-		s->nkeys = i + 1;
-		if (!reply->more)
-			break;
-	}
-	free(m);
-	free(reply);
-	return r;
-}
-
 static void processed_path(const struct rombsr_sign_node *node, char *out, size_t size)
 {
 	snprintf(out, size, "%s/processed.head", node->dir);
 }
 
-static int read_processed(struct rombsr_sign_node *node)
+int rombsr_sign_read_processed(struct rombsr_sign_node *node)
 {
 	char path[4096];
 
@@ -118,163 +86,6 @@ static int write_processed(struct rombsr_sign_node *node, const git_oid *commit)
 	return rombsr_head_file_write(path, commit);
 }
 
-/* The keys the signers found in their tokens, against the key events of
- * the log: keys generated since the last start (rombsr keygen runs outside
- * the sign node) and keys gone from a token are logged here, before the
- * node signs anything with the key set it now has. */
-static int log_key_set(struct rombsr_sign_node *node)
-{
-	struct rombsr_audit_key keys[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS];
-	char algorithms[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS][16];
-	const char *tokens[ROMBSR_AUTHORITY_COUNT];
-	size_t ntokens = 0, nkeys = 0, added;
-	int r;
-
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
-		const struct signer_link *s = &node->signers[i];
-
-		if (s->fd < 0)
-			continue;
-		tokens[ntokens++] = node->cfg->authority[i].token_uri;
-		for (size_t k = 0; k < s->nkeys; k++, nkeys++) {
-			rombsr_key_algorithm_name(s->keys[k].kind, (unsigned)s->keys[k].modulus_bytes * 8, algorithms[nkeys]);
-			keys[nkeys] = (struct rombsr_audit_key){node->cfg->authority[i].token_uri, s->keys[k].label,
-								s->keys[k].spki_sha256, algorithms[nkeys]};
-		}
-	}
-	r = rombsr_audit_writer_keys(node->audit, tokens, ntokens, keys, nkeys, &added);
-	if (r == 0 && added > 0)
-		fprintf(stderr, "rombsr sign: %zu key event%s logged (keys generated or gone since the last start)\n",
-			added, added == 1 ? "" : "s");
-	return r < 0 ? rombsr_error_wrap(r, "logging the key set") : 0;
-}
-
-/* A token can be briefly unreadable at start: the signers of a node that
- * was just killed may still hold it (seen with SoftHSM2 in the kill -9
- * soak). A signer that cannot find or open its token is started again,
- * at most START_TRIES times over about 1.5 s, before the node gives up. */
-#define START_TRIES 5
-
-static int start_signer(const struct rombsr_authority_config *a, const char *cache_path, struct signer_link *s)
-{
-	int r = 0;
-
-	for (int attempt = 0; attempt < START_TRIES; attempt++) {
-		if (attempt > 0) {
-			fprintf(stderr, "rombsr sign: %s signer: %s; starting it again\n", a->name,
-				rombsr_error_message(r));
-			nanosleep(&(struct timespec){0, 100000000L << (attempt - 1)}, NULL);
-		}
-		r = rombsr_signer_start(a, cache_path, &s->fd, &s->pid);
-		if (r < 0) {
-			/* The failed start closed and reaped what it made. */
-			s->fd = -1;
-			s->pid = 0;
-		}
-		if (r != ROMBSR_ENOTFOUND && r != ROMBSR_EHSM)
-			break;
-	}
-	return r;
-}
-
-int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out)
-{
-	struct rombsr_sign_node *node = calloc(1, sizeof(*node));
-	char path[4096];
-	int r = 0, started = 0;
-
-	*out = NULL;
-	if (node == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	node->cfg = cfg;
-	node->max_waiting = cfg->max_waiting;
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
-		node->signers[i].fd = -1;
-	if (cfg->queue_url == NULL || cfg->gpg_key == NULL)
-		r = rombsr_error(ROMBSR_ECONFIG, "the sign node needs queue.url and gpg.key");
-	if (r == 0 && asprintf(&node->dir, "%s/sign", cfg->state_dir) < 0)
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	if (r == 0)
-		r = rombsr_mkdir_p(node->dir, 0700);
-	if (r == 0)
-		r = rombsr_softhsm_prepare(cfg);
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/responses", node->dir);
-		r = rombsr_mkdir_p(path, 0700);
-	}
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
-		const struct rombsr_authority_config *a = &cfg->authority[i];
-		struct signer_link *s = &node->signers[i];
-
-		bool audit = i == ROMBSR_AUTHORITY_AUDIT;
-
-		/* An authority without a PIN file is not served by this node; the
-		 * audit authority is not optional. */
-		if (!audit && !rombsr_path_exists(a->pin_file))
-			continue;
-		if (audit)
-			snprintf(path, sizeof(path), "%s/audit-signed", node->dir);
-		else
-			snprintf(path, sizeof(path), "%s/cache-%s", node->dir, a->name);
-		r = start_signer(a, path, s);
-		if (r < 0 && audit)
-			r = rombsr_error_wrap(r, "the sign node logs every decision and needs the audit key");
-		if (r == 0)
-			r = learn_keys(s);
-		started += r == 0 && !audit;
-	}
-	if (r == 0 && started == 0)
-		r = rombsr_error(ROMBSR_ECONFIG, "no authority can sign here: no PIN file is readable");
-	if (r == 0)
-		r = rombsr_audit_writer_open(node->dir, cfg->audit_origin, node->signers[ROMBSR_AUTHORITY_AUDIT].fd,
-					     &node->audit);
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++)
-		if (node->signers[i].fd >= 0)
-			r = rombsr_audit_writer_login(node->audit, cfg->authority[i].token_uri,
-						      i == ROMBSR_AUTHORITY_AUDIT ? "audit" : "signing");
-	if (r == 0)
-		r = log_key_set(node);
-	if (r == 0)
-		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
-	/* The audit writer's exclusive lock makes this node the clone's only
-	 * user: a ref lock in it is left by a run that was killed. */
-	if (r == 0 && rombsr_path_exists(cfg->queue_clone))
-		r = rombsr_repo_clear_stale_locks(cfg->queue_clone, &(size_t){0});
-	if (r == 0)
-		r = rombsr_repo_open(cfg->queue_clone, true, &node->repo);
-	if (r == 0)
-		r = read_processed(node);
-	if (r == 0)
-		r = rombsr_policy_state_open(node->dir, &node->policy);
-	if (r == 0)
-		r = rombsr_quota_ledger_open(node->dir, time(NULL), &node->ledger);
-	if (r == 0)
-		r = rombsr_waiting_load(node->dir, &node->waiting);
-	if (r < 0) {
-		rombsr_sign_node_close(node);
-		return r;
-	}
-	*out = node;
-	return 0;
-}
-
-void rombsr_sign_node_close(struct rombsr_sign_node *node)
-{
-	if (node == NULL)
-		return;
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
-		rombsr_signer_stop(node->signers[i].fd, node->signers[i].pid);
-	if (node->have_verifier)
-		rombsr_verifier_free(&node->verifier);
-	rombsr_audit_writer_close(node->audit);
-	rombsr_policy_state_close(node->policy);
-	rombsr_quota_ledger_close(node->ledger);
-	rombsr_waiting_free(&node->waiting);
-	rombsr_repo_close(node->repo);
-	rombsr_gpg_close(node->gpg);
-	free(node->dir);
-	free(node);
-}
 
 static int pending_add(struct pass_state *ps, const char *id, const git_oid *commit, const char *signer)
 {
@@ -661,7 +472,7 @@ static int keep_waiting(struct rombsr_waiting_list *still, const struct pending 
 }
 
 /* Decides every open request of the pass, publishing in batches. */
-static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, const git_oid *head,
+static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, struct pass_context *pass,
 		      struct rombsr_waiting_list *still, struct pass_tip *t, bool logged, size_t *answered)
 {
 	struct rombsr_approval_tally *tally = calloc(1, sizeof(*tally));
@@ -681,11 +492,11 @@ static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, cons
 
 		if (p->was_waiting && places_held > 0)
 			places_held--;
-		r = still_open(node, head, p, &open);
+		r = still_open(node, &pass->head, p, &open);
 		if (r < 0 || !open)
 			continue;
 		p->no_room_to_wait = !p->was_waiting && still->n + places_held >= node->max_waiting;
-		r = rombsr_sign_decide(node, p, &o.texts[o.n], &outcome, tally);
+		r = rombsr_sign_decide(node, pass, p, &o.texts[o.n], &outcome, tally);
 		if (r == 0 && outcome == ROMBSR_SIGN_WAITING) {
 			r = keep_waiting(still, p);
 			continue;
@@ -699,13 +510,13 @@ static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, cons
 		else
 			rombsr_buf_free(&o.texts[o.n]);
 		if (r == 0 && (o.n == BATCH_DECISIONS || now_seconds() - started >= BATCH_SECONDS)) {
-			r = flush(node, &o, head, t, answered);
+			r = flush(node, &o, &pass->head, t, answered);
 			logged = false;
 			started = now_seconds();
 		}
 	}
 	if (r == 0 && (o.n > 0 || logged))
-		r = flush(node, &o, head, t, answered);
+		r = flush(node, &o, &pass->head, t, answered);
 	outgoing_free(&o);
 	free(tally);
 	return r;
@@ -716,6 +527,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	struct pass_state ps = {0};
 	struct rombsr_waiting_list still = {0};
 	struct pass_tip t = {.linear = true};
+	struct pass_context pass = {0};
 	git_oid head;
 	bool empty, descends, changed = false, logged = false;
 	double t0 = now_seconds(), t1, published_before = node->stats.publish_seconds;
@@ -747,7 +559,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	if (r == 0 && changed)
 		r = rombsr_verify_range(&node->verifier, node->have_processed ? &node->processed : NULL, &head, collect,
 					&ps);
-	node->head = &head;
+	git_oid_cpy(&pass.head, &head);
 	git_oid_cpy(&t.tip, &head);
 	if (r == 0)
 		r = apply_changes(node, &ps, &head, &logged);
@@ -755,7 +567,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	node->stats.verify_seconds += t1 - t0;
 	if (r == 0) {
 		take_turns(&ps);
-		r = decide_all(node, &ps, &head, &still, &t, logged, answered);
+		r = decide_all(node, &ps, &pass, &still, &t, logged, answered);
 	}
 	node->stats.sign_seconds += now_seconds() - t1 - (node->stats.publish_seconds - published_before);
 	/* The waiting list is saved before the processed head moves past the
@@ -769,32 +581,10 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = write_processed(node, &t.tip);
 	}
 done:
-	if (node->have_trust)
-		rombsr_trust_free(&node->trust);
-	node->have_trust = false;
-	node->head = NULL;
+	if (pass.have_trust)
+		rombsr_trust_free(&pass.trust);
 	rombsr_waiting_free(&still);
 	pass_state_free(&ps);
 	return r;
 }
 
-int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_stats *stats)
-{
-	struct rombsr_channel_request m = {.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
-					   .op = ROMBSR_CH_STATS};
-	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
-	int r = reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
-
-	*stats = node->stats;
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
-		if (node->signers[i].fd < 0)
-			continue;
-		r = ask(&node->signers[i], &m, reply);
-		if (r == 0) {
-			stats->hsm_operations += reply->hsm_operations;
-			stats->cache_hits += reply->cache_hits;
-		}
-	}
-	free(reply);
-	return r;
-}

@@ -38,6 +38,7 @@ struct known_key {
 struct signer_link {
 	int fd;
 	pid_t pid;
+	char token_label[33];   /* the token it logged in to, from its hello */
 	struct known_key keys[MAX_SIGNER_KEYS];
 	size_t nkeys;
 };
@@ -61,11 +62,16 @@ struct rombsr_sign_node {
 	 * until they have them or expire. */
 	struct rombsr_waiting_list waiting;
 	size_t max_waiting;         /* sign.max-waiting: the waiting list's bound */
-	/* During a pass: the head being processed and its trust file. */
-	const git_oid *head;
+	struct rombsr_sign_stats stats;
+};
+
+/* What one pass knows that its decisions need: the head it processes and
+ * the trust file at that head, read when a decision first needs it. Lives
+ * as long as the pass, never in the node. */
+struct pass_context {
+	git_oid head;
 	struct rombsr_trust trust;
 	bool have_trust;
-	struct rombsr_sign_stats stats;
 };
 
 /* A request found in new commits or on the waiting list, with the commit
@@ -87,11 +93,15 @@ struct pending {
  * kills itself with SIGKILL at that point, as a power cut would. */
 void rombsr_sign_fault_point(const char *point);
 
+/* Reads <state>/sign/processed.head into node (worker.c). */
+int rombsr_sign_read_processed(struct rombsr_sign_node *node);
+
 enum rombsr_sign_outcome { ROMBSR_SIGN_ANSWERED, ROMBSR_SIGN_WAITING };
 
 /* Decides one request and writes the response to the state folder, or
  * finds it must wait for approvals (decide.c). */
-int rombsr_sign_decide(struct rombsr_sign_node *node, struct pending *p, struct rombsr_buf *text,
+int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
+		       struct rombsr_buf *text,
 		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally);
 
 #endif

@@ -10,11 +10,11 @@ audit_queue() {
 	sign_config
 	capture_journal
 	REQ_SIGNED1=$(submit_journal user --artifact "$T/artifact1.bin=a1")
-	"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null
 	REQ_SIGNED2=$(submit_journal user --artifact "$T/artifact2.bin=a2")
 	REQ_REJECTED=$(submit_journal user --expires-in 1)
 	sleep 2
-	"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null
 }
 
 # auditor NAME: a fresh auditor configuration (its own state, the audit key

@@ -25,7 +25,7 @@ esac
 # capture_run removes.
 with_bundle() {
 	with_keys
-	"$ROMBSR" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public failed"
+	"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public failed"
 	mkdir -p "$T/no-token"
 	printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
 	RELEASE_PIN="$T/state/pins/release.pin"

@@ -4,6 +4,7 @@ set -euo pipefail
 
 : "${ROMBSR_BUILD:?run through tests/run}"
 ROMBSR="$ROMBSR_BUILD/rombsr"
+ROMBSR_SIGN="$ROMBSR_BUILD/rombsr-sign"
 TOOLS="$ROMBSR_BUILD/tools"
 TOP="$ROMBSR_TOP"
 SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
@@ -44,8 +45,8 @@ with_keys() {
 			rm -rf "$cache"
 			mkdir -p "$cache"
 			printf '[core]\n\tstate-dir = %s\n' "$cache/state" > "$cache/rombsr.conf"
-			ROMBSR_CONFIG="$cache/rombsr.conf" "$ROMBSR" hsm-provision >/dev/null 2>&1
-			ROMBSR_CONFIG="$cache/rombsr.conf" "$ROMBSR" keygen >/dev/null 2>&1
+			ROMBSR_CONFIG="$cache/rombsr.conf" "$ROMBSR_SIGN" hsm-provision >/dev/null 2>&1
+			ROMBSR_CONFIG="$cache/rombsr.conf" "$ROMBSR_SIGN" keygen >/dev/null 2>&1
 			touch "$cache/done"
 		fi
 	) 9>"$ROMBSR_TEST_CACHE/keys.lock"

@@ -74,7 +74,7 @@ soak() {
 	done
 
 	local kills=0 daemon
-	"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
 	daemon=$!
 	while kill -0 "$submitter1" 2>/dev/null || kill -0 "$submitter2" 2>/dev/null || kill -0 "$submitter3" 2>/dev/null; do
 		# Any moment, the start included: a kill during SoftHSM2's login
@@ -83,7 +83,7 @@ soak() {
 		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 		kill_daemon "$daemon"
 		kills=$((kills + 1))
-		"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
+		"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 100 >/dev/null 2>>"$T/daemon.err" &
 		daemon=$!
 	done
 	wait "$submitter1" "$submitter2" "$submitter3" || true
@@ -96,7 +96,7 @@ soak() {
 	submitted=$(wc -l < "$T/ids")
 	[ "$submitted" -eq "$total" ] || fail "only $submitted of $total requests were submitted: $(cat "$T"/submit-*.err | sort | uniq -c | sort -rn | head -3)"
 	while :; do
-		"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>>"$T/daemon.err" ||
+		"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>>"$T/daemon.err" ||
 			fail "a pass after the soak failed: $(tail -3 "$T/daemon.err")"
 		answered=$(git -C "$T/queue.git" ls-tree -r --name-only main responses | wc -l)
 		[ "$answered" -lt "$submitted" ] || break
@@ -116,7 +116,7 @@ soak() {
 	A=$(auditor auditor)
 	"$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" > "$T/av.txt" || fail "audit-verify after the soak"
 	local figures signed rejected
-	figures=$(cache_in_log "$T/state/sign/cache-release" "$T/queue.git") || fail "$figures"
+	figures=$(cache_in_log "$T/state/signer/cache-release" "$T/queue.git") || fail "$figures"
 	signed=$(git -C "$T/queue.git" ls-tree -r --name-only main responses |
 		while read -r f; do git -C "$T/queue.git" show "main:$f" | jq -r .status; done | sort | uniq -c | tr '\n' ' ')
 	printf 'soak: %d requests from 3 build nodes, %d kills, %d responses (%s), %d cache lines (HSM signatures), %d log entries, every HSM signature in the log\n' \

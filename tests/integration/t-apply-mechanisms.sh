@@ -71,7 +71,7 @@ id_ec=$(submit_as "$T/ec.jsonl" manifest)
   req_of "$id"; req_of "$id_ec"; } | jq -r '.operations[].mechanism' | sort > "$T/mechs"
 [ "$(sort -u "$T/mechs" | wc -l)" -eq 8 ] || fail "the requests do not hold 8 mechanisms: $(cat "$T/mechs")"
 
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
 grep -q '^sign: 2 responses published (2 signed, 0 rejected), 8 operations, 8 HSM operations' "$T/pass.txt" ||
 	fail "pass: $(cat "$T/pass.txt") $(cat "$T/pass.err")"
 # Logged and published: the queue's log verifies, and every signature of

@@ -28,9 +28,9 @@ for line in open(sys.argv[1]):
 }
 # hsm_keys: what the tokens hold, as key-generated lines would name it.
 hsm_keys() {
-	"$ROMBSR" keys | awk 'NR > 1 && $3 != "-" {print "key-generated", $1, $4, $3, "rombsr-" $2}' | sort
+	"$ROMBSR_SIGN" keys | awk 'NR > 1 && $3 != "-" {print "key-generated", $1, $4, $3, "rombsr-" $2}' | sort
 }
-sign_once() { "$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
+sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 delete_key() { # AUTHORITY LABEL
 	"$TOOLS/hsm-delete-key" "$SOFTHSM_MODULE" "pkcs11:token=rombsr-$1" "$T/state/pins/$1.pin" "$2" ||
 		fail "deleting $2"
@@ -55,7 +55,7 @@ grep -c '"type":"hsm-login"' "$LOG" | grep -qx 6 || fail "the second start did n
 echo "ok: restart: no new key events"
 
 # keygen puts bluetooth (back) into the token: one entry, its new key.
-"$ROMBSR" keygen --authority release 2>/dev/null || fail "keygen"
+"$ROMBSR_SIGN" keygen --authority release 2>/dev/null || fail "keygen"
 sign_once
 key_events > "$T/ev3"
 [ "$(wc -l < "$T/ev3")" -eq 12 ] || fail "keygen: expected one new event: $(diff "$T/ev2" "$T/ev3")"

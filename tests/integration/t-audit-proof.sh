@@ -41,7 +41,7 @@ openssl pkey -pubin -inform DER -in "$T/x1/spki.der" -out "$T/x1/pub.pem" || fai
 openssl dgst -sha256 -verify "$T/x1/pub.pem" -signature "$T/x1/sig.der" "$T/x1/body" ||
 	fail "openssl refused the checkpoint signature"
 # The public key the check used is the audit key the HSM holds.
-[ "$(sha256sum < "$T/x1/spki.der" | cut -d' ' -f1)" = "$("$ROMBSR" keys --authority audit | awk '$1 == "audit" {print $4}')" ] ||
+[ "$(sha256sum < "$T/x1/spki.der" | cut -d' ' -f1)" = "$("$ROMBSR_SIGN" keys --authority audit | awk '$1 == "audit" {print $4}')" ] ||
 	fail "audit.vkey's key is not the HSM's audit key"
 
 # --index gives the same proof; every entry of a 13-leaf tree (first, last,

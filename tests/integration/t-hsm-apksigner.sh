@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 with_keys
-"$ROMBSR" export-public --out "$T/bundle"
+"$ROMBSR_SIGN" export-public --out "$T/bundle"
 "$TOP/scripts/make-sample-apk.sh" org.rombsr.test.app "$T/app.apk"
 sunpkcs11_config rombsr-release "$T/p11.cfg"
 apksigner_p11 sign --ks NONE --ks-type PKCS11 --ks-pass "file:$T/state/pins/release.pin" \

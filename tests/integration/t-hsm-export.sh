@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 with_keys
-"$ROMBSR" export-public --out "$T/bundle"
+"$ROMBSR_SIGN" export-public --out "$T/bundle"
 m="$T/bundle/manifest.json"
 [ "$(jq -r .format "$m")" = rombsr.public-bundle ] || fail "format"
 [ "$(jq -r .version "$m")" = 1 ] || fail "version"
@@ -35,15 +35,15 @@ done
 grep -rl "PRIVATE" "$T/bundle" && fail "private key material in the bundle"
 
 # An existing bundle is kept unless --force.
-expect_fail "exists; pass --force" "$ROMBSR" export-public --out "$T/bundle"
-"$ROMBSR" export-public --out "$T/bundle" --force
+expect_fail "exists; pass --force" "$ROMBSR_SIGN" export-public --out "$T/bundle"
+"$ROMBSR_SIGN" export-public --out "$T/bundle" --force
 [ "$(jq '.keys | length' "$m")" -eq 11 ] || fail "forced export broken"
 ls "$T" | grep -q 'bundle.tmp' && fail "scratch left behind"
 
 # A token missing a key: refused, and no bundle folder appears.
 new_config "$T/empty-state"
-"$ROMBSR" hsm-provision 2>/dev/null
-expect_fail "run 'rombsr keygen' first" "$ROMBSR" export-public --out "$T/bundle2"
+"$ROMBSR_SIGN" hsm-provision 2>/dev/null
+expect_fail "run 'rombsr keygen' first" "$ROMBSR_SIGN" export-public --out "$T/bundle2"
 [ ! -e "$T/bundle2" ] || fail "a half bundle was written"
 ls "$T" | grep -q 'bundle2.tmp' && fail "scratch left behind"
 echo "export-public ok"

@@ -26,19 +26,19 @@ pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-manifest --login --p
 	fail "the release PIN opens the manifest token"
 
 # The certificates are signed by the keys themselves.
-"$ROMBSR" export-public --out "$T/bundle"
+"$ROMBSR_SIGN" export-public --out "$T/bundle"
 for pem in "$T"/bundle/certs/*.pem; do
 	openssl verify -check_ss_sig -partial_chain -CAfile "$pem" "$pem" >/dev/null || fail "$pem does not verify"
 done
 
 # Re-running changes nothing.
-"$ROMBSR" keygen 2>"$T/again.log"
+"$ROMBSR_SIGN" keygen 2>"$T/again.log"
 [ "$(grep -c 'present, kept' "$T/again.log")" -eq 12 ] || fail "keygen re-run did not keep all keys: $(cat "$T/again.log")"
 again=$(pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" --list-objects)
 [ "$(printf '%s\n' "$again" | sort)" = "$(printf '%s\n' "$objects" | sort)" ] || fail "keygen re-run changed the token"
 
 # keys lists every key with its fingerprint, matching the bundle.
-"$ROMBSR" keys > "$T/keys.txt"
+"$ROMBSR_SIGN" keys > "$T/keys.txt"
 [ "$(tail -n +2 "$T/keys.txt" | wc -l)" -eq 12 ] || fail "keys does not list 12 keys (11 of the key set and the audit key)"
 fp=$(awk '$1=="platform"{print $4}' "$T/keys.txt")
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout | openssl pkey -pubin -outform DER |

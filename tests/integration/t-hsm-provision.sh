@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 new_config
-"$ROMBSR" hsm-provision
+"$ROMBSR_SIGN" hsm-provision
 [ -f "$T/state/softhsm2.conf" ] || fail "no softhsm2.conf in the state folder"
 grep -q "directories.tokendir = $T/state/tokens" "$T/state/softhsm2.conf" || fail "tokendir not in state"
 for f in release.pin release.so-pin manifest.pin manifest.so-pin audit.pin audit.so-pin; do
@@ -20,16 +20,16 @@ pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login \
 
 # A second run refuses and keeps the tokens.
 before=$(ls "$T/state/tokens")
-expect_fail "already exist" "$ROMBSR" hsm-provision
+expect_fail "already exist" "$ROMBSR_SIGN" hsm-provision
 [ "$(ls "$T/state/tokens")" = "$before" ] || fail "refused provisioning changed the tokens"
-"$ROMBSR" hsm-provision --force
+"$ROMBSR_SIGN" hsm-provision --force
 [ "$(ls "$T/state/tokens")" != "$before" ] || fail "--force did not make new tokens"
 [ "$(ls "$T/state/tokens" | wc -l)" -eq 3 ] || fail "old tokens left behind by --force"
 ls -A "$T/state" | grep -q provision && fail "scratch folder left behind"
 
 # Two authorities on one token would put both behind one credential.
 printf '[core]\n\tstate-dir = %s\n[authority "manifest"]\n\ttoken = pkcs11:token=rombsr-release\n' "$T/same" > "$T/same.conf"
-expect_fail "needs a token of its own" "$ROMBSR" --config "$T/same.conf" hsm-provision
+expect_fail "needs a token of its own" "$ROMBSR_SIGN" --config "$T/same.conf" hsm-provision
 [ ! -e "$T/same" ] || fail "refused provisioning created the state folder"
 
 # A bad second authority (its label is too long for a token) is found
@@ -41,11 +41,11 @@ cat > "$T/bad.conf" <<CONF
 [authority "manifest"]
 	token = pkcs11:token=a-label-that-is-longer-than-thirty-two-characters
 CONF
-expect_fail "manifest authority: token URI" "$ROMBSR" --config "$T/bad.conf" hsm-provision
+expect_fail "manifest authority: token URI" "$ROMBSR_SIGN" --config "$T/bad.conf" hsm-provision
 [ -z "$(ls -A "$T/fresh")" ] || fail "failed provisioning left: $(ls -A "$T/fresh")"
 
 # Not for hardware: a module that is not SoftHSM2 is refused.
 printf '[core]\n\tstate-dir = %s\n[hsm]\n\tmodule = /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\n' "$T/hw" > "$T/hw.conf"
-expect_fail "not SoftHSM2" "$ROMBSR" --config "$T/hw.conf" hsm-provision
+expect_fail "not SoftHSM2" "$ROMBSR_SIGN" --config "$T/hw.conf" hsm-provision
 [ ! -e "$T/hw" ] || fail "refused provisioning created the state folder"
 echo "hsm-provision ok"

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 with_keys
-"$ROMBSR" export-public --out "$T/bundle"
+"$ROMBSR_SIGN" export-public --out "$T/bundle"
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/rsa.pub"
 openssl x509 -in "$T/bundle/certs/manifest.pem" -pubkey -noout > "$T/ec.pub"
 head -c 100000 /dev/urandom > "$T/data"

@@ -30,7 +30,7 @@ request() { # NAME: a one-operation request; prints its ID
 # What the kill leaves: an empty token.object. The next start restores it.
 req=$(request one)
 : > "$live"
-"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/once.err" || fail "sign after the restore: $(cat "$T/once.err")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/once.err" || fail "sign after the restore: $(cat "$T/once.err")"
 grep -q "token.object was empty (a login rewrite was interrupted): restored from" "$T/once.err" ||
 	fail "the restore was not reported: $(cat "$T/once.err")"
 [ "$(response_of "$req" | jq -r .status)" = signed ] || fail "not signed after the restore"
@@ -43,7 +43,7 @@ req=$(request two)
 : > "$live"
 rm "$copy"
 expect_fail "is empty (a login rewrite was interrupted) and its copy cannot be read: restore the token folder from a backup" \
-	"$ROMBSR" --config "$SIGN_CONF" sign --once
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
 git -C "$T/queue.git" cat-file -e "main:$(resp_path "$req")" 2>/dev/null && fail "a response was published without the token"
 [ ! -s "$live" ] || fail "token.object was written without a copy"
 echo "ok: without a copy the node refuses to start and says how to recover"

@@ -22,7 +22,7 @@ capture_config "$T/capture.conf" capture
 W="$T/admin-work"
 git_clone_as admin "$W"
 
-pass() { "$ROMBSR" --config "$SIGN_CONF" sign --once >>"$T/pass.out" 2>>"$T/pass.err" || fail "pass: $(tail -3 "$T/pass.err")"; }
+pass() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >>"$T/pass.out" 2>>"$T/pass.err" || fail "pass: $(tail -3 "$T/pass.err")"; }
 # Every entry of the audit log the queue holds, one JSON object per line.
 audit_entries() {
 	git -C "$T/queue.git" ls-tree -r --name-only main audit/entries | sort |
@@ -135,7 +135,7 @@ grep -q "request $dual: waiting for approvals: release 0 of 2" "$T/pass.err" || 
 "$ROMBSR" --config "$OPERATOR_CONF" approve "$dual" >/dev/null 2>&1 || fail "operator could not approve"
 pass
 expect_waiting "$dual" "one operator"
-"$ROMBSR" --config "$SIGN_CONF" status > "$T/status.txt" 2>"$T/status.err" || fail "status: $(cat "$T/status.err")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status > "$T/status.txt" 2>"$T/status.err" || fail "status: $(cat "$T/status.err")"
 for want in "^policy: serial 2 in force, sha256 [0-9a-f]{64}$" "^waiting for approvals: 1$" "^  $dual  p P\\..*user.*from $FPR_BUILD, expires " \
 	"^    release: 1 of 2 approvals; may still approve: ($FPR_OPERATOR2, $FPR_OPERATOR3|$FPR_OPERATOR3, $FPR_OPERATOR2)$" \
 	"^    approved by $FPR_OPERATOR$" "^  key avb_intermediate: 1 of 1 operations in the last 3600 s$"; do
@@ -250,7 +250,7 @@ node_over=$(submit_with "$T/networkstack.jsonl" user)
 pass
 [ "$(status_of "$node_ok")" = "signed/" ] || fail "the request within the node quota: $(status_of "$node_ok")"
 expect_rejected "$node_over" policy-quota-node
-"$ROMBSR" --config "$SIGN_CONF" status | grep -q "^  build node $FPR_BUILD: $((used + 1)) of $((used + 1)) operations" ||
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status | grep -q "^  build node $FPR_BUILD: $((used + 1)) of $((used + 1)) operations" ||
 	fail "status does not show the node quota used up"
 
 "$ROMBSR" --config "$SIGN_CONF" audit-verify --vkey "$T/bundle/audit.vkey" >/dev/null 2>"$T/av.err" || fail "audit-verify: $(cat "$T/av.err")"

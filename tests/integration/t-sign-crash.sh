@@ -11,7 +11,7 @@
 with_bundle
 with_queue
 sign_config
-cache="$T/state/sign/cache-release"
+cache="$T/state/signer/cache-release"
 made=0
 for point in mid-sign after-sign before-log after-response before-commit after-push; do
 	# Fresh operations for each round: new data to sign.
@@ -26,15 +26,15 @@ for point in mid-sign after-sign before-log after-response before-commit after-p
 	done
 	req=$(submit_journal user)
 	rc=0
-	ROMBSR_FAULT=$point "$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/crash.log" || rc=$?
+	ROMBSR_FAULT=$point "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/crash.log" || rc=$?
 	[ "$rc" -eq 137 ] || fail "$point: the sign node was not killed (exit $rc): $(cat "$T/crash.log")"
 	grep -q "fault injected at $point" "$T/crash.log" || fail "$point: fault point not reached"
 	# No signer outlives the worker. The restart comes in a later second
 	# than the decision, as it would after a real crash.
 	sleep 1.1
 	pgrep -f "$SIGN_CONF sign" >/dev/null && fail "$point: a signer survived the worker"
-	"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/after.txt" 2>/dev/null || fail "$point: restart failed"
-	"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>&1 || fail "$point: second restart failed"
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/after.txt" 2>/dev/null || fail "$point: restart failed"
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>&1 || fail "$point: second restart failed"
 	n=$(git -C "$T/queue.git" log --format=%H main -- "$(resp_path "$req")" | wc -l)
 	[ "$n" -eq 1 ] || fail "$point: $n commits touch the response of $req"
 	[ "$(response_of "$req" | jq -r .status)" = signed ] || fail "$point: not signed"
@@ -60,7 +60,7 @@ req=$(submit_journal user)
 mkdir -p "$T/state/queue.git/refs/rombsr"
 : > "$T/state/queue.git/refs/rombsr/fetched.lock"
 : > "$T/state/queue.git/packed-refs.lock"
-"$ROMBSR" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/locks.err" || fail "sign with stale locks: $(cat "$T/locks.err")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/locks.err" || fail "sign with stale locks: $(cat "$T/locks.err")"
 grep -q "removed $T/state/queue.git/refs/rombsr/fetched.lock, left by a writer that was killed" "$T/locks.err" ||
 	fail "the stale ref lock was not reported: $(cat "$T/locks.err")"
 [ ! -e "$T/state/queue.git/packed-refs.lock" ] || fail "packed-refs.lock is still there"

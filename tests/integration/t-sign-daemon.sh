@@ -11,9 +11,8 @@ with_bundle
 with_queue
 sign_config
 capture_journal
-# Started as rombsr-sign, the name the service uses.
-ln -s "$ROMBSR" "$T/rombsr-sign"
-"$T/rombsr-sign" --config "$SIGN_CONF" --interval-ms 200 2>"$T/daemon.log" &
+# Started as the service starts it.
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2>"$T/daemon.log" &
 daemon=$!
 id=$(submit_journal userdebug)
 wait_response "$id" 30 || fail "the daemon did not answer: $(cat "$T/daemon.log")"
@@ -55,7 +54,14 @@ unit="$T/prefix/lib/systemd/system/rombsr-sign.service"
 systemd-analyze verify "$unit" || fail "systemd-analyze verify"
 score=$(systemd-analyze security --offline=true "$unit" 2>/dev/null | awk '/Overall exposure level/{print $(NF-2)}')
 awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }' || fail "exposure level $score above 2.0"
-for key in NoNewPrivileges=yes ProtectSystem=strict User=rombsr ReadWritePaths=/var/lib/rombsr; do
+for key in NoNewPrivileges=yes ProtectSystem=strict User=rombsr-sign ReadWritePaths=/var/lib/rombsr \
+	"AmbientCapabilities=CAP_SETUID CAP_SETGID" "CapabilityBoundingSet=CAP_SETUID CAP_SETGID"; do
 	grep -q "^$key" "$unit" || fail "unit lacks $key"
 done
+for f in "$T/prefix/lib/sysusers.d/rombsr.conf" "$T/prefix/lib/tmpfiles.d/rombsr.conf"; do
+	[ -s "$f" ] || fail "make install did not ship $f"
+done
+grep -q '^u rombsr-signer ' "$T/prefix/lib/sysusers.d/rombsr.conf" || fail "no signer user in sysusers.d"
+grep -q '^d /var/lib/rombsr/pins *0700 rombsr-signer' "$T/prefix/lib/tmpfiles.d/rombsr.conf" ||
+	fail "the PIN folder is not the signer user's in tmpfiles.d"
 echo "daemon ok (unit exposure $score)"

@@ -24,7 +24,7 @@ capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x
 good_journal="$T/journal.jsonl"
 submit() { "$ROMBSR" --config "$BUILD_CONF" submit --journal "$good_journal" --product p --build-id "H.$RANDOM" \
 	--source-commit "$(printf '%040d' 9)" --build-type user "$@"; }
-pass() { "$ROMBSR" --config "$SIGN_CONF" sign --once >>"$T/pass.out" 2>>"$T/pass.err" ||
+pass() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >>"$T/pass.out" 2>>"$T/pass.err" ||
 	fail "the sign node stopped: $(tail -3 "$T/pass.err")"; }
 status_of() { response_of "$1" 2>/dev/null | jq -r '.status + "/" + (.reason.code // "")'; }
 

@@ -24,7 +24,7 @@ sign_config
 printf '[authority "release"]\n\tmodule = %s\n' "$SHIM" >> "$SIGN_CONF"
 export ROMBSR_P11_FAULT_CONFIG="$T/fault.conf"
 COUNTERS="$T/counters"
-CACHE="$T/state/sign/cache-release"
+CACHE="$T/state/signer/cache-release"
 
 # faults DIRECTIVE...: the shim's configuration, replaced whole (the shim
 # reads it again when it changes, so this works on a running node).
@@ -62,7 +62,7 @@ once_signed() {
 	rm -f "$COUNTERS"
 	before=$(cache_lines)
 	req=$(fresh_request "$name")
-	"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/once.out" 2> "$T/once.err" ||
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/once.out" 2> "$T/once.err" ||
 		fail "$name: sign --once failed: $(cat "$T/once.err")"
 	[ "$(response_of "$req" | jq -r .status)" = signed ] ||
 		fail "$name: not signed: $(response_of "$req" | jq -c .reason)"
@@ -100,7 +100,7 @@ WANT_FAULTS=0 once_signed delays 'delay C_Sign 300' 'delay C_OpenSession 200' 'd
 # the daemon goes on, and signs again once the device is back.
 faults
 rm -f "$COUNTERS"
-"$ROMBSR" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2> "$T/daemon.log" &
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2> "$T/daemon.log" &
 daemon=$!
 req=$(fresh_request daemon-1)
 wait_response "$req" 30 || fail "the daemon did not answer: $(cat "$T/daemon.log")"
@@ -176,7 +176,7 @@ rm -f "$COUNTERS"
 before=$(cache_lines)
 req=$(fresh_request partial)
 rc=0
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/partial.out" 2> "$T/partial.err" || rc=$?
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/partial.out" 2> "$T/partial.err" || rc=$?
 [ "$rc" -eq 1 ] || fail "partial: sign --once exited $rc: $(cat "$T/partial.err")"
 grep -q "rombsr sign: request $req operation 1: the HSM stayed unavailable" "$T/partial.err" ||
 	fail "partial: $(cat "$T/partial.err")"
@@ -185,7 +185,7 @@ git -C "$T/queue.git" cat-file -e "main:$(resp_path "$req")" 2>/dev/null && fail
 	fail "partial: $(counter sign_ok) HSM signatures, $(($(cache_lines) - before)) cache lines"
 faults
 rm -f "$COUNTERS"
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/partial2.out" 2> "$T/partial2.err" ||
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/partial2.out" 2> "$T/partial2.err" ||
 	fail "partial: the next pass failed: $(cat "$T/partial2.err")"
 grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 1 HSM operations, 1 from the signing cache' \
 	"$T/partial2.out" || fail "partial: $(cat "$T/partial2.out")"

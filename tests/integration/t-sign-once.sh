@@ -13,7 +13,7 @@ sign_config
 capture_journal
 id=$(submit_journal user --artifact "$T/artifact1.bin=a1" --artifact "$T/artifact2.bin=a2")
 
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/sign1.txt"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign1.txt"
 grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 2 HSM operations, 0 from the signing cache' \
 	"$T/sign1.txt" || fail "first pass: $(cat "$T/sign1.txt")"
 response_of "$id" > "$T/resp.json" || fail "no response in the queue"
@@ -40,11 +40,11 @@ GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" verify-commit main 2>/dev/null ||
 	fail "queue-verify after signing"
 
 # Nothing new: nothing published.
-"$ROMBSR" --config "$SIGN_CONF" sign --once | grep -q '^sign: 0 responses published' || fail "second pass published"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once | grep -q '^sign: 0 responses published' || fail "second pass published"
 
 # The same build again: answered from the cache, no HSM operation.
 id2=$(submit_journal user)
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/sign3.txt"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign3.txt"
 grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 0 HSM operations, 2 from the signing cache' \
 	"$T/sign3.txt" || fail "re-sign of an unchanged build: $(cat "$T/sign3.txt")"
 [ "$(response_of "$id2" | jq -r '.signatures[0].signature')" = "$(jq -r '.signatures[0].signature' "$T/resp.json")" ] ||

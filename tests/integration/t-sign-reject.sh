@@ -44,7 +44,7 @@ cross=$(submit_with "$T/manifest.jsonl" user --authority release)
 cross2=$(submit_with "$T/platform.jsonl" user --authority manifest)
 old=$(submit_with "$T/platform.jsonl" user --expires-in 1)
 sleep 2
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>/dev/null
 grep -q '^sign: 5 responses published (1 signed, 4 rejected), 1 operations, 1 HSM operations' "$T/pass.txt" ||
 	fail "pass: $(cat "$T/pass.txt")"
 expect_rejected "$dev" development-key
@@ -52,8 +52,8 @@ expect_rejected "$cross" wrong-authority
 expect_rejected "$cross2" wrong-authority
 expect_rejected "$old" expired
 [ "$(response_of "$dev_ok" | jq -r .status)" = signed ] || fail "testkey in an eng build was not signed"
-[ "$(cat "$T/state/sign/cache-release" | wc -l)" -eq 1 ] || fail "something was signed for a rejected request"
-[ ! -s "$T/state/sign/cache-manifest" ] || fail "the manifest key signed for a release request"
+[ "$(cat "$T/state/signer/cache-release" | wc -l)" -eq 1 ] || fail "something was signed for a rejected request"
+[ ! -s "$T/state/signer/cache-manifest" ] || fail "the manifest key signed for a release request"
 
 # A request naming another build node than the key that committed it (the
 # hook refuses it, so it comes through a working clone of the queue with
@@ -71,7 +71,7 @@ GNUPGHOME="$T/gpg-build" git -C "$T/bypass" -c user.signingkey="$FPR_BUILD" -c u
 mv "$T/queue.git/hooks/pre-receive" "$T/pre-receive.off"
 git -C "$T/bypass" push -q origin HEAD:main
 mv "$T/pre-receive.off" "$T/queue.git/hooks/pre-receive"
-"$ROMBSR" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>/dev/null
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>/dev/null
 expect_rejected "$fid" wrong-signer
 "$ROMBSR" --config "$SIGN_CONF" queue-verify | grep -q '^queue ok: .* 6 requests, 6 responses (1 signed, 5 rejected)' ||
 	fail "queue-verify after rejections"

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RELEASE "pkcs11:token=rombsr-release"
-#define AUDIT "pkcs11:token=rombsr-audit"
+#define RELEASE "rombsr-release"
+#define AUDIT "rombsr-audit"
 #define FP(c) (c c c c c c c c c c c c c c c c) /* 64 hex digits from a 4-digit string */
 
 static char dir[64];

@@ -1,7 +1,7 @@
 /* rombsr keygen: the release key set inside the HSM. Re-running is safe: an
  * existing key is never duplicated or replaced, and a key whose certificate
  * is missing (an earlier run stopped between the two) gets one. */
-#include "cli.h"
+#include "node.h"
 
 #include "../common/error.h"
 #include "../common/keyset.h"

@@ -1,5 +1,5 @@
 /* rombsr keys: the key set as the HSM holds it. */
-#include "cli.h"
+#include "node.h"
 #include "inventory.h"
 
 #include "../common/error.h"
@@ -22,7 +22,7 @@ static int print_key(const struct inventory_key *k)
 
 	if (!k->present) {
 		printf("%-17s %-9s %-9s %-64s %s\n", k->entry->label, rombsr_authority_name(k->entry->authority),
-		       "-", "(missing: run 'rombsr keygen')", "-");
+		       "-", "(missing: run 'rombsr-sign keygen')", "-");
 		return 0;
 	}
 	rombsr_key_algorithm_name(k->entry->kind, k->bits, algorithm);

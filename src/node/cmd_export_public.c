@@ -2,7 +2,7 @@
  * docs/public-bundle.md). Written into a scratch folder and renamed into
  * place, so a reader sees a whole bundle or none. */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "node.h"
 #include "inventory.h"
 
 #include "../audit/checkpoint.h"
@@ -67,7 +67,7 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 	int r;
 
 	if (!k->present || k->certificate == NULL)
-		return rombsr_error(ROMBSR_ENOTFOUND, "key '%s' %s: run 'rombsr keygen' first", k->entry->label,
+		return rombsr_error(ROMBSR_ENOTFOUND, "key '%s' %s: run 'rombsr-sign keygen' first", k->entry->label,
 				    k->present ? "has no certificate" : "is missing");
 	r = write_certificate(dir, k, cert_sha256);
 	if (r == 0)
@@ -106,7 +106,7 @@ static int write_audit_vkey(const char *dir, const char *origin, const struct in
 	int len, r;
 
 	if (!k->present || k->certificate == NULL)
-		return rombsr_error(ROMBSR_ENOTFOUND, "key 'audit' %s: run 'rombsr keygen' first",
+		return rombsr_error(ROMBSR_ENOTFOUND, "key 'audit' %s: run 'rombsr-sign keygen' first",
 				    k->present ? "has no certificate" : "is missing");
 	len = i2d_PUBKEY(X509_get0_pubkey(k->certificate), &spki);
 	if (len <= 0)

@@ -5,7 +5,7 @@
 #include "../common/error.h"
 #include "../common/json_strict.h"
 #include "../common/keyset.h"
-#include "../queue/gpg.h"
+#include "gpg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

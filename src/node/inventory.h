@@ -3,7 +3,7 @@
 #ifndef ROMBSR_CLI_INVENTORY_H
 #define ROMBSR_CLI_INVENTORY_H
 
-#include "cli.h"
+#include "node.h"
 
 #include "../common/keyset.h"
 

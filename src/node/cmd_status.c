@@ -5,7 +5,7 @@
  * how far the node is behind the last fetch. Run it with the sign node's
  * configuration, as the user the node runs as. */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "node.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"

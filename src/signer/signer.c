@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -450,7 +449,7 @@ static int outbox_put(struct outbox *o, const struct rombsr_channel_reply *reply
 	return 0;
 }
 
-static int serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
+int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
 {
 	struct signer s = {.a = a, .audit = strcmp(a->name, rombsr_authority_name(ROMBSR_AUTHORITY_AUDIT)) == 0};
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
@@ -467,6 +466,8 @@ static int serve(const struct rombsr_authority_config *a, const char *cache_path
 		reply->status = r;
 		if (r < 0)
 			snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
+		else /* the worker names the token in the audit log, never parsing HSM URIs */
+			snprintf(reply->label, sizeof(reply->label), "%s", rombsr_hsm_token_label(s.hsm));
 		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0 && r == 0)
 			r = ROMBSR_EIO;
 	}
@@ -492,68 +493,4 @@ static int serve(const struct rombsr_authority_config *a, const char *cache_path
 	free(m);
 	free(reply);
 	return r;
-}
-
-int rombsr_signer_start(const struct rombsr_authority_config *a, const char *cache_path, int *fd, pid_t *pid)
-{
-	struct rombsr_channel_reply hello;
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return rombsr_error(ROMBSR_EIO, "cannot make the signer channel");
-	fflush(NULL);
-	*pid = fork();
-	if (*pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return rombsr_error(ROMBSR_EIO, "cannot start the %s signer", a->name);
-	}
-	if (*pid == 0) {
-		int r;
-
-		/* Keeps only its own end of its own channel: an inherited end of
-		 * another signer's channel would keep that one from ever seeing
-		 * the worker hang up. */
-		if (sv[1] != 3) {
-			dup2(sv[1], 3);
-			close(sv[1]);
-		}
-		close_range(4, ~0U, 0);
-		/* Ends with the worker, and is never traced or dumped: it holds
-		 * the PIN and the session. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		prctl(PR_SET_DUMPABLE, 0);
-		/* Failures reach the worker in the first reply; it reports them. */
-		r = serve(a, cache_path, 3);
-		_exit(r < 0 ? 1 : 0);
-	}
-	close(sv[1]);
-	*fd = sv[0];
-	if (rombsr_channel_recv(*fd, &hello, sizeof(hello)) < 0) {
-		int r = rombsr_error(ROMBSR_EHSM, "%s signer did not start", a->name);
-
-		rombsr_signer_stop(*fd, *pid);
-		return r;
-	}
-	if (hello.status != 0) {
-		int r;
-
-		hello.message[sizeof(hello.message) - 1] = '\0';
-		r = rombsr_error(hello.status == ROMBSR_EAUTH ? ROMBSR_EAUTH : ROMBSR_EHSM, "%s signer: %s", a->name,
-				 hello.message);
-		rombsr_signer_stop(*fd, *pid);
-		return r;
-	}
-	return 0;
-}
-
-void rombsr_signer_stop(int fd, pid_t pid)
-{
-	int status;
-
-	if (fd >= 0)
-		close(fd);
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
 }

@@ -1,7 +1,7 @@
 /* rombsr sign: the sign node. --once answers what is pending and exits (for
  * manual or air-gapped use); --daemon keeps watching the queue (what the
  * rombsr-sign service runs). Both run the same worker and signers. */
-#include "cli.h"
+#include "node.h"
 
 #include "../common/error.h"
 #include "../sign/worker.h"

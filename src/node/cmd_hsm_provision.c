@@ -4,7 +4,7 @@
  * in a scratch folder and moved in place only when all of them exist, so a
  * failure leaves nothing half-provisioned. */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "node.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"

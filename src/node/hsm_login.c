@@ -1,0 +1,55 @@
+/* Provisioning commands of rombsr-sign (keygen, keys, export-public) open
+ * an authority's token themselves: they are run by the operator who holds
+ * the PIN, not by the sign node's worker. */
+#include "node.h"
+
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/secret.h"
+#include "../hsm/hsm.h"
+#include "../hsm/provision.h"
+
+#include <stdio.h>
+
+static int read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin)
+{
+	char prompt[96];
+
+	if (ctx->pin_fd >= 0)
+		return rombsr_secret_from_fd(ctx->pin_fd, pin);
+	if (ctx->pin_file != NULL)
+		return rombsr_secret_from_file(ctx->pin_file, pin);
+	if (rombsr_path_exists(a->pin_file))
+		return rombsr_secret_from_file(a->pin_file, pin);
+	snprintf(prompt, sizeof(prompt), "PIN for the %s authority's token: ", a->name);
+	return rombsr_secret_prompt(prompt, pin);
+}
+
+int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out)
+{
+	const struct rombsr_config *cfg;
+	const struct rombsr_authority_config *a;
+	struct rombsr_hsm *hsm = NULL;
+	struct rombsr_buf pin = {0};
+	int r;
+
+	*out = NULL;
+	r = cli_config(ctx, &cfg);
+	if (r < 0)
+		return r;
+	a = &cfg->authority[id];
+	r = rombsr_softhsm_prepare(cfg);
+	if (r == 0)
+		r = rombsr_hsm_open(a->module, a->token_uri, &hsm);
+	if (r == 0)
+		r = read_pin(ctx, a, &pin);
+	if (r == 0)
+		r = rombsr_hsm_login(hsm, (const char *)pin.data);
+	rombsr_buf_free(&pin);
+	if (r < 0) {
+		rombsr_hsm_close(hsm);
+		return rombsr_error_wrap(r, "%s authority", a->name);
+	}
+	*out = hsm;
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* rombsr-sign, the sign node's program: its commands (one file each) and
+ * what only they need. */
+#ifndef ROMBSR_NODE_H
+#define ROMBSR_NODE_H
+
+#include "../cli/cli.h"
+
+struct rombsr_hsm;
+
+/* Opens an authority's token and logs in with its PIN (from --pin-fd,
+ * --pin-file, the configured pin-file, or a prompt, in that order). */
+int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
+
+int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
+int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
+int cmd_keys(struct cli_context *ctx, int argc, char **argv);
+int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
+int cmd_status(struct cli_context *ctx, int argc, char **argv);
+int cmd_sign(struct cli_context *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,340 @@
+/* Opening and closing the sign node: its users and folders, its signers
+ * (each the program rombsr-signer, as the signer user), the worker's
+ * confinement, and what the log must say before the first pass (the
+ * signers' logins and the key set). The pass itself is worker.c. */
+#define _GNU_SOURCE
+#include "worker_internal.h"
+
+#include "privsep.h"
+#include "signer_link.h"
+
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../queue/stale_locks.h"
+#include "../signer/channel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int ask(struct signer_link *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply)
+{
+	return rombsr_channel_call(s->fd, m, reply);
+}
+
+static int learn_keys(struct signer_link *s)
+{
+	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
+	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	int r = m && reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (uint32_t i = 0; r == 0 && i < MAX_SIGNER_KEYS; i++) {
+		*m = (struct rombsr_channel_request){.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
+						    .op = ROMBSR_CH_KEYS, .index = i};
+		r = ask(s, m, reply);
+		if (r < 0 || reply->status != 0)
+			break;
+		reply->label[sizeof(reply->label) - 1] = '\0';
+		reply->spki_sha256[sizeof(reply->spki_sha256) - 1] = '\0';
+		memcpy(s->keys[i].label, reply->label, sizeof(reply->label));
+		memcpy(s->keys[i].spki_sha256, reply->spki_sha256, sizeof(reply->spki_sha256));
+		s->keys[i].kind = (enum rombsr_key_kind)reply->key_kind;
+		s->keys[i].modulus_bytes = reply->modulus_bytes;
+		s->nkeys = i + 1;
+		if (!reply->more)
+			break;
+	}
+	free(m);
+	free(reply);
+	return r;
+}
+
+/* The keys the signers found in their tokens, against the key events of
+ * the log: keys generated since the last start (rombsr keygen runs outside
+ * the sign node) and keys gone from a token are logged here, before the
+ * node signs anything with the key set it now has. */
+static int log_key_set(struct rombsr_sign_node *node)
+{
+	struct rombsr_audit_key keys[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS];
+	char algorithms[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS][16];
+	const char *tokens[ROMBSR_AUTHORITY_COUNT];
+	size_t ntokens = 0, nkeys = 0, added;
+	int r;
+
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		const struct signer_link *s = &node->signers[i];
+
+		if (s->fd < 0)
+			continue;
+		tokens[ntokens++] = s->token_label;
+		for (size_t k = 0; k < s->nkeys; k++, nkeys++) {
+			rombsr_key_algorithm_name(s->keys[k].kind, (unsigned)s->keys[k].modulus_bytes * 8, algorithms[nkeys]);
+			keys[nkeys] = (struct rombsr_audit_key){s->token_label, s->keys[k].label,
+								s->keys[k].spki_sha256, algorithms[nkeys]};
+		}
+	}
+	r = rombsr_audit_writer_keys(node->audit, tokens, ntokens, keys, nkeys, &added);
+	if (r == 0 && added > 0)
+		fprintf(stderr, "rombsr sign: %zu key event%s logged (keys generated or gone since the last start)\n",
+			added, added == 1 ? "" : "s");
+	return r < 0 ? rombsr_error_wrap(r, "logging the key set") : 0;
+}
+
+/* A token can be briefly unreadable at start: the signers of a node that
+ * was just killed may still hold it (seen with SoftHSM2 in the kill -9
+ * soak). A signer that cannot find or open its token is started again,
+ * at most START_TRIES times over about 1.5 s, before the node gives up. */
+#define START_TRIES 5
+
+static int start_signer(const struct rombsr_config *cfg, const struct rombsr_authority_config *a,
+			const char *state_path, const struct rombsr_user *user, struct signer_link *s)
+{
+	int r = 0;
+
+	for (int attempt = 0; attempt < START_TRIES; attempt++) {
+		if (attempt > 0) {
+			fprintf(stderr, "rombsr sign: %s signer: %s; starting it again\n", a->name,
+				rombsr_error_message(r));
+			nanosleep(&(struct timespec){0, 100000000L << (attempt - 1)}, NULL);
+		}
+		/* A failed start closes and reaps what it made. */
+		r = rombsr_signer_start(cfg, a, state_path, user, &s->fd, &s->pid, s->token_label);
+		if (r != ROMBSR_EHSM)
+			break;
+	}
+	return r;
+}
+
+/* A folder of the node's state, made if missing. Started as root with
+ * users configured, the node gives it to its user; otherwise it must
+ * already belong to that user (make install's tmpfiles.d does it). */
+static int state_folder(const char *path, const struct rombsr_user *owner)
+{
+	struct stat st;
+	int r = rombsr_mkdir_p(path, 0700);
+
+	if (r == 0 && owner != NULL && geteuid() == 0 && chown(path, owner->uid, owner->gid) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot give %s to user '%s': %s", path, owner->name, strerror(errno));
+	if (r == 0 && stat(path, &st) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot stat %s: %s", path, strerror(errno));
+	if (r == 0 && owner != NULL && st.st_uid != owner->uid)
+		r = rombsr_error(ROMBSR_EPERM, "%s belongs to uid %u, not to user '%s'", path, (unsigned)st.st_uid,
+				 owner->name);
+	return r;
+}
+
+/* The signers, each as the signer user with its state in <state>/signer. */
+static int start_signers(struct rombsr_sign_node *node, const char *signer_dir, const struct rombsr_user *user)
+{
+	const struct rombsr_config *cfg = node->cfg;
+	char path[4096];
+	int r = 0, started = 0;
+
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
+		const struct rombsr_authority_config *a = &cfg->authority[i];
+		struct signer_link *s = &node->signers[i];
+		bool audit = i == ROMBSR_AUTHORITY_AUDIT;
+		int n;
+
+		/* An authority without a PIN file is not served by this node; its
+		 * signer says so (ROMBSR_EUNSUPPORTED): the worker does not look at
+		 * PIN files. The audit authority is not optional. */
+		n = audit ? snprintf(path, sizeof(path), "%s/audit-signed", signer_dir)
+			  : snprintf(path, sizeof(path), "%s/cache-%s", signer_dir, a->name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return rombsr_error(ROMBSR_ECONFIG, "state folder path too long: %s", signer_dir);
+		r = start_signer(cfg, a, path, user, s);
+		if (r < 0 && audit)
+			r = rombsr_error_wrap(r, "the sign node logs every decision and needs the audit key");
+		else if (r == ROMBSR_EUNSUPPORTED) {
+			r = 0;
+			continue;
+		}
+		if (r == 0)
+			r = learn_keys(s);
+		started += r == 0 && !audit;
+	}
+	if (r == 0 && started == 0)
+		r = rombsr_error(ROMBSR_ECONFIG, "no authority can sign here: no PIN file is readable");
+	return r;
+}
+
+/* For the privilege tests (ROMBSR_PROBE_OPEN=<path>): once confined, the
+ * worker tries to open path and says what happened, as any code in it
+ * that tried would find. */
+static void probe(void)
+{
+	const char *path = getenv("ROMBSR_PROBE_OPEN");
+	int fd;
+
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fprintf(stderr, "rombsr sign: probe: open(%s): %s\n", path, fd >= 0 ? "opened" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Temporary files (the verifier's scratch keyrings, gpg's own) go to
+ * <state>/sign/tmp: the confined worker may write nowhere else. */
+static int private_tmp(struct rombsr_sign_node *node)
+{
+	char *tmp = NULL;
+	int r = asprintf(&tmp, "%s/tmp", node->dir) < 0 ? rombsr_error(ROMBSR_ENOMEM, "out of memory") : 0;
+
+	if (r == 0)
+		r = rombsr_mkdir_p(tmp, 0700);
+	if (r == 0 && setenv("TMPDIR", tmp, 1) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot set TMPDIR");
+	free(tmp);
+	return r;
+}
+
+/* The worker's own user, then Landlock: after this it cannot read a PIN
+ * file nor write outside its state, its clone and its GnuPG home. */
+static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_user *user)
+{
+	const char *writable[4] = {node->dir, node->cfg->queue_clone};
+	size_t n = 2;
+	bool applied;
+	int r = rombsr_repo_isolate();
+
+	if (r == 0 && user != NULL)
+		r = rombsr_user_become(user);
+	if (node->cfg->gpg_home != NULL)
+		writable[n++] = node->cfg->gpg_home;
+	if (r == 0)
+		r = private_tmp(node);
+	if (r == 0)
+		r = rombsr_landlock_restrict(writable, n, &applied);
+	if (r == 0)
+		fprintf(stderr, "rombsr sign: worker runs as %s%s\n", user ? user->name : "the starting user",
+			applied ? ", confined by Landlock" : " (this kernel has no Landlock)");
+	probe();
+	return r;
+}
+
+int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_node **out)
+{
+	struct rombsr_sign_node *node = calloc(1, sizeof(*node));
+	struct rombsr_user users[2];
+	const struct rombsr_user *worker_user = NULL, *signer_user = NULL;
+	char *signer_dir = NULL;
+	int r = 0;
+
+	*out = NULL;
+	if (node == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	node->cfg = cfg;
+	node->max_waiting = cfg->max_waiting;
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+		node->signers[i].fd = -1;
+	if (cfg->queue_url == NULL || cfg->gpg_key == NULL)
+		r = rombsr_error(ROMBSR_ECONFIG, "the sign node needs queue.url and gpg.key");
+	if (r == 0 && cfg->worker_user != NULL) {
+		r = rombsr_user_lookup(cfg->worker_user, &users[0]);
+		if (r == 0)
+			r = rombsr_user_lookup(cfg->signer_user, &users[1]);
+		worker_user = &users[0];
+		signer_user = &users[1];
+	} else if (r == 0 && geteuid() == 0) {
+		fprintf(stderr, "rombsr sign: running as root without sign.user and sign.signer-user: the worker and "
+				"the signers share one user (for a trial only; see docs/sign-node.md)\n");
+	}
+	if (r == 0 && (asprintf(&node->dir, "%s/sign", cfg->state_dir) < 0 ||
+		       asprintf(&signer_dir, "%s/signer", cfg->state_dir) < 0))
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = state_folder(node->dir, worker_user);
+	if (r == 0)
+		r = state_folder(signer_dir, signer_user);
+	/* Made here, before the worker is confined to it. */
+	if (r == 0)
+		r = state_folder(cfg->queue_clone, worker_user);
+	if (r == 0)
+		r = start_signers(node, signer_dir, signer_user);
+	if (r == 0)
+		r = confine_worker(node, worker_user);
+	if (r == 0) {
+		char path[4096];
+		int n = snprintf(path, sizeof(path), "%s/responses", node->dir);
+
+		r = n > 0 && (size_t)n < sizeof(path) ? rombsr_mkdir_p(path, 0700)
+						      : rombsr_error(ROMBSR_ECONFIG, "state folder path too long");
+	}
+	if (r == 0)
+		r = rombsr_audit_writer_open(node->dir, cfg->audit_origin, node->signers[ROMBSR_AUTHORITY_AUDIT].fd,
+					     &node->audit);
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++)
+		if (node->signers[i].fd >= 0)
+			r = rombsr_audit_writer_login(node->audit, node->signers[i].token_label,
+						      i == ROMBSR_AUTHORITY_AUDIT ? "audit" : "signing");
+	if (r == 0)
+		r = log_key_set(node);
+	if (r == 0)
+		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
+	/* The audit writer's exclusive lock makes this node the clone's only
+	 * user: a ref lock in it is left by a run that was killed. */
+	if (r == 0 && rombsr_path_exists(cfg->queue_clone))
+		r = rombsr_repo_clear_stale_locks(cfg->queue_clone, &(size_t){0});
+	if (r == 0)
+		r = rombsr_repo_open(cfg->queue_clone, true, &node->repo);
+	if (r == 0)
+		r = rombsr_sign_read_processed(node);
+	if (r == 0)
+		r = rombsr_policy_state_open(node->dir, &node->policy);
+	if (r == 0)
+		r = rombsr_quota_ledger_open(node->dir, time(NULL), &node->ledger);
+	if (r == 0)
+		r = rombsr_waiting_load(node->dir, &node->waiting);
+	free(signer_dir);
+	if (r < 0) {
+		rombsr_sign_node_close(node);
+		return r;
+	}
+	*out = node;
+	return 0;
+}
+
+void rombsr_sign_node_close(struct rombsr_sign_node *node)
+{
+	if (node == NULL)
+		return;
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+		rombsr_signer_stop(node->signers[i].fd, node->signers[i].pid);
+	if (node->have_verifier)
+		rombsr_verifier_free(&node->verifier);
+	rombsr_audit_writer_close(node->audit);
+	rombsr_policy_state_close(node->policy);
+	rombsr_quota_ledger_close(node->ledger);
+	rombsr_waiting_free(&node->waiting);
+	rombsr_repo_close(node->repo);
+	rombsr_gpg_close(node->gpg);
+	free(node->dir);
+	free(node);
+}
+int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_stats *stats)
+{
+	struct rombsr_channel_request m = {.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
+					   .op = ROMBSR_CH_STATS};
+	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
+	int r = reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*stats = node->stats;
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
+		if (node->signers[i].fd < 0)
+			continue;
+		r = ask(&node->signers[i], &m, reply);
+		if (r == 0) {
+			stats->hsm_operations += reply->hsm_operations;
+			stats->cache_hits += reply->cache_hits;
+		}
+	}
+	free(reply);
+	return r;
+}

@@ -1,0 +1,47 @@
+# The trust boundary in the tree and in the programs (CONTRIBUTING.md,
+# "Layout shows the trust boundary"):
+# - only the signer (src/signer/) and the provisioning commands of
+#   rombsr-sign include the HSM layer; the worker (src/sign/), the client
+#   (src/cli/), the build side (src/build/), the queue, the audit log and the
+#   capture module never do;
+# - the client rombsr links neither p11-kit nor the HSM layer nor the sign
+#   node's code; rombsr-sign has no signer code; rombsr-signer has no worker.
+. "$(dirname "$0")/lib.sh"
+
+src="$TOP/src"
+provisioning="cmd_hsm_provision.c cmd_keygen.c hsm_login.c inventory.c"
+bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
+	case "$f" in
+	"$src"/hsm/*|"$src"/signer/*) ;;
+	"$src"/node/*) case " $provisioning " in *" ${f##*/} "*) ;; *) echo "$f" ;; esac ;;
+	*) echo "$f" ;;
+	esac
+done)
+[ -z "$bad" ] || fail "these include the HSM layer outside the signer and provisioning: $bad"
+grep -rlE '#include "(\.\./)+(sign|signer|node)/' "$src/cli" "$src/build" "$src/queue" "$src/audit" "$src/common" \
+	"$src/capture" >"$T/up" || true
+[ ! -s "$T/up" ] || fail "the client or a shared folder includes sign-side code: $(cat "$T/up")"
+grep -rlE '#include "(\.\./)+sign/' "$src/signer" >"$T/up" || true
+[ ! -s "$T/up" ] || fail "the signer includes the worker: $(cat "$T/up")"
+echo "ok: only the signer and the provisioning commands include src/hsm/"
+
+needed() { readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; }
+has_symbols() { # BINARY REGEX: the defined or used symbols matching REGEX
+	nm -D --defined-only "$1" 2>/dev/null | grep -E "$2" || true
+	nm "$1" 2>/dev/null | grep -E " [TtUuDdBb] ($2)" || true
+}
+client="$ROMBSR_BUILD/rombsr"
+needed "$client" | grep -i p11-kit && fail "the client links p11-kit"
+syms=$(has_symbols "$client" 'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|p11_kit_|C_GetFunctionList|C_Sign')
+[ -z "$syms" ] || fail "the client holds HSM or sign-node code: $(printf '%s\n' "$syms" | head -5)"
+needed "$ROMBSR_BUILD/rombsr-sign" >/dev/null
+syms=$(has_symbols "$ROMBSR_BUILD/rombsr-sign" 'rombsr_signer_serve|rombsr_sign_cache_|rombsr_checkpoint_signer_')
+[ -z "$syms" ] || fail "rombsr-sign holds the signer's code: $(printf '%s\n' "$syms" | head -5)"
+syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_decide|rombsr_verify_range|rombsr_repo_|gpgme_')
+[ -z "$syms" ] || fail "rombsr-signer holds the worker's code: $(printf '%s\n' "$syms" | head -5)"
+echo "ok: rombsr links no PKCS#11 and no sign code; rombsr-sign has no signer; rombsr-signer no worker"
+
+# The signer refuses to run except as rombsr-sign starts it.
+out=$("$ROMBSR_BUILD/rombsr-signer" --authority release --state "$T/x" 2>&1 </dev/null 3>&-) && fail "rombsr-signer ran by hand"
+case "$out" in *"started by rombsr-sign only"*) ;; *) fail "rombsr-signer by hand said: $out" ;; esac
+echo "layout ok"

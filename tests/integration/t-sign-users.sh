@@ -1,0 +1,85 @@
+# The sign node's users: started as root with sign.user and sign.signer-user,
+# the signers run as the signer user, the only one that can read the PIN
+# files; the worker runs as the worker user and cannot open one (EACCES, seen
+# from inside the worker); where the kernel has Landlock the worker cannot
+# open even a world-readable file outside its folders. Throwaway users,
+# removed on exit.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+
+worker=rombsr-tw$$
+signer=rombsr-ts$$
+eval "$(declare -f cleanup | sed '1s/^cleanup/lib_cleanup/')"
+cleanup() {
+	pkill -u "$worker" 2>/dev/null || true
+	pkill -u "$signer" 2>/dev/null || true
+	userdel "$worker" 2>/dev/null || true
+	userdel "$signer" 2>/dev/null || true
+	lib_cleanup
+}
+trap cleanup EXIT INT TERM
+for u in "$worker" "$signer"; do
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" || fail "useradd $u"
+done
+
+with_bundle
+with_queue
+sign_config
+capture_journal
+# What make install's tmpfiles.d does for /var/lib/rombsr: each part to its user.
+chmod 0711 "$T" "$T/state"
+chown -R "$signer:" "$T/state/pins" "$T/state/tokens" "$T/state/softhsm2.conf"
+gpgconf --homedir "$T/gpg-sign" --kill all 2>/dev/null || true
+chown -R "$worker:" "$T/gpg-sign"
+printf '[sign]\n\tuser = %s\n\tsigner-user = %s\n' "$worker" "$signer" >> "$SIGN_CONF"
+chmod 0644 "$SIGN_CONF"
+printf 'readable by anyone\n' > "$T/elsewhere.txt"
+chmod 0644 "$T/elsewhere.txt"
+
+# One pass; inside the worker, a PIN file cannot be opened.
+id=$(submit_journal userdebug)
+ROMBSR_PROBE_OPEN="$T/state/pins/release.pin" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once \
+	>/dev/null 2>"$T/once.err" || fail "sign --once with users: $(cat "$T/once.err")"
+grep -q "worker runs as $worker" "$T/once.err" || fail "the worker did not say its user: $(cat "$T/once.err")"
+grep -q "probe: open($T/state/pins/release.pin): Permission denied" "$T/once.err" ||
+	fail "the worker could open a PIN file: $(grep probe "$T/once.err")"
+[ "$(response_of "$id" | jq -r .status)" = signed ] || fail "not signed with separate users"
+[ "$(stat -c %U "$T/state/sign")" = "$worker" ] || fail "state/sign is not the worker's"
+[ "$(stat -c %U "$T/state/signer/cache-release")" = "$signer" ] || fail "the signing cache is not the signer's"
+echo "ok: worker as $worker cannot open a PIN file (EACCES); the signers as $signer sign"
+
+# The running processes: the daemon's own user and its signers'.
+id2=$(submit_journal eng)
+ROMBSR_PROBE_OPEN="$T/elsewhere.txt" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 \
+	2>"$T/daemon.err" &
+daemon=$!
+wait_response "$id2" 30 || fail "the daemon did not answer: $(cat "$T/daemon.err")"
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
+[ "$(uid_of "$daemon")" = "$(id -u "$worker")" ] || fail "the daemon runs as uid $(uid_of "$daemon")"
+signers=$(pgrep -P "$daemon" -f rombsr-signer || true)
+[ "$(printf '%s\n' "$signers" | grep -c .)" -eq 3 ] || fail "expected 3 signers, found: $signers"
+for pid in $signers; do
+	[ "$(uid_of "$pid")" = "$(id -u "$signer")" ] || fail "signer $pid runs as uid $(uid_of "$pid")"
+	grep -q '^CapEff:[[:space:]]*0*$' "/proc/$pid/status" || fail "signer $pid kept capabilities"
+done
+grep -q '^CapEff:[[:space:]]*0*$' "/proc/$daemon/status" || fail "the worker kept capabilities"
+if grep -q "confined by Landlock" "$T/daemon.err"; then
+	grep -q "probe: open($T/elsewhere.txt): Permission denied" "$T/daemon.err" ||
+		fail "Landlock let the worker open a file outside its folders: $(grep probe "$T/daemon.err")"
+	echo "ok: Landlock keeps the worker out of a world-readable file outside its folders"
+else
+	echo "skip: this kernel has no Landlock"
+fi
+kill -TERM "$daemon"
+wait "$daemon" || fail "the daemon did not stop cleanly: $(tail -5 "$T/daemon.err")"
+echo "ok: daemon as $worker, signers as $signer, no capabilities left"
+
+# Half a configuration is refused: the worker could read PINs.
+sed -i '/signer-user/d' "$SIGN_CONF"
+expect_fail "sign.user and sign.signer-user are set together or not at all" \
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
+printf '\tsigner-user = rombsr-no-such-user\n' >> "$SIGN_CONF"
+expect_fail "no user 'rombsr-no-such-user'" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
+echo "users ok"
