@@ -270,7 +270,7 @@ static int read_documents(struct rombsr_repo *repo, struct sighting *s, struct r
 				     : rombsr_request_parse((const char *)text.data, text.len, req);
 			rombsr_buf_free(&text);
 			if (r < 0 && response)
-				r = rombsr_error_wrap(ROMBSR_ESECURITY, "malformed response");
+				r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "malformed response");
 		}
 		/* A request from before the recorded head: the response names
 		 * its commit, which must be the one that added it. */

@@ -52,6 +52,13 @@ static int take_into_buf(const unsigned char *data, size_t n, void *ctx)
 	return out->failed ? 1 : 0;
 }
 
+int rombsr_fd_read(int fd, const char *source, struct rombsr_buf *out)
+{
+	int r = read_chunks(fd, source, take_into_buf, out);
+
+	return r < 0 ? r : 0;
+}
+
 int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 {
 	struct stat st;
@@ -70,8 +77,8 @@ int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 		r = rombsr_error(ROMBSR_EINVAL, "%s is not a regular file", path);
 		goto out;
 	}
-	r = read_chunks(fd, path, take_into_buf, out);
-	if (r >= 0)
+	r = rombsr_fd_read(fd, path, out);
+	if (r == 0)
 		r = rombsr_buf_check(out, path);
 out:
 	close(fd);

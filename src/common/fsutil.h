@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Appends what fd holds, up to its end, to out; stops early once out has
+ * failed (its cap: rombsr_buf_check() then says so). The one read loop of
+ * src/common: what it reads passes through a wiped buffer, as it may be a
+ * PIN. source names fd in messages. */
+int rombsr_fd_read(int fd, const char *source, struct rombsr_buf *out);
+
 /* Reads a whole regular file of at most max bytes into out (initialized
  * here). */
 int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out);

@@ -9,6 +9,7 @@
  *                --token URI PIN_FILE [--token URI PIN_FILE ...]
  * --sign-with signs every operation with that key instead of the one the
  * operation names (a sign node using the wrong key). PINs come from files. */
+#include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
 #include "../../src/common/fsutil.h"
 #include "../../src/common/secret.h"
@@ -70,7 +71,7 @@ static int sign_one(struct signer *s, const struct rombsr_cap_op *op, const char
 			continue;
 		r = rombsr_hsm_public_key(s->hsm[i], &key, &pub);
 		if (r == 0)
-			r = rombsr_spki_sha256_hex(pub, spki);
+			r = rombsr_pubkey_spki_sha256(pub, spki);
 		EVP_PKEY_free(pub);
 		if (r == 0 && strict && strcmp(spki, op->spki_sha256) != 0)
 			r = rombsr_error(ROMBSR_EINVAL, "key '%s' is not the key the request names", label);

@@ -9,6 +9,7 @@
  *                     --token URI PIN_FILE [--token URI PIN_FILE ...]
  * PINs come from files only. */
 #include "../../src/common/capture_format.h"
+#include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
 #include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
@@ -58,7 +59,7 @@ static int find_key(struct token *t, size_t n, const struct rombsr_cap_op *op, s
 		if (r == 0)
 			r = rombsr_hsm_public_key(t[i].hsm, key, &pub);
 		if (r == 0)
-			r = rombsr_spki_sha256_hex(pub, spki);
+			r = rombsr_pubkey_spki_sha256(pub, spki);
 		EVP_PKEY_free(pub);
 		if (r < 0)
 			return r;
