@@ -12,7 +12,6 @@
 #include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
 #include "../../src/common/fsutil.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 #include "../../src/hsm/hsm_x509.h"
 #include "../../src/queue/request.h"
@@ -36,14 +35,8 @@ struct signer {
 static int login_all(struct signer *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		struct rombsr_buf pin = {0};
-		int r = rombsr_hsm_open(s->module, s->uris[i], &s->hsm[i]);
+		int r = rombsr_hsm_open_login(s->module, s->uris[i], s->pins[i], &s->hsm[i]);
 
-		if (r == 0)
-			r = rombsr_secret_from_file(s->pins[i], &pin);
-		if (r == 0)
-			r = rombsr_hsm_login(s->hsm[i], (const char *)pin.data);
-		rombsr_buf_free(&pin);
 		if (r < 0)
 			return rombsr_error_wrap(r, "token %s", s->uris[i]);
 	}

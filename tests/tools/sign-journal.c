@@ -11,7 +11,6 @@
 #include "../../src/common/capture_format.h"
 #include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 #include "../../src/hsm/hsm_x509.h"
 
@@ -30,14 +29,8 @@ struct token {
 static int open_tokens(const char *module, struct token *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct rombsr_buf pin = {0};
-		int r = rombsr_hsm_open(module, t[i].uri, &t[i].hsm);
+		int r = rombsr_hsm_open_login(module, t[i].uri, t[i].pin_file, &t[i].hsm);
 
-		if (r == 0)
-			r = rombsr_secret_from_file(t[i].pin_file, &pin);
-		if (r == 0)
-			r = rombsr_hsm_login(t[i].hsm, (const char *)pin.data);
-		rombsr_buf_free(&pin);
 		if (r < 0)
 			return rombsr_error_wrap(r, "token %s", t[i].uri);
 	}
