@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,21 @@ out:
 	if (r < 0)
 		rombsr_buf_free(out);
 	return r;
+}
+
+int rombsr_path_format(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return rombsr_error(ROMBSR_EINTERNAL, "cannot format a path: %s", strerror(errno));
+	if ((size_t)n >= size)
+		return rombsr_error(ROMBSR_EINVAL, "path of %d bytes is longer than %zu: %s...", n, size - 1, out);
+	return 0;
 }
 
 int rombsr_fsync_dir(const char *path)

@@ -34,6 +34,11 @@ int rombsr_fsync_dir(const char *path);
 
 bool rombsr_path_exists(const char *path);
 
+/* snprintf into a fixed-size path buffer: a path that does not fit is an
+ * error (ROMBSR_EINVAL), never a shorter path that names another file. */
+int rombsr_path_format(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* write(2) until all of len is written, retrying on EINTR; -1 with errno
  * on failure. */
 int rombsr_write_all(int fd, const void *data, size_t len);

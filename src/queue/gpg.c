@@ -84,8 +84,9 @@ int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 	/* No gpg-agent: importing public keys and verifying need none, and an
 	 * agent started here deletes its sockets when it sees the folder go,
 	 * racing rombsr_gpg_close()'s removal of it. */
-	snprintf(conf, sizeof(conf), "%s/gpg.conf", home);
-	r = rombsr_file_write_atomic(conf, "no-autostart\n", 13, 0600, false);
+	r = rombsr_path_format(conf, sizeof(conf), "%s/gpg.conf", home);
+	if (r == 0)
+		r = rombsr_file_write_atomic(conf, "no-autostart\n", 13, 0600, false);
 	if (r == 0)
 		r = rombsr_gpg_open(home, out);
 	if (r < 0) {
