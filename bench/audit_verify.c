@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000, next = 0;
 	uint64_t targets[3] = {1000, 10000, 100000};
 	struct point pts[3];
-	int n_pts = 0, r = 1;
+	int n_pts = 0, r = 1, e = 0;
 	char tmp[256], dir[300];
 	struct rombsr_audit_log *log = NULL;
 	struct test_key key;
@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 	if (test_key_new(&key) != 0 || rombsr_note_verifier_from_spki(ORIGIN, key.spki, key.spki_len, &ver) < 0)
 		goto out;
 	signer = (struct rombsr_note_signer){ORIGIN, key.spki, key.spki_len, test_key_sign, &key};
-	if (rombsr_audit_log_open(dir, &log) < 0) {
-		fprintf(stderr, "audit_verify: %s\n", rombsr_error_message(-1));
+	if ((e = rombsr_audit_log_open(dir, &log)) < 0) {
+		fprintf(stderr, "audit_verify: %s\n", rombsr_error_message(e));
 		goto out;
 	}
 	t0 = now();
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		uint64_t target = n_pts < 3 && targets[n_pts] <= n ? targets[n_pts] : 0;
 
 		if (target != 0 && next + SAMPLES >= target) {
-			if (measure(log, &next, &pts[n_pts]) < 0)
+			if ((e = measure(log, &next, &pts[n_pts])) < 0)
 				goto fail;
 			pts[n_pts].tree_us = 0;
 			n_pts++;
@@ -166,14 +166,14 @@ int main(int argc, char **argv)
 				want = CP_EVERY - next % CP_EVERY;
 			for (uint64_t i = 0; i < want; i++)
 				make_entry(next + i, &batch[i]);
-			if (rombsr_audit_log_append_batch(log, batch, (size_t)want, &first) < 0)
+			if ((e = rombsr_audit_log_append_batch(log, batch, (size_t)want, &first)) < 0)
 				goto fail;
 			next += want;
 		}
 		if (next % CP_EVERY == 0 || next == n) {
 			struct rombsr_buf note;
 
-			if (rombsr_audit_log_checkpoint(log, ORIGIN, &signer, &note) < 0)
+			if ((e = rombsr_audit_log_checkpoint(log, ORIGIN, &signer, &note)) < 0)
 				goto fail;
 			rombsr_buf_free(&note);
 		}
@@ -186,8 +186,8 @@ int main(int argc, char **argv)
 	{
 		const struct rombsr_note_verifier *trusted[] = {ver};
 
-		if (rombsr_audit_verify_dir(dir, trusted, 1, ORIGIN, NULL, 0, &rep) < 0) {
-			fprintf(stderr, "audit_verify: verification failed: %s\n", rombsr_error_message(-1));
+		if ((e = rombsr_audit_verify_dir(dir, trusted, 1, ORIGIN, NULL, 0, &rep)) < 0) {
+			fprintf(stderr, "audit_verify: verification failed: %s\n", rombsr_error_message(e));
 			rombsr_audit_report_free(&rep);
 			goto out;
 		}
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	r = verify_s < 10.0 ? 0 : 1;
 	goto out;
 fail:
-	fprintf(stderr, "audit_verify: %s\n", rombsr_error_message(-1));
+	fprintf(stderr, "audit_verify: %s\n", rombsr_error_message(e));
 out:
 	rombsr_audit_log_close(log);
 	rombsr_note_verifier_free(ver);

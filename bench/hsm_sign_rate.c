@@ -3,7 +3,6 @@
  * drift on a shared machine hits both alike.
  * Usage: hsm_sign_rate MODULE TOKEN_URI PIN_FILE KEY_LABEL ROUNDS PER_ROUND */
 #include "../src/common/error.h"
-#include "../src/common/secret.h"
 #include "../src/hsm/hsm.h"
 
 #include <openssl/evp.h>
@@ -60,7 +59,6 @@ int main(int argc, char **argv)
 {
 	struct rombsr_hsm *hsm = NULL;
 	struct rombsr_hsm_key key;
-	struct rombsr_buf pin = {0};
 	unsigned char digest[32], *info = NULL;
 	double t_layer = 0, t_raw = 0, t;
 	X509_SIG *di = NULL;
@@ -86,11 +84,7 @@ int main(int argc, char **argv)
 	info_len = i2d_X509_SIG(di, &info);
 	r = info_len > 0 ? 0 : rombsr_error(ROMBSR_ECRYPTO, "DigestInfo");
 	if (r == 0)
-		r = rombsr_secret_from_file(argv[3], &pin);
-	if (r == 0)
-		r = rombsr_hsm_open(argv[1], argv[2], &hsm);
-	if (r == 0)
-		r = rombsr_hsm_login(hsm, (const char *)pin.data);
+		r = rombsr_hsm_open_login(argv[1], argv[2], argv[3], &hsm);
 	if (r == 0)
 		r = rombsr_hsm_find_key(hsm, argv[4], &key);
 	/* warm-up: first use of a key loads it in SoftHSM */
@@ -116,7 +110,6 @@ int main(int argc, char **argv)
 		printf("hsm-layer/raw-C_Sign rate ratio: %.3f (goal >= 0.95)\n", t_raw / t_layer);
 	}
 	rombsr_hsm_close(hsm);
-	rombsr_buf_free(&pin);
 	OPENSSL_free(info);
 	X509_SIG_free(di);
 	return r < 0 ? 1 : 0;

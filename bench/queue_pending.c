@@ -99,8 +99,10 @@ static int batch_add(struct history *h, struct batch *b, int (*path_of)(const ch
 		fprintf(stderr, "queue_pending: batch full\n");
 		return -1;
 	}
-	if (path_of(id, b->paths[b->n], sizeof(b->paths[0])) < 0) {
-		fprintf(stderr, "queue_pending: %s\n", rombsr_error_message(ROMBSR_EINVAL));
+	int r = path_of(id, b->paths[b->n], sizeof(b->paths[0]));
+
+	if (r < 0) {
+		fprintf(stderr, "queue_pending: %s\n", rombsr_error_message(r));
 		return -1;
 	}
 	memset(&b->up[b->n], 0, sizeof(b->up[0]));

@@ -90,7 +90,7 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 		return rombsr_error(ROMBSR_ESECURITY, "signature of %zu bytes, the key makes %zu-byte signatures", sig_len,
 				    want_len);
 	if (m->pss && (r = rombsr_cap_pss_check(m, &op->pss, want_len)) < 0)
-		return rombsr_error_wrap(ROMBSR_ESECURITY, "PSS parameters");
+		return rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "PSS parameters");
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
 	recovered = recover ? OPENSSL_malloc(want_len) : NULL;
 	if (ctx == NULL || (recover && recovered == NULL)) {

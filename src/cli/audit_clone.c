@@ -134,8 +134,12 @@ static int write_checkpoints(struct walk *w)
 			r = rombsr_repo_read(w->ac->qc.repo, &w->ac->head, queue_path, ROMBSR_NOTE_MAX, &note);
 		if (r < 0)
 			return r;
-		snprintf(local, sizeof(local), "%s/%s/%020llu", w->ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR,
-			 (unsigned long long)w->checkpoints[i]);
+		r = rombsr_path_format(local, sizeof(local), "%s/%s/%020llu", w->ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR,
+				       (unsigned long long)w->checkpoints[i]);
+		if (r < 0) {
+			rombsr_buf_free(&note);
+			return r;
+		}
 		/* A scratch copy, removed at exit: no fsync (one checkpoint per
 		 * pass makes tens of thousands of them). */
 		fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -191,16 +195,17 @@ int audit_clone_open(struct cli_context *ctx, const char *repo_path, const char 
 		r = rombsr_error(ROMBSR_EIO, "cannot make a temporary folder");
 	}
 	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR);
-		r = rombsr_mkdir_p(path, 0700);
+		r = rombsr_path_format(path, sizeof(path), "%s/%s", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR);
+		if (r == 0)
+			r = rombsr_mkdir_p(path, 0700);
 	}
 	/* Every file of the head's tree: the audit files and the responses. */
 	if (r == 0)
 		r = rombsr_repo_diff(ac->qc.repo, NULL, &ac->head, on_file, &w);
 	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s", ac->dir, ROMBSR_AUDIT_ENTRIES_FILE);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
+		r = rombsr_path_format(path, sizeof(path), "%s/%s", ac->dir, ROMBSR_AUDIT_ENTRIES_FILE);
+		fd = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && r == 0)
 			r = rombsr_error(ROMBSR_EIO, "cannot create %s", path);
 	}
 	if (r == 0)
@@ -246,7 +251,9 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 		print_checkpoint("now signed", &report->fork_conflicting);
 		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
 	}
-	if (r == ROMBSR_ECRYPTO) {
+	/* ECRYPTO stays until the audit verifier returns ESECURITY for a log
+	 * that does not verify: it still does. */
+	if (r == ROMBSR_ECRYPTO || r == ROMBSR_ESECURITY) {
 		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
 			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
 					    (unsigned long long)report->first_bad_index, report->problem);
@@ -299,7 +306,10 @@ int audit_clone_known_checkpoint(const struct audit_clone *ac, const char *note,
 	*known = false;
 	if (ac->log == NULL || rombsr_checkpoint_parse_unverified(note, len, cp) < 0)
 		return 0; /* not verified yet, or malformed: the full check says why */
-	snprintf(path, sizeof(path), "%s/%s/%020llu", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR, (unsigned long long)cp->size);
+	r = rombsr_path_format(path, sizeof(path), "%s/%s/%020llu", ac->dir, ROMBSR_AUDIT_CHECKPOINTS_DIR,
+			       (unsigned long long)cp->size);
+	if (r < 0)
+		return r;
 	r = rombsr_file_read(path, ROMBSR_NOTE_MAX, &stored);
 	if (r == ROMBSR_ENOTFOUND)
 		return 0;

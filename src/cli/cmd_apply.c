@@ -270,7 +270,7 @@ static int read_documents(struct rombsr_repo *repo, struct sighting *s, struct r
 				     : rombsr_request_parse((const char *)text.data, text.len, req);
 			rombsr_buf_free(&text);
 			if (r < 0 && response)
-				r = rombsr_error_wrap(ROMBSR_ESECURITY, "malformed response");
+				r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "malformed response");
 		}
 		/* A request from before the recorded head: the response names
 		 * its commit, which must be the one that added it. */
@@ -374,8 +374,9 @@ static int run_in_replay(const struct apply_args *a, int *status)
 	 * answers, so nobody else may swap it. */
 	if (mkdtemp(dir) == NULL)
 		return rombsr_error(ROMBSR_EIO, "cannot make a temporary folder in /tmp: %s", strerror(errno));
-	snprintf(config, sizeof(config), "%s/replay.conf", dir);
-	r = rombsr_apply_replay_config(config, a->bundle, a->out);
+	r = rombsr_path_format(config, sizeof(config), "%s/replay.conf", dir);
+	if (r == 0)
+		r = rombsr_apply_replay_config(config, a->bundle, a->out);
 	if (r == 0)
 		r = run_command(a->command, config, status);
 	unlink(config);

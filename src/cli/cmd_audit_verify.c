@@ -105,16 +105,17 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 		r = proof_verify(x, resp->audit_proof, &line, &cp, &index);
 	rombsr_buf_free(&line);
 	if (r == 0 && index != resp->audit_index)
-		r = rombsr_error(ROMBSR_ECRYPTO, "the proof is for entry %llu", (unsigned long long)index);
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof is for entry %llu", path,
+				 (unsigned long long)index);
 	if (r == 0 && cp.size > size)
-		r = rombsr_error(ROMBSR_ECRYPTO, "the proof's checkpoint has %llu entries, the log %llu",
-				 (unsigned long long)cp.size, (unsigned long long)size);
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof's checkpoint has %llu entries, the log %llu",
+				 path, (unsigned long long)cp.size, (unsigned long long)size);
 	if (r == 0)
 		r = rombsr_audit_log_root(x->log, cp.size, root);
 	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0)
-		r = rombsr_error(ROMBSR_ECRYPTO, "the proof's checkpoint is not of this log");
+		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof's checkpoint is not of this log", path);
 	if (r < 0 && r != ROMBSR_ESECURITY && e != NULL)
-		r = rombsr_error_wrap(ROMBSR_ESECURITY, "%s: audit proof", path);
+		r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "%s: audit proof", path);
 	if (r == 0 && (e->type != (resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED) ||
 		       strcmp(e->request_id, resp->request_id) != 0 || strcmp(e->request_commit, resp->request_commit) != 0 ||
 		       (resp->signed_ok && (e->signatures != resp->nsigs || resp->audit_entries != resp->nsigs + 1)) ||
@@ -154,7 +155,7 @@ static int check_responses(struct cross *x)
 			r = rombsr_response_parse((const char *)text.data, text.len, &resp);
 			rombsr_buf_free(&text);
 			if (r < 0)
-				return rombsr_error_wrap(ROMBSR_ESECURITY, "%s", x->ac->responses[i]);
+				return rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "%s", x->ac->responses[i]);
 			r = check_response(x, x->ac->responses[i], &resp);
 			rombsr_response_free(&resp);
 			x->responses++;

@@ -124,7 +124,7 @@ static int check_responses(struct history_check *hc)
 			r = rombsr_response_parse((const char *)text.data, text.len, &parsed);
 		rombsr_buf_free(&text);
 		if (r < 0)
-			return rombsr_error_wrap(ROMBSR_ESECURITY, "%s", path);
+			return rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "%s", path);
 		if (req != NULL)
 			rombsr_oid_hex(&req->commit, req_hex);
 		if (strcmp(parsed.request_id, resp->id) != 0)

@@ -2,6 +2,7 @@
 #include "queue_client.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../queue/publish.h"
 #include "../queue/verify.h"
 
@@ -16,8 +17,10 @@
 static int lock_clone(struct queue_client *qc)
 {
 	char path[4096];
+	int r = rombsr_path_format(path, sizeof(path), "%s/rombsr.lock", qc->cfg->queue_clone);
 
-	snprintf(path, sizeof(path), "%s/rombsr.lock", qc->cfg->queue_clone);
+	if (r < 0)
+		return r;
 	qc->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (qc->lock_fd < 0)
 		return rombsr_error(ROMBSR_EIO, "cannot open %s: %s", path, strerror(errno));

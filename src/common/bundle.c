@@ -78,7 +78,9 @@ static int load_certificate(const char *dir, json_t *o, struct rombsr_bundle_key
 	int r, len;
 	unsigned char *der = NULL;
 
-	snprintf(want_name, sizeof(want_name), "certs/%s.pem", k->label);
+	r = rombsr_path_format(want_name, sizeof(want_name), "certs/%s.pem", k->label);
+	if (r < 0)
+		return r;
 	if (cert_name == NULL || strcmp(cert_name, want_name) != 0)
 		return rombsr_error(ROMBSR_EINVAL, "key '%s': certificate must be \"%s\"", k->label, want_name);
 	if (cert_sha == NULL || strlen(cert_sha) != 64)

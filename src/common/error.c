@@ -2,12 +2,15 @@
 
 #include <openssl/err.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define ERROR_MESSAGE_MAX 1024
-
-static _Thread_local char last_message[ERROR_MESSAGE_MAX];
+/* The message belongs to the code it was recorded for: last_code is 0 when
+ * there is none, so a message can only be shown for the failure it
+ * describes. */
+static _Thread_local int last_code;
+static _Thread_local char last_message[ROMBSR_ERROR_MESSAGE_MAX];
 
 static const struct {
 	int code;
@@ -38,28 +41,38 @@ const char *rombsr_strerror(int code)
 	return "unknown error";
 }
 
+static void record(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	last_code = code;
+}
+
+static bool recorded_for(int code)
+{
+	return code != 0 && last_code == code && last_message[0] != '\0';
+}
+
 int rombsr_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	record(code, fmt, ap);
 	va_end(ap);
 	return code;
 }
 
-int rombsr_error_wrap(int code, const char *fmt, ...)
+static int wrap(int from, int code, const char *fmt, va_list ap)
 {
-	char old[ERROR_MESSAGE_MAX];
-	const char *detail;
+	char old[ROMBSR_ERROR_MESSAGE_MAX];
+	const char *detail = rombsr_strerror(from);
 	size_t used;
-	va_list ap;
 
-	memcpy(old, last_message, sizeof(old));
-	detail = old[0] != '\0' ? old : rombsr_strerror(code);
-	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
-	va_end(ap);
+	if (recorded_for(from)) {
+		memcpy(old, last_message, sizeof(old));
+		detail = old;
+	}
+	record(code, fmt, ap);
 	used = strlen(last_message);
 	if (used + 2 < sizeof(last_message)) {
 		memcpy(last_message + used, ": ", 3);
@@ -75,6 +88,26 @@ int rombsr_error_wrap(int code, const char *fmt, ...)
 	return code;
 }
 
+int rombsr_error_wrap(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wrap(code, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int rombsr_error_wrap_as(int from, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wrap(from, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 int rombsr_error_openssl(int code, const char *fmt, ...)
 {
 	char reason[256] = "no detail from OpenSSL";
@@ -86,21 +119,35 @@ int rombsr_error_openssl(int code, const char *fmt, ...)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	record(code, fmt, ap);
 	va_end(ap);
 	used = strlen(last_message);
-	snprintf(last_message + used, sizeof(last_message) - used, " (%s)", reason);
+	/* Cut to fit: the reason is a suffix, the message before it is whole. */
+	(void)snprintf(last_message + used, sizeof(last_message) - used, " (%s)", reason);
 	return code;
 }
 
 const char *rombsr_error_message(int code)
 {
-	if (last_message[0] != '\0')
+	if (recorded_for(code))
 		return last_message;
 	return rombsr_strerror(code);
 }
 
 void rombsr_error_clear(void)
 {
+	last_code = 0;
 	last_message[0] = '\0';
+}
+
+void rombsr_error_save(struct rombsr_error_saved *saved)
+{
+	saved->code = last_code;
+	memcpy(saved->message, last_message, sizeof(saved->message));
+}
+
+void rombsr_error_restore(const struct rombsr_error_saved *saved)
+{
+	last_code = saved->code;
+	memcpy(last_message, saved->message, sizeof(last_message));
 }

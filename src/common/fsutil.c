@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,13 @@ static int take_into_buf(const unsigned char *data, size_t n, void *ctx)
 	return out->failed ? 1 : 0;
 }
 
+int rombsr_fd_read(int fd, const char *source, struct rombsr_buf *out)
+{
+	int r = read_chunks(fd, source, take_into_buf, out);
+
+	return r < 0 ? r : 0;
+}
+
 int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 {
 	struct stat st;
@@ -70,14 +78,29 @@ int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out)
 		r = rombsr_error(ROMBSR_EINVAL, "%s is not a regular file", path);
 		goto out;
 	}
-	r = read_chunks(fd, path, take_into_buf, out);
-	if (r >= 0)
+	r = rombsr_fd_read(fd, path, out);
+	if (r == 0)
 		r = rombsr_buf_check(out, path);
 out:
 	close(fd);
 	if (r < 0)
 		rombsr_buf_free(out);
 	return r;
+}
+
+int rombsr_path_format(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return rombsr_error(ROMBSR_EINTERNAL, "cannot format a path: %s", strerror(errno));
+	if ((size_t)n >= size)
+		return rombsr_error(ROMBSR_EINVAL, "path of %d bytes is longer than %zu: %s...", n, size - 1, out);
+	return 0;
 }
 
 int rombsr_fsync_dir(const char *path)

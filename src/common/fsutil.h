@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Appends what fd holds, up to its end, to out; stops early once out has
+ * failed (its cap: rombsr_buf_check() then says so). The one read loop of
+ * src/common: what it reads passes through a wiped buffer, as it may be a
+ * PIN. source names fd in messages. */
+int rombsr_fd_read(int fd, const char *source, struct rombsr_buf *out);
+
 /* Reads a whole regular file of at most max bytes into out (initialized
  * here). */
 int rombsr_file_read(const char *path, size_t max, struct rombsr_buf *out);
@@ -27,6 +33,11 @@ int rombsr_mkdir_p(const char *path, mode_t mode);
 int rombsr_fsync_dir(const char *path);
 
 bool rombsr_path_exists(const char *path);
+
+/* snprintf into a fixed-size path buffer: a path that does not fit is an
+ * error (ROMBSR_EINVAL), never a shorter path that names another file. */
+int rombsr_path_format(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* write(2) until all of len is written, retrying on EINTR; -1 with errno
  * on failure. */

@@ -1,6 +1,7 @@
 #include "secret.h"
 
 #include "error.h"
+#include "fsutil.h"
 #include "hex.h"
 
 #include <errno.h>
@@ -40,30 +41,6 @@ fail:
 	return r;
 }
 
-static int read_fd_into(int fd, struct rombsr_buf *out, const char *source)
-{
-	unsigned char chunk[128];
-	int r = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = rombsr_error(ROMBSR_EIO, "%s: %s", source, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		rombsr_buf_append(out, chunk, (size_t)n);
-		if (out->failed)
-			break;
-	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	return r;
-}
-
 int rombsr_secret_from_file(const char *path, struct rombsr_buf *out)
 {
 	struct stat st;
@@ -88,7 +65,7 @@ int rombsr_secret_from_file(const char *path, struct rombsr_buf *out)
 				 path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	r = read_fd_into(fd, out, path);
+	r = rombsr_fd_read(fd, path, out);
 	if (r == 0)
 		r = secret_finish(out, path);
 out:
@@ -105,7 +82,7 @@ int rombsr_secret_from_fd(int fd, struct rombsr_buf *out)
 
 	snprintf(source, sizeof(source), "PIN file descriptor %d", fd);
 	rombsr_buf_init(out, ROMBSR_SECRET_MAX);
-	r = read_fd_into(fd, out, source);
+	r = rombsr_fd_read(fd, source, out);
 	if (r == 0)
 		r = secret_finish(out, source);
 	if (r < 0)
@@ -113,40 +90,69 @@ int rombsr_secret_from_fd(int fd, struct rombsr_buf *out)
 	return r;
 }
 
+/* One byte a read(2): nothing is read past the end of the line, and the PIN
+ * goes straight into out, which wipes it, never through stdio's buffers. */
+static int read_line(int fd, struct rombsr_buf *out)
+{
+	unsigned char c = 0;
+	int r = 0;
+
+	while (!out->failed) {
+		ssize_t n = read(fd, &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (out->len == 0)
+				r = rombsr_error(ROMBSR_EINVAL, "no PIN entered");
+			break;
+		}
+		rombsr_buf_append(out, &c, 1);
+		if (c == '\n')
+			break;
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	return r;
+}
+
 int rombsr_secret_prompt(const char *prompt, struct rombsr_buf *out)
 {
 	struct termios old, quiet;
-	char line[ROMBSR_SECRET_MAX + 2];
-	FILE *tty;
-	int r = 0;
+	int fd, r;
 
 	rombsr_buf_init(out, ROMBSR_SECRET_MAX);
-	tty = fopen("/dev/tty", "r+e");
-	if (tty == NULL)
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return rombsr_error(ROMBSR_EINVAL,
 				    "no terminal to ask for the PIN: give --pin-file or --pin-fd");
-	if (tcgetattr(fileno(tty), &old) != 0) {
-		fclose(tty);
-		return rombsr_error(ROMBSR_EIO, "cannot read terminal settings: %s", strerror(errno));
+	if (tcgetattr(fd, &old) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot read terminal settings: %s", strerror(errno));
+		goto out;
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	fputs(prompt, tty);
-	fflush(tty);
-	if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0) {
-		fclose(tty);
-		return rombsr_error(ROMBSR_EIO, "cannot turn off echo: %s", strerror(errno));
+	if (rombsr_write_all(fd, prompt, strlen(prompt)) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot write to the terminal: %s", strerror(errno));
+		goto out;
 	}
-	if (fgets(line, sizeof(line), tty) == NULL)
-		r = rombsr_error(ROMBSR_EINVAL, "no PIN entered");
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	if (r == 0) {
-		rombsr_buf_append(out, line, strlen(line));
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot turn off echo: %s", strerror(errno));
+		goto out;
+	}
+	r = read_line(fd, out);
+	/* Echo comes back whatever the read gave; a terminal left silent is
+	 * worth a failure of its own. */
+	if (tcsetattr(fd, TCSAFLUSH, &old) != 0 && r == 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot turn echo back on: %s", strerror(errno));
+	/* The newline the user typed was not echoed; a failure to move the
+	 * cursor on loses nothing. */
+	(void)rombsr_write_all(fd, "\n", 1);
+	if (r == 0)
 		r = secret_finish(out, "PIN prompt");
-	}
-	OPENSSL_cleanse(line, sizeof(line));
+out:
+	close(fd);
+	if (r < 0)
+		rombsr_buf_free(out);
 	return r;
 }
 

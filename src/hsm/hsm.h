@@ -53,6 +53,12 @@ bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm);
 /* CKU_USER login; a wrong PIN is ROMBSR_EAUTH naming CKR_PIN_INCORRECT. */
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin);
 
+/* rombsr_hsm_open() and rombsr_hsm_login() with the PIN read from pin_file
+ * (rombsr_secret_from_file(): mode 0600) into a buffer wiped on every path.
+ * On failure *out is NULL and nothing stays open. */
+int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const char *pin_file,
+			   struct rombsr_hsm **out);
+
 /* Borrows a session from the pool (opening one if under the bound, waiting
  * for one otherwise). Every get is paired with a put. */
 int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session);

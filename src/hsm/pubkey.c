@@ -1,7 +1,6 @@
 #include "hsm_x509.h"
 
 #include "../common/error.h"
-#include "../common/hex.h"
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
@@ -88,21 +87,4 @@ int rombsr_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *k
 	if (key->kind == ROMBSR_KEY_RSA)
 		return rsa_public_key(hsm, key, out);
 	return ec_public_key(hsm, key, out);
-}
-
-int rombsr_spki_sha256_hex(EVP_PKEY *pkey, char out[65])
-{
-	unsigned char *der = NULL;
-	unsigned char md[32];
-	int len = i2d_PUBKEY(pkey, &der);
-
-	if (len <= 0)
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode the public key");
-	if (EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1) {
-		OPENSSL_free(der);
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot hash the public key");
-	}
-	OPENSSL_free(der);
-	rombsr_hex_encode(md, sizeof(md), out);
-	return 0;
 }

@@ -3,6 +3,7 @@
 #include "hsm_internal.h"
 
 #include "../common/error.h"
+#include "../common/secret.h"
 
 #include <p11-kit/uri.h>
 #include <stdlib.h>
@@ -261,6 +262,28 @@ int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
 		return rombsr_hsm_fail(ROMBSR_EHSM, "C_Login", hsm, rv);
 	hsm->logged_in = true;
 	return 0;
+}
+
+int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const char *pin_file,
+			   struct rombsr_hsm **out)
+{
+	struct rombsr_buf pin;
+	int r;
+
+	*out = NULL;
+	/* The PIN file first: a refused file costs no module load. */
+	r = rombsr_secret_from_file(pin_file, &pin);
+	if (r < 0)
+		return r;
+	r = rombsr_hsm_open(module_path, token_uri, out);
+	if (r == 0)
+		r = rombsr_hsm_login(*out, (const char *)pin.data);
+	rombsr_buf_free(&pin);
+	if (r < 0) {
+		rombsr_hsm_close(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session)

@@ -44,8 +44,9 @@ static int write_certificate(const char *dir, const struct inventory_key *k, cha
 		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot write PEM", k->entry->label);
 	}
 	pem_len = BIO_get_mem_data(mem, &pem);
-	snprintf(path, sizeof(path), "%s/certs/%s.pem", dir, k->entry->label);
-	r = rombsr_file_write_atomic(path, pem, (size_t)pem_len, 0644, true);
+	r = rombsr_path_format(path, sizeof(path), "%s/certs/%s.pem", dir, k->entry->label);
+	if (r == 0)
+		r = rombsr_file_write_atomic(path, pem, (size_t)pem_len, 0644, true);
 	BIO_free(mem);
 	if (r < 0)
 		return r;
@@ -76,7 +77,9 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 		r = inventory_time(X509_get0_notAfter(k->certificate), not_after);
 	if (r < 0)
 		return r;
-	snprintf(cert_name, sizeof(cert_name), "certs/%s.pem", k->entry->label);
+	r = rombsr_path_format(cert_name, sizeof(cert_name), "certs/%s.pem", k->entry->label);
+	if (r < 0)
+		return r;
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
 		      "label", k->entry->label,
 		      "authority", rombsr_authority_name(k->entry->authority),
@@ -117,7 +120,8 @@ static int write_audit_vkey(const char *dir, const char *origin, const struct in
 		rombsr_buf_append(&vkey, "\n", 1);
 		r = rombsr_buf_check(&vkey, "audit.vkey");
 	}
-	snprintf(path, sizeof(path), "%s/audit.vkey", dir);
+	if (r == 0)
+		r = rombsr_path_format(path, sizeof(path), "%s/audit.vkey", dir);
 	if (r == 0)
 		r = rombsr_file_write_atomic(path, vkey.data, vkey.len, 0644, true);
 	rombsr_buf_free(&vkey);
@@ -133,8 +137,9 @@ static int write_bundle(const char *dir, const char *origin, const struct invent
 	int r = 0;
 
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	snprintf(path, sizeof(path), "%s/certs", dir);
-	r = rombsr_mkdir_p(path, 0755);
+	r = rombsr_path_format(path, sizeof(path), "%s/certs", dir);
+	if (r == 0)
+		r = rombsr_mkdir_p(path, 0755);
 	for (size_t i = 0; i < inv->len && r == 0; i++) {
 		if (inv->keys[i].entry->authority == ROMBSR_AUTHORITY_AUDIT)
 			r = write_audit_vkey(dir, origin, &inv->keys[i]);
@@ -152,8 +157,9 @@ static int write_bundle(const char *dir, const char *origin, const struct invent
 	json_decref(root);
 	if (text == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "cannot encode manifest.json");
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	r = rombsr_file_write_atomic(path, text, strlen(text), 0644, true);
+	r = rombsr_path_format(path, sizeof(path), "%s/manifest.json", dir);
+	if (r == 0)
+		r = rombsr_file_write_atomic(path, text, strlen(text), 0644, true);
 	free(text);
 	return r;
 }
@@ -166,7 +172,9 @@ static int publish(const char *scratch, const char *out, bool force)
 	if (rombsr_path_exists(out)) {
 		if (!force)
 			return rombsr_error(ROMBSR_EEXISTS, "%s exists; pass --force to replace it", out);
-		snprintf(old, sizeof(old), "%s.old", scratch);
+		r = rombsr_path_format(old, sizeof(old), "%s.old", scratch);
+		if (r < 0)
+			return r;
 		if (rename(out, old) != 0)
 			return rombsr_error(ROMBSR_EIO, "cannot move the old bundle %s aside", out);
 		if (rename(scratch, out) != 0) {

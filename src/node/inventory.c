@@ -1,5 +1,6 @@
 #include "inventory.h"
 
+#include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../hsm/hsm.h"
@@ -23,7 +24,7 @@ static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
 	rombsr_hex_encode(key.id, key.id_len, k->id_hex);
 	r = rombsr_hsm_public_key(hsm, &key, &pub);
 	if (r == 0)
-		r = rombsr_spki_sha256_hex(pub, k->spki_sha256);
+		r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
 	EVP_PKEY_free(pub);
 	if (r == 0 && key.certificate != CK_INVALID_HANDLE)
 		r = rombsr_hsm_read_certificate(hsm, &key, &k->certificate);

@@ -109,11 +109,11 @@ void rombsr_gpg_close(struct rombsr_gpg *g)
 		gpgme_release(g->ctx);
 	if (g->ephemeral_home != NULL) {
 		/* Closing happens on error paths too: keep the caller's message. */
-		char saved[1024];
+		struct rombsr_error_saved saved;
 
-		snprintf(saved, sizeof(saved), "%s", rombsr_error_message(ROMBSR_EINTERNAL));
+		rombsr_error_save(&saved);
 		if (rombsr_remove_tree(g->ephemeral_home) < 0)
-			rombsr_error(ROMBSR_EIO, "%s", saved);
+			rombsr_error_restore(&saved);
 		free(g->ephemeral_home);
 	}
 	free(g);

@@ -92,10 +92,12 @@ static int load_admins(struct rombsr_repo *repo, struct admins *a)
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	snprintf(path, sizeof(path), "%s%s", git_repository_path(rombsr_repo_git(repo)), ADMINS_FILE);
+	r = rombsr_path_format(path, sizeof(path), "%s%s", git_repository_path(rombsr_repo_git(repo)), ADMINS_FILE);
+	if (r < 0)
+		return r;
 	r = rombsr_file_read(path, 64 * 1024, &text);
 	if (r < 0)
-		return rombsr_error_wrap(ROMBSR_ECONFIG, "no admin is pinned for this queue (%s)", ADMINS_FILE);
+		return rombsr_error_wrap_as(r, ROMBSR_ECONFIG, "no admin is pinned for this queue (%s)", ADMINS_FILE);
 	p = rombsr_buf_cstr(&text);
 	while (*p != '\0' && r == 0) {
 		size_t n = strcspn(p, "\n");

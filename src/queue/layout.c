@@ -4,6 +4,7 @@
 #include "gpg.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/hex.h"
 
 #include <stdbool.h>
@@ -176,10 +177,13 @@ int rombsr_queue_response_path(const char *id, char *out, size_t size)
 int rombsr_queue_approval_path(const char *id, const char *fpr, char *out, size_t size)
 {
 	char tail[64];
+	int r;
 
 	if (!rombsr_fpr_valid(fpr))
 		return rombsr_error(ROMBSR_EINVAL, "'%.48s' is not an OpenPGP fingerprint", fpr);
-	snprintf(tail, sizeof(tail), "/%s.json", fpr);
+	r = rombsr_path_format(tail, sizeof(tail), "/%s.json", fpr);
+	if (r < 0)
+		return r;
 	return sharded_path("approvals", id, tail, out, size);
 }
 

@@ -273,7 +273,7 @@ static int check_new_trust(struct rule_ctx *c)
 	int r = rombsr_trust_at(c->v->repo, c->commit, &next);
 
 	if (r < 0)
-		return rombsr_error_wrap(ROMBSR_ESECURITY, "commit %.12s: %s", c->commit_hex, ROMBSR_QUEUE_TRUST);
+		return rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "commit %.12s: %s", c->commit_hex, ROMBSR_QUEUE_TRUST);
 	for (int role = 0; role < ROMBSR_ROLE_COUNT && r == 0; role++) {
 		for (size_t i = 0; i < next.count[role] && r == 0; i++) {
 			char path[96];
@@ -348,7 +348,7 @@ int rombsr_verify_commit(struct rombsr_verifier *v, const git_oid *commit, struc
 		/* A tree the walk cannot take (folders nested too deep, a path
 		 * too long) is the commit's fault: say whose. */
 		if (r == ROMBSR_EINVAL)
-			r = rombsr_error_wrap(ROMBSR_ESECURITY, "commit %.12s signed by %s", c.commit_hex, c.signer);
+			r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "commit %.12s signed by %s", c.commit_hex, c.signer);
 	}
 	/* Every commit of the queue carries something: an empty one would only
 	 * let any key that verifies add to the history. */

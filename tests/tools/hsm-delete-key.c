@@ -3,7 +3,6 @@
  * show what the sign node logs when a key disappears.
  * Usage: hsm-delete-key MODULE TOKEN_URI PIN_FILE KEY_LABEL */
 #include "../../src/common/error.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 
 #include <stdio.h>
@@ -12,7 +11,6 @@ int main(int argc, char **argv)
 {
 	struct rombsr_hsm *hsm = NULL;
 	struct rombsr_hsm_key key;
-	struct rombsr_buf pin = {0};
 	CK_SESSION_HANDLE session;
 	int r;
 
@@ -20,11 +18,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: hsm-delete-key MODULE TOKEN_URI PIN_FILE KEY_LABEL\n");
 		return 2;
 	}
-	r = rombsr_secret_from_file(argv[3], &pin);
-	if (r == 0)
-		r = rombsr_hsm_open(argv[1], argv[2], &hsm);
-	if (r == 0)
-		r = rombsr_hsm_login(hsm, (const char *)pin.data);
+	r = rombsr_hsm_open_login(argv[1], argv[2], argv[3], &hsm);
 	if (r == 0)
 		r = rombsr_hsm_find_key(hsm, argv[4], &key);
 	if (r == 0 && (r = rombsr_hsm_session_get(hsm, &session)) == 0) {
@@ -42,6 +36,5 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "hsm-delete-key: %s\n", rombsr_error_message(r));
 	rombsr_hsm_close(hsm);
-	rombsr_buf_free(&pin);
 	return r < 0 ? 1 : 0;
 }

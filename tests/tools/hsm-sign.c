@@ -4,7 +4,6 @@
 #include "../../src/common/error.h"
 #include "../../src/common/fsutil.h"
 #include "../../src/common/hex.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 
 #include <stdio.h>
@@ -14,7 +13,6 @@ int main(int argc, char **argv)
 {
 	struct rombsr_hsm *hsm = NULL;
 	struct rombsr_hsm_key key;
-	struct rombsr_buf pin = {0};
 	enum rombsr_sigalg alg;
 	unsigned char *digest = NULL, sig[1024];
 	size_t digest_len, sig_len = sizeof(sig);
@@ -28,11 +26,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = rombsr_hex_decode_alloc(argv[6], 64, &digest, &digest_len, "digest");
 	if (r == 0)
-		r = rombsr_secret_from_file(argv[3], &pin);
-	if (r == 0)
-		r = rombsr_hsm_open(argv[1], argv[2], &hsm);
-	if (r == 0)
-		r = rombsr_hsm_login(hsm, (const char *)pin.data);
+		r = rombsr_hsm_open_login(argv[1], argv[2], argv[3], &hsm);
 	if (r == 0)
 		r = rombsr_hsm_find_key(hsm, argv[4], &key);
 	if (r == 0)
@@ -42,7 +36,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "hsm-sign: %s\n", rombsr_error_message(r));
 	rombsr_hsm_close(hsm);
-	rombsr_buf_free(&pin);
 	free(digest);
 	return r < 0 ? 1 : 0;
 }

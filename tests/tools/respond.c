@@ -9,9 +9,9 @@
  *                --token URI PIN_FILE [--token URI PIN_FILE ...]
  * --sign-with signs every operation with that key instead of the one the
  * operation names (a sign node using the wrong key). PINs come from files. */
+#include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
 #include "../../src/common/fsutil.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 #include "../../src/hsm/hsm_x509.h"
 #include "../../src/queue/request.h"
@@ -35,14 +35,8 @@ struct signer {
 static int login_all(struct signer *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		struct rombsr_buf pin = {0};
-		int r = rombsr_hsm_open(s->module, s->uris[i], &s->hsm[i]);
+		int r = rombsr_hsm_open_login(s->module, s->uris[i], s->pins[i], &s->hsm[i]);
 
-		if (r == 0)
-			r = rombsr_secret_from_file(s->pins[i], &pin);
-		if (r == 0)
-			r = rombsr_hsm_login(s->hsm[i], (const char *)pin.data);
-		rombsr_buf_free(&pin);
 		if (r < 0)
 			return rombsr_error_wrap(r, "token %s", s->uris[i]);
 	}
@@ -70,7 +64,7 @@ static int sign_one(struct signer *s, const struct rombsr_cap_op *op, const char
 			continue;
 		r = rombsr_hsm_public_key(s->hsm[i], &key, &pub);
 		if (r == 0)
-			r = rombsr_spki_sha256_hex(pub, spki);
+			r = rombsr_pubkey_spki_sha256(pub, spki);
 		EVP_PKEY_free(pub);
 		if (r == 0 && strict && strcmp(spki, op->spki_sha256) != 0)
 			r = rombsr_error(ROMBSR_EINVAL, "key '%s' is not the key the request names", label);

@@ -9,8 +9,8 @@
  *                     --token URI PIN_FILE [--token URI PIN_FILE ...]
  * PINs come from files only. */
 #include "../../src/common/capture_format.h"
+#include "../../src/common/bundle.h"
 #include "../../src/common/error.h"
-#include "../../src/common/secret.h"
 #include "../../src/hsm/hsm.h"
 #include "../../src/hsm/hsm_x509.h"
 
@@ -29,14 +29,8 @@ struct token {
 static int open_tokens(const char *module, struct token *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct rombsr_buf pin = {0};
-		int r = rombsr_hsm_open(module, t[i].uri, &t[i].hsm);
+		int r = rombsr_hsm_open_login(module, t[i].uri, t[i].pin_file, &t[i].hsm);
 
-		if (r == 0)
-			r = rombsr_secret_from_file(t[i].pin_file, &pin);
-		if (r == 0)
-			r = rombsr_hsm_login(t[i].hsm, (const char *)pin.data);
-		rombsr_buf_free(&pin);
 		if (r < 0)
 			return rombsr_error_wrap(r, "token %s", t[i].uri);
 	}
@@ -58,7 +52,7 @@ static int find_key(struct token *t, size_t n, const struct rombsr_cap_op *op, s
 		if (r == 0)
 			r = rombsr_hsm_public_key(t[i].hsm, key, &pub);
 		if (r == 0)
-			r = rombsr_spki_sha256_hex(pub, spki);
+			r = rombsr_pubkey_spki_sha256(pub, spki);
 		EVP_PKEY_free(pub);
 		if (r < 0)
 			return r;

@@ -117,6 +117,7 @@ static void test_journal_file(void)
 	struct rombsr_buf line = {0};
 	size_t n = 0;
 	FILE *f;
+	int r;
 
 	if (mkdtemp(dir) == NULL)
 		return;
@@ -128,8 +129,8 @@ static void test_journal_file(void)
 	fwrite(line.data, 1, line.len, f);
 	fwrite(line.data, 1, line.len - 1, f); /* the last one without its newline */
 	fclose(f);
-	CHECK(rombsr_cap_journal_read(path, &list, &n) < 0 &&
-	      strstr(rombsr_error_message(-1), "line 3: truncated") != NULL, "truncated last line named");
+	CHECK((r = rombsr_cap_journal_read(path, &list, &n)) < 0 &&
+	      strstr(rombsr_error_message(r), "line 3: truncated") != NULL, "truncated last line named");
 	CHECK(list == NULL && n == 0, "nothing returned on error");
 	CHECK(truncate(path, (off_t)(2 * line.len)) == 0, "cut the torn entry off");
 	CHECK(rombsr_cap_journal_read(path, &list, &n) == 0 && n == 2, "two whole entries read");
@@ -146,6 +147,7 @@ static void test_sigset(void)
 	struct rombsr_cap_entry e;
 	size_t n = 0;
 	FILE *f;
+	int r;
 
 	if (mkdtemp(dir) == NULL)
 		return;
@@ -172,8 +174,8 @@ static void test_sigset(void)
 	f = fopen(path, "w");
 	fputs("{\"format\": \"rombsr.capture-signatures\", \"version\": 1, \"signatures\": [{\"label\": \"x\"}]}", f);
 	fclose(f);
-	CHECK(rombsr_cap_sigset_read(path, &back, &n) < 0 &&
-	      strstr(rombsr_error_message(-1), "signatures[0]") != NULL, "incomplete item named");
+	CHECK((r = rombsr_cap_sigset_read(path, &back, &n)) < 0 &&
+	      strstr(rombsr_error_message(r), "signatures[0]") != NULL, "incomplete item named");
 	unlink(path);
 	rmdir(dir);
 }
