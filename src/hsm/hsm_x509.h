@@ -22,9 +22,4 @@ int rombsr_hsm_make_certificate(struct rombsr_hsm *hsm, const struct rombsr_hsm_
 /* The key's certificate from the token, or ROMBSR_ENOTFOUND. */
 int rombsr_hsm_read_certificate(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, X509 **out);
 
-/* The old name of rombsr_pubkey_spki_sha256() (src/common/bundle.h), the one
- * implementation of the key fingerprint, which the capture side shares: kept
- * until src/sign/signer.c calls that directly. */
-#define rombsr_spki_sha256_hex rombsr_pubkey_spki_sha256
-
 #endif

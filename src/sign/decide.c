@@ -263,16 +263,16 @@ static void print_waiting(struct pending *p, const struct rombsr_approval_tally 
  * file, larger than any request may be) is the request's fault, answered
  * with a rejection (*unreadable); only a failure of the node is an error. */
 static int read_request(struct rombsr_sign_node *node, const struct pending *p, struct rombsr_buf *body,
-			bool *unreadable)
+			int *unreadable)
 {
 	char path[160];
 	int r = rombsr_queue_request_path(p->id, path, sizeof(path));
 
-	*unreadable = false;
+	*unreadable = 0;
 	if (r == 0)
 		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, body);
 	if (r == ROMBSR_EINVAL || r == ROMBSR_ENOTFOUND) {
-		*unreadable = true;
+		*unreadable = r; /* its message is the rejection's */
 		rombsr_buf_init(body, 1);
 		return 0;
 	}
@@ -314,7 +314,8 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass,
 	struct rombsr_buf body;
 	unsigned char body_sha256[32];
 	char local[4096];
-	bool have_local, have_intent = false, unreadable = false, allowed = false;
+	bool have_local, have_intent = false, allowed = false;
+	int unreadable = 0;
 	time_t decided_at = 0;
 	int r, parsed = ROMBSR_EINVAL;
 
@@ -365,7 +366,7 @@ int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass,
 		return r;
 	}
 	if (unreadable)
-		reject(&resp, "malformed", "%s", rombsr_error_message(ROMBSR_EINVAL));
+		reject(&resp, "malformed", "%s", rombsr_error_message(unreadable));
 	else if (parsed < 0)
 		reject(&resp, "malformed", "%s", rombsr_error_message(parsed));
 	else if (strcmp(req.id, p->id) != 0)

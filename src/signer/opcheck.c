@@ -79,7 +79,7 @@ int rombsr_opcheck(const struct rombsr_cap_op *op, enum rombsr_key_kind kind, si
 	if (m->pss) {
 		r = rombsr_cap_pss_check(m, &op->pss, modulus_bytes);
 		if (r < 0)
-			return rombsr_error_wrap(ROMBSR_EPERM, "%s", m->name);
+			return rombsr_error_wrap_as(r, ROMBSR_EPERM, "%s", m->name);
 	} else if (op->pss.hash != 0 || op->pss.mgf != 0 || op->pss.salt_len != 0) {
 		return rombsr_error(ROMBSR_EPERM, "%s takes no PSS parameters", m->name);
 	}

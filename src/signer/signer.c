@@ -7,6 +7,7 @@
 #include "checkpoint_signer.h"
 #include "opcheck.h"
 
+#include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/keyset.h"
 #include "../common/secret.h"
@@ -86,7 +87,7 @@ static int load_keys(struct signer *s)
 		if (r == 0)
 			r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
 		if (r == 0)
-			r = rombsr_spki_sha256_hex(pub, k->spki_sha256);
+			r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
 		EVP_PKEY_free(pub);
 		if (r < 0)
 			return r;
@@ -106,14 +107,8 @@ static const struct signer_key *find_key(const struct signer *s, const char *lab
  * last checkpoint signed. */
 static int signer_open(struct signer *s, const char *state_path)
 {
-	struct rombsr_buf pin = {0};
-	int r = rombsr_hsm_open(s->a->module, s->a->token_uri, &s->hsm);
+	int r = rombsr_hsm_open_login(s->a->module, s->a->token_uri, s->a->pin_file, &s->hsm);
 
-	if (r == 0)
-		r = rombsr_secret_from_file(s->a->pin_file, &pin);
-	if (r == 0)
-		r = rombsr_hsm_login(s->hsm, (const char *)pin.data);
-	rombsr_buf_free(&pin);
 	if (r == 0)
 		r = load_keys(s);
 	if (r == 0 && s->audit) {
@@ -266,7 +261,7 @@ static int sign_retrying(struct signer *s, const struct rombsr_channel_request *
 	snprintf(s->gave_up_request, sizeof(s->gave_up_request), "%s", m->request_id);
 	s->gave_up_index = m->index;
 	*unavailable = true;
-	r = rombsr_error_wrap(ROMBSR_EHSM, "the HSM stayed unavailable (%u attempt%s in %.1f s)", tried,
+	r = rombsr_error_wrap_as(r, ROMBSR_EHSM, "the HSM stayed unavailable (%u attempt%s in %.1f s)", tried,
 			      tried == 1 ? "" : "s", (s->gave_up_ms - start) / 1e3);
 	fprintf(stderr, "rombsr sign: %s signer: %s\n", s->a->name, rombsr_error_message(r));
 	return r;
