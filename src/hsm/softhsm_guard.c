@@ -102,10 +102,10 @@ static int restore(int fd, const char *live, const char *copy_path)
 	int r = rombsr_file_read(copy_path, TOKEN_OBJECT_MAX, &copy);
 
 	if (r < 0)
-		return rombsr_error_wrap(r, "%s is empty (a login rewrite was interrupted) and its copy cannot be "
+		return rombsr_error_wrap_as(r, ROMBSR_EIO, "%s is empty (a login rewrite was interrupted) and its copy cannot be "
 					 "read: restore the token folder from a backup", live);
 	if (copy.len == 0)
-		r = rombsr_error(ROMBSR_EINVAL, "%s and its copy %s are both empty: restore the token folder from "
+		r = rombsr_error(ROMBSR_EIO, "%s and its copy %s are both empty: restore the token folder from "
 				 "a backup", live, copy_path);
 	else if (pwrite(fd, copy.data, copy.len, 0) != (ssize_t)copy.len || fsync(fd) != 0)
 		r = rombsr_error(ROMBSR_EIO, "cannot restore %s: %s", live, strerror(errno));

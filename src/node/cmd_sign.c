@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -115,6 +116,10 @@ int cmd_sign(struct cli_context *ctx, int argc, char **argv)
 		r = rombsr_error(ROMBSR_EINVAL, "--interval-ms must be at least 1");
 	if (r == 0)
 		r = cli_config(ctx, &cfg);
+	/* A service so started gives a compromised worker the PIN files. */
+	if (r == 0 && daemon && geteuid() == 0 && cfg->worker_user == NULL)
+		fprintf(stderr, "rombsr sign: running as root without sign.user and sign.signer-user: the worker and "
+				"the signers share one user (for a trial only; see docs/sign-node.md)\n");
 	if (r == 0)
 		r = rombsr_sign_node_open(cfg, &node);
 	if (r == 0 && once) {

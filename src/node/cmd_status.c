@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "node.h"
 
+#include "../sign/hard_rules.h"
+
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/keyset.h"
@@ -127,7 +129,8 @@ static int show_one_waiting(struct status *st, const struct rombsr_waiting *w)
 	struct rombsr_buf body;
 	unsigned char sha[32];
 	char path[160];
-	bool parsed = false;
+	struct rombsr_refusal why;
+	bool parsed = false, hard_ok = false;
 	int r = v && t ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	if (r == 0)
@@ -140,9 +143,16 @@ static int show_one_waiting(struct status *st, const struct rombsr_waiting *w)
 		parsed = r == 0;
 		rombsr_buf_free(&body);
 	}
+	/* The worker's own hard rules first, as its next pass will apply them
+	 * (a waiting request is one that was waiting: it expires as
+	 * policy-approvals). */
 	if (r == 0)
+		hard_ok = rombsr_sign_request_rules(&req, w->signer, true, st->now, &why);
+	for (size_t i = 0; r == 0 && hard_ok && i < req.nops; i++)
+		hard_ok = rombsr_sign_operation_rules(&req, i, &why);
+	if (r == 0 && hard_ok)
 		r = rombsr_policy_evaluate(policy, &req, st->now, st->ledger, v);
-	if (r == 0 && v->allowed) {
+	if (r == 0 && hard_ok && v->allowed) {
 		struct rombsr_tally_input in = {st->repo, &st->processed, &st->trust, st->verifier.keyring,
 						policy, v, w->id, sha, req.build_node};
 
@@ -153,14 +163,16 @@ static int show_one_waiting(struct status *st, const struct rombsr_waiting *w)
 		       rombsr_build_type_name(req.build_type), rombsr_authority_name(req.authority), req.build_node);
 		print_time(st->now > w->expires ? ", expired " : ", expires ", w->expires);
 		printf("\n");
-		if (!v->allowed)
+		if (!hard_ok)
+			printf("    the sign node's hard rules refuse it now (%s): %s\n", why.code, why.message);
+		else if (!v->allowed)
 			printf("    the policy in force now refuses it (%s): %s\n", v->code, v->message);
-		for (size_t i = 0; v->allowed && i < t->ngroups; i++) {
+		for (size_t i = 0; hard_ok && v->allowed && i < t->ngroups; i++) {
 			printf("    %s: %u of %u approvals", t->groups[i].group, t->groups[i].have, t->groups[i].required);
 			print_missing(rombsr_policy_group_find(policy, t->groups[i].group), t, req.build_node);
 			printf("\n");
 		}
-		for (size_t i = 0; v->allowed && i < t->napprovers; i++)
+		for (size_t i = 0; hard_ok && v->allowed && i < t->napprovers; i++)
 			printf("    approved by %s\n", t->approvers[i]);
 	}
 	if (parsed)

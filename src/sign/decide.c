@@ -6,6 +6,7 @@
 #include "worker_internal.h"
 
 #include "../signer/channel.h"
+#include "hard_rules.h"
 #include "../signer/opcheck.h"
 #include "policy.h"
 
@@ -55,23 +56,10 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 		       struct rombsr_response *resp)
 {
 	const struct signer_link *s = &node->signers[req->authority];
-	time_t now = time(NULL);
+	struct rombsr_refusal why;
 
-	if (strcmp(req->build_node, p->signer) != 0) {
-		reject(resp, "wrong-signer", "the request names build node %s but was committed by %s", req->build_node,
-		       p->signer);
-		return false;
-	}
-	if (now > req->expires && p->was_waiting) {
-		reject(resp, "policy-approvals", "the request expired while waiting for operator approvals");
-		return false;
-	}
-	if (now > req->expires) {
-		reject(resp, "expired", "the request expired at its expires time");
-		return false;
-	}
-	if (req->created > now + CLOCK_SKEW) {
-		reject(resp, "not-yet-valid", "the request was created in the future");
+	if (!rombsr_sign_request_rules(req, p->signer, p->was_waiting, time(NULL), &why)) {
+		reject(resp, why.code, "%s", why.message);
 		return false;
 	}
 	if (s->fd < 0) {
@@ -84,9 +72,10 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 		const struct rombsr_keyset_entry *e = rombsr_keyset_find(op->label);
 		const struct known_key *k = find_known(s, op->label);
 
-		if (e != NULL && e->authority != req->authority) {
-			reject(resp, "wrong-authority", "operation %zu: key '%s' belongs to the %s authority, the request to %s",
-			       i, op->label, rombsr_authority_name(e->authority), rombsr_authority_name(req->authority));
+		/* The key set's authority first, then this node's keys, then the
+		 * development rule: the reason given stays the most telling one. */
+		if (e != NULL && e->authority != req->authority && !rombsr_sign_operation_rules(req, i, &why)) {
+			reject(resp, why.code, "%s", why.message);
 			return false;
 		}
 		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
@@ -94,9 +83,8 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 			       op->spki_sha256);
 			return false;
 		}
-		/* A hard rule, whatever any policy says. */
-		if (e != NULL && e->development && req->build_type == ROMBSR_BUILD_USER) {
-			reject(resp, "development-key", "operation %zu: development key '%s' in a user build", i, op->label);
+		if (!rombsr_sign_operation_rules(req, i, &why)) {
+			reject(resp, why.code, "%s", why.message);
 			return false;
 		}
 		if (rombsr_opcheck(op, k->kind, k->modulus_bytes) < 0) {

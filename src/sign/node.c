@@ -104,7 +104,7 @@ static int start_signer(const struct rombsr_config *cfg, const struct rombsr_aut
 		}
 		/* A failed start closes and reaps what it made. */
 		r = rombsr_signer_start(cfg, a, state_path, user, &s->fd, &s->pid, s->token_label);
-		if (r != ROMBSR_EHSM)
+		if (r != ROMBSR_EHSM && r != ROMBSR_ENOTFOUND)
 			break;
 	}
 	return r;
@@ -242,9 +242,6 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 			r = rombsr_user_lookup(cfg->signer_user, &users[1]);
 		worker_user = &users[0];
 		signer_user = &users[1];
-	} else if (r == 0 && geteuid() == 0) {
-		fprintf(stderr, "rombsr sign: running as root without sign.user and sign.signer-user: the worker and "
-				"the signers share one user (for a trial only; see docs/sign-node.md)\n");
 	}
 	if (r == 0 && (asprintf(&node->dir, "%s/sign", cfg->state_dir) < 0 ||
 		       asprintf(&signer_dir, "%s/signer", cfg->state_dir) < 0))

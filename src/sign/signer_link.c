@@ -109,9 +109,10 @@ int rombsr_signer_start(const struct rombsr_config *cfg, const struct rombsr_aut
 	if (rombsr_channel_recv(*fd, &hello, sizeof(hello)) < 0) {
 		r = rombsr_error(ROMBSR_EHSM, "%s signer did not start", a->name);
 	} else if (hello.status != 0) {
-		/* A wrong PIN and an authority not served here (no PIN file)
-		 * are told apart; anything else is the HSM's, worth a retry. */
-		int code = hello.status == ROMBSR_EAUTH || hello.status == ROMBSR_EUNSUPPORTED ? hello.status : ROMBSR_EHSM;
+		/* The signer's own code: a wrong PIN, an authority not served here
+		 * (no PIN file) and a damaged token store are told apart from an
+		 * HSM that may come back (EHSM, ENOTFOUND: worth a retry). */
+		int code = hello.status < 0 && hello.status >= ROMBSR_EFORK ? hello.status : ROMBSR_EHSM;
 
 		hello.message[sizeof(hello.message) - 1] = '\0';
 		r = rombsr_error(code, "%s signer: %s", a->name, hello.message);

@@ -26,7 +26,6 @@
 #include <time.h>
 
 #define MAX_SIGNER_KEYS 32
-#define CLOCK_SKEW 300
 
 struct known_key {
 	char label[65];

@@ -43,7 +43,7 @@ ls "$T" | grep -q 'bundle.tmp' && fail "scratch left behind"
 # A token missing a key: refused, and no bundle folder appears.
 new_config "$T/empty-state"
 "$ROMBSR_SIGN" hsm-provision 2>/dev/null
-expect_fail "run 'rombsr keygen' first" "$ROMBSR_SIGN" export-public --out "$T/bundle2"
+expect_fail "run 'rombsr-sign keygen' first" "$ROMBSR_SIGN" export-public --out "$T/bundle2"
 [ ! -e "$T/bundle2" ] || fail "a half bundle was written"
 ls "$T" | grep -q 'bundle2.tmp' && fail "scratch left behind"
 echo "export-public ok"

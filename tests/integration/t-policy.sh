@@ -187,6 +187,10 @@ pass
 expect_waiting "$short" "not approved yet"
 expires=$(git -C "$T/queue.git" show "main:$(req_path "$short")" | jq -r .expires)
 while [ "$(date +%s)" -le "$(date -d "$expires" +%s)" ]; do sleep 1; done
+# status judges it by the worker's own hard rules, before the pass does.
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status > "$T/status2.txt" 2>&1 || fail "status: $(cat "$T/status2.txt")"
+grep -q "^    the sign node's hard rules refuse it now (policy-approvals): the request expired while waiting" \
+	"$T/status2.txt" || fail "status does not apply the hard rules: $(cat "$T/status2.txt")"
 before=$(git -C "$T/queue.git" rev-parse main)
 pass
 expect_rejected "$short" policy-approvals
