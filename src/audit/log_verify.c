@@ -70,17 +70,165 @@ static int reader_from_scan(const char *dir, const char *entries_path, const cha
 	return 0;
 }
 
+/* Where verify_dir stands: the entries read, the checkpoints stored, and
+ * how far the checkpoints verified so far vouch for the entries. */
+struct verify {
+	const struct rombsr_note_verifier *const *trusted;
+	size_t n_trusted;
+	const char *origin;
+	struct rombsr_audit_report *rep;
+	struct audit_scan s;
+	uint64_t *sizes;               /* of the stored checkpoints, ascending */
+	size_t n_sizes;
+	bool have_prev;
+	struct rombsr_checkpoint prev; /* the last checkpoint verified */
+	uint64_t good_size;            /* entries it vouches for */
+};
+
+/* The stored checkpoint of tree size size: signed by a trusted key, within
+ * the entries, its root the entries', consistent with the one before. It
+ * becomes the report's latest. */
+static int verify_checkpoint(struct verify *v, const char *cp_dir, uint64_t size)
+{
+	unsigned char proof[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], root[ROMBSR_MERKLE_HASH_LEN];
+	struct rombsr_audit_report *rep = v->rep;
+	struct rombsr_checkpoint cp;
+	struct rombsr_buf note;
+	char want[65], got[65];
+	size_t count;
+	int r;
+
+	r = audit_read_checkpoint(cp_dir, size, &note);
+	if (r < 0) {
+		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size, "checkpoint %llu: %s", (unsigned long long)size,
+			       rombsr_error_message(r));
+		goto out;
+	}
+	r = rombsr_checkpoint_open((const char *)note.data, note.len, v->trusted, v->n_trusted, v->origin, &cp);
+	if (r == 0 && cp.size != size)
+		r = rombsr_error(ROMBSR_ECRYPTO, "the file name says size %llu, the note %llu", (unsigned long long)size,
+				 (unsigned long long)cp.size);
+	if (r < 0) {
+		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size,
+			       "checkpoint %llu is not valid (entries from %llu on are not vouched for): %s",
+			       (unsigned long long)size, (unsigned long long)v->good_size, rombsr_error_message(r));
+		goto out;
+	}
+	if (cp.size > v->s.count) {
+		r = report_bad(rep, ROMBSR_ECRYPTO, v->s.count,
+			       "the log ends after %llu entries but checkpoint %llu covers more: entries %llu to "
+			       "%llu are missing", (unsigned long long)v->s.count, (unsigned long long)cp.size,
+			       (unsigned long long)v->s.count, (unsigned long long)cp.size - 1);
+		goto out;
+	}
+	r = rombsr_merkle_tree_root(&v->s.tree, cp.size, root);
+	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0) {
+		hex_root(cp.root, want);
+		hex_root(root, got);
+		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size,
+			       "checkpoint %llu signs root %s but entries 0 to %llu give %s: an entry from %llu "
+			       "on was altered", (unsigned long long)cp.size, want, (unsigned long long)cp.size - 1,
+			       got, (unsigned long long)v->good_size);
+		goto out;
+	}
+	if (r == 0 && v->have_prev) {
+		r = rombsr_merkle_tree_consistency_proof(&v->s.tree, v->prev.size, cp.size, proof, &count);
+		if (r == 0)
+			r = rombsr_merkle_verify_consistency(v->prev.size, cp.size, v->prev.root, cp.root,
+							     (const unsigned char (*)[32])proof, count);
+	}
+	if (r < 0) {
+		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size, "checkpoint %llu: %s", (unsigned long long)cp.size,
+			       rombsr_error_message(r));
+		goto out;
+	}
+	v->prev = cp;
+	v->have_prev = true;
+	v->good_size = cp.size;
+	rep->checkpoints++;
+	rep->has_latest = true;
+	rep->latest = cp;
+	rombsr_buf_free(&rep->latest_note);
+	rep->latest_note = note;
+	rombsr_buf_init(&note, 0); /* the report holds it now */
+out:
+	rombsr_buf_free(&note);
+	return r;
+}
+
+/* The remembered checkpoint rem disagrees with the entries, and a signed
+ * checkpoint of this log at or past its size commits to them: a fork. Both
+ * go into the report. */
+static int report_fork(struct verify *v, const struct rombsr_checkpoint *rem)
+{
+	struct rombsr_audit_report *rep = v->rep;
+	uint64_t other = v->sizes[0];
+	char a[65], b[65];
+
+	for (size_t i = 0; i < v->n_sizes; i++)
+		if (v->sizes[i] >= rem->size) {
+			other = v->sizes[i];
+			break;
+		}
+	rep->fork = true;
+	rep->fork_remembered = *rem;
+	rep->fork_conflicting = *rem;
+	rep->fork_conflicting.size = other;
+	(void)rombsr_merkle_tree_root(&v->s.tree, other, rep->fork_conflicting.root);
+	memcpy(rep->fork_conflicting.origin, v->prev.origin, sizeof(v->prev.origin));
+	hex_root(rem->root, a);
+	hex_root(rep->fork_conflicting.root, b);
+	return report_bad(rep, ROMBSR_EFORK, ROMBSR_AUDIT_NO_INDEX,
+			  "fork: remembered checkpoint %s@%llu root %s is inconsistent with signed checkpoint "
+			  "%s@%llu root %s", rem->origin, (unsigned long long)rem->size, a, rep->fork_conflicting.origin,
+			  (unsigned long long)other, b);
+}
+
+/* The checkpoint accepted on an earlier run: the entries still hold the
+ * tree it signed, and the newest checkpoint extends it. */
+static int check_remembered(struct verify *v, const struct rombsr_checkpoint *rem)
+{
+	unsigned char proof[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], root[ROMBSR_MERKLE_HASH_LEN];
+	char a[65], b[65];
+	size_t count;
+	int r;
+
+	if (rem->size > v->s.count)
+		return report_bad(v->rep, ROMBSR_ECRYPTO, v->s.count,
+				  "the log has %llu entries but a checkpoint of size %llu was accepted before: "
+				  "entries were removed, or this copy is out of date", (unsigned long long)v->s.count,
+				  (unsigned long long)rem->size);
+	if ((r = rombsr_merkle_tree_root(&v->s.tree, rem->size, root)) < 0)
+		return r;
+	if (memcmp(root, rem->root, sizeof(root)) != 0) {
+		/* A signed checkpoint of this log commits to a different tree
+		 * at the remembered size. */
+		if (v->have_prev && v->prev.size >= rem->size)
+			return report_fork(v, rem);
+		hex_root(rem->root, a);
+		hex_root(root, b);
+		return report_bad(v->rep, ROMBSR_ECRYPTO, v->good_size,
+				  "the remembered checkpoint %llu (root %s) does not match entries 0 to %llu (root "
+				  "%s): an entry from %llu on was altered", (unsigned long long)rem->size, a,
+				  (unsigned long long)rem->size - 1, b, (unsigned long long)v->good_size);
+	}
+	if (!v->have_prev || v->prev.size < rem->size)
+		return 0;
+	r = rombsr_merkle_tree_consistency_proof(&v->s.tree, rem->size, v->prev.size, proof, &count);
+	if (r == 0)
+		r = rombsr_merkle_verify_consistency(rem->size, v->prev.size, rem->root, v->prev.root,
+						     (const unsigned char (*)[32])proof, count);
+	return r;
+}
+
 static int verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 		      const char *origin, const char *remembered, size_t remembered_len,
 		      struct rombsr_audit_report *rep, struct rombsr_audit_log **log)
 {
-	unsigned char proof[ROMBSR_MERKLE_MAX_PROOF][ROMBSR_MERKLE_HASH_LEN], root[ROMBSR_MERKLE_HASH_LEN];
-	struct rombsr_checkpoint rem, prev;
-	char *entries_path = audit_join(dir, ROMBSR_AUDIT_ENTRIES_FILE), *cp_dir = audit_join(dir, ROMBSR_AUDIT_CHECKPOINTS_DIR);
-	struct audit_scan s = {0};
-	uint64_t *sizes = NULL, good_size = 0;
-	size_t n_sizes = 0, count;
-	bool have_prev = false;
+	struct verify v = {.trusted = trusted, .n_trusted = n_trusted, .origin = origin, .rep = rep};
+	char *entries_path = audit_join(dir, ROMBSR_AUDIT_ENTRIES_FILE);
+	char *cp_dir = audit_join(dir, ROMBSR_AUDIT_CHECKPOINTS_DIR);
+	struct rombsr_checkpoint rem;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -97,142 +245,32 @@ static int verify_dir(const char *dir, const struct rombsr_note_verifier *const 
 			goto out;
 		}
 	}
-	if ((r = audit_scan_entries(entries_path, &s)) < 0)
+	if ((r = audit_scan_entries(entries_path, &v.s)) < 0)
 		goto out;
-	rep->entries = s.count;
-	if (s.bad != ROMBSR_AUDIT_NO_INDEX) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, s.bad, "%s", s.problem);
+	rep->entries = v.s.count;
+	if (v.s.bad != ROMBSR_AUDIT_NO_INDEX) {
+		r = report_bad(rep, ROMBSR_ECRYPTO, v.s.bad, "%s", v.s.problem);
 		goto out;
 	}
-	if ((r = audit_list_checkpoints(cp_dir, &sizes, &n_sizes)) < 0) {
+	if ((r = audit_list_checkpoints(cp_dir, &v.sizes, &v.n_sizes)) < 0) {
 		r = report_bad(rep, ROMBSR_ECRYPTO, 0, "%s", rombsr_error_message(r));
 		goto out;
 	}
-	for (size_t i = 0; i < n_sizes; i++) {
-		struct rombsr_checkpoint cp;
-		struct rombsr_buf note;
-		char want[65], got[65];
-
-		r = audit_read_checkpoint(cp_dir, sizes[i], &note);
-		if (r < 0) {
-			r = report_bad(rep, ROMBSR_ECRYPTO, good_size, "checkpoint %llu: %s", (unsigned long long)sizes[i],
-				       rombsr_error_message(r));
+	for (size_t i = 0; i < v.n_sizes; i++)
+		if ((r = verify_checkpoint(&v, cp_dir, v.sizes[i])) < 0)
 			goto out;
-		}
-		r = rombsr_checkpoint_open((const char *)note.data, note.len, trusted, n_trusted, origin, &cp);
-		if (r == 0 && cp.size != sizes[i])
-			r = rombsr_error(ROMBSR_ECRYPTO, "the file name says size %llu, the note %llu",
-					 (unsigned long long)sizes[i], (unsigned long long)cp.size);
-		if (r < 0) {
-			rombsr_buf_free(&note);
-			r = report_bad(rep, ROMBSR_ECRYPTO, good_size,
-				       "checkpoint %llu is not valid (entries from %llu on are not vouched for): %s",
-				       (unsigned long long)sizes[i], (unsigned long long)good_size,
-				       rombsr_error_message(r));
-			goto out;
-		}
-		if (cp.size > s.count) {
-			rombsr_buf_free(&note);
-			r = report_bad(rep, ROMBSR_ECRYPTO, s.count,
-				       "the log ends after %llu entries but checkpoint %llu covers more: entries %llu to "
-				       "%llu are missing", (unsigned long long)s.count, (unsigned long long)cp.size,
-				       (unsigned long long)s.count, (unsigned long long)cp.size - 1);
-			goto out;
-		}
-		r = rombsr_merkle_tree_root(&s.tree, cp.size, root);
-		if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0) {
-			hex_root(cp.root, want);
-			hex_root(root, got);
-			rombsr_buf_free(&note);
-			r = report_bad(rep, ROMBSR_ECRYPTO, good_size,
-				       "checkpoint %llu signs root %s but entries 0 to %llu give %s: an entry from %llu "
-				       "on was altered", (unsigned long long)cp.size, want, (unsigned long long)cp.size - 1,
-				       got, (unsigned long long)good_size);
-			goto out;
-		}
-		if (r == 0 && have_prev) {
-			r = rombsr_merkle_tree_consistency_proof(&s.tree, prev.size, cp.size, proof, &count);
-			if (r == 0)
-				r = rombsr_merkle_verify_consistency(prev.size, cp.size, prev.root, cp.root,
-								     (const unsigned char (*)[32])proof, count);
-		}
-		if (r < 0) {
-			rombsr_buf_free(&note);
-			r = report_bad(rep, ROMBSR_ECRYPTO, good_size, "checkpoint %llu: %s", (unsigned long long)cp.size,
-				       rombsr_error_message(r));
-			goto out;
-		}
-		prev = cp;
-		have_prev = true;
-		good_size = cp.size;
-		rep->checkpoints++;
-		rep->has_latest = true;
-		rep->latest = cp;
-		rombsr_buf_free(&rep->latest_note);
-		rep->latest_note = note;
-	}
-	if (remembered != NULL) {
-		char a[65], b[65];
-
-		if (rem.size > s.count) {
-			r = report_bad(rep, ROMBSR_ECRYPTO, s.count,
-				       "the log has %llu entries but a checkpoint of size %llu was accepted before: "
-				       "entries were removed, or this copy is out of date", (unsigned long long)s.count,
-				       (unsigned long long)rem.size);
-			goto out;
-		}
-		if ((r = rombsr_merkle_tree_root(&s.tree, rem.size, root)) < 0)
-			goto out;
-		if (memcmp(root, rem.root, sizeof(root)) != 0) {
-			hex_root(rem.root, a);
-			if (have_prev && prev.size >= rem.size) {
-				/* A signed checkpoint of this log commits to a
-				 * different tree at the remembered size. */
-				uint64_t other = sizes[0];
-
-				for (size_t i = 0; i < n_sizes; i++)
-					if (sizes[i] >= rem.size) {
-						other = sizes[i];
-						break;
-					}
-				rep->fork = true;
-				rep->fork_remembered = rem;
-				rep->fork_conflicting = rem;
-				rep->fork_conflicting.size = other;
-				(void)rombsr_merkle_tree_root(&s.tree, other, rep->fork_conflicting.root);
-				memcpy(rep->fork_conflicting.origin, prev.origin, sizeof(prev.origin));
-				hex_root(rep->fork_conflicting.root, b);
-				r = report_bad(rep, ROMBSR_EFORK, ROMBSR_AUDIT_NO_INDEX,
-					       "fork: remembered checkpoint %s@%llu root %s is inconsistent with signed "
-					       "checkpoint %s@%llu root %s", rem.origin, (unsigned long long)rem.size, a,
-					       rep->fork_conflicting.origin, (unsigned long long)other, b);
-				goto out;
-			}
-			hex_root(root, b);
-			r = report_bad(rep, ROMBSR_ECRYPTO, good_size,
-				       "the remembered checkpoint %llu (root %s) does not match entries 0 to %llu (root "
-				       "%s): an entry from %llu on was altered", (unsigned long long)rem.size, a,
-				       (unsigned long long)rem.size - 1, b, (unsigned long long)good_size);
-			goto out;
-		}
-		if (have_prev && prev.size >= rem.size) {
-			r = rombsr_merkle_tree_consistency_proof(&s.tree, rem.size, prev.size, proof, &count);
-			if (r == 0)
-				r = rombsr_merkle_verify_consistency(rem.size, prev.size, rem.root, prev.root,
-								     (const unsigned char (*)[32])proof, count);
-			if (r < 0)
-				goto out;
-		}
-	}
-	rep->torn_bytes = s.torn;
+	if (remembered != NULL && (r = check_remembered(&v, &rem)) < 0)
+		goto out;
+	rep->torn_bytes = v.s.torn;
 	r = 0;
 	if (log != NULL)
-		r = reader_from_scan(dir, entries_path, cp_dir, &s, have_prev ? prev.size : ROMBSR_AUDIT_NO_INDEX, log);
+		r = reader_from_scan(dir, entries_path, cp_dir, &v.s, v.have_prev ? v.prev.size : ROMBSR_AUDIT_NO_INDEX,
+				     log);
 out:
-	free(sizes);
+	free(v.sizes);
 	free(entries_path);
 	free(cp_dir);
-	audit_scan_free(&s);
+	audit_scan_free(&v.s);
 	return r;
 }
 
