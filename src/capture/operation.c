@@ -12,10 +12,13 @@ static const char *mech_name(CK_MECHANISM_TYPE type)
 {
 	const struct rombsr_cap_mech *m = rombsr_cap_mech_by_type(type);
 	static _Thread_local char hex[32];
+	int n;
 
 	if (m != NULL)
 		return m->name;
-	snprintf(hex, sizeof(hex), "mechanism 0x%lx", (unsigned long)type);
+	n = snprintf(hex, sizeof(hex), "mechanism 0x%lx", (unsigned long)type);
+	if (n < 0 || (size_t)n >= sizeof(hex))
+		return "a mechanism of unknown number";
 	return hex;
 }
 
@@ -96,9 +99,14 @@ CK_RV cap_op_update(const char *fn, struct cap_opctx *c, const struct cap_object
 CK_RV cap_op_describe(struct cap_opctx *c, const struct cap_object *key, struct rombsr_cap_op *op)
 {
 	unsigned int n = 0;
+	int len;
 
 	memset(op, 0, sizeof(*op));
-	snprintf(op->label, sizeof(op->label), "%s", key->label);
+	len = snprintf(op->label, sizeof(op->label), "%s", key->label);
+	if (len < 0 || (size_t)len >= sizeof(op->label)) {
+		cap_log("key '%.16s...': label longer than %zu bytes", key->label, sizeof(op->label) - 1);
+		return CKR_GENERAL_ERROR;
+	}
 	memcpy(op->spki_sha256, key->spki_sha256, sizeof(op->spki_sha256));
 	op->mech = c->mech;
 	op->pss = c->pss;

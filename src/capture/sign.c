@@ -49,10 +49,11 @@ static CK_RV issue_placeholder(const struct rombsr_cap_op *op, const struct cap_
 	}
 	e.op = *op;
 	e.sig_len = key->sig_len;
-	cap_entry_stamp(&e);
 	/* Journal first: a placeholder nobody recorded would be a signature
 	 * the sign side never hears of. */
-	r = cap_journal_append(cap_state.cfg.journal, &e);
+	r = cap_entry_stamp(&e);
+	if (r == 0)
+		r = cap_journal_append(cap_state.cfg.journal, &e);
 	if (r < 0) {
 		cap_log("C_Sign: key '%s', %s: %s", key->label, op->mech->name, rombsr_error_message(r));
 		return CKR_DEVICE_ERROR;
