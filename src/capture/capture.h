@@ -91,7 +91,7 @@ int cap_make_placeholder(const struct rombsr_cap_op *op, size_t sig_len, struct 
  * write, fsync; a failed write is cut off again so no half entry stays. */
 int cap_journal_append(const char *path, const struct rombsr_cap_entry *e);
 /* Fills program, pid and time of an entry. */
-void cap_entry_stamp(struct rombsr_cap_entry *e);
+int cap_entry_stamp(struct rombsr_cap_entry *e);
 
 /* ---- module.c ---- */
 

@@ -193,22 +193,29 @@ out:
 	return r;
 }
 
-void cap_entry_stamp(struct rombsr_cap_entry *e)
+int cap_entry_stamp(struct rombsr_cap_entry *e)
 {
 	struct timespec ts;
 	struct tm tm;
 	char base[24];
 	ssize_t n;
+	int len;
 
 	n = readlink("/proc/self/exe", e->program, sizeof(e->program) - 1);
 	e->program[n > 0 ? n : 0] = '\0';
-	if (n <= 0)
-		snprintf(e->program, sizeof(e->program), "unknown");
+	if (n <= 0) {
+		len = snprintf(e->program, sizeof(e->program), "unknown");
+		if (len < 0 || (size_t)len >= sizeof(e->program))
+			return rombsr_error(ROMBSR_EINVAL, "journal entry: program name too long");
+	}
 	e->pid = (long)getpid();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(e->time, sizeof(e->time), "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+	len = snprintf(e->time, sizeof(e->time), "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+	if (len < 0 || (size_t)len >= sizeof(e->time))
+		return rombsr_error(ROMBSR_EINVAL, "journal entry: time stamp too long");
+	return 0;
 }
 
 int cap_journal_append(const char *path, const struct rombsr_cap_entry *e)

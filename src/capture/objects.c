@@ -175,12 +175,15 @@ static int key_common(struct cap_object *o, const struct rombsr_bundle_key *k, c
 	return r < 0 ? rombsr_error_wrap(r, "key '%s'", k->label) : 0;
 }
 
-static struct cap_object *object_new(CK_OBJECT_HANDLE handle, CK_OBJECT_CLASS klass, const struct rombsr_bundle_key *k)
+static int object_new(CK_OBJECT_HANDLE handle, CK_OBJECT_CLASS klass, const struct rombsr_bundle_key *k,
+		      struct cap_object **out)
 {
 	struct cap_object *o = calloc(1, sizeof(*o));
+	int n;
 
+	*out = NULL;
 	if (o == NULL)
-		return NULL;
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	o->handle = handle;
 	o->klass = klass;
 	o->key = k;
@@ -188,12 +191,18 @@ static struct cap_object *object_new(CK_OBJECT_HANDLE handle, CK_OBJECT_CLASS kl
 	o->pkey = k->public_key;
 	o->sig_len = k->kind == ROMBSR_KEY_RSA ? (k->bits + 7) / 8 : 64;
 	memcpy(o->spki_sha256, k->spki_sha256, sizeof(o->spki_sha256));
-	snprintf(o->label, sizeof(o->label), "%s", k->label);
+	n = snprintf(o->label, sizeof(o->label), "%s", k->label);
+	if (n < 0 || (size_t)n >= sizeof(o->label)) {
+		cap_object_free(o);
+		return rombsr_error(ROMBSR_EINVAL, "key '%.16s...': label longer than %zu bytes", k->label,
+				    sizeof(o->label) - 1);
+	}
 	if (attr_ulong(o, CKA_CLASS, klass) < 0) {
 		cap_object_free(o);
-		return NULL;
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	}
-	return o;
+	*out = o;
+	return 0;
 }
 
 int cap_objects_for_key(const struct rombsr_bundle_key *k, CK_OBJECT_HANDLE first, struct cap_object *out[3])
@@ -213,13 +222,10 @@ int cap_objects_for_key(const struct rombsr_bundle_key *k, CK_OBJECT_HANDLE firs
 		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "key '%s': cannot encode certificate names", k->label);
 		goto out;
 	}
-	cert = object_new(first, CKO_CERTIFICATE, k);
-	pub = object_new(first + 1, CKO_PUBLIC_KEY, k);
-	priv = object_new(first + 2, CKO_PRIVATE_KEY, k);
-	if (cert == NULL || pub == NULL || priv == NULL) {
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if ((r = object_new(first, CKO_CERTIFICATE, k, &cert)) < 0 ||
+	    (r = object_new(first + 1, CKO_PUBLIC_KEY, k, &pub)) < 0 ||
+	    (r = object_new(first + 2, CKO_PRIVATE_KEY, k, &priv)) < 0)
 		goto out;
-	}
 	/* Certificate: what Java's keystore reads to build the alias. */
 	EVP_Digest(k->cert_der, k->cert_der_len, check, NULL, EVP_sha1(), NULL);
 	r = 0;
@@ -453,10 +459,17 @@ CK_RV cap_object_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_H
 		rv = CKR_ATTRIBUTE_VALUE_INVALID;
 		goto out;
 	}
-	if (label != NULL && label->ulValueLen < sizeof(o->label))
+	if (label != NULL && label->ulValueLen < sizeof(o->label)) {
 		memcpy(o->label, label->pValue, label->ulValueLen);
-	else
-		snprintf(o->label, sizeof(o->label), "session key %.16s", o->spki_sha256);
+	} else {
+		int len = snprintf(o->label, sizeof(o->label), "session key %.16s", o->spki_sha256);
+
+		if (len < 0 || (size_t)len >= sizeof(o->label)) {
+			cap_log("C_CreateObject: session key label longer than %zu bytes", sizeof(o->label) - 1);
+			rv = CKR_GENERAL_ERROR;
+			goto out;
+		}
+	}
 	/* Keep the client's attributes as given, so it can read them back. */
 	for (CK_ULONG i = 0; i < n; i++) {
 		if (cap_object_attr(o, tmpl[i].type) != NULL) {

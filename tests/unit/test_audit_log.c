@@ -146,20 +146,15 @@ static char *read_cp(const char *dir, uint64_t size)
 	return s;
 }
 
-/* Builds the base log: 40 entries, checkpoints at 10, 20, 30, 40. */
-static void test_build_and_verify(void)
+/* Builds the base log in base_dir: 40 entries, checkpoints at 10, 20,
+ * 30, 40; a second writer and an entry dated too early are refused. */
+static struct rombsr_audit_log *build_log(void)
 {
 	struct rombsr_audit_log *log = NULL, *second = NULL;
-	struct rombsr_audit_report rep;
-	struct rombsr_audit_entry batch[5];
-	struct rombsr_buf note, again, proof, entry;
-	struct rombsr_checkpoint cp;
+	struct rombsr_audit_entry batch[5], e;
 	uint64_t first = 0, index = 0;
-	int ok = 1, r;
+	int ok = 1;
 
-	snprintf(base_dir, sizeof(base_dir), "/tmp/rombsr-audit-test.XXXXXX");
-	if (mkdtemp(base_dir) == NULL)
-		return;
 	CHECK(rombsr_audit_log_open(path_in(base_dir, "log"), &log) == 0 && rombsr_audit_log_size(log) == 0,
 	      "a new log is created empty");
 	memmove(base_dir + 0, base_dir, strlen(base_dir) + 1);
@@ -175,135 +170,168 @@ static void test_build_and_verify(void)
 	      "a batch of 5 appended with one fsync");
 	CHECK(append_range(log, 35, 40) == 0 && checkpoint(log, &key) == 0 && rombsr_audit_log_size(log) == 40,
 	      "40 entries, checkpoint at 40");
-	{
-		struct rombsr_audit_entry e;
+	make_entry(1, &e);
+	CHECK(rombsr_audit_log_append(log, &e, &index) == ROMBSR_EINVAL && rombsr_audit_log_size(log) == 40,
+	      "an entry dated before the previous one is refused: %s", rombsr_error_message(ROMBSR_EINVAL));
+	return log;
+}
 
-		make_entry(1, &e);
-		CHECK(rombsr_audit_log_append(log, &e, &index) == ROMBSR_EINVAL && rombsr_audit_log_size(log) == 40,
-		      "an entry dated before the previous one is refused: %s", rombsr_error_message(ROMBSR_EINVAL));
-	}
-	CHECK(rombsr_audit_log_latest_checkpoint(log, &note) == 0 &&
-		      rombsr_checkpoint_parse_unverified((const char *)note.data, note.len, &cp) == 0 && cp.size == 40,
+/* note gets the latest checkpoint, cp its parse. */
+static void check_latest_checkpoint(struct rombsr_audit_log *log, struct rombsr_buf *note, struct rombsr_checkpoint *cp)
+{
+	struct rombsr_note_signer s = signer_for(&key);
+	struct rombsr_buf again;
+
+	CHECK(rombsr_audit_log_latest_checkpoint(log, note) == 0 &&
+		      rombsr_checkpoint_parse_unverified((const char *)note->data, note->len, cp) == 0 && cp->size == 40,
 	      "latest checkpoint is at 40");
-	{
-		struct rombsr_note_signer s = signer_for(&key);
+	CHECK(rombsr_audit_log_checkpoint(log, ORIGIN, &s, &again) == 0 && again.len == note->len &&
+		      memcmp(again.data, note->data, note->len) == 0 && key.calls == 4,
+	      "checkpoint at an already signed size returns the stored one unsigned again");
+	rombsr_buf_free(&again);
+}
 
-		CHECK(rombsr_audit_log_checkpoint(log, ORIGIN, &s, &again) == 0 && again.len == note.len &&
-			      memcmp(again.data, note.data, note.len) == 0 && key.calls == 4,
-		      "checkpoint at an already signed size returns the stored one unsigned again");
-		rombsr_buf_free(&again);
-	}
+/* Against a checkpoint the caller verified already (cp): the same result
+ * without the signature check, only for that very note. */
+static void check_proof_known(const struct rombsr_buf *proof, const struct rombsr_buf *entry,
+			      const struct rombsr_buf *e16, const struct rombsr_buf *note,
+			      const struct rombsr_checkpoint *cp)
+{
+	struct rombsr_checkpoint known = *cp, got;
+	const char *pn;
+	size_t pn_len;
+	uint64_t index = 0;
 
-	/* Inclusion proof in the C2SP tlog-proof format. */
-	CHECK(rombsr_audit_log_proof(log, 17, (const char *)note.data, note.len, &proof) == 0 &&
+	CHECK(rombsr_audit_proof_note((const char *)proof->data, proof->len, &pn, &pn_len) == 0 &&
+		      pn_len == note->len && memcmp(pn, note->data, note->len) == 0,
+	      "the proof's checkpoint note is found");
+	CHECK(rombsr_audit_proof_verify_known((const char *)proof->data, proof->len, (const char *)entry->data,
+					      entry->len, (const char *)note->data, note->len, &known, &got,
+					      &index) == 0 &&
+		      index == 17 && got.size == 40,
+	      "verified against the known checkpoint");
+	CHECK(rombsr_audit_proof_verify_known((const char *)proof->data, proof->len, (const char *)e16->data,
+					      e16->len, (const char *)note->data, note->len, &known, &got,
+					      &index) == ROMBSR_ECRYPTO,
+	      "not for another entry");
+	CHECK(rombsr_audit_proof_verify_known((const char *)proof->data, proof->len, (const char *)entry->data,
+					      entry->len, (const char *)note->data, note->len - 1, &known, &got,
+					      &index) == ROMBSR_ENOTFOUND,
+	      "a proof with another checkpoint is not checked against the known one");
+}
+
+/* Inclusion proof in the C2SP tlog-proof format, against the checkpoint
+ * note; cp is where the verifications put the checkpoint they read. */
+static void check_proof(struct rombsr_audit_log *log, const struct rombsr_buf *note, struct rombsr_checkpoint *cp)
+{
+	const struct rombsr_note_verifier *trusted[] = {ver};
+	struct rombsr_buf proof, entry, e16;
+	uint64_t index = 0;
+	char *bad, *hash;
+	int r;
+
+	CHECK(rombsr_audit_log_proof(log, 17, (const char *)note->data, note->len, &proof) == 0 &&
 		      strncmp((const char *)proof.data, "c2sp.org/tlog-proof@v1\nindex 17\n", 32) == 0,
 	      "tlog-proof for entry 17");
 	CHECK(rombsr_audit_log_entry(log, 17, &entry) == 0 && strstr((const char *)entry.data, "\"index\":17,") != NULL,
 	      "entry 17 read back");
+	bad = strndup((const char *)proof.data, proof.len);
+	hash = strstr(bad, "index 17\n") + 9;
+	r = rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)entry.data, entry.len, trusted,
+				      1, ORIGIN, cp, &index);
+	CHECK(r == 0 && index == 17 && cp->size == 40, "a third party verifies the proof (%s)",
+	      r == 0 ? "ok" : rombsr_error_message(r));
+	rombsr_audit_log_entry(log, 16, &e16);
+	CHECK(rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)e16.data, e16.len, trusted,
+					1, ORIGIN, cp, &index) == ROMBSR_ECRYPTO,
+	      "the proof does not verify another entry");
+	check_proof_known(&proof, &entry, &e16, note, cp);
+	hash[0] = hash[0] == 'A' ? 'B' : 'A';
+	CHECK(rombsr_audit_proof_verify(bad, proof.len, (const char *)entry.data, entry.len, trusted, 1, ORIGIN, cp,
+					&index) != 0,
+	      "an altered proof hash does not verify");
 	{
-		const struct rombsr_note_verifier *trusted[] = {ver};
-		struct rombsr_buf e16;
-		char *bad = strndup((const char *)proof.data, proof.len);
-		char *hash = strstr(bad, "index 17\n") + 9;
+		struct rombsr_checkpoint known = *cp, got;
 
-		r = rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)entry.data, entry.len,
-					      trusted, 1, ORIGIN, &cp, &index);
-		CHECK(r == 0 && index == 17 && cp.size == 40, "a third party verifies the proof (%s)",
-		      r == 0 ? "ok" : rombsr_error_message(r));
-		rombsr_audit_log_entry(log, 16, &e16);
-		CHECK(rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)e16.data, e16.len,
-						trusted, 1, ORIGIN, &cp, &index) == ROMBSR_ECRYPTO,
-		      "the proof does not verify another entry");
-		/* Against a checkpoint the caller verified already: the same
-		 * result without the signature check, only for that very note. */
-		{
-			struct rombsr_checkpoint known = cp, got;
-			const char *pn;
-			size_t pn_len;
-
-			CHECK(rombsr_audit_proof_note((const char *)proof.data, proof.len, &pn, &pn_len) == 0 &&
-				      pn_len == note.len && memcmp(pn, note.data, note.len) == 0,
-			      "the proof's checkpoint note is found");
-			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)entry.data,
-							      entry.len, (const char *)note.data, note.len, &known, &got,
-							      &index) == 0 &&
-				      index == 17 && got.size == 40,
-			      "verified against the known checkpoint");
-			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)e16.data,
-							      e16.len, (const char *)note.data, note.len, &known, &got,
-							      &index) == ROMBSR_ECRYPTO,
-			      "not for another entry");
-			CHECK(rombsr_audit_proof_verify_known((const char *)proof.data, proof.len, (const char *)entry.data,
-							      entry.len, (const char *)note.data, note.len - 1, &known, &got,
-							      &index) == ROMBSR_ENOTFOUND,
-			      "a proof with another checkpoint is not checked against the known one");
-		}
-		hash[0] = hash[0] == 'A' ? 'B' : 'A';
-		CHECK(rombsr_audit_proof_verify(bad, proof.len, (const char *)entry.data, entry.len, trusted, 1, ORIGIN,
-						&cp, &index) != 0,
-		      "an altered proof hash does not verify");
-		{
-			struct rombsr_checkpoint known = cp, got;
-
-			CHECK(rombsr_audit_proof_verify_known(bad, proof.len, (const char *)entry.data, entry.len,
-							      (const char *)note.data, note.len, &known, &got,
-							      &index) == ROMBSR_ECRYPTO,
-			      "nor an altered hash against the known checkpoint");
-		}
-		free(bad);
-		rombsr_buf_free(&e16);
+		CHECK(rombsr_audit_proof_verify_known(bad, proof.len, (const char *)entry.data, entry.len,
+						      (const char *)note->data, note->len, &known, &got,
+						      &index) == ROMBSR_ECRYPTO,
+		      "nor an altered hash against the known checkpoint");
 	}
+	free(bad);
+	rombsr_buf_free(&e16);
 	rombsr_buf_free(&proof);
 	rombsr_buf_free(&entry);
-	rombsr_buf_free(&note);
-	rombsr_audit_log_close(log);
+}
+
+/* rombsr_audit_verify_dir_open() hands out the log it verified, for
+ * reading only. */
+static void check_verified_reader(void)
+{
+	const struct rombsr_note_verifier *trusted[] = {ver};
+	struct rombsr_audit_report rep3;
+	struct rombsr_audit_log *reader = NULL;
+	struct rombsr_audit_entry e;
+	struct rombsr_note_signer sg = signer_for(&key);
+	struct rombsr_buf line, n2;
+	unsigned char root[32];
+	uint64_t index = 0;
+	int r;
+
+	r = rombsr_audit_verify_dir_open(base_dir, trusted, 1, ORIGIN, NULL, 0, &rep3, &reader);
+	CHECK(r == 0 && reader != NULL && rombsr_audit_log_size(reader) == 40 && rep3.checkpoints == 4,
+	      "verify_dir_open: the verified log, 40 entries");
+	CHECK(reader != NULL && rombsr_audit_log_root(reader, 40, root) == 0 && memcmp(root, rep3.latest.root, 32) == 0 &&
+		      rombsr_audit_log_entry(reader, 39, &line) == 0 &&
+		      strstr((const char *)line.data, "\"index\":39,") != NULL,
+	      "its root is the checkpoint's, its entries readable");
+	if (reader != NULL)
+		rombsr_buf_free(&line);
+	make_entry(40, &e);
+	CHECK(reader != NULL && rombsr_audit_log_append(reader, &e, &index) == ROMBSR_EPERM &&
+		      rombsr_audit_log_size(reader) == 40,
+	      "appending to it is refused: %s", rombsr_error_message(ROMBSR_EPERM));
+	CHECK(reader != NULL && rombsr_audit_log_checkpoint(reader, ORIGIN, &sg, &n2) == ROMBSR_EPERM,
+	      "so is signing a checkpoint with it");
+	rombsr_buf_free(&n2);
+	rombsr_audit_log_close(reader);
+	rombsr_audit_report_free(&rep3);
+}
+
+static void check_verify_dir(void)
+{
+	struct rombsr_audit_report rep, rep2;
+	char *cp20;
+	int r;
 
 	r = verify(base_dir, NULL, &rep);
 	CHECK(r == 0 && rep.entries == 40 && rep.checkpoints == 4 && rep.has_latest &&
 		      rep.latest.size == 40 && rep.first_bad_index == ROMBSR_AUDIT_NO_INDEX,
 	      "the log verifies: %llu entries, %llu checkpoints", (unsigned long long)rep.entries,
 	      (unsigned long long)rep.checkpoints);
-	{
-		const struct rombsr_note_verifier *trusted[] = {ver};
-		struct rombsr_audit_report rep3;
-		struct rombsr_audit_log *reader = NULL;
-		struct rombsr_audit_entry e;
-		struct rombsr_buf line, n2;
-		unsigned char root[32];
-
-		r = rombsr_audit_verify_dir_open(base_dir, trusted, 1, ORIGIN, NULL, 0, &rep3, &reader);
-		CHECK(r == 0 && reader != NULL && rombsr_audit_log_size(reader) == 40 && rep3.checkpoints == 4,
-		      "verify_dir_open: the verified log, 40 entries");
-		CHECK(reader != NULL && rombsr_audit_log_root(reader, 40, root) == 0 && memcmp(root, rep3.latest.root, 32) == 0 &&
-			      rombsr_audit_log_entry(reader, 39, &line) == 0 &&
-			      strstr((const char *)line.data, "\"index\":39,") != NULL,
-		      "its root is the checkpoint's, its entries readable");
-		if (reader != NULL)
-			rombsr_buf_free(&line);
-		make_entry(40, &e);
-		CHECK(reader != NULL && rombsr_audit_log_append(reader, &e, &index) == ROMBSR_EPERM &&
-			      rombsr_audit_log_size(reader) == 40,
-		      "appending to it is refused: %s", rombsr_error_message(ROMBSR_EPERM));
-		{
-			struct rombsr_note_signer sg = signer_for(&key);
-
-			CHECK(reader != NULL && rombsr_audit_log_checkpoint(reader, ORIGIN, &sg, &n2) == ROMBSR_EPERM,
-			      "so is signing a checkpoint with it");
-			rombsr_buf_free(&n2);
-		}
-		rombsr_audit_log_close(reader);
-		rombsr_audit_report_free(&rep3);
-	}
-	{
-		char *cp20 = read_cp(base_dir, 20);
-		struct rombsr_audit_report rep2;
-
-		CHECK(cp20 != NULL && verify(base_dir, cp20, &rep2) == 0, "consistent with a remembered checkpoint at 20");
-		rombsr_audit_report_free(&rep2);
-		free(cp20);
-	}
+	check_verified_reader();
+	cp20 = read_cp(base_dir, 20);
+	CHECK(cp20 != NULL && verify(base_dir, cp20, &rep2) == 0, "consistent with a remembered checkpoint at 20");
+	rombsr_audit_report_free(&rep2);
+	free(cp20);
 	rombsr_audit_report_free(&rep);
+}
 
+static void test_build_and_verify(void)
+{
+	struct rombsr_audit_log *log;
+	struct rombsr_buf note;
+	struct rombsr_checkpoint cp;
+
+	snprintf(base_dir, sizeof(base_dir), "/tmp/rombsr-audit-test.XXXXXX");
+	if (mkdtemp(base_dir) == NULL)
+		return;
+	log = build_log();
+	check_latest_checkpoint(log, &note, &cp);
+	check_proof(log, &note, &cp);
+	rombsr_buf_free(&note);
+	rombsr_audit_log_close(log);
+	check_verify_dir();
 	CHECK(rombsr_audit_log_open(base_dir, &log) == 0 && rombsr_audit_log_size(log) == 40 &&
 		      rombsr_audit_log_recovered_bytes(log) == 0,
 	      "reopens with 40 entries");
