@@ -41,6 +41,16 @@ syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_d
 [ -z "$syms" ] || fail "rombsr-signer holds the worker's code: $(printf '%s\n' "$syms" | head -5)"
 echo "ok: rombsr links no PKCS#11 and no sign code; rombsr-sign has no signer; rombsr-signer no worker"
 
+# Small files with one job: none over 800 lines, no function over 120.
+big=$(cd "$TOP" && git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' | while read -r f; do
+	n=$(wc -l < "$f"); [ "$n" -le 800 ] || echo "$f ($n lines)"; done)
+[ -z "$big" ] || fail "files over 800 lines: $big"
+long=$(cd "$TOP" && git ls-files 'src/*.c' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' | while read -r f; do
+	awk -v f="$f" '/^[a-z].*\(/ { name = $0 } /^\{/ { start = NR }
+		/^\}/ { if (start && NR - start > 120) print f ": " name " (" NR - start " lines)"; start = 0 }' "$f"; done)
+[ -z "$long" ] || fail "functions over 120 lines: $long"
+echo "ok: no file over 800 lines, no function over 120"
+
 # The signer refuses to run except as rombsr-sign starts it.
 out=$("$ROMBSR_BUILD/rombsr-signer" --authority release --state "$T/x" 2>&1 </dev/null 3>&-) && fail "rombsr-signer ran by hand"
 case "$out" in *"started by rombsr-sign only"*) ;; *) fail "rombsr-signer by hand said: $out" ;; esac
