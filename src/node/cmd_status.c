@@ -251,8 +251,9 @@ static int open_state(struct status *st)
 	if (!rombsr_path_exists(st->dir))
 		return rombsr_error(ROMBSR_ENOTFOUND, "%s does not exist: run status with the sign node's configuration",
 				    st->dir);
-	snprintf(path, sizeof(path), "%s/processed.head", st->dir);
-	r = rombsr_head_file_read(path, &st->processed, &st->have_processed);
+	r = rombsr_path_format(path, sizeof(path), "%s/processed.head", st->dir);
+	if (r == 0)
+		r = rombsr_head_file_read(path, &st->processed, &st->have_processed);
 	if (r == 0)
 		r = rombsr_policy_state_open(st->dir, &st->policy);
 	if (r == 0)

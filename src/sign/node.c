@@ -139,16 +139,14 @@ static int start_signers(struct rombsr_sign_node *node, const char *signer_dir, 
 		const struct rombsr_authority_config *a = &cfg->authority[i];
 		struct signer_link *s = &node->signers[i];
 		bool audit = i == ROMBSR_AUTHORITY_AUDIT;
-		int n;
 
 		/* An authority without a PIN file is not served by this node; its
 		 * signer says so (ROMBSR_EUNSUPPORTED): the worker does not look at
 		 * PIN files. The audit authority is not optional. */
-		n = audit ? snprintf(path, sizeof(path), "%s/audit-signed", signer_dir)
-			  : snprintf(path, sizeof(path), "%s/cache-%s", signer_dir, a->name);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			return rombsr_error(ROMBSR_ECONFIG, "state folder path too long: %s", signer_dir);
-		r = start_signer(cfg, a, path, user, s);
+		r = audit ? rombsr_path_format(path, sizeof(path), "%s/audit-signed", signer_dir)
+			  : rombsr_path_format(path, sizeof(path), "%s/cache-%s", signer_dir, a->name);
+		if (r == 0)
+			r = start_signer(cfg, a, path, user, s);
 		if (r < 0 && audit)
 			r = rombsr_error_wrap(r, "the sign node logs every decision and needs the audit key");
 		else if (r == ROMBSR_EUNSUPPORTED) {
@@ -259,10 +257,10 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		r = confine_worker(node, worker_user);
 	if (r == 0) {
 		char path[4096];
-		int n = snprintf(path, sizeof(path), "%s/responses", node->dir);
 
-		r = n > 0 && (size_t)n < sizeof(path) ? rombsr_mkdir_p(path, 0700)
-						      : rombsr_error(ROMBSR_ECONFIG, "state folder path too long");
+		r = rombsr_path_format(path, sizeof(path), "%s/responses", node->dir);
+		if (r == 0)
+			r = rombsr_mkdir_p(path, 0700);
 	}
 	if (r == 0)
 		r = rombsr_audit_writer_open(node->dir, cfg->audit_origin, node->signers[ROMBSR_AUTHORITY_AUDIT].fd,

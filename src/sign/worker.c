@@ -63,24 +63,26 @@ void rombsr_sign_fault_point(const char *point)
 	}
 }
 
-static void processed_path(const struct rombsr_sign_node *node, char *out, size_t size)
+static int processed_path(const struct rombsr_sign_node *node, char *out, size_t size)
 {
-	snprintf(out, size, "%s/processed.head", node->dir);
+	return rombsr_path_format(out, size, "%s/processed.head", node->dir);
 }
 
 int rombsr_sign_read_processed(struct rombsr_sign_node *node)
 {
 	char path[4096];
+	int r = processed_path(node, path, sizeof(path));
 
-	processed_path(node, path, sizeof(path));
-	return rombsr_head_file_read(path, &node->processed, &node->have_processed);
+	return r < 0 ? r : rombsr_head_file_read(path, &node->processed, &node->have_processed);
 }
 
 static int write_processed(struct rombsr_sign_node *node, const git_oid *commit)
 {
 	char path[4096];
+	int r = processed_path(node, path, sizeof(path));
 
-	processed_path(node, path, sizeof(path));
+	if (r < 0)
+		return r;
 	git_oid_cpy(&node->processed, commit);
 	node->have_processed = true;
 	return rombsr_head_file_write(path, commit);

@@ -178,7 +178,7 @@ req=$(fresh_request partial)
 rc=0
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/partial.out" 2> "$T/partial.err" || rc=$?
 [ "$rc" -eq 1 ] || fail "partial: sign --once exited $rc: $(cat "$T/partial.err")"
-grep -q "rombsr sign: request $req operation 1: the HSM stayed unavailable" "$T/partial.err" ||
+grep -q "rombsr-sign sign: request $req operation 1: the HSM stayed unavailable" "$T/partial.err" ||
 	fail "partial: $(cat "$T/partial.err")"
 git -C "$T/queue.git" cat-file -e "main:$(resp_path "$req")" 2>/dev/null && fail "partial: a response was published"
 [ "$(counter sign_ok)" -eq 1 ] && [ $(($(cache_lines) - before)) -eq 1 ] ||
