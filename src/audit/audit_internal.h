@@ -65,6 +65,11 @@ int audit_list_checkpoints(const char *cp_dir, uint64_t **sizes, size_t *count);
 /* The file of the checkpoint of tree size size; NULL if out of memory. */
 char *audit_cp_path(const char *cp_dir, uint64_t size);
 int audit_read_checkpoint(const char *cp_dir, uint64_t size, struct rombsr_buf *note);
+/* Whether a check of the log's own files that failed with r could not be
+ * made at all (memory, I/O, OpenSSL, a bug): such a failure keeps its kind.
+ * Any other failure (a checkpoint that does not parse, verify or match) is
+ * a verdict on the log, ROMBSR_ESECURITY. */
+bool audit_could_not_check(int r);
 /* "a/b", or NULL if out of memory. */
 char *audit_join(const char *a, const char *b);
 

@@ -199,19 +199,26 @@ int rombsr_checkpoint_body(const struct rombsr_checkpoint *cp, struct rombsr_buf
 	return r;
 }
 
+/* 0 if sig verifies; a bare ROMBSR_ESECURITY (the caller names what did not
+ * verify) if it does not; ROMBSR_ENOMEM or ROMBSR_ECRYPTO, with a message, if
+ * OpenSSL could not check it. A malformed signature is a verdict: OpenSSL
+ * reports it as an error of EVP_DigestVerify, not as a 0. */
 static int ecdsa_verify(EVP_PKEY *key, const unsigned char *msg, size_t msg_len, const unsigned char *sig,
 			size_t sig_len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	int r;
 
 	if (ctx == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-	     EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
+	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) != 1) {
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot start an ECDSA verification");
+	} else {
+		r = EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1 ? 0 : ROMBSR_ESECURITY;
+		ERR_clear_error();
+	}
 	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return ok ? 0 : ROMBSR_ECRYPTO;
+	return r;
 }
 
 int rombsr_checkpoint_sign(const struct rombsr_checkpoint *cp, const struct rombsr_note_signer *signer,
@@ -252,9 +259,14 @@ int rombsr_checkpoint_sign(const struct rombsr_checkpoint *cp, const struct romb
 	}
 	/* A signature that does not verify (wrong key behind the callback,
 	 * raw r||s instead of DER) must never reach the log. */
-	if (ecdsa_verify(key, body.data, body.len, blob + 4, sig_len) != 0) {
-		r = rombsr_error(ROMBSR_ECRYPTO,
+	r = ecdsa_verify(key, body.data, body.len, blob + 4, sig_len);
+	if (r == ROMBSR_ESECURITY) {
+		r = rombsr_error(ROMBSR_ESECURITY,
 				 "the signature returned for %s does not verify with its public key", signer->name);
+		goto out;
+	}
+	if (r < 0) {
+		r = rombsr_error_wrap(r, "checking the signature returned for %s", signer->name);
 		goto out;
 	}
 	blob[0] = (unsigned char)(id >> 24);
@@ -486,7 +498,7 @@ int rombsr_checkpoint_open(const char *note, size_t len, const struct rombsr_not
 	if (r < 0)
 		goto out;
 	if (expected_origin != NULL && strcmp(out->origin, expected_origin) != 0) {
-		r = rombsr_error(ROMBSR_ECRYPTO, "checkpoint is for log '%s', expected '%s'", out->origin,
+		r = rombsr_error(ROMBSR_ESECURITY, "checkpoint is for log '%s', expected '%s'", out->origin,
 				 expected_origin);
 		goto out;
 	}
@@ -503,17 +515,23 @@ int rombsr_checkpoint_open(const char *note, size_t len, const struct rombsr_not
 			if (v->key_id != s->key_id || strlen(v->name) != s->name_len ||
 			    memcmp(v->name, s->name, s->name_len) != 0)
 				continue;
-			if (ecdsa_verify(v->key, (const unsigned char *)note, pn->body_len, s->sig, s->sig_len) != 0) {
-				r = rombsr_error(ROMBSR_ECRYPTO, "checkpoint %s@%llu: signature by %s/%08x does not verify",
+			r = ecdsa_verify(v->key, (const unsigned char *)note, pn->body_len, s->sig, s->sig_len);
+			if (r == ROMBSR_ESECURITY) {
+				r = rombsr_error(ROMBSR_ESECURITY, "checkpoint %s@%llu: signature by %s/%08x does not verify",
 						 out->origin, (unsigned long long)out->size, v->name,
 						 (unsigned)v->key_id);
+				goto out;
+			}
+			if (r < 0) {
+				r = rombsr_error_wrap(r, "checkpoint %s@%llu: signature by %s/%08x", out->origin,
+						      (unsigned long long)out->size, v->name, (unsigned)v->key_id);
 				goto out;
 			}
 			verified++;
 		}
 	}
 	if (verified == 0) {
-		r = rombsr_error(ROMBSR_ECRYPTO, "checkpoint %s@%llu: no signature from a trusted key (signed by %s)",
+		r = rombsr_error(ROMBSR_ESECURITY, "checkpoint %s@%llu: no signature from a trusted key (signed by %s)",
 				 out->origin, (unsigned long long)out->size, seen);
 		goto out;
 	}

@@ -75,14 +75,16 @@ void rombsr_note_verifier_free(struct rombsr_note_verifier *v);
 /* The checkpoint body; out is initialized here. */
 int rombsr_checkpoint_body(const struct rombsr_checkpoint *cp, struct rombsr_buf *out);
 /* The whole signed note; the signature returned by the callback is checked
- * against signer->spki before the note is returned. out is initialized here. */
+ * against signer->spki before the note is returned (ROMBSR_ESECURITY if it
+ * does not verify). out is initialized here. */
 int rombsr_checkpoint_sign(const struct rombsr_checkpoint *cp, const struct rombsr_note_signer *signer,
 			   struct rombsr_buf *out);
 /* Parses a checkpoint note strictly and verifies it: at least one signature
  * line must be from a trusted key (same name and key ID) and verify; a line
  * from a trusted key that fails to verify rejects the note; lines from other
  * keys are ignored. expected_origin may be NULL. ROMBSR_EINVAL for a
- * malformed note, ROMBSR_ECRYPTO for signature failures. */
+ * malformed note, ROMBSR_ESECURITY for another origin or a signature that
+ * does not verify, ROMBSR_ECRYPTO only if OpenSSL fails. */
 int rombsr_checkpoint_open(const char *note, size_t len, const struct rombsr_note_verifier *const *trusted,
 			   size_t n_trusted, const char *expected_origin, struct rombsr_checkpoint *out);
 /* The same strict parsing without any signature check, for the log writer

@@ -30,7 +30,8 @@ struct rombsr_audit_log;
 
 /* Opens (creating if needed) the log in dir for appending: validates every
  * entry and the root of every checkpoint against the rebuilt tree (not the
- * signatures: the writer holds no trusted keys), and recovers a torn tail. */
+ * signatures: the writer holds no trusted keys), and recovers a torn tail.
+ * ROMBSR_ESECURITY if the log is damaged. */
 int rombsr_audit_log_open(const char *dir, struct rombsr_audit_log **out);
 void rombsr_audit_log_close(struct rombsr_audit_log *log);
 uint64_t rombsr_audit_log_size(const struct rombsr_audit_log *log);
@@ -71,7 +72,8 @@ int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, c
 			   size_t note_len, struct rombsr_buf *out);
 /* Third-party check of such a proof for the given entry bytes: strict
  * parsing, checkpoint signature by a trusted key, inclusion, and the entry's
- * own index equal to the proof's. */
+ * own index equal to the proof's. ROMBSR_EINVAL if the proof does not parse,
+ * ROMBSR_ESECURITY if it does not verify. */
 int rombsr_audit_proof_verify(const char *proof, size_t proof_len, const char *entry, size_t entry_len,
 			      const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 			      const char *origin, struct rombsr_checkpoint *cp, uint64_t *index);
@@ -106,9 +108,11 @@ struct rombsr_audit_report {
  * every checkpoint signed by a trusted key for origin (NULL = any), its root
  * equal to the tree's at its size and consistent with the previous one, and,
  * if remembered (a checkpoint note accepted earlier) is given, consistency
- * with it. Returns 0; ROMBSR_ECRYPTO on tampering with report->first_bad_index
- * set to the first entry that cannot be vouched for; ROMBSR_EFORK on a
- * fork with both checkpoints in the report; other codes for I/O and usage. */
+ * with it. Returns 0; ROMBSR_ESECURITY on tampering with the problem in the
+ * report and report->first_bad_index set to the first entry that cannot be
+ * vouched for (ROMBSR_AUDIT_NO_INDEX if no entry is to blame); ROMBSR_EFORK
+ * on a fork with both checkpoints in the report; other codes (ROMBSR_ECRYPTO
+ * only if OpenSSL fails) for I/O, memory and usage. */
 int rombsr_audit_verify_dir(const char *dir, const struct rombsr_note_verifier *const *trusted, size_t n_trusted,
 			    const char *origin, const char *remembered, size_t remembered_len,
 			    struct rombsr_audit_report *report);

@@ -26,7 +26,7 @@ int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, c
 	if (r == 0)
 		r = rombsr_merkle_tree_root(&log->tree, cp.size, root);
 	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0)
-		r = rombsr_error(ROMBSR_ECRYPTO, "the checkpoint is not one of this log");
+		r = rombsr_error(ROMBSR_ESECURITY, "the checkpoint is not one of this log");
 	if (r == 0)
 		r = rombsr_merkle_tree_inclusion_proof(&log->tree, index, cp.size, proof, &count);
 	if (r < 0)
@@ -102,7 +102,7 @@ static int proof_check_entry(const char *entry, size_t entry_len, uint64_t index
 	if (r == 0)
 		r = rombsr_audit_entry_decode(entry, entry_len, e);
 	if (r == 0 && e->index != index)
-		r = rombsr_error(ROMBSR_ECRYPTO, "proof is for index %llu but the entry says %llu",
+		r = rombsr_error(ROMBSR_ESECURITY, "proof is for index %llu but the entry says %llu",
 				 (unsigned long long)index, (unsigned long long)e->index);
 	free(e);
 	if (r == 0)

@@ -247,6 +247,11 @@ int audit_read_checkpoint(const char *cp_dir, uint64_t size, struct rombsr_buf *
 	return r;
 }
 
+bool audit_could_not_check(int r)
+{
+	return r == ROMBSR_ENOMEM || r == ROMBSR_EIO || r == ROMBSR_ECRYPTO || r == ROMBSR_EINTERNAL;
+}
+
 char *audit_join(const char *a, const char *b)
 {
 	char *p = NULL;

@@ -99,23 +99,31 @@ static int verify_checkpoint(struct verify *v, const char *cp_dir, uint64_t size
 	int r;
 
 	r = audit_read_checkpoint(cp_dir, size, &note);
+	if (r < 0 && audit_could_not_check(r)) {
+		r = rombsr_error_wrap(r, "checkpoint %llu", (unsigned long long)size);
+		goto out;
+	}
 	if (r < 0) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size, "checkpoint %llu: %s", (unsigned long long)size,
+		r = report_bad(rep, ROMBSR_ESECURITY, v->good_size, "checkpoint %llu: %s", (unsigned long long)size,
 			       rombsr_error_message(r));
 		goto out;
 	}
 	r = rombsr_checkpoint_open((const char *)note.data, note.len, v->trusted, v->n_trusted, v->origin, &cp);
 	if (r == 0 && cp.size != size)
-		r = rombsr_error(ROMBSR_ECRYPTO, "the file name says size %llu, the note %llu", (unsigned long long)size,
+		r = rombsr_error(ROMBSR_ESECURITY, "the file name says size %llu, the note %llu", (unsigned long long)size,
 				 (unsigned long long)cp.size);
+	if (r < 0 && audit_could_not_check(r)) {
+		r = rombsr_error_wrap(r, "checkpoint %llu", (unsigned long long)size);
+		goto out;
+	}
 	if (r < 0) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size,
+		r = report_bad(rep, ROMBSR_ESECURITY, v->good_size,
 			       "checkpoint %llu is not valid (entries from %llu on are not vouched for): %s",
 			       (unsigned long long)size, (unsigned long long)v->good_size, rombsr_error_message(r));
 		goto out;
 	}
 	if (cp.size > v->s.count) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, v->s.count,
+		r = report_bad(rep, ROMBSR_ESECURITY, v->s.count,
 			       "the log ends after %llu entries but checkpoint %llu covers more: entries %llu to "
 			       "%llu are missing", (unsigned long long)v->s.count, (unsigned long long)cp.size,
 			       (unsigned long long)v->s.count, (unsigned long long)cp.size - 1);
@@ -125,7 +133,7 @@ static int verify_checkpoint(struct verify *v, const char *cp_dir, uint64_t size
 	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0) {
 		hex_root(cp.root, want);
 		hex_root(root, got);
-		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size,
+		r = report_bad(rep, ROMBSR_ESECURITY, v->good_size,
 			       "checkpoint %llu signs root %s but entries 0 to %llu give %s: an entry from %llu "
 			       "on was altered", (unsigned long long)cp.size, want, (unsigned long long)cp.size - 1,
 			       got, (unsigned long long)v->good_size);
@@ -137,9 +145,13 @@ static int verify_checkpoint(struct verify *v, const char *cp_dir, uint64_t size
 			r = rombsr_merkle_verify_consistency(v->prev.size, cp.size, v->prev.root, cp.root,
 							     (const unsigned char (*)[32])proof, count);
 	}
-	if (r < 0) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, v->good_size, "checkpoint %llu: %s", (unsigned long long)cp.size,
+	if (r == ROMBSR_ESECURITY) {
+		r = report_bad(rep, r, v->good_size, "checkpoint %llu: %s", (unsigned long long)cp.size,
 			       rombsr_error_message(r));
+		goto out;
+	}
+	if (r < 0) {
+		r = rombsr_error_wrap(r, "checkpoint %llu", (unsigned long long)cp.size);
 		goto out;
 	}
 	v->prev = cp;
@@ -194,7 +206,7 @@ static int check_remembered(struct verify *v, const struct rombsr_checkpoint *re
 	int r;
 
 	if (rem->size > v->s.count)
-		return report_bad(v->rep, ROMBSR_ECRYPTO, v->s.count,
+		return report_bad(v->rep, ROMBSR_ESECURITY, v->s.count,
 				  "the log has %llu entries but a checkpoint of size %llu was accepted before: "
 				  "entries were removed, or this copy is out of date", (unsigned long long)v->s.count,
 				  (unsigned long long)rem->size);
@@ -207,7 +219,7 @@ static int check_remembered(struct verify *v, const struct rombsr_checkpoint *re
 			return report_fork(v, rem);
 		hex_root(rem->root, a);
 		hex_root(root, b);
-		return report_bad(v->rep, ROMBSR_ECRYPTO, v->good_size,
+		return report_bad(v->rep, ROMBSR_ESECURITY, v->good_size,
 				  "the remembered checkpoint %llu (root %s) does not match entries 0 to %llu (root "
 				  "%s): an entry from %llu on was altered", (unsigned long long)rem->size, a,
 				  (unsigned long long)rem->size - 1, b, (unsigned long long)v->good_size);
@@ -218,6 +230,9 @@ static int check_remembered(struct verify *v, const struct rombsr_checkpoint *re
 	if (r == 0)
 		r = rombsr_merkle_verify_consistency(rem->size, v->prev.size, rem->root, v->prev.root,
 						     (const unsigned char (*)[32])proof, count);
+	if (r == ROMBSR_ESECURITY)
+		return report_bad(v->rep, r, v->good_size, "the remembered checkpoint %llu: %s",
+				  (unsigned long long)rem->size, rombsr_error_message(r));
 	return r;
 }
 
@@ -240,6 +255,11 @@ static int verify_dir(const char *dir, const struct rombsr_note_verifier *const 
 	}
 	if (remembered != NULL) {
 		r = rombsr_checkpoint_open(remembered, remembered_len, trusted, n_trusted, origin, &rem);
+		if (r == ROMBSR_ESECURITY) {
+			r = report_bad(rep, r, ROMBSR_AUDIT_NO_INDEX, "the remembered checkpoint: %s",
+				       rombsr_error_message(r));
+			goto out;
+		}
 		if (r < 0) {
 			r = rombsr_error_wrap(r, "the remembered checkpoint");
 			goto out;
@@ -249,11 +269,12 @@ static int verify_dir(const char *dir, const struct rombsr_note_verifier *const 
 		goto out;
 	rep->entries = v.s.count;
 	if (v.s.bad != ROMBSR_AUDIT_NO_INDEX) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, v.s.bad, "%s", v.s.problem);
+		r = report_bad(rep, ROMBSR_ESECURITY, v.s.bad, "%s", v.s.problem);
 		goto out;
 	}
 	if ((r = audit_list_checkpoints(cp_dir, &v.sizes, &v.n_sizes)) < 0) {
-		r = report_bad(rep, ROMBSR_ECRYPTO, 0, "%s", rombsr_error_message(r));
+		if (!audit_could_not_check(r))
+			r = report_bad(rep, ROMBSR_ESECURITY, 0, "%s", rombsr_error_message(r));
 		goto out;
 	}
 	for (size_t i = 0; i < v.n_sizes; i++)

@@ -53,7 +53,7 @@ int rombsr_audit_log_open(const char *dir, struct rombsr_audit_log **out)
 	if ((r = audit_scan_entries(log->entries_path, &s)) < 0)
 		goto out;
 	if (s.bad != ROMBSR_AUDIT_NO_INDEX) {
-		r = rombsr_error(ROMBSR_ECRYPTO, "audit log %s is damaged, refusing to append: %s", dir, s.problem);
+		r = rombsr_error(ROMBSR_ESECURITY, "audit log %s is damaged, refusing to append: %s", dir, s.problem);
 		goto out;
 	}
 	if ((r = audit_list_checkpoints(log->cp_dir, &sizes, &n_sizes)) < 0)
@@ -64,7 +64,7 @@ int rombsr_audit_log_open(const char *dir, struct rombsr_audit_log **out)
 		struct rombsr_buf note;
 
 		if (sizes[i] > s.count) {
-			r = rombsr_error(ROMBSR_ECRYPTO, "audit log %s is damaged: checkpoint %llu covers entries past "
+			r = rombsr_error(ROMBSR_ESECURITY, "audit log %s is damaged: checkpoint %llu covers entries past "
 					 "the %llu complete ones", dir, (unsigned long long)sizes[i],
 					 (unsigned long long)s.count);
 			goto out;
@@ -78,11 +78,15 @@ int rombsr_audit_log_open(const char *dir, struct rombsr_audit_log **out)
 		if (r == 0)
 			r = rombsr_merkle_tree_root(&s.tree, cp.size, root);
 		if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0)
-			r = rombsr_error(ROMBSR_ECRYPTO, "its root does not match the entries");
+			r = rombsr_error(ROMBSR_ESECURITY, "its root does not match the entries");
+		if (r < 0 && audit_could_not_check(r)) {
+			r = rombsr_error_wrap(r, "audit log %s: checkpoint %llu", dir, (unsigned long long)sizes[i]);
+			goto out;
+		}
 		if (r < 0) {
-			r = rombsr_error_wrap(r == ROMBSR_ENOMEM ? r : ROMBSR_ECRYPTO,
-					      "audit log %s is damaged: checkpoint %llu", dir,
-					      (unsigned long long)sizes[i]);
+			/* A checkpoint that does not parse or match is damage. */
+			r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "audit log %s is damaged: checkpoint %llu", dir,
+						 (unsigned long long)sizes[i]);
 			goto out;
 		}
 		log->latest_cp = sizes[i];

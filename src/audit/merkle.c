@@ -335,23 +335,23 @@ int rombsr_merkle_verify_inclusion(const unsigned char leaf_hash[ROMBSR_MERKLE_H
 	int r;
 
 	if (index >= size)
-		return rombsr_error(ROMBSR_ECRYPTO, "inclusion proof: entry %llu is not in a tree of %llu entries",
+		return rombsr_error(ROMBSR_ESECURITY, "inclusion proof: entry %llu is not in a tree of %llu entries",
 				    (unsigned long long)index, (unsigned long long)size);
 	sn = size - 1;
 	memcpy(r_hash, leaf_hash, ROMBSR_MERKLE_HASH_LEN);
 	for (size_t i = 0; i < count; i++) {
 		if (sn == 0)
-			return rombsr_error(ROMBSR_ECRYPTO, "inclusion proof: %zu hashes, more than a tree of %llu entries needs",
+			return rombsr_error(ROMBSR_ESECURITY, "inclusion proof: %zu hashes, more than a tree of %llu entries needs",
 					    count, (unsigned long long)size);
 		r = fold_step(proof[i], NULL, r_hash, &fn, &sn);
 		if (r < 0)
 			return r;
 	}
 	if (sn != 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "inclusion proof: %zu hashes, fewer than a tree of %llu entries needs",
+		return rombsr_error(ROMBSR_ESECURITY, "inclusion proof: %zu hashes, fewer than a tree of %llu entries needs",
 				    count, (unsigned long long)size);
 	if (memcmp(r_hash, root, ROMBSR_MERKLE_HASH_LEN) != 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "inclusion proof for entry %llu leads to root %s, not %s",
+		return rombsr_error(ROMBSR_ESECURITY, "inclusion proof for entry %llu leads to root %s, not %s",
 				    (unsigned long long)index, hex_of(r_hash, got), hex_of(root, want));
 	return 0;
 }
@@ -367,23 +367,23 @@ int rombsr_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 	int r;
 
 	if (size1 > size2)
-		return rombsr_error(ROMBSR_ECRYPTO, "consistency: size %llu is smaller than the earlier %llu",
+		return rombsr_error(ROMBSR_ESECURITY, "consistency: size %llu is smaller than the earlier %llu",
 				    (unsigned long long)size2, (unsigned long long)size1);
 	if (size1 == size2) {
 		if (count != 0)
-			return rombsr_error(ROMBSR_ECRYPTO, "consistency: a proof between equal sizes must be empty");
+			return rombsr_error(ROMBSR_ESECURITY, "consistency: a proof between equal sizes must be empty");
 		if (memcmp(root1, root2, ROMBSR_MERKLE_HASH_LEN) != 0)
-			return rombsr_error(ROMBSR_ECRYPTO, "consistency: two different roots for size %llu",
+			return rombsr_error(ROMBSR_ESECURITY, "consistency: two different roots for size %llu",
 					    (unsigned long long)size1);
 		return 0;
 	}
 	if (size1 == 0) {
 		if (count != 0)
-			return rombsr_error(ROMBSR_ECRYPTO, "consistency: a proof from the empty tree must be empty");
+			return rombsr_error(ROMBSR_ESECURITY, "consistency: a proof from the empty tree must be empty");
 		return 0;
 	}
 	if (count == 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "consistency: empty proof from size %llu to %llu",
+		return rombsr_error(ROMBSR_ESECURITY, "consistency: empty proof from size %llu to %llu",
 				    (unsigned long long)size1, (unsigned long long)size2);
 	fn = size1 - 1;
 	sn = size2 - 1;
@@ -401,20 +401,20 @@ int rombsr_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 	}
 	for (; i < count; i++) {
 		if (sn == 0)
-			return rombsr_error(ROMBSR_ECRYPTO, "consistency: proof from %llu to %llu is too long",
+			return rombsr_error(ROMBSR_ESECURITY, "consistency: proof from %llu to %llu is too long",
 					    (unsigned long long)size1, (unsigned long long)size2);
 		r = fold_step(proof[i], fr, sr, &fn, &sn);
 		if (r < 0)
 			return r;
 	}
 	if (sn != 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "consistency: proof from %llu to %llu is too short",
+		return rombsr_error(ROMBSR_ESECURITY, "consistency: proof from %llu to %llu is too short",
 				    (unsigned long long)size1, (unsigned long long)size2);
 	if (memcmp(fr, root1, ROMBSR_MERKLE_HASH_LEN) != 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "consistency: proof does not lead to the root of size %llu",
+		return rombsr_error(ROMBSR_ESECURITY, "consistency: proof does not lead to the root of size %llu",
 				    (unsigned long long)size1);
 	if (memcmp(sr, root2, ROMBSR_MERKLE_HASH_LEN) != 0)
-		return rombsr_error(ROMBSR_ECRYPTO, "consistency: the tree of size %llu does not extend the tree of size %llu",
+		return rombsr_error(ROMBSR_ESECURITY, "consistency: the tree of size %llu does not extend the tree of size %llu",
 				    (unsigned long long)size2, (unsigned long long)size1);
 	return 0;
 }

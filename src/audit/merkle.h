@@ -62,13 +62,16 @@ int rombsr_merkle_tree_inclusion_proof(const struct rombsr_merkle_tree *t, uint6
 int rombsr_merkle_tree_consistency_proof(const struct rombsr_merkle_tree *t, uint64_t size1, uint64_t size2,
 					 unsigned char proof[][ROMBSR_MERKLE_HASH_LEN], size_t *count);
 
-/* RFC 9162 §2.1.3.2. 0, or ROMBSR_ECRYPTO with a message if the proof does
- * not lead from leaf_hash at index to root. */
+/* RFC 9162 §2.1.3.2. 0, or ROMBSR_ESECURITY with a message if the proof
+ * does not lead from leaf_hash at index to root (ROMBSR_ECRYPTO only if
+ * hashing itself fails). */
 int rombsr_merkle_verify_inclusion(const unsigned char leaf_hash[ROMBSR_MERKLE_HASH_LEN], uint64_t index,
 				   uint64_t size, const unsigned char proof[][ROMBSR_MERKLE_HASH_LEN],
 				   size_t count, const unsigned char root[ROMBSR_MERKLE_HASH_LEN]);
 /* RFC 9162 §2.1.4.2, plus the trivial cases: size1 == size2 needs equal
- * roots and an empty proof; size1 == 0 needs an empty proof. */
+ * roots and an empty proof; size1 == 0 needs an empty proof. 0, or
+ * ROMBSR_ESECURITY with a message if the proof does not hold (ROMBSR_ECRYPTO
+ * only if hashing itself fails). */
 int rombsr_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				     const unsigned char root1[ROMBSR_MERKLE_HASH_LEN],
 				     const unsigned char root2[ROMBSR_MERKLE_HASH_LEN],

@@ -81,8 +81,8 @@ struct cap_placeholder {
 /* Checks that a raw mechanism's input is something the sign side may sign
  * (a DigestInfo, a digest of the PSS hash, one RSA block). */
 int cap_check_raw_input(const struct rombsr_cap_op *op, size_t sig_len);
-/* Verifies sig over op with key, for real. 0, ROMBSR_ECRYPTO if it does
- * not verify. */
+/* Verifies sig over op with key, for real. 0, ROMBSR_ESECURITY if it does
+ * not verify, ROMBSR_ECRYPTO or ROMBSR_ENOMEM if OpenSSL cannot check it. */
 int cap_verify_real(EVP_PKEY *key, const struct rombsr_cap_op *op, const unsigned char *sig, size_t sig_len);
 /* A fresh placeholder for op: distinct per call (128-bit random nonce),
  * of the real signature's length, bound to op. id gets the nonce in hex. */

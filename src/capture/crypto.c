@@ -103,7 +103,7 @@ int cap_verify_real(EVP_PKEY *key, const struct rombsr_cap_op *op, const unsigne
 	unsigned char block[19 + 64], recovered[ROMBSR_CAP_SIG_MAX], *der = NULL;
 	const unsigned char *msg = op->tbs;
 	size_t msg_len = op->tbs_len, der_len = 0, rec_len = sizeof(recovered);
-	int r = ROMBSR_ECRYPTO, ok = 0;
+	int r = ROMBSR_ECRYPTO, set = 0, ok = 0;
 
 	if (ctx == NULL)
 		return rombsr_error_openssl(ROMBSR_ENOMEM, "cannot verify");
@@ -116,32 +116,39 @@ int cap_verify_real(EVP_PKEY *key, const struct rombsr_cap_op *op, const unsigne
 		}
 		/* No signature digest set: OpenSSL compares the recovered
 		 * DigestInfo with msg byte for byte. */
-		ok = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-		     EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1;
+		set = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+		ok = set && EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1;
 		break;
 	case CKM_RSA_PKCS_PSS:
-		ok = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_signature_md(ctx, EVP_get_digestbyname(rombsr_cap_hash_name(op->pss.hash))) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_get_digestbyname(rombsr_cap_mgf_hash_name(op->pss.mgf))) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, (int)op->pss.salt_len) == 1 &&
-		     EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1;
+		set = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		      EVP_PKEY_CTX_set_signature_md(ctx, EVP_get_digestbyname(rombsr_cap_hash_name(op->pss.hash))) == 1 &&
+		      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_get_digestbyname(rombsr_cap_mgf_hash_name(op->pss.mgf))) == 1 &&
+		      EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, (int)op->pss.salt_len) == 1;
+		ok = set && EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1;
 		break;
 	case CKM_RSA_X_509:
-		ok = EVP_PKEY_verify_recover_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1 &&
-		     EVP_PKEY_verify_recover(ctx, recovered, &rec_len, sig, sig_len) == 1 && rec_len == msg_len &&
+		set = EVP_PKEY_verify_recover_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1;
+		ok = set && EVP_PKEY_verify_recover(ctx, recovered, &rec_len, sig, sig_len) == 1 && rec_len == msg_len &&
 		     CRYPTO_memcmp(recovered, msg, msg_len) == 0;
 		break;
 	case CKM_ECDSA:
 		if ((r = ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
 			goto out;
-		ok = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_verify(ctx, der, der_len, msg, msg_len) == 1;
+		set = EVP_PKEY_verify_init(ctx) == 1;
+		ok = set && EVP_PKEY_verify(ctx, der, der_len, msg, msg_len) == 1;
 		break;
 	default:
 		r = rombsr_error(ROMBSR_EINTERNAL, "no verifier for %s", op->mech->name);
 		goto out;
 	}
+	/* OpenSSL failing to set up is no verdict; once set up, any refusal
+	 * of the signature (an error included: a value out of range) is. */
+	if (!set) {
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot set up a %s verification", op->mech->name);
+		goto out;
+	}
 	ERR_clear_error();
-	r = ok ? 0 : rombsr_error(ROMBSR_ECRYPTO, "signature does not verify");
+	r = ok ? 0 : rombsr_error(ROMBSR_ESECURITY, "signature does not verify");
 out:
 	OPENSSL_free(der);
 	EVP_PKEY_CTX_free(ctx);

@@ -90,10 +90,17 @@ static CK_RV sign_finish(const char *fn, struct cap_opctx *c, unsigned char *sig
 	if (known != NULL) {
 		/* The set comes from elsewhere: what we hand out must verify
 		 * against the bundle key, or the artifact would carry garbage. */
-		if (known->sig_len != key->sig_len || cap_verify_real(key->pkey, &op, known->sig, known->sig_len) < 0) {
+		r = known->sig_len != key->sig_len ? ROMBSR_ESECURITY
+						     : cap_verify_real(key->pkey, &op, known->sig, known->sig_len);
+		if (r == ROMBSR_ESECURITY) {
 			cap_log("%s: key '%s', %s, digest %s: the signature in %s does not verify", fn, key->label,
 				op.mech->name, tbs, cap_state.cfg.signatures);
 			return CKR_FUNCTION_FAILED;
+		}
+		if (r < 0) {
+			cap_log("%s: key '%s', %s, digest %s: cannot check the signature in %s: %s", fn, key->label,
+				op.mech->name, tbs, cap_state.cfg.signatures, rombsr_error_message(r));
+			return r == ROMBSR_ENOMEM ? CKR_HOST_MEMORY : CKR_FUNCTION_FAILED;
 		}
 		memcpy(sig, known->sig, known->sig_len);
 		return CKR_OK;

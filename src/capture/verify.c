@@ -1,6 +1,8 @@
 /* C_Verify*: placeholders this process issued, or a real verification. */
 #include "capture_internal.h"
 
+#include "../common/error.h"
+
 #include <openssl/crypto.h>
 
 CK_RV cap_C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
@@ -29,6 +31,7 @@ static CK_RV verify_finish(struct cap_opctx *c, const unsigned char *sig, CK_ULO
 	struct cap_object *key = cap_object_find(c->key);
 	struct rombsr_cap_op op;
 	CK_RV rv;
+	int r;
 
 	if (key == NULL)
 		return CKR_KEY_HANDLE_INVALID;
@@ -50,7 +53,14 @@ static CK_RV verify_finish(struct cap_opctx *c, const unsigned char *sig, CK_ULO
 			ph->op.label, key->label, op.mech->name);
 		return CKR_SIGNATURE_INVALID;
 	}
-	return cap_verify_real(key->pkey, &op, sig, sig_len) == 0 ? CKR_OK : CKR_SIGNATURE_INVALID;
+	r = cap_verify_real(key->pkey, &op, sig, sig_len);
+	if (r == 0)
+		return CKR_OK;
+	if (r == ROMBSR_ESECURITY)
+		return CKR_SIGNATURE_INVALID;
+	/* OpenSSL could not check: no verdict on the signature. */
+	cap_log("C_Verify: key '%s', %s: %s", key->label, op.mech->name, rombsr_error_message(r));
+	return r == ROMBSR_ENOMEM ? CKR_HOST_MEMORY : CKR_FUNCTION_FAILED;
 }
 
 CK_RV cap_C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,

@@ -251,9 +251,7 @@ int audit_clone_verify(struct audit_clone *ac, const char *command)
 		print_checkpoint("now signed", &report->fork_conflicting);
 		return rombsr_error(ROMBSR_ESECURITY, "the audit log forked: %s", report->problem);
 	}
-	/* ECRYPTO stays until the audit verifier returns ESECURITY for a log
-	 * that does not verify: it still does. */
-	if (r == ROMBSR_ECRYPTO || r == ROMBSR_ESECURITY) {
+	if (r == ROMBSR_ESECURITY) {
 		if (report->first_bad_index != ROMBSR_AUDIT_NO_INDEX)
 			return rombsr_error(ROMBSR_ESECURITY, "audit log tampered with from entry %llu: %s",
 					    (unsigned long long)report->first_bad_index, report->problem);

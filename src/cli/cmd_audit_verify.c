@@ -99,10 +99,19 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 		r = rombsr_error(ROMBSR_ESECURITY, "%s: names entries %llu+%llu, the log has %llu", path,
 				 (unsigned long long)resp->audit_index, (unsigned long long)resp->audit_entries,
 				 (unsigned long long)size);
-	if (r == 0)
+	if (r == 0) {
 		r = entry_at(x, resp->audit_index, e, &line);
-	if (r == 0)
-		r = proof_verify(x, resp->audit_proof, &line, &cp, &index);
+		if (r == 0)
+			r = proof_verify(x, resp->audit_proof, &line, &cp, &index);
+		/* A proof that does not parse is, to the verifier, a security
+		 * failure (as a response that does not parse); any other failure
+		 * keeps its kind: one that does not verify is ESECURITY already,
+		 * and a broken library is not tampering. */
+		if (r == ROMBSR_EINVAL)
+			r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "%s: audit proof", path);
+		else if (r < 0)
+			r = rombsr_error_wrap(r, "%s: audit proof", path);
+	}
 	rombsr_buf_free(&line);
 	if (r == 0 && index != resp->audit_index)
 		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof is for entry %llu", path,
@@ -110,12 +119,10 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 	if (r == 0 && cp.size > size)
 		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof's checkpoint has %llu entries, the log %llu",
 				 path, (unsigned long long)cp.size, (unsigned long long)size);
-	if (r == 0)
-		r = rombsr_audit_log_root(x->log, cp.size, root);
+	if (r == 0 && (r = rombsr_audit_log_root(x->log, cp.size, root)) < 0)
+		r = rombsr_error_wrap(r, "%s: audit proof", path);
 	if (r == 0 && memcmp(root, cp.root, sizeof(root)) != 0)
 		r = rombsr_error(ROMBSR_ESECURITY, "%s: audit proof: the proof's checkpoint is not of this log", path);
-	if (r < 0 && r != ROMBSR_ESECURITY && e != NULL)
-		r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "%s: audit proof", path);
 	if (r == 0 && (e->type != (resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED) ||
 		       strcmp(e->request_id, resp->request_id) != 0 || strcmp(e->request_commit, resp->request_commit) != 0 ||
 		       (resp->signed_ok && (e->signatures != resp->nsigs || resp->audit_entries != resp->nsigs + 1)) ||

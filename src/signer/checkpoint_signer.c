@@ -136,7 +136,7 @@ static int checkpoint(struct rombsr_checkpoint_signer *cs, const struct rombsr_c
 	r = rombsr_merkle_verify_consistency(cs->size, m->tree_size, cs->root, m->root,
 					     (const unsigned char(*)[ROMBSR_MERKLE_HASH_LEN])m->proof, m->proof_len);
 	if (r < 0)
-		return rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "the new tree does not extend the last one signed");
+		return rombsr_error_wrap(r, "the new tree does not extend the last one signed");
 	memcpy(cp.origin, m->origin, strlen(m->origin) + 1);
 	cp.size = m->tree_size;
 	memcpy(cp.root, m->root, sizeof(cp.root));

@@ -125,9 +125,9 @@ static void test_sign_and_open(void)
 	{
 		const struct rombsr_note_verifier *trusted[] = {ver};
 
-		CHECK(rombsr_checkpoint_open(text, note.len, trusted, 1, "other.example/log", &cp) == ROMBSR_ECRYPTO,
+		CHECK(rombsr_checkpoint_open(text, note.len, trusted, 1, "other.example/log", &cp) == ROMBSR_ESECURITY,
 		      "wrong origin refused");
-		CHECK(rombsr_checkpoint_open(text, note.len, trusted, 0, NULL, &cp) == ROMBSR_ECRYPTO,
+		CHECK(rombsr_checkpoint_open(text, note.len, trusted, 0, NULL, &cp) == ROMBSR_ESECURITY,
 		      "no trusted keys: refused");
 	}
 
@@ -139,26 +139,26 @@ static void test_sign_and_open(void)
 		snprintf(buf, sizeof(buf), "%s%s", text, sig2);
 		CHECK(open_note(buf, &cp) == 0, "an extra signature from an unknown key is ignored");
 		snprintf(buf, sizeof(buf), "%.*s%s", (int)(strstr(text, "\xe2\x80\x94") - text), text, sig2);
-		CHECK(open_note(buf, &cp) == ROMBSR_ECRYPTO &&
-			      strstr(rombsr_error_message(ROMBSR_ECRYPTO), "no signature from a trusted key") != NULL &&
-			      strstr(rombsr_error_message(ROMBSR_ECRYPTO), "witness.example/w1/") != NULL,
+		CHECK(open_note(buf, &cp) == ROMBSR_ESECURITY &&
+			      strstr(rombsr_error_message(ROMBSR_ESECURITY), "no signature from a trusted key") != NULL &&
+			      strstr(rombsr_error_message(ROMBSR_ESECURITY), "witness.example/w1/") != NULL,
 		      "signed only by an unknown key: refused naming the signer: %s",
-		      rombsr_error_message(ROMBSR_ECRYPTO));
+		      rombsr_error_message(ROMBSR_ESECURITY));
 	}
 	rombsr_buf_free(&note2);
 
 	/* Same name, another key (re-signed by an attacker). */
 	CHECK(sign_with(&other, ORIGIN, 1234, &note2) == 0, "other key signs under the log's name");
-	CHECK(open_note(rombsr_buf_cstr(&note2), &cp) == ROMBSR_ECRYPTO, "same name but other key ID: refused");
+	CHECK(open_note(rombsr_buf_cstr(&note2), &cp) == ROMBSR_ESECURITY, "same name but other key ID: refused");
 	rombsr_buf_free(&note2);
 
 	/* Body changed under a valid signature. */
 	snprintf(buf, sizeof(buf), "%s", text);
 	buf[strlen(ORIGIN) + 1] = '2';
-	CHECK(open_note(buf, &cp) == ROMBSR_ECRYPTO &&
-		      strstr(rombsr_error_message(ROMBSR_ECRYPTO), "does not verify") != NULL,
+	CHECK(open_note(buf, &cp) == ROMBSR_ESECURITY &&
+		      strstr(rombsr_error_message(ROMBSR_ESECURITY), "does not verify") != NULL,
 	      "edited tree size: the known key's signature fails, note rejected: %s",
-	      rombsr_error_message(ROMBSR_ECRYPTO));
+	      rombsr_error_message(ROMBSR_ESECURITY));
 	/* A known key with a bad signature rejects the note even if another line verifies. */
 	{
 		char *line = strstr(text, "\xe2\x80\x94");
@@ -168,7 +168,7 @@ static void test_sign_and_open(void)
 		snprintf(tampered, sizeof(tampered), "%s", line);
 		tampered[b64 + 12] = tampered[b64 + 12] == 'A' ? 'B' : 'A';
 		snprintf(buf, sizeof(buf), "%s%s", text, tampered);
-		CHECK(open_note(buf, &cp) == ROMBSR_ECRYPTO || open_note(buf, &cp) == ROMBSR_EINVAL,
+		CHECK(open_note(buf, &cp) == ROMBSR_ESECURITY || open_note(buf, &cp) == ROMBSR_EINVAL,
 		      "a failing signature by the trusted key rejects the whole note");
 	}
 	rombsr_buf_free(&note);
@@ -209,7 +209,7 @@ static void test_strict(void)
 		}
 		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text, edits[i].to, at + strlen(edits[i].from));
 		r = open_note(buf, &cp);
-		CHECK(r == ROMBSR_EINVAL || r == ROMBSR_ECRYPTO, "refused: %s (%s)", edits[i].what,
+		CHECK(r == ROMBSR_EINVAL || r == ROMBSR_ESECURITY, "refused: %s (%s)", edits[i].what,
 		      rombsr_error_message(r));
 	}
 	snprintf(buf, sizeof(buf), "%s", text);
@@ -270,16 +270,16 @@ static void test_signer_failures(void)
 	struct rombsr_buf note;
 
 	make_cp(&cp, 5);
-	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_ECRYPTO && note.data == NULL,
+	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_ESECURITY && note.data == NULL,
 	      "a signature that does not verify with the public key never makes a note: %s",
-	      rombsr_error_message(ROMBSR_ECRYPTO));
+	      rombsr_error_message(ROMBSR_ESECURITY));
 	s.sign = failing_sign;
 	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_EHSM &&
 		      strstr(rombsr_error_message(ROMBSR_EHSM), "CKR_DEVICE_ERROR") != NULL,
 	      "callback errors propagate: %s", rombsr_error_message(ROMBSR_EHSM));
 	s.sign = test_key_sign;
 	s.ctx = &other; /* public key of `key`, signature by `other` */
-	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_ECRYPTO, "callback signing with the wrong key refused");
+	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_ESECURITY, "callback signing with the wrong key refused");
 	s.ctx = &key;
 	s.name = "bad name";
 	CHECK(rombsr_checkpoint_sign(&cp, &s, &note) == ROMBSR_EINVAL, "key name with a space refused");

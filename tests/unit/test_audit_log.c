@@ -212,7 +212,7 @@ static void check_proof_known(const struct rombsr_buf *proof, const struct rombs
 	      "verified against the known checkpoint");
 	CHECK(rombsr_audit_proof_verify_known((const char *)proof->data, proof->len, (const char *)e16->data,
 					      e16->len, (const char *)note->data, note->len, &known, &got,
-					      &index) == ROMBSR_ECRYPTO,
+					      &index) == ROMBSR_ESECURITY,
 	      "not for another entry");
 	CHECK(rombsr_audit_proof_verify_known((const char *)proof->data, proof->len, (const char *)entry->data,
 					      entry->len, (const char *)note->data, note->len - 1, &known, &got,
@@ -243,7 +243,7 @@ static void check_proof(struct rombsr_audit_log *log, const struct rombsr_buf *n
 	      r == 0 ? "ok" : rombsr_error_message(r));
 	rombsr_audit_log_entry(log, 16, &e16);
 	CHECK(rombsr_audit_proof_verify((const char *)proof.data, proof.len, (const char *)e16.data, e16.len, trusted,
-					1, ORIGIN, cp, &index) == ROMBSR_ECRYPTO,
+					1, ORIGIN, cp, &index) == ROMBSR_ESECURITY,
 	      "the proof does not verify another entry");
 	check_proof_known(&proof, &entry, &e16, note, cp);
 	hash[0] = hash[0] == 'A' ? 'B' : 'A';
@@ -255,7 +255,7 @@ static void check_proof(struct rombsr_audit_log *log, const struct rombsr_buf *n
 
 		CHECK(rombsr_audit_proof_verify_known(bad, proof.len, (const char *)entry.data, entry.len,
 						      (const char *)note->data, note->len, &known, &got,
-						      &index) == ROMBSR_ECRYPTO,
+						      &index) == ROMBSR_ESECURITY,
 		      "nor an altered hash against the known checkpoint");
 	}
 	free(bad);
@@ -375,9 +375,9 @@ static void test_torn_tail(void)
 		write_lines(dir, lines, n);
 		free_lines(lines, n);
 		log = NULL;
-		CHECK(rombsr_audit_log_open(dir, &log) == ROMBSR_ECRYPTO && log == NULL,
-		      "a torn line under a checkpoint is not cut: %s", rombsr_error_message(ROMBSR_ECRYPTO));
-		CHECK(verify(dir, NULL, &rep) == ROMBSR_ECRYPTO && rep.first_bad_index == 39,
+		CHECK(rombsr_audit_log_open(dir, &log) == ROMBSR_ESECURITY && log == NULL,
+		      "a torn line under a checkpoint is not cut: %s", rombsr_error_message(ROMBSR_ESECURITY));
+		CHECK(verify(dir, NULL, &rep) == ROMBSR_ESECURITY && rep.first_bad_index == 39,
 		      "verifier names entry 39: %s", rep.problem);
 		rombsr_audit_report_free(&rep);
 		rombsr_remove_tree(dir);
@@ -476,14 +476,14 @@ static void edit_last(char **l, size_t *n)
 
 static void test_tamper(void)
 {
-	tamper("entry 25 edited", edit_digest, ROMBSR_ECRYPTO, 25, "entry 25 was altered");
-	tamper("entry 25's link edited", edit_prev, ROMBSR_ECRYPTO, 25, "entry 25 was altered");
-	tamper("entry 12 made non-canonical", edit_whitespace, ROMBSR_ECRYPTO, 12, "canonical");
-	tamper("entry 25 deleted", delete_25, ROMBSR_ECRYPTO, 25, "has index 26");
-	tamper("entries 25 and 26 swapped", swap_25_26, ROMBSR_ECRYPTO, 25, "has index 26");
-	tamper("entry 25 duplicated", duplicate_25, ROMBSR_ECRYPTO, 26, "has index 25");
-	tamper("log truncated to 35 entries", truncate_35, ROMBSR_ECRYPTO, 35, "entries 35 to 39 are missing");
-	tamper("last entry edited (no later link)", edit_last, ROMBSR_ECRYPTO, 30, "checkpoint 40 signs root");
+	tamper("entry 25 edited", edit_digest, ROMBSR_ESECURITY, 25, "entry 25 was altered");
+	tamper("entry 25's link edited", edit_prev, ROMBSR_ESECURITY, 25, "entry 25 was altered");
+	tamper("entry 12 made non-canonical", edit_whitespace, ROMBSR_ESECURITY, 12, "canonical");
+	tamper("entry 25 deleted", delete_25, ROMBSR_ESECURITY, 25, "has index 26");
+	tamper("entries 25 and 26 swapped", swap_25_26, ROMBSR_ESECURITY, 25, "has index 26");
+	tamper("entry 25 duplicated", duplicate_25, ROMBSR_ESECURITY, 26, "has index 25");
+	tamper("log truncated to 35 entries", truncate_35, ROMBSR_ESECURITY, 35, "entries 35 to 39 are missing");
+	tamper("last entry edited (no later link)", edit_last, ROMBSR_ESECURITY, 30, "checkpoint 40 signs root");
 }
 
 static void test_resigned(void)
@@ -517,7 +517,7 @@ static void test_resigned(void)
 	}
 	CHECK(checkpoint(log, &other) == 0, "attacker signs checkpoint 40 with another key");
 	rombsr_audit_log_close(log);
-	CHECK(verify(dir, NULL, &rep) == ROMBSR_ECRYPTO && rep.first_bad_index == 30 &&
+	CHECK(verify(dir, NULL, &rep) == ROMBSR_ESECURITY && rep.first_bad_index == 30 &&
 		      strstr(rep.problem, "no signature from a trusted key") != NULL && rep.checkpoints == 3,
 	      "checkpoint re-signed by another key: detected, entries from 30 on not vouched for: %s", rep.problem);
 	rombsr_audit_report_free(&rep);
@@ -581,7 +581,7 @@ static void test_fork(void)
 	write_lines(dir, lines, 30);
 	free_lines(lines, n);
 	unlink(path_in(dir, "checkpoints/00000000000000000040"));
-	CHECK(verify(dir, remembered, &rep) == ROMBSR_ECRYPTO && rep.first_bad_index == 30 &&
+	CHECK(verify(dir, remembered, &rep) == ROMBSR_ESECURITY && rep.first_bad_index == 30 &&
 		      strstr(rep.problem, "out of date") != NULL,
 	      "log shorter than the remembered checkpoint: reported: %s", rep.problem);
 	rombsr_audit_report_free(&rep);
@@ -600,7 +600,7 @@ static void test_misc(void)
 	copy_dir(base_dir, dir, sizeof(dir));
 	f = fopen(path_in(dir, "checkpoints/stray"), "w");
 	fclose(f);
-	CHECK(verify(dir, NULL, &rep) == ROMBSR_ECRYPTO && strstr(rep.problem, "unexpected file") != NULL,
+	CHECK(verify(dir, NULL, &rep) == ROMBSR_ESECURITY && strstr(rep.problem, "unexpected file") != NULL,
 	      "unexpected file among checkpoints refused: %s", rep.problem);
 	rombsr_audit_report_free(&rep);
 	unlink(path_in(dir, "checkpoints/stray"));
