@@ -197,15 +197,29 @@ static int private_tmp(struct rombsr_sign_node *node)
  * file nor write outside its state, its clone and its GnuPG home. */
 static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_user *user)
 {
-	const char *writable[4] = {node->dir, node->cfg->queue_clone};
+	const struct rombsr_config *cfg = node->cfg;
+	const char *writable[5] = {node->dir, cfg->queue_clone};
+	const char *url = cfg->queue_url, *home = getenv("HOME");
+	char *gnupg = NULL;
 	size_t n = 2;
 	bool applied;
 	int r = rombsr_repo_isolate();
 
+	/* A queue reached by path is written by the push itself. */
+	if (strncmp(url, "file://", 7) == 0)
+		writable[n++] = url + 7;
+	else if (strstr(url, "://") == NULL && url[0] == '/')
+		writable[n++] = url;
+	/* GnuPG writes its home (trust database, random seed, agent socket):
+	 * the configured one, else GnuPG's own default. */
+	if (cfg->gpg_home != NULL)
+		writable[n++] = cfg->gpg_home;
+	else if (getenv("GNUPGHOME") != NULL)
+		writable[n++] = getenv("GNUPGHOME");
+	else if (home != NULL && asprintf(&gnupg, "%s/.gnupg", home) >= 0)
+		writable[n++] = gnupg;
 	if (r == 0 && user != NULL)
 		r = rombsr_user_become(user);
-	if (node->cfg->gpg_home != NULL)
-		writable[n++] = node->cfg->gpg_home;
 	if (r == 0)
 		r = private_tmp(node);
 	if (r == 0)
@@ -213,6 +227,7 @@ static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_use
 	if (r == 0)
 		fprintf(stderr, "rombsr sign: worker runs as %s%s\n", user ? user->name : "the starting user",
 			applied ? ", confined by Landlock" : " (this kernel has no Landlock)");
+	free(gnupg);
 	probe();
 	return r;
 }

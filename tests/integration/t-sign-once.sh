@@ -51,4 +51,12 @@ grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 0 HS
 	[ "$(response_of "$id2" | jq -r '.signatures[0].signature')" = "$(jq -r '.signatures[1].signature' "$T/resp.json")" ] ||
 	fail "cached signature differs"
 
+# A queue reached by path (no server): the confined worker may push into it.
+id3=$(submit_journal eng)
+sed "s|url = $QUEUE_URL|url = $T/queue.git|" "$SIGN_CONF" > "$T/sign-path.conf"
+grep -q "url = $T/queue.git" "$T/sign-path.conf" || fail "no path queue configuration"
+"$ROMBSR_SIGN" --config "$T/sign-path.conf" sign --once > "$T/sign4.txt" 2>"$T/sign4.err" ||
+	fail "sign through a queue path: $(cat "$T/sign4.err")"
+[ "$(response_of "$id3" | jq -r .status)" = signed ] || fail "not answered through a queue path"
+
 echo "sign --once ok"
