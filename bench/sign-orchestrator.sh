@@ -22,10 +22,13 @@ with_queue
 sign_config
 
 # The raw rate is measured just before and just after the pass and the two
-# averaged: a shared machine drifts by tens of percent within a minute.
+# averaged: a shared machine drifts by tens of percent within a minute. Each
+# measurement signs 500 times (interleaved with the HSM layer, see
+# hsm_sign_rate.c) so that it runs as long as the pass does: a loop of a
+# second reads low (the CPU has not reached its steady clock).
 raw_rate() {
 	"$ROMBSR_BUILD/bench/hsm_sign_rate" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" \
-		platform 3 40 | sed -n 's/.*raw C_Sign loop \([0-9.]*\).*/\1/p'
+		platform 5 100 | sed -n 's/.*raw C_Sign loop \([0-9.]*\).*/\1/p'
 }
 for i in $(seq 10); do
 	"$ROMBSR_BUILD/bench/make_journal" "$T/bundle" platform 100 "$T/j$i.jsonl"
