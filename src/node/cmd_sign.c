@@ -55,7 +55,8 @@ static void print_summary(struct rombsr_sign_node *node, size_t answered)
 
 /* Keeps going through queue outages: a failed pass waits longer each time
  * (up to 30 s), a good one resets to the normal interval. A security
- * failure stops the daemon: nothing after a bad commit is trusted. */
+ * failure stops the daemon: nothing after a bad commit is trusted; so does
+ * a signer that ended, which only a new start of the node brings back. */
 static int run_daemon(struct rombsr_sign_node *node, unsigned long interval_ms)
 {
 	unsigned long wait_ms = interval_ms;
@@ -68,8 +69,12 @@ static int run_daemon(struct rombsr_sign_node *node, unsigned long interval_ms)
 	fprintf(stderr, "rombsr sign: watching the queue every %lu ms\n", interval_ms);
 	while (!stopping) {
 		size_t answered;
-		int r = rombsr_sign_pass(node, &answered);
+		int r = rombsr_sign_node_check_signers(node);
 
+		/* A signer gone for good: retrying could never sign again. */
+		if (r < 0)
+			return r;
+		r = rombsr_sign_pass(node, &answered);
 		if (r == ROMBSR_ESECURITY)
 			return r;
 		if (r < 0) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,4 +348,20 @@ int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_sta
 	}
 	free(reply);
 	return r;
+}
+
+int rombsr_sign_node_check_signers(struct rombsr_sign_node *node)
+{
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
+		struct signer_link *s = &node->signers[i];
+		int status;
+
+		if (s->pid <= 0 || waitpid(s->pid, &status, WNOHANG) != s->pid)
+			continue;
+		s->pid = 0; /* reaped */
+		return rombsr_error(ROMBSR_EHSM, "the %s signer ended (%s %d): the node must be started again",
+				    node->cfg->authority[i].name, WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	return 0;
 }

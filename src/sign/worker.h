@@ -36,4 +36,10 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered);
 /* Totals since open, with HSM operations and cache hits from the signers. */
 int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_stats *stats);
 
+/* 0 while every signer the node started still runs; else ROMBSR_EHSM
+ * naming the one that ended. The worker cannot start a signer again (it
+ * gave up the right to switch users), so a daemon ends then and its
+ * service starts the whole node again. */
+int rombsr_sign_node_check_signers(struct rombsr_sign_node *node);
+
 #endif

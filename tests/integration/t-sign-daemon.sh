@@ -46,6 +46,29 @@ sleep 0.3
 pgrep -f "$SIGN_CONF" >/dev/null && fail "a signer outlived the daemon"
 grep -q 'stopping' "$T/daemon.log" || fail "no clean stop"
 
+# A signer that dies (killed, crashed) cannot be started again by the
+# worker, which gave up the right to switch users: the daemon ends with a
+# failure at once, and its service (Restart=on-failure) starts the node again.
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2>"$T/daemon2.log" &
+daemon=$!
+for _ in $(seq 50); do
+	signer=$(pgrep -P "$daemon" -f -- "--authority release" || true)
+	[ -z "$signer" ] || break
+	sleep 0.1
+done
+[ -n "$signer" ] || fail "no release signer under the daemon: $(cat "$T/daemon2.log")"
+sleep 0.5
+kill -KILL "$signer"
+rc=0
+timeout 10 tail --pid="$daemon" -f /dev/null || fail "the daemon kept running without its release signer"
+wait "$daemon" || rc=$?
+[ "$rc" -eq 1 ] || fail "the daemon ended with $rc: $(tail -3 "$T/daemon2.log")"
+grep -q "the release signer ended (signal 9): the node must be started again" "$T/daemon2.log" ||
+	fail "the daemon did not say why it ended: $(tail -3 "$T/daemon2.log")"
+for _ in $(seq 30); do pgrep -f "$SIGN_CONF" >/dev/null || break; sleep 0.1; done
+pgrep -f "$SIGN_CONF" >/dev/null && fail "a signer outlived the daemon"
+echo "ok: a signer killed ends the daemon at once (exit 1), for its service to restart the node"
+
 # The unit, installed under a scratch prefix, verifies and is hardened.
 san=0
 case "$(basename "$ROMBSR_BUILD")" in *asan*) san=1 ;; esac
