@@ -3,6 +3,7 @@
 #include "request.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +177,10 @@ static int record(struct rule_ctx *c, const struct rombsr_queue_path *qp, const 
 	grown[rep->nchanges].kind = qp->kind;
 	memcpy(grown[rep->nchanges].id, qp->id, sizeof(qp->id));
 	memcpy(grown[rep->nchanges].fpr, qp->fpr, sizeof(qp->fpr));
-	snprintf(grown[rep->nchanges].path, sizeof(grown[0].path), "%s", path);
+	/* A classified path fits (the layout's paths are short); one that did
+	 * not would be reported cut, so it is refused instead. */
+	if (rombsr_path_format(grown[rep->nchanges].path, sizeof(grown[0].path), "%s", path) < 0)
+		return ROMBSR_EINVAL;
 	rep->nchanges++;
 	return 0;
 }
