@@ -129,6 +129,21 @@ static int state_folder(const char *path, const struct rombsr_user *owner)
 	return r;
 }
 
+/* With two users, each must reach its own folders inside the state folder
+ * (and only those: the folders themselves are 0700). */
+static int reachable(const char *state_dir)
+{
+	struct stat st;
+
+	if (stat(state_dir, &st) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot stat %s: %s", state_dir, strerror(errno));
+	if ((st.st_mode & S_IXOTH) == 0)
+		return rombsr_error(ROMBSR_EPERM, "%s is mode %03o: the worker and signer users cannot reach their "
+				    "folders in it; make it 0711 (make install's tmpfiles.d does)", state_dir,
+				    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
 /* The signers, each as the signer user with its state in <state>/signer. */
 static int start_signers(struct rombsr_sign_node *node, const char *signer_dir, const struct rombsr_user *user)
 {
@@ -260,6 +275,8 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 	if (r == 0 && (asprintf(&node->dir, "%s/sign", cfg->state_dir) < 0 ||
 		       asprintf(&signer_dir, "%s/signer", cfg->state_dir) < 0))
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0 && worker_user != NULL)
+		r = reachable(cfg->state_dir);
 	if (r == 0)
 		r = state_folder(node->dir, worker_user);
 	if (r == 0)

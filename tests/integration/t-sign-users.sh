@@ -28,8 +28,15 @@ with_bundle
 with_queue
 sign_config
 capture_journal
+# A state folder the users cannot enter: refused, saying what to do.
+chmod 0711 "$T"
+chmod 0700 "$T/state"
+printf '[sign]\n\tuser = %s\n\tsigner-user = %s\n' "$worker" "$signer" > "$T/users.conf"
+cat "$SIGN_CONF" "$T/users.conf" > "$T/sign-users.conf"
+expect_fail "is mode 700: the worker and signer users cannot reach their folders in it; make it 0711" \
+	"$ROMBSR_SIGN" --config "$T/sign-users.conf" sign --once
 # What make install's tmpfiles.d does for /var/lib/rombsr: each part to its user.
-chmod 0711 "$T" "$T/state"
+chmod 0711 "$T/state"
 chown -R "$signer:" "$T/state/pins" "$T/state/tokens" "$T/state/softhsm2.conf"
 gpgconf --homedir "$T/gpg-sign" --kill all 2>/dev/null || true
 chown -R "$worker:" "$T/gpg-sign"
