@@ -192,9 +192,12 @@ int rombsr_avb_image_parse(const unsigned char *data, size_t len, struct rombsr_
 	r = parse_regions(img);
 	if (r == 0)
 		r = check_algorithm_sizes(&img->h, img->alg);
-	while (r == 0 && (r = rombsr_avb_descriptor_next(img->descriptors.data, img->descriptors.len, &at, &d)) > 0)
-		;
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	do
+		r = rombsr_avb_descriptor_next(img->descriptors.data, img->descriptors.len, &at, &d);
+	while (r > 0);
+	return r;
 }
 
 static int encode_descriptors(const struct rombsr_avb_image_spec *spec, struct rombsr_buf *out)
