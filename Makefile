@@ -40,6 +40,8 @@ AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
 BUILD_SRC := $(wildcard src/build/*.c)
 SIGN_SRC := $(wildcard src/sign/*.c)
+# The AVB 2.0 vbmeta format (docs/avb.md); only the tests link it so far.
+AVB_SRC := $(wildcard src/avb/*.c)
 # The signer's protocol, which the worker speaks too.
 PROTO_SRC := src/signer/channel.c src/signer/opcheck.c
 SIGNER_SRC := $(filter-out $(PROTO_SRC) src/signer/main.c,$(wildcard src/signer/*.c))
@@ -67,11 +69,12 @@ AUDIT_LIB = $(BUILD)/librombsr-audit.a
 QUEUE_LIB = $(BUILD)/librombsr-queue.a
 BUILD_LIB = $(BUILD)/librombsr-build.a
 SIGN_LIB = $(BUILD)/librombsr-sign.a
+AVB_LIB = $(BUILD)/librombsr-avb.a
 SIGNER_LIB = $(BUILD)/librombsr-signer.a
 PROTO_LIB = $(BUILD)/librombsr-proto.a
 CLI_LIB = $(BUILD)/librombsr-cli.a
 # Tests, tools and benches link all of these; the order is the link order.
-LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(COMMON_LIB)
 # The programs, one per side of the trust boundary: the client (build
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(COMMON_LIB)
@@ -117,6 +120,9 @@ $(BUILD_LIB): $(call obj,$(BUILD_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(SIGN_LIB): $(call obj,$(SIGN_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(AVB_LIB): $(call obj,$(AVB_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(SIGNER_LIB): $(call obj,$(SIGNER_SRC))
