@@ -34,7 +34,13 @@ client="$ROMBSR_BUILD/rombsr"
 needed "$client" | grep -i p11-kit && fail "the client links p11-kit"
 syms=$(has_symbols "$client" 'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|p11_kit_|C_GetFunctionList|C_Sign')
 [ -z "$syms" ] || fail "the client holds HSM or sign-node code: $(printf '%s\n' "$syms" | head -5)"
-needed "$ROMBSR_BUILD/rombsr-sign" >/dev/null
+# Each absence below means something only if nm reads the binary: each
+# program must show a symbol of its own first.
+for pair in "rombsr:rombsr_repo_open" "rombsr-sign:rombsr_sign_pass" "rombsr-signer:rombsr_signer_serve"; do
+	[ -n "$(has_symbols "$ROMBSR_BUILD/${pair%%:*}" "${pair#*:}")" ] ||
+		fail "nm finds no ${pair#*:} in ${pair%%:*}: the symbol checks would prove nothing"
+done
+needed "$ROMBSR_BUILD/rombsr-signer" | grep -q . || fail "readelf lists no library of rombsr-signer"
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-sign" 'rombsr_signer_serve|rombsr_sign_cache_|rombsr_checkpoint_signer_')
 [ -z "$syms" ] || fail "rombsr-sign holds the signer's code: $(printf '%s\n' "$syms" | head -5)"
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_decide|rombsr_verify_range|rombsr_repo_|gpgme_')
