@@ -40,8 +40,12 @@ AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
 BUILD_SRC := $(wildcard src/build/*.c)
 SIGN_SRC := $(wildcard src/sign/*.c)
-# The AVB 2.0 vbmeta format (docs/avb.md); only the tests link it so far.
+# The AVB 2.0 formats (docs/avb.md): vbmeta, footers, hash trees, chains.
 AVB_SRC := $(wildcard src/avb/*.c)
+# The build side's own PKCS#11 client (one key by URI) for rombsr-artifact.
+P11CLIENT_SRC := $(wildcard src/p11client/*.c)
+# rombsr-artifact: the build-side tools that sign through PKCS#11.
+ARTIFACT_SRC := $(wildcard src/artifact/*.c)
 # The signer's protocol, which the worker speaks too.
 PROTO_SRC := src/signer/channel.c src/signer/opcheck.c
 SIGNER_SRC := $(filter-out $(PROTO_SRC) src/signer/main.c,$(wildcard src/signer/*.c))
@@ -73,14 +77,18 @@ AVB_LIB = $(BUILD)/librombsr-avb.a
 SIGNER_LIB = $(BUILD)/librombsr-signer.a
 PROTO_LIB = $(BUILD)/librombsr-proto.a
 CLI_LIB = $(BUILD)/librombsr-cli.a
+P11CLIENT_LIB = $(BUILD)/librombsr-p11client.a
 # Tests, tools and benches link all of these; the order is the link order.
-LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 # The programs, one per side of the trust boundary: the client (build
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(COMMON_LIB)
 NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+# The build side's signing tools: formats and a PKCS#11 client, no queue.
+ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
+ROMBSR_ARTIFACT = $(BUILD)/rombsr-artifact
 ROMBSR_SIGN = $(BUILD)/rombsr-sign
 ROMBSR_SIGNER = $(BUILD)/rombsr-signer
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -91,13 +99,13 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 -include tests/p11-fault/p11-fault.mk
 -include fuzz/fuzz.mk
 
-all: $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
+all: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
 	sh scripts/gen-p11-names.sh $(P11_HEADER) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/src/hsm/p11_names.o: $(BUILD)/gen/p11_names.inc
+$(BUILD)/obj/src/common/ckr_name.o: $(BUILD)/gen/p11_names.inc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -134,6 +142,13 @@ $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(CLI_LIB): $(call obj,$(CLI_CORE_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(P11CLIENT_LIB): $(call obj,$(P11CLIENT_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(ROMBSR_ARTIFACT): $(call obj,$(ARTIFACT_SRC)) $(ARTIFACT_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_PKG_LIBS) -lpthread
@@ -169,10 +184,10 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-install: $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
+install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0755 $(ROMBSR) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf

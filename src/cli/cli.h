@@ -82,5 +82,9 @@ struct cli_command {
  * the command; prints "<program> <command>: <message>" on failure. Exit
  * status: 0, 1 (failure), 2 (usage), 3 (a failed security check). */
 int cli_run(const char *program, const struct cli_command *commands, size_t ncommands, int argc, char **argv);
+/* A command made of commands ("avb make-vbmeta"): argv[0] is the group,
+ * argv[1] the command, run with argv + 1. */
+int cli_run_group(struct cli_context *ctx, const struct cli_command *commands, size_t ncommands, int argc,
+		  char **argv);
 
 #endif

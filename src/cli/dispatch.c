@@ -67,3 +67,24 @@ int cli_run(const char *program, const struct cli_command *commands, size_t ncom
 	fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", program, argv[i], program);
 	return 2;
 }
+
+int cli_run_group(struct cli_context *ctx, const struct cli_command *commands, size_t ncommands, int argc,
+		  char **argv)
+{
+	const char *group = argv[0];
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		FILE *to = argc < 2 ? stderr : stdout;
+
+		fprintf(to, "usage: %s <command> [options]\n\ncommands:\n", group);
+		for (size_t i = 0; i < ncommands; i++)
+			fprintf(to, "    %-22s %s\n", commands[i].name, commands[i].summary);
+		if (argc < 2)
+			return rombsr_error(ROMBSR_EINVAL, "name a %s command", group);
+		return 0;
+	}
+	for (size_t c = 0; c < ncommands; c++)
+		if (strcmp(argv[1], commands[c].name) == 0)
+			return commands[c].run(ctx, argc - 1, argv + 1);
+	return rombsr_error(ROMBSR_EINVAL, "unknown %s command '%s' (see '%s --help')", group, argv[1], group);
+}

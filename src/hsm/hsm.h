@@ -10,6 +10,7 @@
 #ifndef ROMBSR_HSM_H
 #define ROMBSR_HSM_H
 
+#include "../common/ckr_name.h"
 #include "../common/sigalg.h"
 
 #include <p11-kit/pkcs11.h>
@@ -109,8 +110,5 @@ int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
  * SunPKCS11 needs to pair them). */
 int rombsr_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
 				 const unsigned char *der, size_t der_len);
-
-/* Name of a PKCS#11 return value ("CKR_PIN_INCORRECT"). */
-const char *rombsr_ckr_name(CK_RV rv);
 
 #endif

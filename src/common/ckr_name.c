@@ -1,4 +1,6 @@
-#include "hsm.h"
+#include "ckr_name.h"
+
+#include <p11-kit/pkcs11.h>
 
 static const struct {
 	CK_RV rv;
@@ -7,7 +9,7 @@ static const struct {
 #include "p11_names.inc"
 };
 
-const char *rombsr_ckr_name(CK_RV rv)
+const char *rombsr_ckr_name(unsigned long rv)
 {
 	for (size_t i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++)
 		if (ckr_names[i].rv == rv)

@@ -1,0 +1,37 @@
+#include "artifact.h"
+
+#include "../common/error.h"
+
+int artifact_take_key_option(struct cli_context *ctx, struct artifact_key_args *args, int id, const char *value)
+{
+	int r;
+
+	switch (id) {
+	case ARTIFACT_OPT_KEY:
+		args->uri = value;
+		return 1;
+	case ARTIFACT_OPT_MODULE:
+		args->module = value;
+		return 1;
+	case CLI_OPT_PIN_FILE:
+	case CLI_OPT_PIN_FD:
+		r = cli_take_pin_option(ctx, id, value);
+		return r < 0 ? r : 1;
+	default:
+		return 0;
+	}
+}
+
+int artifact_open_key(const struct cli_context *ctx, const struct artifact_key_args *args,
+		      struct rombsr_p11_key **out)
+{
+	struct rombsr_p11_key_options opts = {
+		.module_path = args->module,
+		.pin_file = ctx->pin_file,
+		.pin_fd = ctx->pin_fd,
+	};
+
+	if (args->uri == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "name the signing key with --key URI");
+	return rombsr_p11_key_open(args->uri, &opts, out);
+}

@@ -1,0 +1,11 @@
+/* rombsr-artifact: see artifact.h. */
+#include "artifact.h"
+
+static const struct cli_command commands[] = {
+	{"avb", artifact_avb, "Android Verified Boot: vbmeta images, hash and hashtree footers, verify"},
+};
+
+int main(int argc, char **argv)
+{
+	return cli_run("rombsr-artifact", commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+}
