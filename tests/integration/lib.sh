@@ -5,6 +5,7 @@ set -euo pipefail
 : "${ROMBSR_BUILD:?run through tests/run}"
 ROMBSR="$ROMBSR_BUILD/rombsr"
 ROMBSR_SIGN="$ROMBSR_BUILD/rombsr-sign"
+ROMBSR_ARTIFACT="$ROMBSR_BUILD/rombsr-artifact"
 TOOLS="$ROMBSR_BUILD/tools"
 TOP="$ROMBSR_TOP"
 SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
