@@ -6,7 +6,7 @@ packages="
 	build-essential pkg-config
 	libssl-dev libgit2-dev libgpgme-dev libjansson-dev libp11-kit-dev libmicrohttpd-dev
 	p11-kit softhsm2 opensc libengine-pkcs11-openssl
-	git gnupg jq zip unzip python3
+	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs
 	default-jre-headless apksigner zipalign aapt android-framework-res
 "
 if [ "$(id -u)" -ne 0 ]; then

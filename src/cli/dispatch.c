@@ -80,7 +80,7 @@ int cli_run_group(struct cli_context *ctx, const struct cli_command *commands, s
 		for (size_t i = 0; i < ncommands; i++)
 			fprintf(to, "    %-22s %s\n", commands[i].name, commands[i].summary);
 		if (argc < 2)
-			return rombsr_error(ROMBSR_EINVAL, "name a %s command", group);
+			return rombsr_error(ROMBSR_EINVAL, "which %s command? (see '%s --help')", group, group);
 		return 0;
 	}
 	for (size_t c = 0; c < ncommands; c++)

@@ -23,6 +23,7 @@ struct rombsr_p11_key {
 	bool session_open;
 	bool logged_in;
 	CK_OBJECT_HANDLE object;
+	bool placeholder;
 	unsigned char id[256];
 	CK_ULONG id_len;
 	char label[128];
@@ -110,6 +111,17 @@ static int find_slot(CK_FUNCTION_LIST *f, P11KitUri *uri, CK_SLOT_ID *slot, CK_T
 	if (found == 0)
 		return rombsr_error(ROMBSR_ENOTFOUND, "no token matches the key URI");
 	return 0;
+}
+
+/* The capture module in capture mode answers placeholders: a tool must
+ * not check those as signatures (docs/capture.md, "The token"). */
+static bool is_capturing(const CK_TOKEN_INFO *info)
+{
+	char label[sizeof(info->label) + 1], model[sizeof(info->model) + 1];
+
+	padded_to_cstr(info->label, sizeof(info->label), label, sizeof(label));
+	padded_to_cstr(info->model, sizeof(info->model), model, sizeof(model));
+	return strcmp(label, CAPTURE_TOKEN_LABEL) == 0 && strcmp(model, "capture") == 0;
 }
 
 static int login(struct rombsr_p11_key *key, const P11KitUri *uri, const struct rombsr_p11_key_options *opts,
@@ -272,6 +284,7 @@ int rombsr_p11_key_open(const char *uri_text, const struct rombsr_p11_key_option
 		goto out;
 	}
 	key->session_open = true;
+	key->placeholder = is_capturing(&info);
 	r = login(key, uri, opts, &info);
 	if (r == 0)
 		r = find_private_key(key, uri);
@@ -302,6 +315,11 @@ void rombsr_p11_key_close(struct rombsr_p11_key *key)
 		p11_kit_module_release(key->f);
 	}
 	free(key);
+}
+
+bool rombsr_p11_key_answers_placeholders(const struct rombsr_p11_key *key)
+{
+	return key->placeholder;
 }
 
 const char *rombsr_p11_key_label(const struct rombsr_p11_key *key)

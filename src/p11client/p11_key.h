@@ -16,6 +16,7 @@
 #include "../common/buf.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 
@@ -44,6 +45,11 @@ int rombsr_p11_key_certificate(struct rombsr_p11_key *key, X509 **out);
  * to sig (initialized here). */
 int rombsr_p11_key_sign(struct rombsr_p11_key *key, CK_MECHANISM_TYPE mechanism, const unsigned char *in,
 	size_t in_len, struct rombsr_buf *sig);
+
+/* True when the token is the capture module in capture mode: its
+ * signatures are placeholders, to be replaced by the sign node's in replay,
+ * and a tool must not verify them. */
+bool rombsr_p11_key_answers_placeholders(const struct rombsr_p11_key *key);
 
 /* The key's label (from the token), for messages. */
 const char *rombsr_p11_key_label(const struct rombsr_p11_key *key);
