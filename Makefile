@@ -25,6 +25,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # The client links no PKCS#11 library (docs/sign-node.md, "Privilege separation").
 CLIENT_PKG_LIBS := $(shell pkg-config --libs libgit2 jansson openssl gpgme)
+# The build side's signing tools link no GnuPG (libgit2 reads the configuration).
+ARTIFACT_PKG_LIBS := $(shell pkg-config --libs p11-kit-1 libgit2 jansson openssl)
 P11_HEADER := $(shell pkg-config --variable=includedir p11-kit-1)/p11-kit-1/p11-kit/pkcs11.h
 
 CFLAGS ?= -O2 -g
@@ -147,7 +149,7 @@ $(P11CLIENT_LIB): $(call obj,$(P11CLIENT_SRC))
 
 $(ROMBSR_ARTIFACT): $(call obj,$(ARTIFACT_SRC)) $(ARTIFACT_LIBS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ARTIFACT_PKG_LIBS) -lpthread
 
 $(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
 	@echo "  LD      $@"

@@ -19,7 +19,7 @@ bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
 done)
 [ -z "$bad" ] || fail "these include the HSM layer outside the signer and provisioning: $bad"
 grep -rlE '#include "(\.\./)+(sign|signer|node)/' "$src/cli" "$src/build" "$src/queue" "$src/audit" "$src/common" \
-	"$src/capture" >"$T/up" || true
+	"$src/capture" "$src/artifact" "$src/p11client" "$src/avb" >"$T/up" || true
 [ ! -s "$T/up" ] || fail "the client or a shared folder includes sign-side code: $(cat "$T/up")"
 grep -rlE '#include "(\.\./)+sign/' "$src/signer" >"$T/up" || true
 [ ! -s "$T/up" ] || fail "the signer includes the worker: $(cat "$T/up")"
@@ -32,11 +32,13 @@ has_symbols() { # BINARY REGEX: the defined or used symbols matching REGEX
 }
 client="$ROMBSR_BUILD/rombsr"
 needed "$client" | grep -i p11-kit && fail "the client links p11-kit"
+needed "$ROMBSR_BUILD/rombsr-artifact" | grep -i gpgme && fail "rombsr-artifact links GnuPG"
 syms=$(has_symbols "$client" 'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|p11_kit_|C_GetFunctionList|C_Sign')
 [ -z "$syms" ] || fail "the client holds HSM or sign-node code: $(printf '%s\n' "$syms" | head -5)"
 # Each absence below means something only if nm reads the binary: each
 # program must show a symbol of its own first.
-for pair in "rombsr:rombsr_repo_open" "rombsr-sign:rombsr_sign_pass" "rombsr-signer:rombsr_signer_serve"; do
+for pair in "rombsr:rombsr_repo_open" "rombsr-sign:rombsr_sign_pass" "rombsr-signer:rombsr_signer_serve" \
+	"rombsr-artifact:rombsr_p11_key_open"; do
 	[ -n "$(has_symbols "$ROMBSR_BUILD/${pair%%:*}" "${pair#*:}")" ] ||
 		fail "nm finds no ${pair#*:} in ${pair%%:*}: the symbol checks would prove nothing"
 done
@@ -45,7 +47,13 @@ syms=$(has_symbols "$ROMBSR_BUILD/rombsr-sign" 'rombsr_signer_serve|rombsr_sign_
 [ -z "$syms" ] || fail "rombsr-sign holds the signer's code: $(printf '%s\n' "$syms" | head -5)"
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_decide|rombsr_verify_range|rombsr_repo_|gpgme_')
 [ -z "$syms" ] || fail "rombsr-signer holds the worker's code: $(printf '%s\n' "$syms" | head -5)"
-echo "ok: rombsr links no PKCS#11 and no sign code; rombsr-sign has no signer; rombsr-signer no worker"
+# The build side's signing tools: their own PKCS#11 client, nothing of the
+# sign node, its HSM layer or the queue.
+syms=$(has_symbols "$ROMBSR_BUILD/rombsr-artifact" \
+	'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|rombsr_repo_|gpgme_|git_repository')
+[ -z "$syms" ] || fail "rombsr-artifact holds sign-side or queue code: $(printf '%s\n' "$syms" | head -5)"
+echo "ok: rombsr links no PKCS#11 and no sign code; rombsr-sign has no signer; rombsr-signer no worker;" \
+	"rombsr-artifact no sign-side code"
 
 # Small files with one job: none over 800 lines, no function over 120.
 big=$(cd "$TOP" && git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' | while read -r f; do
