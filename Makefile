@@ -91,6 +91,7 @@ SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
 ROMBSR_ARTIFACT = $(BUILD)/rombsr-artifact
+ROMBSR_AVB_HELPER = $(BUILD)/rombsr-avb-signing-helper
 ROMBSR_SIGN = $(BUILD)/rombsr-sign
 ROMBSR_SIGNER = $(BUILD)/rombsr-signer
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -101,7 +102,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 -include tests/p11-fault/p11-fault.mk
 -include fuzz/fuzz.mk
 
-all: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
+all: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
@@ -151,6 +152,10 @@ $(ROMBSR_ARTIFACT): $(call obj,$(ARTIFACT_SRC)) $(ARTIFACT_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ARTIFACT_PKG_LIBS) -lpthread
 
+$(ROMBSR_AVB_HELPER): $(call obj,src/avb_helper/main.c) $(AVB_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ARTIFACT_PKG_LIBS) -lpthread
+
 $(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_PKG_LIBS) -lpthread
@@ -186,10 +191,10 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
+install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf

@@ -24,6 +24,7 @@ struct rombsr_p11_key {
 	bool logged_in;
 	CK_OBJECT_HANDLE object;
 	bool placeholder;
+	bool replaying;
 	unsigned char id[256];
 	CK_ULONG id_len;
 	char label[128];
@@ -113,15 +114,16 @@ static int find_slot(CK_FUNCTION_LIST *f, P11KitUri *uri, CK_SLOT_ID *slot, CK_T
 	return 0;
 }
 
-/* The capture module in capture mode answers placeholders: a tool must
- * not check those as signatures (docs/capture.md, "The token"). */
-static bool is_capturing(const CK_TOKEN_INFO *info)
+/* The capture module's token says its mode in its model (docs/capture.md,
+ * "The token"): in capture mode it answers placeholders, which a tool must
+ * not check as signatures; in replay mode only what the sign node signed. */
+static bool is_capture_module(const CK_TOKEN_INFO *info, const char *mode)
 {
 	char label[sizeof(info->label) + 1], model[sizeof(info->model) + 1];
 
 	padded_to_cstr(info->label, sizeof(info->label), label, sizeof(label));
 	padded_to_cstr(info->model, sizeof(info->model), model, sizeof(model));
-	return strcmp(label, CAPTURE_TOKEN_LABEL) == 0 && strcmp(model, "capture") == 0;
+	return strcmp(label, CAPTURE_TOKEN_LABEL) == 0 && strcmp(model, mode) == 0;
 }
 
 static int login(struct rombsr_p11_key *key, const P11KitUri *uri, const struct rombsr_p11_key_options *opts,
@@ -204,7 +206,74 @@ static int find_one(struct rombsr_p11_key *key, CK_ATTRIBUTE *tmpl, CK_ULONG n, 
 	return 0;
 }
 
-static int find_private_key(struct rombsr_p11_key *key, P11KitUri *uri)
+static int rsa_from_attributes(struct rombsr_p11_key *key, CK_OBJECT_HANDLE object, EVP_PKEY **out)
+{
+	struct rombsr_buf mod = {0}, exp = {0};
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	int r = get_attribute(key, object, CKA_MODULUS, &mod);
+
+	if (r < 0 || (r = get_attribute(key, object, CKA_PUBLIC_EXPONENT, &exp)) < 0)
+		goto out;
+	n = BN_bin2bn(mod.data, (int)mod.len, NULL);
+	e = BN_bin2bn(exp.data, (int)exp.len, NULL);
+	bld = OSSL_PARAM_BLD_new();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (n == NULL || e == NULL || bld == NULL || ctx == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "building the RSA public key of '%s'", rombsr_p11_key_label(key));
+		goto out;
+	}
+	r = 0;
+out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	rombsr_buf_free(&mod);
+	rombsr_buf_free(&exp);
+	return r;
+}
+
+/* The one RSA private key among those tmpl matches whose modulus and
+ * exponent are pub's: how a tool that names its key by a public key file
+ * (avbtool's --key) finds it on the token. */
+static int find_by_public(struct rombsr_p11_key *key, CK_ATTRIBUTE *tmpl, CK_ULONG n, EVP_PKEY *pub)
+{
+	CK_OBJECT_HANDLE found[256];
+	CK_ULONG count = 0;
+	int matches = 0;
+	CK_RV rv = key->f->C_FindObjectsInit(key->session, tmpl, n);
+
+	if (rv != CKR_OK)
+		return ck_error("C_FindObjectsInit", rv);
+	rv = key->f->C_FindObjects(key->session, found, 256, &count);
+	CK_RV end = key->f->C_FindObjectsFinal(key->session);
+	if (rv != CKR_OK || end != CKR_OK)
+		return ck_error("C_FindObjects", rv != CKR_OK ? rv : end);
+	for (CK_ULONG i = 0; i < count; i++) {
+		EVP_PKEY *candidate = NULL;
+
+		if (rsa_from_attributes(key, found[i], &candidate) < 0) {
+			rombsr_error_clear(); /* not an RSA key: not this one */
+			continue;
+		}
+		if (EVP_PKEY_eq(candidate, pub) == 1 && matches++ == 0)
+			key->object = found[i];
+		EVP_PKEY_free(candidate);
+	}
+	if (matches == 0)
+		return rombsr_error(ROMBSR_ENOTFOUND, "no private key on the token has the given public key");
+	if (matches > 1)
+		return rombsr_error(ROMBSR_EINVAL, "more than one private key on the token has the given public key");
+	return 0;
+}
+
+static int find_private_key(struct rombsr_p11_key *key, P11KitUri *uri, EVP_PKEY *match)
 {
 	CK_OBJECT_CLASS klass = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE tmpl[4] = {{CKA_CLASS, &klass, sizeof(klass)}};
@@ -221,9 +290,12 @@ static int find_private_key(struct rombsr_p11_key *key, P11KitUri *uri)
 		tmpl[n++] = *a;
 	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) != NULL)
 		tmpl[n++] = *a;
-	if (n == 1)
+	if (n == 1 && match == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "the key URI names no key: add object=LABEL or id=%%HEX");
-	r = find_one(key, tmpl, n, "private key", &key->object);
+	if (match != NULL)
+		r = find_by_public(key, tmpl, n, match);
+	else
+		r = find_one(key, tmpl, n, "private key", &key->object);
 	if (r < 0)
 		return r;
 	r = get_attribute(key, key->object, CKA_ID, &v);
@@ -284,10 +356,11 @@ int rombsr_p11_key_open(const char *uri_text, const struct rombsr_p11_key_option
 		goto out;
 	}
 	key->session_open = true;
-	key->placeholder = is_capturing(&info);
+	key->placeholder = is_capture_module(&info, "capture");
+	key->replaying = is_capture_module(&info, "replay");
 	r = login(key, uri, opts, &info);
 	if (r == 0)
-		r = find_private_key(key, uri);
+		r = find_private_key(key, uri, opts->match_public);
 out:
 	p11_kit_uri_free(uri);
 	if (r < 0) {
@@ -322,6 +395,11 @@ bool rombsr_p11_key_answers_placeholders(const struct rombsr_p11_key *key)
 	return key->placeholder;
 }
 
+bool rombsr_p11_key_replays(const struct rombsr_p11_key *key)
+{
+	return key->replaying;
+}
+
 const char *rombsr_p11_key_label(const struct rombsr_p11_key *key)
 {
 	return key->label[0] ? key->label : "(no label)";
@@ -353,39 +431,6 @@ int rombsr_p11_key_certificate(struct rombsr_p11_key *key, X509 **out)
 	return r;
 }
 
-static int rsa_from_attributes(struct rombsr_p11_key *key, EVP_PKEY **out)
-{
-	struct rombsr_buf mod = {0}, exp = {0};
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	int r = get_attribute(key, key->object, CKA_MODULUS, &mod);
-
-	if (r < 0 || (r = get_attribute(key, key->object, CKA_PUBLIC_EXPONENT, &exp)) < 0)
-		goto out;
-	n = BN_bin2bn(mod.data, (int)mod.len, NULL);
-	e = BN_bin2bn(exp.data, (int)exp.len, NULL);
-	bld = OSSL_PARAM_BLD_new();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	if (n == NULL || e == NULL || bld == NULL || ctx == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "building the RSA public key of '%s'", rombsr_p11_key_label(key));
-		goto out;
-	}
-	r = 0;
-out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	BN_free(n);
-	BN_free(e);
-	rombsr_buf_free(&mod);
-	rombsr_buf_free(&exp);
-	return r;
-}
-
 int rombsr_p11_key_public(struct rombsr_p11_key *key, EVP_PKEY **out)
 {
 	X509 *cert = NULL;
@@ -394,7 +439,7 @@ int rombsr_p11_key_public(struct rombsr_p11_key *key, EVP_PKEY **out)
 	*out = NULL;
 	if (r == ROMBSR_ENOTFOUND) {
 		rombsr_error_clear();
-		return rsa_from_attributes(key, out);
+		return rsa_from_attributes(key, key->object, out);
 	}
 	if (r < 0)
 		return r;

@@ -26,6 +26,9 @@ struct rombsr_p11_key_options {
 	const char *module_path; /* overrides the URI's module-path; may be NULL */
 	const char *pin_file;    /* overrides the URI's pin-source; may be NULL */
 	int pin_fd;              /* -1 for none; else read the PIN from it */
+	/* When set, the key is the one private key (among those the URI
+	 * matches) whose public key this is; the URI need not name it. */
+	EVP_PKEY *match_public;
 };
 
 /* Loads the module, finds exactly one token and exactly one private key
@@ -50,6 +53,9 @@ int rombsr_p11_key_sign(struct rombsr_p11_key *key, CK_MECHANISM_TYPE mechanism,
  * signatures are placeholders, to be replaced by the sign node's in replay,
  * and a tool must not verify them. */
 bool rombsr_p11_key_answers_placeholders(const struct rombsr_p11_key *key);
+/* True when the token is the capture module in replay mode: a signing call
+ * it has no signature for fails. */
+bool rombsr_p11_key_replays(const struct rombsr_p11_key *key);
 
 /* The key's label (from the token), for messages. */
 const char *rombsr_p11_key_label(const struct rombsr_p11_key *key);
