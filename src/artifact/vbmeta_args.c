@@ -7,6 +7,7 @@
 #include "../common/fsutil.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,12 +69,23 @@ int vbmeta_take_option(struct cli_context *ctx, struct vbmeta_args *args, int id
 	}
 }
 
+/* An included descriptor that names a partition, kept apart: avbtool
+ * keeps the last one of each kind and partition and adds them sorted by
+ * that key, after everything else. */
+struct named {
+	char key[300]; /* "<avbtool's class name>_<partition>" */
+	struct rombsr_avb_descriptor d;
+};
+
 /* Descriptors and the memory they point into. */
 struct descriptor_set {
 	struct rombsr_avb_descriptor d[MAX_DESCRIPTORS];
 	size_t n;
+	struct named named[MAX_DESCRIPTORS];
+	size_t nnamed;
 	struct rombsr_buf held[MAX_HELD];
 	size_t nheld;
+	uint32_t version_minor; /* the highest an included image needs */
 };
 
 static int push(struct descriptor_set *set, const struct rombsr_avb_descriptor *d)
@@ -151,6 +163,43 @@ static int add_chain(struct descriptor_set *set, const char *spec)
 	return push(set, &d);
 }
 
+static int keep_included(struct descriptor_set *set, const struct rombsr_avb_descriptor *d)
+{
+	const struct rombsr_avb_bytes *name;
+	const char *kind;
+	char key[sizeof(set->named[0].key)];
+
+	if (d->tag == ROMBSR_AVB_TAG_HASH) {
+		kind = "AvbHashDescriptor";
+		name = &d->u.hash.partition_name;
+	} else if (d->tag == ROMBSR_AVB_TAG_HASHTREE) {
+		kind = "AvbHashtreeDescriptor";
+		name = &d->u.hashtree.partition_name;
+	} else if (d->tag == ROMBSR_AVB_TAG_CHAIN_PARTITION) {
+		kind = "AvbChainPartitionDescriptor";
+		name = &d->u.chain.partition_name;
+	} else {
+		return push(set, d);
+	}
+	if (snprintf(key, sizeof(key), "%s_%.*s", kind, (int)name->len, (const char *)name->data) >= (int)sizeof(key))
+		return rombsr_error(ROMBSR_EINVAL, "avb: a partition name of %zu bytes", name->len);
+	for (size_t i = 0; i < set->nnamed; i++)
+		if (strcmp(set->named[i].key, key) == 0) {
+			set->named[i].d = *d; /* the last one seen wins */
+			return 0;
+		}
+	if (set->nnamed == MAX_DESCRIPTORS)
+		return rombsr_error(ROMBSR_EINVAL, "avb: more than %d descriptors", MAX_DESCRIPTORS);
+	memcpy(set->named[set->nnamed].key, key, sizeof(key));
+	set->named[set->nnamed++].d = *d;
+	return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->key, ((const struct named *)b)->key);
+}
+
 /* The descriptors of a vbmeta image file, or of the vbmeta a partition's
  * footer points at. */
 static int add_included(struct descriptor_set *set, const char *path)
@@ -173,12 +222,14 @@ static int add_included(struct descriptor_set *set, const char *path)
 	rombsr_avb_partition_close(&part);
 	if (r == 0)
 		r = rombsr_avb_image_parse(image->data, image->len, &img);
+	if (r == 0 && img.h.version_minor > set->version_minor)
+		set->version_minor = img.h.version_minor;
 	while (r == 0 && offset < img.descriptors.len) {
 		struct rombsr_avb_descriptor d;
 
 		r = rombsr_avb_descriptor_next(img.descriptors.data, img.descriptors.len, &offset, &d);
 		if (r > 0)
-			r = push(set, &d);
+			r = keep_included(set, &d);
 	}
 	return r < 0 ? rombsr_error_wrap(r, "--include-descriptors-from-image %s", path) : 0;
 }
@@ -226,14 +277,27 @@ static int collect(struct descriptor_set *set, const struct vbmeta_args *args,
 {
 	int r = 0;
 
+	/* avbtool's order, so that the same options make the same image:
+	 * the footer's own descriptor, chain partitions, properties, kernel
+	 * command lines, then what the included images hold. */
 	for (size_t i = 0; r == 0 && i < nfirst; i++)
 		r = push(set, &first[i]);
+	for (size_t i = 0; r == 0 && i < args->nchains; i++)
+		r = add_chain(set, args->chains[i]);
+	for (size_t i = 0; r == 0 && i < set->n; i++)
+		for (size_t j = 0; r == 0 && j < i; j++)
+			if (set->d[i].tag == ROMBSR_AVB_TAG_CHAIN_PARTITION && set->d[j].tag == ROMBSR_AVB_TAG_CHAIN_PARTITION &&
+			    set->d[i].u.chain.rollback_index_location == set->d[j].u.chain.rollback_index_location)
+				r = rombsr_error(ROMBSR_EINVAL, "--chain-partition: rollback index location %u used twice",
+						 set->d[i].u.chain.rollback_index_location);
 	if (r == 0)
 		r = add_props(set, args);
 	for (size_t i = 0; r == 0 && i < args->nincludes; i++)
 		r = add_included(set, args->includes[i]);
-	for (size_t i = 0; r == 0 && i < args->nchains; i++)
-		r = add_chain(set, args->chains[i]);
+	if (r == 0)
+		qsort(set->named, set->nnamed, sizeof(set->named[0]), by_key);
+	for (size_t i = 0; r == 0 && i < set->nnamed; i++)
+		r = push(set, &set->named[i].d);
 	return r;
 }
 
@@ -265,6 +329,8 @@ int vbmeta_build(const struct cli_context *ctx, const struct vbmeta_args *args,
 	}
 	if (r == 0)
 		r = choose_algorithm(args, signer.public_key, &spec.algorithm);
+	if (set->version_minor > spec.version_minor)
+		spec.version_minor = set->version_minor;
 	if (r == 0) {
 		spec.descriptors = set->d;
 		spec.ndescriptors = set->n;
