@@ -31,7 +31,11 @@ int artifact_take_key_option(struct cli_context *ctx, struct artifact_key_args *
 int artifact_open_key(const struct cli_context *ctx, const struct artifact_key_args *args,
 		      struct rombsr_p11_key **out);
 
+/* A PEM public key or certificate's key. */
+int artifact_key_from_pem(const char *path, EVP_PKEY **out);
+
 /* The command groups, each a table of commands (one file a command). */
 int artifact_avb(struct cli_context *ctx, int argc, char **argv);
+int artifact_manifest(struct cli_context *ctx, int argc, char **argv);
 
 #endif

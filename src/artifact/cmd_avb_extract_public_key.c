@@ -7,8 +7,6 @@
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
-#include <openssl/pem.h>
-#include <stdio.h>
 
 enum { OPT_OUTPUT = 1, OPT_PEM };
 
@@ -20,27 +18,6 @@ static const struct cli_option options[] = {
 };
 
 static const char usage[] = "avb extract-public-key (--key URI | --pem FILE) --output FILE";
-
-static int key_from_pem(const char *path, EVP_PKEY **out)
-{
-	FILE *f = fopen(path, "r");
-	X509 *cert;
-
-	if (f == NULL)
-		return rombsr_error(ROMBSR_ENOTFOUND, "%s: cannot open", path);
-	*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	if (*out == NULL) {
-		rewind(f);
-		cert = PEM_read_X509(f, NULL, NULL, NULL);
-		if (cert != NULL)
-			*out = X509_get_pubkey(cert);
-		X509_free(cert);
-	}
-	fclose(f);
-	if (*out == NULL)
-		return rombsr_error_openssl(ROMBSR_EINVAL, "%s holds no PEM public key or certificate", path);
-	return 0;
-}
 
 int cmd_avb_extract_public_key(struct cli_context *ctx, int argc, char **argv)
 {
@@ -67,7 +44,7 @@ int cmd_avb_extract_public_key(struct cli_context *ctx, int argc, char **argv)
 		return id;
 	if (output == NULL || (pem == NULL) == (key_args.uri == NULL))
 		return rombsr_error(ROMBSR_EINVAL, "usage: %s", usage);
-	r = pem ? key_from_pem(pem, &pub) : artifact_open_key(ctx, &key_args, &key);
+	r = pem ? artifact_key_from_pem(pem, &pub) : artifact_open_key(ctx, &key_args, &key);
 	if (r == 0 && key != NULL)
 		r = rombsr_p11_key_public(key, &pub);
 	if (r == 0)

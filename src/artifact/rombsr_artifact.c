@@ -3,6 +3,7 @@
 
 static const struct cli_command commands[] = {
 	{"avb", artifact_avb, "Android Verified Boot: vbmeta images, hash and hashtree footers, verify"},
+	{"manifest", artifact_manifest, "release manifests: create (signed by the manifest authority), verify"},
 };
 
 int main(int argc, char **argv)

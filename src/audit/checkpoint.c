@@ -95,7 +95,7 @@ int rombsr_note_vkey_format(const char *name, const unsigned char *spki, size_t 
 	typed[0] = ROMBSR_NOTE_SIG_ECDSA;
 	memcpy(typed + 1, spki, spki_len);
 	rombsr_buf_printf(out, "%s+%08x+", name, (unsigned)id);
-	audit_base64_encode(out, typed, spki_len + 1);
+	rombsr_base64_encode(out, typed, spki_len + 1);
 	r = rombsr_buf_check(out, "verifier key");
 	if (r < 0)
 		rombsr_buf_free(out);
@@ -152,8 +152,8 @@ int rombsr_note_verifier_parse(const char *vkey, struct rombsr_note_verifier **o
 	if (r == 0)
 		r = rombsr_hex_decode(id_hex, id_bytes, 4, "verifier key ID");
 	if (r == 0)
-		r = audit_base64_decode(plus2 + 1, strlen(plus2 + 1), typed, sizeof(typed), &typed_len,
-					"verifier key");
+		r = rombsr_base64_decode(plus2 + 1, strlen(plus2 + 1), typed, sizeof(typed), &typed_len,
+					 "verifier key");
 	if (r < 0)
 		return r;
 	if (typed_len < 2 || typed[0] != ROMBSR_NOTE_SIG_ECDSA)
@@ -191,7 +191,7 @@ int rombsr_checkpoint_body(const struct rombsr_checkpoint *cp, struct rombsr_buf
 	if (cp->size > (uint64_t)INT64_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "checkpoint: tree size too large");
 	rombsr_buf_printf(out, "%s\n%llu\n", cp->origin, (unsigned long long)cp->size);
-	audit_base64_encode(out, cp->root, sizeof(cp->root));
+	rombsr_base64_encode(out, cp->root, sizeof(cp->root));
 	rombsr_buf_append(out, "\n", 1);
 	r = rombsr_buf_check(out, "checkpoint");
 	if (r < 0)
@@ -277,7 +277,7 @@ int rombsr_checkpoint_sign(const struct rombsr_checkpoint *cp, const struct romb
 	rombsr_buf_append_str(out, "\n" SIG_PREFIX);
 	rombsr_buf_append_str(out, signer->name);
 	rombsr_buf_append(out, " ", 1);
-	audit_base64_encode(out, blob, 4 + sig_len);
+	rombsr_base64_encode(out, blob, 4 + sig_len);
 	rombsr_buf_append(out, "\n", 1);
 	r = rombsr_buf_check(out, "checkpoint");
 out:
@@ -409,7 +409,7 @@ static int parse_note(const char *note, size_t len, struct rombsr_checkpoint *cp
 		return r;
 	if (n != ROOT_B64_LEN)
 		return rombsr_error(ROMBSR_EINVAL, "checkpoint line 3: root hash must be 44 base64 characters");
-	if ((r = audit_base64_decode(note + pos, n, root, sizeof(root), &root_len, "checkpoint line 3 (root hash)")) < 0)
+	if ((r = rombsr_base64_decode(note + pos, n, root, sizeof(root), &root_len, "checkpoint line 3 (root hash)")) < 0)
 		return r;
 	if (root_len != ROMBSR_MERKLE_HASH_LEN)
 		return rombsr_error(ROMBSR_EINVAL, "checkpoint line 3: root hash is not 32 bytes");
@@ -454,8 +454,8 @@ static int parse_note(const char *note, size_t len, struct rombsr_checkpoint *cp
 		if (b64_len > 4 * ((4 + SIG_BYTES_MAX + 2) / 3))
 			return rombsr_error(ROMBSR_EINVAL, "checkpoint line %zu: signature too long", line_no);
 		s->sig = pn->sig_bytes + used_bytes;
-		r = audit_base64_decode(space + 1, b64_len, s->sig, sizeof(pn->sig_bytes) - used_bytes, &blob_len,
-					"checkpoint signature");
+		r = rombsr_base64_decode(space + 1, b64_len, s->sig, sizeof(pn->sig_bytes) - used_bytes, &blob_len,
+					 "checkpoint signature");
 		if (r < 0)
 			return rombsr_error_wrap(r, "checkpoint line %zu", line_no);
 		if (blob_len < 5)

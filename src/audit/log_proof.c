@@ -33,7 +33,7 @@ int rombsr_audit_log_proof(const struct rombsr_audit_log *log, uint64_t index, c
 		return r;
 	rombsr_buf_printf(out, PROOF_HEADER "index %llu\n", (unsigned long long)index);
 	for (size_t i = 0; i < count; i++) {
-		audit_base64_encode(out, proof[i], ROMBSR_MERKLE_HASH_LEN);
+		rombsr_base64_encode(out, proof[i], ROMBSR_MERKLE_HASH_LEN);
 		rombsr_buf_append(out, "\n", 1);
 	}
 	rombsr_buf_append(out, "\n", 1);
@@ -77,7 +77,7 @@ static int proof_parse(const char *proof, size_t proof_len, uint64_t *index,
 			break;
 		if (*count == ROMBSR_MERKLE_MAX_PROOF || nl - (proof + pos) != 44)
 			return rombsr_error(ROMBSR_EINVAL, "proof: bad hash line %zu", *count + 1);
-		r = audit_base64_decode(proof + pos, 44, hashes[*count], ROMBSR_MERKLE_HASH_LEN, &hlen, "proof hash");
+		r = rombsr_base64_decode(proof + pos, 44, hashes[*count], ROMBSR_MERKLE_HASH_LEN, &hlen, "proof hash");
 		if (r < 0)
 			return r;
 		if (hlen != ROMBSR_MERKLE_HASH_LEN)

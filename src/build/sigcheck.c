@@ -1,9 +1,9 @@
 #include "sigcheck.h"
 
+#include "../common/ecdsa_sig.h"
 #include "../common/error.h"
 
 #include <openssl/crypto.h>
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <string.h>
@@ -18,26 +18,6 @@ size_t rombsr_sigcheck_sig_len(EVP_PKEY *pub)
 	default:
 		return 0;
 	}
-}
-
-/* PKCS#11 hands out ECDSA as r||s, each the field's length; OpenSSL
- * verifies the DER SEQUENCE of two INTEGERs. */
-static int raw_to_der(const unsigned char *sig, size_t sig_len, unsigned char **der, int *der_len)
-{
-	size_t half = sig_len / 2;
-	ECDSA_SIG *s = ECDSA_SIG_new();
-	BIGNUM *br = BN_bin2bn(sig, (int)half, NULL), *bs = BN_bin2bn(sig + half, (int)half, NULL);
-
-	*der = NULL;
-	if (s == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(s, br, bs) != 1) {
-		ECDSA_SIG_free(s);
-		BN_free(br);
-		BN_free(bs);
-		return rombsr_error_openssl(ROMBSR_ENOMEM, "cannot hold an ECDSA signature");
-	}
-	*der_len = i2d_ECDSA_SIG(s, der);
-	ECDSA_SIG_free(s);
-	return *der_len > 0 ? 0 : rombsr_error_openssl(ROMBSR_ENOMEM, "cannot encode an ECDSA signature");
 }
 
 static const EVP_MD *md_named(const char *name)
@@ -81,7 +61,8 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 	bool recover = m->type == CKM_RSA_PKCS || m->type == CKM_RSA_X_509;
 	unsigned char *der = NULL, *recovered = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
-	int der_len = 0, r, ok;
+	size_t der_len = 0;
+	int r, ok;
 
 	if (EVP_PKEY_get_base_id(pub) != want_type)
 		return rombsr_error(ROMBSR_ESECURITY, "%s needs an %s key", m->name,
@@ -97,7 +78,7 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 		r = rombsr_error_openssl(ROMBSR_ENOMEM, "cannot verify a signature");
 		goto out;
 	}
-	if (m->kind != ROMBSR_KEY_RSA && (r = raw_to_der(sig, sig_len, &der, &der_len)) < 0)
+	if (m->kind != ROMBSR_KEY_RSA && (r = rombsr_ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
 		goto out;
 	ok = setup(ctx, op, recover);
 	if (ok && recover) {
@@ -105,7 +86,7 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 		ok = EVP_PKEY_verify_recover(ctx, recovered, &rec_len, sig, sig_len) == 1 && rec_len == op->tbs_len &&
 		     CRYPTO_memcmp(recovered, op->tbs, rec_len) == 0;
 	} else if (ok) {
-		ok = der != NULL ? EVP_PKEY_verify(ctx, der, (size_t)der_len, op->tbs, op->tbs_len) == 1
+		ok = der != NULL ? EVP_PKEY_verify(ctx, der, der_len, op->tbs, op->tbs_len) == 1
 				 : EVP_PKEY_verify(ctx, sig, sig_len, op->tbs, op->tbs_len) == 1;
 	}
 	/* OpenSSL queues a reason for a bad signature; the verdict is ours. */

@@ -3,13 +3,13 @@
 #define _GNU_SOURCE
 #include "capture.h"
 
+#include "../common/ecdsa_sig.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -75,28 +75,6 @@ int cap_check_raw_input(const struct rombsr_cap_op *op, size_t sig_len)
 	}
 }
 
-static int ecdsa_raw_to_der(const unsigned char *sig, size_t sig_len, unsigned char **der, size_t *der_len)
-{
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)(sig_len / 2), NULL);
-	BIGNUM *s = BN_bin2bn(sig + sig_len / 2, (int)(sig_len / 2), NULL);
-	int len;
-
-	*der = NULL;
-	if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(es);
-		return rombsr_error_openssl(ROMBSR_ENOMEM, "cannot build an ECDSA signature");
-	}
-	len = i2d_ECDSA_SIG(es, der);
-	ECDSA_SIG_free(es);
-	if (len <= 0)
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode an ECDSA signature");
-	*der_len = (size_t)len;
-	return 0;
-}
-
 int cap_verify_real(EVP_PKEY *key, const struct rombsr_cap_op *op, const unsigned char *sig, size_t sig_len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
@@ -132,7 +110,7 @@ int cap_verify_real(EVP_PKEY *key, const struct rombsr_cap_op *op, const unsigne
 		     CRYPTO_memcmp(recovered, msg, msg_len) == 0;
 		break;
 	case CKM_ECDSA:
-		if ((r = ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
+		if ((r = rombsr_ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
 			goto out;
 		set = EVP_PKEY_verify_init(ctx) == 1;
 		ok = set && EVP_PKEY_verify(ctx, der, der_len, msg, msg_len) == 1;
@@ -189,7 +167,7 @@ int cap_make_placeholder(const struct rombsr_cap_op *op, size_t sig_len, struct 
 		goto out;
 	}
 	memset(ph, 0, sizeof(*ph));
-	memcpy(ph->sig + 1, "RBSRPH1", 7);
+	memcpy(ph->sig, ROMBSR_CAP_PLACEHOLDER_MAGIC, ROMBSR_CAP_PLACEHOLDER_MAGIC_LEN);
 	memcpy(ph->sig + 8, nonce, sizeof(nonce));
 	memcpy(ph->sig + 24, binding, sizeof(binding));
 	ph->sig_len = sig_len;

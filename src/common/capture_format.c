@@ -102,6 +102,12 @@ int rombsr_cap_pss_check(const struct rombsr_cap_mech *mech, const struct rombsr
 	return 0;
 }
 
+bool rombsr_cap_is_placeholder(const unsigned char *sig, size_t len)
+{
+	return len >= ROMBSR_CAP_PLACEHOLDER_MAGIC_LEN &&
+	       memcmp(sig, ROMBSR_CAP_PLACEHOLDER_MAGIC, ROMBSR_CAP_PLACEHOLDER_MAGIC_LEN) == 0;
+}
+
 bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_op *b)
 {
 	return strcmp(a->spki_sha256, b->spki_sha256) == 0 && a->mech == b->mech && a->pss.hash == b->pss.hash &&

@@ -30,6 +30,10 @@
 #define ROMBSR_CAP_SIG_MAX 1024
 #define ROMBSR_CAP_JOURNAL_MAX (256u * 1024 * 1024)
 #define ROMBSR_CAP_SIGSET_MAX (256u * 1024 * 1024)
+/* Every placeholder starts so (docs/capture.md): a tool that checks the
+ * signature it was given can tell a captured run from a broken token. */
+#define ROMBSR_CAP_PLACEHOLDER_MAGIC "\0RBSRPH1"
+#define ROMBSR_CAP_PLACEHOLDER_MAGIC_LEN 8
 
 /* What the module does with a mechanism's input. */
 enum rombsr_cap_input {
@@ -82,6 +86,9 @@ struct rombsr_cap_op {
 	unsigned char tbs[ROMBSR_CAP_TBS_MAX];
 	size_t tbs_len;
 };
+
+/* sig is a capture module's placeholder, not a signature. */
+bool rombsr_cap_is_placeholder(const unsigned char *sig, size_t len);
 
 bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_op *b);
 

@@ -3,10 +3,9 @@
 #include "hsm_internal.h"
 
 #include "../common/capture_format.h"
+#include "../common/ecdsa_sig.h"
 #include "../common/error.h"
 
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -44,33 +43,20 @@ out:
 	return r;
 }
 
-/* PKCS#11 returns ECDSA as r||s; X.509, openssl and apksig want DER. */
-static int ecdsa_raw_to_der(const unsigned char *raw, size_t raw_len, unsigned char *sig,
-			    size_t *sig_len)
+/* X.509, openssl and apksig want DER, in the caller's buffer. */
+static int ecdsa_raw_to_der(const unsigned char *raw, size_t raw_len, unsigned char *sig, size_t *sig_len)
 {
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *br = BN_bin2bn(raw, (int)(raw_len / 2), NULL);
-	BIGNUM *bs = BN_bin2bn(raw + raw_len / 2, (int)(raw_len / 2), NULL);
 	unsigned char *der = NULL;
-	int der_len, r = 0;
+	size_t der_len = 0;
+	int r = rombsr_ecdsa_raw_to_der(raw, raw_len, &der, &der_len);
 
-	if (es == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(es, br, bs) != 1) {
-		BN_free(br);
-		BN_free(bs);
-		ECDSA_SIG_free(es);
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot build ECDSA signature");
-	}
-	der_len = i2d_ECDSA_SIG(es, &der);
-	if (der_len <= 0)
-		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode ECDSA signature");
-	else if ((size_t)der_len > *sig_len)
-		r = rombsr_error(ROMBSR_EINVAL, "signature buffer too small (%d bytes needed)", der_len);
-	else {
-		memcpy(sig, der, (size_t)der_len);
-		*sig_len = (size_t)der_len;
+	if (r == 0 && der_len > *sig_len)
+		r = rombsr_error(ROMBSR_EINVAL, "signature buffer too small (%zu bytes needed)", der_len);
+	if (r == 0) {
+		memcpy(sig, der, der_len);
+		*sig_len = der_len;
 	}
 	OPENSSL_free(der);
-	ECDSA_SIG_free(es);
 	return r;
 }
 

@@ -200,48 +200,8 @@ static int parse_build(const json_t *root, struct rombsr_request *req)
 
 static int parse_artifacts(const json_t *root, struct rombsr_request *req)
 {
-	static const char *const fields[] = {"name", "sha256", "size", NULL};
-	char path[ROMBSR_JSON_PATH_MAX];
-	json_t *list, *item;
-	size_t i;
-	int r = rombsr_json_array(root, "request", "artifacts", ROMBSR_REQUEST_MAX_ARTIFACTS, &list);
-
-	if (r < 0)
-		return r;
-	req->artifacts = calloc(json_array_size(list) + 1, sizeof(*req->artifacts));
-	if (req->artifacts == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	json_array_foreach(list, i, item) {
-		struct rombsr_artifact *a = &req->artifacts[i];
-		const char *name;
-		int64_t size;
-
-		rombsr_json_path_index(path, sizeof(path), "request", "artifacts", i);
-		if (!json_is_object(item))
-			return rombsr_error(ROMBSR_EINVAL, "%s: must be an object", path);
-		r = rombsr_json_only(item, path, fields);
-		if (r == 0)
-			r = rombsr_json_string(item, path, "name", ROMBSR_NAME_MAX, &name);
-		if (r == 0) {
-			char sub[ROMBSR_JSON_PATH_MAX + 8];
-
-			snprintf(sub, sizeof(sub), "%s.name", path);
-			r = rombsr_safe_name(name, sub);
-		}
-		if (r == 0)
-			r = rombsr_json_hex(item, path, "sha256", a->sha256, sizeof(a->sha256));
-		if (r == 0)
-			r = rombsr_json_int(item, path, "size", 0, INT64_MAX, &size);
-		if (r < 0)
-			return r;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(req->artifacts[j].name, name) == 0)
-				return rombsr_error(ROMBSR_EINVAL, "%s.name: '%s' listed twice", path, name);
-		snprintf(a->name, sizeof(a->name), "%s", name);
-		a->size = (uint64_t)size;
-		req->nartifacts++;
-	}
-	return 0;
+	return rombsr_json_artifacts(root, "request", "artifacts", ROMBSR_REQUEST_MAX_ARTIFACTS, &req->artifacts,
+				     &req->nartifacts);
 }
 
 static int parse_operations(const json_t *root, struct rombsr_request *req)
@@ -346,19 +306,12 @@ int rombsr_request_parse(const char *text, size_t len, struct rombsr_request *ou
 
 int rombsr_request_encode(const struct rombsr_request *req, struct rombsr_buf *out)
 {
-	char created[21], expires[21], hex[65];
-	json_t *artifacts = json_array(), *ops = json_array(), *root = NULL;
+	char created[21], expires[21];
+	json_t *artifacts = rombsr_artifacts_to_json(req->artifacts, req->nartifacts), *ops = json_array(), *root = NULL;
 	char *text = NULL;
 	int r = 0;
 
 	rombsr_buf_init(out, ROMBSR_REQUEST_MAX_BYTES);
-	for (size_t i = 0; i < req->nartifacts && artifacts != NULL; i++) {
-		rombsr_hex_encode(req->artifacts[i].sha256, 32, hex);
-		if (json_array_append_new(artifacts, json_pack("{s:s, s:s, s:I}", "name", req->artifacts[i].name,
-							       "sha256", hex, "size",
-							       (json_int_t)req->artifacts[i].size)) != 0)
-			r = ROMBSR_ENOMEM;
-	}
 	for (size_t i = 0; i < req->nops && ops != NULL && r == 0; i++) {
 		json_t *o = rombsr_op_to_json(&req->ops[i].op);
 

@@ -8,6 +8,7 @@
 
 #include "layout.h"
 
+#include "../common/artifact_list.h"
 #include "../common/buf.h"
 #include "../common/capture_format.h"
 #include "../common/config.h"
@@ -23,16 +24,9 @@
 #define ROMBSR_REQUEST_MAX_OPERATIONS 10000
 #define ROMBSR_REQUEST_MAX_ROUND 16
 #define ROMBSR_TEXT_MAX 128        /* product, build_id */
-#define ROMBSR_NAME_MAX 255        /* artifact names, program paths */
 #define ROMBSR_REQUEST_MAX_LIFETIME (7 * 24 * 3600)
 
 enum rombsr_build_type { ROMBSR_BUILD_USER, ROMBSR_BUILD_USERDEBUG, ROMBSR_BUILD_ENG };
-
-struct rombsr_artifact {
-	char name[ROMBSR_NAME_MAX + 1];
-	unsigned char sha256[32];
-	uint64_t size;
-};
 
 struct rombsr_request_op {
 	struct rombsr_cap_op op;

@@ -19,7 +19,7 @@ bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
 done)
 [ -z "$bad" ] || fail "these include the HSM layer outside the signer and provisioning: $bad"
 grep -rlE '#include "(\.\./)+(sign|signer|node)/' "$src/cli" "$src/build" "$src/queue" "$src/audit" "$src/common" \
-	"$src/capture" "$src/artifact" "$src/p11client" "$src/avb" >"$T/up" || true
+	"$src/capture" "$src/artifact" "$src/p11client" "$src/avb" "$src/avb_helper" "$src/manifest" >"$T/up" || true
 [ ! -s "$T/up" ] || fail "the client or a shared folder includes sign-side code: $(cat "$T/up")"
 grep -rlE '#include "(\.\./)+sign/' "$src/signer" >"$T/up" || true
 [ ! -s "$T/up" ] || fail "the signer includes the worker: $(cat "$T/up")"

@@ -1,7 +1,10 @@
 #include "tap.h"
 
+#include "../../src/common/error.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int checks, failures;
 
@@ -25,4 +28,14 @@ int tap_done(void)
 {
 	printf("1..%d\n", checks);
 	return failures == 0 ? 0 : 1;
+}
+
+bool tap_fails(int r, int code, const char *text)
+{
+	const char *m = rombsr_error_message(r);
+	bool ok = r == code && strstr(m, text) != NULL;
+
+	if (!ok)
+		printf("# got %d '%s', wanted %d '%s'\n", r, m, code, text);
+	return ok;
 }

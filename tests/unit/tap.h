@@ -7,6 +7,9 @@
 
 void tap_check(bool ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* r is code and the message recorded for it contains text; says what it
+ * got when not, so a failed check shows the message. */
+bool tap_fails(int r, int code, const char *text);
 /* Prints the plan and totals; the exit status is non-zero if a check failed. */
 int tap_done(void);
 

@@ -1,12 +1,13 @@
-#include "audit_internal.h"
+#include "base64.h"
 
-#include "../common/error.h"
+#include "error.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void audit_base64_encode(struct rombsr_buf *out, const unsigned char *in, size_t n)
+void rombsr_base64_encode(struct rombsr_buf *out, const unsigned char *in, size_t n)
 {
 	char quad[4];
 
@@ -33,7 +34,7 @@ static int value_of(char c)
 	return p != NULL ? (int)(p - alphabet) : -1;
 }
 
-int audit_base64_decode(const char *in, size_t len, unsigned char *out, size_t max, size_t *out_len,
+int rombsr_base64_decode(const char *in, size_t len, unsigned char *out, size_t max, size_t *out_len,
 			const char *what)
 {
 	size_t n = 0;
@@ -69,27 +70,5 @@ int audit_base64_decode(const char *in, size_t len, unsigned char *out, size_t m
 			out[n++] = (unsigned char)bits;
 	}
 	*out_len = n;
-	return 0;
-}
-
-int audit_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out, const char *what)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20)
-		return rombsr_error(ROMBSR_EINVAL, "%s: expected a decimal number", what);
-	if (len > 1 && s[0] == '0')
-		return rombsr_error(ROMBSR_EINVAL, "%s: leading zero", what);
-	for (size_t i = 0; i < len; i++) {
-		unsigned d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return rombsr_error(ROMBSR_EINVAL, "%s: not a decimal number", what);
-		d = (unsigned)(s[i] - '0');
-		if (d > max || v > (max - d) / 10)
-			return rombsr_error(ROMBSR_EINVAL, "%s: larger than %llu", what, (unsigned long long)max);
-		v = v * 10 + d;
-	}
-	*out = v;
 	return 0;
 }
