@@ -45,10 +45,11 @@ static void read_journal(const void *data, size_t size)
 			fuzz_check(rombsr_cap_entry_decode((const char *)line.data, line.len - 1, &back) == 0 &&
 					   rombsr_cap_op_same(&back.op, &entries[i].op),
 				   "journal: an entry read does not survive encoding");
+			rombsr_cap_entry_clear(&back);
 			rombsr_buf_free(&line);
 		}
 	}
-	free(entries);
+	rombsr_cap_journal_free(entries, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -20,6 +20,11 @@ struct cap_opctx {
 	struct rombsr_cap_pss pss;
 	CK_OBJECT_HANDLE key;
 	EVP_MD_CTX *md;              /* hash mechanisms */
+	/* What a hash mechanism was given, kept while it might be data the
+	 * sign node understands (docs/capture.md, "Data"). */
+	unsigned char *data;
+	size_t data_len;
+	bool data_dropped;           /* too long, or not of a known kind */
 	unsigned char raw[ROMBSR_CAP_TBS_MAX];
 	size_t raw_len;
 };

@@ -75,6 +75,35 @@ CK_RV cap_op_init(const char *fn, struct cap_opctx *c, CK_MECHANISM_PTR pMechani
 	return CKR_OK;
 }
 
+/* Keeps the input of a hash mechanism while it can still be data the sign
+ * node understands: never more than ROMBSR_CAP_DATA_MAX bytes, and dropped
+ * as soon as its first bytes say it is of no known kind. Failing to keep it
+ * only drops it: the operation itself goes on. */
+static void keep_data(struct cap_opctx *c, const unsigned char *data, CK_ULONG len)
+{
+	unsigned char *grown;
+
+	if (c->data_dropped || len == 0)
+		return;
+	if (len > ROMBSR_CAP_DATA_MAX - c->data_len ||
+	    (grown = realloc(c->data, c->data_len + len)) == NULL) {
+		free(c->data);
+		c->data = NULL;
+		c->data_len = 0;
+		c->data_dropped = true;
+		return;
+	}
+	c->data = grown;
+	memcpy(c->data + c->data_len, data, len);
+	c->data_len += len;
+	if (c->data_len >= 4 && memcmp(c->data, "AVB0", 4) != 0) {
+		free(c->data);
+		c->data = NULL;
+		c->data_len = 0;
+		c->data_dropped = true;
+	}
+}
+
 CK_RV cap_op_update(const char *fn, struct cap_opctx *c, const struct cap_object *key, const unsigned char *data,
 		       CK_ULONG len)
 {
@@ -83,6 +112,7 @@ CK_RV cap_op_update(const char *fn, struct cap_opctx *c, const struct cap_object
 	if (c->md != NULL) {
 		if (len > 0 && EVP_DigestUpdate(c->md, data, len) != 1)
 			return CKR_FUNCTION_FAILED;
+		keep_data(c, data, len);
 		return CKR_OK;
 	}
 	if (len > sizeof(c->raw) - c->raw_len) {

@@ -30,7 +30,8 @@ static void tbs_hex(const struct rombsr_cap_op *op, char *out)
 		strcpy(out + 2 * n, "...");
 }
 
-static CK_RV issue_placeholder(const struct rombsr_cap_op *op, const struct cap_object *key, unsigned char *sig)
+static CK_RV issue_placeholder(const struct rombsr_cap_op *op, const struct cap_opctx *c, const struct cap_object *key,
+				unsigned char *sig)
 {
 	struct rombsr_cap_entry e;
 	struct cap_placeholder ph;
@@ -49,6 +50,11 @@ static CK_RV issue_placeholder(const struct rombsr_cap_op *op, const struct cap_
 	}
 	e.op = *op;
 	e.sig_len = key->sig_len;
+	/* Borrowed for the journal line only: the context frees it. */
+	if (c->data != NULL && rombsr_cap_data_kind(c->data, c->data_len) != NULL) {
+		e.data = c->data;
+		e.data_len = c->data_len;
+	}
 	/* Journal first: a placeholder nobody recorded would be a signature
 	 * the sign side never hears of. */
 	r = cap_entry_stamp(&e);
@@ -110,7 +116,7 @@ static CK_RV sign_finish(const char *fn, struct cap_opctx *c, unsigned char *sig
 			key->spki_sha256, op.mech->name, tbs, cap_state.cfg.signatures);
 		return CKR_FUNCTION_FAILED;
 	}
-	return issue_placeholder(&op, key, sig);
+	return issue_placeholder(&op, c, key, sig);
 }
 
 static CK_RV sign_init_common(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)

@@ -17,6 +17,7 @@ pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 void cap_opctx_end(struct cap_opctx *c)
 {
 	EVP_MD_CTX_free(c->md);
+	free(c->data);
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 

@@ -108,7 +108,7 @@ static int add_operations(const struct submit_args *a, struct rombsr_request *re
 			if (dup)
 				continue;
 			if (req->nops == ROMBSR_REQUEST_MAX_OPERATIONS) {
-				free(entries);
+				rombsr_cap_journal_free(entries, n);
 				return rombsr_error(ROMBSR_EINVAL, "more than %d operations in one request",
 						    ROMBSR_REQUEST_MAX_OPERATIONS);
 			}
@@ -117,7 +117,7 @@ static int add_operations(const struct submit_args *a, struct rombsr_request *re
 				struct rombsr_request_op *grown = realloc(req->ops, want * sizeof(*grown));
 
 				if (grown == NULL) {
-					free(entries);
+					rombsr_cap_journal_free(entries, n);
 					return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 				}
 				req->ops = grown;
@@ -126,9 +126,13 @@ static int add_operations(const struct submit_args *a, struct rombsr_request *re
 			memset(&req->ops[req->nops], 0, sizeof(req->ops[0]));
 			req->ops[req->nops].op = entries[i].op;
 			snprintf(req->ops[req->nops].program, sizeof(req->ops[0].program), "%s", entries[i].program);
+			/* The data the module saw goes along (the request owns it now). */
+			req->ops[req->nops].data = entries[i].data;
+			req->ops[req->nops].data_len = entries[i].data_len;
+			entries[i].data = NULL;
 			req->nops++;
 		}
-		free(entries);
+		rombsr_cap_journal_free(entries, n);
 	}
 	if (req->nops == 0)
 		return rombsr_error(ROMBSR_EINVAL, "the journals hold no signing operation");

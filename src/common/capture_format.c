@@ -1,5 +1,7 @@
 #include "capture_format.h"
 
+#include "base64.h"
+
 #include "error.h"
 #include "fsutil.h"
 #include "hex.h"
@@ -274,7 +276,7 @@ int rombsr_cap_entry_encode(const struct rombsr_cap_entry *e, struct rombsr_buf 
 	size_t n;
 	int r = ROMBSR_ENOMEM;
 
-	rombsr_buf_init(line, 64 * 1024);
+	rombsr_buf_init(line, 256 * 1024);
 	if (o == NULL)
 		goto out;
 	if (json_object_set_new(o, "v", json_integer(ROMBSR_CAP_JOURNAL_VERSION)) != 0 ||
@@ -288,6 +290,19 @@ int rombsr_cap_entry_encode(const struct rombsr_cap_entry *e, struct rombsr_buf 
 	r = ROMBSR_ENOMEM;
 	if (json_object_set_new(o, "sig_len", json_integer((json_int_t)e->sig_len)) != 0)
 		goto out;
+	if (e->data != NULL) {
+		struct rombsr_buf b64;
+
+		rombsr_buf_init(&b64, 2 * ROMBSR_CAP_DATA_MAX);
+		rombsr_base64_encode(&b64, e->data, e->data_len);
+		r = rombsr_buf_check(&b64, "data");
+		if (r == 0 && json_object_set_new(o, "data", json_string(rombsr_buf_cstr(&b64))) != 0)
+			r = ROMBSR_ENOMEM;
+		rombsr_buf_free(&b64);
+		if (r < 0)
+			goto out;
+		r = ROMBSR_ENOMEM;
+	}
 	/* Compact, one line (JSON escapes any newline inside strings). */
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	if (text == NULL || (n = strlen(text)) < 2 || text[n - 1] != '}')
@@ -337,7 +352,7 @@ int rombsr_cap_entry_decode(const char *line, size_t len, struct rombsr_cap_entr
 	/* A versioned format read by the sign side: every field is known. */
 	json_object_foreach(o, key, value) {
 		static const char *const known[] = {"v", "id", "time", "pid", "program", "label", "spki_sha256",
-						    "mechanism", "pss", "tbs", "sig_len", "sha256"};
+						    "mechanism", "pss", "tbs", "sig_len", "data", "sha256"};
 		bool ok = false;
 
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -374,9 +389,75 @@ int rombsr_cap_entry_decode(const char *line, size_t len, struct rombsr_cap_entr
 	e->pid = (long)json_integer_value(pid);
 	e->sig_len = (size_t)json_integer_value(sig_len);
 	r = op_from_json(label, spki, mech, pss, tbs, &e->op);
+	if (r == 0 && json_object_get(o, "data") != NULL)
+		r = rombsr_cap_data_from_json(json_object_get(o, "data"), &e->op, &e->data, &e->data_len);
 out:
 	json_decref(o);
 	return r;
+}
+
+int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, unsigned char **data, size_t *len)
+{
+	unsigned char *bytes;
+	int r;
+
+	*data = NULL;
+	*len = 0;
+	if (!json_is_string(v) || json_string_length(v) > 2 * ROMBSR_CAP_DATA_MAX)
+		return rombsr_error(ROMBSR_EINVAL, "data is not a base64 string of at most %u bytes", ROMBSR_CAP_DATA_MAX);
+	bytes = malloc(ROMBSR_CAP_DATA_MAX);
+	if (bytes == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	r = rombsr_base64_decode(json_string_value(v), json_string_length(v), bytes, ROMBSR_CAP_DATA_MAX, len, "data");
+	if (r == 0)
+		r = rombsr_cap_data_check(op, bytes, *len);
+	if (r < 0) {
+		free(bytes);
+		*len = 0;
+		return r;
+	}
+	*data = bytes;
+	return 0;
+}
+
+const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
+{
+	/* A vbmeta header is 256 bytes and its auxiliary block a multiple of 64. */
+	if (len >= 256 && (len - 256) % 64 == 0 && memcmp(data, "AVB0", 4) == 0)
+		return "avb-vbmeta";
+	return NULL;
+}
+
+int rombsr_cap_data_check(const struct rombsr_cap_op *op, const unsigned char *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (len == 0 || len > ROMBSR_CAP_DATA_MAX)
+		return rombsr_error(ROMBSR_EINVAL, "data of %zu bytes (1 to %u)", len, ROMBSR_CAP_DATA_MAX);
+	if (rombsr_cap_data_kind(data, len) == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "data of no kind the sign node understands");
+	if (op->mech->input != ROMBSR_CAP_IN_HASH)
+		return rombsr_error(ROMBSR_EINVAL, "data with %s, which does not hash", op->mech->name);
+	if (!EVP_Digest(data, len, md, &n, EVP_get_digestbyname(op->mech->hash), NULL))
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "hashing data");
+	if (n != op->tbs_len || CRYPTO_memcmp(md, op->tbs, n) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "data does not hash to tbs with %s", op->mech->name);
+	return 0;
+}
+
+void rombsr_cap_entry_clear(struct rombsr_cap_entry *e)
+{
+	free(e->data);
+	e->data = NULL;
+	e->data_len = 0;
+}
+
+void rombsr_cap_journal_free(struct rombsr_cap_entry *entries, size_t len)
+{
+	for (size_t i = 0; entries != NULL && i < len; i++)
+		rombsr_cap_entry_clear(&entries[i]);
+	free(entries);
 }
 
 int rombsr_cap_journal_read(const char *path, struct rombsr_cap_entry **entries, size_t *len)
@@ -424,7 +505,7 @@ int rombsr_cap_journal_read(const char *path, struct rombsr_cap_entry **entries,
 	list = NULL;
 	r = 0;
 out:
-	free(list);
+	rombsr_cap_journal_free(list, n);
 	rombsr_buf_free(&text);
 	return r;
 }

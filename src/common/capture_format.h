@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "sigalg.h"
 
+#include <jansson.h>
 #include <p11-kit/pkcs11.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,8 +93,24 @@ bool rombsr_cap_is_placeholder(const unsigned char *sig, size_t len);
 
 bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_op *b);
 
+/* The data behind a digest, carried beside the operation when the module
+ * recognized it, so that the sign node can see what it signs
+ * (docs/capture.md, "Data"). At most this many bytes. */
+#define ROMBSR_CAP_DATA_MAX (64u * 1024)
+
+/* The kind of data the sign node understands, by its first bytes:
+ * "avb-vbmeta" (a vbmeta header then its auxiliary block), or NULL. */
+const char *rombsr_cap_data_kind(const unsigned char *data, size_t len);
+/* The data must be of a known kind, at most ROMBSR_CAP_DATA_MAX bytes, and
+ * hash to op's tbs with op's mechanism (a hashing one). */
+int rombsr_cap_data_check(const struct rombsr_cap_op *op, const unsigned char *data, size_t len);
+/* A "data" field (base64) of op, checked as above, into *data (owned). */
+int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, unsigned char **data, size_t *len);
+
 struct rombsr_cap_entry {
 	struct rombsr_cap_op op;
+	unsigned char *data;         /* owned, NULL if none (rombsr_cap_entry_clear frees it) */
+	size_t data_len;
 	char id[33];                 /* 128-bit random operation ID, hex */
 	char time[32];               /* "2026-11-22T06:00:00.123Z" */
 	long pid;
@@ -106,8 +123,10 @@ int rombsr_cap_entry_encode(const struct rombsr_cap_entry *e, struct rombsr_buf 
 /* Parses one line (without its newline), checking its SHA-256. */
 int rombsr_cap_entry_decode(const char *line, size_t len, struct rombsr_cap_entry *e);
 /* Reads a whole journal; every line must be complete and intact. The error
- * names the file and the line. */
+ * names the file and the line. Free with rombsr_cap_journal_free(). */
 int rombsr_cap_journal_read(const char *path, struct rombsr_cap_entry **entries, size_t *len);
+void rombsr_cap_entry_clear(struct rombsr_cap_entry *e);
+void rombsr_cap_journal_free(struct rombsr_cap_entry *entries, size_t len);
 
 struct rombsr_cap_signature {
 	struct rombsr_cap_op op;

@@ -1,5 +1,7 @@
 #include "request.h"
 
+#include "../common/base64.h"
+
 #include "gpg.h"
 
 #include "../common/error.h"
@@ -117,7 +119,7 @@ static int check_tbs_len(const struct rombsr_cap_op *op, const char *path)
 
 int rombsr_op_from_json(const json_t *o, const char *path, struct rombsr_cap_op *op)
 {
-	static const char *const fields[] = {"key", "spki_sha256", "mechanism", "tbs", "pss", "program", NULL};
+	static const char *const fields[] = {"key", "spki_sha256", "mechanism", "tbs", "pss", "program", "data", NULL};
 	const char *label, *spki, *mech;
 	unsigned char fp[32];
 	json_t *pss;
@@ -225,8 +227,16 @@ static int parse_operations(const json_t *root, struct rombsr_request *req)
 		r = rombsr_op_from_json(item, path, &req->ops[i].op);
 		if (r == 0)
 			r = rombsr_json_string_opt(item, path, "program", ROMBSR_NAME_MAX, &program);
-		if (r < 0)
+		if (r == 0 && json_object_get(item, "data") != NULL) {
+			r = rombsr_cap_data_from_json(json_object_get(item, "data"), &req->ops[i].op, &req->ops[i].data,
+						      &req->ops[i].data_len);
+			if (r < 0)
+				r = rombsr_error_wrap(r, "%s", path);
+		}
+		if (r < 0) {
+			req->nops = i + 1; /* so that rombsr_request_free frees what was read */
 			return r;
+		}
 		if (program != NULL)
 			snprintf(req->ops[i].program, sizeof(req->ops[i].program), "%s", program);
 		for (size_t j = 0; j < i; j++)
@@ -317,6 +327,16 @@ int rombsr_request_encode(const struct rombsr_request *req, struct rombsr_buf *o
 
 		if (o != NULL && req->ops[i].program[0] != '\0')
 			json_object_set_new(o, "program", json_string(req->ops[i].program));
+		if (o != NULL && req->ops[i].data != NULL) {
+			struct rombsr_buf b64;
+
+			rombsr_buf_init(&b64, 2 * ROMBSR_CAP_DATA_MAX);
+			rombsr_base64_encode(&b64, req->ops[i].data, req->ops[i].data_len);
+			if (rombsr_buf_check(&b64, "data") < 0 ||
+			    json_object_set_new(o, "data", json_string(rombsr_buf_cstr(&b64))) != 0)
+				r = ROMBSR_ENOMEM;
+			rombsr_buf_free(&b64);
+		}
 		if (o == NULL || json_array_append_new(ops, o) != 0)
 			r = ROMBSR_ENOMEM;
 	}
@@ -348,6 +368,8 @@ void rombsr_request_free(struct rombsr_request *req)
 	if (req == NULL)
 		return;
 	free(req->artifacts);
+	for (size_t i = 0; req->ops != NULL && i < req->nops; i++)
+		free(req->ops[i].data);
 	free(req->ops);
 	memset(req, 0, sizeof(*req));
 }

@@ -31,6 +31,8 @@ enum rombsr_build_type { ROMBSR_BUILD_USER, ROMBSR_BUILD_USERDEBUG, ROMBSR_BUILD
 struct rombsr_request_op {
 	struct rombsr_cap_op op;
 	char program[ROMBSR_NAME_MAX + 1];
+	unsigned char *data;   /* the data behind the digest, when carried (owned; NULL if not) */
+	size_t data_len;
 };
 
 struct rombsr_request {

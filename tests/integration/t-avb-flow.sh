@@ -40,6 +40,8 @@ SH
 capture_config "$T/capture.conf" capture
 capture_run "$T/capture.conf" bash "$T/build.sh" || fail "the build against the capture module"
 [ "$(journal_lines)" -eq 2 ] || fail "expected 2 captured signatures, got $(journal_lines)"
+[ "$(jq -r "select(.data != null) | .label" "$T/journal.jsonl" | wc -l)" -eq 2 ] || fail "the journal does not carry the vbmeta data"
+cp "$T/journal.jsonl" "$T/round1.jsonl"
 jq -r '.label + " " + .mechanism' "$T/journal.jsonl" | sort > "$T/ops"
 printf 'avb_intermediate CKM_SHA256_RSA_PKCS\navb_root CKM_SHA256_RSA_PKCS\n' | cmp -s - "$T/ops" ||
 	fail "captured: $(cat "$T/ops")"

@@ -164,7 +164,7 @@ static int run(int argc, char **argv)
 out:
 	for (size_t i = 0; i < ntokens; i++)
 		rombsr_hsm_close(tokens[i].hsm);
-	free(entries);
+	rombsr_cap_journal_free(entries, nentries);
 	free(sigs);
 	free(old);
 	return r;

@@ -134,7 +134,7 @@ static void test_journal_file(void)
 	CHECK(list == NULL && n == 0, "nothing returned on error");
 	CHECK(truncate(path, (off_t)(2 * line.len)) == 0, "cut the torn entry off");
 	CHECK(rombsr_cap_journal_read(path, &list, &n) == 0 && n == 2, "two whole entries read");
-	free(list);
+	rombsr_cap_journal_free(list, n);
 	unlink(path);
 	rmdir(dir);
 	rombsr_buf_free(&line);
