@@ -33,5 +33,6 @@ int artifact_open_key(const struct cli_context *ctx, const struct artifact_key_a
 
 /* The command groups, each a table of commands (one file a command). */
 int artifact_avb(struct cli_context *ctx, int argc, char **argv);
+int artifact_ota(struct cli_context *ctx, int argc, char **argv);
 
 #endif

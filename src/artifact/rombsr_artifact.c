@@ -3,6 +3,7 @@
 
 static const struct cli_command commands[] = {
 	{"avb", artifact_avb, "Android Verified Boot: vbmeta images, hash and hashtree footers, verify"},
+	{"ota", artifact_ota, "OTA packages: the whole-file signature (signapk -w), verify"},
 };
 
 int main(int argc, char **argv)
