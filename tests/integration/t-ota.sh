@@ -13,10 +13,6 @@
 . "$(dirname "$0")/audit-lib.sh"
 . "$(dirname "$0")/apply-lib.sh"
 
-ENGINE=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
-[ -f "$ENGINE" ] || ENGINE=$(find /usr/lib -name pkcs11.so -path '*engines*' | head -1)
-[ -f "$ENGINE" ] || fail "libengine-pkcs11-openssl is not installed"
-
 with_bundle
 with_queue
 CERT="$T/bundle/certs/ota_key.pem"
@@ -80,6 +76,7 @@ ota sign --key "$HSM_KEY" --module "$SOFTHSM_MODULE" --pin-file "$RELEASE_PIN" -
 	--out "$T/direct2.zip" || fail "ota sign again"
 cmp -s "$T/direct.zip" "$T/direct2.zip" || fail "two signatures of the same package differ"
 echo "ok: signed on SoftHSM2, verified by ota verify and openssl cms, deterministic"
+echo "footer: $(tail -c 6 "$T/direct.zip" | od -An -tx1 | tr -s ' ')"
 # signapk -w itself, which takes keys from files only: ota verify accepts
 # what it makes. (jarwrapper's binfmt entry may be missing: run the jar.)
 SIGNAPK=/usr/share/signapk/signapk.jar
@@ -89,25 +86,12 @@ openssl pkcs8 -topk8 -nocrypt -in "$T/file.key" -outform DER -out "$T/file.pk8"
 java -jar "$SIGNAPK" -w "$T/file.pem" "$T/file.pk8" "$T/unsigned.zip" "$T/signapk.zip" || fail "signapk -w"
 ota verify --cert "$T/file.pem" --in "$T/signapk.zip" >/dev/null || fail "ota verify refuses what signapk -w made"
 echo "ok: a package signed by signapk -w passes ota verify"
-echo "footer: $(tail -c 6 "$T/direct.zip" | od -An -tx1 | tr -s ' ')"
 
 # (b) Through the capture module, the sign node and apply, in two rounds
 # as an A/B build signs: first the payload signer's two signatures (payload
 # hash and metadata hash: AOSP's payload_signer runs openssl pkeyutl), which
 # go into payload.bin inside the zip; then the zip's whole-file signature.
-cat > "$T/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $ENGINE
-MODULE_PATH = $CAP_MODULE
-PIN = any
-init = 0
-CNF
+engine_config "$T/openssl.cnf"
 printf 'payload stand-in\n' | openssl dgst -sha256 -binary > "$T/payload.hash"
 printf 'metadata stand-in\n' | openssl dgst -sha256 -binary > "$T/metadata.hash"
 # The build's signing step, run in capture and in replay mode alike.

@@ -7,6 +7,9 @@
 
 void tap_check(bool ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* r is code and the message recorded for it contains text; if not, says
+ * what it got as a TAP comment. */
+bool tap_error_is(int r, int code, const char *text);
 /* Prints the plan and totals; the exit status is non-zero if a check failed. */
 int tap_done(void);
 

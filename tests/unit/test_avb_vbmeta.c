@@ -37,17 +37,6 @@ static int same(struct rombsr_avb_bytes a, struct rombsr_avb_bytes b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
-/* r is code and its message contains text. */
-static int fails(int r, int code, const char *text)
-{
-	const char *m = rombsr_error_message(r);
-	int ok = r == code && strstr(m, text) != NULL;
-
-	if (!ok)
-		printf("# got %d '%s', wanted %d '%s'\n", r, m, code, text);
-	return ok;
-}
-
 static const struct rombsr_avb_descriptor *samples(size_t *n)
 {
 	static const unsigned char pk[] = { 0, 0, 8, 0, 1, 2, 3, 4 };
@@ -131,8 +120,8 @@ static void test_descriptor_round_trips(void)
 
 	rombsr_buf_init(&b, CAP);
 	rombsr_avb_property_encode(&d[0].u.property, &b);
-	CHECK(fails(rombsr_avb_hash_decode(b.data, b.len, &h), ROMBSR_EINVAL, "truncated") ||
-		fails(rombsr_avb_hash_decode(b.data, b.len, &h), ROMBSR_EINVAL, "wrong tag"),
+	CHECK(tap_error_is(rombsr_avb_hash_decode(b.data, b.len, &h), ROMBSR_EINVAL, "truncated") ||
+		tap_error_is(rombsr_avb_hash_decode(b.data, b.len, &h), ROMBSR_EINVAL, "wrong tag"),
 		"the hash decoder refuses a property descriptor");
 	rombsr_buf_free(&b);
 }
@@ -163,44 +152,44 @@ static void test_descriptor_refusals(void)
 
 	rombsr_buf_init(&b, CAP);
 	rombsr_avb_descriptor_encode(&d[2], &b);
-	CHECK(fails(rombsr_avb_descriptor_next(b.data, 10, &at, &back), ROMBSR_EINVAL, "truncated header"),
+	CHECK(tap_error_is(rombsr_avb_descriptor_next(b.data, 10, &at, &back), ROMBSR_EINVAL, "truncated header"),
 		"a descriptor cut inside its header is refused");
-	CHECK(fails(rombsr_avb_descriptor_next(b.data, b.len - 8, &at, &back), ROMBSR_EINVAL,
+	CHECK(tap_error_is(rombsr_avb_descriptor_next(b.data, b.len - 8, &at, &back), ROMBSR_EINVAL,
 		"past the end of the descriptors"), "a descriptor longer than the area is refused");
 	put64(b.data + 8, b.len - 16 - 4);
-	CHECK(fails(rombsr_avb_descriptor_next(b.data, b.len, &at, &back), ROMBSR_EINVAL, "not a multiple of 8"),
+	CHECK(tap_error_is(rombsr_avb_descriptor_next(b.data, b.len, &at, &back), ROMBSR_EINVAL, "not a multiple of 8"),
 		"a descriptor length that is not a multiple of 8 is refused");
 	put64(b.data + 8, UINT64_MAX - 7);
-	CHECK(fails(rombsr_avb_descriptor_next(b.data, b.len, &at, &back), ROMBSR_EINVAL, "past the end"),
+	CHECK(tap_error_is(rombsr_avb_descriptor_next(b.data, b.len, &at, &back), ROMBSR_EINVAL, "past the end"),
 		"a huge descriptor length is refused without overflow");
 	put64(b.data + 8, 48);
-	CHECK(fails(rombsr_avb_descriptor_next(b.data, 64, &at, &back), ROMBSR_EINVAL, "truncated"),
+	CHECK(tap_error_is(rombsr_avb_descriptor_next(b.data, 64, &at, &back), ROMBSR_EINVAL, "truncated"),
 		"a hash descriptor shorter than its fixed part is refused");
 	rombsr_buf_free(&b);
 
 	/* Name length (offset 56) pointing past the descriptor. */
-	CHECK(fails(decode_changed(2, 56, 0x7f), ROMBSR_EINVAL, "lengths add up past its end"),
+	CHECK(tap_error_is(decode_changed(2, 56, 0x7f), ROMBSR_EINVAL, "lengths add up past its end"),
 		"hash lengths past the end are refused");
-	CHECK(fails(decode_changed(2, 100, 1), ROMBSR_EINVAL, "reserved bytes are not zero"),
+	CHECK(tap_error_is(decode_changed(2, 100, 1), ROMBSR_EINVAL, "reserved bytes are not zero"),
 		"hash reserved bytes must be zero");
-	CHECK(fails(decode_changed(1, 72 + 31, 'x'), ROMBSR_EINVAL, "bytes after the hash algorithm name"),
+	CHECK(tap_error_is(decode_changed(1, 72 + 31, 'x'), ROMBSR_EINVAL, "bytes after the hash algorithm name"),
 		"junk after the hash algorithm name is refused");
-	CHECK(fails(decode_changed(4, 40, 1), ROMBSR_EINVAL, "reserved bytes are not zero"),
+	CHECK(tap_error_is(decode_changed(4, 40, 1), ROMBSR_EINVAL, "reserved bytes are not zero"),
 		"chain partition reserved bytes must be zero");
 	/* Property key "com...fingerprint" is 36 bytes: its NUL is at 32 + 36. */
-	CHECK(fails(decode_changed(0, 32 + 36, 'x'), ROMBSR_EINVAL, "not NUL-terminated"),
+	CHECK(tap_error_is(decode_changed(0, 32 + 36, 'x'), ROMBSR_EINVAL, "not NUL-terminated"),
 		"a property key without its NUL is refused");
-	CHECK(fails(decode_changed(0, 16 + 7, 0xff), ROMBSR_EINVAL, "past its end"),
+	CHECK(tap_error_is(decode_changed(0, 16 + 7, 0xff), ROMBSR_EINVAL, "past its end"),
 		"a property key length past the end is refused");
 	/* "rombsr/1" + NUL ends at 32 + 37 + 9 = 78; 78..79 is padding. */
-	CHECK(fails(decode_changed(0, 79, 1), ROMBSR_EINVAL, "padding is not zero"), "non-zero padding is refused");
-	CHECK(fails(decode_changed(3, 23, 0), ROMBSR_EINVAL, "bytes after its payload"),
+	CHECK(tap_error_is(decode_changed(0, 79, 1), ROMBSR_EINVAL, "padding is not zero"), "non-zero padding is refused");
+	CHECK(tap_error_is(decode_changed(3, 23, 0), ROMBSR_EINVAL, "bytes after its payload"),
 		"a command line shorter than its descriptor by 8 or more bytes is refused");
 
 	struct rombsr_avb_descriptor odd = { .tag = 99, .u.opaque = B("12345") };
 
 	rombsr_buf_init(&b, CAP);
-	CHECK(fails(rombsr_avb_descriptor_encode(&odd, &b), ROMBSR_EINVAL, "not a multiple of 8"),
+	CHECK(tap_error_is(rombsr_avb_descriptor_encode(&odd, &b), ROMBSR_EINVAL, "not a multiple of 8"),
 		"an opaque descriptor that is not 8-aligned is not encoded");
 	rombsr_buf_free(&b);
 }
@@ -293,18 +282,19 @@ static void test_signed(EVP_PKEY *key, EVP_PKEY *other, uint32_t alg)
 		memcmp(tbs.data + ROMBSR_AVB_HEADER_SIZE, img.aux.data, img.aux.len) == 0,
 		"%s: to be signed is the header and the auxiliary block", name);
 
-	CHECK(fails(verify(&b, other), ROMBSR_ESECURITY, "another public key"), "%s: another key fails", name);
+	CHECK(tap_error_is(verify(&b, other), ROMBSR_ESECURITY, "another public key"), "%s: another key fails", name);
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.auth.len + 40] ^= 1; /* a property key, in the auxiliary block */
-	CHECK(fails(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"), "%s: a changed byte fails", name);
+	CHECK(tap_error_is(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"), "%s: a changed byte fails", name);
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.auth.len + 40] ^= 1;
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.h.signature_offset + 10] ^= 0x40;
-	CHECK(fails(verify(&b, key), ROMBSR_ESECURITY, "bad"), "%s: a changed signature byte fails", name);
+	CHECK(tap_error_is(verify(&b, key), ROMBSR_ESECURITY, "bad"), "%s: a changed signature byte fails", name);
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.h.signature_offset + 10] ^= 0x40;
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.h.hash_offset] ^= 1;
-	CHECK(fails(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"), "%s: a changed embedded hash fails", name);
+	CHECK(tap_error_is(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"),
+	      "%s: a changed embedded hash fails", name);
 	b.data[ROMBSR_AVB_HEADER_SIZE + img.h.hash_offset] ^= 1;
 	b.data[115] ^= 1; /* the rollback index, in the header */
-	CHECK(fails(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"), "%s: a changed header fails", name);
+	CHECK(tap_error_is(verify(&b, key), ROMBSR_ESECURITY, "hash does not match"), "%s: a changed header fails", name);
 	rombsr_buf_free(&tbs);
 	rombsr_buf_free(&b);
 }
@@ -325,23 +315,24 @@ static void test_pubkey_blob(EVP_PKEY *k2048, EVP_PKEY *k4096)
 		r = rombsr_avb_pubkey_parse(b.data, b.len, &back);
 		CHECK(r == 0 && EVP_PKEY_eq(back, keys[i]) == 1, "RSA-%u blob parses back to the same key", bits);
 		EVP_PKEY_free(back);
-		CHECK(fails(rombsr_avb_pubkey_parse(b.data, b.len - 1, &back), ROMBSR_EINVAL, "expected"),
+		CHECK(tap_error_is(rombsr_avb_pubkey_parse(b.data, b.len - 1, &back), ROMBSR_EINVAL, "expected"),
 			"RSA-%u blob one byte short is refused", bits);
 		b.data[b.len - 1] ^= 1;
-		CHECK(fails(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "does not match"),
+		CHECK(tap_error_is(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "does not match"),
 			"RSA-%u blob with a wrong rr is refused", bits);
 		b.data[b.len - 1] ^= 1;
 		b.data[7] ^= 1;
-		CHECK(fails(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "does not match"),
+		CHECK(tap_error_is(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "does not match"),
 			"RSA-%u blob with a wrong n0inv is refused", bits);
 		put32(b.data, 1024);
-		CHECK(fails(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "unsupported size"),
+		CHECK(tap_error_is(rombsr_avb_pubkey_parse(b.data, b.len, &back), ROMBSR_EINVAL, "unsupported size"),
 			"a 1024-bit blob is refused");
-		CHECK(fails(rombsr_avb_pubkey_parse(b.data, 4, &back), ROMBSR_EINVAL, "truncated"), "a 4-byte blob is refused");
+		CHECK(tap_error_is(rombsr_avb_pubkey_parse(b.data, 4, &back), ROMBSR_EINVAL, "truncated"),
+		      "a 4-byte blob is refused");
 		rombsr_buf_free(&b);
 	}
 	rombsr_buf_init(&b, CAP);
-	CHECK(fails(rombsr_avb_pubkey_blob(ec, &b), ROMBSR_EINVAL, "not an RSA key"), "an EC key has no AVB blob");
+	CHECK(tap_error_is(rombsr_avb_pubkey_blob(ec, &b), ROMBSR_EINVAL, "not an RSA key"), "an EC key has no AVB blob");
 	rombsr_buf_free(&b);
 	EVP_PKEY_free(ec);
 }
@@ -376,40 +367,40 @@ static void test_header_refusals(EVP_PKEY *key)
 	auth = img.h.auth_block_size;
 	aux = img.h.aux_block_size;
 	dsize = img.h.descriptors_size;
-	CHECK(fails(parse_changed(&b, 0, 0, 0, 100), ROMBSR_EINVAL, "truncated header"), "a cut header is refused");
-	CHECK(fails(parse_changed(&b, 0, 0, 0, b.len - 64), ROMBSR_EINVAL, "do not fit"), "a cut image is refused");
-	CHECK(fails(parse_changed(&b, 0, 1, 'X', b.len), ROMBSR_EINVAL, "bad magic"), "a bad magic is refused");
-	CHECK(fails(parse_changed(&b, 4, 4, 2, b.len), ROMBSR_EINVAL, "requires libavb 2.0"), "libavb 2.x is refused");
-	CHECK(fails(parse_changed(&b, 8, 4, 4, b.len), ROMBSR_EINVAL, "requires libavb 1.4"), "libavb 1.4 is refused");
-	CHECK(fails(parse_changed(&b, 12, 8, auth + 8, b.len), ROMBSR_EINVAL, "not multiples of 64"),
+	CHECK(tap_error_is(parse_changed(&b, 0, 0, 0, 100), ROMBSR_EINVAL, "truncated header"), "a cut header is refused");
+	CHECK(tap_error_is(parse_changed(&b, 0, 0, 0, b.len - 64), ROMBSR_EINVAL, "do not fit"), "a cut image is refused");
+	CHECK(tap_error_is(parse_changed(&b, 0, 1, 'X', b.len), ROMBSR_EINVAL, "bad magic"), "a bad magic is refused");
+	CHECK(tap_error_is(parse_changed(&b, 4, 4, 2, b.len), ROMBSR_EINVAL, "requires libavb 2.0"), "libavb 2.x is refused");
+	CHECK(tap_error_is(parse_changed(&b, 8, 4, 4, b.len), ROMBSR_EINVAL, "requires libavb 1.4"), "libavb 1.4 is refused");
+	CHECK(tap_error_is(parse_changed(&b, 12, 8, auth + 8, b.len), ROMBSR_EINVAL, "not multiples of 64"),
 		"an authentication block size not a multiple of 64 is refused");
-	CHECK(fails(parse_changed(&b, 20, 8, aux + 64, b.len), ROMBSR_EINVAL, "do not fit"),
+	CHECK(tap_error_is(parse_changed(&b, 20, 8, aux + 64, b.len), ROMBSR_EINVAL, "do not fit"),
 		"an auxiliary block past the buffer is refused");
-	CHECK(fails(parse_changed(&b, 12, 8, UINT64_MAX - 63, b.len), ROMBSR_EINVAL, "do not fit"),
+	CHECK(tap_error_is(parse_changed(&b, 12, 8, UINT64_MAX - 63, b.len), ROMBSR_EINVAL, "do not fit"),
 		"block sizes that overflow are refused");
-	CHECK(fails(parse_changed(&b, 28, 4, 9, b.len), ROMBSR_EINVAL, "unknown algorithm 9"),
+	CHECK(tap_error_is(parse_changed(&b, 28, 4, 9, b.len), ROMBSR_EINVAL, "unknown algorithm 9"),
 		"an unknown algorithm is refused");
-	CHECK(fails(parse_changed(&b, 32, 8, auth - 16, b.len), ROMBSR_EINVAL, "hash (offset"),
+	CHECK(tap_error_is(parse_changed(&b, 32, 8, auth - 16, b.len), ROMBSR_EINVAL, "hash (offset"),
 		"a hash past its block is refused");
-	CHECK(fails(parse_changed(&b, 48, 8, UINT64_MAX - 8, b.len), ROMBSR_EINVAL, "signature (offset"),
+	CHECK(tap_error_is(parse_changed(&b, 48, 8, UINT64_MAX - 8, b.len), ROMBSR_EINVAL, "signature (offset"),
 		"a signature offset that overflows is refused");
-	CHECK(fails(parse_changed(&b, 64, 8, aux - 100, b.len), ROMBSR_EINVAL, "public key (offset"),
+	CHECK(tap_error_is(parse_changed(&b, 64, 8, aux - 100, b.len), ROMBSR_EINVAL, "public key (offset"),
 		"a public key past its block is refused");
-	CHECK(fails(parse_changed(&b, 88, 8, aux, b.len), ROMBSR_EINVAL, "public key metadata"),
+	CHECK(tap_error_is(parse_changed(&b, 88, 8, aux, b.len), ROMBSR_EINVAL, "public key metadata"),
 		"public key metadata past its block is refused");
-	CHECK(fails(parse_changed(&b, 104, 8, aux + 8, b.len), ROMBSR_EINVAL, "descriptors (offset"),
+	CHECK(tap_error_is(parse_changed(&b, 104, 8, aux + 8, b.len), ROMBSR_EINVAL, "descriptors (offset"),
 		"descriptors past their block are refused");
-	CHECK(fails(parse_changed(&b, 96, 8, 4, b.len), ROMBSR_EINVAL, "not a multiple of 8"),
+	CHECK(tap_error_is(parse_changed(&b, 96, 8, 4, b.len), ROMBSR_EINVAL, "not a multiple of 8"),
 		"a misaligned descriptors offset is refused");
-	CHECK(fails(parse_changed(&b, 104, 8, dsize - 8, b.len), ROMBSR_EINVAL, "past the end of the descriptors"),
+	CHECK(tap_error_is(parse_changed(&b, 104, 8, dsize - 8, b.len), ROMBSR_EINVAL, "past the end of the descriptors"),
 		"descriptors cut short are refused");
-	CHECK(fails(parse_changed(&b, 40, 8, 64, b.len), ROMBSR_EINVAL, "needs a 32-byte hash"),
+	CHECK(tap_error_is(parse_changed(&b, 40, 8, 64, b.len), ROMBSR_EINVAL, "needs a 32-byte hash"),
 		"a hash size that is not the algorithm's is refused");
-	CHECK(fails(parse_changed(&b, 72, 8, 8, b.len), ROMBSR_EINVAL, "520-byte public key"),
+	CHECK(tap_error_is(parse_changed(&b, 72, 8, 8, b.len), ROMBSR_EINVAL, "520-byte public key"),
 		"a public key size that is not the algorithm's is refused");
-	CHECK(fails(parse_changed(&b, 128 + 47, 1, 'x', b.len), ROMBSR_EINVAL, "release string"),
+	CHECK(tap_error_is(parse_changed(&b, 128 + 47, 1, 'x', b.len), ROMBSR_EINVAL, "release string"),
 		"a release string without NUL is refused");
-	CHECK(fails(parse_changed(&b, 200, 1, 1, b.len), ROMBSR_EINVAL, "reserved header bytes"),
+	CHECK(tap_error_is(parse_changed(&b, 200, 1, 1, b.len), ROMBSR_EINVAL, "reserved header bytes"),
 		"non-zero reserved header bytes are refused");
 	CHECK(parse_changed(&b, 0, 0, 0, b.len + 0) == 0, "the unchanged copy parses");
 	rombsr_buf_free(&b);
@@ -430,24 +421,25 @@ static void test_unsigned(void)
 	r = rombsr_avb_image_build(&spec, &b);
 	CHECK(r == 0 && rombsr_avb_image_parse(b.data, b.len, &img) == 0 && img.auth.len == 0 &&
 		img.public_key.len == 0, "an unsigned image has no authentication block and no key");
-	CHECK(fails(rombsr_avb_image_verify(&img, NULL), ROMBSR_ESECURITY, "not signed"),
+	CHECK(tap_error_is(rombsr_avb_image_verify(&img, NULL), ROMBSR_ESECURITY, "not signed"),
 		"an unsigned image does not verify");
-	CHECK(fails(rombsr_avb_image_digest(&img, dg, &dlen), ROMBSR_EINVAL, "NONE"), "an unsigned image has no digest");
+	CHECK(tap_error_is(rombsr_avb_image_digest(&img, dg, &dlen), ROMBSR_EINVAL, "NONE"),
+	      "an unsigned image has no digest");
 	spec.public_key = (struct rombsr_avb_bytes){ blob, sizeof(blob) };
-	CHECK(fails(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "0-byte public key"),
+	CHECK(tap_error_is(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "0-byte public key"),
 		"NONE with a public key is refused");
 	spec.algorithm = ROMBSR_AVB_SHA256_RSA4096;
-	CHECK(fails(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "1032-byte public key"),
+	CHECK(tap_error_is(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "1032-byte public key"),
 		"an RSA-2048 key for an RSA-4096 algorithm is refused");
 	spec.algorithm = ROMBSR_AVB_NONE;
 	spec.public_key.len = 0;
 	spec.release_string = "0123456789012345678901234567890123456789012345678";
-	CHECK(fails(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "release string longer"),
+	CHECK(tap_error_is(rombsr_avb_image_build(&spec, &b), ROMBSR_EINVAL, "release string longer"),
 		"a release string over 47 bytes is refused");
 	const struct rombsr_avb_algorithm_info *alg;
 	CHECK(rombsr_avb_algorithm_by_name("SHA512_RSA4096", &alg) == 0 && alg->hash_size == 64 &&
 		alg->signature_size == 512 && alg->key_bits == 4096, "SHA512_RSA4096 sizes");
-	CHECK(fails(rombsr_avb_algorithm_by_name("SHA1_RSA1024", &alg), ROMBSR_EINVAL, "unknown algorithm"),
+	CHECK(tap_error_is(rombsr_avb_algorithm_by_name("SHA1_RSA1024", &alg), ROMBSR_EINVAL, "unknown algorithm"),
 		"an unknown algorithm name is refused");
 	rombsr_buf_free(&b);
 }
@@ -462,24 +454,28 @@ static void test_footer(void)
 	CHECK(memcmp(raw, "AVBf", 4) == 0 && raw[7] == 1 && raw[39] == 0, "footer starts with AVBf and version 1");
 	CHECK(rombsr_avb_footer_decode(raw, part, &g) == 0 && g.original_image_size == 10000 &&
 		g.vbmeta_offset == 12288 && g.vbmeta_size == 2112 && g.version_major == 1, "footer round-trips");
-	CHECK(fails(rombsr_avb_footer_decode(raw, 12288 + 2112 + 63, &g), ROMBSR_EINVAL, "runs past the footer"),
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, 12288 + 2112 + 63, &g), ROMBSR_EINVAL, "runs past the footer"),
 		"a vbmeta overlapping the footer is refused");
-	CHECK(fails(rombsr_avb_footer_decode(raw, 32, &g), ROMBSR_EINVAL, "no room"), "a partition of 32 bytes is refused");
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, 32, &g), ROMBSR_EINVAL, "no room"),
+	      "a partition of 32 bytes is refused");
 	put64(raw + 20, UINT64_MAX - 100);
-	CHECK(fails(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "runs past"),
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "runs past"),
 		"a vbmeta offset that overflows is refused");
 	put64(raw + 20, 8192);
-	CHECK(fails(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "overlaps the vbmeta"),
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "overlaps the vbmeta"),
 		"an original image overlapping the vbmeta is refused");
 	put64(raw + 20, 12288);
 	raw[50] = 1;
-	CHECK(fails(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "reserved"), "footer reserved bytes must be zero");
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "reserved"),
+	      "footer reserved bytes must be zero");
 	raw[50] = 0;
 	put32(raw + 4, 2);
-	CHECK(fails(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "version 2.0"), "footer version 2 is refused");
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "version 2.0"),
+	      "footer version 2 is refused");
 	put32(raw + 4, 1);
 	raw[3] = 'F';
-	CHECK(fails(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "bad magic"), "a bad footer magic is refused");
+	CHECK(tap_error_is(rombsr_avb_footer_decode(raw, part, &g), ROMBSR_EINVAL, "bad magic"),
+	      "a bad footer magic is refused");
 }
 
 int main(void)

@@ -30,17 +30,6 @@ static void put32(unsigned char *p, uint32_t v)
 		p[i] = (unsigned char)v;
 }
 
-/* r is code and its message contains text. */
-static int fails(int r, int code, const char *text)
-{
-	const char *m = rombsr_error_message(r);
-	int ok = r == code && strstr(m, text) != NULL;
-
-	if (!ok)
-		printf("# got %d '%s', wanted %d '%s'\n", r, m, code, text);
-	return ok;
-}
-
 /* A stored one-entry zip: local header, data, central directory, EOCD. */
 static void make_zip(struct rombsr_buf *z)
 {
@@ -77,7 +66,7 @@ static int unsigned_fails(const struct rombsr_buf *z, const char *text)
 {
 	size_t eocd;
 
-	return fails(rombsr_ota_unsigned_eocd(z->data, z->len, &eocd), ROMBSR_EINVAL, text);
+	return tap_error_is(rombsr_ota_unsigned_eocd(z->data, z->len, &eocd), ROMBSR_EINVAL, text);
 }
 
 static void test_unsigned(void)
@@ -125,7 +114,7 @@ static int layout_fails(const struct rombsr_buf *z, const char *text)
 {
 	struct rombsr_ota_layout l;
 
-	return fails(rombsr_ota_layout_parse(z->data, z->len, &l), ROMBSR_ESECURITY, text);
+	return tap_error_is(rombsr_ota_layout_parse(z->data, z->len, &l), ROMBSR_ESECURITY, text);
 }
 
 static void test_layout(void)
@@ -173,12 +162,12 @@ static void test_layout(void)
 	make_zip(&z);
 	memcpy(cms, fake_cms, sizeof(cms));
 	memcpy(cms + 200, "PK\x05\x06", 4);
-	CHECK(fails(rombsr_ota_append_signature(&z, eocd, cms, sizeof(cms)), ROMBSR_EINVAL,
+	CHECK(tap_error_is(rombsr_ota_append_signature(&z, eocd, cms, sizeof(cms)), ROMBSR_EINVAL,
 		    "holds the end of central directory magic (comment offset 218)"),
 	      "signature holding the EOCD magic refused");
 	rombsr_buf_free(&z);
 	make_zip(&z);
-	CHECK(fails(rombsr_ota_append_signature(&z, eocd, z.data, 65535 - 23), ROMBSR_EINVAL, "more than 65535"),
+	CHECK(tap_error_is(rombsr_ota_append_signature(&z, eocd, z.data, 65535 - 23), ROMBSR_EINVAL, "more than 65535"),
 	      "comment over 65535 bytes refused");
 	rombsr_buf_free(&z);
 	rombsr_buf_free(&bad);
@@ -249,22 +238,22 @@ static void test_cms(void)
 	CHECK(rombsr_ota_layout_parse(z.data, z.len, &l) == 0 && l.cms_len == der.len, "layout");
 
 	z.data[3] ^= 1;
-	CHECK(fails(rombsr_ota_verify(z.data, z.len, cert), ROMBSR_ESECURITY, "does not verify over the"),
+	CHECK(tap_error_is(rombsr_ota_verify(z.data, z.len, cert), ROMBSR_ESECURITY, "does not verify over the"),
 	      "a changed byte of the zip");
 	z.data[3] ^= 1;
 	z.data[l.cms + l.cms_len - 1] ^= 1;
-	CHECK(fails(rombsr_ota_verify(z.data, z.len, cert), ROMBSR_ESECURITY, "does not verify"),
+	CHECK(tap_error_is(rombsr_ota_verify(z.data, z.len, cert), ROMBSR_ESECURITY, "does not verify"),
 	      "a changed byte of the signature");
 	z.data[l.cms + l.cms_len - 1] ^= 1;
-	CHECK(fails(rombsr_ota_verify(z.data, z.len, other_cert), ROMBSR_ESECURITY, "signed by another key: the "
+	CHECK(tap_error_is(rombsr_ota_verify(z.data, z.len, other_cert), ROMBSR_ESECURITY, "signed by another key: the "
 		    "signer is not /CN=platform"), "another certificate");
-	CHECK(fails(rombsr_ota_cms_verify(der.data, der.len - 1, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
+	CHECK(tap_error_is(rombsr_ota_cms_verify(der.data, der.len - 1, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
 		    "not DER CMS"), "CMS cut short");
 	rombsr_buf_append(&der, "", 1);
-	CHECK(fails(rombsr_ota_cms_verify(der.data, der.len, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
+	CHECK(tap_error_is(rombsr_ota_cms_verify(der.data, der.len, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
 		    "1 bytes follow the CMS"), "a byte after the CMS");
 	CHECK(with_attributes(key, cert, z.data, eocd + 20, &attrs), "CMS with signed attributes made");
-	CHECK(fails(rombsr_ota_cms_verify(attrs.data, attrs.len, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
+	CHECK(tap_error_is(rombsr_ota_cms_verify(attrs.data, attrs.len, z.data, eocd + 20, cert), ROMBSR_ESECURITY,
 		    "signed attributes"), "signed attributes refused");
 	rombsr_buf_free(&attrs);
 	rombsr_buf_free(&der);
