@@ -51,7 +51,7 @@ static const char *eocd_inconsistent(const unsigned char *zip, size_t eocd)
 			return "zip64 values without a zip64 locator before the record";
 		loc = eocd - ZIP64_LOCATOR_SIZE;
 		uint64_t z64 = le32(zip + loc + 8) | (uint64_t)le32(zip + loc + 12) << 32;
-		if (z64 + 4 > loc || le32(zip + z64) != ZIP64_EOCD_MAGIC)
+		if (z64 > loc || loc - z64 < 4 || le32(zip + z64) != ZIP64_EOCD_MAGIC)
 			return "the zip64 locator names no zip64 record";
 		return NULL;
 	}

@@ -104,6 +104,15 @@ static void test_unsigned(void)
 	CHECK(unsigned_fails(&bad, "entry counts differ"), "entry counts");
 	put16(bad.data + e + 8, 0xffff);
 	CHECK(unsigned_fails(&bad, "without a zip64 locator"), "zip64 values, no locator");
+	/* A locator whose offset would wrap around when 4 is added. */
+	put32(bad.data + e - 20, 0x07064b50);
+	put32(bad.data + e - 12, UINT32_MAX - 1);
+	put32(bad.data + e - 8, UINT32_MAX);
+	CHECK(unsigned_fails(&bad, "names no zip64 record"), "zip64 locator pointing past the end");
+	put32(bad.data + e - 12, 0);
+	put32(bad.data + e - 8, 0);
+	memcpy(bad.data, "PK\x06\x06", 4);
+	CHECK(rombsr_ota_unsigned_eocd(bad.data, bad.len, &eocd) == 0 && eocd == e, "zip64 locator and record");
 	rombsr_buf_free(&bad);
 	rombsr_buf_free(&z);
 }
