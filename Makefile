@@ -46,6 +46,8 @@ SIGN_SRC := $(wildcard src/sign/*.c)
 AVB_SRC := $(wildcard src/avb/*.c)
 # The release manifest and its DSSE envelope (docs/formats/release-manifest.md).
 MANIFEST_SRC := $(wildcard src/manifest/*.c)
+# The OTA package's whole-file signature (docs/ota.md).
+OTA_SRC := $(wildcard src/ota/*.c)
 # The build side's own PKCS#11 client (one key by URI) for rombsr-artifact.
 P11CLIENT_SRC := $(wildcard src/p11client/*.c)
 # rombsr-artifact: the build-side tools that sign through PKCS#11.
@@ -79,19 +81,20 @@ BUILD_LIB = $(BUILD)/librombsr-build.a
 SIGN_LIB = $(BUILD)/librombsr-sign.a
 AVB_LIB = $(BUILD)/librombsr-avb.a
 MANIFEST_LIB = $(BUILD)/librombsr-manifest.a
+OTA_LIB = $(BUILD)/librombsr-ota.a
 SIGNER_LIB = $(BUILD)/librombsr-signer.a
 PROTO_LIB = $(BUILD)/librombsr-proto.a
 CLI_LIB = $(BUILD)/librombsr-cli.a
 P11CLIENT_LIB = $(BUILD)/librombsr-p11client.a
 # Tests, tools and benches link all of these; the order is the link order.
-LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 # The programs, one per side of the trust boundary: the client (build
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(COMMON_LIB)
 NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 # The build side's signing tools: formats and a PKCS#11 client, no queue.
-ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
+ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
 ROMBSR_ARTIFACT = $(BUILD)/rombsr-artifact
 ROMBSR_AVB_HELPER = $(BUILD)/rombsr-avb-signing-helper
@@ -140,6 +143,7 @@ $(AVB_LIB): $(call obj,$(AVB_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(MANIFEST_LIB): $(call obj,$(MANIFEST_SRC))
+$(OTA_LIB): $(call obj,$(OTA_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(SIGNER_LIB): $(call obj,$(SIGNER_SRC))

@@ -37,5 +37,6 @@ int artifact_key_from_pem(const char *path, EVP_PKEY **out);
 /* The command groups, each a table of commands (one file a command). */
 int artifact_avb(struct cli_context *ctx, int argc, char **argv);
 int artifact_manifest(struct cli_context *ctx, int argc, char **argv);
+int artifact_ota(struct cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -79,3 +79,25 @@ capture_sunpkcs11_config() {
 }
 
 APKSIGN_FLAGS=(--ks NONE --ks-type PKCS11 --provider-class sun.security.pkcs11.SunPKCS11 --provider-pos 1)
+
+# engine_config FILE: an openssl configuration that loads
+# libengine-pkcs11-openssl with the capture module (any PIN: the module
+# holds no secret), for clients run with OPENSSL_CONF=FILE.
+engine_config() {
+	local engine=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
+	[ -f "$engine" ] || engine=$(find /usr/lib -name pkcs11.so -path '*engines*' | head -1)
+	[ -f "$engine" ] || fail "libengine-pkcs11-openssl is not installed"
+	cat > "$1" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+engines = engine_section
+[engine_section]
+pkcs11 = pkcs11_section
+[pkcs11_section]
+engine_id = pkcs11
+dynamic_path = $engine
+MODULE_PATH = $CAP_MODULE
+PIN = any
+init = 0
+CNF
+}

@@ -5,24 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 
-ENGINE=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
-[ -f "$ENGINE" ] || ENGINE=$(find /usr/lib -name pkcs11.so -path '*engines*' | head -1)
-[ -f "$ENGINE" ] || fail "libengine-pkcs11-openssl is not installed"
-
 with_bundle
-cat > "$T/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $ENGINE
-MODULE_PATH = $CAP_MODULE
-PIN = any
-init = 0
-CNF
+engine_config "$T/openssl.cnf"
 RSA_KEY="pkcs11:token=rombsr-capture;object=platform;type=private"
 EC_KEY="pkcs11:token=rombsr-capture;object=manifest;type=private"
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
