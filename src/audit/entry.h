@@ -43,6 +43,7 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_KEY_REVOKED,      /* "key-revoked" */
 	ROMBSR_AUDIT_HSM_LOGIN,        /* "hsm-login" */
 	ROMBSR_AUDIT_POLICY_REFUSED,   /* "policy-refused" */
+	ROMBSR_AUDIT_UNDERSTOOD,       /* "understood": what a signed operation's data is */
 };
 
 /* Field kinds (see docs/audit-log.md):
@@ -82,6 +83,7 @@ struct rombsr_audit_entry {
 	char token[ROMBSR_AUDIT_ID_MAX + 1];            /* id */
 	char role[ROMBSR_AUDIT_ID_MAX + 1];             /* id */
 	char result[ROMBSR_AUDIT_ID_MAX + 1];           /* "ok" or "failed" */
+	char kind[ROMBSR_AUDIT_ID_MAX + 1];             /* "avb-vbmeta": the kind of data understood */
 };
 
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);

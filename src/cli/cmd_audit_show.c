@@ -150,12 +150,13 @@ static int parse_options(struct cli_parser *p, int argc, char **argv, const char
 static bool has_request(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_REQUEST_SIGNED || t == ROMBSR_AUDIT_REQUEST_REJECTED || t == ROMBSR_AUDIT_SIGNATURE ||
-	       t == ROMBSR_AUDIT_APPROVALS;
+	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD;
 }
 
 static bool has_key(enum rombsr_audit_type t)
 {
-	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED;
+	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
+	       t == ROMBSR_AUDIT_UNDERSTOOD;
 }
 
 static bool matches(const struct filter *f, const struct rombsr_audit_entry *e)
@@ -214,6 +215,10 @@ static void print_entry(const struct rombsr_audit_entry *e)
 		break;
 	case ROMBSR_AUDIT_HSM_LOGIN:
 		printf(" token=%s role=%s result=%s", e->token, e->role, e->result);
+		break;
+	case ROMBSR_AUDIT_UNDERSTOOD:
+		printf(" request_id=%s key_label=%s kind=%s digest=%s detail=\"%s\"", e->request_id, e->key_label, e->kind,
+		       e->digest, e->detail);
 		break;
 	case ROMBSR_AUDIT_NONE:
 		break;

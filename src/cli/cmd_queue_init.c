@@ -41,11 +41,17 @@ static bool pinned(const struct rombsr_config *cfg, const char *fpr)
 }
 
 /* Without --policy: every key may sign what the sign node's hard rules
- * allow, with no approvals; a queue is never left without a policy (the
- * sign node signs nothing then), and the admin tightens it from here. */
+ * allow, with no approvals, except that the AVB keys sign only vbmeta the
+ * sign node reads (never a blind digest); a queue is never left without a
+ * policy (the sign node signs nothing then), and the admin tightens it
+ * from here. */
 static const char starter_policy[] = "{\n"
 				     "  \"defaults\": {},\n"
 				     "  \"format\": \"" ROMBSR_POLICY_FORMAT "\",\n"
+				     "  \"keys\": {\n"
+				     "    \"avb_intermediate\": {\"data\": \"avb-vbmeta\"},\n"
+				     "    \"avb_root\": {\"data\": \"avb-vbmeta\"}\n"
+				     "  },\n"
 				     "  \"serial\": 1,\n"
 				     "  \"version\": 1\n"
 				     "}\n";

@@ -480,6 +480,8 @@ int rombsr_p11_key_sign(struct rombsr_p11_key *key, CK_MECHANISM_TYPE mechanism,
 	return 0;
 failed:
 	rombsr_buf_free(sig);
-	return rombsr_error(ROMBSR_EHSM, "C_Sign with key '%s': %s", rombsr_p11_key_label(key),
-			    rv == CKR_OK ? "a signature of no or absurd length" : rombsr_ckr_name(rv));
+	return rombsr_error(ROMBSR_EHSM, "C_Sign with key '%s': %s%s", rombsr_p11_key_label(key),
+			    rv == CKR_OK ? "a signature of no or absurd length" : rombsr_ckr_name(rv),
+			    key->replaying ? " (the capture module, replaying, has no signature for this operation: it "
+					     "was never captured and signed, or its input changed since)" : "");
 }

@@ -244,8 +244,10 @@ static int parse_rule(const json_t *o, const char *path, const struct rombsr_pol
 {
 	static const char *const fields[] = {"disabled", "build_types", "build_nodes", "programs", "artifacts",
 					     "mechanisms", "max_operations", "quota", "approvals", "not_before",
-					     "not_after", NULL};
+					     "not_after", "data", NULL};
+	static const char *const data_kinds[] = {"avb-vbmeta", NULL};
 	int64_t max_ops;
+	int kind;
 	int r;
 
 	memset(rule, 0, sizeof(*rule));
@@ -277,6 +279,10 @@ static int parse_rule(const json_t *o, const char *path, const struct rombsr_pol
 		r = parse_quota(o, path, &rule->quota);
 	if (r == 0 && json_object_get(o, "approvals") != NULL)
 		r = parse_approvals(o, path, p, rule);
+	if (r == 0 && json_object_get(o, "data") != NULL) {
+		r = rombsr_json_enum(o, path, "data", data_kinds, &kind);
+		rule->data = r == 0 ? data_kinds[kind] : NULL;
+	}
 	if (r == 0)
 		r = parse_validity(o, path, rule);
 	return r;

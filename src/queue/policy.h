@@ -67,6 +67,10 @@ struct rombsr_policy_rule {
 	size_t approvals_group;                 /* index into groups, when required */
 	bool has_not_before, has_not_after;
 	time_t not_before, not_after;
+	/* "avb-vbmeta": the key signs only data of that kind which the sign
+	 * node reads, and only such a key signs data of that kind; NULL: the
+	 * key signs no data the node reads (docs/formats/policy.md, "data"). */
+	const char *data;
 };
 
 struct rombsr_policy_group {

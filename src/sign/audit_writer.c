@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "audit_writer.h"
+#include "understand.h"
 
 #include "../signer/channel.h"
 
@@ -474,7 +475,7 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 {
 	struct rombsr_audit_entry *all, *e;
 	char artifacts[65];
-	size_t pre = resp->signed_ok && approvals != NULL ? 1 : 0;
+	size_t pre = resp->signed_ok && approvals != NULL ? 1 : 0, understood = 0;
 	size_t n = 1 + (resp->signed_ok ? resp->nsigs : 0);
 	uint64_t first;
 	int r = 0;
@@ -483,12 +484,17 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 		return 0;
 	if (resp->signed_ok && req == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "a signed request must come with its content");
-	all = calloc(pre + n, sizeof(*all));
+	/* What the signed operations' data was, just before the decision and
+	 * in the same batch (understand.h). */
+	all = calloc(pre + (resp->signed_ok ? req->nops : 0) + n, sizeof(*all));
 	if (all == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	e = all + pre;
 	if (pre)
 		r = fill_approvals(&all[0], resp, approvals);
+	if (r == 0 && resp->signed_ok)
+		r = rombsr_sign_understood_entries(req, all + pre, req->nops, &understood);
+	pre += understood;
+	e = all + pre;
 	e[0].type = resp->signed_ok ? ROMBSR_AUDIT_REQUEST_SIGNED : ROMBSR_AUDIT_REQUEST_REJECTED;
 	snprintf(e[0].request_id, sizeof(e[0].request_id), "%s", resp->request_id);
 	snprintf(e[0].request_commit, sizeof(e[0].request_commit), "%s", resp->request_commit);

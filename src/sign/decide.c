@@ -4,6 +4,8 @@
  * response is written to the state folder before anything refers to it. */
 #define _GNU_SOURCE
 #include "worker_internal.h"
+#include "rollback.h"
+#include "understand.h"
 
 #include "../signer/channel.h"
 #include "hard_rules.h"
@@ -50,6 +52,29 @@ static const struct known_key *find_known(const struct signer_link *s, const cha
 	return NULL;
 }
 
+/* The data an operation carries, read and checked (understand.h), and a
+ * vbmeta's rollback index against the node's floor (rollback.h). A floor
+ * file that cannot be read rejects the request rather than guess. */
+static bool understood(struct rombsr_sign_node *node, const struct rombsr_request *req, size_t i,
+		       const struct known_key *k, struct rombsr_response *resp)
+{
+	struct rombsr_understood u;
+	struct rombsr_refusal why;
+	int error = 0;
+
+	if (!rombsr_sign_understand(req, i, k->modulus_bytes, &u, &why) ||
+	    (u.kind != NULL && !rombsr_rollback_check(node->dir, req, i, u.rollback_index, u.rollback_location, &why,
+						      &error))) {
+		if (error < 0)
+			reject(resp, "rollback", "operation %zu: the rollback floors cannot be read: %s", i,
+			       rombsr_error_message(error));
+		else
+			reject(resp, why.code, "%s", why.message);
+		return false;
+	}
+	return true;
+}
+
 /* The worker's checks, before any signature is made. Returns false with
  * the rejection filled in. */
 static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_request *req, const struct pending *p,
@@ -91,6 +116,8 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 			reject(resp, "mechanism", "operation %zu: %s", i, rombsr_error_message(ROMBSR_EPERM));
 			return false;
 		}
+		if (!understood(node, req, i, k, resp))
+			return false;
 	}
 	return true;
 }
@@ -278,8 +305,10 @@ static int read_request(struct rombsr_sign_node *node, const struct pending *p, 
 static int sign_decided(struct rombsr_sign_node *node, const struct rombsr_request *req,
 			struct rombsr_response *resp)
 {
-	int r = rombsr_quota_ledger_record(node->ledger, req, resp->time);
+	int r = rombsr_rollback_raise(node->dir, req);
 
+	if (r == 0)
+		r = rombsr_quota_ledger_record(node->ledger, req, resp->time);
 	resp->signed_ok = r == 0;
 	if (r == 0)
 		r = sign_all(node, req, resp);

@@ -23,8 +23,10 @@ with_queue() {
 	SIGN_CONF=$(node_config sign "$QUEUE_URL")
 	OPERATOR_CONF=$(node_config operator "$QUEUE_URL")
 	for who in "$@"; do printf -v "${who^^}_CONF" '%s' "$(node_config "$who" "$QUEUE_URL")"; done
+	# QUEUE_POLICY: a first policy other than the starter one.
 	"$ROMBSR" --config "$ADMIN_CONF" queue-init --bare "$T/queue.git" \
-		--build "$FPR_BUILD" --sign "$FPR_SIGN" --operator "$FPR_OPERATOR" "${extra[@]}" 2>/dev/null
+		--build "$FPR_BUILD" --sign "$FPR_SIGN" --operator "$FPR_OPERATOR" "${extra[@]}" \
+		${QUEUE_POLICY:+--policy "$QUEUE_POLICY"} 2>/dev/null
 	git -C "$T/queue.git" config daemon.receivepack true
 }
 

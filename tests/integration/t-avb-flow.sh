@@ -78,4 +78,60 @@ capture_config "$T/replay.conf" replay "$T/sigs.json"
 out=$(capture_run "$T/replay.conf" bash "$T/build.sh" 2>&1) && fail "a vbmeta never signed was replayed"
 case "$out" in *"C_Sign"*) ;; *) fail "replay of an unsigned vbmeta said: $out" ;; esac
 echo "ok: refused in replay: $(printf '%s\n' "$out" | grep C_Sign | tail -1)"
+
+# What the sign node understood is in the log beside the signatures.
+"$ROMBSR" --config "$A" audit-show --repo "$T/queue.git" --request "$id" --type understood > "$T/understood.txt"
+[ "$(wc -l < "$T/understood.txt")" -eq 2 ] || fail "understood entries: $(cat "$T/understood.txt")"
+grep -q 'key_label=avb_root kind=avb-vbmeta digest=[0-9a-f]\{64\} detail="rollback index 2 at location 0; partitions: vbmeta_system (chain) boot (hash)"' \
+	"$T/understood.txt" || fail "understood: $(cat "$T/understood.txt")"
+grep -q 'key_label=avb_intermediate kind=avb-vbmeta .*detail="rollback index 2 at location 1; partitions: system (hashtree)"' \
+	"$T/understood.txt" || fail "understood: $(cat "$T/understood.txt")"
+echo "ok: the log says what each vbmeta signed was"
+
+# Refusals, each a request of its own through the real sign node.
+# round CONFIG COMMAND...: captures COMMAND into a new journal, submits it
+# and runs one pass; prints the request ID.
+round() {
+	rm -f "$T/journal.jsonl"
+	capture_run "$T/capture.conf" "$@" >/dev/null 2>&1 || fail "capture of $*"
+	local rid
+	rid=$(submit_journal "$BUILD_CONF")
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/pass.err" || fail "pass: $(cat "$T/pass.err")"
+	printf '%s\n' "$rid"
+}
+rejected() { # ID CODE
+	local got
+	got=$(response_of "$1" | jq -r '.status + "/" + (.reason.code // "")')
+	[ "$got" = "rejected/$2" ] || fail "request $1: $got, expected rejected/$2: $(response_of "$1" | jq -c .reason)"
+	echo "ok: $2: $(response_of "$1" | jq -r .reason.message)"
+}
+cap_key() { printf 'pkcs11:token=rombsr-capture;object=%s?module-path=%s' "$1" "$CAP_MODULE"; }
+# A rollback: vbmeta at index 1 after index 2 was signed.
+mkdir -p "$T/old" && cp "$T/out/boot.img" "$T/old/"
+old=$(round "$ROMBSR" avb make-vbmeta --output "$T/old/vbmeta.img" --key "$(cap_key avb_root)" \
+	--rollback-index 1 --include-descriptors-from-image "$T/old/boot.img")
+rejected "$old" rollback
+# The same index again is no rollback (a rebuild of the same release).
+same=$(round "$ROMBSR" avb make-vbmeta --output "$T/old/vbmeta.img" --key "$(cap_key avb_root)" \
+	--rollback-index 2 --include-descriptors-from-image "$T/old/boot.img")
+[ "$(response_of "$same" | jq -r .status)" = signed ] || fail "index 2 again: $(response_of "$same" | jq -c .reason)"
+# vbmeta_system's bytes (avb_intermediate's key inside) signed by avb_root.
+python3 - "$T/out/vbmeta_system.img" "$T/forged.tbs" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+auth, aux = struct.unpack('>QQ', d[12:28])
+open(sys.argv[2], 'wb').write(d[:256] + d[256 + auth:256 + auth + aux])
+PY
+forged=$(round pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
+	--id "$(bundle_id avb_root)" -i "$T/forged.tbs" -o "$T/forged.sig")
+rejected "$forged" vbmeta-key
+# A vbmeta asked of a release APK key, made consistently with it.
+apk=$(round "$ROMBSR" avb make-vbmeta --output "$T/old/apk.img" --key "$(cap_key platform)" --rollback-index 5)
+rejected "$apk" policy-data
+# A blind digest asked of avb_root.
+printf 'not a vbmeta\n' > "$T/blind"
+blind=$(round pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
+	--id "$(bundle_id avb_root)" -i "$T/blind" -o "$T/blind.sig")
+rejected "$blind" policy-data
+"$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" >/dev/null || fail "audit-verify after the refusals"
 echo "avb flow ok"

@@ -13,6 +13,11 @@
 . "$(dirname "$0")/apply-lib.sh"
 
 with_bundle
+# avbtool hands the helper a padded hash, never the vbmeta: the starter
+# policy's `data` rule for the AVB keys refuses that (policy-data), so a
+# team on avbtool drops it, as here (docs/avb.md).
+printf '{"defaults": {}, "format": "rombsr.policy", "serial": 1, "version": 1}\n' > "$T/policy.json"
+QUEUE_POLICY="$T/policy.json"
 with_queue
 sign_config
 HELPER="$ROMBSR_BUILD/rombsr-avb-signing-helper"

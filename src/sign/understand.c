@@ -1,0 +1,189 @@
+#include "understand.h"
+
+#include "../avb/pubkey_blob.h"
+#include "../avb/vbmeta.h"
+#include "../common/bundle.h"
+#include "../common/error.h"
+#include "../common/hex.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(why->code, sizeof(why->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(why->message, sizeof(why->message), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* The data is the header and the auxiliary block; the authentication
+ * block (hash and signature, which the signature cannot cover) is put back
+ * as zeros so that the image parser checks every offset as for a whole
+ * image. */
+static int as_image(const unsigned char *data, size_t len, struct rombsr_buf *out, struct rombsr_avb_image *img)
+{
+	struct rombsr_avb_header h;
+	int r = rombsr_avb_header_decode(data, len, &h);
+
+	if (r < 0)
+		return r;
+	if (h.aux_block_size != len - ROMBSR_AVB_HEADER_SIZE)
+		return rombsr_error(ROMBSR_EINVAL, "the header's auxiliary block is %llu bytes, the data holds %zu",
+				    (unsigned long long)h.aux_block_size, len - ROMBSR_AVB_HEADER_SIZE);
+	if (h.auth_block_size > 4096)
+		return rombsr_error(ROMBSR_EINVAL, "an authentication block of %llu bytes",
+				    (unsigned long long)h.auth_block_size);
+	rombsr_buf_init(out, len + (size_t)h.auth_block_size);
+	rombsr_buf_append(out, data, ROMBSR_AVB_HEADER_SIZE);
+	for (uint64_t i = 0; i < h.auth_block_size; i++)
+		rombsr_buf_append(out, "", 1);
+	rombsr_buf_append(out, data + ROMBSR_AVB_HEADER_SIZE, len - ROMBSR_AVB_HEADER_SIZE);
+	r = rombsr_buf_check(out, "vbmeta");
+	if (r == 0)
+		r = rombsr_avb_image_parse(out->data, out->len, img);
+	return r;
+}
+
+/* "rollback index 3 at location 0; boot (hash), system (hashtree), …" */
+static int summarize(const struct rombsr_avb_image *img, char *out, size_t size)
+{
+	size_t offset = 0, used;
+	int r = 0;
+
+	used = (size_t)snprintf(out, size, "rollback index %llu at location %u; partitions:",
+				(unsigned long long)img->h.rollback_index, img->h.rollback_index_location);
+	while (offset < img->descriptors.len) {
+		static const char *const kinds[] = {"property", "hashtree", "hash", "cmdline", "chain"};
+		const struct rombsr_avb_bytes *name = NULL;
+		struct rombsr_avb_descriptor d;
+
+		r = rombsr_avb_descriptor_next(img->descriptors.data, img->descriptors.len, &offset, &d);
+		if (r <= 0)
+			break;
+		if (d.tag == ROMBSR_AVB_TAG_HASH)
+			name = &d.u.hash.partition_name;
+		else if (d.tag == ROMBSR_AVB_TAG_HASHTREE)
+			name = &d.u.hashtree.partition_name;
+		else if (d.tag == ROMBSR_AVB_TAG_CHAIN_PARTITION)
+			name = &d.u.chain.partition_name;
+		if (name == NULL || used >= size)
+			continue;
+		/* The audit log takes printable ASCII only, never '"' or '\'. */
+		used += (size_t)snprintf(out + used, size - used, " ");
+		for (size_t i = 0; i < name->len && used + 1 < size; i++) {
+			unsigned char c = name->data[i];
+
+			out[used++] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
+		}
+		out[used < size ? used : size - 1] = '\0';
+		if (used < size)
+			used += (size_t)snprintf(out + used, size - used, " (%s)", kinds[d.tag]);
+	}
+	return r < 0 ? r : 0;
+}
+
+static bool key_is_signer(const struct rombsr_avb_image *img, const char *spki_sha256)
+{
+	EVP_PKEY *key = NULL;
+	char fp[65];
+	bool same = rombsr_avb_pubkey_parse(img->public_key.data, img->public_key.len, &key) == 0 &&
+		    rombsr_pubkey_spki_sha256(key, fp) == 0 && strcmp(fp, spki_sha256) == 0;
+
+	EVP_PKEY_free(key);
+	rombsr_error_clear();
+	return same;
+}
+
+static bool understand_vbmeta(const struct rombsr_request_op *o, size_t i, size_t modulus_bytes,
+			      struct rombsr_understood *u, struct rombsr_refusal *why)
+{
+	const char *hash = o->op.mech->hash;
+	struct rombsr_avb_image img;
+	struct rombsr_buf image = {0};
+	bool ok = false;
+	int r = as_image(o->data, o->data_len, &image, &img);
+
+	if (r < 0) {
+		refuse(why, "vbmeta-invalid", "operation %zu: the vbmeta it signs does not parse: %s", i,
+		       rombsr_error_message(r));
+		goto out;
+	}
+	if (img.alg->digest == NULL || hash == NULL || strcmp(img.alg->digest, hash) != 0 ||
+	    o->op.mech->pss || o->op.mech->kind != ROMBSR_KEY_RSA ||
+	    (modulus_bytes != 0 && img.alg->key_bits != modulus_bytes * 8)) {
+		refuse(why, "vbmeta-algorithm", "operation %zu: a %s vbmeta signed with %s by a %zu-bit key", i,
+		       img.alg->name, o->op.mech->name, modulus_bytes * 8);
+		goto out;
+	}
+	if (!key_is_signer(&img, o->op.spki_sha256)) {
+		refuse(why, "vbmeta-key", "operation %zu: the vbmeta embeds another public key than key '%s'", i,
+		       o->op.label);
+		goto out;
+	}
+	r = summarize(&img, u->summary, sizeof(u->summary));
+	if (r < 0) {
+		refuse(why, "vbmeta-invalid", "operation %zu: %s", i, rombsr_error_message(r));
+		goto out;
+	}
+	u->kind = "avb-vbmeta";
+	u->rollback_index = img.h.rollback_index;
+	u->rollback_location = img.h.rollback_index_location;
+	ok = true;
+out:
+	rombsr_buf_free(&image);
+	rombsr_error_clear();
+	return ok;
+}
+
+bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t modulus_bytes,
+			    struct rombsr_understood *u, struct rombsr_refusal *why)
+{
+	const struct rombsr_request_op *o = &req->ops[i];
+	const char *kind;
+
+	memset(u, 0, sizeof(*u));
+	if (o->data == NULL)
+		return true;
+	kind = rombsr_cap_data_kind(o->data, o->data_len);
+	/* The request parser admits only known kinds; a new kind added there
+	 * and not here must not pass unread. */
+	if (kind == NULL || strcmp(kind, "avb-vbmeta") != 0)
+		return refuse(why, "vbmeta-invalid", "operation %zu: data of a kind this sign node does not read", i);
+	return understand_vbmeta(o, i, modulus_bytes, u, why);
+}
+
+int rombsr_sign_understood_entries(const struct rombsr_request *req, struct rombsr_audit_entry *out, size_t max,
+				   size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < req->nops; i++) {
+		struct rombsr_understood u;
+		struct rombsr_refusal why;
+		struct rombsr_audit_entry *e;
+
+		if (req->ops[i].data == NULL)
+			continue;
+		if (!rombsr_sign_understand(req, i, 0, &u, &why))
+			return rombsr_error(ROMBSR_EINTERNAL, "a signed request's data no longer reads: %s", why.message);
+		if (*n == max)
+			return rombsr_error(ROMBSR_EINTERNAL, "more understood operations than room for them");
+		e = &out[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->type = ROMBSR_AUDIT_UNDERSTOOD;
+		snprintf(e->request_id, sizeof(e->request_id), "%s", req->id);
+		snprintf(e->key_label, sizeof(e->key_label), "%s", req->ops[i].op.label);
+		snprintf(e->kind, sizeof(e->kind), "%s", u.kind);
+		rombsr_hex_encode(req->ops[i].op.tbs, req->ops[i].op.tbs_len, e->digest);
+		snprintf(e->detail, sizeof(e->detail), "%s", u.summary);
+	}
+	return 0;
+}
