@@ -6,6 +6,7 @@
  * docs/audit-log.md, "rombsr audit-show". */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "audit_clone.h"
+#include "audit_filter.h"
 #include "cli.h"
 
 #include "../audit/entry.h"
@@ -36,12 +37,6 @@ static const struct cli_option options[] = {
 	"[--repo PATH] [--vkey FILE] [--key FPR|LABEL] [--request ID] [--since TIME] [--until TIME] " \
 	"[--type TYPE] [--json]"
 
-struct filter {
-	const char *key, *request;
-	uint64_t since, until; /* since <= time < until */
-	enum rombsr_audit_type type;
-	bool json;
-};
 
 /* TIME: YYYY-MM-DDTHH:MM:SSZ (the form every ROMbsr format uses),
  * YYYY-MM-DD (midnight UTC) or seconds since 1970 UTC. */
@@ -95,11 +90,11 @@ static int parse_type(const char *text, enum rombsr_audit_type *out)
 }
 
 static int parse_options(struct cli_parser *p, int argc, char **argv, const char **repo, const char **vkey,
-			 struct filter *f)
+			 struct audit_filter *f)
 {
 	int id = 0, r = 0;
 
-	*f = (struct filter){.until = UINT64_MAX};
+	*f = (struct audit_filter){.until = UINT64_MAX};
 	while (r == 0 && (id = cli_next(p, USAGE)) > 0) {
 		switch (id) {
 		case OPT_REPO:
@@ -147,115 +142,11 @@ static int parse_options(struct cli_parser *p, int argc, char **argv, const char
 	return 0;
 }
 
-static bool has_request(enum rombsr_audit_type t)
-{
-	return t == ROMBSR_AUDIT_REQUEST_SIGNED || t == ROMBSR_AUDIT_REQUEST_REJECTED || t == ROMBSR_AUDIT_SIGNATURE ||
-	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD;
-}
-
-static bool has_key(enum rombsr_audit_type t)
-{
-	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
-	       t == ROMBSR_AUDIT_UNDERSTOOD;
-}
-
-static bool matches(const struct filter *f, const struct rombsr_audit_entry *e)
-{
-	if (f->type != ROMBSR_AUDIT_NONE && e->type != f->type)
-		return false;
-	if (e->time < f->since || e->time >= f->until)
-		return false;
-	if (f->request != NULL && !(has_request(e->type) && strcmp(e->request_id, f->request) == 0))
-		return false;
-	if (f->key != NULL &&
-	    !(has_key(e->type) && (strcmp(e->key_label, f->key) == 0 || strcmp(e->key_fingerprint, f->key) == 0)))
-		return false;
-	return true;
-}
-
-/* One line: index, time, type, then the fields a reader looks for, named
- * as in the entry. Text fields are quoted: they may hold spaces, never a
- * quote. */
-static void print_entry(const struct rombsr_audit_entry *e)
-{
-	char when[21];
-
-	rombsr_time_format((time_t)e->time, when);
-	printf("%llu %s %s", (unsigned long long)e->index, when, rombsr_audit_type_name(e->type));
-	switch (e->type) {
-	case ROMBSR_AUDIT_REQUEST_SIGNED:
-		printf(" request_id=%s request_commit=%s signatures=%llu", e->request_id, e->request_commit,
-		       (unsigned long long)e->signatures);
-		break;
-	case ROMBSR_AUDIT_REQUEST_REJECTED:
-		printf(" request_id=%s request_commit=%s reason=%s detail=\"%s\"", e->request_id, e->request_commit,
-		       e->reason, e->detail);
-		break;
-	case ROMBSR_AUDIT_SIGNATURE:
-		printf(" request_id=%s key_label=%s key_fingerprint=%s mechanism=%s signature_sha256=%s", e->request_id,
-		       e->key_label, e->key_fingerprint, e->mechanism, e->signature_sha256);
-		break;
-	case ROMBSR_AUDIT_APPROVALS:
-		printf(" request_id=%s request_commit=%s required=%llu approvers=%zu", e->request_id, e->request_commit,
-		       (unsigned long long)e->required, e->n_approvers);
-		break;
-	case ROMBSR_AUDIT_POLICY_APPLIED:
-		printf(" subject=%s commit=%s sha256=%s", e->subject, e->commit, e->sha256);
-		break;
-	case ROMBSR_AUDIT_POLICY_REFUSED:
-		printf(" subject=%s commit=%s sha256=%s reason=%s detail=\"%s\"", e->subject, e->commit, e->sha256,
-		       e->reason, e->detail);
-		break;
-	case ROMBSR_AUDIT_KEY_GENERATED:
-		printf(" key_label=%s key_fingerprint=%s algorithm=%s token=%s", e->key_label, e->key_fingerprint,
-		       e->algorithm, e->token);
-		break;
-	case ROMBSR_AUDIT_KEY_REVOKED:
-		printf(" key_label=%s key_fingerprint=%s reason=%s", e->key_label, e->key_fingerprint, e->reason);
-		break;
-	case ROMBSR_AUDIT_HSM_LOGIN:
-		printf(" token=%s role=%s result=%s", e->token, e->role, e->result);
-		break;
-	case ROMBSR_AUDIT_UNDERSTOOD:
-		printf(" request_id=%s key_label=%s kind=%s digest=%s detail=\"%s\"", e->request_id, e->key_label, e->kind,
-		       e->digest, e->detail);
-		break;
-	case ROMBSR_AUDIT_NONE:
-		break;
-	}
-	printf("\n");
-}
-
-static int show(const struct audit_clone *ac, const struct filter *f, uint64_t vouched, uint64_t *shown)
-{
-	struct rombsr_audit_entry *e = malloc(sizeof(*e));
-	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
-
-	*shown = 0;
-	for (uint64_t i = 0; i < vouched && r == 0; i++) {
-		struct rombsr_buf line;
-
-		r = audit_clone_entry(ac, i, e, &line);
-		if (r == 0 && matches(f, e)) {
-			if (f->json)
-				printf("%.*s\n", (int)line.len, (const char *)line.data);
-			else
-				print_entry(e);
-			++*shown;
-		}
-		rombsr_buf_free(&line);
-	}
-	free(e);
-	if (r == 0 && fflush(stdout) != 0)
-		r = rombsr_error(ROMBSR_EIO, "cannot write the entries");
-	return r;
-}
-
 int cmd_audit_show(struct cli_context *ctx, int argc, char **argv)
 {
 	const char *repo_path = NULL, *vkey = NULL;
 	struct audit_clone ac;
-	struct filter f;
+	struct audit_filter f;
 	struct cli_parser p;
 	uint64_t vouched, shown;
 	int r;
@@ -268,7 +159,7 @@ int cmd_audit_show(struct cli_context *ctx, int argc, char **argv)
 	if (r < 0)
 		return r;
 	vouched = audit_clone_vouched(&ac);
-	r = show(&ac, &f, vouched, &shown);
+	r = audit_show(&ac, &f, vouched, &shown);
 	if (r == 0) {
 		/* On stderr: stdout holds entries only. */
 		cli_info("rombsr audit-show: %llu of %llu entries shown; the log verified, its newest checkpoint signed "

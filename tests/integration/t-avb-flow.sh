@@ -87,6 +87,18 @@ grep -q 'key_label=avb_root kind=avb-vbmeta digest=[0-9a-f]\{64\} detail="rollba
 grep -q 'key_label=avb_intermediate kind=avb-vbmeta .*detail="rollback index 2 at location 1; partitions: system (hashtree)"' \
 	"$T/understood.txt" || fail "understood: $(cat "$T/understood.txt")"
 echo "ok: the log says what each vbmeta signed was"
+# Binary transparency: the released images lead back to their entries.
+"$ROMBSR" --config "$A" audit-find --repo "$T/queue.git" --artifact "$T/out/vbmeta.img" > "$T/found.txt" ||
+	fail "audit-find vbmeta.img"
+grep -q " signature request_id=$id .*key_label=avb_root" "$T/found.txt" || fail "audit-find: $(cat "$T/found.txt")"
+grep -q " understood request_id=$id key_label=avb_root kind=avb-vbmeta" "$T/found.txt" ||
+	fail "audit-find: $(cat "$T/found.txt")"
+"$ROMBSR" --config "$A" audit-find --repo "$T/queue.git" --artifact "$T/out/vbmeta_system.img" > "$T/found.txt" ||
+	fail "audit-find vbmeta_system.img"
+grep -q "key_label=avb_intermediate" "$T/found.txt" || fail "audit-find: $(cat "$T/found.txt")"
+expect_fail "no entry of the verified audit log" \
+	"$ROMBSR" --config "$A" audit-find --repo "$T/queue.git" --artifact "$T/in/boot.img"
+echo "ok: audit-find leads from each signed image to its entries"
 
 # Refusals, each a request of its own through the real sign node.
 # round CONFIG COMMAND...: captures COMMAND into a new journal, submits it

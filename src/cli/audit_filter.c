@@ -1,0 +1,122 @@
+#include "audit_filter.h"
+
+#include "../common/error.h"
+#include "../common/json_strict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static bool has_request(enum rombsr_audit_type t)
+{
+	return t == ROMBSR_AUDIT_REQUEST_SIGNED || t == ROMBSR_AUDIT_REQUEST_REJECTED || t == ROMBSR_AUDIT_SIGNATURE ||
+	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD;
+}
+
+static bool has_key(enum rombsr_audit_type t)
+{
+	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
+	       t == ROMBSR_AUDIT_UNDERSTOOD;
+}
+
+bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audit_entry *e)
+{
+	if (f->type != ROMBSR_AUDIT_NONE && e->type != f->type)
+		return false;
+	if (e->time < f->since || e->time >= f->until)
+		return false;
+	if (f->request != NULL && !(has_request(e->type) && strcmp(e->request_id, f->request) == 0))
+		return false;
+	if (f->key != NULL &&
+	    !(has_key(e->type) && (strcmp(e->key_label, f->key) == 0 || strcmp(e->key_fingerprint, f->key) == 0)))
+		return false;
+	if (f->ndigests > 0) {
+		bool any = false;
+
+		for (size_t i = 0; i < f->ndigests && !any; i++)
+			any = (e->type == ROMBSR_AUDIT_SIGNATURE || e->type == ROMBSR_AUDIT_UNDERSTOOD) &&
+			      strcmp(e->digest, f->digests[i]) == 0;
+		return any;
+	}
+	return true;
+}
+
+/* One line: index, time, type, then the fields a reader looks for, named
+ * as in the entry. Text fields are quoted: they may hold spaces, never a
+ * quote. */
+static void print_entry(const struct rombsr_audit_entry *e)
+{
+	char when[21];
+
+	rombsr_time_format((time_t)e->time, when);
+	printf("%llu %s %s", (unsigned long long)e->index, when, rombsr_audit_type_name(e->type));
+	switch (e->type) {
+	case ROMBSR_AUDIT_REQUEST_SIGNED:
+		printf(" request_id=%s request_commit=%s signatures=%llu", e->request_id, e->request_commit,
+		       (unsigned long long)e->signatures);
+		break;
+	case ROMBSR_AUDIT_REQUEST_REJECTED:
+		printf(" request_id=%s request_commit=%s reason=%s detail=\"%s\"", e->request_id, e->request_commit,
+		       e->reason, e->detail);
+		break;
+	case ROMBSR_AUDIT_SIGNATURE:
+		printf(" request_id=%s key_label=%s key_fingerprint=%s mechanism=%s signature_sha256=%s", e->request_id,
+		       e->key_label, e->key_fingerprint, e->mechanism, e->signature_sha256);
+		break;
+	case ROMBSR_AUDIT_APPROVALS:
+		printf(" request_id=%s request_commit=%s required=%llu approvers=%zu", e->request_id, e->request_commit,
+		       (unsigned long long)e->required, e->n_approvers);
+		break;
+	case ROMBSR_AUDIT_POLICY_APPLIED:
+		printf(" subject=%s commit=%s sha256=%s", e->subject, e->commit, e->sha256);
+		break;
+	case ROMBSR_AUDIT_POLICY_REFUSED:
+		printf(" subject=%s commit=%s sha256=%s reason=%s detail=\"%s\"", e->subject, e->commit, e->sha256,
+		       e->reason, e->detail);
+		break;
+	case ROMBSR_AUDIT_KEY_GENERATED:
+		printf(" key_label=%s key_fingerprint=%s algorithm=%s token=%s", e->key_label, e->key_fingerprint,
+		       e->algorithm, e->token);
+		break;
+	case ROMBSR_AUDIT_KEY_REVOKED:
+		printf(" key_label=%s key_fingerprint=%s reason=%s", e->key_label, e->key_fingerprint, e->reason);
+		break;
+	case ROMBSR_AUDIT_HSM_LOGIN:
+		printf(" token=%s role=%s result=%s", e->token, e->role, e->result);
+		break;
+	case ROMBSR_AUDIT_UNDERSTOOD:
+		printf(" request_id=%s key_label=%s kind=%s digest=%s detail=\"%s\"", e->request_id, e->key_label, e->kind,
+		       e->digest, e->detail);
+		break;
+	case ROMBSR_AUDIT_NONE:
+		break;
+	}
+	printf("\n");
+}
+
+int audit_show(const struct audit_clone *ac, const struct audit_filter *f, uint64_t vouched, uint64_t *shown)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*shown = 0;
+	for (uint64_t i = 0; i < vouched && r == 0; i++) {
+		struct rombsr_buf line;
+
+		r = audit_clone_entry(ac, i, e, &line);
+		if (r == 0 && audit_filter_matches(f, e)) {
+			if (f->json)
+				printf("%.*s\n", (int)line.len, (const char *)line.data);
+			else
+				print_entry(e);
+			++*shown;
+		}
+		rombsr_buf_free(&line);
+	}
+	free(e);
+	if (r == 0 && fflush(stdout) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot write the entries");
+	return r;
+}
+

@@ -1,0 +1,119 @@
+/* rombsr audit-find --artifact FILE: binary transparency. Which entries of
+ * the verified audit log sign this released file? The file's digests are
+ * computed the ways a signature can cover it — the SHA-256 of the whole
+ * file, and for an AVB vbmeta image or a partition with an AVB footer the
+ * hash its vbmeta signature covers — and every signature or understood
+ * entry with one of them is shown. Exit 1 when none is found.
+ * docs/audit-log.md, "rombsr audit-find". */
+#include "audit_clone.h"
+#include "audit_filter.h"
+#include "cli.h"
+
+#include "../avb/partition.h"
+#include "../avb/vbmeta.h"
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/hex.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { OPT_REPO = 1, OPT_VKEY, OPT_ARTIFACT, OPT_JSON };
+
+static const struct cli_option options[] = {
+	{"artifact", "FILE", "the released file: an APK, OTA package, vbmeta image or partition image (required)",
+	 OPT_ARTIFACT},
+	{"repo", "PATH", "read this clone of the queue instead of fetching queue.url", OPT_REPO},
+	{"vkey", "FILE", "the audit verifier key (default: audit.vkey from the configuration)", OPT_VKEY},
+	{"json", NULL, "print each entry as its canonical JSON line", OPT_JSON},
+	{NULL, NULL, NULL, 0},
+};
+
+static const char usage[] = "audit-find --artifact FILE [--repo PATH] [--vkey FILE] [--json]";
+
+struct digests {
+	char hex[2][2 * ROMBSR_AVB_MAX_DIGEST + 1];
+	size_t n;
+};
+
+/* The hash a vbmeta signature covers, when the file is a vbmeta image or
+ * carries one in its footer; nothing otherwise (not an error: most
+ * artifacts are neither). */
+static int vbmeta_digest(const char *path, struct digests *d)
+{
+	struct rombsr_avb_partition part;
+	struct rombsr_buf image = {0};
+	struct rombsr_avb_image img;
+	unsigned char md[ROMBSR_AVB_MAX_DIGEST], magic[4];
+	size_t len;
+	int r = rombsr_avb_partition_open(path, false, &part);
+
+	if (r < 0)
+		return r;
+	if (part.has_footer)
+		r = rombsr_avb_partition_read_vbmeta(&part, &image);
+	else if (part.file_size >= ROMBSR_AVB_HEADER_SIZE && rombsr_avb_partition_read(&part, magic, 4, 0) == 0 &&
+		 memcmp(magic, "AVB0", 4) == 0)
+		r = rombsr_file_read(path, ROMBSR_AVB_MAX_VBMETA_SIZE * 16, &image);
+	rombsr_avb_partition_close(&part);
+	if (r < 0 || image.data == NULL) {
+		rombsr_buf_free(&image);
+		return r;
+	}
+	r = rombsr_avb_image_parse(image.data, image.len, &img);
+	if (r == 0 && img.alg->hash_size > 0 && (r = rombsr_avb_image_digest(&img, md, &len)) == 0)
+		rombsr_hex_encode(md, len, d->hex[d->n++]);
+	rombsr_buf_free(&image);
+	return r < 0 ? rombsr_error_wrap(r, "%s", path) : 0;
+}
+
+int cmd_audit_find(struct cli_context *ctx, int argc, char **argv)
+{
+	const char *repo_path = NULL, *vkey = NULL, *artifact = NULL;
+	struct audit_filter f = {.until = UINT64_MAX};
+	struct digests d = {.n = 0};
+	struct audit_clone ac;
+	struct cli_parser p;
+	unsigned char md[32];
+	uint64_t size, vouched, shown = 0;
+	int id, r;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((id = cli_next(&p, usage)) > 0) {
+		if (id == OPT_REPO)
+			repo_path = p.value;
+		else if (id == OPT_VKEY)
+			vkey = p.value;
+		else if (id == OPT_ARTIFACT)
+			artifact = p.value;
+		else if (id == OPT_JSON)
+			f.json = true;
+	}
+	if (id < 0)
+		return id;
+	if (artifact == NULL || p.index != argc)
+		return rombsr_error(ROMBSR_EINVAL, "usage: %s", usage);
+	r = rombsr_file_sha256(artifact, md, &size);
+	if (r < 0)
+		return r;
+	rombsr_hex_encode(md, sizeof(md), d.hex[d.n++]);
+	r = vbmeta_digest(artifact, &d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d.n; i++)
+		f.digests[f.ndigests++] = d.hex[i];
+	r = audit_clone_open_verified(ctx, repo_path, vkey, &ac);
+	if (r < 0)
+		return r;
+	vouched = audit_clone_vouched(&ac);
+	r = audit_show(&ac, &f, vouched, &shown);
+	audit_clone_close(&ac);
+	if (r == 0 && shown == 0)
+		return rombsr_error(ROMBSR_ENOTFOUND, "no entry of the verified audit log (%llu entries) signs %s "
+						      "(looked for %s%s%s)", (unsigned long long)vouched, artifact,
+				    d.hex[0], d.n > 1 ? " and the vbmeta hash " : "", d.n > 1 ? d.hex[1] : "");
+	if (r == 0)
+		cli_info("rombsr audit-find: %llu entries of the verified log sign %s", (unsigned long long)shown,
+			 artifact);
+	return r;
+}
