@@ -23,19 +23,12 @@ int cmd_avb_add_hash_footer(struct cli_context *ctx, int argc, char **argv)
 	unsigned char salt[64], digest[64];
 	struct rombsr_avb_partition part;
 	struct footer_args args = {0};
-	struct cli_parser p;
 	size_t salt_len, digest_len;
-	int id, r;
+	int r;
 
-	cli_parser_init(&p, options, argc, argv);
-	while ((id = cli_next(&p, usage)) > 0)
-		if ((r = footer_take_option(ctx, &args, id, p.value)) < 0)
-			return r;
-	if (id < 0)
-		return id;
-	if (p.index != argc)
-		return rombsr_error(ROMBSR_EINVAL, "usage: %s", usage);
-	r = footer_open(&args, &part);
+	r = footer_parse(ctx, &args, options, usage, argc, argv);
+	if (r == 0)
+		r = footer_open(&args, &part);
 	if (r < 0)
 		return r;
 	snprintf(d->hash_algorithm, sizeof(d->hash_algorithm), "%s", args.hash_algorithm ? args.hash_algorithm : "sha256");

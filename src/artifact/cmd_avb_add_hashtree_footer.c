@@ -41,20 +41,13 @@ int cmd_avb_add_hashtree_footer(struct cli_context *ctx, int argc, char **argv)
 	struct rombsr_avb_partition part;
 	struct footer_args args = {0};
 	struct rombsr_buf tree = {0};
-	struct cli_parser p;
 	size_t salt_len, root_len;
 	uint64_t data_size;
-	int id, r;
+	int r;
 
-	cli_parser_init(&p, options, argc, argv);
-	while ((id = cli_next(&p, usage)) > 0)
-		if ((r = footer_take_option(ctx, &args, id, p.value)) < 0)
-			return r;
-	if (id < 0)
-		return id;
-	if (p.index != argc)
-		return rombsr_error(ROMBSR_EINVAL, "usage: %s", usage);
-	r = footer_open(&args, &part);
+	r = footer_parse(ctx, &args, options, usage, argc, argv);
+	if (r == 0)
+		r = footer_open(&args, &part);
 	if (r < 0)
 		return r;
 	snprintf(own.u.hashtree.hash_algorithm, sizeof(own.u.hashtree.hash_algorithm), "%s",

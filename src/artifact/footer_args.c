@@ -44,6 +44,23 @@ int footer_take_option(struct cli_context *ctx, struct footer_args *args, int id
 	}
 }
 
+int footer_parse(struct cli_context *ctx, struct footer_args *args, const struct cli_option *options,
+		 const char *usage, int argc, char **argv)
+{
+	struct cli_parser p;
+	int id, r;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((id = cli_next(&p, usage)) > 0)
+		if ((r = footer_take_option(ctx, args, id, p.value)) < 0)
+			return r;
+	if (id < 0)
+		return id;
+	if (p.index != argc)
+		return rombsr_error(ROMBSR_EINVAL, "usage: %s", usage);
+	return 0;
+}
+
 int footer_open(const struct footer_args *args, struct rombsr_avb_partition *part)
 {
 	if (args->image == NULL || args->partition_name == NULL || args->partition_size == 0)

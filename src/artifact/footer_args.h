@@ -43,6 +43,9 @@ struct footer_args {
 
 /* 1 if id is one of FOOTER_OPTIONS (taken), 0 if not, or an error. */
 int footer_take_option(struct cli_context *ctx, struct footer_args *args, int id, const char *value);
+/* Parses a footer command's options (all of them FOOTER_OPTIONS). */
+int footer_parse(struct cli_context *ctx, struct footer_args *args, const struct cli_option *options,
+	const char *usage, int argc, char **argv);
 /* Checks the required options; opens the image for writing. */
 int footer_open(const struct footer_args *args, struct rombsr_avb_partition *part);
 /* The salt: --salt, else derived from --salt-seed and the partition name,

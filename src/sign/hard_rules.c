@@ -6,10 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
+bool rombsr_refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,14 +21,14 @@ bool rombsr_sign_request_rules(const struct rombsr_request *req, const char *com
 			       time_t now, struct rombsr_refusal *why)
 {
 	if (strcmp(req->build_node, committer) != 0)
-		return refuse(why, "wrong-signer", "the request names build node %s but was committed by %s",
+		return rombsr_refuse(why, "wrong-signer", "the request names build node %s but was committed by %s",
 			      req->build_node, committer);
 	if (now > req->expires && was_waiting)
-		return refuse(why, "policy-approvals", "the request expired while waiting for operator approvals");
+		return rombsr_refuse(why, "policy-approvals", "the request expired while waiting for operator approvals");
 	if (now > req->expires)
-		return refuse(why, "expired", "the request expired at its expires time");
+		return rombsr_refuse(why, "expired", "the request expired at its expires time");
 	if (req->created > now + ROMBSR_SIGN_CLOCK_SKEW)
-		return refuse(why, "not-yet-valid", "the request was created in the future");
+		return rombsr_refuse(why, "not-yet-valid", "the request was created in the future");
 	return true;
 }
 
@@ -41,11 +38,11 @@ bool rombsr_sign_operation_rules(const struct rombsr_request *req, size_t i, str
 	const struct rombsr_keyset_entry *e = rombsr_keyset_find(op->label);
 
 	if (e != NULL && e->authority != req->authority)
-		return refuse(why, "wrong-authority",
+		return rombsr_refuse(why, "wrong-authority",
 			      "operation %zu: key '%s' belongs to the %s authority, the request to %s", i, op->label,
 			      rombsr_authority_name(e->authority), rombsr_authority_name(req->authority));
 	if (e != NULL && e->development && req->build_type == ROMBSR_BUILD_USER)
-		return refuse(why, "development-key", "operation %zu: development key '%s' in a user build", i,
+		return rombsr_refuse(why, "development-key", "operation %zu: development key '%s' in a user build", i,
 			      op->label);
 	return true;
 }

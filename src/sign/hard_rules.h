@@ -22,6 +22,11 @@ struct rombsr_refusal {
 	char message[ROMBSR_REASON_MAX + 1];
 };
 
+/* Fills why with code and a message; returns false, so that a check can
+ * `return rombsr_refuse(why, …)`. */
+bool rombsr_refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The request as a whole at now: committed by the build node it names, not
  * expired (while waiting for approvals: policy-approvals), not created in
  * the future. False with *why set when it is refused. */

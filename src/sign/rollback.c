@@ -95,11 +95,9 @@ bool rombsr_rollback_check(const char *dir, const struct rombsr_request *req, si
 	json_decref(floors);
 	if (index >= floor)
 		return true;
-	snprintf(why->code, sizeof(why->code), "rollback");
-	snprintf(why->message, sizeof(why->message),
-		 "operation %zu: vbmeta rollback index %llu at location %u is below %llu, which this node has signed "
-		 "for product %s", i, (unsigned long long)index, location, (unsigned long long)floor, req->product);
-	return false;
+	return rombsr_refuse(why, "rollback", "operation %zu: vbmeta rollback index %llu at location %u is below %llu, "
+			     "which this node has signed for product %s", i, (unsigned long long)index, location,
+			     (unsigned long long)floor, req->product);
 }
 
 static int raise_one(json_t *floors, const char *product, uint32_t location, uint64_t index, bool *changed)

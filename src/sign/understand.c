@@ -6,24 +6,9 @@
 #include "../common/error.h"
 #include "../common/hex.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool refuse(struct rombsr_refusal *why, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(why->code, sizeof(why->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(why->message, sizeof(why->message), fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 /* The data is the header and the auxiliary block; the authentication
  * block (hash and signature, which the signature cannot cover) is put back
@@ -113,25 +98,25 @@ static bool understand_vbmeta(const struct rombsr_request_op *o, size_t i, size_
 	int r = as_image(o->data, o->data_len, &image, &img);
 
 	if (r < 0) {
-		refuse(why, "vbmeta-invalid", "operation %zu: the vbmeta it signs does not parse: %s", i,
+		rombsr_refuse(why, "vbmeta-invalid", "operation %zu: the vbmeta it signs does not parse: %s", i,
 		       rombsr_error_message(r));
 		goto out;
 	}
 	if (img.alg->digest == NULL || hash == NULL || strcmp(img.alg->digest, hash) != 0 ||
 	    o->op.mech->pss || o->op.mech->kind != ROMBSR_KEY_RSA ||
 	    (modulus_bytes != 0 && img.alg->key_bits != modulus_bytes * 8)) {
-		refuse(why, "vbmeta-algorithm", "operation %zu: a %s vbmeta signed with %s by a %zu-bit key", i,
+		rombsr_refuse(why, "vbmeta-algorithm", "operation %zu: a %s vbmeta signed with %s by a %zu-bit key", i,
 		       img.alg->name, o->op.mech->name, modulus_bytes * 8);
 		goto out;
 	}
 	if (!key_is_signer(&img, o->op.spki_sha256)) {
-		refuse(why, "vbmeta-key", "operation %zu: the vbmeta embeds another public key than key '%s'", i,
+		rombsr_refuse(why, "vbmeta-key", "operation %zu: the vbmeta embeds another public key than key '%s'", i,
 		       o->op.label);
 		goto out;
 	}
 	r = summarize(&img, u->summary, sizeof(u->summary));
 	if (r < 0) {
-		refuse(why, "vbmeta-invalid", "operation %zu: %s", i, rombsr_error_message(r));
+		rombsr_refuse(why, "vbmeta-invalid", "operation %zu: %s", i, rombsr_error_message(r));
 		goto out;
 	}
 	u->kind = "avb-vbmeta";
@@ -157,7 +142,7 @@ bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t m
 	/* The request parser admits only known kinds; a new kind added there
 	 * and not here must not pass unread. */
 	if (kind == NULL || strcmp(kind, "avb-vbmeta") != 0)
-		return refuse(why, "vbmeta-invalid", "operation %zu: data of a kind this sign node does not read", i);
+		return rombsr_refuse(why, "vbmeta-invalid", "operation %zu: data of a kind this sign node does not read", i);
 	return understand_vbmeta(o, i, modulus_bytes, u, why);
 }
 
