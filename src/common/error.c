@@ -41,6 +41,8 @@ const char *rombsr_strerror(int code)
 	return "unknown error";
 }
 
+static void record(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void record(int code, const char *fmt, va_list ap)
 {
 	vsnprintf(last_message, sizeof(last_message), fmt, ap);
@@ -61,6 +63,8 @@ int rombsr_error(int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+static int wrap(int from, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 static int wrap(int from, int code, const char *fmt, va_list ap)
 {
