@@ -1,8 +1,9 @@
 /* rombsr audit-find --artifact FILE: binary transparency. Which entries of
  * the verified audit log sign this released file? The file's digests are
  * computed the ways a signature can cover it — the SHA-256 of the whole
- * file, and for an AVB vbmeta image or a partition with an AVB footer the
- * hash its vbmeta signature covers — and every signature or understood
+ * file; for an AVB vbmeta image or a partition with an AVB footer, the
+ * hash its vbmeta signature covers; for a signed OTA package, the hash of
+ * what its whole-file signature covers — and every signature or understood
  * entry with one of them is shown. Exit 1 when none is found.
  * docs/audit-log.md, "rombsr audit-find". */
 #include "audit_clone.h"
@@ -10,11 +11,13 @@
 #include "cli.h"
 
 #include "../avb/partition.h"
+#include "../ota/zip.h"
 #include "../avb/vbmeta.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/hex.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,9 +35,34 @@ static const struct cli_option options[] = {
 static const char usage[] = "audit-find --artifact FILE [--repo PATH] [--vkey FILE] [--json]";
 
 struct digests {
-	char hex[2][2 * ROMBSR_AVB_MAX_DIGEST + 1];
+	char hex[3][2 * ROMBSR_AVB_MAX_DIGEST + 1];
 	size_t n;
 };
+
+/* A signed OTA package's whole-file signature covers the zip up to its
+ * comment's length field (docs/ota.md): that part's SHA-256, when the file
+ * ends in the signature footer. */
+static int ota_digest(const char *path, uint64_t size, struct digests *d)
+{
+	struct rombsr_ota_layout layout;
+	struct rombsr_buf zip;
+	unsigned char md[32];
+	int r;
+
+	if (size < ROMBSR_OTA_EOCD_SIZE + ROMBSR_OTA_FOOTER_SIZE || size > ROMBSR_OTA_MAX_SIZE)
+		return 0;
+	r = rombsr_file_read(path, ROMBSR_OTA_MAX_SIZE, &zip);
+	if (r < 0)
+		return r;
+	if (zip.data[zip.len - 4] == 0xff && zip.data[zip.len - 3] == 0xff &&
+	    rombsr_ota_layout_parse(zip.data, zip.len, &layout) == 0) {
+		SHA256(zip.data, layout.signed_len, md);
+		rombsr_hex_encode(md, sizeof(md), d->hex[d->n++]);
+	}
+	rombsr_error_clear(); /* a zip that is not a signed package is not an error here */
+	rombsr_buf_free(&zip);
+	return 0;
+}
 
 /* The hash a vbmeta signature covers, when the file is a vbmeta image or
  * carries one in its footer; nothing otherwise (not an error: most
@@ -98,6 +126,8 @@ int cmd_audit_find(struct cli_context *ctx, int argc, char **argv)
 		return r;
 	rombsr_hex_encode(md, sizeof(md), d.hex[d.n++]);
 	r = vbmeta_digest(artifact, &d);
+	if (r == 0)
+		r = ota_digest(artifact, size, &d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < d.n; i++)
@@ -111,7 +141,7 @@ int cmd_audit_find(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0 && shown == 0)
 		return rombsr_error(ROMBSR_ENOTFOUND, "no entry of the verified audit log (%llu entries) signs %s "
 						      "(looked for %s%s%s)", (unsigned long long)vouched, artifact,
-				    d.hex[0], d.n > 1 ? " and the vbmeta hash " : "", d.n > 1 ? d.hex[1] : "");
+				    d.hex[0], d.n > 1 ? " and " : "", d.n > 1 ? d.hex[1] : "");
 	if (r == 0)
 		cli_info("rombsr audit-find: %llu entries of the verified log sign %s", (unsigned long long)shown,
 			 artifact);

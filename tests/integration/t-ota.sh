@@ -171,6 +171,10 @@ ota sign --key "$HSM_KEY" --module "$SOFTHSM_MODULE" --pin-file "$RELEASE_PIN" -
 	--out "$T/direct-ab.zip" || fail "ota sign of the A/B package on SoftHSM2"
 cmp -s "$T/ota.sig.zip" "$T/direct-ab.zip" || fail "the replayed package differs from the one signed on the token"
 echo "ok: round 2: whole-file signature captured, signed, logged, replayed; equal to signing on the token"
+"$ROMBSR" --config "$A" audit-find --repo "$T/queue.git" --artifact "$T/ota.sig.zip" > "$T/found.txt" 2>/dev/null ||
+	fail "audit-find does not find the released package"
+grep -q " signature request_id=$id2 .*key_label=ota_key" "$T/found.txt" || fail "audit-find: $(cat "$T/found.txt")"
+echo "ok: audit-find leads from the released package to its signature entry"
 
 # (c) Refusals: one line, nothing written.
 refuse() { # STATUS TEXT command...
