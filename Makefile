@@ -143,6 +143,8 @@ $(AVB_LIB): $(call obj,$(AVB_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(MANIFEST_LIB): $(call obj,$(MANIFEST_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 $(OTA_LIB): $(call obj,$(OTA_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
