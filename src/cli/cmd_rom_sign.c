@@ -119,14 +119,14 @@ static int open_log(const char *path, bool append)
 
 /* Runs steps in order, each step's output into the log; the first that
  * fails stops the run, named with its status and last line of output. */
-static int run_steps(struct rom_sign *rs, const char *what, const struct rom_step *steps, size_t n,
-		     const char *capture_config, double *spent)
+static int run_steps(struct rom_sign *rs, const char *what, const char *log_name, const struct rom_step *steps,
+		     size_t n, const char *capture_config, double *spent)
 {
 	char log[PATH_MAX + 64], status_text[96], tail[512];
 	char **env = NULL;
 	int fd = -1, r, status;
 
-	r = rombsr_path_format(log, sizeof(log), "%s/logs/%s.log", rs->dir, what);
+	r = rombsr_path_format(log, sizeof(log), "%s/logs/%s.log", rs->dir, log_name);
 	if (r == 0)
 		r = rom_env_make(&rs->plan, capture_config, &env);
 	if (r == 0 && (fd = open_log(log, false)) < 0)
@@ -390,7 +390,7 @@ static int run_round(struct rom_sign *rs, size_t index)
 	for (;;) {
 		r = capture_config(rs, conf, sizeof(conf), journal, sizeof(journal));
 		if (r == 0)
-			r = run_steps(rs, label, rd->steps, rd->nsteps, conf, &rs->t_steps);
+			r = run_steps(rs, label, rd->name, rd->steps, rd->nsteps, conf, &rs->t_steps);
 		if (r == 0)
 			r = journal_count(journal, &n);
 		if (r < 0)
@@ -483,7 +483,7 @@ static int run_all(struct rom_sign *rs)
 	if (r == 0 && rs->plan.nverify > 0) {
 		t1 = now_seconds();
 		cli_info("rom-sign: verifying: %zu steps", rs->plan.nverify);
-		r = run_steps(rs, "verify", rs->plan.verify, rs->plan.nverify, NULL, &rs->t_verify);
+		r = run_steps(rs, "verify", "verify", rs->plan.verify, rs->plan.nverify, NULL, &rs->t_verify);
 		/* The ecosystem's verifiers refusing what was signed. */
 		if (r < 0)
 			r = rombsr_error_wrap_as(r, ROMBSR_ESECURITY, "the signed ROM does not verify");
