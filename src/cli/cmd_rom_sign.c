@@ -144,9 +144,14 @@ static int run_steps(struct rom_sign *rs, const char *what, const char *log_name
 			break;
 		}
 		rom_describe_status(status, status_text, sizeof(status_text));
-		dprintf(fd, "== step %s: %s, %.3f s\n", steps[i].name, status_text, dt);
+		/* The tool's own last words, before the log's closing line. */
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			last_line(log, tail, sizeof(tail));
+			if (strncmp(tail, "== step ", 8) == 0)
+				snprintf(tail, sizeof(tail), "no output");
+		}
+		dprintf(fd, "== step %s: %s, %.3f s\n", steps[i].name, status_text, dt);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			r = rombsr_error(ROMBSR_EINVAL, "%s, step '%s': %s %s (log %s: %s)", what, steps[i].name,
 					 steps[i].argv[0], status_text, log, tail);
 		}

@@ -39,6 +39,8 @@ static int join_path(const char *base, const char *rel, char **out)
 {
 	if (rel[0] == '/')
 		*out = strdup(rel);
+	else if (strcmp(rel, ".") == 0)
+		*out = strdup(base);
 	else if (asprintf(out, "%s/%s", base, rel) < 0)
 		*out = NULL;
 	return *out ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");

@@ -103,7 +103,9 @@ first=$(pending_of "$T/s2" apks)
 [ -n "$first" ] || fail "the timed out request is not recorded"
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>&1 || fail "sign --once"
 # Killed while waiting for round 2's answer.
-romsign --plan "$PLAN" --state "$T/s2" --timeout 120 > /dev/null 2> "$T/run3.err" &
+# (exec: $! is rom-sign itself, not a subshell)
+env SOFTHSM2_CONF="$T/no-token.conf" "$ROMBSR" --config "$BUILD_CONF" rom-sign --plan "$PLAN" --state "$T/s2" \
+	--timeout 120 > /dev/null 2> "$T/run3.err" &
 rom=$!
 for _ in $(seq 600); do
 	p=$(pending_of "$T/s2" apks)
@@ -129,14 +131,14 @@ outputs | cmp -s - "$T/first" || fail "the resumed run made other bytes"
 echo "ok: resumed: round 2's request taken up, rounds 3 and 4 done, the same bytes"
 
 # (d) Refusals.
-jq '.rounds[0].step = 1' "$PLAN" > "$T/bad.json"
-expect_last "plan.rounds[0]: unknown field 'step'" romsign --plan "$T/bad.json" --state "$T/s3"
-jq '.rounds[1].authority = "audit"' "$PLAN" > "$T/bad.json"
-expect_last "plan.rounds[1].authority" romsign --plan "$T/bad.json" --state "$T/s3"
+jq '.rounds[0].step = 1' "$PLAN" > "$ROM/bad.json"
+expect_last "plan.rounds[0]: unknown field 'step'" romsign --plan "$ROM/bad.json" --state "$T/s3"
+jq '.rounds[1].authority = "audit"' "$PLAN" > "$ROM/bad.json"
+expect_last "plan.rounds[1].authority" romsign --plan "$ROM/bad.json" --state "$T/s3"
 [ ! -e "$T/s3/state.json" ] || fail "a bad plan left a state"
-jq '.rounds[1].steps[3].argv = ["false"]' "$PLAN" > "$T/bad.json"
+jq '.rounds[1].steps[3].argv = ["false"]' "$PLAN" > "$ROM/bad.json"
 expect_last "round 2/4 'images', step '$(jq -r '.rounds[1].steps[3].name' "$PLAN")': false exited with status 1" \
-	romsign --plan "$T/bad.json" --state "$T/s1"
+	romsign --plan "$ROM/bad.json" --state "$T/s1"
 printf 'a release signed with the testkey\n' > "$T/data"
 jq -n --arg m "$CAP_MODULE" --arg b "$T/bundle" --arg id "$(bundle_id testkey)" --arg d "$T" '{format: "rombsr.rom-plan",
 	version: 1, product: "sample_phone", build_id: "TK.1", source_commit: ("0" * 40), build_type: "user", bundle: $b,
@@ -144,7 +146,7 @@ jq -n --arg m "$CAP_MODULE" --arg b "$T/bundle" --arg id "$(bundle_id testkey)" 
 	"--login", "--pin", "x", "--sign", "-m", "SHA256-RSA-PKCS", "--id", $id, "-i", ($d + "/data"), "-o", ($d + "/sig")]}]}]}' \
 	> "$T/testkey.json"
 expect_last "round 1/1 'testkey': request" romsign --plan "$T/testkey.json" --state "$T/s4" --timeout 60
-grep -q "was rejected by sign node [0-9A-F]*: testkey-in-release: " "$T/err" || fail "rejection: $(tail -n 1 "$T/err")"
+grep -q "was rejected by sign node [0-9A-F]*: development-key: " "$T/err" || fail "rejection: $(tail -n 1 "$T/err")"
 [ -z "$(pending_of "$T/s4" testkey)" ] || fail "a rejected request stays pending"
 stop_daemon
 echo "rom-sign ok"
