@@ -207,17 +207,19 @@ static int journal_count(const char *journal, size_t *n)
 static int run_self(struct rom_sign *rs, const char *const *args, size_t nargs, int *status, char *out, size_t osize,
 		    char *msg, size_t msize)
 {
-	const char *argv[32];
+	const char **argv = calloc(nargs + 4, sizeof(*argv));
 	char out_path[PATH_MAX + 32], err_path[PATH_MAX + 32];
 	int ofd = -1, efd = -1, r;
 	size_t k = 0;
 
+	if (argv == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	argv[k++] = rs->self;
 	if (rs->ctx->config_path != NULL) {
 		argv[k++] = "--config";
 		argv[k++] = rs->ctx->config_path;
 	}
-	for (size_t i = 0; i < nargs && k + 1 < sizeof(argv) / sizeof(argv[0]); i++)
+	for (size_t i = 0; i < nargs; i++)
 		argv[k++] = args[i];
 	argv[k] = NULL;
 	r = rombsr_path_format(out_path, sizeof(out_path), "%s/work/child.out", rs->dir);
@@ -236,6 +238,7 @@ static int run_self(struct rom_sign *rs, const char *const *args, size_t nargs, 
 		close(ofd);
 	if (efd >= 0)
 		close(efd);
+	free(argv);
 	if (r == 0) {
 		char line[1024];
 		const char *colon;
@@ -358,9 +361,6 @@ static int wait_apply(struct rom_sign *rs, const char *label, struct rom_round_s
 	if (strstr(msg, "was rejected by sign node") != NULL) {
 		/* A rejection is final: the next run captures and asks again
 		 * (once the plan, the policy or the approvals allow it). */
-		char id[33];
-
-		snprintf(id, sizeof(id), "%s", st->pending);
 		st->pending[0] = '\0';
 		r = rom_state_save(&rs->st);
 		if (r < 0)

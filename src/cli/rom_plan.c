@@ -46,6 +46,24 @@ static int join_path(const char *base, const char *rel, char **out)
 	return *out ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 }
 
+/* An object of the plan with only the given fields and a valid "name". */
+static int read_named(const json_t *obj, const char *path, const char *const *fields, const char **name)
+{
+	char what[ROMBSR_JSON_PATH_MAX];
+	int r;
+
+	if (!json_is_object(obj))
+		return rombsr_error(ROMBSR_EINVAL, "%s: must be an object", path);
+	r = rombsr_json_only(obj, path, fields);
+	if (r == 0)
+		r = rombsr_json_string(obj, path, "name", ROM_PLAN_NAME_MAX, name);
+	if (r == 0) {
+		snprintf(what, sizeof(what), "%s.name", path);
+		r = check_name(*name, what);
+	}
+	return r;
+}
+
 static int read_step(const json_t *obj, const char *path, const char *base, struct rom_step *s)
 {
 	static const char *const fields[] = {"name", "argv", "dir", NULL};
@@ -55,15 +73,7 @@ static int read_step(const json_t *obj, const char *path, const char *base, stru
 	size_t n;
 	int r;
 
-	if (!json_is_object(obj))
-		return rombsr_error(ROMBSR_EINVAL, "%s: must be an object", path);
-	r = rombsr_json_only(obj, path, fields);
-	if (r == 0)
-		r = rombsr_json_string(obj, path, "name", ROM_PLAN_NAME_MAX, &s->name);
-	if (r == 0) {
-		rombsr_json_path_index(what, sizeof(what), path, "name", 0);
-		r = check_name(s->name, what);
-	}
+	r = read_named(obj, path, fields, &s->name);
 	if (r == 0)
 		r = rombsr_json_string_opt(obj, path, "dir", ROM_PLAN_STRING_MAX, &dir);
 	if (r == 0)
@@ -141,18 +151,9 @@ static int read_round(const json_t *obj, const char *path, const char *base, str
 {
 	static const char *const fields[] = {"name", "authority", "artifacts", "steps", NULL};
 	static const char *const authorities[] = {"release", "manifest", NULL};
-	char what[ROMBSR_JSON_PATH_MAX];
 	int r, au = 0;
 
-	if (!json_is_object(obj))
-		return rombsr_error(ROMBSR_EINVAL, "%s: must be an object", path);
-	r = rombsr_json_only(obj, path, fields);
-	if (r == 0)
-		r = rombsr_json_string(obj, path, "name", ROM_PLAN_NAME_MAX, &rd->name);
-	if (r == 0) {
-		rombsr_json_path_index(what, sizeof(what), path, "name", 0);
-		r = check_name(rd->name, what);
-	}
+	r = read_named(obj, path, fields, &rd->name);
 	if (r == 0)
 		r = rombsr_json_enum(obj, path, "authority", authorities, &au);
 	if (r == 0)

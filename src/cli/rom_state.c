@@ -50,7 +50,7 @@ static int read_round(const json_t *obj, const char *path, struct rom_round_stat
 	if (r == 0)
 		r = rombsr_json_bool(obj, path, "done", &rs->done);
 	if (r == 0 && json_object_get(obj, "pending") != NULL) {
-		rombsr_json_path_index(what, sizeof(what), path, "pending", 0);
+		snprintf(what, sizeof(what), "%s.pending", path);
 		r = read_id(json_object_get(obj, "pending"), what, rs->pending);
 	}
 	if (r == 0)
