@@ -35,7 +35,7 @@ static int read_id(const json_t *v, const char *what, char out[33])
 static int read_round(const json_t *obj, const char *path, struct rom_round_state *rs)
 {
 	static const char *const fields[] = {"name", "requests", "pending", "done", NULL};
-	char what[ROMBSR_JSON_PATH_MAX], id[33];
+	char what[ROMBSR_JSON_PATH_MAX + 16], id[33];
 	const char *name;
 	json_t *arr;
 	int r;
