@@ -252,7 +252,7 @@ static int run_self(struct rom_sign *rs, const char *const *args, size_t nargs, 
 	return r;
 }
 
-static int submit(struct rom_sign *rs, size_t index, const char *journal, char id[33])
+static int submit(struct rom_sign *rs, size_t index, const char *label, const char *journal, char id[33])
 {
 	const struct rom_round *rd = &rs->plan.rounds[index];
 	const char **args = calloc(16 + 2 * rd->nartifacts, sizeof(*args));
@@ -285,10 +285,10 @@ static int submit(struct rom_sign *rs, size_t index, const char *journal, char i
 		r = run_self(rs, args, k, &status, out, sizeof(out), msg, sizeof(msg));
 	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		rom_describe_status(status, status_text, sizeof(status_text));
-		r = rombsr_error(ROMBSR_EINVAL, "round '%s': submit %s: %s", rd->name, status_text, msg);
+		r = rombsr_error(ROMBSR_EINVAL, "%s: submit %s: %s", label, status_text, msg);
 	}
 	if (r == 0 && !rombsr_request_id_valid(out))
-		r = rombsr_error(ROMBSR_EINTERNAL, "round '%s': submit printed no request ID ('%s')", rd->name, out);
+		r = rombsr_error(ROMBSR_EINTERNAL, "%s: submit printed no request ID ('%s')", label, out);
 	if (r == 0)
 		memcpy(id, out, 33);
 	for (size_t i = 0; arts != NULL && i < rd->nartifacts; i++)
@@ -408,7 +408,7 @@ static int run_round(struct rom_sign *rs, size_t index)
 			return rombsr_error(ROMBSR_EINVAL, "%s: still %zu new operations after %u requests: are its steps "
 							   "deterministic? (plan max_requests_per_round)", label, n, asked);
 		cli_info("rom-sign: %s: %zu operations captured", label, n);
-		r = submit(rs, index, journal, st->pending);
+		r = submit(rs, index, label, journal, st->pending);
 		if (r == 0) {
 			st->done = false;
 			r = rom_state_save(&rs->st);
