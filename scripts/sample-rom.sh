@@ -44,10 +44,17 @@ head -c 65536 /dev/zero | tr '\0' 'K' > "$out/in/kernel"
 printf 'sample ramdisk\n' | gzip -n -9 > "$out/in/ramdisk.img"
 printf 'name = ROMbsrCapture\nlibrary = %s/libmock_pkcs11.so\nslot = 0\n' "$build" > "$out/capture-p11.cfg"
 
-python3 - "$out" "$build" "$bundle" "${SAMPLE_ROM_BUILD_ID:-SAMPLE.1}" "${names[@]}" <<'PY'
+# e2fsprogs lives in /usr/sbin, which a user's PATH may lack: the plan names
+# the programs by their full path.
+sbin() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" || { echo "sample-rom: $1 not found" >&2; exit 1; }; }
+mke2fs=$(sbin mke2fs)
+debugfs=$(sbin debugfs)
+
+python3 - "$out" "$build" "$bundle" "${SAMPLE_ROM_BUILD_ID:-SAMPLE.1}" "$mke2fs" "$debugfs" "${names[@]}" <<'PY'
 import json, sys
 
-out, build, bundle, build_id, apks = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], [a.split(":") for a in sys.argv[5:]]
+out, build, bundle, build_id, mke2fs, debugfs = sys.argv[1:7]
+apks = [a.split(":") for a in sys.argv[7:]]
 rombsr = build + "/rombsr"
 epoch = "1790000000"
 module = build + "/libmock_pkcs11.so"
@@ -75,7 +82,7 @@ img += [step("copy-" + n, "cp", "signed/%s.apk" % n, "tree/%s/app/%s/%s.apk" % (
 img.append(step("times", "find", "tree", "-exec", "touch", "-h", "-d", "@" + epoch, "{}", "+"))
 for p in part:
     uuid, seed = ids[p]
-    img.append(step("mke2fs-" + p, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-I", "256", "-T", "default",
+    img.append(step("mke2fs-" + p, mke2fs, "-q", "-F", "-t", "ext4", "-b", "4096", "-I", "256", "-T", "default",
                     "-U", uuid, "-E", "hash_seed=%s,root_owner=0:0" % seed, "-L", p, "-d", "tree/" + p,
                     "images/%s.img" % p, size[p][0]))
     # mke2fs -d copies each file's change time, which no tool can set on
@@ -83,7 +90,7 @@ for p in part:
     with open("%s/in/fix-%s.debugfs" % (out, p), "w") as f:
         for path in ["/app"] + ["/app/" + n for n in part[p]] + ["/app/%s/%s.apk" % (n, n) for n in part[p]]:
             f.write("set_inode_field %s ctime @%s\n" % (path, epoch))
-    img.append(step("ctimes-" + p, "debugfs", "-w", "-f", "in/fix-%s.debugfs" % p, "images/%s.img" % p))
+    img.append(step("ctimes-" + p, debugfs, "-w", "-f", "in/fix-%s.debugfs" % p, "images/%s.img" % p))
 img += [step("mkbootimg", "mkbootimg", "--kernel", "in/kernel", "--ramdisk", "in/ramdisk.img",
              "--cmdline", "console=ttyS0", "--os_version", "14.0.0", "--os_patch_level", "2026-11",
              "--output", "images/boot.img"),
@@ -121,7 +128,7 @@ for p in part:
     for n in part[p]:
         extracted = "verify/%s/%s.apk" % (p, n)
         # debugfs reads the image, nothing is mounted.
-        verify += [step("extract-" + n, "debugfs", "-R", "dump /app/%s/%s.apk %s" % (n, n, extracted), "images/%s.img" % p),
+        verify += [step("extract-" + n, debugfs, "-R", "dump /app/%s/%s.apk %s" % (n, n, extracted), "images/%s.img" % p),
                    step("same-" + n, "cmp", "signed/%s.apk" % n, extracted),
                    step("apksigner-" + n, "apksigner", "verify", "--min-sdk-version", "21", extracted)]
 verify += [step("avb", rombsr, "avb", "verify", "--image", "images/vbmeta.img", "--key", "verify/avb_root.pub"),
