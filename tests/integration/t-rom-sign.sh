@@ -20,9 +20,13 @@ ROM="$T/rom"
 SAMPLE_ROM_BUNDLE="$T/bundle" ROMBSR_BUILD="$ROMBSR_BUILD" "$TOP/scripts/sample-rom.sh" "$ROM" >/dev/null
 PLAN="$ROM/plan.json"
 # Sanitized builds: the module needs the ASan runtime in every step.
-for kv in ${CAP_ENV[@]+"${CAP_ENV[@]}"}; do
-	jq --arg k "${kv%%=*}" --arg v "${kv#*=}" '.env[$k] = $v' "$PLAN" > "$PLAN.new" && mv "$PLAN.new" "$PLAN"
-done
+sanitizer_env() { # PLAN
+	local kv
+	for kv in ${CAP_ENV[@]+"${CAP_ENV[@]}"}; do
+		jq --arg k "${kv%%=*}" --arg v "${kv#*=}" '.env[$k] = $v' "$1" > "$1.new" && mv "$1.new" "$1"
+	done
+}
+sanitizer_env "$PLAN"
 # The build node reaches no token.
 romsign() { env SOFTHSM2_CONF="$T/no-token.conf" "$ROMBSR" --config "$BUILD_CONF" rom-sign "$@"; }
 sig_count() {
@@ -145,6 +149,7 @@ jq -n --arg m "$CAP_MODULE" --arg b "$T/bundle" --arg id "$(bundle_id testkey)" 
 	rounds: [{name: "testkey", authority: "release", steps: [{name: "pkcs11-tool", argv: ["pkcs11-tool", "--module", $m,
 	"--login", "--pin", "x", "--sign", "-m", "SHA256-RSA-PKCS", "--id", $id, "-i", ($d + "/data"), "-o", ($d + "/sig")]}]}]}' \
 	> "$T/testkey.json"
+sanitizer_env "$T/testkey.json"
 expect_last "round 1/1 'testkey': request" romsign --plan "$T/testkey.json" --state "$T/s4" --timeout 60
 grep -q "was rejected by sign node [0-9A-F]*: development-key: " "$T/err" || fail "rejection: $(tail -n 1 "$T/err")"
 [ -z "$(pending_of "$T/s4" testkey)" ] || fail "a rejected request stays pending"
