@@ -4,11 +4,14 @@
 #   install packages and build; provision SoftHSM2 and the key set; make
 #   throwaway GPG identities for the admin, a build node and the sign node;
 #   create the signing queue (a bare git repository with its hook, served on
-#   127.0.0.1); build sample APKs with Debian's aapt; capture their signing
-#   with unmodified apksigner through the capture module (the build node has
-#   no key); submit the request; the sign node verifies and signs inside the
-#   HSM; the build node applies the response, replays apksigner and verifies
-#   the APKs with apksigner's own verifier; queue-verify checks the history.
+#   127.0.0.1); build a sample ROM from Debian's tools (scripts/sample-rom.sh:
+#   aapt APKs, ext4 images, mkbootimg) and sign it with rombsr rom-sign
+#   against the sign node daemon: APKs with unmodified apksigner through the
+#   capture module (the build node has no key), the images' AVB chain, the
+#   OTA package, the release manifest; the sign node verifies and signs
+#   inside the HSM; the build node applies each response and the ecosystem's
+#   verifiers check the result; a rerun asks nothing; queue-verify checks
+#   the history and audit-verify the audit log.
 # Everything it makes is under demo/ (made anew each run).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +34,10 @@ demo="${ROMBSR_DEMO_DIR:-$top/demo}"
 rombsr="$top/build/rombsr"
 rombsr_sign="$top/build/rombsr-sign"
 capture_module="$top/build/libmock_pkcs11.so"
-daemon_pid=""
+daemon_pid="" sign_pid=""
 cleanup() {
 	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true
+	[ -z "$sign_pid" ] || kill "$sign_pid" 2>/dev/null || true
 	for home in "$demo"/gnupg-*; do
 		[ -d "$home" ] && gpgconf --homedir "$home" --kill all 2>/dev/null
 	done
@@ -96,63 +100,46 @@ for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 echo "queue at $url"
 stage_end
 
-stage "build node: build sample APKs (aapt, real binary manifests)"
-apps=(org.rombsr.demo.settings org.rombsr.demo.launcher org.rombsr.demo.camera)
-for app in "${apps[@]}"; do
-	scripts/make-sample-apk.sh "$app" "$demo/out/$app.unsigned.apk"
-	echo "built $app"
-done
+stage "build node: a sample ROM from Debian's tools (aapt APKs, ext4 images, mkbootimg) and its signing plan"
+SAMPLE_ROM_BUNDLE="$demo/bundle" SAMPLE_ROM_BUILD_ID=DEMO.1 scripts/sample-rom.sh "$demo/rom"
+jq -r '.rounds[] | "round \(.name) (\(.authority) authority): \(.steps | length) steps"' "$demo/rom/plan.json"
 stage_end
 
-# apksigner through the capture module: unmodified, told the module is its
-# PKCS#11 token. v2+v3 signing (one round); docs/apply.md shows v1 rounds.
-printf 'name = ROMbsrCapture\nlibrary = %s\nslot = 0\n' "$capture_module" > "$demo/capture-p11.cfg"
-apksign() { # IN OUT
-	apksigner -J-add-exports=jdk.crypto.cryptoki/sun.security.pkcs11=ALL-UNNAMED sign --ks NONE --ks-type PKCS11 \
-		--provider-class sun.security.pkcs11.SunPKCS11 --provider-pos 1 --provider-arg "$demo/capture-p11.cfg" \
-		--ks-pass pass:none --ks-key-alias platform --v1-signing-enabled false --v4-signing-enabled false \
-		--out "$2" "$1"
-}
-
-stage "build node: capture the signing calls of unmodified apksigner (no key on this node)"
-mkdir -p "$demo/build-node"
-printf 'mode = capture\nbundle = %s\njournal = %s\n' "$demo/bundle" "$demo/build-node/journal.jsonl" \
-	> "$demo/build-node/capture.conf"
-for app in "${apps[@]}"; do
-	SOFTHSM2_CONF=/dev/null ROMBSR_CAPTURE_CONFIG="$demo/build-node/capture.conf" \
-		apksign "$demo/out/$app.unsigned.apk" "$demo/out/$app.placeholder.apk"
-done
-echo "captured $(wc -l < "$demo/build-node/journal.jsonl") signing operations"
+stage "sign node: the daemon watches the queue (its worker never opens a token; one signer per authority)"
+"$rombsr_sign" --config "$demo/sign.conf" sign --daemon --interval-ms 200 2>"$demo/sign-daemon.log" &
+sign_pid=$!
+echo "rombsr-sign sign --daemon: pid $sign_pid"
 stage_end
 
-stage "build node: submit the signing request (commit signed with the build node's key)"
-artifacts=()
-for app in "${apps[@]}"; do artifacts+=(--artifact "$demo/out/$app.unsigned.apk=$app.apk"); done
-request=$("$rombsr" --config "$demo/build.conf" submit --journal "$demo/build-node/journal.jsonl" "${artifacts[@]}" \
-	--product rombsr_demo --build-id DEMO.1 --source-commit "$(git rev-parse HEAD 2>/dev/null || printf '%040d' 0)" \
-	--build-type user)
-echo "request $request"
+# rom-sign runs every tool against the capture module (the build node holds
+# no key, and SoftHSM2 sees no token here), submits each round's new
+# operations, waits for the sign node's answer, verifies and applies it,
+# and reruns the round until nothing new is asked; then the verifiers.
+stage "build node: rombsr rom-sign: APKs (v1+v2+v3), images + AVB chain, OTA package, release manifest"
+mkdir -p "$demo/build-node/no-token"
+printf 'directories.tokendir = %s\n' "$demo/build-node/no-token" > "$demo/build-node/no-token.conf"
+SOFTHSM2_CONF="$demo/build-node/no-token.conf" "$rombsr" --config "$demo/build.conf" rom-sign \
+	--plan "$demo/rom/plan.json" --state "$demo/build-node/rom-state" --timeout 300 | tee "$demo/rom-sign-summary.txt"
 stage_end
 
-stage "sign node: verify the queue, check the request, sign the digests inside the HSM, publish"
-"$rombsr_sign" --config "$demo/sign.conf" sign --once | tee "$demo/sign-summary.txt"
+stage "rerun: every round captures against the signatures obtained; nothing new, no request, no HSM operation"
+SOFTHSM2_CONF="$demo/build-node/no-token.conf" "$rombsr" --config "$demo/build.conf" rom-sign \
+	--plan "$demo/rom/plan.json" --state "$demo/build-node/rom-state" --timeout 300 2>/dev/null | tee "$demo/rerun-summary.txt"
+kill -TERM "$sign_pid" && wait "$sign_pid" || true
+sign_pid=""
 stage_end
 
-stage "build node: verify the response and replay apksigner with the real signatures"
-"$rombsr" --config "$demo/build.conf" apply --request "$request" --bundle "$demo/bundle" \
-	--out "$demo/build-node/signatures.json" --replay-config "$demo/build-node/replay.conf"
-for app in "${apps[@]}"; do
-	SOFTHSM2_CONF=/dev/null ROMBSR_CAPTURE_CONFIG="$demo/build-node/replay.conf" \
-		apksign "$demo/out/$app.unsigned.apk" "$demo/out/$app.apk"
-done
-stage_end
-
-stage "verify the APKs with apksigner (default providers) against the bundle's certificate"
+stage "verify the signed ROM with the ecosystem's verifiers, and the queue's history"
 want=$(jq -r '.keys[] | select(.label=="platform") | .certificate_sha256' "$demo/bundle/manifest.json")
-for app in "${apps[@]}"; do
-	apksigner verify --print-certs "$demo/out/$app.apk" | grep -q "certificate SHA-256 digest: $want"
-	echo "verified $app: signed by platform ($want)"
-done
+apk=$(jq -r '.rounds[0].steps[1].argv[-2]' "$demo/rom/plan.json")
+debugfs -R "dump /app/$(basename "$apk" .apk)/$(basename "$apk") $demo/out/$(basename "$apk")" "$demo/rom/images/system.img" 2>/dev/null
+apksigner verify --print-certs "$demo/out/$(basename "$apk")" | grep -q "certificate SHA-256 digest: $want"
+echo "verified $(basename "$apk") from system.img: signed by platform ($want)"
+grep -c '^== step apksigner-.*exited with status 0' "$demo/build-node/rom-state/logs/verify.log" | sed 's/^/APKs from the images verified by apksigner: /'
+openssl x509 -in "$demo/bundle/certs/avb_root.pem" -pubkey -noout > "$demo/out/avb_root.pub"
+"$rombsr" avb verify --image "$demo/rom/images/vbmeta.img" --key "$demo/out/avb_root.pub"
+"$rombsr" ota verify --bundle "$demo/bundle" --label ota_key --in "$demo/rom/images/ota.zip"
+"$rombsr" manifest verify --bundle "$demo/bundle" --in "$demo/rom/release.json" --artifacts "$demo/rom/images"
 "$rombsr" --config "$demo/build.conf" queue-verify
 stage_end
 
@@ -164,10 +151,11 @@ printf '[core]\n\tstate-dir = %s\n[queue]\n\turl = %s\n[audit]\n\tvkey = %s\n' "
 stage_end
 
 printf '\n==> summary\n'
-printf '  request: %s\n' "$request"
-printf '  operations captured: %s\n' "$(wc -l < "$demo/build-node/journal.jsonl")"
-sed -n 's/^sign: \(.*\); verify.*/  sign node: \1/p' "$demo/sign-summary.txt"
-printf '  APKs signed and verified: %s\n' "${#apps[@]}"
+sed -n 's/^rom-sign: \([0-9]*\) rounds done, \([0-9]*\) requests this run (\([0-9]*\) operations).*/  rom-sign: \1 rounds, \2 requests, \3 operations captured and signed/p' "$demo/rom-sign-summary.txt"
+sed -n 's/^rom-sign: \([0-9]*\) rounds done, \([0-9]*\) requests this run.*/  rerun: \2 requests/p' "$demo/rerun-summary.txt"
+grep 'since the start' "$demo/sign-daemon.log" | tail -n 1 | sed 's/.*since the start: \([0-9]*\) HSM operations.*/  sign node: \1 HSM operations/'
+printf '  APKs signed and verified: %s\n' "$(jq '.rounds[0].steps | length - 1' "$demo/rom/plan.json")"
+printf '  images: %s\n' "$(cd "$demo/rom/images" && echo *.img ota.zip)"
 sed -n 's/^audit ok: /  audit log: /p' "$demo/audit-summary.txt"
 for i in "${!stage_names[@]}"; do
 	printf '  %6ss  %s\n' "${stage_secs[$i]}" "${stage_names[$i]}"

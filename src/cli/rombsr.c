@@ -10,6 +10,7 @@ static const struct cli_command commands[] = {
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
 	{"approve", cmd_approve, "approve a pending request as an operator (dual control)"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
+	{"rom-sign", cmd_rom_sign, "sign a whole ROM by the rounds of a plan: capture, submit, wait, apply, verify"},
 	{"audit-verify", cmd_audit_verify, "verify the audit log of a queue clone against the audit key"},
 	{"audit-show", cmd_audit_show, "show the verified audit log's entries, by key, request, time or type"},
 	{"audit-proof", cmd_audit_proof, "a proof that one signature is in the audit log, checkable without rombsr"},
