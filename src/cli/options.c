@@ -23,7 +23,15 @@ void cli_parser_init(struct cli_parser *p, const struct cli_option *options, int
 
 void cli_print_usage(FILE *to, const char *command, const char *usage, const struct cli_option *options)
 {
-	fprintf(to, "usage: rombsr %s %s\n", command, usage);
+	/* A command of a group (avb make-vbmeta) spells its whole usage, the
+	 * group first; a plain command only what follows its name. */
+	size_t group = strcspn(usage, " ");
+
+	if (usage[group] == ' ' && strncmp(usage + group + 1, command, strlen(command)) == 0 &&
+	    usage[group + 1 + strlen(command)] == ' ')
+		fprintf(to, "usage: rombsr %s\n", usage);
+	else
+		fprintf(to, "usage: rombsr %s %s\n", command, usage);
 	for (const struct cli_option *o = options; o != NULL && o->name != NULL; o++) {
 		char left[48];
 
