@@ -23,7 +23,7 @@ struct field {
 
 static const char *const subjects[] = {"policy", "trust", NULL};
 static const char *const results[] = {"failed", "ok", NULL};
-static const char *const data_kinds[] = {"avb-vbmeta", NULL};
+static const char *const data_kinds[] = {"apk-signed-data", "avb-vbmeta", NULL};
 
 #define F(n, k) {#n, k, offsetof(struct rombsr_audit_entry, n), sizeof(((struct rombsr_audit_entry *)0)->n), NULL}
 #define FE(n, list) {#n, K_ENUM, offsetof(struct rombsr_audit_entry, n), \

@@ -24,7 +24,7 @@ struct cap_opctx {
 	 * sign node understands (docs/capture.md, "Data"). */
 	unsigned char *data;
 	size_t data_len;
-	bool data_dropped;           /* too long, or not of a known kind */
+	bool data_dropped;           /* too long */
 	unsigned char raw[ROMBSR_CAP_TBS_MAX];
 	size_t raw_len;
 };

@@ -76,9 +76,9 @@ CK_RV cap_op_init(const char *fn, struct cap_opctx *c, CK_MECHANISM_PTR pMechani
 }
 
 /* Keeps the input of a hash mechanism while it can still be data the sign
- * node understands: never more than ROMBSR_CAP_DATA_MAX bytes, and dropped
- * as soon as its first bytes say it is of no known kind. Failing to keep it
- * only drops it: the operation itself goes on. */
+ * node understands (rombsr_cap_data_kind decides at the end): never more
+ * than ROMBSR_CAP_DATA_MAX bytes. Failing to keep it only drops it: the
+ * operation itself goes on. */
 static void keep_data(struct cap_opctx *c, const unsigned char *data, CK_ULONG len)
 {
 	unsigned char *grown;
@@ -96,12 +96,6 @@ static void keep_data(struct cap_opctx *c, const unsigned char *data, CK_ULONG l
 	c->data = grown;
 	memcpy(c->data + c->data_len, data, len);
 	c->data_len += len;
-	if (c->data_len >= 4 && memcmp(c->data, "AVB0", 4) != 0) {
-		free(c->data);
-		c->data = NULL;
-		c->data_len = 0;
-		c->data_dropped = true;
-	}
 }
 
 CK_RV cap_op_update(const char *fn, struct cap_opctx *c, const struct cap_object *key, const unsigned char *data,

@@ -1,5 +1,6 @@
 #include "capture_format.h"
 
+#include "apk_signed_data.h"
 #include "base64.h"
 
 #include "error.h"
@@ -422,9 +423,15 @@ int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, u
 
 const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 {
+	struct rombsr_apk_signed_data sd;
+
 	/* A vbmeta header is 256 bytes and its auxiliary block a multiple of 64. */
 	if (len >= 256 && (len - 256) % 64 == 0 && memcmp(data, "AVB0", 4) == 0)
 		return "avb-vbmeta";
+	/* APK signed data has no magic: it is what parses as one. */
+	if (rombsr_apk_signed_data_parse(data, len, &sd) == 0)
+		return "apk-signed-data";
+	rombsr_error_clear();
 	return NULL;
 }
 

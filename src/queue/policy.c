@@ -245,7 +245,7 @@ static int parse_rule(const json_t *o, const char *path, const struct rombsr_pol
 	static const char *const fields[] = {"disabled", "build_types", "build_nodes", "programs", "artifacts",
 					     "mechanisms", "max_operations", "quota", "approvals", "not_before",
 					     "not_after", "data", NULL};
-	static const char *const data_kinds[] = {"avb-vbmeta", NULL};
+	static const char *const data_kinds[] = {"apk-signed-data", "avb-vbmeta", NULL};
 	int64_t max_ops;
 	int kind;
 	int r;

@@ -63,8 +63,8 @@ static bool understood(struct rombsr_sign_node *node, const struct rombsr_reques
 	int error = 0;
 
 	if (!rombsr_sign_understand(req, i, k->modulus_bytes, &u, &why) ||
-	    (u.kind != NULL && !rombsr_rollback_check(node->dir, req, i, u.rollback_index, u.rollback_location, &why,
-						      &error))) {
+	    (u.kind != NULL && strcmp(u.kind, "avb-vbmeta") == 0 &&
+	     !rombsr_rollback_check(node->dir, req, i, u.rollback_index, u.rollback_location, &why, &error))) {
 		if (error < 0)
 			reject(resp, "rollback", "operation %zu: the rollback floors cannot be read: %s", i,
 			       rombsr_error_message(error));

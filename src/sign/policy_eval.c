@@ -128,6 +128,7 @@ static bool check_op(const struct rombsr_policy *p, const struct key_use *k, siz
 		     const struct rombsr_request_op *op, struct rombsr_policy_verdict *v)
 {
 	const struct rombsr_policy_rule *rule = k->rule;
+	const char *kind;
 
 	if (rule->nprograms > 0 && op->program[0] == '\0')
 		return refuse(v, p, "policy-program", i, k->label,
@@ -136,14 +137,14 @@ static bool check_op(const struct rombsr_policy *p, const struct key_use *k, siz
 		return refuse(v, p, "policy-program", i, k->label, "may not sign for program '%s'", op->program);
 	if (rule->nmechanisms > 0 && !mechanism_listed(rule, op->op.mech))
 		return refuse(v, p, "policy-mechanism", i, k->label, "may not sign with %s", op->op.mech->name);
-	/* A key for data the node reads signs nothing else (no blind digest),
-	 * and no other key signs such data. */
-	if (rule->data != NULL && op->data == NULL)
+	/* A key for data the node reads signs nothing else (no blind digest);
+	 * and a vbmeta only such a key signs (an APK's signed data, any key). */
+	kind = op->data != NULL ? rombsr_cap_data_kind(op->data, op->data_len) : NULL;
+	if (rule->data != NULL && (kind == NULL || strcmp(kind, rule->data) != 0))
 		return refuse(v, p, "policy-data", i, k->label, "signs only %s data the sign node reads, and the "
-			      "operation carries none", rule->data);
-	if (op->data != NULL && rule->data == NULL)
-		return refuse(v, p, "policy-data", i, k->label, "is not a key for %s data",
-			      rombsr_cap_data_kind(op->data, op->data_len));
+			      "operation carries %s", rule->data, kind ? kind : "none");
+	if (rule->data == NULL && kind != NULL && strcmp(kind, "avb-vbmeta") == 0)
+		return refuse(v, p, "policy-data", i, k->label, "is not a key for %s data", kind);
 	if (rule->max_operations > 0 && k->count > rule->max_operations)
 		return refuse(v, p, "policy-max-operations", i, k->label,
 			      "would sign more than %" PRIu32 " operations in one request", rule->max_operations);

@@ -134,7 +134,7 @@ int rombsr_rollback_raise(const char *dir, const struct rombsr_request *req)
 			continue;
 		if (!rombsr_sign_understand(req, i, 0, &u, &why))
 			r = rombsr_error(ROMBSR_EINTERNAL, "request %s: %s", req->id, why.message);
-		else
+		else if (u.kind != NULL && strcmp(u.kind, "avb-vbmeta") == 0)
 			r = raise_one(floors, req->product, u.rollback_location, u.rollback_index, &changed);
 	}
 	if (r < 0 || !changed)

@@ -2,10 +2,12 @@
 
 #include "../avb/pubkey_blob.h"
 #include "../avb/vbmeta.h"
+#include "../common/apk_signed_data.h"
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,49 @@ out:
 	return ok;
 }
 
+/* APK v2/v3 signed data: its first certificate is the signer's, and a
+ * device accepts the signature only with that certificate's key: it must
+ * be the signing key (by SubjectPublicKeyInfo). */
+static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct rombsr_understood *u,
+			   struct rombsr_refusal *why)
+{
+	struct rombsr_apk_signed_data sd;
+	const unsigned char *p;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char fp[65] = "";
+	size_t used;
+	int r = rombsr_apk_signed_data_parse(o->data, o->data_len, &sd);
+
+	if (r < 0)
+		return rombsr_refuse(why, "apk-invalid", "operation %zu: the APK signed data does not parse: %s", i,
+				     rombsr_error_message(r));
+	p = sd.certificate;
+	cert = d2i_X509(NULL, &p, (long)sd.certificate_len);
+	key = cert ? X509_get_pubkey(cert) : NULL;
+	if (key == NULL || rombsr_pubkey_spki_sha256(key, fp) < 0 || strcmp(fp, o->op.spki_sha256) != 0) {
+		EVP_PKEY_free(key);
+		X509_free(cert);
+		rombsr_error_clear();
+		return rombsr_refuse(why, "apk-certificate", "operation %zu: the APK signed data names another "
+			"certificate (key %.16s...) than key '%s'", i, fp[0] ? fp : "unreadable", o->op.label);
+	}
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	used = (size_t)snprintf(u->summary, sizeof(u->summary), "APK signature scheme v%u, %zu certificates; "
+				"content digests:", sd.scheme, sd.ncertificates);
+	for (size_t d = 0; d < sd.ndigests && used + 40 < sizeof(u->summary); d++) {
+		used += (size_t)snprintf(u->summary + used, sizeof(u->summary) - used, " %s:",
+					 rombsr_apk_algorithm_name(sd.digests[d].algorithm));
+		/* The first 16 bytes: the entry's text is short, and enough to
+		 * find the APK whose digest this is. */
+		for (size_t b = 0; b < sd.digests[d].len && b < 16 && used + 3 < sizeof(u->summary); b++)
+			used += (size_t)snprintf(u->summary + used, sizeof(u->summary) - used, "%02x", sd.digests[d].digest[b]);
+	}
+	u->kind = "apk-signed-data";
+	return true;
+}
+
 bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t modulus_bytes,
 			    struct rombsr_understood *u, struct rombsr_refusal *why)
 {
@@ -139,11 +184,13 @@ bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t m
 	if (o->data == NULL)
 		return true;
 	kind = rombsr_cap_data_kind(o->data, o->data_len);
+	if (kind != NULL && strcmp(kind, "avb-vbmeta") == 0)
+		return understand_vbmeta(o, i, modulus_bytes, u, why);
+	if (kind != NULL && strcmp(kind, "apk-signed-data") == 0)
+		return understand_apk(o, i, u, why);
 	/* The request parser admits only known kinds; a new kind added there
 	 * and not here must not pass unread. */
-	if (kind == NULL || strcmp(kind, "avb-vbmeta") != 0)
-		return rombsr_refuse(why, "vbmeta-invalid", "operation %zu: data of a kind this sign node does not read", i);
-	return understand_vbmeta(o, i, modulus_bytes, u, why);
+	return rombsr_refuse(why, "data-unknown", "operation %zu: data of a kind this sign node does not read", i);
 }
 
 int rombsr_sign_understood_entries(const struct rombsr_request *req, struct rombsr_audit_entry *out, size_t max,

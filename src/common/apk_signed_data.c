@@ -1,0 +1,162 @@
+#include "apk_signed_data.h"
+
+#include "error.h"
+
+#include <openssl/x509.h>
+#include <string.h>
+
+/* The signature algorithm IDs of APK Signature Scheme v2 and v3. */
+static const struct {
+	uint32_t id;
+	const char *name;
+} algorithms[] = {
+	{0x0101, "RSA-PSS-SHA256"},   {0x0102, "RSA-PSS-SHA512"},   {0x0103, "RSA-PKCS1-SHA256"},
+	{0x0104, "RSA-PKCS1-SHA512"}, {0x0201, "ECDSA-SHA256"},     {0x0202, "ECDSA-SHA512"},
+	{0x0301, "DSA-SHA256"},       {0x0421, "RSA-PKCS1-SHA256-VERITY"}, {0x0423, "ECDSA-SHA256-VERITY"},
+	{0x0425, "DSA-SHA256-VERITY"},
+};
+
+const char *rombsr_apk_algorithm_name(uint32_t id)
+{
+	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
+		if (algorithms[i].id == id)
+			return algorithms[i].name;
+	return NULL;
+}
+
+struct reader {
+	const unsigned char *p;
+	size_t left;
+};
+
+static int u32(struct reader *r, uint32_t *v)
+{
+	if (r->left < 4)
+		return rombsr_error(ROMBSR_EINVAL, "apk signed data: truncated");
+	*v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
+	r->p += 4;
+	r->left -= 4;
+	return 0;
+}
+
+/* A length-prefixed run, as a reader of its own. */
+static int sub(struct reader *r, struct reader *out)
+{
+	uint32_t n = 0;
+	int e = u32(r, &n);
+
+	if (e < 0)
+		return e;
+	if (n > r->left)
+		return rombsr_error(ROMBSR_EINVAL, "apk signed data: a length of %u past the end", n);
+	out->p = r->p;
+	out->left = n;
+	r->p += n;
+	r->left -= n;
+	return 0;
+}
+
+static int digests(struct reader seq, struct rombsr_apk_signed_data *out)
+{
+	while (seq.left > 0) {
+		struct reader item, digest;
+		uint32_t alg;
+		int e = sub(&seq, &item);
+
+		if (e == 0)
+			e = u32(&item, &alg);
+		if (e == 0)
+			e = sub(&item, &digest);
+		if (e < 0)
+			return e;
+		if (item.left != 0 || digest.left == 0 || digest.left > 64 || rombsr_apk_algorithm_name(alg) == NULL)
+			return rombsr_error(ROMBSR_EINVAL, "apk signed data: a digest that is not one");
+		if (out->ndigests == ROMBSR_APK_MAX_DIGESTS)
+			return rombsr_error(ROMBSR_EINVAL, "apk signed data: more than %d digests", ROMBSR_APK_MAX_DIGESTS);
+		out->digests[out->ndigests].algorithm = alg;
+		out->digests[out->ndigests].digest = digest.p;
+		out->digests[out->ndigests++].len = digest.left;
+	}
+	return out->ndigests > 0 ? 0 : rombsr_error(ROMBSR_EINVAL, "apk signed data: no digest");
+}
+
+static int certificates(struct reader seq, struct rombsr_apk_signed_data *out)
+{
+	while (seq.left > 0) {
+		struct reader cert;
+		const unsigned char *p;
+		X509 *x;
+		int e = sub(&seq, &cert);
+
+		if (e < 0)
+			return e;
+		p = cert.p;
+		x = d2i_X509(NULL, &p, (long)cert.left);
+		X509_free(x);
+		if (x == NULL || p != cert.p + cert.left)
+			return rombsr_error(ROMBSR_EINVAL, "apk signed data: a certificate that is not DER X.509");
+		if (out->ncertificates++ == 0) {
+			out->certificate = cert.p;
+			out->certificate_len = cert.left;
+		}
+	}
+	return out->ncertificates > 0 ? 0 : rombsr_error(ROMBSR_EINVAL, "apk signed data: no certificate");
+}
+
+/* Attributes: each (uint32 ID, value), length-prefixed; their meaning is
+ * apksigner's, only their framing is checked. */
+static int attributes(struct reader seq)
+{
+	while (seq.left > 0) {
+		struct reader item;
+		uint32_t id;
+		int e = sub(&seq, &item);
+
+		if (e == 0)
+			e = u32(&item, &id);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+static int parse_as(const unsigned char *data, size_t len, unsigned scheme, struct rombsr_apk_signed_data *out)
+{
+	struct reader r = {data, len}, d, c, a;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	out->scheme = scheme;
+	e = sub(&r, &d);
+	if (e == 0)
+		e = sub(&r, &c);
+	if (e == 0 && scheme == 3)
+		e = u32(&r, &out->min_sdk);
+	if (e == 0 && scheme == 3)
+		e = u32(&r, &out->max_sdk);
+	if (e == 0)
+		e = sub(&r, &a);
+	/* apksigner ends v2 signed data with one more element, empty. */
+	if (e == 0 && scheme == 2 && r.left == 4 && memcmp(r.p, "\0\0\0\0", 4) == 0)
+		r.left = 0;
+	if (e == 0 && r.left != 0)
+		e = rombsr_error(ROMBSR_EINVAL, "apk signed data: %zu bytes past its end", r.left);
+	if (e == 0)
+		e = digests(d, out);
+	if (e == 0)
+		e = certificates(c, out);
+	if (e == 0)
+		e = attributes(a);
+	return e;
+}
+
+int rombsr_apk_signed_data_parse(const unsigned char *data, size_t len, struct rombsr_apk_signed_data *out)
+{
+	int e = parse_as(data, len, 3, out);
+
+	if (e < 0) {
+		rombsr_error_clear();
+		e = parse_as(data, len, 2, out);
+	}
+	return e;
+}
