@@ -101,7 +101,9 @@ echo "queue at $url"
 stage_end
 
 stage "build node: a sample ROM from Debian's tools (aapt APKs, ext4 images, mkbootimg) and its signing plan"
-SAMPLE_ROM_BUNDLE="$demo/bundle" SAMPLE_ROM_BUILD_ID=DEMO.1 scripts/sample-rom.sh "$demo/rom"
+# The demo runs what it built in build/, whatever ROMBSR_BUILD says (a test
+# runner may point it at a sanitized build).
+ROMBSR_BUILD="$top/build" SAMPLE_ROM_BUNDLE="$demo/bundle" SAMPLE_ROM_BUILD_ID=DEMO.1 scripts/sample-rom.sh "$demo/rom"
 jq -r '.rounds[] | "round \(.name) (\(.authority) authority): \(.steps | length) steps"' "$demo/rom/plan.json"
 stage_end
 
