@@ -5,6 +5,7 @@
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,6 +55,23 @@ static int ledger_read(const char *dir, json_t **floors)
 	}
 	json_incref(*floors);
 	json_decref(root);
+	/* Every floor whole, or none used: a damaged entry read as 0 would
+	 * lower a floor. */
+	for (size_t i = 0; i < json_array_size(*floors); i++) {
+		json_t *f = json_array_get(*floors, i);
+		const char *product = NULL, *index = NULL;
+		json_int_t location = -1;
+
+		if (json_unpack_ex(f, &jerr, JSON_STRICT, "{s:s, s:I, s:s}", "product", &product, "location",
+				   &location, "index", &index) != 0 ||
+		    location < 0 || location > (json_int_t)UINT32_MAX || index[0] == '\0' ||
+		    strspn(index, "0123456789") != strlen(index) || strlen(index) > 20) {
+			json_decref(*floors);
+			*floors = NULL;
+			return rombsr_error(ROMBSR_EINVAL, "%s: floor %zu is damaged; restore the file from a backup",
+					    path, i);
+		}
+	}
 	return 0;
 }
 
@@ -77,8 +95,15 @@ static json_t *find_floor(json_t *floors, const char *product, uint32_t location
 static uint64_t floor_index(const json_t *f)
 {
 	const char *s = json_string_value(json_object_get(f, "index"));
+	char *end;
+	unsigned long long v;
 
-	return s ? strtoull(s, NULL, 10) : UINT64_MAX;
+	if (s == NULL)
+		return UINT64_MAX;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	/* Checked when read; out of range stays the highest floor (fail closed). */
+	return errno != 0 || *end != '\0' ? UINT64_MAX : (uint64_t)v;
 }
 
 bool rombsr_rollback_check(const char *dir, const struct rombsr_request *req, size_t i, uint64_t index,
