@@ -11,7 +11,7 @@
 
 #define COUNT_MAX ((1ULL << 53) - 1)
 
-enum kind { K_ID, K_HEX64, K_HEX64_OPT, K_COMMIT, K_DIGEST, K_TEXT, K_COUNT, K_APPROVERS, K_ENUM };
+enum kind { K_ID, K_HEX64, K_HEX64_OPT, K_COMMIT, K_DIGEST, K_DIGEST_OPT, K_TEXT, K_COUNT, K_APPROVERS, K_ENUM };
 
 struct field {
 	const char *name;
@@ -23,7 +23,6 @@ struct field {
 
 static const char *const subjects[] = {"policy", "trust", NULL};
 static const char *const results[] = {"failed", "ok", NULL};
-static const char *const data_kinds[] = {"apk-signed-data", "avb-vbmeta", NULL};
 
 #define F(n, k) {#n, k, offsetof(struct rombsr_audit_entry, n), sizeof(((struct rombsr_audit_entry *)0)->n), NULL}
 #define FE(n, list) {#n, K_ENUM, offsetof(struct rombsr_audit_entry, n), \
@@ -32,7 +31,7 @@ static const char *const data_kinds[] = {"apk-signed-data", "avb-vbmeta", NULL};
 enum field_id {
 	F_REQUEST_ID, F_REQUEST_COMMIT, F_SIGNATURES, F_REASON, F_DETAIL, F_ARTIFACT, F_KEY_FP, F_KEY_LABEL,
 	F_MECHANISM, F_DIGEST, F_SIG_SHA256, F_REQUIRED, F_APPROVERS, F_SUBJECT, F_COMMIT, F_SHA256,
-	F_PREVIOUS, F_ALGORITHM, F_TOKEN, F_ROLE, F_RESULT, F_KIND, F_END = -1,
+	F_PREVIOUS, F_ALGORITHM, F_TOKEN, F_ROLE, F_RESULT, F_KIND, F_CONTENT_DIGEST, F_END = -1,
 };
 
 static const struct field fields[] = {
@@ -57,7 +56,8 @@ static const struct field fields[] = {
 	[F_TOKEN] = F(token, K_ID),
 	[F_ROLE] = F(role, K_ID),
 	[F_RESULT] = FE(result, results),
-	[F_KIND] = FE(kind, data_kinds),
+	[F_KIND] = FE(kind, rombsr_cap_data_kinds),
+	[F_CONTENT_DIGEST] = F(content_digest, K_DIGEST_OPT),
 };
 
 struct type_info {
@@ -78,7 +78,8 @@ static const struct type_info types[] = {
 	[ROMBSR_AUDIT_KEY_REVOKED] = {"key-revoked", {F_KEY_FP, F_KEY_LABEL, F_REASON, F_END}},
 	[ROMBSR_AUDIT_HSM_LOGIN] = {"hsm-login", {F_TOKEN, F_ROLE, F_RESULT, F_END}},
 	[ROMBSR_AUDIT_POLICY_REFUSED] = {"policy-refused", {F_SUBJECT, F_COMMIT, F_SHA256, F_REASON, F_DETAIL, F_END}},
-	[ROMBSR_AUDIT_UNDERSTOOD] = {"understood", {F_REQUEST_ID, F_KEY_LABEL, F_KIND, F_DIGEST, F_DETAIL, F_END}},
+	[ROMBSR_AUDIT_UNDERSTOOD] = {"understood",
+				      {F_REQUEST_ID, F_KEY_LABEL, F_KIND, F_DIGEST, F_CONTENT_DIGEST, F_DETAIL, F_END}},
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
@@ -136,6 +137,10 @@ static const char *check_string(enum kind kind, const char *s, const char *const
 		return n == 64 && is_lower_hex(s, n) ? NULL : "must be 64 lower-case hex digits";
 	case K_COMMIT:
 		return (n == 40 || n == 64) && is_lower_hex(s, n) ? NULL : "must be 40 or 64 lower-case hex digits";
+	case K_DIGEST_OPT:
+		if (n == 0)
+			return NULL;
+		/* fall through */
 	case K_DIGEST:
 		return n >= 2 && n <= 2 * ROMBSR_CAP_TBS_MAX && n % 2 == 0 && is_lower_hex(s, n)
 			       ? NULL

@@ -51,7 +51,8 @@ enum rombsr_audit_type {
  *   hex64   64 lower-case hex digits
  *   commit  40 or 64 lower-case hex digits (git SHA-1 or SHA-256)
  *   digest  2..2048 lower-case hex digits, even count (a digest, or the
- *           DigestInfo or raw block a client asked the token to sign)
+ *           DigestInfo or raw block a client asked the token to sign);
+ *           digest-or-empty: the same, or ""
  *   text    0..256 printable ASCII characters other than '"' and '\'
  *   count   integer 0 .. 2^53-1 */
 struct rombsr_audit_entry {
@@ -84,6 +85,8 @@ struct rombsr_audit_entry {
 	char role[ROMBSR_AUDIT_ID_MAX + 1];             /* id */
 	char result[ROMBSR_AUDIT_ID_MAX + 1];           /* "ok" or "failed" */
 	char kind[ROMBSR_AUDIT_ID_MAX + 1];             /* "avb-vbmeta": the kind of data understood */
+	char content_digest[2 * 64 + 1];                /* digest or "": what the understood data says its
+	                                                 * artifact's content hashes to */
 };
 
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);

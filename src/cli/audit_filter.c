@@ -35,8 +35,9 @@ bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audi
 		bool any = false;
 
 		for (size_t i = 0; i < f->ndigests && !any; i++)
-			any = (e->type == ROMBSR_AUDIT_SIGNATURE || e->type == ROMBSR_AUDIT_UNDERSTOOD) &&
-			      strcmp(e->digest, f->digests[i]) == 0;
+			any = ((e->type == ROMBSR_AUDIT_SIGNATURE || e->type == ROMBSR_AUDIT_UNDERSTOOD) &&
+			       strcmp(e->digest, f->digests[i]) == 0) ||
+			      (e->type == ROMBSR_AUDIT_UNDERSTOOD && strcmp(e->content_digest, f->digests[i]) == 0);
 		return any;
 	}
 	return true;
@@ -86,8 +87,10 @@ static void print_entry(const struct rombsr_audit_entry *e)
 		printf(" token=%s role=%s result=%s", e->token, e->role, e->result);
 		break;
 	case ROMBSR_AUDIT_UNDERSTOOD:
-		printf(" request_id=%s key_label=%s kind=%s digest=%s detail=\"%s\"", e->request_id, e->key_label, e->kind,
-		       e->digest, e->detail);
+		printf(" request_id=%s key_label=%s kind=%s digest=%s", e->request_id, e->key_label, e->kind, e->digest);
+		if (e->content_digest[0] != '\0')
+			printf(" content_digest=%s", e->content_digest);
+		printf(" detail=\"%s\"", e->detail);
 		break;
 	case ROMBSR_AUDIT_NONE:
 		break;

@@ -11,14 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AUDIT_FILTER_MAX_DIGESTS 8
+#define AUDIT_FILTER_MAX_DIGESTS 20
 
 struct audit_filter {
 	const char *key, *request;
 	uint64_t since, until; /* since <= time < until */
 	enum rombsr_audit_type type;
 	bool json;
-	/* When any: only signature and understood entries whose digest is one. */
+	/* When any: only signature and understood entries whose digest is one,
+	 * and understood entries whose content digest is one. */
 	const char *digests[AUDIT_FILTER_MAX_DIGESTS];
 	size_t ndigests;
 };

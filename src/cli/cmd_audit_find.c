@@ -13,6 +13,7 @@
 #include "../avb/partition.h"
 #include "../ota/zip.h"
 #include "../avb/vbmeta.h"
+#include "../common/apk_file.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/hex.h"
@@ -35,33 +36,56 @@ static const struct cli_option options[] = {
 static const char usage[] = "audit-find --artifact FILE [--repo PATH] [--vkey FILE] [--json]";
 
 struct digests {
-	char hex[3][2 * ROMBSR_AVB_MAX_DIGEST + 1];
+	char hex[AUDIT_FILTER_MAX_DIGESTS][2 * ROMBSR_AVB_MAX_DIGEST + 1];
 	size_t n;
 };
 
-/* A signed OTA package's whole-file signature covers the zip up to its
- * comment's length field (docs/ota.md): that part's SHA-256, when the file
- * ends in the signature footer. */
-static int ota_digest(const char *path, uint64_t size, struct digests *d)
+/* An APK's v2/v3 signers: the hash of each one's signed data (what the
+ * HSM signed: signature and understood entries) and the content digest
+ * of the file (understood entries). A content digest other than the one
+ * its signer signed is said: the file is not what was signed. */
+static int apk_digests(const char *path, const struct rombsr_buf *zip, struct digests *d)
+{
+	struct rombsr_apk_signers s;
+	int r = rombsr_apk_signers_read(zip->data, zip->len, &s);
+
+	if (r < 0)
+		return rombsr_error_wrap(r, "%s", path);
+	for (size_t i = 0; i < s.n && d->n + 2 <= AUDIT_FILTER_MAX_DIGESTS; i++) {
+		snprintf(d->hex[d->n++], sizeof(d->hex[0]), "%s", s.signer[i].signed_data_digest);
+		if (s.signer[i].content_digest[0] != '\0')
+			snprintf(d->hex[d->n++], sizeof(d->hex[0]), "%s", s.signer[i].content_digest);
+		if (s.signer[i].content_digest[0] != '\0' && !s.signer[i].content_matches)
+			cli_info("rombsr audit-find: %s: its contents are not what its v%u signer signed "
+				 "(apksigner verify fails on it)", path, s.signer[i].scheme);
+	}
+	return 0;
+}
+
+/* A zip: a signed OTA package's whole-file signature covers the zip up to
+ * its comment's length field (docs/ota.md): that part's SHA-256, when the
+ * file ends in the signature footer; and an APK's signers. */
+static int zip_digests(const char *path, uint64_t size, struct digests *d)
 {
 	struct rombsr_ota_layout layout;
 	struct rombsr_buf zip;
 	unsigned char md[32];
 	int r;
 
-	if (size < ROMBSR_OTA_EOCD_SIZE + ROMBSR_OTA_FOOTER_SIZE || size > ROMBSR_OTA_MAX_SIZE)
+	if (size < ROMBSR_OTA_EOCD_SIZE || size > ROMBSR_OTA_MAX_SIZE)
 		return 0;
 	r = rombsr_file_read(path, ROMBSR_OTA_MAX_SIZE, &zip);
 	if (r < 0)
 		return r;
-	if (zip.data[zip.len - 4] == 0xff && zip.data[zip.len - 3] == 0xff &&
-	    rombsr_ota_layout_parse(zip.data, zip.len, &layout) == 0) {
+	if (size >= ROMBSR_OTA_EOCD_SIZE + ROMBSR_OTA_FOOTER_SIZE && zip.data[zip.len - 4] == 0xff &&
+	    zip.data[zip.len - 3] == 0xff && rombsr_ota_layout_parse(zip.data, zip.len, &layout) == 0) {
 		SHA256(zip.data, layout.signed_len, md);
 		rombsr_hex_encode(md, sizeof(md), d->hex[d->n++]);
 	}
 	rombsr_error_clear(); /* a zip that is not a signed package is not an error here */
+	r = apk_digests(path, &zip, d);
 	rombsr_buf_free(&zip);
-	return 0;
+	return r;
 }
 
 /* The hash a vbmeta signature covers, when the file is a vbmeta image or
@@ -127,7 +151,7 @@ int cmd_audit_find(struct cli_context *ctx, int argc, char **argv)
 	rombsr_hex_encode(md, sizeof(md), d.hex[d.n++]);
 	r = vbmeta_digest(artifact, &d);
 	if (r == 0)
-		r = ota_digest(artifact, size, &d);
+		r = zip_digests(artifact, size, &d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < d.n; i++)

@@ -1,6 +1,7 @@
 #include "apk_signed_data.h"
 
 #include "error.h"
+#include "le_reader.h"
 
 #include <openssl/x509.h>
 #include <string.h>
@@ -24,49 +25,17 @@ const char *rombsr_apk_algorithm_name(uint32_t id)
 	return NULL;
 }
 
-struct reader {
-	const unsigned char *p;
-	size_t left;
-};
-
-static int u32(struct reader *r, uint32_t *v)
-{
-	if (r->left < 4)
-		return rombsr_error(ROMBSR_EINVAL, "apk signed data: truncated");
-	*v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
-	r->p += 4;
-	r->left -= 4;
-	return 0;
-}
-
-/* A length-prefixed run, as a reader of its own. */
-static int sub(struct reader *r, struct reader *out)
-{
-	uint32_t n = 0;
-	int e = u32(r, &n);
-
-	if (e < 0)
-		return e;
-	if (n > r->left)
-		return rombsr_error(ROMBSR_EINVAL, "apk signed data: a length of %u past the end", n);
-	out->p = r->p;
-	out->left = n;
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
-static int digests(struct reader seq, struct rombsr_apk_signed_data *out)
+static int digests(struct rombsr_le_reader seq, struct rombsr_apk_signed_data *out)
 {
 	while (seq.left > 0) {
-		struct reader item, digest;
+		struct rombsr_le_reader item, digest;
 		uint32_t alg;
-		int e = sub(&seq, &item);
+		int e = rombsr_le_sub(&seq, &item);
 
 		if (e == 0)
-			e = u32(&item, &alg);
+			e = rombsr_le_u32(&item, &alg);
 		if (e == 0)
-			e = sub(&item, &digest);
+			e = rombsr_le_sub(&item, &digest);
 		if (e < 0)
 			return e;
 		if (item.left != 0 || digest.left == 0 || digest.left > 64 || rombsr_apk_algorithm_name(alg) == NULL)
@@ -80,13 +49,13 @@ static int digests(struct reader seq, struct rombsr_apk_signed_data *out)
 	return out->ndigests > 0 ? 0 : rombsr_error(ROMBSR_EINVAL, "apk signed data: no digest");
 }
 
-static int certificates(struct reader seq, struct rombsr_apk_signed_data *out)
+static int certificates(struct rombsr_le_reader seq, struct rombsr_apk_signed_data *out)
 {
 	while (seq.left > 0) {
-		struct reader cert;
+		struct rombsr_le_reader cert;
 		const unsigned char *p;
 		X509 *x;
-		int e = sub(&seq, &cert);
+		int e = rombsr_le_sub(&seq, &cert);
 
 		if (e < 0)
 			return e;
@@ -105,15 +74,15 @@ static int certificates(struct reader seq, struct rombsr_apk_signed_data *out)
 
 /* Attributes: each (uint32 ID, value), length-prefixed; their meaning is
  * apksigner's, only their framing is checked. */
-static int attributes(struct reader seq)
+static int attributes(struct rombsr_le_reader seq)
 {
 	while (seq.left > 0) {
-		struct reader item;
+		struct rombsr_le_reader item;
 		uint32_t id;
-		int e = sub(&seq, &item);
+		int e = rombsr_le_sub(&seq, &item);
 
 		if (e == 0)
-			e = u32(&item, &id);
+			e = rombsr_le_u32(&item, &id);
 		if (e < 0)
 			return e;
 	}
@@ -122,20 +91,20 @@ static int attributes(struct reader seq)
 
 static int parse_as(const unsigned char *data, size_t len, unsigned scheme, struct rombsr_apk_signed_data *out)
 {
-	struct reader r = {data, len}, d, c, a;
+	struct rombsr_le_reader r = {data, len, "apk signed data"}, d, c, a;
 	int e;
 
 	memset(out, 0, sizeof(*out));
 	out->scheme = scheme;
-	e = sub(&r, &d);
+	e = rombsr_le_sub(&r, &d);
 	if (e == 0)
-		e = sub(&r, &c);
+		e = rombsr_le_sub(&r, &c);
 	if (e == 0 && scheme == 3)
-		e = u32(&r, &out->min_sdk);
+		e = rombsr_le_u32(&r, &out->min_sdk);
 	if (e == 0 && scheme == 3)
-		e = u32(&r, &out->max_sdk);
+		e = rombsr_le_u32(&r, &out->max_sdk);
 	if (e == 0)
-		e = sub(&r, &a);
+		e = rombsr_le_sub(&r, &a);
 	/* apksigner ends v2 signed data with one more element, empty. */
 	if (e == 0 && scheme == 2 && r.left == 4 && memcmp(r.p, "\0\0\0\0", 4) == 0)
 		r.left = 0;

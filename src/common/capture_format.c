@@ -6,6 +6,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hex.h"
+#include "jar_signature_file.h"
 #include "json_strict.h"
 
 #include <jansson.h>
@@ -421,8 +422,11 @@ int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, u
 	return 0;
 }
 
+const char *const rombsr_cap_data_kinds[] = {"apk-signed-data", "avb-vbmeta", "jar-signature-file", NULL};
+
 const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 {
+	struct rombsr_jar_signature_file sf;
 	struct rombsr_apk_signed_data sd;
 
 	/* A vbmeta header is 256 bytes and its auxiliary block a multiple of 64. */
@@ -431,6 +435,9 @@ const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 	/* APK signed data has no magic: it is what parses as one. */
 	if (rombsr_apk_signed_data_parse(data, len, &sd) == 0)
 		return "apk-signed-data";
+	if (len >= 19 && memcmp(data, "Signature-Version: ", 19) == 0 &&
+	    rombsr_jar_signature_file_parse(data, len, &sf) == 0)
+		return "jar-signature-file";
 	rombsr_error_clear();
 	return NULL;
 }

@@ -98,8 +98,13 @@ bool rombsr_cap_op_same(const struct rombsr_cap_op *a, const struct rombsr_cap_o
  * (docs/capture.md, "Data"). At most this many bytes. */
 #define ROMBSR_CAP_DATA_MAX (64u * 1024)
 
-/* The kind of data the sign node understands, by its first bytes:
- * "avb-vbmeta" (a vbmeta header then its auxiliary block), or NULL. */
+/* Every kind of data the sign node understands, NULL-terminated:
+ * "apk-signed-data" (an APK v2/v3 signer's signed data), "avb-vbmeta" (a
+ * vbmeta header then its auxiliary block), "jar-signature-file" (an APK v1
+ * signature file, META-INF/NAME.SF). Policy rules and audit entries name
+ * them. */
+extern const char *const rombsr_cap_data_kinds[];
+/* The kind of data, by what it parses as, or NULL. */
 const char *rombsr_cap_data_kind(const unsigned char *data, size_t len);
 /* The data must be of a known kind, at most ROMBSR_CAP_DATA_MAX bytes, and
  * hash to op's tbs with op's mechanism (a hashing one). */

@@ -2,6 +2,7 @@
  * policy_eval.c. */
 #include "policy.h"
 
+#include "../common/capture_format.h"
 #include "../common/error.h"
 #include "../common/json_strict.h"
 #include "../common/keyset.h"
@@ -245,7 +246,6 @@ static int parse_rule(const json_t *o, const char *path, const struct rombsr_pol
 	static const char *const fields[] = {"disabled", "build_types", "build_nodes", "programs", "artifacts",
 					     "mechanisms", "max_operations", "quota", "approvals", "not_before",
 					     "not_after", "data", NULL};
-	static const char *const data_kinds[] = {"apk-signed-data", "avb-vbmeta", NULL};
 	int64_t max_ops;
 	int kind;
 	int r;
@@ -280,8 +280,8 @@ static int parse_rule(const json_t *o, const char *path, const struct rombsr_pol
 	if (r == 0 && json_object_get(o, "approvals") != NULL)
 		r = parse_approvals(o, path, p, rule);
 	if (r == 0 && json_object_get(o, "data") != NULL) {
-		r = rombsr_json_enum(o, path, "data", data_kinds, &kind);
-		rule->data = r == 0 ? data_kinds[kind] : NULL;
+		r = rombsr_json_enum(o, path, "data", rombsr_cap_data_kinds, &kind);
+		rule->data = r == 0 ? rombsr_cap_data_kinds[kind] : NULL;
 	}
 	if (r == 0)
 		r = parse_validity(o, path, rule);

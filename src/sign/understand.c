@@ -6,6 +6,7 @@
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
+#include "../common/jar_signature_file.h"
 
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -160,17 +161,39 @@ static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct r
 	}
 	EVP_PKEY_free(key);
 	X509_free(cert);
+	if (sd.digests[0].len > ROMBSR_UNDERSTOOD_DIGEST_MAX)
+		return rombsr_refuse(why, "apk-invalid", "operation %zu: a content digest of %zu bytes", i,
+				     sd.digests[0].len);
+	/* The first content digest goes into the log whole (apksigner names
+	 * one per signer): what `audit-find --artifact` computes from an APK. */
+	rombsr_hex_encode(sd.digests[0].digest, sd.digests[0].len, u->content_digest);
 	used = (size_t)snprintf(u->summary, sizeof(u->summary), "APK signature scheme v%u, %zu certificates; "
 				"content digests:", sd.scheme, sd.ncertificates);
-	for (size_t d = 0; d < sd.ndigests && used + 40 < sizeof(u->summary); d++) {
-		used += (size_t)snprintf(u->summary + used, sizeof(u->summary) - used, " %s:",
+	for (size_t d = 0; d < sd.ndigests && used < sizeof(u->summary); d++)
+		used += (size_t)snprintf(u->summary + used, sizeof(u->summary) - used, " %s",
 					 rombsr_apk_algorithm_name(sd.digests[d].algorithm));
-		/* The first 16 bytes: the entry's text is short, and enough to
-		 * find the APK whose digest this is. */
-		for (size_t b = 0; b < sd.digests[d].len && b < 16 && used + 3 < sizeof(u->summary); b++)
-			used += (size_t)snprintf(u->summary + used, sizeof(u->summary) - used, "%02x", sd.digests[d].digest[b]);
-	}
 	u->kind = "apk-signed-data";
+	return true;
+}
+
+/* An APK v1 signature file: nothing in it names the key (the certificate
+ * is in the signature block the signature goes into), so what is read is
+ * what is logged: the manifest's digest and the scheme list that protects
+ * v2/v3 against being stripped. */
+static bool understand_jar(const struct rombsr_request_op *o, size_t i, struct rombsr_understood *u,
+			   struct rombsr_refusal *why)
+{
+	struct rombsr_jar_signature_file sf;
+	int r = rombsr_jar_signature_file_parse(o->data, o->data_len, &sf);
+
+	if (r < 0)
+		return rombsr_refuse(why, "jar-invalid", "operation %zu: the JAR signature file does not parse: %s",
+				     i, rombsr_error_message(r));
+	rombsr_hex_encode(sf.manifest_digest, sf.manifest_digest_len, u->content_digest);
+	snprintf(u->summary, sizeof(u->summary), "APK signature scheme v1 (JAR signature file), %zu entries; "
+		 "manifest %s; X-Android-APK-Signed: %s", sf.entries, sf.manifest_algorithm,
+		 sf.apk_signed[0] ? sf.apk_signed : "none");
+	u->kind = "jar-signature-file";
 	return true;
 }
 
@@ -188,6 +211,8 @@ bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t m
 		return understand_vbmeta(o, i, modulus_bytes, u, why);
 	if (kind != NULL && strcmp(kind, "apk-signed-data") == 0)
 		return understand_apk(o, i, u, why);
+	if (kind != NULL && strcmp(kind, "jar-signature-file") == 0)
+		return understand_jar(o, i, u, why);
 	/* The request parser admits only known kinds; a new kind added there
 	 * and not here must not pass unread. */
 	return rombsr_refuse(why, "data-unknown", "operation %zu: data of a kind this sign node does not read", i);
@@ -216,6 +241,7 @@ int rombsr_sign_understood_entries(const struct rombsr_request *req, struct romb
 		snprintf(e->kind, sizeof(e->kind), "%s", u.kind);
 		rombsr_hex_encode(req->ops[i].op.tbs, req->ops[i].op.tbs_len, e->digest);
 		snprintf(e->detail, sizeof(e->detail), "%s", u.summary);
+		snprintf(e->content_digest, sizeof(e->content_digest), "%s", u.content_digest);
 	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* The sign node knows what it signs (docs/sign-node.md, "Data the sign
  * node understands"): when an operation carries the data behind its digest
  * (docs/capture.md, "Data"), the worker parses it and checks it against the
- * operation and the node's own records before anything is signed. Today
- * one kind: an AVB vbmeta image's header and auxiliary block. */
+ * operation and the node's own records before anything is signed: an AVB
+ * vbmeta image's header and auxiliary block, an APK v2/v3 signer's signed
+ * data, an APK v1 signature file. */
 #ifndef ROMBSR_SIGN_UNDERSTAND_H
 #define ROMBSR_SIGN_UNDERSTAND_H
 
@@ -14,8 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define ROMBSR_UNDERSTOOD_DIGEST_MAX 64
+
 struct rombsr_understood {
-	const char *kind;            /* "avb-vbmeta", or NULL: the operation carries no data */
+	const char *kind;            /* "avb-vbmeta", …, or NULL: the operation carries no data */
+	char content_digest[2 * ROMBSR_UNDERSTOOD_DIGEST_MAX + 1]; /* hex: the APK content digest (v2/v3) or
+	                                                              * manifest digest (v1) named, or "" */
 	uint64_t rollback_index;
 	uint32_t rollback_location;
 	char summary[ROMBSR_AUDIT_TEXT_MAX + 1]; /* for the audit log */

@@ -56,7 +56,7 @@ static void test_roundtrip(void)
 
 	/* Every type round-trips. */
 	{
-		struct rombsr_audit_entry all[8];
+		struct rombsr_audit_entry all[10];
 		int ok = 0;
 
 		memset(all, 0, sizeof(all));
@@ -94,7 +94,17 @@ static void test_roundtrip(void)
 		strcpy(all[7].token, "rombsr-release");
 		strcpy(all[7].role, "signing");
 		strcpy(all[7].result, "ok");
-		for (int i = 0; i < 8; i++) {
+		/* understood: with a content digest (an APK's), and without (a vbmeta's) */
+		for (int i = 8; i < 10; i++) {
+			all[i].type = ROMBSR_AUDIT_UNDERSTOOD;
+			strcpy(all[i].request_id, "r3");
+			strcpy(all[i].key_label, i == 8 ? "platform" : "avb_root");
+			strcpy(all[i].kind, i == 8 ? "apk-signed-data" : "avb-vbmeta");
+			strcpy(all[i].digest, e.digest);
+			strcpy(all[i].detail, "rollback index 2 at location 0; partitions: boot (hash)");
+		}
+		memset(all[8].content_digest, 'a', 128);
+		for (int i = 0; i < 10; i++) {
 			all[i].index = (uint64_t)i;
 			all[i].time = 1718000000;
 			int rc = rombsr_audit_entry_encode(&all[i], &b);
@@ -107,7 +117,7 @@ static void test_roundtrip(void)
 				printf("# type %d: %s\n", i, rombsr_error_message(rc));
 			rombsr_buf_free(&b);
 		}
-		CHECK(ok == 8, "all 8 entry types round-trip (%d)", ok);
+		CHECK(ok == 10, "all 9 entry types round-trip, understood with and without a content digest (%d)", ok);
 		CHECK(strcmp(rombsr_audit_type_name(ROMBSR_AUDIT_HSM_LOGIN), "hsm-login") == 0 &&
 			      rombsr_audit_type_from_name("approvals") == ROMBSR_AUDIT_APPROVALS &&
 			      rombsr_audit_type_from_name("nope") == ROMBSR_AUDIT_NONE,
