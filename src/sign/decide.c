@@ -145,78 +145,123 @@ static void fill_sign_message(struct rombsr_channel_request *m, const struct rom
 	memcpy(m->tbs, op->tbs, op->tbs_len);
 }
 
-/* Every operation through the authority's signer, pipelined. A refusal by
- * the signer becomes a rejection; an HSM failure stops the pass (the
- * request stays pending and is tried again). Replies come in order. */
-static int sign_all(struct rombsr_sign_node *node, const struct rombsr_request *req, struct rombsr_response *resp)
+/* A job's operations go to its authority's signer, pipelined and shared
+ * with the next job's within the window. */
+static int job_send(struct sign_job *job)
 {
-	struct signer_link *s = &node->signers[req->authority];
-	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
-	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
-	size_t sent = 0, got = 0;
-	bool refused = false;
-	int r = 0, failed = 0;
+	struct signer_link *s = job->signer;
+	int r = 0;
 
-	resp->sigs = calloc(req->nops, sizeof(*resp->sigs));
-	if (m == NULL || reply == NULL || resp->sigs == NULL)
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	while (r == 0 && got < req->nops) {
-		while (!refused && sent < req->nops && sent - got < SIGN_WINDOW && r == 0) {
-			fill_sign_message(m, req, &req->ops[sent].op);
-			m->index = (uint32_t)sent;
-			r = rombsr_channel_send(s->fd, m, sizeof(*m));
-			sent++;
-		}
-		if (r < 0 || got == sent)
-			break;
-		/* Replies still in flight are read even after a refusal, so the
-		 * channel stays in step. */
-		r = rombsr_channel_recv(s->fd, reply, sizeof(*reply));
-		if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
-			r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
-		if (r < 0)
-			break;
-		reply->message[sizeof(reply->message) - 1] = '\0';
-		if (refused) {
-			got++;
-			continue;
-		}
-		if (reply->status == ROMBSR_EPERM) {
-			reject(resp, "refused", "operation %zu: %s", got, reply->message);
-			refused = true;
-		} else if (reply->status != 0 && reply->hsm_unavailable && got == 0) {
-			/* The HSM outlasted the signer's retry bound before any
-			 * operation of the request was signed: a signed rejection, and
-			 * the node goes on. Once one was signed, that signature must be
-			 * published: the pass fails and the request is tried again,
-			 * its signed operations answered from the signing cache
-			 * (docs/sign-node.md, "HSM faults"). */
-			reject(resp, "hsm-unavailable", "operation %zu: %s", got, reply->message);
-			refused = true;
-		} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
-			/* The pass fails, but only once the replies in flight are read:
-			 * the daemon's next pass must find the channel in step, not
-			 * take a stale reply for another operation's signature. */
-			failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", req->id, got, reply->message);
-			refused = true;
-		} else {
-			resp->sigs[got].op = req->ops[got].op;
-			memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
-			resp->sigs[got].sig_len = reply->sig_len;
-			resp->nsigs++;
-			if (got == 0)
-				rombsr_sign_fault_point("mid-sign");
-		}
-		got++;
+	while (job->signing && !job->refused && job->sent < job->req.nops && s->in_flight < SIGN_WINDOW && r == 0) {
+		fill_sign_message(job->msg, &job->req, &job->req.ops[job->sent].op);
+		job->msg->index = (uint32_t)job->sent;
+		r = rombsr_channel_send(s->fd, job->msg, sizeof(*job->msg));
+		job->sent++;
+		s->in_flight++;
 	}
-	if (refused) {
-		free(resp->sigs);
-		resp->sigs = NULL;
-		resp->nsigs = 0;
+	return r;
+}
+
+bool rombsr_sign_job_all_sent(const struct sign_job *job)
+{
+	return !job->signing || job->refused || job->sent == job->req.nops;
+}
+
+bool rombsr_sign_job_done(const struct sign_job *job)
+{
+	return rombsr_sign_job_all_sent(job) && job->got == job->sent;
+}
+
+/* One reply, the job's next. A refusal by the signer becomes a rejection;
+ * an HSM failure fails the pass (the request stays decided and is signed
+ * again, from the signing cache, by the next pass). Replies still in flight
+ * are read even after a refusal, so the channel stays in step. */
+static int job_recv(struct sign_job *job)
+{
+	struct rombsr_channel_reply *reply = job->reply;
+	struct rombsr_response *resp = &job->resp;
+	size_t got = job->got;
+	int r = rombsr_channel_recv(job->signer->fd, reply, sizeof(*reply));
+
+	if (r == 0 && reply->magic != ROMBSR_CHANNEL_MAGIC)
+		r = rombsr_error(ROMBSR_EINVAL, "signer channel: bad reply");
+	if (r < 0)
+		return r;
+	job->signer->in_flight--;
+	job->got++;
+	reply->message[sizeof(reply->message) - 1] = '\0';
+	if (job->refused)
+		return 0;
+	if (reply->status == ROMBSR_EPERM) {
+		reject(resp, "refused", "operation %zu: %s", got, reply->message);
+		job->refused = true;
+	} else if (reply->status != 0 && reply->hsm_unavailable && got == 0) {
+		/* The HSM outlasted the signer's retry bound before any
+		 * operation of the request was signed: a signed rejection, and
+		 * the node goes on. Once one was signed, that signature must be
+		 * published: the pass fails and the request is tried again,
+		 * its signed operations answered from the signing cache
+		 * (docs/sign-node.md, "HSM faults"). */
+		reject(resp, "hsm-unavailable", "operation %zu: %s", got, reply->message);
+		job->refused = true;
+	} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
+		/* The pass fails, but only once the replies in flight are read:
+		 * the daemon's next pass must find the channel in step, not
+		 * take a stale reply for another operation's signature. */
+		job->failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", job->req.id, got, reply->message);
+		job->refused = true;
+	} else {
+		resp->sigs[got].op = job->req.ops[got].op;
+		memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
+		resp->sigs[got].sig_len = reply->sig_len;
+		resp->nsigs++;
+		if (got == 0)
+			rombsr_sign_fault_point("mid-sign");
 	}
-	free(m);
-	free(reply);
-	return r < 0 ? r : failed;
+	return 0;
+}
+
+int rombsr_sign_jobs_pump(struct sign_job *jobs, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = job_send(&jobs[i]);
+	if (r == 0 && jobs[0].signing && jobs[0].got < jobs[0].sent)
+		r = job_recv(&jobs[0]);
+	return r;
+}
+
+/* Starts signing what was decided. */
+static int job_begin(struct sign_job *job, struct signer_link *s)
+{
+	job->signer = s;
+	job->msg = calloc(1, sizeof(*job->msg));
+	job->reply = calloc(1, sizeof(*job->reply));
+	job->resp.sigs = calloc(job->req.nops, sizeof(*job->resp.sigs));
+	if (job->msg == NULL || job->reply == NULL || job->resp.sigs == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	job->signing = true;
+	return job_send(job);
+}
+
+void rombsr_sign_job_abandon(struct sign_job *job)
+{
+	job->refused = true;
+	while (job->signing && job->got < job->sent && job_recv(job) == 0)
+		;
+	rombsr_sign_job_free(job);
+}
+
+void rombsr_sign_job_free(struct sign_job *job)
+{
+	free(job->tally);
+	free(job->msg);
+	free(job->reply);
+	rombsr_request_free(&job->req);
+	rombsr_response_free(&job->resp);
+	rombsr_buf_free(&job->text);
+	memset(job, 0, sizeof(*job));
 }
 
 static int local_response_path(struct rombsr_sign_node *node, const char *id, char *out, size_t size)
@@ -302,123 +347,140 @@ static int read_request(struct rombsr_sign_node *node, const struct pending *p, 
  * every signature the HSM made for it ends up in a response and in the
  * audit log, even if the request has expired or the policy changed
  * meanwhile. */
-static int sign_decided(struct rombsr_sign_node *node, const struct rombsr_request *req,
-			struct rombsr_response *resp)
+static int sign_decided(struct rombsr_sign_node *node, struct sign_job *job)
 {
-	int r = rombsr_rollback_raise(node->dir, req);
+	int r = rombsr_rollback_raise(node->dir, &job->req);
 
 	if (r == 0)
-		r = rombsr_quota_ledger_record(node->ledger, req, resp->time);
-	resp->signed_ok = r == 0;
-	if (r == 0)
-		r = sign_all(node, req, resp);
-	if (r == 0 && resp->signed_ok)
-		node->stats.operations += req->nops;
-	return r;
+		r = rombsr_quota_ledger_record(node->ledger, &job->req, job->resp.time);
+	job->resp.signed_ok = r == 0;
+	return r < 0 ? r : job_begin(job, &node->signers[job->req.authority]);
 }
 
-/* Decides one request and writes the response to the state folder, or
- * finds it must wait for approvals. A response already there (an earlier
- * run crashed before publishing it) is kept as it is: one request, one
- * response, whatever happens; the approvals it was signed with are counted
- * again for the audit log. */
-int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
-		       struct rombsr_buf *text,
-		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally)
+/* The request's bytes, parsed into job->req; *parsed is the parser's
+ * verdict (or the reason the file cannot be a request). */
+static int read_and_parse(struct rombsr_sign_node *node, struct sign_job *job, unsigned char body_sha256[32],
+			  int *unreadable, int *parsed)
 {
-	struct rombsr_request req = {0};
-	struct rombsr_response resp = {0};
 	struct rombsr_buf body;
-	unsigned char body_sha256[32];
-	char local[4096];
-	bool have_local, have_intent = false, allowed = false;
-	int unreadable = 0;
-	time_t decided_at = 0;
-	int r, parsed = ROMBSR_EINVAL;
+	int r = read_request(node, job->p, &body, unreadable);
 
-	*outcome = ROMBSR_SIGN_ANSWERED;
-	memset(tally, 0, sizeof(*tally));
-	r = local_response_path(node, p->id, local, sizeof(local));
+	*parsed = ROMBSR_EINVAL;
 	if (r < 0)
 		return r;
-	r = rombsr_file_read(local, ROMBSR_RESPONSE_MAX_BYTES, text);
+	SHA256(body.data, body.len, body_sha256);
+	if (!*unreadable)
+		*parsed = rombsr_request_parse((const char *)body.data, body.len, &job->req);
+	rombsr_buf_free(&body);
+	if (*parsed == 0)
+		job->p->expires = job->req.expires;
+	return 0;
+}
+
+/* Decides one request. A response already saved (an earlier run crashed
+ * before publishing it) is kept as it is: one request, one response,
+ * whatever happens; the approvals it was signed with are counted again for
+ * the audit log, and so are those of a request recorded in the ledger
+ * without a response, which is signed as decided then. */
+int rombsr_sign_job_start(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
+			  struct sign_job *job)
+{
+	struct rombsr_response *resp = &job->resp;
+	struct rombsr_request *req = &job->req;
+	unsigned char body_sha256[32];
+	bool have_intent, allowed = false;
+	int unreadable = 0, parsed = ROMBSR_EINVAL;
+	time_t decided_at = 0;
+	int r;
+
+	memset(job, 0, sizeof(*job));
+	job->p = p;
+	job->outcome = ROMBSR_SIGN_ANSWERED;
+	job->tally = calloc(1, sizeof(*job->tally));
+	if (job->tally == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	r = local_response_path(node, p->id, job->local, sizeof(job->local));
+	if (r < 0)
+		return r;
+	r = rombsr_file_read(job->local, ROMBSR_RESPONSE_MAX_BYTES, &job->text);
 	if (r != 0 && r != ROMBSR_ENOTFOUND)
 		return r;
-	have_local = r == 0;
-	have_intent = !have_local && rombsr_quota_ledger_recorded(node->ledger, p->id, &decided_at);
-	r = read_request(node, p, &body, &unreadable);
-	if (r < 0) {
-		if (have_local)
-			rombsr_buf_free(text);
+	job->have_local = r == 0;
+	have_intent = !job->have_local && rombsr_quota_ledger_recorded(node->ledger, p->id, &decided_at);
+	r = read_and_parse(node, job, body_sha256, &unreadable, &parsed);
+	if (r < 0)
 		return r;
-	}
-	SHA256(body.data, body.len, body_sha256);
-	memcpy(resp.request_id, p->id, sizeof(resp.request_id));
-	rombsr_oid_hex(&p->commit, resp.request_commit);
-	snprintf(resp.sign_node, sizeof(resp.sign_node), "%s", node->cfg->gpg_key);
-	resp.time = have_intent ? decided_at : time(NULL);
-	if (!unreadable)
-		parsed = rombsr_request_parse((const char *)body.data, body.len, &req);
-	rombsr_buf_free(&body);
-	if (parsed == 0)
-		p->expires = req.expires;
-	if (have_local || have_intent) {
+	memcpy(resp->request_id, p->id, sizeof(resp->request_id));
+	rombsr_oid_hex(&p->commit, resp->request_commit);
+	snprintf(resp->sign_node, sizeof(resp->sign_node), "%s", node->cfg->gpg_key);
+	resp->time = have_intent ? decided_at : time(NULL);
+	if (job->have_local || have_intent) {
 		/* The decision stands; only the approvals it was made with are
 		 * counted again, for the audit log. */
-		if (parsed == 0 && strcmp(req.id, p->id) == 0)
-			r = check_policy(node, pass, p, &req, body_sha256, &resp, tally, &allowed);
-		if (r == 0 && have_intent && parsed == 0 && strcmp(req.id, p->id) == 0) {
-			resp.signed_ok = true;
-			resp.reason_code[0] = resp.reason_message[0] = '\0';
-			r = sign_decided(node, &req, &resp);
-			goto save;
+		if (parsed == 0 && strcmp(req->id, p->id) == 0)
+			r = check_policy(node, pass, p, req, body_sha256, resp, job->tally, &allowed);
+		if (r == 0 && have_intent && parsed == 0 && strcmp(req->id, p->id) == 0) {
+			resp->signed_ok = true;
+			resp->reason_code[0] = resp->reason_message[0] = '\0';
+			return sign_decided(node, job);
 		}
 		if (r == 0 && have_intent)
 			r = rombsr_error(ROMBSR_EINTERNAL, "request %s was decided for signing but no longer reads as it did",
 					 p->id);
-		rombsr_request_free(&req);
-		rombsr_response_free(&resp);
-		if (r < 0 && have_local)
-			rombsr_buf_free(text);
 		return r;
 	}
 	if (unreadable)
-		reject(&resp, "malformed", "%s", rombsr_error_message(unreadable));
+		reject(resp, "malformed", "%s", rombsr_error_message(unreadable));
 	else if (parsed < 0)
-		reject(&resp, "malformed", "%s", rombsr_error_message(parsed));
-	else if (strcmp(req.id, p->id) != 0)
-		reject(&resp, "malformed", "the request's id is not the one its path names");
-	else if (acceptable(node, &req, p, &resp))
-		r = check_policy(node, pass, p, &req, body_sha256, &resp, tally, &allowed);
-	if (r == 0 && allowed && !tally->satisfied && p->no_room_to_wait) {
-		reject(&resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",
+		reject(resp, "malformed", "%s", rombsr_error_message(parsed));
+	else if (strcmp(req->id, p->id) != 0)
+		reject(resp, "malformed", "the request's id is not the one its path names");
+	else if (acceptable(node, req, p, resp))
+		r = check_policy(node, pass, p, req, body_sha256, resp, job->tally, &allowed);
+	if (r == 0 && allowed && !job->tally->satisfied && p->no_room_to_wait) {
+		reject(resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",
 		       node->max_waiting);
 		allowed = false;
-	} else if (r == 0 && allowed && !tally->satisfied) {
-		print_waiting(p, tally);
-		*outcome = ROMBSR_SIGN_WAITING;
-		goto out;
+	} else if (r == 0 && allowed && !job->tally->satisfied) {
+		print_waiting(p, job->tally);
+		job->outcome = ROMBSR_SIGN_WAITING;
+		return 0;
 	}
-	if (r == 0 && allowed)
-		r = sign_decided(node, &req, &resp);
-save:
+	return r == 0 && allowed ? sign_decided(node, job) : r;
+}
+
+/* Saves the decision to the state folder before anything refers to it. */
+int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, struct rombsr_buf *text)
+{
+	struct rombsr_response *resp = &job->resp;
+	int r = job->failed;
+
+	if (job->have_local) {
+		*text = job->text;
+		memset(&job->text, 0, sizeof(job->text));
+		return 0;
+	}
+	if (job->signing && job->refused) {
+		free(resp->sigs);
+		resp->sigs = NULL;
+		resp->nsigs = 0;
+	}
+	if (r == 0 && job->signing && resp->signed_ok)
+		node->stats.operations += job->req.nops;
 	rombsr_sign_fault_point("after-sign");
 	if (r == 0)
-		r = rombsr_response_encode(&resp, text);
+		r = rombsr_response_encode(resp, text);
 	if (r == 0)
-		r = rombsr_file_write_atomic(local, text->data, text->len, 0600, false);
+		r = rombsr_file_write_atomic(job->local, text->data, text->len, 0600, false);
 	if (r == 0) {
-		if (resp.signed_ok)
+		if (resp->signed_ok)
 			node->stats.requests_signed++;
 		else
 			node->stats.requests_rejected++;
-		fprintf(stderr, "rombsr sign: request %s: %s%s\n", p->id, resp.signed_ok ? "signed" : "rejected: ",
-			resp.signed_ok ? "" : resp.reason_code);
+		fprintf(stderr, "rombsr sign: request %s: %s%s\n", job->p->id, resp->signed_ok ? "signed" : "rejected: ",
+			resp->signed_ok ? "" : resp->reason_code);
 	}
 	if (r < 0)
 		rombsr_buf_free(text);
-out:
-	rombsr_request_free(&req);
-	rombsr_response_free(&resp);
 	return r;
 }

@@ -473,54 +473,113 @@ static int keep_waiting(struct rombsr_waiting_list *still, const struct pending 
 	return r;
 }
 
-/* Decides every open request of the pass, publishing in batches. */
+/* Where decide_all stands: the requests looked at, the jobs between their
+ * decision and their saved response (two at most), the batch to publish. */
+struct deciding {
+	struct pass_state *ps;
+	struct pass_context *pass;
+	struct rombsr_waiting_list *still;
+	size_t next;            /* the next request of ps to look at */
+	size_t places_held;
+	struct sign_job jobs[2];
+	size_t njobs;
+	struct outgoing o;
+};
+
+/* Starts the next open request that gets an answer this pass; those that
+ * must wait are kept on the list. */
+static int start_next(struct rombsr_sign_node *node, struct deciding *d)
+{
+	int r = 0;
+
+	while (r == 0 && d->next < d->ps->n) {
+		struct pending *p = &d->ps->list[d->next++];
+		struct sign_job *job = &d->jobs[d->njobs];
+		bool open;
+
+		/* Requests already waiting keep their place on the list; a new
+		 * one may wait only if a place is left beside them. */
+		if (p->was_waiting && d->places_held > 0)
+			d->places_held--;
+		r = still_open(node, &d->pass->head, p, &open);
+		if (r < 0 || !open)
+			continue;
+		p->no_room_to_wait = !p->was_waiting && d->still->n + d->places_held >= node->max_waiting;
+		r = rombsr_sign_job_start(node, d->pass, p, job);
+		if (r == 0 && job->outcome == ROMBSR_SIGN_ANSWERED) {
+			d->njobs++;
+			return 0;
+		}
+		if (r == 0)
+			r = keep_waiting(d->still, p);
+		rombsr_sign_job_abandon(job);
+	}
+	return r;
+}
+
+/* Saves and logs the oldest job's decision, which joins the batch. */
+static int finish_oldest(struct rombsr_sign_node *node, struct deciding *d)
+{
+	struct outgoing *o = &d->o;
+	struct sign_job *job = &d->jobs[0];
+	int r = rombsr_sign_job_finish(node, job, &o->texts[o->n]);
+
+	if (r == 0)
+		r = rombsr_queue_response_path(job->p->id, o->paths[o->n], sizeof(o->paths[0]));
+	if (r == 0)
+		r = log_decision(node, job->p, &o->texts[o->n], job->tally, &o->audit_index[o->n],
+				 &o->audit_count[o->n]);
+	if (r == 0)
+		o->n++;
+	else
+		rombsr_buf_free(&o->texts[o->n]);
+	rombsr_sign_job_free(job);
+	if (d->njobs == 2)
+		memcpy(&d->jobs[0], &d->jobs[1], sizeof(d->jobs[0]));
+	memset(&d->jobs[--d->njobs], 0, sizeof(d->jobs[0]));
+	return r;
+}
+
+/* Decides every open request of the pass, publishing in batches. Two
+ * requests are in hand at a time: the next one is decided (its ledger line
+ * synced) as soon as the one before has sent all its operations, and its
+ * operations fill the signer's window as the replies of the one before come
+ * in; so the HSM keeps signing while the worker saves and logs. Decisions
+ * are still made, saved, logged and published in the pass's order. */
 static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, struct pass_context *pass,
 		      struct rombsr_waiting_list *still, struct pass_tip *t, bool logged, size_t *answered)
 {
-	struct rombsr_approval_tally *tally = calloc(1, sizeof(*tally));
-	struct outgoing o = {0};
+	struct deciding d = {.ps = ps, .pass = pass, .still = still, .places_held = node->waiting.n};
 	double started = now_seconds();
-	/* Requests already waiting keep their place on the list; a new one may
-	 * wait only if a place is left beside them. */
-	size_t places_held = node->waiting.n;
-	int r = tally ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	int r = outgoing_alloc(&d.o, ps->n < BATCH_DECISIONS ? ps->n : BATCH_DECISIONS);
 
-	if (r == 0)
-		r = outgoing_alloc(&o, ps->n < BATCH_DECISIONS ? ps->n : BATCH_DECISIONS);
-	for (size_t i = 0; i < ps->n && r == 0; i++) {
-		struct pending *p = &ps->list[i];
-		enum rombsr_sign_outcome outcome;
-		bool open;
-
-		if (p->was_waiting && places_held > 0)
-			places_held--;
-		r = still_open(node, &pass->head, p, &open);
-		if (r < 0 || !open)
-			continue;
-		p->no_room_to_wait = !p->was_waiting && still->n + places_held >= node->max_waiting;
-		r = rombsr_sign_decide(node, pass, p, &o.texts[o.n], &outcome, tally);
-		if (r == 0 && outcome == ROMBSR_SIGN_WAITING) {
-			r = keep_waiting(still, p);
+	/* A pass ends with every reply read (or a broken channel, which ends
+	 * the node): nothing is in flight from an earlier pass. */
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+		node->signers[i].in_flight = 0;
+	while (r == 0) {
+		if (d.njobs < 2 && (d.njobs == 0 || rombsr_sign_job_all_sent(&d.jobs[d.njobs - 1])) && d.next < ps->n) {
+			r = start_next(node, &d);
 			continue;
 		}
-		if (r == 0)
-			r = rombsr_queue_response_path(p->id, o.paths[o.n], sizeof(o.paths[0]));
-		if (r == 0)
-			r = log_decision(node, p, &o.texts[o.n], tally, &o.audit_index[o.n], &o.audit_count[o.n]);
-		if (r == 0)
-			o.n++;
-		else
-			rombsr_buf_free(&o.texts[o.n]);
-		if (r == 0 && (o.n == BATCH_DECISIONS || now_seconds() - started >= BATCH_SECONDS)) {
-			r = flush(node, &o, &pass->head, t, answered);
+		if (d.njobs == 0)
+			break;
+		if (!rombsr_sign_job_done(&d.jobs[0])) {
+			r = rombsr_sign_jobs_pump(d.jobs, d.njobs);
+			continue;
+		}
+		r = finish_oldest(node, &d);
+		if (r == 0 && (d.o.n == BATCH_DECISIONS || now_seconds() - started >= BATCH_SECONDS)) {
+			r = flush(node, &d.o, &pass->head, t, answered);
 			logged = false;
 			started = now_seconds();
 		}
 	}
-	if (r == 0 && (o.n > 0 || logged))
-		r = flush(node, &o, &pass->head, t, answered);
-	outgoing_free(&o);
-	free(tally);
+	for (size_t i = 0; i < d.njobs; i++)
+		rombsr_sign_job_abandon(&d.jobs[i]);
+	if (r == 0 && (d.o.n > 0 || logged))
+		r = flush(node, &d.o, &pass->head, t, answered);
+	outgoing_free(&d.o);
 	return r;
 }
 

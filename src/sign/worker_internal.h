@@ -12,6 +12,8 @@
 #include "quota.h"
 #include "waiting.h"
 
+#include "../signer/channel.h"
+
 #include "../common/buf.h"
 #include "../common/keyset.h"
 #include "../queue/gpg.h"
@@ -40,6 +42,7 @@ struct signer_link {
 	char token_label[33];   /* the token it logged in to, from its hello */
 	struct known_key keys[MAX_SIGNER_KEYS];
 	size_t nkeys;
+	size_t in_flight;       /* operations sent, replies not read yet */
 };
 
 struct rombsr_sign_node {
@@ -97,10 +100,48 @@ int rombsr_sign_read_processed(struct rombsr_sign_node *node);
 
 enum rombsr_sign_outcome { ROMBSR_SIGN_ANSWERED, ROMBSR_SIGN_WAITING };
 
-/* Decides one request and writes the response to the state folder, or
- * finds it must wait for approvals (decide.c). */
-int rombsr_sign_decide(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
-		       struct rombsr_buf *text,
-		       enum rombsr_sign_outcome *outcome, struct rombsr_approval_tally *tally);
+/* One request between its decision and its saved response (decide.c).
+ * The pass keeps two at a time: while the older one's last signatures are
+ * made, saved and logged, the next one is decided and its first operations
+ * are already with the signer, so the HSM does not wait for the worker's
+ * files. */
+struct sign_job {
+	struct pending *p;
+	enum rombsr_sign_outcome outcome;
+	struct rombsr_approval_tally *tally;
+	struct rombsr_request req;
+	struct rombsr_response resp;
+	struct rombsr_buf text;         /* a response saved by an earlier run */
+	bool have_local;                /* ... published as it is */
+	char local[4096];               /* where the response is saved */
+	/* Its operations through the authority's signer, in order. */
+	struct signer_link *signer;
+	struct rombsr_channel_request *msg;
+	struct rombsr_channel_reply *reply;
+	bool signing;
+	bool refused;                   /* sends no more; reads what is in flight */
+	size_t sent, got;
+	int failed;                     /* an HSM failure: the pass fails once the
+					 * replies in flight are read */
+};
+
+/* Decides one request: its response is already saved (a crash before
+ * publishing), it is rejected, it must wait for approvals (outcome), or it
+ * is recorded in the quota ledger and its signing begins. */
+int rombsr_sign_job_start(struct rombsr_sign_node *node, struct pass_context *pass, struct pending *p,
+			  struct sign_job *job);
+/* True once the job has sent every operation it will send. */
+bool rombsr_sign_job_all_sent(const struct sign_job *job);
+/* True once the job has every reply it waits for. */
+bool rombsr_sign_job_done(const struct sign_job *job);
+/* Sends what the signers' windows allow, jobs[0] first, then reads one
+ * reply for jobs[0], the oldest (replies come in order). */
+int rombsr_sign_jobs_pump(struct sign_job *jobs, size_t n);
+/* Saves the response of a done job and hands its text over. */
+int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, struct rombsr_buf *text);
+/* Reads the replies still in flight, so the next pass finds the channel in
+ * step, and frees the job. */
+void rombsr_sign_job_abandon(struct sign_job *job);
+void rombsr_sign_job_free(struct sign_job *job);
 
 #endif
