@@ -24,6 +24,9 @@ struct rombsr_gpg {
 	char *ephemeral_home;   /* removed on close */
 	struct primary_of primaries[PRIMARY_CACHE];
 	size_t nprimaries;      /* filled round-robin once full */
+	/* The identity the last commit was made under: a daemon commits under
+	 * one key, and each lookup starts gpg. */
+	char identity_fpr[ROMBSR_FPR_LEN + 1], identity_name[128], identity_email[128];
 };
 
 static int gpg_fail(gpgme_error_t e, const char *what)
@@ -314,8 +317,14 @@ int rombsr_gpg_verify(struct rombsr_gpg *g, const void *data, size_t len, const 
 int rombsr_gpg_key_identity(struct rombsr_gpg *g, const char *fpr, char name[128], char email[128])
 {
 	gpgme_key_t key = NULL;
-	int r = find_key(g, fpr, 0, &key);
+	int r;
 
+	if (strcmp(g->identity_fpr, fpr) == 0) {
+		memcpy(name, g->identity_name, 128);
+		memcpy(email, g->identity_email, 128);
+		return 0;
+	}
+	r = find_key(g, fpr, 0, &key);
 	if (r < 0)
 		return r;
 	if (key->uids == NULL) {
@@ -325,6 +334,11 @@ int rombsr_gpg_key_identity(struct rombsr_gpg *g, const char *fpr, char name[128
 	snprintf(name, 128, "%s", key->uids->name && key->uids->name[0] ? key->uids->name : fpr);
 	snprintf(email, 128, "%s", key->uids->email && key->uids->email[0] ? key->uids->email : "unknown");
 	gpgme_key_unref(key);
+	if (strlen(fpr) == ROMBSR_FPR_LEN) {
+		memcpy(g->identity_fpr, fpr, ROMBSR_FPR_LEN + 1);
+		memcpy(g->identity_name, name, 128);
+		memcpy(g->identity_email, email, 128);
+	}
 	return 0;
 }
 
