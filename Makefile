@@ -172,9 +172,10 @@ $(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_PKG_LIBS) -lpthread
 
+# libgfshare (the wrap key's Shamir shares) only in the sign node's program.
 $(ROMBSR_SIGN): $(call obj,$(NODE_SRC)) $(NODE_LIBS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lgfshare
 
 $(ROMBSR_SIGNER): $(call obj,src/signer/main.c) $(SIGNER_LIBS)
 	@echo "  LD      $@"

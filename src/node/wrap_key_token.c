@@ -1,0 +1,72 @@
+/* The release token's side of the wrap-key ceremony (wrap_key_token.h). */
+#include "wrap_key_token.h"
+
+#include "../common/error.h"
+#include "../common/secret.h"
+#include "../hsm/hsm.h"
+#include "../hsm/provision.h"
+#include "../hsm/wrap.h"
+
+int wrap_key_token_open(struct cli_context *ctx, struct rombsr_hsm **hsm)
+{
+	const struct rombsr_authority_config *a;
+	const struct rombsr_config *cfg;
+	unsigned char id[ROMBSR_HSM_ID_MAX];
+	CK_OBJECT_HANDLE handle;
+	size_t id_len;
+	int r;
+
+	*hsm = NULL;
+	r = cli_config(ctx, &cfg);
+	if (r < 0)
+		return r;
+	a = &cfg->authority[ROMBSR_AUTHORITY_RELEASE];
+	r = rombsr_softhsm_prepare(cfg);
+	if (r == 0)
+		r = rombsr_hsm_open(a->module, a->token_uri, hsm);
+	if (r == 0) {
+		r = rombsr_hsm_wrap_key_find(*hsm, &handle, id, &id_len);
+		if (r == 0)
+			r = rombsr_error(ROMBSR_EEXISTS, "token '%s' holds a wrap key already; a ceremony never "
+					 "replaces one", rombsr_hsm_token_label(*hsm));
+		else if (r == ROMBSR_ENOTFOUND)
+			r = 0;
+	}
+	if (r < 0) {
+		rombsr_hsm_close(*hsm);
+		*hsm = NULL;
+		return rombsr_error_wrap(r, "release authority");
+	}
+	return 0;
+}
+
+int wrap_key_token_import(struct cli_context *ctx, struct rombsr_hsm *hsm, const unsigned char *key,
+			  size_t key_len, const unsigned char *id, size_t id_len)
+{
+	const struct rombsr_config *cfg;
+	struct rombsr_buf so_pin = {0};
+	int r;
+
+	r = cli_config(ctx, &cfg);
+	if (r == 0)
+		r = rombsr_secret_from_file(cfg->authority[ROMBSR_AUTHORITY_RELEASE].so_pin_file, &so_pin);
+	if (r == 0)
+		r = rombsr_hsm_wrap_key_import(hsm, (const char *)so_pin.data, key, key_len, id, id_len);
+	rombsr_buf_free(&so_pin);
+	return r;
+}
+
+int wrap_key_token_remove(struct rombsr_hsm *hsm)
+{
+	unsigned char id[ROMBSR_HSM_ID_MAX];
+	CK_OBJECT_HANDLE handle;
+	size_t id_len;
+	int r = rombsr_hsm_wrap_key_find(hsm, &handle, id, &id_len);
+
+	return r == 0 ? rombsr_hsm_destroy_object(hsm, handle) : r;
+}
+
+void wrap_key_token_close(struct rombsr_hsm *hsm)
+{
+	rombsr_hsm_close(hsm);
+}
