@@ -102,7 +102,7 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 		{CKA_SENSITIVE, &yes, sizeof(yes)},
 		{CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes)},
 	};
-	CK_ATTRIBUTE t[16];
+	CK_ATTRIBUTE t[20];
 	CK_ULONG n = 0;
 	CK_OBJECT_HANDLE handle;
 	unsigned char have_id[ROMBSR_HSM_ID_MAX];
@@ -133,6 +133,9 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 	ATTR(t, n, CKA_UNWRAP, &yes, sizeof(yes));
 	ATTR(t, n, CKA_ENCRYPT, &no, sizeof(no));
 	ATTR(t, n, CKA_DECRYPT, &no, sizeof(no));
+	ATTR(t, n, CKA_SIGN, &no, sizeof(no));
+	ATTR(t, n, CKA_VERIFY, &no, sizeof(no));
+	ATTR(t, n, CKA_DERIVE, &no, sizeof(no));
 	ATTR(t, n, CKA_UNWRAP_TEMPLATE, unwrap_tmpl, sizeof(unwrap_tmpl));
 	ATTR(t, n, CKA_LABEL, ROMBSR_HSM_WRAP_LABEL, strlen(ROMBSR_HSM_WRAP_LABEL));
 	ATTR(t, n, CKA_ID, id, id_len);
