@@ -18,38 +18,6 @@
 
 #define ATTR(list, n, t, v, l) (list[n++] = (CK_ATTRIBUTE){(t), (void *)(v), (l)})
 
-static int login_so(struct rombsr_hsm *hsm, const char *so_pin)
-{
-	CK_RV rv = hsm->f->C_Login(hsm->sessions[0], CKU_SO, (CK_UTF8CHAR_PTR)so_pin, strlen(so_pin));
-
-	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE)
-		return rombsr_hsm_fail(ROMBSR_EAUTH, "C_Login as SO", hsm, rv);
-	if (rv != CKR_OK)
-		return rombsr_hsm_fail(ROMBSR_EHSM, "C_Login as SO", hsm, rv);
-	hsm->logged_in = true;
-	return 0;
-}
-
-static int find_all(struct rombsr_hsm *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *found,
-		    CK_ULONG max, CK_ULONG *count)
-{
-	CK_SESSION_HANDLE s;
-	CK_RV rv;
-	int r;
-
-	*count = 0;
-	r = rombsr_hsm_session_get(hsm, &s);
-	if (r < 0)
-		return r;
-	rv = hsm->f->C_FindObjectsInit(s, tmpl, n);
-	if (rv == CKR_OK) {
-		rv = hsm->f->C_FindObjects(s, found, max, count);
-		hsm->f->C_FindObjectsFinal(s);
-	}
-	rombsr_hsm_session_put(hsm, s);
-	return rv == CKR_OK ? 0 : rombsr_hsm_fail(ROMBSR_EHSM, "C_FindObjects", hsm, rv);
-}
-
 int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, unsigned char *id,
 			     size_t *id_len)
 {
@@ -62,21 +30,20 @@ int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, u
 	CK_BBOOL trusted = CK_FALSE;
 	CK_ATTRIBUTE attrs[] = {{CKA_TRUSTED, &trusted, sizeof(trusted)}, {CKA_ID, id, ROMBSR_HSM_ID_MAX}};
 	CK_SESSION_HANDLE s;
-	CK_ULONG count;
 	CK_RV rv;
-	int r;
+	int n, r;
 
-	r = find_all(hsm, tmpl, 2, found, 2, &count);
-	if (r < 0)
-		return r;
-	if (count == 0)
+	n = rombsr_hsm_find(hsm, tmpl, 2, found, 2);
+	if (n < 0)
+		return n;
+	if (n == 0)
 		return rombsr_error(ROMBSR_ENOTFOUND, "token '%s' holds no wrap key", hsm->token_label);
-	if (count > 1)
+	if (n > 1)
 		return rombsr_error(ROMBSR_EINVAL, "token '%s' holds more than one wrap key", hsm->token_label);
 	r = rombsr_hsm_session_get(hsm, &s);
 	if (r < 0)
 		return r;
-	rv = hsm->f->C_GetAttributeValue(s, found[0], attrs, 2);
+	rv = hsm->f->C_GetAttributeValue(s, found[0], attrs, id != NULL ? 2 : 1);
 	rombsr_hsm_session_put(hsm, s);
 	if (rv != CKR_OK)
 		return rombsr_hsm_fail(ROMBSR_EHSM, "C_GetAttributeValue (wrap key)", hsm, rv);
@@ -85,7 +52,8 @@ int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, u
 	if (trusted != CK_TRUE)
 		return rombsr_error(ROMBSR_ESECURITY, "the wrap key of token '%s' is not CKA_TRUSTED", hsm->token_label);
 	*handle = found[0];
-	*id_len = attrs[1].ulValueLen;
+	if (id != NULL)
+		*id_len = attrs[1].ulValueLen;
 	return 0;
 }
 
@@ -105,20 +73,18 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 	CK_ATTRIBUTE t[20];
 	CK_ULONG n = 0;
 	CK_OBJECT_HANDLE handle;
-	unsigned char have_id[ROMBSR_HSM_ID_MAX];
-	size_t have_len;
 	CK_SESSION_HANDLE s;
 	CK_RV rv;
 	int r;
 
 	if (key_len != ROMBSR_HSM_WRAP_KEY_LEN || id_len == 0 || id_len > ROMBSR_HSM_ID_MAX)
 		return rombsr_error(ROMBSR_EINTERNAL, "wrap key: bad length");
-	r = rombsr_hsm_wrap_key_find(hsm, &handle, have_id, &have_len);
+	r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
 	if (r == 0)
 		return rombsr_error(ROMBSR_EEXISTS, "token '%s' holds a wrap key already", hsm->token_label);
 	if (r != ROMBSR_ENOTFOUND)
 		return r;
-	r = login_so(hsm, so_pin);
+	r = rombsr_hsm_login_as(hsm, CKU_SO, "C_Login as SO", so_pin);
 	if (r < 0)
 		return r;
 	ATTR(t, n, CKA_CLASS, &cls, sizeof(cls));
@@ -154,17 +120,15 @@ int rombsr_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, un
 		    size_t *blob_len)
 {
 	CK_MECHANISM mech = {ROMBSR_HSM_WRAP_MECHANISM, NULL, 0};
-	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE wrap_key;
 	CK_SESSION_HANDLE s;
 	CK_ULONG len = 0;
-	size_t id_len;
 	CK_RV rv;
 	int r;
 
 	*blob = NULL;
 	*blob_len = 0;
-	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, id, &id_len);
+	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, NULL, NULL);
 	if (r < 0)
 		return r;
 	r = rombsr_hsm_session_get(hsm, &s);
@@ -198,16 +162,14 @@ int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spe
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE type = spec->kind == ROMBSR_KEY_RSA ? CKK_RSA : CKK_EC;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, token = spec->token_object ? CK_TRUE : CK_FALSE;
-	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE wrap_key;
 	CK_ATTRIBUTE t[16];
 	CK_ULONG n = 0;
 	CK_SESSION_HANDLE s;
-	size_t id_len;
 	CK_RV rv;
 	int r;
 
-	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, id, &id_len);
+	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, NULL, NULL);
 	if (r < 0)
 		return r;
 	ATTR(t, n, CKA_CLASS, &cls, sizeof(cls));
@@ -257,12 +219,11 @@ int rombsr_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certific
 
 	for (int i = 0; i < 2; i++) {
 		CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &classes[i], sizeof(classes[i])}};
-		CK_ULONG count;
-		int r = find_all(hsm, tmpl, 1, found, sizeof(found) / sizeof(found[0]), &count);
+		int n = rombsr_hsm_find(hsm, tmpl, 1, found, sizeof(found) / sizeof(found[0]));
 
-		if (r < 0)
-			return r;
-		*counts[i] = count;
+		if (n < 0)
+			return n;
+		*counts[i] = (size_t)n;
 	}
 	return 0;
 }

@@ -24,8 +24,8 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 			       size_t key_len, const unsigned char *id, size_t id_len);
 
 /* Finds the wrap key (exactly one, CKA_TRUSTED); ROMBSR_ENOTFOUND if none.
- * id (ROMBSR_HSM_ID_MAX bytes) receives its CKA_ID, which is the secret ID
- * of its Shamir shares. */
+ * id (ROMBSR_HSM_ID_MAX bytes, or NULL) receives its CKA_ID, which is the
+ * secret ID of its Shamir shares. */
 int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, unsigned char *id,
 			     size_t *id_len);
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "backup_manifest.h"
 #include "node.h"
+#include "outdir.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -15,8 +16,6 @@
 #include "../hsm/wrap.h"
 #include "../queue/gpg.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,18 +214,10 @@ static int sign_manifest(const struct export_args *a, struct backup_manifest *m,
 static int make_scratch(const char *out, char **scratch)
 {
 	char path[4096];
-	int r;
+	int r = outdir_begin(out, scratch);
 
-	if (asprintf(scratch, "%s.tmp-XXXXXX", out) < 0) {
-		*scratch = NULL;
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	}
-	if (mkdtemp(*scratch) == NULL) {
-		free(*scratch);
-		*scratch = NULL;
-		return rombsr_error(ROMBSR_EIO, "cannot create a folder beside %s: %s", out, strerror(errno));
-	}
-	r = rombsr_path_format(path, sizeof(path), "%s/keys", *scratch);
+	if (r == 0)
+		r = rombsr_path_format(path, sizeof(path), "%s/keys", *scratch);
 	if (r == 0)
 		r = rombsr_mkdir_p(path, 0700);
 	if (r == 0)
@@ -257,22 +248,12 @@ int cmd_backup_export(struct cli_context *ctx, int argc, char **argv)
 		r = export_keys(hsm, scratch, m);
 	if (r == 0)
 		r = sign_manifest(&a, m, scratch);
-	if (r == 0 && renameat2(AT_FDCWD, scratch, AT_FDCWD, a.out, RENAME_NOREPLACE) != 0)
-		r = rombsr_error(ROMBSR_EIO, "cannot move the backup to %s: %s", a.out, strerror(errno));
-	if (r == 0) {
-		free(scratch);
-		scratch = NULL;
+	if (r == 0)
+		r = outdir_finish(&scratch, a.out);
+	if (r == 0)
 		cli_info("%zu keys of token '%s' backed up to %s, manifest signed by %s", m->nkeys, m->token, a.out,
 			 a.admin);
-	}
-	if (scratch != NULL) {
-		struct rombsr_error_saved saved;
-
-		rombsr_error_save(&saved);
-		rombsr_remove_tree(scratch);
-		rombsr_error_restore(&saved);
-		free(scratch);
-	}
+	outdir_discard(&scratch);
 	rombsr_hsm_close(hsm);
 	free(m);
 	return r;

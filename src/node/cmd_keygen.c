@@ -94,10 +94,8 @@ static int select_key(const char *label, bool selected[ROMBSR_AUTHORITY_COUNT])
  * out: otherwise it is a key that no backup can ever reach. */
 static int require_wrap_key(struct rombsr_hsm *hsm)
 {
-	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE handle;
-	size_t id_len;
-	int r = rombsr_hsm_wrap_key_find(hsm, &handle, id, &id_len);
+	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
 
 	if (r == ROMBSR_ENOTFOUND)
 		return rombsr_error(ROMBSR_ENOTFOUND, "--wrappable: token '%s' holds no wrap key; run 'rombsr-sign "

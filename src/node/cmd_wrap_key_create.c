@@ -8,6 +8,7 @@
 #include "age_run.h"
 #include "ceremony.h"
 #include "node.h"
+#include "outdir.h"
 #include "share.h"
 #include "wrap_key_token.h"
 
@@ -16,8 +17,6 @@
 #include "../common/fsutil.h"
 #include "../common/hex.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -124,22 +123,6 @@ static int write_listing(const struct create_state *s, const struct create_args 
 	return r;
 }
 
-static int make_scratch(struct create_state *s, const char *out)
-{
-	if (asprintf(&s->scratch, "%s.tmp-XXXXXX", out) < 0) {
-		s->scratch = NULL;
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	}
-	if (mkdtemp(s->scratch) == NULL) {
-		int e = errno;
-
-		free(s->scratch);
-		s->scratch = NULL;
-		return rombsr_error(ROMBSR_EIO, "cannot create a folder beside %s: %s", out, strerror(e));
-	}
-	return 0;
-}
-
 /* Draws, splits, encrypts every share, and proves in memory that the
  * first threshold shares give the key back before anything is kept. */
 static int split_and_encrypt(struct create_state *s, const struct create_args *a)
@@ -189,7 +172,7 @@ static int create(struct cli_context *ctx, const struct create_args *a, struct c
 	s->text = ceremony_vault_take(&s->vault, SHARE_TEXT_MAX);
 	if (s->secret == NULL || s->shares == NULL || s->text == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "ceremony memory too small");
-	r = make_scratch(s, a->out);
+	r = outdir_begin(a->out, &s->scratch);
 	if (r == 0)
 		r = split_and_encrypt(s, a);
 	if (r == 0)
@@ -199,8 +182,8 @@ static int create(struct cli_context *ctx, const struct create_args *a, struct c
 	ceremony_test_hold("wrap-key create");
 	r = wrap_key_token_import(ctx, s->hsm, s->secret, SHARE_SECRET_LEN, s->id, SHARE_ID_LEN);
 	imported = r == 0;
-	if (r == 0 && renameat2(AT_FDCWD, s->scratch, AT_FDCWD, a->out, RENAME_NOREPLACE) != 0)
-		r = rombsr_error(ROMBSR_EIO, "cannot move the shares to %s: %s", a->out, strerror(errno));
+	if (r == 0)
+		r = outdir_finish(&s->scratch, a->out);
 	if (r < 0 && imported) {
 		struct rombsr_error_saved saved;
 
@@ -212,8 +195,6 @@ static int create(struct cli_context *ctx, const struct create_args *a, struct c
 	}
 	if (r < 0)
 		return r;
-	free(s->scratch);
-	s->scratch = NULL;
 	rombsr_hex_encode(s->id, SHARE_ID_LEN, id);
 	cli_info("wrap key %s imported into the release token; %lu shares (any %lu rebuild it) in %s", id, a->count,
 		 a->threshold, a->out);
@@ -234,14 +215,7 @@ int cmd_wrap_key_create(struct cli_context *ctx, int argc, char **argv)
 	old_mask = umask(077);
 	r = create(ctx, &a, &s);
 	umask(old_mask);
-	if (s.scratch != NULL) {
-		struct rombsr_error_saved saved;
-
-		rombsr_error_save(&saved);
-		rombsr_remove_tree(s.scratch);
-		rombsr_error_restore(&saved);
-		free(s.scratch);
-	}
+	outdir_discard(&s.scratch);
 	ceremony_vault_free(&s.vault);
 	wrap_key_token_close(s.hsm);
 	return r;

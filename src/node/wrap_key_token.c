@@ -11,9 +11,7 @@ int wrap_key_token_open(struct cli_context *ctx, struct rombsr_hsm **hsm)
 {
 	const struct rombsr_authority_config *a;
 	const struct rombsr_config *cfg;
-	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE handle;
-	size_t id_len;
 	int r;
 
 	*hsm = NULL;
@@ -25,7 +23,7 @@ int wrap_key_token_open(struct cli_context *ctx, struct rombsr_hsm **hsm)
 	if (r == 0)
 		r = rombsr_hsm_open(a->module, a->token_uri, hsm);
 	if (r == 0) {
-		r = rombsr_hsm_wrap_key_find(*hsm, &handle, id, &id_len);
+		r = rombsr_hsm_wrap_key_find(*hsm, &handle, NULL, NULL);
 		if (r == 0)
 			r = rombsr_error(ROMBSR_EEXISTS, "token '%s' holds a wrap key already; a ceremony never "
 					 "replaces one", rombsr_hsm_token_label(*hsm));
@@ -58,10 +56,8 @@ int wrap_key_token_import(struct cli_context *ctx, struct rombsr_hsm *hsm, const
 
 int wrap_key_token_remove(struct rombsr_hsm *hsm)
 {
-	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE handle;
-	size_t id_len;
-	int r = rombsr_hsm_wrap_key_find(hsm, &handle, id, &id_len);
+	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
 
 	return r == 0 ? rombsr_hsm_destroy_object(hsm, handle) : r;
 }
