@@ -5,6 +5,7 @@
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../common/json_strict.h"
+#include "../queue/gpg.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -149,6 +150,8 @@ int backup_manifest_parse(const char *text, size_t len, const char *path, struct
 		r = rombsr_json_time(root, path, "created", &created);
 	if (r == 0)
 		r = rombsr_json_string(root, path, "admin", 40, &admin);
+	if (r == 0 && !rombsr_fpr_valid(admin))
+		r = rombsr_error(ROMBSR_EINVAL, "%s.admin: not a fingerprint (40 upper-case hex)", path);
 	if (r == 0)
 		r = rombsr_json_string(root, path, "token", 32, &token);
 	if (r == 0)
