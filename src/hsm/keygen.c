@@ -54,8 +54,10 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 	ATTR(priv, npriv, CKA_SENSITIVE, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_EXTRACTABLE, &wrappable, sizeof(wrappable));
 	/* Extractable, but only wrapped by a CKA_TRUSTED key: SoftHSM2 refuses
-	 * C_WrapKey with any other (CKR_KEY_NOT_WRAPPABLE). */
-	ATTR(priv, npriv, CKA_WRAP_WITH_TRUSTED, &wrappable, sizeof(wrappable));
+	 * C_WrapKey with any other (CKR_KEY_NOT_WRAPPABLE). Named only when set:
+	 * the default template stays what every module already accepted. */
+	if (wrappable)
+		ATTR(priv, npriv, CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_SIGN, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_DECRYPT, &no, sizeof(no));
 	ATTR(priv, npriv, CKA_UNWRAP, &no, sizeof(no));
