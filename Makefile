@@ -186,6 +186,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LI
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The share format lives in the sign node's program (src/node/share.c),
+# with libgfshare.
+$(BUILD)/tests/test_wrap_key_share: $(BUILD)/obj/tests/unit/test_wrap_key_share.o $(BUILD)/obj/tests/unit/tap.o \
+		$(call obj,src/node/share.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -lgfshare
+
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
