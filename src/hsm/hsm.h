@@ -54,6 +54,9 @@ bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm);
 /* CKU_USER login; a wrong PIN is ROMBSR_EAUTH naming CKR_PIN_INCORRECT. */
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin);
 
+/* Logs out (whoever is logged in); the sessions stay open. */
+void rombsr_hsm_logout(struct rombsr_hsm *hsm);
+
 /* rombsr_hsm_open() and rombsr_hsm_login() with the PIN read from pin_file
  * (rombsr_secret_from_file(): mode 0600) into a buffer wiped on every path.
  * On failure *out is NULL and nothing stays open. */

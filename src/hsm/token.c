@@ -264,6 +264,13 @@ int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const ch
 	return 0;
 }
 
+void rombsr_hsm_logout(struct rombsr_hsm *hsm)
+{
+	if (hsm->logged_in && hsm->open_sessions > 0)
+		hsm->f->C_Logout(hsm->sessions[0]);
+	hsm->logged_in = false;
+}
+
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
 {
 	return rombsr_hsm_login_as(hsm, CKU_USER, "C_Login", pin);

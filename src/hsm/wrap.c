@@ -2,11 +2,12 @@
  *
  * SoftHSM2 2.6.1, found by experiment (docs/custody.md, "The wrap key in
  * SoftHSM2"): CKA_TRUSTED can be set only in a security officer's session
- * (a user's C_CreateObject with it answers CKR_ATTRIBUTE_READ_ONLY), and an
- * SO session cannot create a private object (CKR_USER_NOT_LOGGED_IN). So
- * the SO creates the wrap key as a public object that is sensitive, never
- * extractable and not modifiable: anyone may see that it exists, nobody can
- * read its value or switch its trust, wrap or unwrap flags off or on. */
+ * (a user's C_CreateObject with it answers CKR_ATTRIBUTE_READ_ONLY); an SO
+ * session cannot create a private object (CKR_USER_NOT_LOGGED_IN); and a
+ * public token object is stored unencrypted in the token folder. So the SO
+ * makes the key a public session object (memory only), and the user copies
+ * it into a private, unmodifiable token object: C_CopyObject keeps
+ * CKA_TRUSTED, and the file SoftHSM2 writes is encrypted. */
 #include "wrap.h"
 
 #include "hsm_internal.h"
@@ -22,8 +23,10 @@ int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, u
 			     size_t *id_len)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_BBOOL token = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
 		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_TOKEN, &token, sizeof(token)},
 		{CKA_LABEL, (void *)ROMBSR_HSM_WRAP_LABEL, strlen(ROMBSR_HSM_WRAP_LABEL)},
 	};
 	CK_OBJECT_HANDLE found[2];
@@ -33,7 +36,7 @@ int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, u
 	CK_RV rv;
 	int n, r;
 
-	n = rombsr_hsm_find(hsm, tmpl, 2, found, 2);
+	n = rombsr_hsm_find(hsm, tmpl, 3, found, 2);
 	if (n < 0)
 		return n;
 	if (n == 0)
@@ -57,8 +60,11 @@ int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, u
 	return 0;
 }
 
-int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const unsigned char *key,
-			       size_t key_len, const unsigned char *id, size_t id_len)
+/* The SO's part: the key as a public *session* object, which SoftHSM2 keeps
+ * in memory only (a public token object it would store unencrypted). The
+ * SO logs out again; a public session object outlives the logout. */
+static int create_staged(struct rombsr_hsm *hsm, const char *so_pin, const unsigned char *key, size_t key_len,
+			 const unsigned char *id, size_t id_len, CK_OBJECT_HANDLE *staged)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE type = CKK_AES;
@@ -72,29 +78,16 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 	};
 	CK_ATTRIBUTE t[20];
 	CK_ULONG n = 0;
-	CK_OBJECT_HANDLE handle;
-	CK_SESSION_HANDLE s;
 	CK_RV rv;
 	int r;
 
-	if (key_len != ROMBSR_HSM_WRAP_KEY_LEN || id_len == 0 || id_len > ROMBSR_HSM_ID_MAX)
-		return rombsr_error(ROMBSR_EINTERNAL, "wrap key: bad length");
-	r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
-	if (r == 0)
-		return rombsr_error(ROMBSR_EEXISTS, "token '%s' holds a wrap key already", hsm->token_label);
-	if (r != ROMBSR_ENOTFOUND)
-		return r;
-	r = rombsr_hsm_login_as(hsm, CKU_SO, "C_Login as SO", so_pin);
-	if (r < 0)
-		return r;
 	ATTR(t, n, CKA_CLASS, &cls, sizeof(cls));
 	ATTR(t, n, CKA_KEY_TYPE, &type, sizeof(type));
-	ATTR(t, n, CKA_TOKEN, &yes, sizeof(yes));
+	ATTR(t, n, CKA_TOKEN, &no, sizeof(no));
 	ATTR(t, n, CKA_PRIVATE, &no, sizeof(no));
 	ATTR(t, n, CKA_TRUSTED, &yes, sizeof(yes));
 	ATTR(t, n, CKA_SENSITIVE, &yes, sizeof(yes));
 	ATTR(t, n, CKA_EXTRACTABLE, &no, sizeof(no));
-	ATTR(t, n, CKA_MODIFIABLE, &no, sizeof(no));
 	ATTR(t, n, CKA_WRAP, &yes, sizeof(yes));
 	ATTR(t, n, CKA_UNWRAP, &yes, sizeof(yes));
 	ATTR(t, n, CKA_ENCRYPT, &no, sizeof(no));
@@ -106,14 +99,53 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 	ATTR(t, n, CKA_LABEL, ROMBSR_HSM_WRAP_LABEL, strlen(ROMBSR_HSM_WRAP_LABEL));
 	ATTR(t, n, CKA_ID, id, id_len);
 	ATTR(t, n, CKA_VALUE, key, key_len);
-	r = rombsr_hsm_session_get(hsm, &s);
+	r = rombsr_hsm_login_as(hsm, CKU_SO, "C_Login as SO", so_pin);
 	if (r < 0)
 		return r;
-	rv = hsm->f->C_CreateObject(s, t, n, &handle);
-	rombsr_hsm_session_put(hsm, s);
+	rv = hsm->f->C_CreateObject(hsm->sessions[0], t, n, staged);
 	if (rv != CKR_OK)
-		return rombsr_hsm_fail(ROMBSR_EHSM, "C_CreateObject (wrap key)", hsm, rv);
-	return 0;
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_CreateObject (wrap key, as SO)", hsm, rv);
+	rombsr_hsm_logout(hsm);
+	return r;
+}
+
+int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const char *user_pin,
+			       const unsigned char *key, size_t key_len, const unsigned char *id, size_t id_len)
+{
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	/* The user's part: a private token copy, which SoftHSM2 stores
+	 * encrypted; CKA_TRUSTED comes along with the copy. */
+	CK_ATTRIBUTE keep[] = {
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_MODIFIABLE, &no, sizeof(no)},
+	};
+	CK_OBJECT_HANDLE staged = CK_INVALID_HANDLE, kept;
+	CK_RV rv;
+	int r;
+
+	if (key_len != ROMBSR_HSM_WRAP_KEY_LEN || id_len == 0 || id_len > ROMBSR_HSM_ID_MAX)
+		return rombsr_error(ROMBSR_EINTERNAL, "wrap key: bad length");
+	r = create_staged(hsm, so_pin, key, key_len, id, id_len, &staged);
+	if (r == 0)
+		r = rombsr_hsm_login(hsm, user_pin);
+	if (r == 0) {
+		r = rombsr_hsm_wrap_key_find(hsm, &kept, NULL, NULL);
+		if (r == 0)
+			r = rombsr_error(ROMBSR_EEXISTS, "token '%s' holds a wrap key already", hsm->token_label);
+		else if (r == ROMBSR_ENOTFOUND)
+			r = 0;
+	}
+	if (r == 0) {
+		rv = hsm->f->C_CopyObject(hsm->sessions[0], staged, keep, sizeof(keep) / sizeof(keep[0]), &kept);
+		if (rv != CKR_OK)
+			r = rombsr_hsm_fail(ROMBSR_EHSM, "C_CopyObject (wrap key)", hsm, rv);
+	}
+	/* The staged copy would go with the session anyway; not a moment
+	 * longer than needed. */
+	if (staged != CK_INVALID_HANDLE && (rv = hsm->f->C_DestroyObject(hsm->sessions[0], staged)) != CKR_OK && r == 0)
+		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_DestroyObject (staged wrap key)", hsm, rv);
+	return r;
 }
 
 int rombsr_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, unsigned char **blob,

@@ -17,11 +17,12 @@
 #define ROMBSR_HSM_WRAP_MECHANISM_NAME "CKM_AES_KEY_WRAP_PAD"
 
 /* Imports key as the token's wrap key, labelled ROMBSR_HSM_WRAP_LABEL with
- * CKA_ID id. Logs in on hsm (opened, not logged in) as the security
- * officer: only the SO may set CKA_TRUSTED. ROMBSR_EEXISTS if the token
- * holds a wrap key already. The session stays SO-logged-in until close. */
-int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const unsigned char *key,
-			       size_t key_len, const unsigned char *id, size_t id_len);
+ * CKA_ID id, on hsm (opened, not logged in): the security officer stages it
+ * (only the SO may set CKA_TRUSTED), the user keeps it as a private token
+ * object (wrap.c says why both). ROMBSR_EEXISTS if the token holds a wrap
+ * key already. Returns logged in as the user. */
+int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const char *user_pin,
+			       const unsigned char *key, size_t key_len, const unsigned char *id, size_t id_len);
 
 /* Finds the wrap key (exactly one, CKA_TRUSTED); ROMBSR_ENOTFOUND if none.
  * id (ROMBSR_HSM_ID_MAX bytes, or NULL) receives its CKA_ID, which is the

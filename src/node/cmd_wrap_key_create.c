@@ -33,6 +33,7 @@ static const struct cli_option options[] = {
 	{"recipient", "RECIPIENT", "a custodian's age1… recipient or 'ssh-ed25519 …' key, in share order; once "
 				   "per share", OPT_RECIPIENT},
 	{"out", "DIR", "folder to create for the encrypted shares (must not exist)", OPT_OUT},
+	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
 
@@ -56,7 +57,7 @@ struct create_state {
 	struct rombsr_hsm *hsm;
 };
 
-static int parse_args(int argc, char **argv, struct create_args *a)
+static int parse_args(struct cli_context *ctx, int argc, char **argv, struct create_args *a)
 {
 	struct cli_parser p;
 	int id, r = 0;
@@ -72,6 +73,8 @@ static int parse_args(int argc, char **argv, struct create_args *a)
 			r = cli_parse_uint(p.value, SHARE_MAX, &a->count, "--shares");
 		else if (id == OPT_OUT)
 			a->out = p.value;
+		else if (id != OPT_RECIPIENT)
+			r = cli_take_pin_option(ctx, id, p.value);
 		else if (a->nrecipients == SHARE_MAX)
 			r = rombsr_error(ROMBSR_EINVAL, "more than %d recipients", SHARE_MAX);
 		else
@@ -208,7 +211,7 @@ int cmd_wrap_key_create(struct cli_context *ctx, int argc, char **argv)
 	mode_t old_mask;
 	int r;
 
-	r = parse_args(argc, argv, &a);
+	r = parse_args(ctx, argc, argv, &a);
 	if (r < 0)
 		return r;
 	/* What age writes is for one custodian only. */

@@ -22,6 +22,7 @@ enum { OPT_SHARE = 1, OPT_IDENTITY };
 static const struct cli_option options[] = {
 	{"share", "FILE", "an age-encrypted share (repeat: at least the split's threshold)", OPT_SHARE},
 	{"identity", "FILE", "a custodian's age identity or ssh-ed25519 private key (repeat)", OPT_IDENTITY},
+	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
 
@@ -35,7 +36,7 @@ struct restore_args {
 	size_t nids;
 };
 
-static int parse_args(int argc, char **argv, struct restore_args *a)
+static int parse_args(struct cli_context *ctx, int argc, char **argv, struct restore_args *a)
 {
 	struct cli_parser p;
 	int id, r = 0;
@@ -47,6 +48,8 @@ static int parse_args(int argc, char **argv, struct restore_args *a)
 			a->shares[a->nshares++] = p.value;
 		else if (id == OPT_IDENTITY && a->nids < MAX_IDENTITIES)
 			a->ids[a->nids++] = p.value;
+		else if (id != OPT_SHARE && id != OPT_IDENTITY)
+			r = cli_take_pin_option(ctx, id, p.value);
 		else
 			r = rombsr_error(ROMBSR_EINVAL, "too many --%s", id == OPT_SHARE ? "share" : "identity");
 	}
@@ -93,7 +96,7 @@ int cmd_wrap_key_restore(struct cli_context *ctx, int argc, char **argv)
 	char id[2 * SHARE_ID_LEN + 1];
 	int r;
 
-	r = parse_args(argc, argv, &a);
+	r = parse_args(ctx, argc, argv, &a);
 	if (r < 0)
 		return r;
 	/* The token first: custodians should not decrypt for a token that

@@ -77,29 +77,20 @@ for combo in "1 2 3" "1 2 4" "1 2 5" "1 3 4" "1 3 5" "1 4 5" "2 3 4" "2 3 5" "2 
 done
 echo "ok: gfcombine combines any 3 of 5 into the key of the check value"
 
-# The key never reached a file of ours: not the state, the shares, the
-# listing. SoftHSM2 2.6.1 itself writes it into the wrap key's own object
-# file, unencrypted, because only a public object can be CKA_TRUSTED there
-# (docs/custody.md, "The wrap key in SoftHSM2"): that file, mode 0600 in the
-# 0700 token folder, is the one allowed place.
+# The key never reached a file: not the state, the token's own files (the
+# wrap key is a private object there, stored encrypted), the shares.
 python3 - "$T/raw/combined" "$T/state" "$T/shares" <<'PY' || fail "the wrap key is in a file"
-import os, stat, sys
+import os, sys
 key = open(sys.argv[1], "rb").read()
 needles = [key, key.hex().encode(), key.hex().upper().encode()]
 for top in sys.argv[2:]:
     for d, _, files in os.walk(top):
         for f in files:
-            path = os.path.join(d, f)
-            data = open(path, "rb").read()
-            if not any(n in data for n in needles):
-                continue
-            if "/tokens/" in path and path.endswith(".object") and b"rombsr-wrap-key" in data \
-                    and stat.S_IMODE(os.stat(path).st_mode) == 0o600:
-                print("note: SoftHSM2 holds the wrap key unencrypted in its object file", path)
-                continue
-            print("key found in", path); sys.exit(1)
+            data = open(os.path.join(d, f), "rb").read()
+            if any(n in data for n in needles):
+                print("key found in", os.path.join(d, f)); sys.exit(1)
 PY
-echo "ok: the key is in no file but SoftHSM2's own object of it"
+echo "ok: the key is in no file of the state, the tokens or the shares"
 
 # Restore into a fresh token: each refusal names the share and leaves the
 # token without a wrap key.
@@ -157,6 +148,7 @@ no_wrap_key "after the refused restores"
 "$ROMBSR_SIGN" wrap-key restore --share "$S/share-5.age" --share "$S/share-2.age" --share "$S/share-4.age" \
 	--identity "$T/ssh5" --identity "$T/id2" --identity "$T/id4" 2>"$T/restore.log"
 grep -q "wrap key $secret_id rebuilt from 3 shares" "$T/restore.log" || fail "restore said: $(cat "$T/restore.log")"
-pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --list-objects --type secrkey 2>/dev/null |
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")" \
+	--list-objects --type secrkey 2>/dev/null |
 	grep -q "ID: *$secret_id" || fail "the token's wrap key does not carry the secret ID"
 echo "wrap-key shares ok"

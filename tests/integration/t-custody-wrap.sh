@@ -17,7 +17,10 @@ expect_fail "holds a wrap key already" "$ROMBSR_SIGN" wrap-key create --threshol
 [ ! -e "$T/shares2" ] || fail "a refused ceremony wrote shares"
 
 # The wrap key: AES-256, sensitive, not extractable, wrap and unwrap only.
-pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --list-objects --type secrkey >"$T/wk.txt" 2>/dev/null
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --list-objects --type secrkey >"$T/public.txt" 2>/dev/null
+grep -q 'Secret Key' "$T/public.txt" && fail "the wrap key is visible without login: $(cat "$T/public.txt")"
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")" \
+	--list-objects --type secrkey >"$T/wk.txt" 2>/dev/null
 grep -q '^Secret Key Object; AES length 32' "$T/wk.txt" || fail "no AES-256 wrap key: $(cat "$T/wk.txt")"
 grep -q 'Usage: *wrap, unwrap$' "$T/wk.txt" || fail "wrap key usage: $(cat "$T/wk.txt")"
 grep -q 'Access: *sensitive$' "$T/wk.txt" || fail "wrap key access: $(cat "$T/wk.txt")"
