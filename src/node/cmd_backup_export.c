@@ -33,7 +33,7 @@ static const struct cli_option options[] = {
 	{NULL, NULL, NULL, 0},
 };
 
-#define USAGE "--out DIR [--admin-key FPR] [--gnupg-home DIR] [--pin-file FILE | --pin-fd N]"
+#define USAGE "backup export --out DIR [--admin-key FPR] [--gnupg-home DIR] [--pin-file FILE | --pin-fd N]"
 
 struct export_args {
 	const char *out;

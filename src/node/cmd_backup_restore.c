@@ -29,7 +29,7 @@ static const struct cli_option options[] = {
 	{NULL, NULL, NULL, 0},
 };
 
-#define USAGE "--from DIR [--pin-file FILE | --pin-fd N]"
+#define USAGE "backup restore --from DIR [--pin-file FILE | --pin-fd N]"
 
 struct loaded {
 	struct backup_manifest m;

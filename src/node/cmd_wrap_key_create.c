@@ -37,7 +37,7 @@ static const struct cli_option options[] = {
 	{NULL, NULL, NULL, 0},
 };
 
-#define USAGE "--threshold N --shares N --recipient R... --out DIR"
+#define USAGE "wrap-key create --threshold N --shares N --recipient R... --out DIR"
 
 struct create_args {
 	unsigned long threshold;

@@ -26,7 +26,7 @@ static const struct cli_option options[] = {
 	{NULL, NULL, NULL, 0},
 };
 
-#define USAGE "--share FILE... --identity FILE..."
+#define USAGE "wrap-key restore --share FILE... --identity FILE..."
 #define MAX_IDENTITIES 16
 
 struct restore_args {
