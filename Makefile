@@ -172,9 +172,10 @@ $(ROMBSR): $(call obj,$(CLIENT_SRC)) $(CLIENT_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_PKG_LIBS) -lpthread
 
+# libgfshare (the wrap key's Shamir shares) only in the sign node's program.
 $(ROMBSR_SIGN): $(call obj,$(NODE_SRC)) $(NODE_LIBS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lgfshare
 
 $(ROMBSR_SIGNER): $(call obj,src/signer/main.c) $(SIGNER_LIBS)
 	@echo "  LD      $@"
@@ -184,6 +185,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LI
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The share format lives in the sign node's program (src/node/share.c),
+# with libgfshare.
+$(BUILD)/tests/test_wrap_key_share: $(BUILD)/obj/tests/unit/test_wrap_key_share.o $(BUILD)/obj/tests/unit/tap.o \
+		$(call obj,src/node/share.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -lgfshare
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)

@@ -41,3 +41,10 @@ fuzz:
 endif
 
 .PHONY: fuzz fuzz-bins
+
+# The custody formats live in the sign node's program (src/node/); the
+# share parser's file holds libgfshare's calls too.
+CUSTODY_FUZZ = $(patsubst %,$(BUILD)/fuzz/%_wrap_key_share,replay fuzz) $(patsubst %,$(BUILD)/fuzz/%_backup_manifest,replay fuzz)
+$(patsubst %,$(BUILD)/fuzz/%_wrap_key_share,replay fuzz): $(call obj,src/node/share.c)
+$(patsubst %,$(BUILD)/fuzz/%_backup_manifest,replay fuzz): $(call obj,src/node/backup_manifest.c)
+$(CUSTODY_FUZZ): LDLIBS += -lgfshare

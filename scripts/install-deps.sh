@@ -7,6 +7,7 @@ packages="
 	libssl-dev libgit2-dev libgpgme-dev libjansson-dev libp11-kit-dev libmicrohttpd-dev
 	p11-kit softhsm2 opensc libengine-pkcs11-openssl
 	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs
+	age libgfshare-dev libgfshare-bin
 	default-jre-headless apksigner zipalign aapt android-framework-res signapk mkbootimg openssl
 "
 if [ "$(id -u)" -ne 0 ]; then

@@ -54,6 +54,9 @@ bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm);
 /* CKU_USER login; a wrong PIN is ROMBSR_EAUTH naming CKR_PIN_INCORRECT. */
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin);
 
+/* Logs out (whoever is logged in); the sessions stay open. */
+void rombsr_hsm_logout(struct rombsr_hsm *hsm);
+
 /* rombsr_hsm_open() and rombsr_hsm_login() with the PIN read from pin_file
  * (rombsr_secret_from_file(): mode 0600) into a buffer wiped on every path.
  * On failure *out is NULL and nothing stays open. */
@@ -98,9 +101,12 @@ int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key
 			unsigned char *sig, size_t *sig_len);
 
 /* Generates a key pair in the token: private key sensitive, never
- * extractable, sign only. ROMBSR_EEXISTS if a key with label exists. */
+ * extractable, sign only; with ROMBSR_HSM_KEY_WRAPPABLE extractable only
+ * wrapped under the token's trusted wrap key (CKA_WRAP_WITH_TRUSTED, wrap.h)
+ * and still never readable. ROMBSR_EEXISTS if a key with label exists. */
+#define ROMBSR_HSM_KEY_WRAPPABLE 1u
 int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind,
-			    unsigned bits, struct rombsr_hsm_key *key);
+			    unsigned bits, unsigned flags, struct rombsr_hsm_key *key);
 
 /* Reads a token object's attribute into a malloc'd buffer. */
 int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,

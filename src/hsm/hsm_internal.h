@@ -42,6 +42,14 @@ int rombsr_module_reinit(struct rombsr_module *m);
  * and remembers rv for rombsr_hsm_recoverable. */
 int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv);
 
+/* Finds the objects that match tmpl. Returns how many (at most max
+ * handles stored) or a negative error. */
+int rombsr_hsm_find(struct rombsr_hsm *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *found, CK_ULONG max);
+
+/* C_Login on the handle's first session as user_type (CKU_USER, CKU_SO);
+ * what names the role in messages. A wrong PIN is ROMBSR_EAUTH. */
+int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const char *what, const char *pin);
+
 /* Copies a blank-padded PKCS#11 text field into a C string. */
 void rombsr_p11_string(const unsigned char *field, size_t n, char *out);
 

@@ -11,15 +11,16 @@
 #define KEY_ID_LEN 16
 
 int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind,
-			    unsigned bits, struct rombsr_hsm_key *key)
+			    unsigned bits, unsigned flags, struct rombsr_hsm_key *key)
 {
 	static const unsigned char p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 	static const unsigned char f4[] = {0x01, 0x00, 0x01};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_BBOOL wrappable = (flags & ROMBSR_HSM_KEY_WRAPPABLE) ? CK_TRUE : CK_FALSE;
 	CK_ULONG modulus_bits = bits;
 	unsigned char id[KEY_ID_LEN];
 	CK_MECHANISM mech = {kind == ROMBSR_KEY_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, NULL, 0};
-	CK_ATTRIBUTE pub[8], priv[10];
+	CK_ATTRIBUTE pub[8], priv[11];
 	CK_ULONG npub = 0, npriv = 0;
 	CK_OBJECT_HANDLE hpub, hpriv;
 	CK_SESSION_HANDLE s;
@@ -51,7 +52,12 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 	ATTR(priv, npriv, CKA_TOKEN, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_PRIVATE, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_SENSITIVE, &yes, sizeof(yes));
-	ATTR(priv, npriv, CKA_EXTRACTABLE, &no, sizeof(no));
+	ATTR(priv, npriv, CKA_EXTRACTABLE, &wrappable, sizeof(wrappable));
+	/* Extractable, but only wrapped by a CKA_TRUSTED key: SoftHSM2 refuses
+	 * C_WrapKey with any other (CKR_KEY_NOT_WRAPPABLE). Named only when set:
+	 * the default template stays what every module already accepted. */
+	if (wrappable)
+		ATTR(priv, npriv, CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_SIGN, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_DECRYPT, &no, sizeof(no));
 	ATTR(priv, npriv, CKA_UNWRAP, &no, sizeof(no));

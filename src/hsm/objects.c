@@ -42,15 +42,8 @@ out:
 	return r;
 }
 
-/* Finds objects of one class whose attribute equals value. Returns the
- * number found (at most max handles stored) or a negative error. */
-static int find_objects(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
-			const void *value, size_t len, CK_OBJECT_HANDLE *found, CK_ULONG max)
+int rombsr_hsm_find(struct rombsr_hsm *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *found, CK_ULONG max)
 {
-	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{type, (void *)value, len},
-	};
 	CK_SESSION_HANDLE s;
 	CK_ULONG count = 0;
 	CK_RV rv;
@@ -59,7 +52,7 @@ static int find_objects(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_ATTRIBUT
 	r = rombsr_hsm_session_get(hsm, &s);
 	if (r < 0)
 		return r;
-	rv = hsm->f->C_FindObjectsInit(s, tmpl, 2);
+	rv = hsm->f->C_FindObjectsInit(s, tmpl, n);
 	if (rv != CKR_OK) {
 		r = rombsr_hsm_fail(ROMBSR_EHSM, "C_FindObjectsInit", hsm, rv);
 		goto out;
@@ -75,6 +68,18 @@ static int find_objects(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_ATTRIBUT
 out:
 	rombsr_hsm_session_put(hsm, s);
 	return r;
+}
+
+/* Finds objects of one class whose attribute equals value. */
+static int find_objects(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+			const void *value, size_t len, CK_OBJECT_HANDLE *found, CK_ULONG max)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{type, (void *)value, len},
+	};
+
+	return rombsr_hsm_find(hsm, tmpl, 2, found, max);
 }
 
 static int find_one_by_id(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, const struct rombsr_hsm_key *key,

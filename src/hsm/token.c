@@ -248,20 +248,32 @@ CK_FUNCTION_LIST *rombsr_hsm_functions(struct rombsr_hsm *hsm)
 	return hsm->f;
 }
 
-int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
+int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const char *what, const char *pin)
 {
 	CK_RV rv;
 
-	rv = hsm->f->C_Login(hsm->sessions[0], CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	rv = hsm->f->C_Login(hsm->sessions[0], user_type, (CK_UTF8CHAR_PTR)pin, strlen(pin));
 	if (rv == CKR_USER_ALREADY_LOGGED_IN)
 		rv = CKR_OK;
 	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE ||
 	    rv == CKR_PIN_EXPIRED)
-		return rombsr_hsm_fail(ROMBSR_EAUTH, "C_Login", hsm, rv);
+		return rombsr_hsm_fail(ROMBSR_EAUTH, what, hsm, rv);
 	if (rv != CKR_OK)
-		return rombsr_hsm_fail(ROMBSR_EHSM, "C_Login", hsm, rv);
+		return rombsr_hsm_fail(ROMBSR_EHSM, what, hsm, rv);
 	hsm->logged_in = true;
 	return 0;
+}
+
+void rombsr_hsm_logout(struct rombsr_hsm *hsm)
+{
+	if (hsm->logged_in && hsm->open_sessions > 0)
+		hsm->f->C_Logout(hsm->sessions[0]);
+	hsm->logged_in = false;
+}
+
+int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
+{
+	return rombsr_hsm_login_as(hsm, CKU_USER, "C_Login", pin);
 }
 
 int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const char *pin_file,

@@ -7,15 +7,21 @@
 #include "../common/keyset.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
+#include "../hsm/wrap.h"
+
+#include <string.h>
 
 #include <stdlib.h>
 
-enum { OPT_AUTHORITY = 1, OPT_ORGANIZATION, OPT_DAYS };
+enum { OPT_AUTHORITY = 1, OPT_ORGANIZATION, OPT_DAYS, OPT_KEY, OPT_WRAPPABLE };
 
 static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
 	{"organization", "TEXT", "O= of the certificates (default \"ROMbsr release signing\")", OPT_ORGANIZATION},
 	{"days", "N", "certificate validity in days (default 10950)", OPT_DAYS},
+	{"key", "LABEL", "only this key of the key set", OPT_KEY},
+	{"wrappable", NULL, "new keys may leave the token wrapped under its trusted wrap key (for backup export)",
+	 OPT_WRAPPABLE},
 	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
@@ -23,6 +29,8 @@ static const struct cli_option options[] = {
 struct keygen_options {
 	const char *organization;
 	unsigned long days;
+	const char *key;
+	unsigned flags;
 };
 
 static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e,
@@ -37,7 +45,7 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	if (r == ROMBSR_ENOTFOUND) {
 		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
 			 e->bits, rombsr_hsm_token_label(hsm));
-		r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, &key);
+		r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, o->flags, &key);
 	} else if (r == 0) {
 		if (key.kind != e->kind || key.bits != e->bits)
 			return rombsr_error(ROMBSR_EINVAL,
@@ -64,9 +72,40 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
 }
 
+/* --key narrows the authorities to the one that holds that key. */
+static int select_key(const char *label, bool selected[ROMBSR_AUTHORITY_COUNT])
+{
+	if (label == NULL)
+		return 0;
+	for (size_t i = 0; i < rombsr_keyset_len; i++) {
+		if (strcmp(rombsr_keyset[i].label, label) != 0)
+			continue;
+		if (!selected[rombsr_keyset[i].authority])
+			return rombsr_error(ROMBSR_EINVAL, "key '%s' belongs to the %s authority", label,
+					    rombsr_authority_name(rombsr_keyset[i].authority));
+		for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++)
+			selected[a] = a == (int)rombsr_keyset[i].authority;
+		return 0;
+	}
+	return rombsr_error(ROMBSR_EINVAL, "the key set has no key '%s'", label);
+}
+
+/* A wrappable key is only worth making where a trusted key can carry it
+ * out: otherwise it is a key that no backup can ever reach. */
+static int require_wrap_key(struct rombsr_hsm *hsm)
+{
+	CK_OBJECT_HANDLE handle;
+	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return rombsr_error(ROMBSR_ENOTFOUND, "--wrappable: token '%s' holds no wrap key; run 'rombsr-sign "
+				    "wrap-key create' first", rombsr_hsm_token_label(hsm));
+	return r;
+}
+
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 {
-	struct keygen_options o = {"ROMbsr release signing", 10950};
+	struct keygen_options o = {"ROMbsr release signing", 10950, NULL, 0};
 	bool selected[ROMBSR_AUTHORITY_COUNT];
 	const char *authority = NULL;
 	struct cli_parser p;
@@ -81,6 +120,10 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 			o.organization = p.value;
 		else if (id == OPT_DAYS)
 			r = cli_parse_uint(p.value, 36500, &o.days, "--days");
+		else if (id == OPT_KEY)
+			o.key = p.value;
+		else if (id == OPT_WRAPPABLE)
+			o.flags |= ROMBSR_HSM_KEY_WRAPPABLE;
 		else
 			r = cli_take_pin_option(ctx, id, p.value);
 		if (r < 0)
@@ -95,6 +138,9 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 	r = cli_authority_filter(authority, selected);
 	if (r < 0)
 		return r;
+	r = select_key(o.key, selected);
+	if (r < 0)
+		return r;
 	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++) {
@@ -105,8 +151,11 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
 		if (r < 0)
 			return r;
+		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
+			r = require_wrap_key(hsm);
 		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++)
-			if (rombsr_keyset[i].authority == (enum rombsr_authority_id)a)
+			if (rombsr_keyset[i].authority == (enum rombsr_authority_id)a &&
+			    (o.key == NULL || strcmp(o.key, rombsr_keyset[i].label) == 0))
 				r = ensure_key(hsm, &rombsr_keyset[i], &o);
 		rombsr_hsm_close(hsm);
 		if (r < 0)

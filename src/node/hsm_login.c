@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-static int read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin)
+int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin)
 {
 	char prompt[96];
 
@@ -42,7 +42,7 @@ int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, str
 	if (r == 0)
 		r = rombsr_hsm_open(a->module, a->token_uri, &hsm);
 	if (r == 0)
-		r = read_pin(ctx, a, &pin);
+		r = cli_read_pin(ctx, a, &pin);
 	if (r == 0)
 		r = rombsr_hsm_login(hsm, (const char *)pin.data);
 	rombsr_buf_free(&pin);

@@ -6,10 +6,13 @@
 #include "../cli/cli.h"
 
 struct rombsr_hsm;
+struct rombsr_buf;
 
 /* Opens an authority's token and logs in with its PIN (from --pin-fd,
  * --pin-file, the configured pin-file, or a prompt, in that order). */
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
+/* The authority's user PIN from the same places, into pin (wiped on free). */
+int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin);
 
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
@@ -17,5 +20,11 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);
+int cmd_wrap_key(struct cli_context *ctx, int argc, char **argv);
+int cmd_wrap_key_create(struct cli_context *ctx, int argc, char **argv);
+int cmd_wrap_key_restore(struct cli_context *ctx, int argc, char **argv);
+int cmd_backup(struct cli_context *ctx, int argc, char **argv);
+int cmd_backup_export(struct cli_context *ctx, int argc, char **argv);
+int cmd_backup_restore(struct cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@ static const struct cli_command commands[] = {
 	{"keygen", cmd_keygen, "generate the release key set and certificates in the HSM"},
 	{"keys", cmd_keys, "list the keys in the HSM with fingerprints and validity"},
 	{"export-public", cmd_export_public, "write the public bundle for build nodes"},
+	{"wrap-key", cmd_wrap_key, "the wrap key's ceremonies: create (split to custodians), restore (from shares)"},
+	{"backup", cmd_backup, "export the release keys wrapped, admin-signed; restore them into a fresh token"},
 	{"status", cmd_status, "the sign node's view: policy in force, requests waiting for approvals, quotas"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
 };
