@@ -9,5 +9,5 @@ static const struct cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-	return cli_run("rombsr-artifact", commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+	return cli_run("rombsr", commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 }

@@ -40,6 +40,12 @@ struct cli_parser {
 	const char *value;  /* argument of the option just returned */
 };
 
+/* How the command being run is spelled ("rombsr-sign wrap-key create"):
+ * the prefix of its error message and the command a hint names. Set by
+ * cli_run, extended by cli_run_group. */
+const char *cli_invocation(void);
+void cli_invocation_add(const char *word, bool restart);
+
 void cli_parser_init(struct cli_parser *p, const struct cli_option *options, int argc, char **argv);
 /* Returns the next option's id, 0 at the end of options (p->index is then
  * the first operand), or a negative error with a message. --help is

@@ -55,10 +55,12 @@ int cli_run(const char *program, const struct cli_command *commands, size_t ncom
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
 		ctx.command = commands[c].name;
+		cli_invocation_add(program, true);
+		cli_invocation_add(ctx.command, false);
 		r = commands[c].run(&ctx, argc - i, argv + i);
 		rombsr_config_free(&ctx.cfg);
 		if (r < 0) {
-			fprintf(stderr, "%s %s: %s\n", program, ctx.command, rombsr_error_message(r));
+			fprintf(stderr, "%s: %s\n", cli_invocation(), rombsr_error_message(r));
 			/* A failed verification is told apart from a failure to run. */
 			return r == ROMBSR_ESECURITY || r == ROMBSR_EFORK ? 3 : 1;
 		}
@@ -76,15 +78,17 @@ int cli_run_group(struct cli_context *ctx, const struct cli_command *commands, s
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		FILE *to = argc < 2 ? stderr : stdout;
 
-		fprintf(to, "usage: %s <command> [options]\n\ncommands:\n", group);
+		fprintf(to, "usage: %s <command> [options]\n\ncommands:\n", cli_invocation());
 		for (size_t i = 0; i < ncommands; i++)
 			fprintf(to, "    %-22s %s\n", commands[i].name, commands[i].summary);
 		if (argc < 2)
-			return rombsr_error(ROMBSR_EINVAL, "which %s command? (see '%s --help')", group, group);
+			return rombsr_error(ROMBSR_EINVAL, "which %s command? (see '%s --help')", group, cli_invocation());
 		return 0;
 	}
 	for (size_t c = 0; c < ncommands; c++)
-		if (strcmp(argv[1], commands[c].name) == 0)
+		if (strcmp(argv[1], commands[c].name) == 0) {
+			cli_invocation_add(argv[1], false);
 			return commands[c].run(ctx, argc - 1, argv + 1);
-	return rombsr_error(ROMBSR_EINVAL, "unknown %s command '%s' (see '%s --help')", group, argv[1], group);
+		}
+	return rombsr_error(ROMBSR_EINVAL, "unknown %s command '%s' (see '%s --help')", group, argv[1], cli_invocation());
 }

@@ -12,6 +12,21 @@
  * history. They are refused by name, whatever the command. */
 static const char *const secret_options[] = {"pin", "so-pin", "user-pin", "password", "passphrase", "secret"};
 
+static char invocation[160] = "rombsr";
+
+const char *cli_invocation(void)
+{
+	return invocation;
+}
+
+/* Appends " word" (cli_run starts from the program's name). */
+void cli_invocation_add(const char *word, bool restart)
+{
+	size_t used = restart ? 0 : strlen(invocation);
+
+	snprintf(invocation + used, sizeof(invocation) - used, "%s%s", used ? " " : "", word);
+}
+
 void cli_parser_init(struct cli_parser *p, const struct cli_option *options, int argc, char **argv)
 {
 	p->options = options;
@@ -21,17 +36,27 @@ void cli_parser_init(struct cli_parser *p, const struct cli_option *options, int
 	p->value = NULL;
 }
 
+/* Whether text starts with the words of prefix, then a space or its end. */
+static bool starts_with_words(const char *text, const char *prefix, size_t len)
+{
+	return len > 0 && strncmp(text, prefix, len) == 0 && (text[len] == ' ' || text[len] == '\0');
+}
+
 void cli_print_usage(FILE *to, const char *command, const char *usage, const struct cli_option *options)
 {
-	/* A command of a group (avb make-vbmeta) spells its whole usage, the
-	 * group first; a plain command only what follows its name. */
-	size_t group = strcspn(usage, " ");
+	/* A usage line may spell the command (and its group) or only what
+	 * follows: either way the line printed starts with the invocation. */
+	size_t program = strcspn(invocation, " ");
+	const char *words = invocation[program] ? invocation + program + 1 : "";
+	size_t before_command = strlen(invocation) - strlen(command);
 
-	if (usage[group] == ' ' && strncmp(usage + group + 1, command, strlen(command)) == 0 &&
-	    usage[group + 1 + strlen(command)] == ' ')
-		fprintf(to, "usage: rombsr %s\n", usage);
+	if (starts_with_words(usage, words, strlen(words)))
+		fprintf(to, "usage: %.*s %s\n", (int)program, invocation, usage);
+	else if (before_command > 0 && strcmp(invocation + before_command, command) == 0 &&
+		 starts_with_words(usage, command, strlen(command)))
+		fprintf(to, "usage: %.*s%s\n", (int)before_command, invocation, usage);
 	else
-		fprintf(to, "usage: rombsr %s %s\n", command, usage);
+		fprintf(to, "usage: %s %s\n", invocation, usage);
 	for (const struct cli_option *o = options; o != NULL && o->name != NULL; o++) {
 		char left[48];
 
@@ -94,7 +119,7 @@ int cli_next(struct cli_parser *p, const char *usage)
 		}
 		return o->id;
 	}
-	return rombsr_error(ROMBSR_EINVAL, "unknown option '%s' (see 'rombsr %s --help')", arg, p->argv[0]);
+	return rombsr_error(ROMBSR_EINVAL, "unknown option '%s' (see '%s --help')", arg, invocation);
 }
 
 int cli_parse_uint(const char *text, unsigned long max, unsigned long *out, const char *what)

@@ -54,7 +54,18 @@ expect_fail "config file $T/nowhere.conf does not exist" "$ROMBSR_SIGN" --config
 # A fingerprint one digit too long is refused, never cut to 40 digits.
 expect_fail "--admin: '08D218992087D67F3A78598355CDD1168212F16E0' is not an OpenPGP fingerprint" \
 	"$ROMBSR" queue-hook --install "$T/no-queue.git" --admin 08D218992087D67F3A78598355CDD1168212F16E0
-expect_fail "unknown option '--bogus'" "$ROMBSR_SIGN" keys --bogus
+expect_fail "rombsr-sign keys: unknown option '--bogus' (see 'rombsr-sign keys --help')" "$ROMBSR_SIGN" keys --bogus
+# A command of a group is named whole, in the error and in the hint, as a
+# user types it (rombsr avb hands over to rombsr-artifact).
+expect_fail "rombsr avb make-vbmeta: unknown option '--bogus' (see 'rombsr avb make-vbmeta --help')" \
+	"$ROMBSR" avb make-vbmeta --bogus
+expect_fail "rombsr avb: unknown avb command 'frobnicate' (see 'rombsr avb --help')" "$ROMBSR" avb frobnicate
+expect_fail "rombsr-sign wrap-key create: unknown option '--bogus' (see 'rombsr-sign wrap-key create --help')" \
+	"$ROMBSR_SIGN" wrap-key create --bogus
+"$ROMBSR_SIGN" backup export --help | head -n 1 | grep -qx 'usage: rombsr-sign backup export .*' ||
+	fail "backup export --help: $("$ROMBSR_SIGN" backup export --help | head -n 1)"
+"$ROMBSR" audit-find --help | head -n 1 | grep -qx 'usage: rombsr audit-find --artifact FILE .*' ||
+	fail "audit-find --help: $("$ROMBSR" audit-find --help | head -n 1)"
 expect_fail "unknown command 'frobnicate'" "$ROMBSR" frobnicate
 expect_fail "--days: 'soon' is not a whole number" "$ROMBSR_SIGN" keygen --days soon
 
