@@ -44,6 +44,8 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_HSM_LOGIN,        /* "hsm-login" */
 	ROMBSR_AUDIT_POLICY_REFUSED,   /* "policy-refused" */
 	ROMBSR_AUDIT_UNDERSTOOD,       /* "understood": what a signed operation's data is */
+	ROMBSR_AUDIT_KEY_REVOCATION,   /* "key-revocation": an admin's revocation in the queue */
+	ROMBSR_AUDIT_FREEZE,           /* "freeze": signing frozen or thawed by an admin */
 };
 
 /* Field kinds (see docs/audit-log.md):
@@ -84,6 +86,7 @@ struct rombsr_audit_entry {
 	char role[ROMBSR_AUDIT_ID_MAX + 1];             /* id */
 	char result[ROMBSR_AUDIT_ID_MAX + 1];           /* "ok" or "failed" */
 	char kind[ROMBSR_AUDIT_ID_MAX + 1];             /* "avb-vbmeta": the kind of data understood */
+	char state[ROMBSR_AUDIT_ID_MAX + 1];            /* "frozen" or "thawed" */
 };
 
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);

@@ -17,7 +17,7 @@ static bool has_request(enum rombsr_audit_type t)
 static bool has_key(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
-	       t == ROMBSR_AUDIT_UNDERSTOOD;
+	       t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_KEY_REVOCATION;
 }
 
 bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audit_entry *e)
@@ -88,6 +88,13 @@ static void print_entry(const struct rombsr_audit_entry *e)
 	case ROMBSR_AUDIT_UNDERSTOOD:
 		printf(" request_id=%s key_label=%s kind=%s digest=%s detail=\"%s\"", e->request_id, e->key_label, e->kind,
 		       e->digest, e->detail);
+		break;
+	case ROMBSR_AUDIT_KEY_REVOCATION:
+		printf(" key_label=%s key_fingerprint=%s token=%s commit=%s detail=\"%s\"", e->key_label,
+		       e->key_fingerprint, e->token, e->commit, e->detail);
+		break;
+	case ROMBSR_AUDIT_FREEZE:
+		printf(" state=%s commit=%s detail=\"%s\"", e->state, e->commit, e->detail);
 		break;
 	case ROMBSR_AUDIT_NONE:
 		break;

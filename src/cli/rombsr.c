@@ -9,6 +9,8 @@ static const struct cli_command commands[] = {
 	{"queue-verify", cmd_queue_verify, "verify every commit of a queue clone"},
 	{"submit", cmd_submit, "turn capture journals and artifacts into a signing request"},
 	{"approve", cmd_approve, "approve a pending request as an operator (dual control)"},
+	{"freeze", cmd_freeze, "stop the sign node from signing anything until a thaw (admin, incident response)"},
+	{"thaw", cmd_thaw, "let a frozen sign node sign again (admin)"},
 	{"apply", cmd_apply, "verify a response and replay its signatures into the build"},
 	{"rom-sign", cmd_rom_sign, "sign a whole ROM by the rounds of a plan: capture, submit, wait, apply, verify"},
 	{"audit-verify", cmd_audit_verify, "verify the audit log of a queue clone against the audit key"},

@@ -56,7 +56,7 @@ static void test_roundtrip(void)
 
 	/* Every type round-trips. */
 	{
-		struct rombsr_audit_entry all[8];
+		struct rombsr_audit_entry all[10];
 		int ok = 0;
 
 		memset(all, 0, sizeof(all));
@@ -94,7 +94,17 @@ static void test_roundtrip(void)
 		strcpy(all[7].token, "rombsr-release");
 		strcpy(all[7].role, "signing");
 		strcpy(all[7].result, "ok");
-		for (int i = 0; i < 8; i++) {
+		all[8].type = ROMBSR_AUDIT_KEY_REVOCATION;
+		strcpy(all[8].commit, e.request_commit);
+		strcpy(all[8].key_fingerprint, e.key_fingerprint);
+		strcpy(all[8].key_label, "media");
+		strcpy(all[8].token, "rombsr-release");
+		strcpy(all[8].detail, "media key exposed");
+		all[9].type = ROMBSR_AUDIT_FREEZE;
+		strcpy(all[9].commit, e.request_commit);
+		strcpy(all[9].state, "frozen");
+		strcpy(all[9].detail, "build node 2 compromised");
+		for (int i = 0; i < 10; i++) {
 			all[i].index = (uint64_t)i;
 			all[i].time = 1718000000;
 			int rc = rombsr_audit_entry_encode(&all[i], &b);
@@ -107,7 +117,7 @@ static void test_roundtrip(void)
 				printf("# type %d: %s\n", i, rombsr_error_message(rc));
 			rombsr_buf_free(&b);
 		}
-		CHECK(ok == 8, "all 8 entry types round-trip (%d)", ok);
+		CHECK(ok == 10, "all 10 entry types round-trip (%d)", ok);
 		CHECK(strcmp(rombsr_audit_type_name(ROMBSR_AUDIT_HSM_LOGIN), "hsm-login") == 0 &&
 			      rombsr_audit_type_from_name("approvals") == ROMBSR_AUDIT_APPROVALS &&
 			      rombsr_audit_type_from_name("nope") == ROMBSR_AUDIT_NONE,
@@ -121,6 +131,8 @@ static void test_roundtrip(void)
 		      "a quote in text refused, naming the field: %s", rombsr_error_message(ROMBSR_EINVAL));
 		strcpy(all[7].result, "maybe");
 		CHECK(rombsr_audit_entry_encode(&all[7], &b) == ROMBSR_EINVAL, "result outside ok/failed refused");
+		strcpy(all[9].state, "paused");
+		CHECK(rombsr_audit_entry_encode(&all[9], &b) == ROMBSR_EINVAL, "state outside frozen/thawed refused");
 	}
 	fill_signature(&e);
 	strcpy(e.digest, "ABCD");

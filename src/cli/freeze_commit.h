@@ -1,0 +1,18 @@
+/* Freezing and thawing the sign node through the queue (rombsr freeze,
+ * rombsr thaw; docs/incident-response.md): an admin commits
+ * incident/freeze.json (docs/formats/incident.md) with the state it
+ * wants, signed with its own key, and pushes. Stopping signing takes no
+ * shell on the sign node: the node reads the record at every pass. */
+#ifndef ROMBSR_CLI_FREEZE_COMMIT_H
+#define ROMBSR_CLI_FREEZE_COMMIT_H
+
+#include "cli.h"
+
+#include <stdbool.h>
+
+/* Commits the state frozen (true) or thawed with reason. Refuses, before
+ * anything is committed, a key that is not a pinned admin (queue.admin),
+ * a freeze of a frozen queue and a thaw of one that is not frozen. */
+int freeze_commit(struct cli_context *ctx, bool frozen, const char *reason);
+
+#endif
