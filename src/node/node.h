@@ -13,6 +13,7 @@ int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, str
 
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
+int cmd_hsm_revoke(struct cli_context *ctx, int argc, char **argv);
 int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);

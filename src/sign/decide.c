@@ -106,20 +106,21 @@ static bool acceptable(struct rombsr_sign_node *node, const struct pass_context 
 			reject(resp, why.code, "%s", why.message);
 			return false;
 		}
-		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
-			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s... here", i, op->label,
-			       op->spki_sha256);
-			return false;
-		}
 		/* An admin's revocation in the queue outranks the token: the key
 		 * may still be there (hsm-revoke not run yet, or run on another
-		 * node's token), it is never used again. */
-		*error = rombsr_sign_key_revoked(node->repo, &pass->head, k->spki_sha256, &revoked);
+		 * node's token) or already destroyed; either way the build is told
+		 * it is revoked, and it is never used again. */
+		*error = rombsr_sign_key_revoked(node->repo, &pass->head, op->spki_sha256, &revoked);
 		if (*error < 0)
 			return false;
 		if (revoked) {
 			reject(resp, "key-revoked", "operation %zu: key '%s' (fingerprint %.16s...) was revoked by an admin "
 			       "(revocations/%s.json)", i, op->label, op->spki_sha256, op->spki_sha256);
+			return false;
+		}
+		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
+			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s... here", i, op->label,
+			       op->spki_sha256);
 			return false;
 		}
 		if (!rombsr_sign_operation_rules(req, i, &why)) {

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 src="$TOP/src"
-provisioning="cmd_hsm_provision.c cmd_keygen.c hsm_login.c inventory.c"
+provisioning="cmd_hsm_provision.c cmd_keygen.c hsm_login.c inventory.c cmd_hsm_revoke.c"
 bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
 	case "$f" in
 	"$src"/hsm/*|"$src"/signer/*) ;;
