@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{"audit-show", cmd_audit_show, "show the verified audit log's entries, by key, request, time or type"},
 	{"audit-proof", cmd_audit_proof, "a proof that one signature is in the audit log, checkable without rombsr"},
 	{"audit-find", cmd_audit_find, "the audit log's entries that sign a released file (binary transparency)"},
+	{"audit-anomalies", cmd_audit_anomalies, "what in the verified audit log deserves a look: off-hours, volume, new keys and build nodes"},
 	{"avb", cmd_artifact, "Android Verified Boot images: make, footers, info, verify (rombsr-artifact)"},
 	{"ota", cmd_artifact, "OTA packages: the whole-file signature (signapk -w layout), verify (rombsr-artifact)"},
 	{"manifest", cmd_artifact, "release manifests: create (signed by the manifest authority), verify (rombsr-artifact)"},
