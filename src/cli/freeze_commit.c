@@ -52,7 +52,7 @@ static int check_change(const struct rombsr_freeze *now, bool have, bool frozen)
 			    now->reason);
 }
 
-int freeze_commit(struct cli_context *ctx, bool frozen, const char *reason)
+static int freeze_commit(struct cli_context *ctx, bool frozen, const char *reason)
 {
 	struct queue_client qc = {.lock_fd = -1};
 	struct rombsr_freeze now, next = {0};
@@ -99,4 +99,24 @@ int freeze_commit(struct cli_context *ctx, bool frozen, const char *reason)
 	rombsr_buf_free(&text);
 	queue_client_close(&qc);
 	return r;
+}
+
+int freeze_command(struct cli_context *ctx, const struct cli_option *options, const char *usage, int argc,
+		   char **argv, bool frozen, const char *default_reason)
+{
+	const char *reason = default_reason;
+	struct cli_parser p;
+	int opt;
+
+	cli_parser_init(&p, options, argc, argv);
+	while ((opt = cli_next(&p, usage)) > 0)
+		if (opt == FREEZE_OPT_REASON)
+			reason = p.value;
+	if (opt < 0)
+		return opt;
+	if (p.index < argc)
+		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	if (reason == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "usage: rombsr %s %s", ctx->command, usage);
+	return freeze_commit(ctx, frozen, reason);
 }

@@ -10,9 +10,15 @@
 
 #include <stdbool.h>
 
-/* Commits the state frozen (true) or thawed with reason. Refuses, before
- * anything is committed, a key that is not a pinned admin (queue.admin),
- * a freeze of a frozen queue and a thaw of one that is not frozen. */
-int freeze_commit(struct cli_context *ctx, bool frozen, const char *reason);
+/* The id of the --reason option in the commands' option tables. */
+enum { FREEZE_OPT_REASON = 1 };
+
+/* Runs rombsr freeze (frozen) or rombsr thaw: parses options (--reason
+ * TEXT, required when default_reason is NULL), then commits the state.
+ * Refuses, before anything is committed, a key that is not a pinned admin
+ * (queue.admin), a freeze of a frozen queue and a thaw of one that is not
+ * frozen. */
+int freeze_command(struct cli_context *ctx, const struct cli_option *options, const char *usage, int argc,
+		   char **argv, bool frozen, const char *default_reason);
 
 #endif

@@ -48,32 +48,38 @@ static bool label_valid(const char *s, size_t max)
 	return true;
 }
 
-/* The fields both records share: format, version, reason, admin, time. */
-static int parse_common(json_t *root, const char *what, const char *format, char *reason, char admin[41],
-			time_t *when)
+/* Loads a record (what: "freeze", "revocation") with only the fields
+ * listed, and reads the fields both kinds share: format, version, reason,
+ * admin, time. *root is the caller's to release, also on failure. */
+static int load_record(const char *text, size_t len, const char *what, const char *const *fields,
+		       const char *format, char *reason, char admin[41], time_t *when, json_t **root)
 {
 	const char *s;
 	int64_t version;
-	int r = rombsr_json_string(root, what, "format", 64, &s);
+	int r = rombsr_json_load(text, len, ROMBSR_INCIDENT_MAX_BYTES, what, root);
 
+	if (r == 0)
+		r = rombsr_json_only(*root, what, fields);
+	if (r == 0)
+		r = rombsr_json_string(*root, what, "format", 64, &s);
 	if (r == 0 && strcmp(s, format) != 0)
 		r = rombsr_error(ROMBSR_EINVAL, "%s.format: expected '%s'", what, format);
 	if (r == 0)
-		r = rombsr_json_int(root, what, "version", ROMBSR_INCIDENT_VERSION, ROMBSR_INCIDENT_VERSION, &version);
+		r = rombsr_json_int(*root, what, "version", ROMBSR_INCIDENT_VERSION, ROMBSR_INCIDENT_VERSION, &version);
 	if (r == 0)
-		r = rombsr_json_string(root, what, "reason", ROMBSR_INCIDENT_REASON_MAX, &s);
+		r = rombsr_json_string(*root, what, "reason", ROMBSR_INCIDENT_REASON_MAX, &s);
 	if (r == 0 && !rombsr_incident_reason_valid(s))
 		r = rombsr_error(ROMBSR_EINVAL, "%s.reason: must be 1 to %d printable ASCII characters", what,
 				 ROMBSR_INCIDENT_REASON_MAX);
 	if (r == 0) {
 		snprintf(reason, ROMBSR_INCIDENT_REASON_MAX + 1, "%s", s);
-		r = rombsr_json_string(root, what, "admin", 40, &s);
+		r = rombsr_json_string(*root, what, "admin", 40, &s);
 	}
 	if (r == 0 && !rombsr_fpr_valid(s))
 		r = rombsr_error(ROMBSR_EINVAL, "%s.admin: not an OpenPGP fingerprint (40 upper-case hex)", what);
 	if (r == 0) {
 		memcpy(admin, s, 41);
-		r = rombsr_json_time(root, what, "time", when);
+		r = rombsr_json_time(*root, what, "time", when);
 	}
 	return r;
 }
@@ -87,11 +93,7 @@ int rombsr_freeze_parse(const char *text, size_t len, struct rombsr_freeze *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = rombsr_json_load(text, len, ROMBSR_INCIDENT_MAX_BYTES, "freeze", &root);
-	if (r == 0)
-		r = rombsr_json_only(root, "freeze", fields);
-	if (r == 0)
-		r = parse_common(root, "freeze", ROMBSR_FREEZE_FORMAT, out->reason, out->admin, &out->time);
+	r = load_record(text, len, "freeze", fields, ROMBSR_FREEZE_FORMAT, out->reason, out->admin, &out->time, &root);
 	if (r == 0)
 		r = rombsr_json_enum(root, "freeze", "state", states, &state);
 	out->frozen = state == 0;
@@ -101,9 +103,11 @@ int rombsr_freeze_parse(const char *text, size_t len, struct rombsr_freeze *out)
 	return r;
 }
 
-/* root (taken) as canonical text, parsed back by check: rombsr commits
- * nothing it would refuse to read. */
-static int dump(json_t *root, const char *what, struct rombsr_buf *out)
+/* root (taken) as canonical text, parsed back by check into scratch:
+ * rombsr commits nothing it would refuse to read. */
+typedef int (*record_parse_fn)(const char *text, size_t len, void *out);
+
+static int dump(json_t *root, const char *what, record_parse_fn check, void *scratch, struct rombsr_buf *out)
 {
 	char *text = root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	int r;
@@ -116,25 +120,33 @@ static int dump(json_t *root, const char *what, struct rombsr_buf *out)
 	r = text != NULL ? rombsr_buf_check(out, what) : rombsr_error(ROMBSR_ENOMEM, "cannot encode the %s", what);
 	free(text);
 	json_decref(root);
+	if (r == 0)
+		r = check((const char *)out->data, out->len, scratch);
+	if (r < 0)
+		rombsr_buf_free(out);
 	return r;
+}
+
+static int check_freeze(const char *text, size_t len, void *out)
+{
+	return rombsr_freeze_parse(text, len, out);
+}
+
+static int check_revocation(const char *text, size_t len, void *out)
+{
+	return rombsr_revocation_parse(text, len, out);
 }
 
 int rombsr_freeze_encode(const struct rombsr_freeze *f, struct rombsr_buf *out)
 {
 	struct rombsr_freeze check;
 	char when[21];
-	int r;
 
 	rombsr_time_format(f->time, when);
-	r = dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "format", ROMBSR_FREEZE_FORMAT, "version",
+	return dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "format", ROMBSR_FREEZE_FORMAT, "version",
 			   ROMBSR_INCIDENT_VERSION, "state", f->frozen ? "frozen" : "thawed", "reason", f->reason,
 			   "admin", f->admin, "time", when),
-		 "freeze record", out);
-	if (r == 0)
-		r = rombsr_freeze_parse((const char *)out->data, out->len, &check);
-	if (r < 0)
-		rombsr_buf_free(out);
-	return r;
+		    "freeze record", check_freeze, &check, out);
 }
 
 /* "pkcs11:token=T;object=L" exactly as the revocation names them: the two
@@ -187,11 +199,8 @@ int rombsr_revocation_parse(const char *text, size_t len, struct rombsr_revocati
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = rombsr_json_load(text, len, ROMBSR_INCIDENT_MAX_BYTES, "revocation", &root);
-	if (r == 0)
-		r = rombsr_json_only(root, "revocation", fields);
-	if (r == 0)
-		r = parse_common(root, "revocation", ROMBSR_REVOCATION_FORMAT, out->reason, out->admin, &out->time);
+	r = load_record(text, len, "revocation", fields, ROMBSR_REVOCATION_FORMAT, out->reason, out->admin, &out->time,
+			&root);
 	if (r == 0)
 		r = parse_key(root, out);
 	json_decref(root);
@@ -204,19 +213,13 @@ int rombsr_revocation_encode(const struct rombsr_revocation *v, struct rombsr_bu
 {
 	struct rombsr_revocation check;
 	char when[21];
-	int r;
 
 	rombsr_time_format(v->time, when);
-	r = dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", ROMBSR_REVOCATION_FORMAT,
+	return dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", ROMBSR_REVOCATION_FORMAT,
 			   "version", ROMBSR_INCIDENT_VERSION, "key", v->key_uri, "key_fingerprint", v->key_fingerprint,
 			   "key_label", v->key_label, "token", v->token, "reason", v->reason, "admin", v->admin, "time",
 			   when),
-		 "revocation", out);
-	if (r == 0)
-		r = rombsr_revocation_parse((const char *)out->data, out->len, &check);
-	if (r < 0)
-		rombsr_buf_free(out);
-	return r;
+		    "revocation", check_revocation, &check, out);
 }
 
 int rombsr_revocation_path(const char *fingerprint, char *out, size_t size)

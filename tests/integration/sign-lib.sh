@@ -57,3 +57,20 @@ wait_response() {
 	done
 	return 1
 }
+
+# journal_for LABEL OUT [BUNDLE]: a capture journal, in OUT, of one
+# signature of $T/data by key LABEL (ECDSA for manifest, else
+# SHA256-RSA-PKCS) made through the capture module with BUNDLE (default
+# $T/bundle).
+journal_for() {
+	local bundle=${3:-$T/bundle} id
+	[ -f "$T/data" ] || printf 'payload\n' > "$T/data"
+	capture_config "$T/journal-for.conf" capture
+	sed -i "s|^bundle = .*|bundle = $bundle|" "$T/journal-for.conf"
+	id=$(jq -r --arg l "$1" '.keys[] | select(.label == $l) | .pkcs11_id' "$bundle/manifest.json")
+	rm -f "$T/journal.jsonl"
+	capture_run "$T/journal-for.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+		-m "$( [ "$1" = manifest ] && echo ECDSA-SHA256 || echo SHA256-RSA-PKCS)" --id "$id" \
+		-i "$T/data" -o "$T/ph" 2>/dev/null
+	mv "$T/journal.jsonl" "$2"
+}

@@ -49,6 +49,8 @@ response_of "$id1" | jq -r .reason.message | grep -q "by admin $FPR_ADMIN: build
 id2=$(submit_journal user)
 sign_once
 [ "$(response_of "$id2" | jq -r .reason.code)" = frozen ] || fail "frozen after a restart: $(response_of "$id2")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status 2>/dev/null | grep -q "^signing: signing is frozen since .* by admin $FPR_ADMIN: build node 2 compromised$" ||
+	fail "status does not say frozen: $("$ROMBSR_SIGN" --config "$SIGN_CONF" status 2>&1)"
 echo "ok: frozen: rejected ($(response_of "$id1" | jq -r .reason.message))"
 
 # A build node's thaw: the hook refuses it.
@@ -68,6 +70,7 @@ expect_fail "signing is not frozen" "$ROMBSR" --config "$ADMIN_CONF" thaw
 id3=$(submit_journal user)
 sign_once
 [ "$(response_of "$id3" | jq -r .status)" = signed ] || fail "after the thaw: $(response_of "$id3")"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status 2>/dev/null | grep -q "^signing: not frozen$" || fail "status after the thaw"
 A=$(auditor auditor)
 "$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" >/dev/null || fail "audit-verify"
 "$ROMBSR" --config "$A" audit-show --repo "$T/queue.git" --type freeze 2>/dev/null > "$T/freezes"

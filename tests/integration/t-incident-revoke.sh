@@ -17,14 +17,6 @@
 with_bundle
 with_queue
 sign_config
-capture_config "$T/capture.conf" capture
-printf 'payload\n' > "$T/data"
-journal_for() { # LABEL OUT
-	rm -f "$T/journal.jsonl"
-	capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
-		--id "$(bundle_id "$1")" -i "$T/data" -o "$T/ph" 2>/dev/null
-	mv "$T/journal.jsonl" "$2"
-}
 submit_with() { # JOURNAL
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "V.$RANDOM" \
 		--source-commit "$(printf '%040d' 3)" --build-type user
@@ -60,23 +52,19 @@ expect_fail "usage: rombsr-sign hsm-revoke" revoke --key "$URI" --admin-key "$FP
 # A revocation by a build node, and one naming another key than its path:
 # the hook refuses both.
 git_clone_as build "$T/w"
-mkdir -p "$T/w/revocations"
-jq -n --arg a "$FPR_BUILD" --arg f "$MEDIA" '{format: "rombsr.revocation", version: 1, key: "pkcs11:token=rombsr-release;object=media",
-	key_fingerprint: $f, key_label: "media", token: "rombsr-release", reason: "forged", admin: $a, time: "2026-12-03T18:00:00Z"}' \
-	> "$T/w/revocations/$MEDIA.json"
-git -C "$T/w" add -A
-GNUPGHOME="$T/gpg-build" git -C "$T/w" -c user.signingkey="$FPR_BUILD" commit -q -S -m "forged revocation"
-git -C "$T/w" push -q origin HEAD:main 2>"$T/push.err" && fail "the hook let a build node revoke a key"
+push_revocation() { # WHO FILE-NAME: a revocation of media by WHO, named FILE-NAME, committed and pushed
+	git -C "$T/w" reset -q --hard origin/main
+	mkdir -p "$T/w/revocations"
+	jq -n --arg a "$(gpg_fpr "$1")" --arg f "$MEDIA" '{format: "rombsr.revocation", version: 1, key: "pkcs11:token=rombsr-release;object=media",
+		key_fingerprint: $f, key_label: "media", token: "rombsr-release", reason: "forged", admin: $a, time: "2026-12-03T18:00:00Z"}' \
+		> "$T/w/revocations/$2.json"
+	git -C "$T/w" add -A
+	GNUPGHOME="$T/gpg-$1" git -C "$T/w" -c user.signingkey="$(gpg_fpr "$1")" commit -q -S -m "revocation by $1"
+	git -C "$T/w" push -q origin HEAD:main 2>"$T/push.err"
+}
+push_revocation build "$MEDIA" && fail "the hook let a build node revoke a key"
 grep -q "only an admin pinned in the sign node's configuration may revoke a key" "$T/push.err" || fail "hook: $(cat "$T/push.err")"
-git -C "$T/w" reset -q --hard origin/main
-git -C "$T/w" config user.name admin
-mkdir -p "$T/w/revocations"
-jq -n --arg a "$FPR_ADMIN" --arg f "$MEDIA" '{format: "rombsr.revocation", version: 1, key: "pkcs11:token=rombsr-release;object=media",
-	key_fingerprint: $f, key_label: "media", token: "rombsr-release", reason: "wrong file", admin: $a, time: "2026-12-03T18:00:00Z"}' \
-	> "$T/w/revocations/$(printf '%064d' 0).json"
-git -C "$T/w" add -A
-GNUPGHOME="$T/gpg-admin" git -C "$T/w" -c user.signingkey="$FPR_ADMIN" commit -q -S -m "misnamed revocation"
-git -C "$T/w" push -q origin HEAD:main 2>"$T/push.err" && fail "the hook let a misnamed revocation in"
+push_revocation admin "$(printf '%064d' 0)" && fail "the hook let a misnamed revocation in"
 grep -q "revokes another key than the one its path names" "$T/push.err" || fail "hook: $(cat "$T/push.err")"
 [ "$(heads)" = "$h0" ] || fail "a refused push changed the queue"
 echo "ok: the hook refused a build node's revocation and a misnamed one"

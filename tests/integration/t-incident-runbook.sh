@@ -14,15 +14,6 @@
 with_bundle
 with_queue
 sign_config
-printf 'payload\n' > "$T/data"
-journal_for() { # BUNDLE LABEL OUT
-	sed "s|^bundle = .*|bundle = $1|" > "$T/cap-$2.conf" < <(capture_config /dev/stdout capture)
-	rm -f "$T/journal.jsonl"
-	capture_run "$T/cap-$2.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
-		--id "$(python3 -c 'import json,sys; print([k["pkcs11_id"] for k in json.load(open(sys.argv[1]))["keys"] if k["label"] == sys.argv[2]][0])' \
-			"$1/manifest.json" "$2")" -i "$T/data" -o "$T/ph" 2>/dev/null
-	mv "$T/journal.jsonl" "$3"
-}
 submit_with() { # JOURNAL
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "RB.$RANDOM" \
 		--source-commit "$(printf '%040d' 9)" --build-type user
@@ -31,8 +22,8 @@ sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/
 outcome() { response_of "$1" | jq -r 'if .status == "signed" then "signed" else .reason.code end'; }
 A=$(auditor auditor)
 
-journal_for "$T/bundle" platform "$T/platform.jsonl"
-journal_for "$T/bundle" media "$T/media.jsonl"
+journal_for platform "$T/platform.jsonl"
+journal_for media "$T/media.jsonl"
 MEDIA=$(jq -r '.keys[] | select(.label == "media") | .spki_sha256' "$T/bundle/manifest.json")
 
 # Before: the usual signing; then the compromised build node gets media used.
@@ -70,7 +61,7 @@ echo "ok: 2. revoked media $MEDIA"
 "$ROMBSR_SIGN" --config "$SIGN_CONF" export-public --out "$T/bundle2" >/dev/null 2>&1 || fail "export-public"
 MEDIA2=$(jq -r '.keys[] | select(.label == "media") | .spki_sha256' "$T/bundle2/manifest.json")
 [ -n "$MEDIA2" ] && [ "$MEDIA2" != "$MEDIA" ] || fail "rotation: media is still $MEDIA2"
-journal_for "$T/bundle2" media "$T/media2.jsonl"
+journal_for media "$T/media2.jsonl" "$T/bundle2"
 echo "ok: 4. rotated: media is now $MEDIA2"
 
 # Thaw: the old key is refused, the new one and the others sign.
