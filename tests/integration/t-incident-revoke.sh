@@ -52,10 +52,11 @@ expect_fail "usage: rombsr-sign hsm-revoke" revoke --key "$URI" --admin-key "$FP
 # A revocation by a build node, and one naming another key than its path:
 # the hook refuses both.
 git_clone_as build "$T/w"
-push_revocation() { # WHO FILE-NAME: a revocation of media by WHO, named FILE-NAME, committed and pushed
+push_revocation() { # WHO FILE-NAME [FPR]: a revocation of FPR (default media) by WHO, named FILE-NAME, committed and pushed
+	git -C "$T/w" fetch -q origin
 	git -C "$T/w" reset -q --hard origin/main
 	mkdir -p "$T/w/revocations"
-	jq -n --arg a "$(gpg_fpr "$1")" --arg f "$MEDIA" '{format: "rombsr.revocation", version: 1, key: "pkcs11:token=rombsr-release;object=media",
+	jq -n --arg a "$(gpg_fpr "$1")" --arg f "${3:-$MEDIA}" '{format: "rombsr.revocation", version: 1, key: "pkcs11:token=rombsr-release;object=media",
 		key_fingerprint: $f, key_label: "media", token: "rombsr-release", reason: "forged", admin: $a, time: "2026-12-03T18:00:00Z"}' \
 		> "$T/w/revocations/$2.json"
 	git -C "$T/w" add -A
@@ -124,4 +125,20 @@ grep -q "key-revoked key_label=media key_fingerprint=$MEDIA reason=removed" "$T/
 rc=0
 revoke --key "$URI" --reason again --admin-key "$FPR_ADMIN" >/dev/null 2>"$T/again.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "no key 'media' in token 'rombsr-release'" "$T/again.err" || fail "revoking twice: $(cat "$T/again.err")"
+
+# Past a bypassed hook, a build node's revocation (of platform) is a failed
+# security check for the sign node and queue-verify (exit 3), not a
+# revocation: platform is not refused, it is the node that stops.
+mv "$T/queue.git/hooks/pre-receive" "$T/pre-receive.off"
+PLATFORM=$(jq -r '.keys[] | select(.label == "platform") | .spki_sha256' "$T/bundle/manifest.json")
+push_revocation build "$PLATFORM" "$PLATFORM" || fail "push past the hook: $(cat "$T/push.err")"
+mv "$T/pre-receive.off" "$T/queue.git/hooks/pre-receive"
+rc=0
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || rc=$?
+[ "$rc" -eq 3 ] && grep -q "only an admin pinned in the sign node's configuration may revoke a key" "$T/sign.err" ||
+	fail "a forged revocation past the hook: exit $rc: $(cat "$T/sign.err")"
+rc=0
+"$ROMBSR" --config "$SIGN_CONF" queue-verify >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 3 ] || fail "queue-verify accepted a forged revocation (exit $rc)"
+echo "ok: a forged revocation past the hook stops the sign node: $(cat "$T/sign.err")"
 echo "revoke ok"
