@@ -24,10 +24,14 @@ static const struct cli_option options[] = {
 	{"vkey", "FILE", "the audit verifier key (default: audit.vkey from the configuration)", OPT_VKEY},
 	{"since", "TIME", "the window examined starts here (default: 24 hours ago)", OPT_SINCE},
 	{"until", "TIME", "and ends before this (default: now)", OPT_UNTIL},
-	{"hours", "HH-HH", "UTC hours signatures are allowed in, e.g. 08-20 or 22-06 (default 00-24: any)", OPT_HOURS},
-	{"volume-factor", "N", "a build node signing more than N times its usual is reported (default 3)", OPT_FACTOR},
-	{"volume-min", "N", "... and more than N signatures in the window (default 10)", OPT_MIN},
-	{"baseline-days", "N", "its usual: the signatures of the N days before the window (default 30)", OPT_BASELINE},
+	{"hours", "HH-HH", "UTC hours signatures are allowed in, e.g. 08-20 or 22-06 (default audit.anomaly-hours, else 00-24: any)",
+	 OPT_HOURS},
+	{"volume-factor", "N", "a build node signing more than N times its usual is reported (default "
+			       "audit.anomaly-volume-factor, else 3)", OPT_FACTOR},
+	{"volume-min", "N", "... and more than N signatures in the window (default audit.anomaly-volume-min, else 10)",
+	 OPT_MIN},
+	{"baseline-days", "N", "its usual: the signatures of the N days before the window (default "
+			       "audit.anomaly-baseline-days, else 30)", OPT_BASELINE},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -35,27 +39,44 @@ static const struct cli_option options[] = {
 	"[--repo PATH] [--vkey FILE] [--since TIME] [--until TIME] [--hours HH-HH] [--volume-factor N] " \
 	"[--volume-min N] [--baseline-days N]"
 
-static int parse_hours(const char *text, struct anomaly_rules *rules)
+static int parse_hours(const char *what, const char *text, struct anomaly_rules *rules)
 {
 	unsigned from, to;
 	int used = 0;
 
 	if (strlen(text) != 5 || sscanf(text, "%2u-%2u%n", &from, &to, &used) != 2 || used != 5 || from > 24 ||
 	    to > 24 || from == to)
-		return rombsr_error(ROMBSR_EINVAL, "--hours: '%s' is not HH-HH (two different hours from 00 to 24, e.g. 08-20)",
-				    text);
+		return rombsr_error(ROMBSR_EINVAL, "%s: '%s' is not HH-HH (two different hours from 00 to 24, e.g. 08-20)",
+				    what, text);
 	rules->hour_from = from;
 	rules->hour_to = to;
 	return 0;
 }
 
-static int parse_options(struct cli_parser *p, int argc, char **argv, const char **repo, const char **vkey,
-			 struct anomaly_rules *rules)
+/* The defaults, then the configuration's audit.anomaly-* keys
+ * (docs/config.md); options override both. */
+static int default_rules(const struct rombsr_config *cfg, struct anomaly_rules *rules)
 {
 	uint64_t now = (uint64_t)time(NULL);
-	int id = 0, r = 0;
 
 	*rules = (struct anomaly_rules){now > 86400 ? now - 86400 : 0, now + 1, 0, 24, 3, 10, 30};
+	if (cfg->anomaly_volume_factor > 0)
+		rules->volume_factor = cfg->anomaly_volume_factor;
+	if (cfg->anomaly_volume_min > 0)
+		rules->volume_min = cfg->anomaly_volume_min;
+	if (cfg->anomaly_baseline_days > 0)
+		rules->baseline_days = cfg->anomaly_baseline_days;
+	return cfg->anomaly_hours != NULL ? parse_hours("audit.anomaly-hours", cfg->anomaly_hours, rules) : 0;
+}
+
+static int parse_options(struct cli_context *ctx, struct cli_parser *p, int argc, char **argv, const char **repo,
+			 const char **vkey, struct anomaly_rules *rules)
+{
+	const struct rombsr_config *cfg;
+	int id = 0, r = cli_config(ctx, &cfg);
+
+	if (r == 0)
+		r = default_rules(cfg, rules);
 	while (r == 0 && (id = cli_next(p, USAGE)) > 0) {
 		if (id == OPT_REPO)
 			*repo = p->value;
@@ -66,7 +87,7 @@ static int parse_options(struct cli_parser *p, int argc, char **argv, const char
 		else if (id == OPT_UNTIL)
 			r = audit_parse_time("--until", p->value, &rules->until);
 		else if (id == OPT_HOURS)
-			r = parse_hours(p->value, rules);
+			r = parse_hours("--hours", p->value, rules);
 		else if (id == OPT_FACTOR)
 			r = cli_parse_uint(p->value, 1000000, &rules->volume_factor, "--volume-factor");
 		else if (id == OPT_MIN)
@@ -99,7 +120,7 @@ int cmd_audit_anomalies(struct cli_context *ctx, int argc, char **argv)
 	int r;
 
 	cli_parser_init(&p, options, argc, argv);
-	r = parse_options(&p, argc, argv, &repo_path, &vkey, &rules);
+	r = parse_options(ctx, &p, argc, argv, &repo_path, &vkey, &rules);
 	if (r < 0)
 		return r;
 	r = audit_clone_open_verified(ctx, repo_path, vkey, &ac);

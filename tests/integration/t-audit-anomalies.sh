@@ -55,6 +55,18 @@ anomalies --since "$mid" --volume-min 1 >"$T/volume" 2>/dev/null && fail "volume
 grep -q "^volume build_node=$FPR_BUILD signatures=2 usual=.* limit=1 " "$T/volume" || fail "volume: $(cat "$T/volume")"
 echo "ok: volume: $(cat "$T/volume")"
 
+# The same thresholds from the configuration (audit.anomaly-*); an
+# option overrides them.
+C=$(auditor configured)
+printf '\tanomaly-hours = %s\n\tanomaly-volume-min = 1\n' "$allowed" >> "$C"
+"$ROMBSR" --config "$C" audit-anomalies --repo "$T/queue.git" --since "$mid" >"$T/conf" 2>/dev/null && fail "configured thresholds not used"
+[ "$(grep -c '^off-hours' "$T/conf")" -eq 2 ] && grep -q '^volume ' "$T/conf" || fail "configured thresholds: $(cat "$T/conf")"
+"$ROMBSR" --config "$C" audit-anomalies --repo "$T/queue.git" --since "$mid" --hours 00-24 --volume-min 10 >/dev/null 2>&1 ||
+	fail "options do not override the configuration"
+printf '\tanomaly-hours = 8-20\n' >> "$C"
+expect_fail "audit.anomaly-hours: '8-20' is not HH-HH" "$ROMBSR" --config "$C" audit-anomalies --repo "$T/queue.git"
+echo "ok: thresholds from the configuration"
+
 # Options.
 expect_fail "--hours: '25-01' is not HH-HH" anomalies --hours 25-01
 expect_fail "--hours: '08-08' is not HH-HH" anomalies --hours 08-08
