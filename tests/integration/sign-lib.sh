@@ -74,3 +74,9 @@ journal_for() {
 		-i "$T/data" -o "$T/ph" 2>/dev/null
 	mv "$T/journal.jsonl" "$2"
 }
+
+# sign_once: one pass of the sign node; its summary in $T/pass.txt, its
+# stderr in $T/sign.err; a failed pass fails the test.
+sign_once() {
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >"$T/pass.txt" 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"
+}

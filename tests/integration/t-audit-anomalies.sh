@@ -15,7 +15,6 @@ sign_config
 capture_journal
 A=$(auditor auditor)
 anomalies() { "$ROMBSR" --config "$A" audit-anomalies --repo "$T/queue.git" "$@"; }
-sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 
 first=$(submit_journal user)
 sign_once

@@ -16,7 +16,6 @@ with_queue
 sign_config
 capture_journal
 heads() { git -C "$T/queue.git" rev-parse main; }
-sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >"$T/pass.txt" 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 
 # Refusals before anything is committed.
 h0=$(heads)

@@ -21,7 +21,6 @@ submit_with() { # JOURNAL
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "V.$RANDOM" \
 		--source-commit "$(printf '%040d' 3)" --build-type user
 }
-sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >"$T/pass.txt" 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 heads() { git -C "$T/queue.git" rev-parse main; }
 revoke() { "$ROMBSR_SIGN" --config "$SIGN_CONF" hsm-revoke --admin-gpg-home "$T/gpg-admin" "$@"; }
 media_present() { "$ROMBSR_SIGN" --config "$SIGN_CONF" keys --key media 2>/dev/null | awk 'NR > 1 {print ($3 == "-" ? "-" : $4)}'; }

@@ -18,7 +18,6 @@ submit_with() { # JOURNAL
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "RB.$RANDOM" \
 		--source-commit "$(printf '%040d' 9)" --build-type user
 }
-sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 outcome() { response_of "$1" | jq -r 'if .status == "signed" then "signed" else .reason.code end'; }
 A=$(auditor auditor)
 
