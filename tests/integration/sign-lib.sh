@@ -80,3 +80,10 @@ journal_for() {
 sign_once() {
 	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >"$T/pass.txt" 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"
 }
+
+# submit_user JOURNAL: a user build's request of product p from the capture
+# journal JOURNAL; prints its ID.
+submit_user() {
+	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "U.$RANDOM" \
+		--source-commit "$(printf '%040d' 3)" --build-type user
+}

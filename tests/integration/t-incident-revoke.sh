@@ -17,10 +17,6 @@
 with_bundle
 with_queue
 sign_config
-submit_with() { # JOURNAL
-	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "V.$RANDOM" \
-		--source-commit "$(printf '%040d' 3)" --build-type user
-}
 heads() { git -C "$T/queue.git" rev-parse main; }
 revoke() { "$ROMBSR_SIGN" --config "$SIGN_CONF" hsm-revoke --admin-gpg-home "$T/gpg-admin" "$@"; }
 media_present() { "$ROMBSR_SIGN" --config "$SIGN_CONF" keys --key media 2>/dev/null | awk 'NR > 1 {print ($3 == "-" ? "-" : $4)}'; }
@@ -30,7 +26,7 @@ journal_for media "$T/media.jsonl"
 journal_for platform "$T/platform.jsonl"
 MEDIA=$(jq -r '.keys[] | select(.label == "media") | .spki_sha256' "$T/bundle/manifest.json")
 [ ${#MEDIA} -eq 64 ] || fail "no media fingerprint in the bundle"
-before=$(submit_with "$T/media.jsonl")
+before=$(submit_user "$T/media.jsonl")
 sign_once
 [ "$(response_of "$before" | jq -r .status)" = signed ] || fail "media before the revocation: $(response_of "$before")"
 
@@ -72,12 +68,12 @@ echo "ok: the hook refused a build node's revocation and a misnamed one"
 # Two media requests before the revocation: one answered by a sign node
 # that ignores it (tests/tools/respond, pushed after the revocation), one
 # left to the real sign node.
-late=$(submit_with "$T/media.jsonl")
+late=$(submit_user "$T/media.jsonl")
 commit=$(git -C "$T/queue.git" log --format=%H -1 main)
 git -C "$T/queue.git" show "main:$(req_path "$late")" > "$T/late.json"
 "$TOOLS/respond" --request "$T/late.json" --request-commit "$commit" --sign-node "$FPR_SIGN" --out "$T/late-response.json" \
 	--token pkcs11:token=rombsr-release "$RELEASE_PIN" || fail "respond"
-pending=$(submit_with "$T/media.jsonl")
+pending=$(submit_user "$T/media.jsonl")
 
 revoke --key "$URI" --reason "media key exposed" --admin-key "$FPR_ADMIN" > "$T/revoke.out" 2>"$T/revoke.err" ||
 	fail "hsm-revoke: $(cat "$T/revoke.err")"
@@ -100,7 +96,7 @@ GNUPGHOME="$T/gpg-sign" git -C "$T/s" -c user.signingkey="$FPR_SIGN" commit -q -
 git -C "$T/s" push -q origin HEAD:main 2>"$T/push.err" || fail "push: $(cat "$T/push.err")"
 
 # The sign node: media rejected key-revoked, platform signed.
-other=$(submit_with "$T/platform.jsonl")
+other=$(submit_user "$T/platform.jsonl")
 sign_once
 [ "$(response_of "$pending" | jq -r .reason.code)" = key-revoked ] || fail "revoked key: $(response_of "$pending")"
 [ "$(response_of "$other" | jq -r .status)" = signed ] || fail "platform after the revocation: $(response_of "$other")"

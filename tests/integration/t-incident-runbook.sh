@@ -14,10 +14,6 @@
 with_bundle
 with_queue
 sign_config
-submit_with() { # JOURNAL
-	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "RB.$RANDOM" \
-		--source-commit "$(printf '%040d' 9)" --build-type user
-}
 outcome() { response_of "$1" | jq -r 'if .status == "signed" then "signed" else .reason.code end'; }
 A=$(auditor auditor)
 
@@ -26,12 +22,12 @@ journal_for media "$T/media.jsonl"
 MEDIA=$(jq -r '.keys[] | select(.label == "media") | .spki_sha256' "$T/bundle/manifest.json")
 
 # Before: the usual signing; then the compromised build node gets media used.
-usual=$(submit_with "$T/platform.jsonl")
+usual=$(submit_user "$T/platform.jsonl")
 sign_once
 sleep 1
 incident=$(date -u +%s)
 sleep 1
-abuse=$(submit_with "$T/media.jsonl")
+abuse=$(submit_user "$T/media.jsonl")
 sign_once
 [ "$(outcome "$usual")/$(outcome "$abuse")" = signed/signed ] || fail "before the incident: $(outcome "$usual")/$(outcome "$abuse")"
 
@@ -44,7 +40,7 @@ echo "ok: 3. audit-anomalies: $(cut -c1-100 "$T/found")"
 
 # Step 1: stop signing, from the admin's machine; a request is refused.
 "$ROMBSR" --config "$ADMIN_CONF" freeze --reason "media used by build node" >/dev/null || fail "freeze"
-during=$(submit_with "$T/platform.jsonl")
+during=$(submit_user "$T/platform.jsonl")
 sign_once
 [ "$(outcome "$during")" = frozen ] || fail "frozen: $(outcome "$during")"
 echo "ok: 1. freeze: $(response_of "$during" | jq -r .reason.message)"
@@ -65,9 +61,9 @@ echo "ok: 4. rotated: media is now $MEDIA2"
 
 # Thaw: the old key is refused, the new one and the others sign.
 "$ROMBSR" --config "$ADMIN_CONF" thaw --reason "media rotated" >/dev/null || fail "thaw"
-old=$(submit_with "$T/media.jsonl")
-new=$(submit_with "$T/media2.jsonl")
-other=$(submit_with "$T/platform.jsonl")
+old=$(submit_user "$T/media.jsonl")
+new=$(submit_user "$T/media2.jsonl")
+other=$(submit_user "$T/platform.jsonl")
 sign_once
 [ "$(outcome "$old")/$(outcome "$new")/$(outcome "$other")" = key-revoked/signed/signed ] ||
 	fail "after the thaw: $(outcome "$old")/$(outcome "$new")/$(outcome "$other")"
