@@ -23,6 +23,7 @@ struct field {
 
 static const char *const subjects[] = {"policy", "trust", NULL};
 static const char *const results[] = {"failed", "ok", NULL};
+static const char *const states[] = {"frozen", "thawed", NULL};
 
 #define F(n, k) {#n, k, offsetof(struct rombsr_audit_entry, n), sizeof(((struct rombsr_audit_entry *)0)->n), NULL}
 #define FE(n, list) {#n, K_ENUM, offsetof(struct rombsr_audit_entry, n), \
@@ -31,7 +32,8 @@ static const char *const results[] = {"failed", "ok", NULL};
 enum field_id {
 	F_REQUEST_ID, F_REQUEST_COMMIT, F_SIGNATURES, F_REASON, F_DETAIL, F_ARTIFACT, F_KEY_FP, F_KEY_LABEL,
 	F_MECHANISM, F_DIGEST, F_SIG_SHA256, F_REQUIRED, F_APPROVERS, F_SUBJECT, F_COMMIT, F_SHA256,
-	F_PREVIOUS, F_ALGORITHM, F_TOKEN, F_ROLE, F_RESULT, F_KIND, F_CONTENT_DIGEST, F_END = -1,
+	F_PREVIOUS, F_ALGORITHM, F_TOKEN, F_ROLE, F_RESULT, F_KIND, F_CONTENT_DIGEST, F_STATE,
+	F_END = -1,
 };
 
 static const struct field fields[] = {
@@ -58,6 +60,7 @@ static const struct field fields[] = {
 	[F_RESULT] = FE(result, results),
 	[F_KIND] = FE(kind, rombsr_cap_data_kinds),
 	[F_CONTENT_DIGEST] = F(content_digest, K_DIGEST_OPT),
+	[F_STATE] = FE(state, states),
 };
 
 struct type_info {
@@ -80,6 +83,8 @@ static const struct type_info types[] = {
 	[ROMBSR_AUDIT_POLICY_REFUSED] = {"policy-refused", {F_SUBJECT, F_COMMIT, F_SHA256, F_REASON, F_DETAIL, F_END}},
 	[ROMBSR_AUDIT_UNDERSTOOD] = {"understood",
 				      {F_REQUEST_ID, F_KEY_LABEL, F_KIND, F_DIGEST, F_CONTENT_DIGEST, F_DETAIL, F_END}},
+	[ROMBSR_AUDIT_KEY_REVOCATION] = {"key-revocation", {F_COMMIT, F_KEY_FP, F_KEY_LABEL, F_TOKEN, F_DETAIL, F_END}},
+	[ROMBSR_AUDIT_FREEZE] = {"freeze", {F_COMMIT, F_STATE, F_DETAIL, F_END}},
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))

@@ -44,6 +44,8 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_HSM_LOGIN,        /* "hsm-login" */
 	ROMBSR_AUDIT_POLICY_REFUSED,   /* "policy-refused" */
 	ROMBSR_AUDIT_UNDERSTOOD,       /* "understood": what a signed operation's data is */
+	ROMBSR_AUDIT_KEY_REVOCATION,   /* "key-revocation": an admin's revocation in the queue */
+	ROMBSR_AUDIT_FREEZE,           /* "freeze": signing frozen or thawed by an admin */
 };
 
 /* Field kinds (see docs/audit-log.md):
@@ -87,6 +89,7 @@ struct rombsr_audit_entry {
 	char kind[ROMBSR_AUDIT_ID_MAX + 1];             /* "avb-vbmeta": the kind of data understood */
 	char content_digest[2 * 64 + 1];                /* digest or "": what the understood data says its
 	                                                 * artifact's content hashes to */
+	char state[ROMBSR_AUDIT_ID_MAX + 1];            /* "frozen" or "thawed" */
 };
 
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);

@@ -1,4 +1,7 @@
+#define _GNU_SOURCE /* strptime, timegm */
 #include "audit_filter.h"
+
+#include "cli.h"
 
 #include "../common/error.h"
 #include "../common/json_strict.h"
@@ -17,7 +20,7 @@ static bool has_request(enum rombsr_audit_type t)
 static bool has_key(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
-	       t == ROMBSR_AUDIT_UNDERSTOOD;
+	       t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_KEY_REVOCATION;
 }
 
 bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audit_entry *e)
@@ -43,10 +46,7 @@ bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audi
 	return true;
 }
 
-/* One line: index, time, type, then the fields a reader looks for, named
- * as in the entry. Text fields are quoted: they may hold spaces, never a
- * quote. */
-static void print_entry(const struct rombsr_audit_entry *e)
+void audit_print_entry(const struct rombsr_audit_entry *e)
 {
 	char when[21];
 
@@ -92,6 +92,13 @@ static void print_entry(const struct rombsr_audit_entry *e)
 			printf(" content_digest=%s", e->content_digest);
 		printf(" detail=\"%s\"", e->detail);
 		break;
+	case ROMBSR_AUDIT_KEY_REVOCATION:
+		printf(" key_label=%s key_fingerprint=%s token=%s commit=%s detail=\"%s\"", e->key_label,
+		       e->key_fingerprint, e->token, e->commit, e->detail);
+		break;
+	case ROMBSR_AUDIT_FREEZE:
+		printf(" state=%s commit=%s detail=\"%s\"", e->state, e->commit, e->detail);
+		break;
 	case ROMBSR_AUDIT_NONE:
 		break;
 	}
@@ -112,7 +119,7 @@ int audit_show(const struct audit_clone *ac, const struct audit_filter *f, uint6
 			if (f->json)
 				printf("%.*s\n", (int)line.len, (const char *)line.data);
 			else
-				print_entry(e);
+				audit_print_entry(e);
 			++*shown;
 		}
 		rombsr_buf_free(&line);
@@ -123,3 +130,40 @@ int audit_show(const struct audit_clone *ac, const struct audit_filter *f, uint6
 	return r;
 }
 
+/* TIME: YYYY-MM-DDTHH:MM:SSZ (the form every ROMbsr format uses),
+ * YYYY-MM-DD (midnight UTC) or seconds since 1970 UTC. */
+int audit_parse_time(const char *option, const char *text, uint64_t *out)
+{
+	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"};
+	unsigned long seconds;
+
+	if (text[0] >= '0' && text[0] <= '9' && strspn(text, "0123456789") == strlen(text)) {
+		if (cli_parse_uint(text, ROMBSR_AUDIT_TIME_MAX, &seconds, option) < 0)
+			goto bad;
+		*out = seconds;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct tm tm = {0};
+		const char *end = strptime(text, forms[i], &tm);
+		char back[21];
+		time_t t;
+
+		if (end == NULL || *end != '\0')
+			continue;
+		t = timegm(&tm);
+		if (t < 0 || (uint64_t)t > ROMBSR_AUDIT_TIME_MAX)
+			break;
+		/* Round trip: refuses 2026-02-30 and other dates strptime lets by. */
+		rombsr_time_format(t, back);
+		if (i == 1)
+			back[10] = '\0';
+		if (strcmp(back, text) != 0)
+			break;
+		*out = (uint64_t)t;
+		return 0;
+	}
+bad:
+	return rombsr_error(ROMBSR_EINVAL, "%s: '%s' is not a time (YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or seconds since 1970)",
+			    option, text);
+}

@@ -25,6 +25,14 @@ struct audit_filter {
 };
 
 bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audit_entry *e);
+/* One line on stdout: index, time, type, then the fields a reader looks
+ * for, named as in the entry. Text fields are quoted: they may hold
+ * spaces, never a quote. */
+void audit_print_entry(const struct rombsr_audit_entry *e);
+/* TIME: YYYY-MM-DDTHH:MM:SSZ (the form every ROMbsr format uses),
+ * YYYY-MM-DD (midnight UTC) or seconds since 1970 UTC; option names the
+ * option in the error. */
+int audit_parse_time(const char *option, const char *text, uint64_t *out);
 /* Prints every entry below vouched that f matches; *shown counts them. */
 int audit_show(const struct audit_clone *ac, const struct audit_filter *f, uint64_t vouched, uint64_t *shown);
 

@@ -77,7 +77,10 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_show(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_proof(struct cli_context *ctx, int argc, char **argv);
 int cmd_audit_find(struct cli_context *ctx, int argc, char **argv);
+int cmd_audit_anomalies(struct cli_context *ctx, int argc, char **argv);
 int cmd_rom_sign(struct cli_context *ctx, int argc, char **argv);
+int cmd_freeze(struct cli_context *ctx, int argc, char **argv);
+int cmd_thaw(struct cli_context *ctx, int argc, char **argv);
 /* avb, ota, manifest: run by rombsr-artifact (cmd_artifact.c). */
 int cmd_artifact(struct cli_context *ctx, int argc, char **argv);
 

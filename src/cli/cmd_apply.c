@@ -14,6 +14,7 @@
 #include "../build/apply.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../queue/incident.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -288,6 +289,32 @@ static int read_documents(struct rombsr_repo *repo, struct sighting *s, struct r
 	return 0;
 }
 
+/* The revocation point (docs/formats/incident.md): a signature by a key an
+ * admin revoked in a commit at or before the response's commit was
+ * published after the revocation, and is refused. The queue's history is
+ * linear and a revocation is never removed, so that is "the revocation is
+ * in the response commit's tree". */
+static int check_revocations(struct rombsr_repo *repo, const struct sighting *s, const struct rombsr_response *resp)
+{
+	char path[128], hex[GIT_OID_HEXSZ + 1];
+	bool revoked = false;
+	int r = 0;
+
+	for (size_t i = 0; i < resp->nsigs && r == 0 && !revoked; i++) {
+		r = rombsr_revocation_path(resp->sigs[i].op.spki_sha256, path, sizeof(path));
+		if (r == 0)
+			r = rombsr_repo_exists(repo, &s->response_commit, path, &revoked);
+		if (r == 0 && revoked) {
+			rombsr_oid_hex(&s->response_commit, hex);
+			r = rombsr_error(ROMBSR_ESECURITY,
+					 "response to request %s: signature %zu is by key '%s', revoked by an admin (%s) before "
+					 "the response was committed (commit %.12s)",
+					 s->id, i, resp->sigs[i].op.label, path, hex);
+		}
+	}
+	return r;
+}
+
 /* Everything that needs the queue: the verified response, checked against
  * its request and the bundle. */
 static int verified_signatures(struct cli_context *ctx, const struct apply_args *a, const struct rombsr_bundle *b,
@@ -310,6 +337,8 @@ static int verified_signatures(struct cli_context *ctx, const struct apply_args 
 		r = find_recorded_response(&hc, &hc.rec.head, &s);
 	if (r == 0)
 		r = read_documents(qc.repo, &s, &resp, &req);
+	if (r == 0)
+		r = check_revocations(qc.repo, &s, &resp);
 	if (r == 0) {
 		rombsr_oid_hex(&s.request_commit, req_hex);
 		src = (struct rombsr_apply_source){&req, req_hex, &resp, s.response_signer};

@@ -38,52 +38,14 @@ static const struct cli_option options[] = {
 	"[--type TYPE] [--json]"
 
 
-/* TIME: YYYY-MM-DDTHH:MM:SSZ (the form every ROMbsr format uses),
- * YYYY-MM-DD (midnight UTC) or seconds since 1970 UTC. */
-static int parse_time(const char *option, const char *text, uint64_t *out)
-{
-	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"};
-	unsigned long seconds;
-
-	if (text[0] >= '0' && text[0] <= '9' && strspn(text, "0123456789") == strlen(text)) {
-		if (cli_parse_uint(text, ROMBSR_AUDIT_TIME_MAX, &seconds, option) < 0)
-			goto bad;
-		*out = seconds;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		struct tm tm = {0};
-		const char *end = strptime(text, forms[i], &tm);
-		char back[21];
-		time_t t;
-
-		if (end == NULL || *end != '\0')
-			continue;
-		t = timegm(&tm);
-		if (t < 0 || (uint64_t)t > ROMBSR_AUDIT_TIME_MAX)
-			break;
-		/* Round trip: refuses 2026-02-30 and other dates strptime lets by. */
-		rombsr_time_format(t, back);
-		if (i == 1)
-			back[10] = '\0';
-		if (strcmp(back, text) != 0)
-			break;
-		*out = (uint64_t)t;
-		return 0;
-	}
-bad:
-	return rombsr_error(ROMBSR_EINVAL, "%s: '%s' is not a time (YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or seconds since 1970)",
-			    option, text);
-}
-
 static int parse_type(const char *text, enum rombsr_audit_type *out)
 {
-	char names[256] = "";
+	char names[512] = "";
 
 	*out = rombsr_audit_type_from_name(text);
 	if (*out != ROMBSR_AUDIT_NONE)
 		return 0;
-	for (int t = ROMBSR_AUDIT_NONE + 1; t <= ROMBSR_AUDIT_HSM_LOGIN; t++)
+	for (int t = ROMBSR_AUDIT_NONE + 1; strcmp(rombsr_audit_type_name((enum rombsr_audit_type)t), "unknown") != 0; t++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", t > 1 ? ", " : "",
 			 rombsr_audit_type_name((enum rombsr_audit_type)t));
 	return rombsr_error(ROMBSR_EINVAL, "--type: '%s' is not an entry type (%s)", text, names);
@@ -118,10 +80,10 @@ static int parse_options(struct cli_parser *p, int argc, char **argv, const char
 						 ROMBSR_REQUEST_ID_FORM);
 			break;
 		case OPT_SINCE:
-			r = parse_time("--since", p->value, &f->since);
+			r = audit_parse_time("--since", p->value, &f->since);
 			break;
 		case OPT_UNTIL:
-			r = parse_time("--until", p->value, &f->until);
+			r = audit_parse_time("--until", p->value, &f->until);
 			break;
 		case OPT_TYPE:
 			r = parse_type(p->value, &f->type);

@@ -7,6 +7,7 @@
  * not check. docs/audit-log.md. */
 #define _GNU_SOURCE
 #include "audit_clone.h"
+#include "audit_incident.h"
 #include "cli.h"
 
 #include "../audit/log.h"
@@ -171,8 +172,10 @@ static int check_responses(struct cross *x)
 	return r;
 }
 
-/* Every decision and signature in the log belongs to a response. */
-static int check_every_entry_answered(struct cross *x)
+/* Every decision and signature in the log belongs to a response; every
+ * freeze and key-revocation entry is what the queue holds at its commit
+ * (audit_incident.h). */
+static int check_every_entry_answered(struct cross *x, struct audit_incidents *inc)
 {
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	uint64_t size = rombsr_audit_log_size(x->log);
@@ -189,6 +192,37 @@ static int check_every_entry_answered(struct cross *x)
 			       e->type == ROMBSR_AUDIT_SIGNATURE))
 			r = rombsr_error(ROMBSR_ESECURITY, "audit entry %llu (%s, request %s) has no response in the queue",
 					 (unsigned long long)i, rombsr_audit_type_name(e->type), e->request_id);
+		if (r == 0)
+			r = audit_incident_entry(inc, x->ac->qc.repo, e);
+	}
+	free(e);
+	return r;
+}
+
+/* No signature after the revocation of its key: the sign node must have
+ * refused it. Only the part of the log after the first revocation is read
+ * again, and only when there is one. */
+static int check_no_revoked_signature(struct cross *x, const struct audit_incidents *inc)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(x->log), first = UINT64_MAX, at;
+	bool revoked;
+	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (size_t i = 0; i < inc->n; i++)
+		first = inc->revoked[i].index < first ? inc->revoked[i].index : first;
+	for (uint64_t i = first == UINT64_MAX ? size : first + 1; i < size && r == 0; i++) {
+		struct rombsr_buf line;
+
+		r = entry_at(x, i, e, &line);
+		rombsr_buf_free(&line);
+		if (r < 0 || e->type != ROMBSR_AUDIT_SIGNATURE)
+			continue;
+		audit_incident_revoked_before(inc, e, &revoked, &at);
+		if (revoked)
+			r = rombsr_error(ROMBSR_ESECURITY, "audit entry %llu: a signature by key '%s' (request %s) after its "
+							   "revocation (entry %llu)", (unsigned long long)i, e->key_label,
+					 e->request_id, (unsigned long long)at);
 	}
 	free(e);
 	return r;
@@ -199,6 +233,7 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 	const char *repo_path = NULL, *vkey = NULL;
 	const struct rombsr_audit_report *report = NULL;
 	struct audit_clone ac;
+	struct audit_incidents inc = {0};
 	struct cross x = {0};
 	struct cli_parser p;
 	int id, r;
@@ -225,7 +260,9 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0)
 		r = check_responses(&x);
 	if (r == 0)
-		r = check_every_entry_answered(&x);
+		r = check_every_entry_answered(&x, &inc);
+	if (r == 0)
+		r = check_no_revoked_signature(&x, &inc);
 	if (r == 0) {
 		printf("audit ok: %llu entries, %llu checkpoints, %zu responses and %zu signatures match the log",
 		       (unsigned long long)report->entries, (unsigned long long)report->checkpoints, x.responses,
@@ -242,6 +279,7 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 						     false);
 	}
 	free(x.covered);
+	audit_incidents_free(&inc);
 	audit_clone_close(&ac);
 	return r;
 }

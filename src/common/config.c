@@ -170,6 +170,14 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 			ctx->r = replace(&ctx->cfg->audit_origin, value);
 	} else if (strcmp(name, "audit.vkey") == 0) {
 		ctx->r = replace(&ctx->cfg->audit_vkey, value);
+	} else if (strcmp(name, "audit.anomaly-hours") == 0) {
+		ctx->r = replace(&ctx->cfg->anomaly_hours, value);
+	} else if (strcmp(name, "audit.anomaly-volume-factor") == 0) {
+		ctx->r = count_ok(value, 1000000, ctx->file, name, &ctx->cfg->anomaly_volume_factor);
+	} else if (strcmp(name, "audit.anomaly-volume-min") == 0) {
+		ctx->r = count_ok(value, 1000000000, ctx->file, name, &ctx->cfg->anomaly_volume_min);
+	} else if (strcmp(name, "audit.anomaly-baseline-days") == 0) {
+		ctx->r = count_ok(value, 3650, ctx->file, name, &ctx->cfg->anomaly_baseline_days);
 	} else if (strcmp(name, "sign.max-waiting") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
 	} else if (strcmp(name, "sign.user") == 0) {
@@ -300,6 +308,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->gpg_key);
 	free(cfg->audit_origin);
 	free(cfg->audit_vkey);
+	free(cfg->anomaly_hours);
 	free(cfg->worker_user);
 	free(cfg->signer_user);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {

@@ -48,6 +48,9 @@ struct rombsr_config {
 	/* The audit log */
 	char *audit_origin; /* checkpoint origin line */
 	char *audit_vkey;   /* file holding the trusted audit verifier key, for readers */
+	/* rombsr audit-anomalies' thresholds (0 / NULL: its defaults) */
+	char *anomaly_hours;           /* "HH-HH": UTC hours signatures are allowed in */
+	size_t anomaly_volume_factor, anomaly_volume_min, anomaly_baseline_days;
 	/* The sign node */
 	size_t max_waiting; /* requests that may wait for approvals at once */
 	/* Users the sign node's processes run as when it starts with the right

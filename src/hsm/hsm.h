@@ -87,6 +87,15 @@ struct rombsr_hsm_key {
  * certificate by CKA_ID. ROMBSR_ENOTFOUND names the label. */
 int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr_hsm_key *key);
 
+/* The token label and key label (CKA_LABEL) an RFC 7512 key URI names
+ * (pkcs11:token=T;object=L), percent-decoding done; a URI with other
+ * attributes or a PIN is refused (key_uri.c). */
+int rombsr_hsm_uri_key(const char *key_uri, char token[33], char object[ROMBSR_HSM_LABEL_MAX + 1]);
+
+/* Destroys a key in the token: its private key, then its public key and
+ * certificate (rombsr-sign hsm-revoke). */
+int rombsr_hsm_destroy_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key);
+
 /* Signs a digest. PKCS#1 v1.5 wraps it in the DigestInfo of its hash; PSS
  * uses MGF1 with the same hash and a salt of the hash length; ECDSA returns
  * the DER form (SEQUENCE of r, s) that X.509 and openssl use. */

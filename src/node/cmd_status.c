@@ -17,6 +17,7 @@
 #include "../queue/request.h"
 #include "../queue/verify.h"
 #include "../sign/approval_tally.h"
+#include "../sign/incident_rules.h"
 #include "../sign/policy_state.h"
 #include "../sign/quota.h"
 #include "../sign/waiting.h"
@@ -82,6 +83,18 @@ static int show_head(struct status *st)
 	}
 	printf("\n");
 	return 0;
+}
+
+/* The freeze record at the processed head: what the last pass obeyed. */
+static int show_freeze(struct status *st)
+{
+	char why[512];
+	bool frozen;
+	int r = rombsr_sign_freeze_state(st->repo, &st->processed, &frozen, why, sizeof(why));
+
+	if (r == 0)
+		printf("signing: %s\n", frozen ? why : "not frozen");
+	return r;
 }
 
 static void show_policy(const struct status *st)
@@ -283,6 +296,8 @@ int cmd_status(struct cli_context *ctx, int argc, char **argv)
 	r = open_state(&st);
 	if (r == 0 && st.have_processed)
 		r = show_head(&st);
+	if (r == 0 && st.have_processed)
+		r = show_freeze(&st);
 	else if (r == 0)
 		printf("processed: nothing yet (the sign node has not made a pass)\n");
 	if (r == 0) {

@@ -16,6 +16,7 @@ int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *
 
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
+int cmd_hsm_revoke(struct cli_context *ctx, int argc, char **argv);
 int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);

@@ -2,6 +2,7 @@
 
 #include "audit_layout.h"
 #include "gpg.h"
+#include "incident.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -132,6 +133,10 @@ void rombsr_queue_classify(const char *path, struct rombsr_queue_path *out)
 		}
 	} else if (strncmp(path, "policy/", 7) == 0 && path[7] != '\0') {
 		out->kind = ROMBSR_PATH_POLICY;
+	} else if (strcmp(path, ROMBSR_FREEZE_PATH) == 0) {
+		out->kind = ROMBSR_PATH_FREEZE;
+	} else if (rombsr_revocation_path_match(path, out->key)) {
+		out->kind = ROMBSR_PATH_REVOCATION;
 	} else if (rombsr_queue_audit_classify(path, &audit_number) != ROMBSR_QUEUE_AUDIT_NONE) {
 		out->kind = ROMBSR_PATH_AUDIT;
 	} else if (match_sharded(path, "requests/", out->id, &rest)) {
@@ -199,7 +204,8 @@ int rombsr_queue_key_path(const char *fpr, char *out, size_t size)
 const char *rombsr_queue_kind_name(enum rombsr_queue_kind kind)
 {
 	static const char *const names[] = {"unknown path", "trust file", "key file", "policy", "request",
-					    "response", "approval", "audit log"};
+					    "response", "approval", "audit log",
+					    "freeze record", "revocation"};
 
 	return names[kind];
 }

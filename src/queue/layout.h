@@ -34,12 +34,15 @@ enum rombsr_queue_kind {
 	ROMBSR_PATH_RESPONSE,   /* responses/YYYY/MM/DD/<id[8:10]>/<id>.json */
 	ROMBSR_PATH_APPROVAL,   /* approvals/YYYY/MM/DD/<id[8:10]>/<id>/<FPR>.json */
 	ROMBSR_PATH_AUDIT,      /* audit/entries/..., audit/checkpoints/... (audit_layout.h) */
+	ROMBSR_PATH_FREEZE,     /* incident/freeze.json (incident.h) */
+	ROMBSR_PATH_REVOCATION, /* revocations/<spki-sha256>.json (incident.h) */
 };
 
 struct rombsr_queue_path {
 	enum rombsr_queue_kind kind;
 	char id[ROMBSR_REQUEST_ID_LEN + 1];   /* request ID, for requests, responses, approvals */
 	char fpr[41];                         /* key file or approver fingerprint */
+	char key[65];                         /* revocation: the revoked key's SPKI SHA-256 */
 };
 
 /* Classifies a path of the queue; ROMBSR_PATH_UNKNOWN for anything that

@@ -1,5 +1,6 @@
 #include "verify.h"
 
+#include "incident.h"
 #include "request.h"
 
 #include "../common/error.h"
@@ -207,6 +208,40 @@ static int check_request_content(const struct rule_ctx *c, const char *path, con
 	return r;
 }
 
+/* A freeze record or a revocation must parse and name the admin who
+ * committed it, whoever verifies (as a new trust file must parse): the
+ * sign node acts on them, and only a pinned admin writes them. A
+ * revocation must name the key its path names. */
+static int check_incident(const struct rule_ctx *c, const char *path, const struct rombsr_queue_path *qp)
+{
+	struct rombsr_revocation rev;
+	struct rombsr_freeze fr;
+	struct rombsr_buf text;
+	char why[ROMBSR_REASON_TEXT];
+	const char *admin;
+	int r = rombsr_repo_read(c->v->repo, c->commit, path, ROMBSR_INCIDENT_MAX_BYTES, &text);
+
+	if (r == ROMBSR_EINVAL)
+		return refuse(c, path, rombsr_error_message(r));
+	if (r < 0)
+		return r;
+	if (qp->kind == ROMBSR_PATH_FREEZE)
+		r = rombsr_freeze_parse((const char *)text.data, text.len, &fr);
+	else
+		r = rombsr_revocation_parse((const char *)text.data, text.len, &rev);
+	rombsr_buf_free(&text);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "malformed %s: %s", rombsr_queue_kind_name(qp->kind), rombsr_error_message(r));
+		return refuse(c, path, why);
+	}
+	admin = qp->kind == ROMBSR_PATH_FREEZE ? fr.admin : rev.admin;
+	if (strcmp(admin, c->signer) != 0)
+		return refuse(c, path, "names another admin than the key that committed it");
+	if (qp->kind == ROMBSR_PATH_REVOCATION && strcmp(rev.key_fingerprint, qp->key) != 0)
+		return refuse(c, path, "revokes another key than the one its path names");
+	return 0;
+}
+
 static int check_change(const char *path, char status, void *ctx)
 {
 	struct rule_ctx *c = ctx;
@@ -258,6 +293,19 @@ static int check_change(const char *path, char status, void *ctx)
 			r = rombsr_repo_exists(c->v->repo, c->commit, request_path, &exists);
 		if (r == 0 && !exists)
 			r = refuse(c, path, "there is no such request");
+		break;
+	case ROMBSR_PATH_FREEZE:
+	case ROMBSR_PATH_REVOCATION:
+		if (!pinned_admin(c->v, c->signer))
+			return refuse(c, path, qp.kind == ROMBSR_PATH_FREEZE
+						       ? "only an admin pinned in the sign node's configuration may freeze or thaw signing"
+						       : "only an admin pinned in the sign node's configuration may revoke a key");
+		if (status == 'D')
+			return refuse(c, path, qp.kind == ROMBSR_PATH_FREEZE ? "the freeze record is never deleted: a thaw replaces it"
+									     : "revocations are never deleted");
+		if (qp.kind == ROMBSR_PATH_REVOCATION && status != 'A')
+			return refuse(c, path, "revocations are never modified");
+		r = check_incident(c, path, &qp);
 		break;
 	case ROMBSR_PATH_AUDIT:
 		r = needs_role(c, path, ROMBSR_ROLE_SIGN, "write the audit log");

@@ -549,6 +549,13 @@ int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombs
 	return r;
 }
 
+int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e)
+{
+	uint64_t index;
+
+	return rombsr_audit_log_append(w->log, e, &index);
+}
+
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w)
 {
 	return rombsr_audit_log_size(w->log) > w->published;

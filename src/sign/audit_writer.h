@@ -77,6 +77,11 @@ struct rombsr_audit_change {
 };
 int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombsr_audit_change *change);
 
+/* Appends one entry made by the caller (the incident records, incident.h
+ * in src/sign), durable when it returns. */
+struct rombsr_audit_entry;
+int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e);
+
 /* True if the log holds entries the queue has not been sent yet. */
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w);
 

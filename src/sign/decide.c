@@ -6,6 +6,7 @@
 #include "worker_internal.h"
 #include "rollback.h"
 #include "understand.h"
+#include "incident_rules.h"
 
 #include "../signer/channel.h"
 #include "hard_rules.h"
@@ -77,12 +78,14 @@ static bool understood(struct rombsr_sign_node *node, const struct rombsr_reques
 
 /* The worker's checks, before any signature is made. Returns false with
  * the rejection filled in. */
-static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_request *req, const struct pending *p,
-		       struct rombsr_response *resp)
+static bool acceptable(struct rombsr_sign_node *node, const struct pass_context *pass,
+		       const struct rombsr_request *req, const struct pending *p, struct rombsr_response *resp, int *error)
 {
 	const struct signer_link *s = &node->signers[req->authority];
 	struct rombsr_refusal why;
+	bool revoked;
 
+	*error = 0;
 	if (!rombsr_sign_request_rules(req, p->signer, p->was_waiting, time(NULL), &why)) {
 		reject(resp, why.code, "%s", why.message);
 		return false;
@@ -101,6 +104,18 @@ static bool acceptable(struct rombsr_sign_node *node, const struct rombsr_reques
 		 * development rule: the reason given stays the most telling one. */
 		if (e != NULL && e->authority != req->authority && !rombsr_sign_operation_rules(req, i, &why)) {
 			reject(resp, why.code, "%s", why.message);
+			return false;
+		}
+		/* An admin's revocation in the queue outranks the token: the key
+		 * may still be there (hsm-revoke not run yet, or run on another
+		 * node's token) or already destroyed; either way the build is told
+		 * it is revoked, and it is never used again. */
+		*error = rombsr_sign_key_revoked(node->repo, &pass->head, op->spki_sha256, &revoked);
+		if (*error < 0)
+			return false;
+		if (revoked) {
+			reject(resp, "key-revoked", "operation %zu: key '%s' (fingerprint %.16s...) was revoked by an admin "
+			       "(revocations/%s.json)", i, op->label, op->spki_sha256, op->spki_sha256);
 			return false;
 		}
 		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
@@ -429,13 +444,17 @@ int rombsr_sign_job_start(struct rombsr_sign_node *node, struct pass_context *pa
 					 p->id);
 		return r;
 	}
-	if (unreadable)
+	/* Frozen outranks everything, even a malformed request: while an
+	 * incident is handled, the node answers every request the same way. */
+	if (pass->frozen)
+		reject(resp, "frozen", "%s", pass->frozen_why);
+	else if (unreadable)
 		reject(resp, "malformed", "%s", rombsr_error_message(unreadable));
 	else if (parsed < 0)
 		reject(resp, "malformed", "%s", rombsr_error_message(parsed));
 	else if (strcmp(req->id, p->id) != 0)
 		reject(resp, "malformed", "the request's id is not the one its path names");
-	else if (acceptable(node, req, p, resp))
+	else if (acceptable(node, pass, req, p, resp, &r))
 		r = check_policy(node, pass, p, req, body_sha256, resp, job->tally, &allowed);
 	if (r == 0 && allowed && !job->tally->satisfied && p->no_room_to_wait) {
 		reject(resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",

@@ -2,6 +2,7 @@
 #include "worker_internal.h"
 
 #include "../signer/channel.h"
+#include "incident_rules.h"
 #include "privsep.h"
 #include "signer_link.h"
 
@@ -28,9 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A commit of the pass that changed the trust file or the keys. */
+/* A commit of the pass that changed the trust file or the keys; or, with
+ * path set, one that added a revocation or changed the freeze record. */
 struct trust_change {
 	git_oid commit;
+	char path[160];
 };
 
 struct pass_state {
@@ -38,6 +41,8 @@ struct pass_state {
 	size_t n, alloc;
 	struct trust_change *trust;
 	size_t ntrust, trust_alloc;
+	struct trust_change *incidents;
+	size_t nincidents, incidents_alloc;
 	git_oid policy_commit;  /* the last commit of the pass that touched policy/ */
 	bool policy_touched;
 };
@@ -128,6 +133,21 @@ static int note_trust_change(struct pass_state *ps, const git_oid *commit)
 	return 0;
 }
 
+static int note_incident(struct pass_state *ps, const git_oid *commit, const char *path)
+{
+	if (ps->nincidents == ps->incidents_alloc) {
+		size_t want = ps->incidents_alloc ? ps->incidents_alloc * 2 : 8;
+		struct trust_change *grown = realloc(ps->incidents, want * sizeof(*grown));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		ps->incidents = grown;
+		ps->incidents_alloc = want;
+	}
+	git_oid_cpy(&ps->incidents[ps->nincidents].commit, commit);
+	return rombsr_path_format(ps->incidents[ps->nincidents++].path, sizeof(ps->incidents[0].path), "%s", path);
+}
+
 static int collect(const git_oid *commit, const struct rombsr_commit_report *report, void *ctx)
 {
 	struct pass_state *ps = ctx;
@@ -138,6 +158,10 @@ static int collect(const git_oid *commit, const struct rombsr_commit_report *rep
 
 		if (c->kind == ROMBSR_PATH_TRUST || c->kind == ROMBSR_PATH_KEY) {
 			r = note_trust_change(ps, commit);
+			continue;
+		}
+		if (c->kind == ROMBSR_PATH_FREEZE || c->kind == ROMBSR_PATH_REVOCATION) {
+			r = note_incident(ps, commit, c->path);
 			continue;
 		}
 		if (c->kind == ROMBSR_PATH_POLICY) {
@@ -388,6 +412,11 @@ static int apply_changes(struct rombsr_sign_node *node, const struct pass_state 
 												  NULL, NULL});
 		*logged = *logged || r == 0;
 	}
+	/* Each freeze, thaw and revocation the pass verified, in queue order. */
+	for (size_t i = 0; i < ps->nincidents && r == 0; i++) {
+		r = rombsr_sign_log_incident(node->audit, node->repo, &ps->incidents[i].commit, ps->incidents[i].path);
+		*logged = *logged || r == 0;
+	}
 	if (r == 0)
 		r = rombsr_policy_state_refresh(node->policy, node->repo, head, &ev);
 	if (r < 0 || ev.change == ROMBSR_POLICY_UNCHANGED)
@@ -458,6 +487,7 @@ static void pass_state_free(struct pass_state *ps)
 {
 	free(ps->list);
 	free(ps->trust);
+	free(ps->incidents);
 }
 
 /* Keeps a request that must wait for approvals on the list. */
@@ -624,6 +654,8 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	git_oid_cpy(&t.tip, &head);
 	if (r == 0)
 		r = apply_changes(node, &ps, &head, &logged);
+	if (r == 0)
+		r = rombsr_sign_freeze_state(node->repo, &head, &pass.frozen, pass.frozen_why, sizeof(pass.frozen_why));
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
 	if (r == 0) {

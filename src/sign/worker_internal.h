@@ -74,6 +74,10 @@ struct pass_context {
 	git_oid head;
 	struct rombsr_trust trust;
 	bool have_trust;
+	/* incident/freeze.json at head says "frozen": every request decided
+	 * in this pass is rejected (frozen) with frozen_why. */
+	bool frozen;
+	char frozen_why[512];
 };
 
 /* A request found in new commits or on the waiting list, with the commit

@@ -57,3 +57,33 @@ wait_response() {
 	done
 	return 1
 }
+
+# journal_for LABEL OUT [BUNDLE]: a capture journal, in OUT, of one
+# signature of $T/data by key LABEL (ECDSA for manifest, else
+# SHA256-RSA-PKCS) made through the capture module with BUNDLE (default
+# $T/bundle).
+journal_for() {
+	local bundle=${3:-$T/bundle} id
+	[ -f "$T/data" ] || printf 'payload\n' > "$T/data"
+	capture_config "$T/journal-for.conf" capture
+	sed -i "s|^bundle = .*|bundle = $bundle|" "$T/journal-for.conf"
+	id=$(jq -r --arg l "$1" '.keys[] | select(.label == $l) | .pkcs11_id' "$bundle/manifest.json")
+	rm -f "$T/journal.jsonl"
+	capture_run "$T/journal-for.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+		-m "$( [ "$1" = manifest ] && echo ECDSA-SHA256 || echo SHA256-RSA-PKCS)" --id "$id" \
+		-i "$T/data" -o "$T/ph" 2>/dev/null
+	mv "$T/journal.jsonl" "$2"
+}
+
+# sign_once: one pass of the sign node; its summary in $T/pass.txt, its
+# stderr in $T/sign.err; a failed pass fails the test.
+sign_once() {
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >"$T/pass.txt" 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"
+}
+
+# submit_user JOURNAL: a user build's request of product p from the capture
+# journal JOURNAL; prints its ID.
+submit_user() {
+	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "U.$RANDOM" \
+		--source-commit "$(printf '%040d' 3)" --build-type user
+}

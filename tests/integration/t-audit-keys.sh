@@ -30,7 +30,6 @@ for line in open(sys.argv[1]):
 hsm_keys() {
 	"$ROMBSR_SIGN" keys | awk 'NR > 1 && $3 != "-" {print "key-generated", $1, $4, $3, "rombsr-" $2}' | sort
 }
-sign_once() { "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"; }
 delete_key() { # AUTHORITY LABEL
 	"$TOOLS/hsm-delete-key" "$SOFTHSM_MODULE" "pkcs11:token=rombsr-$1" "$T/state/pins/$1.pin" "$2" ||
 		fail "deleting $2"

@@ -14,13 +14,6 @@ sign_config
 capture_config "$T/capture.conf" capture
 printf 'payload\n' > "$T/data"
 
-journal_for() { # LABEL OUT
-	rm -f "$T/journal.jsonl"
-	capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
-		-m "$( [ "$1" = manifest ] && echo ECDSA-SHA256 || echo SHA256-RSA-PKCS)" --id "$(bundle_id "$1")" \
-		-i "$T/data" -o "$T/ph" 2>/dev/null
-	mv "$T/journal.jsonl" "$2"
-}
 submit_with() { # JOURNAL BUILD_TYPE [args]
 	local j=$1 type=$2; shift 2
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$j" --product p --build-id "R.$RANDOM" \

@@ -40,6 +40,31 @@ static int decode_str(const char *s, struct rombsr_audit_entry *e)
 	return rombsr_audit_entry_decode(s, strlen(s), e);
 }
 
+/* all[8..11]: the types that joined version 1 later. */
+static void fill_later_types(struct rombsr_audit_entry *all, const struct rombsr_audit_entry *e)
+{
+	/* understood: with a content digest (an APK's), and without (a vbmeta's) */
+	for (int i = 8; i < 10; i++) {
+		all[i].type = ROMBSR_AUDIT_UNDERSTOOD;
+		strcpy(all[i].request_id, "r3");
+		strcpy(all[i].key_label, i == 8 ? "platform" : "avb_root");
+		strcpy(all[i].kind, i == 8 ? "apk-signed-data" : "avb-vbmeta");
+		strcpy(all[i].digest, e->digest);
+		strcpy(all[i].detail, "rollback index 2 at location 0; partitions: boot (hash)");
+	}
+	memset(all[8].content_digest, 'a', 128);
+	all[10].type = ROMBSR_AUDIT_KEY_REVOCATION;
+	strcpy(all[10].commit, e->request_commit);
+	strcpy(all[10].key_fingerprint, e->key_fingerprint);
+	strcpy(all[10].key_label, "media");
+	strcpy(all[10].token, "rombsr-release");
+	strcpy(all[10].detail, "media key exposed");
+	all[11].type = ROMBSR_AUDIT_FREEZE;
+	strcpy(all[11].commit, e->request_commit);
+	strcpy(all[11].state, "frozen");
+	strcpy(all[11].detail, "build node 2 compromised");
+}
+
 static void test_roundtrip(void)
 {
 	struct rombsr_audit_entry e, d;
@@ -56,7 +81,7 @@ static void test_roundtrip(void)
 
 	/* Every type round-trips. */
 	{
-		struct rombsr_audit_entry all[10];
+		struct rombsr_audit_entry all[12];
 		int ok = 0;
 
 		memset(all, 0, sizeof(all));
@@ -94,17 +119,8 @@ static void test_roundtrip(void)
 		strcpy(all[7].token, "rombsr-release");
 		strcpy(all[7].role, "signing");
 		strcpy(all[7].result, "ok");
-		/* understood: with a content digest (an APK's), and without (a vbmeta's) */
-		for (int i = 8; i < 10; i++) {
-			all[i].type = ROMBSR_AUDIT_UNDERSTOOD;
-			strcpy(all[i].request_id, "r3");
-			strcpy(all[i].key_label, i == 8 ? "platform" : "avb_root");
-			strcpy(all[i].kind, i == 8 ? "apk-signed-data" : "avb-vbmeta");
-			strcpy(all[i].digest, e.digest);
-			strcpy(all[i].detail, "rollback index 2 at location 0; partitions: boot (hash)");
-		}
-		memset(all[8].content_digest, 'a', 128);
-		for (int i = 0; i < 10; i++) {
+		fill_later_types(all, &e);
+		for (int i = 0; i < 12; i++) {
 			all[i].index = (uint64_t)i;
 			all[i].time = 1718000000;
 			int rc = rombsr_audit_entry_encode(&all[i], &b);
@@ -117,7 +133,7 @@ static void test_roundtrip(void)
 				printf("# type %d: %s\n", i, rombsr_error_message(rc));
 			rombsr_buf_free(&b);
 		}
-		CHECK(ok == 10, "all 9 entry types round-trip, understood with and without a content digest (%d)", ok);
+		CHECK(ok == 12, "all 11 entry types round-trip, understood with and without a content digest (%d)", ok);
 		CHECK(strcmp(rombsr_audit_type_name(ROMBSR_AUDIT_HSM_LOGIN), "hsm-login") == 0 &&
 			      rombsr_audit_type_from_name("approvals") == ROMBSR_AUDIT_APPROVALS &&
 			      rombsr_audit_type_from_name("nope") == ROMBSR_AUDIT_NONE,
@@ -131,6 +147,8 @@ static void test_roundtrip(void)
 		      "a quote in text refused, naming the field: %s", rombsr_error_message(ROMBSR_EINVAL));
 		strcpy(all[7].result, "maybe");
 		CHECK(rombsr_audit_entry_encode(&all[7], &b) == ROMBSR_EINVAL, "result outside ok/failed refused");
+		strcpy(all[11].state, "paused");
+		CHECK(rombsr_audit_entry_encode(&all[11], &b) == ROMBSR_EINVAL, "state outside frozen/thawed refused");
 	}
 	fill_signature(&e);
 	strcpy(e.digest, "ABCD");
