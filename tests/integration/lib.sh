@@ -28,6 +28,17 @@ fail() {
 	exit 1
 }
 
+# flip_byte FILE OFFSET: inverts every bit of one byte in place. Writing a
+# fixed value would change nothing when the byte already holds it (random
+# data does, one time in 256).
+flip_byte() {
+	python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1)
+    if len(b) != 1: sys.exit("flip_byte: offset past the end")
+    f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
+}
+
 # A config whose state folder is inside the test's folder.
 new_config() {
 	local dir=${1:-$T/state}

@@ -103,12 +103,12 @@ echo "ok: footers and vbmeta are byte for byte the same on a rerun"
 
 # Refusals, each naming what failed, nothing half-written.
 cp system.img system.good
-printf '\x01' | dd of=system.img bs=1 seek=40000 conv=notrunc status=none
+flip_byte system.img 40000
 expect_fail "partition 'system': hashtree descriptor: the root digest of the data does not match" \
 	avb verify --image vbmeta.img --key root.pub
 cp system.good system.img
 cp boot.img boot.good
-printf '\x01' | dd of=boot.img bs=1 seek=5 conv=notrunc status=none
+flip_byte boot.img 5
 expect_fail "partition 'boot': hash descriptor: the sha256 digest of the image does not match" \
 	avb verify --image vbmeta.img --key root.pub
 cp boot.good boot.img

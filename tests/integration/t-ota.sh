@@ -200,7 +200,7 @@ refuse 1 "no private key matches the key URI" ota sign --key "pkcs11:token=rombs
 
 # Verification failures: exit 3, naming the check.
 cp "$T/direct.zip" "$T/tampered.zip"
-printf 'X' | dd of="$T/tampered.zip" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$T/tampered.zip" 100
 refuse 3 "the signature does not verify over the" ota verify --cert "$CERT" --in "$T/tampered.zip"
 head -c "$(stat -c %s "$T/cut.data")" "$T/tampered.zip" > "$T/tampered.data"
 openssl cms -verify -binary -inform DER -in "$T/cut.cms" -content "$T/tampered.data" -certfile "$CERT" \

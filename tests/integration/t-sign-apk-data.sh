@@ -112,7 +112,7 @@ echo "ok: audit-find finds the released APK's signatures and content digests"
 # An APK whose entries changed after signing: its signatures still point at
 # the log, and audit-find says its contents are not what was signed.
 cp "$T/v1.apk" "$T/changed.apk"
-printf 'X' | dd of="$T/changed.apk" bs=1 seek=40 conv=notrunc 2>/dev/null
+flip_byte "$T/changed.apk" 40
 "$ROMBSR" --config "$A" audit-find --repo "$T/queue.git" --artifact "$T/changed.apk" > "$T/find2.txt" 2>"$T/find2.err" ||
 	fail "audit-find of the changed APK: $(cat "$T/find2.err")"
 grep -q "its contents are not what its v2 signer signed" "$T/find2.err" || fail "a changed APK not said: $(cat "$T/find2.err")"
