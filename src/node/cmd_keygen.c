@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
 	{"organization", "TEXT", "O= of the certificates (default \"ROMbsr release signing\")", OPT_ORGANIZATION},
 	{"days", "N", "certificate validity in days (default 10950)", OPT_DAYS},
-	{"key", "LABEL", "only this key of the key set", OPT_KEY},
+	{"key", "LABEL|URI", "only this key of the key set (a label or pkcs11:token=...;object=LABEL)", OPT_KEY},
 	{"wrappable", NULL, "new keys may leave the token wrapped under its trusted wrap key (for backup export)",
 	 OPT_WRAPPABLE},
 	CLI_PIN_OPTIONS,
@@ -29,7 +29,7 @@ static const struct cli_option options[] = {
 struct keygen_options {
 	const char *organization;
 	unsigned long days;
-	const char *key;
+	const char *key;                   /* --key as given */
 	unsigned flags;
 };
 
@@ -73,21 +73,23 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 }
 
 /* --key narrows the authorities to the one that holds that key. */
-static int select_key(const char *label, bool selected[ROMBSR_AUTHORITY_COUNT])
+static int select_key(struct cli_context *ctx, const char *name, bool selected[ROMBSR_AUTHORITY_COUNT],
+		      const struct rombsr_keyset_entry **only)
 {
-	if (label == NULL)
+	int r;
+
+	*only = NULL;
+	if (name == NULL)
 		return 0;
-	for (size_t i = 0; i < rombsr_keyset_len; i++) {
-		if (strcmp(rombsr_keyset[i].label, label) != 0)
-			continue;
-		if (!selected[rombsr_keyset[i].authority])
-			return rombsr_error(ROMBSR_EINVAL, "key '%s' belongs to the %s authority", label,
-					    rombsr_authority_name(rombsr_keyset[i].authority));
-		for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++)
-			selected[a] = a == (int)rombsr_keyset[i].authority;
-		return 0;
-	}
-	return rombsr_error(ROMBSR_EINVAL, "the key set has no key '%s'", label);
+	r = cli_key_name(ctx, name, only);
+	if (r < 0)
+		return r;
+	if (!selected[(*only)->authority])
+		return rombsr_error(ROMBSR_EINVAL, "key '%s' belongs to the %s authority", (*only)->label,
+				    rombsr_authority_name((*only)->authority));
+	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++)
+		selected[a] = a == (int)(*only)->authority;
+	return 0;
 }
 
 /* A wrappable key is only worth making where a trusted key can carry it
@@ -106,6 +108,9 @@ static int require_wrap_key(struct rombsr_hsm *hsm)
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 {
 	struct keygen_options o = {"ROMbsr release signing", 10950, NULL, 0};
+	const struct rombsr_keyset_entry *only;
+	const struct rombsr_keyset *ks;
+	const struct rombsr_config *cfg;
 	bool selected[ROMBSR_AUTHORITY_COUNT];
 	const char *authority = NULL;
 	struct cli_parser p;
@@ -138,9 +143,12 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 	r = cli_authority_filter(authority, selected);
 	if (r < 0)
 		return r;
-	r = select_key(o.key, selected);
+	r = select_key(ctx, o.key, selected, &only);
+	if (r == 0)
+		r = cli_config(ctx, &cfg);
 	if (r < 0)
 		return r;
+	ks = rombsr_keyset_current();
 	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++) {
@@ -153,10 +161,10 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 			return r;
 		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
 			r = require_wrap_key(hsm);
-		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++)
-			if (rombsr_keyset[i].authority == (enum rombsr_authority_id)a &&
-			    (o.key == NULL || strcmp(o.key, rombsr_keyset[i].label) == 0))
-				r = ensure_key(hsm, &rombsr_keyset[i], &o);
+		for (size_t i = 0; i < ks->len && r == 0; i++)
+			if (ks->entries[i].authority == (enum rombsr_authority_id)a &&
+			    (only == NULL || only == &ks->entries[i]))
+				r = ensure_key(hsm, &ks->entries[i], &o);
 		rombsr_hsm_close(hsm);
 		if (r < 0)
 			return r;

@@ -10,7 +10,7 @@ enum { OPT_AUTHORITY = 1, OPT_KEY };
 
 static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
-	{"key", "LABEL", "only this key", OPT_KEY},
+	{"key", "LABEL|URI", "only this key (a label or pkcs11:token=...;object=LABEL)", OPT_KEY},
 	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
@@ -48,7 +48,7 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	int id, r = 0;
 
 	cli_parser_init(&p, options, argc, argv);
-	while ((id = cli_next(&p, "[--authority NAME] [--key LABEL] [--pin-file FILE | --pin-fd N]")) > 0) {
+	while ((id = cli_next(&p, "[--authority NAME] [--key LABEL|URI] [--pin-file FILE | --pin-fd N]")) > 0) {
 		if (id == OPT_AUTHORITY)
 			authority = p.value;
 		else if (id == OPT_KEY)
@@ -61,9 +61,9 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
 	if (label != NULL) {
-		only = rombsr_keyset_find(label);
-		if (only == NULL)
-			return rombsr_error(ROMBSR_ENOTFOUND, "unknown key '%s': not in the release key set", label);
+		r = cli_key_name(ctx, label, &only);
+		if (r < 0)
+			return r;
 		if (authority == NULL)
 			authority = rombsr_authority_name(only->authority);
 	}

@@ -6,6 +6,7 @@
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,26 +34,32 @@ static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
 
 int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY_COUNT], struct inventory *inv)
 {
-	int r = 0;
+	const struct rombsr_config *cfg;
+	const struct rombsr_keyset *ks;
+	int r;
 
 	memset(inv, 0, sizeof(*inv));
+	/* The configuration names the key set: read it before counting. */
+	r = cli_config(ctx, &cfg);
+	if (r < 0)
+		return r;
+	ks = rombsr_keyset_current();
+	inv->keys = calloc(ks->len, sizeof(*inv->keys));
+	if (inv->keys == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++) {
 		struct rombsr_hsm *hsm = NULL;
 
 		if (!selected[a])
 			continue;
 		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
-		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++) {
+		for (size_t i = 0; i < ks->len && r == 0; i++) {
 			struct inventory_key *k;
 
-			if (rombsr_keyset[i].authority != (enum rombsr_authority_id)a)
+			if (ks->entries[i].authority != (enum rombsr_authority_id)a)
 				continue;
-			if (inv->len == sizeof(inv->keys) / sizeof(inv->keys[0])) {
-				r = rombsr_error(ROMBSR_EINTERNAL, "key set larger than the inventory");
-				break;
-			}
 			k = &inv->keys[inv->len++];
-			k->entry = &rombsr_keyset[i];
+			k->entry = &ks->entries[i];
 			r = read_key(hsm, k);
 		}
 		rombsr_hsm_close(hsm);
@@ -66,6 +73,7 @@ void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->len; i++)
 		X509_free(inv->keys[i].certificate);
+	free(inv->keys);
 	memset(inv, 0, sizeof(*inv));
 }
 
