@@ -33,20 +33,22 @@ struct keygen_options {
 	unsigned flags;
 };
 
-static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e,
+/* present: the key as the token holds it (rombsr_hsm_find_keyset()), or
+ * NULL if it holds none. */
+static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
 		      const struct keygen_options *o)
 {
 	struct rombsr_hsm_key key;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	int der_len, r;
+	int der_len, r = 0;
 
-	r = rombsr_hsm_find_key(hsm, e->label, &key);
-	if (r == ROMBSR_ENOTFOUND) {
+	if (present == NULL) {
 		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
 			 e->bits, rombsr_hsm_token_label(hsm));
 		r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, o->flags, &key);
-	} else if (r == 0) {
+	} else {
+		key = *present;
 		if (key.kind != e->kind || key.bits != e->bits)
 			return rombsr_error(ROMBSR_EINVAL,
 					    "%s: the token holds a key of another type or size than the key set "
@@ -110,6 +112,8 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 	struct keygen_options o = {"ROMbsr release signing", 10950, NULL, 0};
 	const struct rombsr_keyset_entry *only;
 	const struct rombsr_keyset *ks;
+	struct rombsr_hsm_key *keys = NULL;
+	bool *found = NULL;
 	const struct rombsr_config *cfg;
 	bool selected[ROMBSR_AUTHORITY_COUNT];
 	const char *authority = NULL;
@@ -161,10 +165,16 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 			return r;
 		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
 			r = require_wrap_key(hsm);
+		if (r == 0)
+			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
 		for (size_t i = 0; i < ks->len && r == 0; i++)
 			if (ks->entries[i].authority == (enum rombsr_authority_id)a &&
 			    (only == NULL || only == &ks->entries[i]))
-				r = ensure_key(hsm, &ks->entries[i], &o);
+				r = ensure_key(hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o);
+		free(keys);
+		free(found);
+		keys = NULL;
+		found = NULL;
 		rombsr_hsm_close(hsm);
 		if (r < 0)
 			return r;

@@ -10,16 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
+/* key: what rombsr_hsm_find_keyset() found for k's entry. */
+static int read_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *found, struct inventory_key *k)
 {
-	struct rombsr_hsm_key key;
+	const struct rombsr_hsm_key key = *found;
 	EVP_PKEY *pub = NULL;
-	int r = rombsr_hsm_find_key(hsm, k->entry->label, &key);
+	int r;
 
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
 	k->present = true;
 	k->bits = key.bits;
 	rombsr_hex_encode(key.id, key.id_len, k->id_hex);
@@ -49,10 +46,14 @@ int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++) {
 		struct rombsr_hsm *hsm = NULL;
+		struct rombsr_hsm_key *keys = NULL;
+		bool *found = NULL;
 
 		if (!selected[a])
 			continue;
 		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
+		if (r == 0)
+			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
 		for (size_t i = 0; i < ks->len && r == 0; i++) {
 			struct inventory_key *k;
 
@@ -60,8 +61,11 @@ int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY
 				continue;
 			k = &inv->keys[inv->len++];
 			k->entry = &ks->entries[i];
-			r = read_key(hsm, k);
+			if (found[i])
+				r = read_key(hsm, &keys[i], k);
 		}
+		free(keys);
+		free(found);
 		rombsr_hsm_close(hsm);
 	}
 	if (r < 0)

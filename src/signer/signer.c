@@ -69,25 +69,23 @@ struct signer {
 static int load_keys(struct signer *s)
 {
 	const struct rombsr_keyset *ks = rombsr_keyset_current();
-	struct signer_key *keys = calloc(ks->len, sizeof(*keys));
+	struct signer_key *keys = calloc(ks->len + 1, sizeof(*keys));
+	struct rombsr_hsm_key *found_keys = NULL;
+	bool *found = NULL;
+	enum rombsr_authority_id authority;
 	size_t n = 0;
-	int r = keys ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	int r = keys ? rombsr_authority_from_name(s->a->name, &authority) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
+	if (r == 0)
+		r = rombsr_hsm_find_keyset(s->hsm, ks, authority, &found_keys, &found);
 	for (size_t i = 0; i < ks->len && r == 0; i++) {
-		const struct rombsr_keyset_entry *e = &ks->entries[i];
 		struct signer_key *k = &keys[n];
 		EVP_PKEY *pub = NULL;
 
-		if (strcmp(rombsr_authority_name(e->authority), s->a->name) != 0)
+		if (!found[i])
 			continue;
-		r = rombsr_hsm_find_key(s->hsm, e->label, &k->key);
-		if (r == ROMBSR_ENOTFOUND) {
-			rombsr_error_clear();
-			r = 0;
-			continue;
-		}
-		if (r == 0)
-			r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
+		k->key = found_keys[i];
+		r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
 		if (r == 0)
 			r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
 		EVP_PKEY_free(pub);
@@ -95,6 +93,8 @@ static int load_keys(struct signer *s)
 		if (r == 0)
 			n++;
 	}
+	free(found_keys);
+	free(found);
 	if (r == 0 && n == 0)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
 	if (r < 0) {

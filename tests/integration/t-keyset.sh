@@ -64,14 +64,16 @@ expect_fail "names no key (object=LABEL)" "$ROMBSR_SIGN" keys --key 'pkcs11:toke
 echo "ok: keys named by label and by PKCS#11 URI"
 
 # The public bundle: one flat file per key, '/' written '+'.
+start=$(date +%s.%N)
 "$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public"
+took=$(echo "$(date +%s.%N) - $start" | bc)
 [ "$(find "$T/bundle/certs" -type f | wc -l)" -eq $((10 * DEVICES + 1)) ] || fail "bundle certificates"
 [ "$(find "$T/bundle/certs" -mindepth 1 -type d | wc -l)" -eq 0 ] || fail "the bundle has folders under certs/"
 [ "$(jq -r '.keys[] | select(.label == "devices/d002/testkey") | "\(.certificate) \(.development)"' \
 	"$T/bundle/manifest.json")" = "certs/devices+d002+testkey.pem true" ] || fail "bundle entry of a device key"
 mkdir -p "$T/no-token"
 printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
-echo "ok: export-public wrote $((10 * DEVICES + 1)) certificates, flat"
+echo "ok: export-public wrote $((10 * DEVICES + 1)) certificates, flat, in $took s"
 
 # Every node reads the same key set; the first policy has rules keyed by
 # per-device labels (a label outside the set is refused by queue-init).
@@ -143,4 +145,11 @@ rm -f "$T/journal.jsonl"
 reject_with devices/d001/testkey development-key
 rm -f "$T/journal.jsonl"
 reject_with devices/d002/ota policy-key-disabled
+# A second private key under a label of the set (made behind ROMbsr's
+# back): every command that reads the set refuses, naming it.
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")" \
+	--keypairgen --key-type EC:prime256v1 --label "devices/d001/media" --id 99 >/dev/null 2>&1 ||
+	fail "pkcs11-tool could not add a key"
+expect_fail "more than one key labelled 'devices/d001/media' in token 'rombsr-release'" "$ROMBSR_SIGN" keys
+expect_fail "more than one key labelled 'devices/d001/media'" "$ROMBSR_SIGN" keygen --authority release
 echo "keyset ok"
