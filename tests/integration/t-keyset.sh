@@ -128,6 +128,27 @@ for d in $(seq -f 'd%03g' 1 "$DEVICES"); do
 done
 echo "ok: apply verified and replayed $((2 * DEVICES)) per-device signatures"
 
+# apksigner with a per-device key through the capture module: the Java
+# alias is the label, '/' and all; the sign node signs, apply replays, and
+# the APK verifies with that device's certificate.
+capture_sunpkcs11_config "$T/cap.cfg"
+"$TOP/scripts/make-sample-apk.sh" org.rombsr.keyset "$T/app.apk" 28
+apk_args=(sign "${APKSIGN_FLAGS[@]}" --ks-pass pass:any --provider-arg "$T/cap.cfg" --ks-key-alias devices/d002/platform
+	--v1-signing-enabled false --v4-signing-enabled false)
+rm -f "$T/journal.jsonl"
+capture_run "$T/capture.conf" apksigner_p11 "${apk_args[@]}" --out "$T/captured.apk" "$T/app.apk" >/dev/null 2>&1 ||
+	fail "apksigner with alias devices/d002/platform in capture mode"
+id=$(submit_journal user --artifact "$T/app.apk=app.apk")
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass-apk.txt" 2>&1 || fail "sign --once (APK)"
+"$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/apk-sigs.json" -- \
+	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} apksigner \
+	-J-add-exports=jdk.crypto.cryptoki/sun.security.pkcs11=ALL-UNNAMED "${apk_args[@]}" --out "$T/signed.apk" \
+	"$T/app.apk" >/dev/null 2>"$T/apply-apk.err" || fail "apply with apksigner: $(tail -3 "$T/apply-apk.err")"
+apksigner verify --print-certs "$T/signed.apk" > "$T/apk-certs.txt" || fail "apksigner verify"
+want=$(jq -r '.keys[] | select(.label == "devices/d002/platform") | .certificate_sha256' "$T/bundle/manifest.json")
+grep -q "certificate SHA-256 digest: $want" "$T/apk-certs.txt" || fail "the APK is not signed by d002's key"
+echo "ok: apksigner signed with devices/d002/platform through capture, sign node and apply"
+
 # The key set's development flag holds for per-device keys: a user build
 # with a device's testkey is rejected; the policy's disabled rule holds for
 # a device key it names.
