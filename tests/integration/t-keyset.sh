@@ -166,6 +166,9 @@ rm -f "$T/journal.jsonl"
 reject_with devices/d001/testkey development-key
 rm -f "$T/journal.jsonl"
 reject_with devices/d002/ota policy-key-disabled
+"$ROMBSR_SIGN" --config "$SIGN_CONF" status > "$T/status.txt" 2>&1 || fail "status: $(cat "$T/status.txt")"
+echo "ok: status with the per-device set"
+
 # A second private key under a label of the set (made behind ROMbsr's
 # back): every command that reads the set refuses, naming it.
 pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")" \
