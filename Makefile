@@ -116,6 +116,12 @@ $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 
 $(BUILD)/obj/src/common/ckr_name.o: $(BUILD)/gen/p11_names.inc
 
+$(BUILD)/gen/keyset_default.inc: scripts/gen-keyset-default.sh src/common/keyset_default.json
+	@mkdir -p $(dir $@)
+	sh scripts/gen-keyset-default.sh src/common/keyset_default.json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/src/common/keyset.o: $(BUILD)/gen/keyset_default.inc
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"

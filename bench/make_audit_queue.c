@@ -82,8 +82,8 @@ static int node_start(struct gen *g)
 		snprintf(e[n].role, sizeof(e[n].role), "%s", roles[i]);
 		snprintf(e[n].result, sizeof(e[n].result), "ok");
 	}
-	for (size_t i = 0; i < rombsr_keyset_len && n < sizeof(e) / sizeof(e[0]); i++, n++) {
-		const struct rombsr_keyset_entry *k = &rombsr_keyset[i];
+	for (size_t i = 0; i < rombsr_keyset_current()->len && n < sizeof(e) / sizeof(e[0]); i++, n++) {
+		const struct rombsr_keyset_entry *k = &rombsr_keyset_current()->entries[i];
 		unsigned char md[32];
 
 		e[n].type = ROMBSR_AUDIT_KEY_GENERATED;

@@ -7,6 +7,7 @@
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../common/keyset.h"
 #include "../queue/hook.h"
 #include "../queue/layout.h"
 #include "../queue/repo.h"
@@ -44,17 +45,39 @@ static bool pinned(const struct rombsr_config *cfg, const char *fpr)
  * allow, with no approvals, except that the AVB keys sign only vbmeta the
  * sign node reads (never a blind digest); a queue is never left without a
  * policy (the sign node signs nothing then), and the admin tightens it
- * from here. */
-static const char starter_policy[] = "{\n"
-				     "  \"defaults\": {},\n"
-				     "  \"format\": \"" ROMBSR_POLICY_FORMAT "\",\n"
-				     "  \"keys\": {\n"
-				     "    \"avb_intermediate\": {\"data\": \"avb-vbmeta\"},\n"
-				     "    \"avb_root\": {\"data\": \"avb-vbmeta\"}\n"
-				     "  },\n"
-				     "  \"serial\": 1,\n"
-				     "  \"version\": 1\n"
-				     "}\n";
+ * from here. A key set without the built-in AVB keys (per-device keys,
+ * docs/formats/keyset.md) gets no rule for them: the policy may name only
+ * keys of the set. */
+static int starter_policy(char **text, size_t *len)
+{
+	static const char *const avb[] = {"avb_intermediate", "avb_root"};
+	struct rombsr_buf b;
+	const char *sep = "";
+	int r;
+
+	rombsr_buf_init(&b, 4096);
+	rombsr_buf_append_str(&b, "{\n  \"defaults\": {},\n  \"format\": \"" ROMBSR_POLICY_FORMAT "\",\n  \"keys\": {");
+	for (size_t i = 0; i < sizeof(avb) / sizeof(avb[0]); i++) {
+		if (rombsr_keyset_find(avb[i]) == NULL)
+			continue;
+		rombsr_buf_append_str(&b, sep);
+		rombsr_buf_append_str(&b, "\n    \"");
+		rombsr_buf_append_str(&b, avb[i]);
+		rombsr_buf_append_str(&b, "\": {\"data\": \"avb-vbmeta\"}");
+		sep = ",";
+	}
+	rombsr_buf_append_str(&b, *sep ? "\n  },\n" : "},\n");
+	rombsr_buf_append_str(&b, "  \"serial\": 1,\n  \"version\": 1\n}\n");
+	r = rombsr_buf_check(&b, "starter policy");
+	if (r == 0)
+		*text = strndup((const char *)b.data, b.len);
+	if (r == 0 && *text == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		*len = b.len;
+	rombsr_buf_free(&b);
+	return r;
+}
 
 /* The first policy, checked as strictly as the sign node will. */
 static int read_policy(const char *file, char **text, size_t *len)
@@ -63,11 +86,8 @@ static int read_policy(const char *file, char **text, size_t *len)
 	struct rombsr_buf buf;
 	int r;
 
-	if (file == NULL) {
-		*text = strdup(starter_policy);
-		*len = strlen(starter_policy);
-		return *text ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	}
+	if (file == NULL)
+		return starter_policy(text, len);
 	r = rombsr_file_read(file, ROMBSR_POLICY_MAX_BYTES, &buf);
 	if (r == 0)
 		r = rombsr_policy_parse((const char *)buf.data, buf.len, &policy);

@@ -5,6 +5,7 @@
 #include "json_strict.h"
 #include "fsutil.h"
 #include "hex.h"
+#include "keyset.h"
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -14,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MANIFEST_MAX (1024 * 1024)
+/* About 700 bytes a key: room for a key set of ROMBSR_BUNDLE_MAX_KEYS. */
+#define MANIFEST_MAX (8 * 1024 * 1024)
 #define CERT_PEM_MAX (64 * 1024)
 
 int rombsr_pubkey_spki_sha256(EVP_PKEY *pkey, char out[65])
@@ -39,24 +41,6 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 	rombsr_hex_encode(md, sizeof(md), out);
 }
 
-/* Labels become file names (certs/LABEL.pem) and PKCS#11 labels: a small
- * alphabet keeps both safe. */
-static bool label_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > ROMBSR_BUNDLE_LABEL_MAX || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 static const char *get_string(json_t *o, const char *name)
 {
 	json_t *v = json_object_get(o, name);
@@ -71,14 +55,15 @@ static int load_certificate(const char *dir, json_t *o, struct rombsr_bundle_key
 {
 	const char *cert_name = get_string(o, "certificate");
 	const char *cert_sha = get_string(o, "certificate_sha256");
-	char want_name[ROMBSR_BUNDLE_LABEL_MAX + 16], path[4096], got[65];
+	char want_name[ROMBSR_BUNDLE_LABEL_MAX + 16], path[4096], got[65], file[ROMBSR_KEYSET_LABEL_MAX + 1];
 	struct rombsr_buf pem = {0};
 	BIO *bio = NULL;
 	X509 *extra = NULL;
 	int r, len;
 	unsigned char *der = NULL;
 
-	r = rombsr_path_format(want_name, sizeof(want_name), "certs/%s.pem", k->label);
+	rombsr_keyset_label_file(k->label, file);
+	r = rombsr_path_format(want_name, sizeof(want_name), "certs/%s.pem", file);
 	if (r < 0)
 		return r;
 	if (cert_name == NULL || strcmp(cert_name, want_name) != 0)
@@ -172,7 +157,9 @@ static int load_key(const char *dir, json_t *o, struct rombsr_bundle_key *k)
 
 	if (!json_is_object(o))
 		return rombsr_error(ROMBSR_EINVAL, "keys[] holds a non-object");
-	if (label == NULL || !label_ok(label))
+	/* Labels become file names and PKCS#11 labels: the key set's alphabet
+	 * and file mapping keep both safe (docs/public-bundle.md). */
+	if (label == NULL || !rombsr_keyset_label_ok(label))
 		return rombsr_error(ROMBSR_EINVAL, "a key has a missing or invalid label");
 	snprintf(k->label, sizeof(k->label), "%s", label);
 	if (authority == NULL || strlen(authority) >= sizeof(k->authority))

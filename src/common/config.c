@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "keyset.h"
 
 #include <git2.h>
 #include <errno.h>
@@ -184,6 +185,8 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = replace(&ctx->cfg->worker_user, value);
 	} else if (strcmp(name, "sign.signer-user") == 0) {
 		ctx->r = replace(&ctx->cfg->signer_user, value);
+	} else if (strcmp(name, "keyset.file") == 0) {
+		ctx->r = replace(&ctx->cfg->keyset_file, value);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
@@ -290,6 +293,10 @@ int rombsr_config_load(const char *path, struct rombsr_config *cfg)
 	}
 	if (r == 0)
 		r = fill_defaults(cfg);
+	/* Every program that reads the configuration then works with the
+	 * same keys: the worker, its signers and the commands of one node. */
+	if (r == 0 && (r = rombsr_keyset_use_file(cfg->keyset_file)) < 0)
+		r = rombsr_error_wrap(r, "%s: keyset.file", cfg->source ? cfg->source : "configuration");
 	if (r < 0)
 		rombsr_config_free(cfg);
 	return r;
@@ -302,6 +309,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->source);
 	free(cfg->state_dir);
 	free(cfg->softhsm2_conf);
+	free(cfg->keyset_file);
 	free(cfg->queue_url);
 	free(cfg->queue_clone);
 	free(cfg->gpg_home);

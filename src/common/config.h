@@ -36,6 +36,7 @@ struct rombsr_config {
 	char *source;       /* the file read, or NULL for built-in defaults */
 	char *state_dir;
 	char *softhsm2_conf;
+	char *keyset_file;  /* keyset.file; NULL: the built-in key set */
 	/* The signing queue */
 	char *queue_url;    /* the queue remote; NULL if not configured */
 	char *queue_clone;  /* this node's bare copy */
@@ -66,7 +67,8 @@ struct rombsr_config {
 
 /* Loads path (NULL: ROMBSR_CONFIG, then the default file if it exists,
  * then built-in defaults). Errors name the file and, for syntax errors, the
- * line. */
+ * line. Installs the key set keyset.file names (or the built-in one) as the
+ * process's current set (src/common/keyset.h). */
 int rombsr_config_load(const char *path, struct rombsr_config *cfg);
 void rombsr_config_free(struct rombsr_config *cfg);
 

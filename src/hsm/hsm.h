@@ -11,6 +11,7 @@
 #define ROMBSR_HSM_H
 
 #include "../common/ckr_name.h"
+#include "../common/keyset.h"
 #include "../common/sigalg.h"
 
 #include <p11-kit/pkcs11.h>
@@ -86,6 +87,19 @@ struct rombsr_hsm_key {
 /* Finds the private key labelled label (exactly one) and its public key and
  * certificate by CKA_ID. ROMBSR_ENOTFOUND names the label. */
 int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr_hsm_key *key);
+/* The same for many labels at once, in three searches of the whole token
+ * (private keys, public keys, certificates) rather than three per key:
+ * found[i] tells whether labels[i] (NULL: skipped) is there, keys[i] is
+ * then filled. A label held twice, or an ID shared by two public keys or
+ * certificates, is an error. */
+#define ROMBSR_HSM_FIND_MAX 65536
+int rombsr_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
+			 bool *found);
+/* rombsr_hsm_find_keys() for the keys of one authority in a key set:
+ * *keys and *found (malloc'd, the caller frees them) run parallel to
+ * ks->entries; entries of other authorities are never found. */
+int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *ks, enum rombsr_authority_id authority,
+			   struct rombsr_hsm_key **keys, bool **found);
 
 /* The token label and key label (CKA_LABEL) an RFC 7512 key URI names
  * (pkcs11:token=T;object=L), percent-decoding done; a URI with other

@@ -42,6 +42,9 @@ int rombsr_module_reinit(struct rombsr_module *m);
  * and remembers rv for rombsr_hsm_recoverable. */
 int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv);
 
+/* Reads key->kind and key->bits from its private key object. */
+int rombsr_hsm_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key);
+
 /* Finds the objects that match tmpl. Returns how many (at most max
  * handles stored) or a negative error. */
 int rombsr_hsm_find(struct rombsr_hsm *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *found, CK_ULONG max);

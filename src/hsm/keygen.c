@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +74,17 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 	rombsr_hsm_session_put(hsm, s);
 	if (rv != CKR_OK)
 		return rombsr_hsm_fail(ROMBSR_EHSM, "C_GenerateKeyPair", hsm, rv);
-	return rombsr_hsm_find_key(hsm, label, key);
+	/* The handles are the new objects: no search of the whole token (one
+	 * per key made keygen of a large key set slow); the shape is read back
+	 * from the token, not taken from the request. */
+	memset(key, 0, sizeof(*key));
+	key->private_key = hpriv;
+	key->public_key = hpub;
+	key->certificate = CK_INVALID_HANDLE;
+	memcpy(key->id, id, sizeof(id));
+	key->id_len = sizeof(id);
+	snprintf(key->label, sizeof(key->label), "%s", label);
+	return rombsr_hsm_key_shape(hsm, key);
 }
 
 int rombsr_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,

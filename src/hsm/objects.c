@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +101,7 @@ static int find_one_by_id(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, const str
 	return 0;
 }
 
-static int read_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
+int rombsr_hsm_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
 {
 	unsigned char *v = NULL;
 	size_t len;
@@ -180,10 +181,154 @@ int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr
 	memcpy(key->id, id, id_len);
 	key->id_len = id_len;
 	free(id);
-	r = read_key_shape(hsm, key);
+	r = rombsr_hsm_key_shape(hsm, key);
 	if (r == 0)
 		r = find_one_by_id(hsm, CKO_PUBLIC_KEY, key, &key->public_key);
 	if (r == 0)
 		r = find_one_by_id(hsm, CKO_CERTIFICATE, key, &key->certificate);
+	return r;
+}
+
+/* Every object of a class in the token, in one search: the key set may
+ * hold thousands of keys, and a search per key costs a pass over the whole
+ * token in SoftHSM2 (its file store re-reads every object), so a search
+ * per key made 500 keys take half a minute to list. */
+static int find_all(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE **out, size_t *count)
+{
+	const CK_ULONG max = ROMBSR_HSM_FIND_MAX;
+	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_OBJECT_HANDLE *found = calloc(max, sizeof(*found));
+	int n;
+
+	*out = NULL;
+	*count = 0;
+	if (found == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	n = rombsr_hsm_find(hsm, tmpl, 1, found, max);
+	if (n >= 0 && (CK_ULONG)n == max)
+		n = rombsr_error(ROMBSR_EUNSUPPORTED, "token '%s' holds %lu or more objects of one class", hsm->token_label,
+				 (unsigned long)max);
+	if (n < 0) {
+		free(found);
+		return n;
+	}
+	*out = found;
+	*count = (size_t)n;
+	return 0;
+}
+
+/* The private key objects whose CKA_LABEL is one of labels. */
+static int match_private(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
+			 bool *found)
+{
+	CK_OBJECT_HANDLE *h = NULL;
+	unsigned char *v = NULL;
+	size_t count, len;
+	int r = find_all(hsm, CKO_PRIVATE_KEY, &h, &count);
+
+	for (size_t i = 0; i < count && r == 0; i++) {
+		size_t k = n;
+
+		r = rombsr_hsm_get_attribute(hsm, h[i], CKA_LABEL, &v, &len);
+		for (size_t j = 0; r == 0 && j < n && k == n; j++)
+			if (labels[j] != NULL && strlen(labels[j]) == len && memcmp(labels[j], v, len) == 0)
+				k = j;
+		free(v);
+		v = NULL;
+		if (r < 0 || k == n)
+			continue;
+		if (found[k])
+			r = rombsr_error(ROMBSR_EINVAL, "more than one key labelled '%s' in token '%s'", labels[k],
+					 hsm->token_label);
+		found[k] = true;
+		keys[k].private_key = h[i];
+		snprintf(keys[k].label, sizeof(keys[k].label), "%s", labels[k]);
+		if (r == 0)
+			r = rombsr_hsm_get_attribute(hsm, h[i], CKA_ID, &v, &len);
+		if (r == 0 && (len == 0 || len > sizeof(keys[k].id)))
+			r = rombsr_error(ROMBSR_EINVAL, "key '%s' has no usable CKA_ID", labels[k]);
+		if (r == 0) {
+			memcpy(keys[k].id, v, len);
+			keys[k].id_len = len;
+			r = rombsr_hsm_key_shape(hsm, &keys[k]);
+		}
+		free(v);
+		v = NULL;
+	}
+	free(h);
+	return r;
+}
+
+/* The public keys or certificates (cls) of the keys found, by CKA_ID. */
+static int match_by_id(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, size_t n, struct rombsr_hsm_key *keys,
+		       const bool *found)
+{
+	CK_OBJECT_HANDLE *h = NULL;
+	unsigned char *v = NULL;
+	size_t count, len;
+	int r = find_all(hsm, cls, &h, &count);
+
+	for (size_t i = 0; i < count && r == 0; i++) {
+		r = rombsr_hsm_get_attribute(hsm, h[i], CKA_ID, &v, &len);
+		for (size_t k = 0; r == 0 && k < n; k++) {
+			CK_OBJECT_HANDLE *slot = cls == CKO_CERTIFICATE ? &keys[k].certificate : &keys[k].public_key;
+
+			if (!found[k] || keys[k].id_len != len || memcmp(keys[k].id, v, len) != 0)
+				continue;
+			if (*slot != CK_INVALID_HANDLE)
+				r = rombsr_error(ROMBSR_EINVAL, "token '%s' holds more than one %s with the ID of key '%s'",
+						 hsm->token_label, cls == CKO_CERTIFICATE ? "certificate" : "public key",
+						 keys[k].label);
+			*slot = h[i];
+		}
+		free(v);
+		v = NULL;
+	}
+	free(h);
+	return r;
+}
+
+int rombsr_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
+			 bool *found)
+{
+	int r;
+
+	for (size_t k = 0; k < n; k++) {
+		memset(&keys[k], 0, sizeof(keys[k]));
+		keys[k].public_key = CK_INVALID_HANDLE;
+		keys[k].certificate = CK_INVALID_HANDLE;
+		found[k] = false;
+	}
+	r = match_private(hsm, labels, n, keys, found);
+	if (r == 0)
+		r = match_by_id(hsm, CKO_PUBLIC_KEY, n, keys, found);
+	if (r == 0)
+		r = match_by_id(hsm, CKO_CERTIFICATE, n, keys, found);
+	return r;
+}
+
+int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *ks, enum rombsr_authority_id authority,
+			   struct rombsr_hsm_key **keys, bool **found)
+{
+	const char **labels = calloc(ks->len + 1, sizeof(*labels));
+	int r;
+
+	*keys = calloc(ks->len + 1, sizeof(**keys));
+	*found = calloc(ks->len + 1, sizeof(**found));
+	if (labels == NULL || *keys == NULL || *found == NULL) {
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ks->len; i++)
+		labels[i] = ks->entries[i].authority == authority ? ks->entries[i].label : NULL;
+	r = rombsr_hsm_find_keys(hsm, labels, ks->len, *keys, *found);
+out:
+	free(labels);
+	if (r < 0) {
+		free(*keys);
+		free(*found);
+		*keys = NULL;
+		*found = NULL;
+	}
 	return r;
 }

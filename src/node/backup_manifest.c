@@ -5,6 +5,7 @@
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../common/json_strict.h"
+#include "../common/keyset.h"
 #include "../queue/gpg.h"
 
 #include <jansson.h>
@@ -56,13 +57,16 @@ int backup_manifest_write(const struct backup_manifest *m, char **out, size_t *l
 	return 0;
 }
 
-/* keys/<label>.wrapped or certs/<label>.der exactly: a manifest names no
- * other file. */
+/* keys/<file>.wrapped or certs/<file>.der exactly, <file> the label's
+ * file name (rombsr_keyset_label_file()): a manifest names no other file. */
 static int expected_name(const char *path, const char *field, const char *have, const char *dir,
 			 const char *label, const char *ext, char *out, size_t size)
 {
-	if ((size_t)snprintf(out, size, "%s/%s.%s", dir, label, ext) >= size || strcmp(out, have) != 0)
-		return rombsr_error(ROMBSR_EINVAL, "%s.%s: must be %s/<label>.%s", path, field, dir, ext);
+	char file[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	rombsr_keyset_label_file(label, file);
+	if ((size_t)snprintf(out, size, "%s/%s.%s", dir, file, ext) >= size || strcmp(out, have) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "%s.%s: must be %s/<label, '/' as '+'>.%s", path, field, dir, ext);
 	return 0;
 }
 
@@ -77,10 +81,9 @@ static int parse_key(const json_t *o, const char *path, struct backup_key *k)
 	r = rombsr_json_only(o, path, allowed);
 	if (r == 0)
 		r = rombsr_json_string(o, path, "label", BACKUP_LABEL_MAX, &label);
-	if (r == 0)
-		r = rombsr_safe_name(label, path);
-	if (r == 0 && strchr(label, '/') != NULL)
-		r = rombsr_error(ROMBSR_EINVAL, "%s.label: no '/' in a key label", path);
+	if (r == 0 && !rombsr_keyset_label_ok(label))
+		r = rombsr_error(ROMBSR_EINVAL, "%s.label: '%.64s' is not a key label (docs/formats/keyset.md)", path,
+				 label);
 	if (r == 0)
 		r = rombsr_json_hex_var(o, path, "id", k->id, sizeof(k->id), &k->id_len);
 	if (r == 0)

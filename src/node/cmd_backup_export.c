@@ -107,6 +107,7 @@ static int export_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, 
 		      struct backup_key *k)
 {
 	unsigned char *blob = NULL, *der = NULL;
+	char file[ROMBSR_KEYSET_LABEL_MAX + 1];
 	size_t blob_len;
 	X509 *cert = NULL;
 	int der_len, r;
@@ -119,9 +120,10 @@ static int export_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, 
 	k->id_len = key->id_len;
 	k->kind = key->kind;
 	k->bits = key->bits;
-	r = rombsr_path_format(k->wrapped, sizeof(k->wrapped), "keys/%s.wrapped", key->label);
+	rombsr_keyset_label_file(key->label, file);
+	r = rombsr_path_format(k->wrapped, sizeof(k->wrapped), "keys/%s.wrapped", file);
 	if (r == 0)
-		r = rombsr_path_format(k->certificate, sizeof(k->certificate), "certs/%s.der", key->label);
+		r = rombsr_path_format(k->certificate, sizeof(k->certificate), "certs/%s.der", file);
 	if (r == 0)
 		r = rombsr_hsm_wrap(hsm, key, &blob, &blob_len);
 	if (r == 0)
@@ -144,6 +146,7 @@ static int export_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, 
 
 static int export_keys(struct rombsr_hsm *hsm, const char *dir, struct backup_manifest *m)
 {
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
 	unsigned char id[ROMBSR_HSM_ID_MAX];
 	CK_OBJECT_HANDLE wrap_key;
 	size_t id_len;
@@ -158,12 +161,12 @@ static int export_keys(struct rombsr_hsm *hsm, const char *dir, struct backup_ma
 	memcpy(m->wrap_key_id, id, id_len);
 	m->wrap_key_id_len = id_len;
 	snprintf(m->token, sizeof(m->token), "%s", rombsr_hsm_token_label(hsm));
-	for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++) {
+	for (size_t i = 0; i < ks->len && r == 0; i++) {
 		struct rombsr_hsm_key key;
 
-		if (rombsr_keyset[i].authority != ROMBSR_AUTHORITY_RELEASE)
+		if (ks->entries[i].authority != ROMBSR_AUTHORITY_RELEASE)
 			continue;
-		r = rombsr_hsm_find_key(hsm, rombsr_keyset[i].label, &key);
+		r = rombsr_hsm_find_key(hsm, ks->entries[i].label, &key);
 		if (r == ROMBSR_ENOTFOUND) {
 			rombsr_error_clear();
 			r = 0;

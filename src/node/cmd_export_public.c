@@ -32,7 +32,7 @@ static const struct cli_option options[] = {
 
 static int write_certificate(const char *dir, const struct inventory_key *k, char sha256_hex[65])
 {
-	char path[4096];
+	char path[4096], file[ROMBSR_KEYSET_LABEL_MAX + 1];
 	unsigned char *der = NULL, md[32];
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem;
@@ -44,7 +44,8 @@ static int write_certificate(const char *dir, const struct inventory_key *k, cha
 		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot write PEM", k->entry->label);
 	}
 	pem_len = BIO_get_mem_data(mem, &pem);
-	r = rombsr_path_format(path, sizeof(path), "%s/certs/%s.pem", dir, k->entry->label);
+	rombsr_keyset_label_file(k->entry->label, file);
+	r = rombsr_path_format(path, sizeof(path), "%s/certs/%s.pem", dir, file);
 	if (r == 0)
 		r = rombsr_file_write_atomic(path, pem, (size_t)pem_len, 0644, true);
 	BIO_free(mem);
@@ -63,7 +64,7 @@ static int write_certificate(const char *dir, const struct inventory_key *k, cha
 
 static int describe_key(const char *dir, const struct inventory_key *k, json_t *keys)
 {
-	char cert_sha256[65], not_before[32], not_after[32], cert_name[128];
+	char cert_sha256[65], not_before[32], not_after[32], cert_name[128], file[ROMBSR_KEYSET_LABEL_MAX + 1];
 	json_t *o;
 	int r;
 
@@ -77,7 +78,8 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 		r = inventory_time(X509_get0_notAfter(k->certificate), not_after);
 	if (r < 0)
 		return r;
-	r = rombsr_path_format(cert_name, sizeof(cert_name), "certs/%s.pem", k->entry->label);
+	rombsr_keyset_label_file(k->entry->label, file);
+	r = rombsr_path_format(cert_name, sizeof(cert_name), "certs/%s.pem", file);
 	if (r < 0)
 		return r;
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",

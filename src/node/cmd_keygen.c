@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
 	{"organization", "TEXT", "O= of the certificates (default \"ROMbsr release signing\")", OPT_ORGANIZATION},
 	{"days", "N", "certificate validity in days (default 10950)", OPT_DAYS},
-	{"key", "LABEL", "only this key of the key set", OPT_KEY},
+	{"key", "LABEL|URI", "only this key of the key set (a label or pkcs11:token=...;object=LABEL)", OPT_KEY},
 	{"wrappable", NULL, "new keys may leave the token wrapped under its trusted wrap key (for backup export)",
 	 OPT_WRAPPABLE},
 	CLI_PIN_OPTIONS,
@@ -29,24 +29,26 @@ static const struct cli_option options[] = {
 struct keygen_options {
 	const char *organization;
 	unsigned long days;
-	const char *key;
+	const char *key;                   /* --key as given */
 	unsigned flags;
 };
 
-static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e,
+/* present: the key as the token holds it (rombsr_hsm_find_keyset()), or
+ * NULL if it holds none. */
+static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
 		      const struct keygen_options *o)
 {
 	struct rombsr_hsm_key key;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	int der_len, r;
+	int der_len, r = 0;
 
-	r = rombsr_hsm_find_key(hsm, e->label, &key);
-	if (r == ROMBSR_ENOTFOUND) {
+	if (present == NULL) {
 		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
 			 e->bits, rombsr_hsm_token_label(hsm));
 		r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, o->flags, &key);
-	} else if (r == 0) {
+	} else {
+		key = *present;
 		if (key.kind != e->kind || key.bits != e->bits)
 			return rombsr_error(ROMBSR_EINVAL,
 					    "%s: the token holds a key of another type or size than the key set "
@@ -73,21 +75,23 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 }
 
 /* --key narrows the authorities to the one that holds that key. */
-static int select_key(const char *label, bool selected[ROMBSR_AUTHORITY_COUNT])
+static int select_key(struct cli_context *ctx, const char *name, bool selected[ROMBSR_AUTHORITY_COUNT],
+		      const struct rombsr_keyset_entry **only)
 {
-	if (label == NULL)
+	int r;
+
+	*only = NULL;
+	if (name == NULL)
 		return 0;
-	for (size_t i = 0; i < rombsr_keyset_len; i++) {
-		if (strcmp(rombsr_keyset[i].label, label) != 0)
-			continue;
-		if (!selected[rombsr_keyset[i].authority])
-			return rombsr_error(ROMBSR_EINVAL, "key '%s' belongs to the %s authority", label,
-					    rombsr_authority_name(rombsr_keyset[i].authority));
-		for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++)
-			selected[a] = a == (int)rombsr_keyset[i].authority;
-		return 0;
-	}
-	return rombsr_error(ROMBSR_EINVAL, "the key set has no key '%s'", label);
+	r = cli_key_name(ctx, name, only);
+	if (r < 0)
+		return r;
+	if (!selected[(*only)->authority])
+		return rombsr_error(ROMBSR_EINVAL, "key '%s' belongs to the %s authority", (*only)->label,
+				    rombsr_authority_name((*only)->authority));
+	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++)
+		selected[a] = a == (int)(*only)->authority;
+	return 0;
 }
 
 /* A wrappable key is only worth making where a trusted key can carry it
@@ -106,6 +110,11 @@ static int require_wrap_key(struct rombsr_hsm *hsm)
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 {
 	struct keygen_options o = {"ROMbsr release signing", 10950, NULL, 0};
+	const struct rombsr_keyset_entry *only;
+	const struct rombsr_keyset *ks;
+	struct rombsr_hsm_key *keys = NULL;
+	bool *found = NULL;
+	const struct rombsr_config *cfg;
 	bool selected[ROMBSR_AUTHORITY_COUNT];
 	const char *authority = NULL;
 	struct cli_parser p;
@@ -138,9 +147,12 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 	r = cli_authority_filter(authority, selected);
 	if (r < 0)
 		return r;
-	r = select_key(o.key, selected);
+	r = select_key(ctx, o.key, selected, &only);
+	if (r == 0)
+		r = cli_config(ctx, &cfg);
 	if (r < 0)
 		return r;
+	ks = rombsr_keyset_current();
 	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++) {
@@ -153,10 +165,16 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 			return r;
 		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
 			r = require_wrap_key(hsm);
-		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++)
-			if (rombsr_keyset[i].authority == (enum rombsr_authority_id)a &&
-			    (o.key == NULL || strcmp(o.key, rombsr_keyset[i].label) == 0))
-				r = ensure_key(hsm, &rombsr_keyset[i], &o);
+		if (r == 0)
+			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
+		for (size_t i = 0; i < ks->len && r == 0; i++)
+			if (ks->entries[i].authority == (enum rombsr_authority_id)a &&
+			    (only == NULL || only == &ks->entries[i]))
+				r = ensure_key(hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o);
+		free(keys);
+		free(found);
+		keys = NULL;
+		found = NULL;
 		rombsr_hsm_close(hsm);
 		if (r < 0)
 			return r;

@@ -5,23 +5,26 @@
 #include "../common/error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 enum { OPT_AUTHORITY = 1, OPT_KEY };
 
 static const struct cli_option options[] = {
 	{"authority", "NAME", "only this authority's keys (release, manifest, audit; default all)", OPT_AUTHORITY},
-	{"key", "LABEL", "only this key", OPT_KEY},
+	{"key", "LABEL|URI", "only this key (a label or pkcs11:token=...;object=LABEL)", OPT_KEY},
 	CLI_PIN_OPTIONS,
 	{NULL, NULL, NULL, 0},
 };
 
-static int print_key(const struct inventory_key *k)
+/* width: of the label column, the longest label shown (17 at least, the
+ * built-in set's table as it always was). */
+static int print_key(const struct inventory_key *k, int width)
 {
 	char algorithm[16], from[32] = "-", until[32] = "-";
 	int r;
 
 	if (!k->present) {
-		printf("%-17s %-9s %-9s %-64s %s\n", k->entry->label, rombsr_authority_name(k->entry->authority),
+		printf("%-*s %-9s %-9s %-64s %s\n", width, k->entry->label, rombsr_authority_name(k->entry->authority),
 		       "-", "(missing: run 'rombsr-sign keygen')", "-");
 		return 0;
 	}
@@ -33,7 +36,7 @@ static int print_key(const struct inventory_key *k)
 		if (r < 0)
 			return r;
 	}
-	printf("%-17s %-9s %-9s %s %s..%s\n", k->entry->label, rombsr_authority_name(k->entry->authority),
+	printf("%-*s %-9s %-9s %s %s..%s\n", width, k->entry->label, rombsr_authority_name(k->entry->authority),
 	       algorithm, k->spki_sha256, k->certificate ? from : "(no certificate)", k->certificate ? until : "");
 	return 0;
 }
@@ -45,10 +48,10 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	const struct rombsr_keyset_entry *only = NULL;
 	struct inventory inv;
 	struct cli_parser p;
-	int id, r = 0;
+	int id, r = 0, width = 17;
 
 	cli_parser_init(&p, options, argc, argv);
-	while ((id = cli_next(&p, "[--authority NAME] [--key LABEL] [--pin-file FILE | --pin-fd N]")) > 0) {
+	while ((id = cli_next(&p, "[--authority NAME] [--key LABEL|URI] [--pin-file FILE | --pin-fd N]")) > 0) {
 		if (id == OPT_AUTHORITY)
 			authority = p.value;
 		else if (id == OPT_KEY)
@@ -61,9 +64,9 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
 	if (label != NULL) {
-		only = rombsr_keyset_find(label);
-		if (only == NULL)
-			return rombsr_error(ROMBSR_ENOTFOUND, "unknown key '%s': not in the release key set", label);
+		r = cli_key_name(ctx, label, &only);
+		if (r < 0)
+			return r;
 		if (authority == NULL)
 			authority = rombsr_authority_name(only->authority);
 	}
@@ -75,10 +78,13 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	r = inventory_load(ctx, selected, &inv);
 	if (r < 0)
 		return r;
-	printf("%-17s %-9s %-9s %-64s %s\n", "LABEL", "AUTHORITY", "ALGORITHM", "SPKI-SHA256", "VALIDITY");
+	for (size_t i = 0; i < inv.len; i++)
+		if ((only == NULL || inv.keys[i].entry == only) && (int)strlen(inv.keys[i].entry->label) > width)
+			width = (int)strlen(inv.keys[i].entry->label);
+	printf("%-*s %-9s %-9s %-64s %s\n", width, "LABEL", "AUTHORITY", "ALGORITHM", "SPKI-SHA256", "VALIDITY");
 	for (size_t i = 0; i < inv.len && r == 0; i++)
 		if (only == NULL || inv.keys[i].entry == only)
-			r = print_key(&inv.keys[i]);
+			r = print_key(&inv.keys[i], width);
 	inventory_free(&inv);
 	return r;
 }

@@ -225,17 +225,19 @@ static void show_quota_line(const char *what, uint64_t used, const struct rombsr
 static void show_quotas(const struct status *st)
 {
 	const struct rombsr_policy *p = rombsr_policy_state_current(st->policy);
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
 	char what[160];
 	size_t shown = 0;
 
 	printf("quota:\n");
-	for (size_t i = 0; p != NULL && i < rombsr_keyset_len; i++) {
-		const struct rombsr_policy_rule *rule = rombsr_policy_rule_for(p, rombsr_keyset[i].label);
+	for (size_t i = 0; p != NULL && i < ks->len; i++) {
+		const char *label = ks->entries[i].label;
+		const struct rombsr_policy_rule *rule = rombsr_policy_rule_for(p, label);
 
 		if (rule == NULL || rule->quota.window_seconds == 0)
 			continue;
-		snprintf(what, sizeof(what), "key %s", rombsr_keyset[i].label);
-		show_quota_line(what, rombsr_quota_ledger_count_key(st->ledger, rombsr_keyset[i].label, st->now,
+		snprintf(what, sizeof(what), "key %s", label);
+		show_quota_line(what, rombsr_quota_ledger_count_key(st->ledger, label, st->now,
 								    rule->quota.window_seconds, NULL),
 				&rule->quota);
 		shown++;

@@ -6,19 +6,17 @@
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
+/* key: what rombsr_hsm_find_keyset() found for k's entry. */
+static int read_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *found, struct inventory_key *k)
 {
-	struct rombsr_hsm_key key;
+	const struct rombsr_hsm_key key = *found;
 	EVP_PKEY *pub = NULL;
-	int r = rombsr_hsm_find_key(hsm, k->entry->label, &key);
+	int r;
 
-	if (r == ROMBSR_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
 	k->present = true;
 	k->bits = key.bits;
 	rombsr_hex_encode(key.id, key.id_len, k->id_hex);
@@ -33,28 +31,41 @@ static int read_key(struct rombsr_hsm *hsm, struct inventory_key *k)
 
 int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY_COUNT], struct inventory *inv)
 {
-	int r = 0;
+	const struct rombsr_config *cfg;
+	const struct rombsr_keyset *ks;
+	int r;
 
 	memset(inv, 0, sizeof(*inv));
+	/* The configuration names the key set: read it before counting. */
+	r = cli_config(ctx, &cfg);
+	if (r < 0)
+		return r;
+	ks = rombsr_keyset_current();
+	inv->keys = calloc(ks->len, sizeof(*inv->keys));
+	if (inv->keys == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++) {
 		struct rombsr_hsm *hsm = NULL;
+		struct rombsr_hsm_key *keys = NULL;
+		bool *found = NULL;
 
 		if (!selected[a])
 			continue;
 		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
-		for (size_t i = 0; i < rombsr_keyset_len && r == 0; i++) {
+		if (r == 0)
+			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
+		for (size_t i = 0; i < ks->len && r == 0; i++) {
 			struct inventory_key *k;
 
-			if (rombsr_keyset[i].authority != (enum rombsr_authority_id)a)
+			if (ks->entries[i].authority != (enum rombsr_authority_id)a)
 				continue;
-			if (inv->len == sizeof(inv->keys) / sizeof(inv->keys[0])) {
-				r = rombsr_error(ROMBSR_EINTERNAL, "key set larger than the inventory");
-				break;
-			}
 			k = &inv->keys[inv->len++];
-			k->entry = &rombsr_keyset[i];
-			r = read_key(hsm, k);
+			k->entry = &ks->entries[i];
+			if (found[i])
+				r = read_key(hsm, &keys[i], k);
 		}
+		free(keys);
+		free(found);
 		rombsr_hsm_close(hsm);
 	}
 	if (r < 0)
@@ -66,6 +77,7 @@ void inventory_free(struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->len; i++)
 		X509_free(inv->keys[i].certificate);
+	free(inv->keys);
 	memset(inv, 0, sizeof(*inv));
 }
 

@@ -19,7 +19,7 @@ struct inventory_key {
 };
 
 struct inventory {
-	struct inventory_key keys[32];
+	struct inventory_key *keys;   /* one per key of the selected authorities */
 	size_t len;
 };
 

@@ -7,12 +7,18 @@
 
 struct rombsr_hsm;
 struct rombsr_buf;
+struct rombsr_keyset_entry;
 
 /* Opens an authority's token and logs in with its PIN (from --pin-fd,
  * --pin-file, the configured pin-file, or a prompt, in that order). */
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
 /* The authority's user PIN from the same places, into pin (wiped on free). */
 int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin);
+
+/* --key: a label of the key set or a PKCS#11 URI (RFC 7512) whose object=
+ * is one and whose token part, if any, matches the key's authority's
+ * configured token. Loads the configuration (and so the key set) first. */
+int cli_key_name(struct cli_context *ctx, const char *text, const struct rombsr_keyset_entry **out);
 
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);

@@ -36,7 +36,7 @@
 #define ROMBSR_POLICY_MAX_GROUPS 32
 #define ROMBSR_POLICY_MAX_MEMBERS 256        /* as many as the trust file's operators */
 #define ROMBSR_POLICY_GROUP_MAX 64           /* group name, bytes */
-#define ROMBSR_POLICY_MAX_KEYS 64
+#define ROMBSR_POLICY_MAX_KEYS 4096         /* ROMBSR_KEYSET_MAX_KEYS */
 #define ROMBSR_POLICY_MAX_NODES 256          /* build_nodes, here and in a rule */
 #define ROMBSR_POLICY_MAX_PROGRAMS 64
 #define ROMBSR_POLICY_MAX_PATTERNS 256

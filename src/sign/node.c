@@ -28,13 +28,21 @@ static int ask(struct signer_link *s, const struct rombsr_channel_request *m, st
 	return rombsr_channel_call(s->fd, m, reply);
 }
 
+/* A signer holds keys of the key set only, which it reads from the same
+ * configuration: the set's size bounds what the worker takes from it. */
 static int learn_keys(struct signer_link *s)
 {
+	const size_t max = rombsr_keyset_current()->len;
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
 	int r = m && reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
-	for (uint32_t i = 0; r == 0 && i < MAX_SIGNER_KEYS; i++) {
+	free(s->keys);
+	s->nkeys = 0;
+	s->keys = calloc(max, sizeof(*s->keys));
+	if (r == 0 && s->keys == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	for (uint32_t i = 0; r == 0 && i < max; i++) {
 		*m = (struct rombsr_channel_request){.magic = ROMBSR_CHANNEL_MAGIC, .version = ROMBSR_CHANNEL_VERSION,
 						    .op = ROMBSR_CH_KEYS, .index = i};
 		r = ask(s, m, reply);
@@ -61,12 +69,22 @@ static int learn_keys(struct signer_link *s)
  * node signs anything with the key set it now has. */
 static int log_key_set(struct rombsr_sign_node *node)
 {
-	struct rombsr_audit_key keys[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS];
-	char algorithms[ROMBSR_AUTHORITY_COUNT * MAX_SIGNER_KEYS][16];
+	size_t total = 0;
+	struct rombsr_audit_key *keys;
+	char(*algorithms)[16];
 	const char *tokens[ROMBSR_AUTHORITY_COUNT];
 	size_t ntokens = 0, nkeys = 0, added;
 	int r;
 
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+		total += node->signers[i].nkeys;
+	keys = calloc(total + 1, sizeof(*keys));
+	algorithms = calloc(total + 1, sizeof(*algorithms));
+	if (keys == NULL || algorithms == NULL) {
+		free(keys);
+		free(algorithms);
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		const struct signer_link *s = &node->signers[i];
 
@@ -80,6 +98,8 @@ static int log_key_set(struct rombsr_sign_node *node)
 		}
 	}
 	r = rombsr_audit_writer_keys(node->audit, tokens, ntokens, keys, nkeys, &added);
+	free(keys);
+	free(algorithms);
 	if (r == 0 && added > 0)
 		fprintf(stderr, "rombsr sign: %zu key event%s logged (keys generated or gone since the last start)\n",
 			added, added == 1 ? "" : "s");
@@ -333,8 +353,10 @@ void rombsr_sign_node_close(struct rombsr_sign_node *node)
 {
 	if (node == NULL)
 		return;
-	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
+	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		rombsr_signer_stop(node->signers[i].fd, node->signers[i].pid);
+		free(node->signers[i].keys);
+	}
 	if (node->have_verifier)
 		rombsr_verifier_free(&node->verifier);
 	rombsr_audit_writer_close(node->audit);

@@ -94,6 +94,8 @@ static void entry_free(struct entry *e)
 	e->uses = NULL;
 }
 
+/* A key-set label ('/' for per-device namespaces); upper case is still
+ * read, as ledgers written before the key set was data may hold it. */
 static bool label_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -102,7 +104,7 @@ static bool label_ok(const char *s)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '_' || *s == '-'))
+		      *s == '_' || *s == '-' || *s == '/'))
 			return false;
 	return true;
 }
@@ -181,12 +183,10 @@ static size_t split(char *line, char **fields, size_t max)
 	}
 }
 
-static int parse_line(struct rombsr_quota_ledger *l, char *line, const char *where)
+static int parse_fields(struct rombsr_quota_ledger *l, char **fields, size_t n, const char *where)
 {
-	char *fields[3 + ROMBSR_QUOTA_MAX_KEYS];
 	struct entry e = {0};
 	long long v;
-	size_t n = split(line, fields, sizeof(fields) / sizeof(fields[0]));
 
 	if (n == SIZE_MAX || n < 4)
 		return rombsr_error(ROMBSR_EINVAL, "%s: not a ledger line", where);
@@ -226,6 +226,18 @@ static int parse_line(struct rombsr_quota_ledger *l, char *line, const char *whe
 		e.nuses++;
 	}
 	return insert(l, &e);
+}
+
+static int parse_line(struct rombsr_quota_ledger *l, char *line, const char *where)
+{
+	char **fields = calloc(3 + ROMBSR_QUOTA_MAX_KEYS, sizeof(*fields));
+	int r;
+
+	if (fields == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	r = parse_fields(l, fields, split(line, fields, 3 + ROMBSR_QUOTA_MAX_KEYS), where);
+	free(fields);
+	return r;
 }
 
 /* Reads every complete line; *good_end is the offset after the last one.
@@ -464,7 +476,7 @@ int rombsr_quota_ledger_add(struct rombsr_quota_ledger *l, time_t when, const ch
 	for (size_t i = 0; i < n; i++)
 		e.total += uses[i].count;
 	if (l->path != NULL) {
-		rombsr_buf_init(&line, 64 * 1024);
+		rombsr_buf_init(&line, ROMBSR_QUOTA_MAX_KEYS * (ROMBSR_QUOTA_LABEL_MAX + 12) + 256);
 		encode_line(&e, &line);
 		r = rombsr_buf_check(&line, "quota ledger line");
 		if (r == 0)
@@ -480,9 +492,12 @@ int rombsr_quota_ledger_add(struct rombsr_quota_ledger *l, time_t when, const ch
 
 int rombsr_quota_ledger_record(struct rombsr_quota_ledger *l, const struct rombsr_request *req, time_t when)
 {
-	struct rombsr_quota_use uses[ROMBSR_QUOTA_MAX_KEYS];
+	struct rombsr_quota_use *uses = calloc(ROMBSR_QUOTA_MAX_KEYS, sizeof(*uses));
 	size_t n = 0;
+	int r;
 
+	if (uses == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	for (size_t i = 0; i < req->nops; i++) {
 		const char *key = req->ops[i].op.label;
 		size_t j = 0;
@@ -490,15 +505,19 @@ int rombsr_quota_ledger_record(struct rombsr_quota_ledger *l, const struct rombs
 		while (j < n && strcmp(uses[j].key, key) != 0)
 			j++;
 		if (j == n) {
-			if (n == ROMBSR_QUOTA_MAX_KEYS)
+			if (n == ROMBSR_QUOTA_MAX_KEYS) {
+				free(uses);
 				return rombsr_error(ROMBSR_EINVAL, "quota ledger: request %s uses more than %d keys",
 						    req->id, ROMBSR_QUOTA_MAX_KEYS);
+			}
 			snprintf(uses[n].key, sizeof(uses[n].key), "%s", key);
 			uses[n++].count = 0;
 		}
 		uses[j].count++;
 	}
-	return rombsr_quota_ledger_add(l, when, req->id, req->build_node, uses, n);
+	r = rombsr_quota_ledger_add(l, when, req->id, req->build_node, uses, n);
+	free(uses);
+	return r;
 }
 
 static bool in_window(const struct entry *e, time_t now, int64_t window, const char *exclude)

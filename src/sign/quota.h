@@ -21,8 +21,10 @@
 
 #define ROMBSR_QUOTA_FILE "quota.ledger"
 #define ROMBSR_QUOTA_HEADER "rombsr.quota-ledger 1"
-/* Distinct key labels one request may use (the key set has 11). */
-#define ROMBSR_QUOTA_MAX_KEYS 64
+/* Distinct key labels one request may use: as many as a key set holds
+ * (ROMBSR_KEYSET_MAX_KEYS), so a request over many per-device keys is
+ * recorded like any other. */
+#define ROMBSR_QUOTA_MAX_KEYS 4096
 #define ROMBSR_QUOTA_LABEL_MAX 64
 
 struct rombsr_quota_ledger;

@@ -27,8 +27,6 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define MAX_SIGNER_KEYS 32
-
 struct known_key {
 	char label[65];
 	char spki_sha256[65];
@@ -40,7 +38,7 @@ struct signer_link {
 	int fd;
 	pid_t pid;
 	char token_label[33];   /* the token it logged in to, from its hello */
-	struct known_key keys[MAX_SIGNER_KEYS];
+	struct known_key *keys;  /* what it holds of the key set (learn_keys()) */
 	size_t nkeys;
 	size_t in_flight;       /* operations sent, replies not read yet */
 };

@@ -26,8 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIGNER_MAX_KEYS 32
-
 /* The retry bound for an HSM that fails (docs/sign-node.md, "HSM faults"):
  * at most HSM_ATTEMPTS tries per operation, the first and then one after
  * each re-open, waiting HSM_WAIT_FIRST_MS, doubled each time up to
@@ -50,7 +48,7 @@ struct signer {
 	const struct rombsr_authority_config *a;
 	struct rombsr_hsm *hsm;
 	struct rombsr_sign_cache *cache;
-	struct signer_key keys[SIGNER_MAX_KEYS];
+	struct signer_key *keys;   /* the key set's keys its token holds */
 	size_t nkeys;
 	uint64_t hsm_operations, cache_hits;
 	/* The audit authority's signer signs checkpoints and nothing else. */
@@ -70,33 +68,47 @@ struct signer {
  * re-open the old list still says which keys this signer serves. */
 static int load_keys(struct signer *s)
 {
-	struct signer_key keys[SIGNER_MAX_KEYS];
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
+	struct signer_key *keys = calloc(ks->len + 1, sizeof(*keys));
+	struct rombsr_hsm_key *found_keys = NULL;
+	bool *found = NULL;
+	enum rombsr_authority_id authority;
 	size_t n = 0;
+	int r = keys ? rombsr_authority_from_name(s->a->name, &authority) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
-	for (size_t i = 0; i < rombsr_keyset_len && n < SIGNER_MAX_KEYS; i++) {
-		const struct rombsr_keyset_entry *e = &rombsr_keyset[i];
+	if (r == 0)
+		r = rombsr_hsm_find_keyset(s->hsm, ks, authority, &found_keys, &found);
+	for (size_t i = 0; i < ks->len && r == 0; i++) {
 		struct signer_key *k = &keys[n];
 		EVP_PKEY *pub = NULL;
-		int r;
 
-		if (strcmp(rombsr_authority_name(e->authority), s->a->name) != 0)
+		if (!found[i])
 			continue;
-		r = rombsr_hsm_find_key(s->hsm, e->label, &k->key);
-		if (r == ROMBSR_ENOTFOUND)
-			continue;
-		if (r == 0)
-			r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
+		k->key = found_keys[i];
+		r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
 		if (r == 0)
 			r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
 		EVP_PKEY_free(pub);
-		if (r < 0)
-			return r;
 		k->modulus_bytes = k->key.kind == ROMBSR_KEY_RSA ? (k->key.bits + 7) / 8 : 0;
-		n++;
+		if (r == 0)
+			n++;
 	}
-	if (n == 0)
-		return rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
-	memcpy(s->keys, keys, n * sizeof(keys[0]));
+	free(found_keys);
+	free(found);
+	if (r == 0 && n == 0)
+		r = rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
+	if (r < 0) {
+		free(keys);
+		return r;
+	}
+	/* The checkpoint signer keeps a pointer to the audit key: the array
+	 * stays where it is once made (it has room for the whole key set). */
+	if (s->keys == NULL) {
+		s->keys = keys;
+	} else {
+		memcpy(s->keys, keys, n * sizeof(*keys));
+		free(keys);
+	}
 	s->nkeys = n;
 	return 0;
 }
@@ -485,6 +497,7 @@ int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cac
 	if (s.audit)
 		rombsr_checkpoint_signer_close(&s.checkpoints);
 	rombsr_hsm_close(s.hsm);
+	free(s.keys);
 	free(m);
 	free(reply);
 	return r;

@@ -23,7 +23,7 @@ echo "not a library" > "$T/fake.so"
 printf '[core]\n\tstate-dir = %s\n[hsm]\n\tmodule = %s\n' "$T/state" "$T/fake.so" > "$T/c-fake"
 expect_fail "is not a loadable PKCS#11 module" "$ROMBSR_SIGN" --config "$T/c-fake" keys
 
-expect_fail "unknown key 'nosuchkey'" "$ROMBSR_SIGN" keys --key nosuchkey
+expect_fail "the key set has no key 'nosuchkey'" "$ROMBSR_SIGN" keys --key nosuchkey
 
 for opt in --pin --pin=1234 --so-pin --passphrase=x; do
 	expect_fail "refusing ${opt%%=*}" "$ROMBSR_SIGN" keygen "$opt" 1234

@@ -1,9 +1,12 @@
 #include "tap.h"
 
+#include "../../src/common/buf.h"
 #include "../../src/common/error.h"
+#include "../../src/common/fsutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int checks, failures;
@@ -38,4 +41,19 @@ bool tap_fails(int r, int code, const char *text)
 	if (!ok)
 		printf("# got %d '%s', wanted %d '%s'\n", r, m, code, text);
 	return ok;
+}
+
+char *tap_top_file(const char *rel)
+{
+	const char *top = getenv("ROMBSR_TOP");
+	char path[4096];
+	struct rombsr_buf b;
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", rel);
+	if (rombsr_file_read(path, 1 << 20, &b) < 0)
+		return NULL;
+	s = strdup(rombsr_buf_cstr(&b));
+	rombsr_buf_free(&b);
+	return s;
 }

@@ -10,6 +10,10 @@ void tap_check(bool ok, const char *file, int line, const char *fmt, ...)
 /* r is code and the message recorded for it contains text; says what it
  * got when not, so a failed check shows the message. */
 bool tap_fails(int r, int code, const char *text);
+/* A file of the source tree ($ROMBSR_TOP, else the current folder) as a
+ * string (malloc'd), or NULL: the tests that hold a page of docs/ to the
+ * example it shows. */
+char *tap_top_file(const char *rel);
 /* Prints the plan and totals; the exit status is non-zero if a check failed. */
 int tap_done(void);
 

@@ -215,25 +215,10 @@ static void denied(const char *what, json_t *doc, const struct rombsr_quota_ledg
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
 
-static char *read_top_file(const char *rel)
-{
-	const char *top = getenv("ROMBSR_TOP");
-	char path[4096];
-	struct rombsr_buf b;
-	char *s;
-
-	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", rel);
-	if (rombsr_file_read(path, 1 << 20, &b) < 0)
-		return NULL;
-	s = strdup(rombsr_buf_cstr(&b));
-	rombsr_buf_free(&b);
-	return s;
-}
-
 static void test_example(void)
 {
-	char *text = read_top_file("tests/vectors/policy-example.json");
-	char *doc = read_top_file("docs/formats/policy.md");
+	char *text = tap_top_file("tests/vectors/policy-example.json");
+	char *doc = tap_top_file("docs/formats/policy.md");
 	struct rombsr_policy p;
 	const struct rombsr_policy_rule *avb, *test, *other;
 	int r;

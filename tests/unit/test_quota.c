@@ -266,6 +266,36 @@ static void test_prune(void)
 	free(after);
 }
 
+/* A request over a whole per-device key set (docs/formats/keyset.md):
+ * recorded, written on one line and read back, labels with '/'. */
+static void test_many_keys(void)
+{
+	struct rombsr_quota_use *uses = calloc(500, sizeof(*uses));
+	struct rombsr_quota_ledger *l;
+	int r;
+
+	if (uses == NULL)
+		abort();
+	for (size_t i = 0; i < 500; i++) {
+		snprintf(uses[i].key, sizeof(uses[i].key), "devices/d%03zu/key%zu", i / 10, i % 10);
+		uses[i].count = 2;
+	}
+	write_file(ROMBSR_QUOTA_HEADER "\n");
+	r = rombsr_quota_ledger_open(dir, NOW, &l);
+	if (r == 0) {
+		r = rombsr_quota_ledger_add(l, NOW, ID_C, NODE_B, uses, 500);
+		rombsr_quota_ledger_close(l);
+	}
+	CHECK(r == 0, "a request over 500 per-device keys is recorded: %s", r < 0 ? rombsr_error_message(r) : "ok");
+	r = rombsr_quota_ledger_open(dir, NOW, &l);
+	CHECK(r == 0 && rombsr_quota_ledger_count_key(l, "devices/d049/key9", NOW, 60, NULL) == 2 &&
+		      rombsr_quota_ledger_count_node(l, NODE_B, NOW, 60, NULL) == 1000,
+	      "and read back after a reopen");
+	if (r == 0)
+		rombsr_quota_ledger_close(l);
+	free(uses);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/rombsr-quota.XXXXXX");
@@ -279,6 +309,7 @@ int main(void)
 	test_file();
 	test_malformed();
 	test_prune();
+	test_many_keys();
 	rombsr_remove_tree(dir);
 	return tap_done();
 }

@@ -1,0 +1,27 @@
+# Sourced by t-keyset.sh and bench/keyset.sh after lib.sh: a generated
+# per-device key set (docs/formats/keyset.md).
+#
+# keyset_file DEVICES OUT [ALGORITHM]: DEVICES devices (d001, d002, ...) of
+# 10 keys each under devices/<codename>/ (nine of ALGORITHM, default
+# rsa-2048, and one EC P-256; testkey is for development only), plus the
+# manifest and audit authorities' keys.
+KEYSET_DEVICE_KEYS="platform media shared networkstack sdk_sandbox bluetooth testkey avb ota"
+keyset_file() {
+	local devices=$1 out=$2 algorithm=${3:-rsa-2048} d name sep=""
+	{
+		printf '{\n  "format": "rombsr.keyset",\n  "version": 1,\n  "keys": [\n'
+		for d in $(seq -f 'd%03g' 1 "$devices"); do
+			for name in $KEYSET_DEVICE_KEYS; do
+				printf '%s    {"label": "devices/%s/%s", "algorithm": "%s", "authority": "release", ' \
+					"$sep" "$d" "$name" "$algorithm"
+				[ "$name" != testkey ] || printf '"development": true, '
+				printf '"purpose": "%s %s"}' "$d" "$name"
+				sep=$',\n'
+			done
+			printf '%s    {"label": "devices/%s/attestation", "algorithm": "ec-p256", "authority": "release", ' "$sep" "$d"
+			printf '"purpose": "%s attestation"}' "$d"
+		done
+		printf '%s    {"label": "manifest", "algorithm": "ec-p256", "authority": "manifest", "purpose": "OTA manifests"}' "$sep"
+		printf '%s    {"label": "audit", "algorithm": "ec-p256", "authority": "audit", "purpose": "audit checkpoints"}\n  ]\n}\n' "$sep"
+	} > "$out"
+}

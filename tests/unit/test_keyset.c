@@ -1,0 +1,218 @@
+/* The key set as data (docs/formats/keyset.md): the built-in set, the
+ * example of the page, labels and their file names, and every refusal,
+ * each naming the key and leaving nothing loaded. */
+#include "tap.h"
+
+#include "../../src/common/buf.h"
+#include "../../src/common/config.h"
+#include "../../src/common/error.h"
+#include "../../src/common/fsutil.h"
+#include "../../src/common/keyset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEAD "{\"format\": \"rombsr.keyset\", \"version\": 1, \"keys\": ["
+#define PLATFORM "{\"label\": \"platform\", \"algorithm\": \"rsa-4096\", \"authority\": \"release\", \"purpose\": \"p\"}"
+
+static char dir[] = "/tmp/rombsr-unit-keyset.XXXXXX";
+
+static void refused(const char *name, const char *text, int code, const char *want)
+{
+	struct rombsr_keyset ks;
+	int r = rombsr_keyset_parse(text, strlen(text), "keyset.json", &ks);
+
+	CHECK(tap_fails(r, code, want), "%s refused, naming it", name);
+	CHECK(ks.entries == NULL && ks.len == 0, "%s: nothing half-loaded", name);
+}
+
+static void builtin(void)
+{
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
+	const struct rombsr_keyset_entry *e;
+
+	CHECK(ks->len == 12, "the built-in set has the 12 keys of the architecture (%zu)", ks->len);
+	e = rombsr_keyset_find("testkey");
+	CHECK(e != NULL && e->development && e->kind == ROMBSR_KEY_RSA && e->bits == 4096 &&
+		      e->authority == ROMBSR_AUTHORITY_RELEASE,
+	      "testkey: RSA-4096, release, development only");
+	e = rombsr_keyset_find("manifest");
+	CHECK(e != NULL && e->kind == ROMBSR_KEY_EC_P256 && e->authority == ROMBSR_AUTHORITY_MANIFEST && !e->development,
+	      "manifest: EC P-256 of the manifest authority");
+	e = rombsr_keyset_find("audit");
+	CHECK(e != NULL && e->authority == ROMBSR_AUTHORITY_AUDIT, "audit: the audit authority's key");
+	CHECK(rombsr_keyset_find("nokey") == NULL, "an unknown label is not found");
+}
+
+static void labels(void)
+{
+	static const char *const good[] = {"platform", "sdk_sandbox", "devices/walleye/platform", "a", "v1.2-x",
+					   "devices/0x/b_c", NULL};
+	static const char *const bad[] = {"", "Platform", "devices//platform", "/platform", "platform/", "../x",
+					  "devices/../x", "devices/./x", ".hidden", "_x", "-x", "a+b", "a b", "a\\b",
+					  "devices/-x/y", NULL};
+	char file[ROMBSR_KEYSET_LABEL_MAX + 1], longest[ROMBSR_KEYSET_LABEL_MAX + 2];
+
+	for (size_t i = 0; good[i] != NULL; i++)
+		CHECK(rombsr_keyset_label_ok(good[i]), "label '%s' allowed", good[i]);
+	for (size_t i = 0; bad[i] != NULL; i++)
+		CHECK(!rombsr_keyset_label_ok(bad[i]), "label '%s' refused", bad[i]);
+	memset(longest, 'a', sizeof(longest));
+	longest[ROMBSR_KEYSET_LABEL_MAX] = '\0';
+	CHECK(rombsr_keyset_label_ok(longest), "a label of 64 bytes allowed");
+	longest[ROMBSR_KEYSET_LABEL_MAX] = 'a';
+	longest[ROMBSR_KEYSET_LABEL_MAX + 1] = '\0';
+	CHECK(!rombsr_keyset_label_ok(longest), "a label of 65 bytes refused");
+	rombsr_keyset_label_file("devices/walleye/platform", file);
+	CHECK(strcmp(file, "devices+walleye+platform") == 0, "'/' maps to '+' in file names (%s)", file);
+	rombsr_keyset_label_file("platform", file);
+	CHECK(strcmp(file, "platform") == 0, "a plain label is its own file name");
+}
+
+static void example(void)
+{
+	char *text = tap_top_file("tests/vectors/keyset-example.json");
+	char *builtin_text = tap_top_file("src/common/keyset_default.json");
+	char *doc = tap_top_file("docs/formats/keyset.md");
+	struct rombsr_keyset ks;
+	const struct rombsr_keyset_entry *e;
+	int r;
+
+	CHECK(text != NULL && builtin_text != NULL && doc != NULL, "example, default file and documentation read");
+	if (text == NULL || builtin_text == NULL || doc == NULL)
+		goto out;
+	CHECK(strstr(doc, text) != NULL, "docs/formats/keyset.md shows tests/vectors/keyset-example.json verbatim");
+	CHECK(strstr(doc, builtin_text) != NULL, "docs/formats/keyset.md shows the built-in set verbatim");
+	r = rombsr_keyset_parse(text, strlen(text), "keyset-example.json", &ks);
+	CHECK(r == 0, "the documented example parses: %s", r < 0 ? rombsr_error_message(r) : "ok");
+	if (r < 0)
+		goto out;
+	CHECK(ks.len == 6, "six keys");
+	e = rombsr_keyset_lookup(&ks, "devices/walleye/platform");
+	CHECK(e != NULL && e->kind == ROMBSR_KEY_RSA && e->bits == 2048 && strcmp(e->purpose, "walleye system apps") == 0,
+	      "a per-device RSA-2048 key");
+	e = rombsr_keyset_lookup(&ks, "devices/walleye/testkey");
+	CHECK(e != NULL && e->development, "a per-device development key");
+	e = rombsr_keyset_lookup(&ks, "manifest");
+	CHECK(e != NULL && e->kind == ROMBSR_KEY_EC_P256, "the manifest key, P-256");
+	rombsr_keyset_free(&ks);
+	rombsr_keyset_free(&ks);
+	CHECK(ks.len == 0, "freeing twice is harmless");
+out:
+	free(text);
+	free(builtin_text);
+	free(doc);
+}
+
+static void refusals(void)
+{
+	refused("a duplicate label", HEAD PLATFORM "," PLATFORM "]}", ROMBSR_EINVAL,
+		"keys[1]: duplicate label 'platform' (also keys[0])");
+	refused("an unknown algorithm",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-1024\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "key 'x': unknown algorithm 'rsa-1024'");
+	refused("P-384, named but not supported yet",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"ec-p384\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
+		ROMBSR_EUNSUPPORTED, "key 'x': algorithm 'ec-p384' is not supported yet");
+	refused("an unknown authority",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-2048\", \"authority\": \"ota\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "key 'x': unknown authority 'ota'");
+	refused("a bad label",
+		HEAD "{\"label\": \"devices/../x\", \"algorithm\": \"rsa-2048\", \"authority\": \"release\", "
+		     "\"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "keyset.json.keys[0]: label 'devices/../x' is not allowed");
+	refused("an upper-case label",
+		HEAD "{\"label\": \"Platform\", \"algorithm\": \"rsa-2048\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "label 'Platform' is not allowed");
+	refused("an unknown field",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-2048\", \"authority\": \"release\", \"purpose\": \"p\", "
+		     "\"bits\": 2048}]}",
+		ROMBSR_EINVAL, "key 'x': keyset.json.keys[0]: unknown field 'bits'");
+	refused("an unknown top-level field", HEAD PLATFORM "], \"extra\": 1}", ROMBSR_EINVAL, "unknown field 'extra'");
+	refused("a missing purpose",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-2048\", \"authority\": \"release\"}]}", ROMBSR_EINVAL,
+		"key 'x': keyset.json.keys[0].purpose: missing");
+	refused("a development flag that is not a boolean",
+		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-2048\", \"authority\": \"release\", \"purpose\": \"p\", "
+		     "\"development\": 1}]}",
+		ROMBSR_EINVAL, "key 'x'");
+	refused("a second audit key",
+		HEAD "{\"label\": \"audit2\", \"algorithm\": \"ec-p256\", \"authority\": \"audit\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "the audit authority holds one key, 'audit', ec-p256");
+	refused("an RSA audit key",
+		HEAD "{\"label\": \"audit\", \"algorithm\": \"rsa-2048\", \"authority\": \"audit\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "the audit authority holds one key");
+	refused("an audit key of another authority",
+		HEAD "{\"label\": \"audit\", \"algorithm\": \"ec-p256\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "key 'audit' must belong to the audit authority");
+	refused("an empty set", HEAD "]}", ROMBSR_EINVAL, "the key set is empty");
+	refused("another format", "{\"format\": \"rombsr.policy\", \"version\": 1, \"keys\": []}", ROMBSR_EINVAL,
+		"format is not \"rombsr.keyset\"");
+	refused("another version", "{\"format\": \"rombsr.keyset\", \"version\": 2, \"keys\": []}", ROMBSR_EUNSUPPORTED,
+		"unsupported version");
+	refused("a duplicate JSON key", "{\"format\": \"rombsr.keyset\", \"format\": \"rombsr.keyset\"}", ROMBSR_EINVAL,
+		"duplicate");
+	refused("not JSON", "keys: platform", ROMBSR_EINVAL, "keyset.json line 1");
+	refused("not an object", "[]", ROMBSR_EINVAL, "format is not");
+	refused("a key that is not an object", HEAD "\"platform\"]}", ROMBSR_EINVAL, "keys[0]: not an object");
+}
+
+/* keyset.file in the configuration makes a file the current set; a bad
+ * file fails the whole configuration, naming both. */
+static void through_config(void)
+{
+	char conf[256], set[256], badset[256];
+	struct rombsr_config cfg;
+	FILE *f;
+	int r;
+
+	snprintf(set, sizeof(set), "%s/set.json", dir);
+	snprintf(badset, sizeof(badset), "%s/bad.json", dir);
+	snprintf(conf, sizeof(conf), "%s/rombsr.conf", dir);
+	f = fopen(set, "w");
+	fputs(HEAD PLATFORM ", {\"label\": \"devices/walleye/media\", \"algorithm\": \"ec-p256\", \"authority\": "
+		   "\"release\", \"purpose\": \"m\"}]}",
+	      f);
+	fclose(f);
+	f = fopen(badset, "w");
+	fputs(HEAD PLATFORM "," PLATFORM "]}", f);
+	fclose(f);
+	f = fopen(conf, "w");
+	fprintf(f, "[keyset]\n\tfile = %s\n", set);
+	fclose(f);
+	r = rombsr_config_load(conf, &cfg);
+	CHECK(r == 0, "a configuration naming a key-set file loads");
+	CHECK(rombsr_keyset_current()->len == 2 && rombsr_keyset_find("devices/walleye/media") != NULL &&
+		      rombsr_keyset_find("testkey") == NULL,
+	      "its key set is the current one");
+	if (r == 0)
+		rombsr_config_free(&cfg);
+	f = fopen(conf, "w");
+	fprintf(f, "[keyset]\n\tfile = %s\n", badset);
+	fclose(f);
+	r = rombsr_config_load(conf, &cfg);
+	CHECK(tap_fails(r, ROMBSR_EINVAL, "keyset.file: ") && strstr(rombsr_error_message(r), "duplicate label") != NULL,
+	      "a bad key-set file fails the configuration, naming the key");
+	CHECK(rombsr_keyset_find("devices/walleye/media") != NULL, "the set in use stays as it was");
+	r = rombsr_keyset_use_file(NULL);
+	CHECK(r == 0 && rombsr_keyset_current()->len == 12, "back to the built-in set");
+	unlink(set);
+	unlink(badset);
+	unlink(conf);
+}
+
+int main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		abort();
+	unsetenv("ROMBSR_CONFIG");
+	builtin();
+	labels();
+	example();
+	refusals();
+	through_config();
+	rmdir(dir);
+	return tap_done();
+}
