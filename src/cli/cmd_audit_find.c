@@ -58,6 +58,9 @@ static int apk_digests(const char *path, const struct rombsr_buf *zip, struct di
 		if (s.signer[i].content_digest[0] != '\0' && !s.signer[i].content_matches)
 			cli_info("rombsr audit-find: %s: its contents are not what its v%u signer signed "
 				 "(apksigner verify fails on it)", path, s.signer[i].scheme);
+		if (i + 1 < s.n && d->n + 2 > AUDIT_FILTER_MAX_DIGESTS)
+			cli_info("rombsr audit-find: %s: only its first %zu signers of %zu are looked for", path,
+				 i + 1, s.n);
 	}
 	return 0;
 }
