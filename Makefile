@@ -92,7 +92,7 @@ LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(AVB_LIB) $(OTA_LIB) $(COMMON_LIB)
 NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(COMMON_LIB)
-SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 # The build side's signing tools: formats and a PKCS#11 client, no queue.
 ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr

@@ -11,7 +11,8 @@
 
 struct inventory_key {
 	const struct rombsr_keyset_entry *entry;
-	bool present;                 /* private key found in the token */
+	bool present;                 /* private key found in the token or its wrapped store */
+	bool stored_only;             /* kept wrapped on disk only (hsm.capacity) */
 	unsigned bits;
 	char id_hex[129];
 	char spki_sha256[65];
