@@ -14,15 +14,20 @@
 . "$(dirname "$0")/keyset-lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
-DEVICES=2
+# bench/capacity.sh runs it larger (CAPACITY_DEVICES=20 CAPACITY=40).
+DEVICES=${CAPACITY_DEVICES:-2} CAPACITY=${CAPACITY:-8} SLOTS=${CAPACITY_SLOTS:-3}
+KEYS=$((10 * DEVICES)) RESIDENT=$((CAPACITY - SLOTS))
+STORED_ONLY=$((KEYS - RESIDENT))
 keyset_file "$DEVICES" "$T/keyset.json"
 custody_provision
-printf '[keyset]\n\tfile = %s\n[hsm]\n\tcapacity = 8\n\tunwrap-slots = 3\n' "$T/keyset.json" >> "$ROMBSR_CONFIG"
+capacity_conf() { printf '[keyset]\n\tfile = %s\n[hsm]\n\tcapacity = %s\n\tunwrap-slots = %s\n' "$T/keyset.json" \
+	"$CAPACITY" "$SLOTS"; }
+capacity_conf >> "$ROMBSR_CONFIG"
 
 # Bad settings: one line each, naming the key.
 cp "$ROMBSR_CONFIG" "$T/bad.conf"
-printf '\tunwrap-slots = 9\n' >> "$T/bad.conf"
-expect_fail "hsm.unwrap-slots (9) must not exceed hsm.capacity (8)" "$ROMBSR_SIGN" --config "$T/bad.conf" keys
+printf '\tunwrap-slots = %s\n' $((CAPACITY + 1)) >> "$T/bad.conf"
+expect_fail "hsm.unwrap-slots ($((CAPACITY + 1))) must not exceed hsm.capacity ($CAPACITY)" "$ROMBSR_SIGN" --config "$T/bad.conf" keys
 printf '[core]\n\tstate-dir = %s\n[hsm]\n\tunwrap-slots = 2\n' "$T/state" > "$T/bad2.conf"
 expect_fail "hsm.unwrap-slots needs hsm.capacity" "$ROMBSR_SIGN" --config "$T/bad2.conf" keys
 printf '[core]\n\tstate-dir = %s\n[hsm]\n\tcapacity = 0\n' "$T/state" > "$T/bad3.conf"
@@ -36,9 +41,11 @@ expect_fail "token 'rombsr-release' holds no wrap key" "$ROMBSR_SIGN" keygen --a
 custody_ids 2
 "$ROMBSR_SIGN" wrap-key create --threshold 2 --shares 2 "${RECIPIENTS[@]}" --out "$T/shares" >/dev/null 2>&1 ||
 	fail "wrap-key create"
+start=$(date +%s.%N)
 "$ROMBSR_SIGN" keygen > "$T/keygen.txt" 2>&1 || fail "keygen: $(tail -3 "$T/keygen.txt")"
-[ "$(release_objects privkey)" -eq 5 ] || fail "the release token holds $(release_objects privkey) keys, not 5"
-[ "$(find "$T/state/wrapped/release" -name '*.json' | wc -l)" -eq 20 ] || fail "not 20 wrapped files"
+echo "ok: keygen of $KEYS release keys with capacity $CAPACITY in $(echo "$(date +%s.%N) - $start" | bc) s"
+[ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "the release token holds $(release_objects privkey) keys"
+[ "$(find "$T/state/wrapped/release" -name '*.json' | wc -l)" -eq "$KEYS" ] || fail "not $KEYS wrapped files"
 [ ! -e "$T/state/wrapped/manifest" ] || fail "the manifest authority (1 key) got a store"
 [ "$(stat -c %a "$T/state/wrapped/release/devices+d002+ota.json")" = 600 ] || fail "a wrapped file is not 0600"
 jq -e '.format == "rombsr.wrapped-key" and .version == 1 and .label == "devices/d002/ota" and
@@ -46,15 +53,16 @@ jq -e '.format == "rombsr.wrapped-key" and .version == 1 and .label == "devices/
 	"$T/state/wrapped/release/devices+d002+ota.json" >/dev/null || fail "wrapped file fields"
 grep -q "^devices/d002/ota: kept wrapped in .* only" "$T/keygen.txt" || fail "keygen did not say a key left the token"
 "$ROMBSR_SIGN" keygen > "$T/keygen2.txt" 2>&1 || fail "keygen again"
-[ "$(grep -c 'kept wrapped in .*, kept$' "$T/keygen2.txt")" -eq 15 ] || fail "keygen again: $(cat "$T/keygen2.txt")"
-[ "$(release_objects privkey)" -eq 5 ] || fail "keygen again changed the token"
+[ "$(grep -c 'kept wrapped in .*, kept$' "$T/keygen2.txt")" -eq "$STORED_ONLY" ] ||
+	fail "keygen again: $(cat "$T/keygen2.txt")"
+[ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "keygen again changed the token"
 "$ROMBSR_SIGN" keys > "$T/keys.txt" || fail "keys"
 ! grep -q missing "$T/keys.txt" || fail "keys missing: $(cat "$T/keys.txt")"
-[ "$(grep -c '(wrapped on disk)$' "$T/keys.txt")" -eq 15 ] || fail "keys: $(cat "$T/keys.txt")"
-echo "ok: 20 keys, 5 in the token, 20 wrapped on disk"
+[ "$(grep -c '(wrapped on disk)$' "$T/keys.txt")" -eq "$STORED_ONLY" ] || fail "keys: $(cat "$T/keys.txt")"
+echo "ok: $KEYS keys, $RESIDENT in the token, $KEYS wrapped on disk"
 
 "$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public"
-[ "$(find "$T/bundle/certs" -type f | wc -l)" -eq 21 ] || fail "bundle certificates"
+[ "$(find "$T/bundle/certs" -type f | wc -l)" -eq $((KEYS + 1)) ] || fail "bundle certificates"
 
 # The queue and its nodes (with_queue makes the admin identity too).
 eval "orig_$(declare -f node_config)"
@@ -68,15 +76,15 @@ mkdir -p "$T/no-token"
 printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
 with_queue
 sign_config
-printf '[keyset]\n\tfile = %s\n[hsm]\n\tcapacity = 8\n\tunwrap-slots = 3\n' "$T/keyset.json" >> "$SIGN_CONF"
+capacity_conf >> "$SIGN_CONF"
 
 # Backup holds the stored keys too.
 printf '[queue]\n\tadmin = %s\n' "$FPR_ADMIN" >> "$ROMBSR_CONFIG"
 "$ROMBSR_SIGN" backup export --gnupg-home "$T/gpg-admin" --out "$T/backup" >/dev/null 2>&1 || fail "backup export"
-[ "$(jq '.keys | length' "$T/backup/manifest.json")" -eq 20 ] || fail "the backup does not hold 20 keys"
+[ "$(jq '.keys | length' "$T/backup/manifest.json")" -eq "$KEYS" ] || fail "the backup does not hold $KEYS keys"
 cmp -s <(jq -r .wrapped "$T/state/wrapped/release/devices+d002+ota.json" | base64 -d) \
 	"$T/backup/keys/devices+d002+ota.wrapped" || fail "the backup's copy of a stored key differs"
-echo "ok: backup export of 20 keys, 15 of them from the store"
+echo "ok: backup export of $KEYS keys, $STORED_ONLY of them from the store"
 
 # A build that signs with every key once, in an order that cycles through
 # more keys than the 3 places: the signer unwraps and evicts.
@@ -94,15 +102,21 @@ labels=$(jq -r '.keys[] | select(.authority == "release") | .label' "$T/keyset.j
 	done
 } > "$T/sign.sh"
 capture_config "$T/capture.conf" capture
-capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture over 20 keys"
-[ "$(journal_lines)" -eq 20 ] || fail "captured $(journal_lines) operations"
+capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture over $KEYS keys"
+[ "$(journal_lines)" -eq "$KEYS" ] || fail "captured $(journal_lines) operations"
 # userdebug: the set's testkeys are development keys, refused in user builds.
 id=$(submit_journal userdebug)
+start=$(date +%s.%N)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
-grep -q "^sign: 1 responses published (1 signed, 0 rejected), 20 operations, 20 HSM operations" "$T/pass.txt" ||
+took=$(echo "$(date +%s.%N) - $start" | bc)
+grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations, $KEYS HSM operations" "$T/pass.txt" ||
 	fail "pass: $(cat "$T/pass.txt") $(cat "$T/pass.err")"
-grep -q "^sign: 15 keys unwrapped from the wrapped store, 12 evicted" "$T/pass.txt" ||
+# Each key once, in key-set order: every stored key is unwrapped once, and
+# all but the last SLOTS of them are evicted again.
+grep -q "^sign: $STORED_ONLY keys unwrapped from the wrapped store, $((STORED_ONLY - SLOTS)) evicted" "$T/pass.txt" ||
 	fail "unwraps: $(cat "$T/pass.txt")"
+echo "ok: sign pass: $KEYS operations over $KEYS keys, $KEYS HSM sign operations, $STORED_ONLY unwraps," \
+	"$((STORED_ONLY - SLOTS)) evictions, $took s (sign phase: $(sed -n 's/.*, sign \([0-9.]*s\),.*/\1/p' "$T/pass.txt"))"
 "$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/sigs.json" -- \
 	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null 2>"$T/apply.err" ||
 	fail "apply: $(cat "$T/apply.err")"
@@ -124,8 +138,8 @@ PY
 	*) openssl dgst -sha256 -verify "$T/$f.pub" -signature "$T/$f.sig" "$T/data" >/dev/null ;;
 	esac || fail "$l: the applied signature does not verify with its certificate"
 done
-[ "$(release_objects privkey)" -eq 5 ] || fail "unwrapped keys outlived the signer: $(release_objects privkey)"
-echo "ok: 20 operations over 20 keys signed with 3 places (15 unwraps, 12 evictions), all verified"
+[ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "unwrapped keys outlived the signer: $(release_objects privkey)"
+echo "ok: applied, all $KEYS signatures verify with their certificates"
 
 # A store file that holds another key's wrapped form under this label
 # (both kept only on disk; new data, so not from the signing cache): the
