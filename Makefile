@@ -233,7 +233,7 @@ install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMB
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf
 	install -m 0644 systemd/rombsr.tmpfiles $(DESTDIR)$(TMPFILESDIR)/rombsr.conf
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rombsr/
+	install -m 0644 README.md docs/*.md monitoring/rombsr-alerts.yml $(DESTDIR)$(PREFIX)/share/doc/rombsr/
 
 clean:
 	rm -rf build build-asan build-fuzz
