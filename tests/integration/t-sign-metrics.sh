@@ -129,13 +129,46 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url")
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
 [ "$code" = 404 ] || fail "GET / answered $code"
 
+# A policy with approvals and quotas: a request that waits, its age, the
+# quotas of the policy in force; then approved, signed, counted.
+W="$T/admin-work"
+git_clone_as admin "$W"
+jq -n --arg o "$FPR_OPERATOR" --arg b "$FPR_BUILD" '{format: "rombsr.policy", version: 1, serial: 2,
+	operator_groups: {release: [$o]},
+	build_nodes: {($b): {quota: {window_seconds: 86400, max_operations: 1000}}},
+	keys: {platform: {approvals: {group: "release", required: 1},
+			  quota: {window_seconds: 3600, max_operations: 10}}}}' > "$W/policy/policy.json"
+git -C "$W" add -A
+GNUPGHOME="$T/gpg-admin" git -C "$W" -c user.signingkey="$FPR_ADMIN" commit -q -S -m "policy 2: approvals, quotas"
+git -C "$W" push -q origin HEAD:main 2>"$T/push.err" || fail "admin push: $(cat "$T/push.err")"
+idw=$(submit_journal userdebug)
+wait_metric rombsr_sign_waiting_requests 1
+age=$(metric rombsr_sign_oldest_waiting_request_age_seconds)
+[ "$age" -ge 0 ] && [ "$age" -lt 600 ] || fail "oldest waiting request's age: $age"
+for pair in 'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 2' \
+	'rombsr_sign_quota_limit_operations{kind="key",name="platform",window="3600"} 10' \
+	"rombsr_sign_quota_used_operations{kind=\"node\",name=\"$FPR_BUILD\",window=\"86400\"} 2" \
+	"rombsr_sign_quota_limit_operations{kind=\"node\",name=\"$FPR_BUILD\",window=\"86400\"} 1000"; do
+	[ "$(metric "${pair% *}")" = "${pair##* }" ] || fail "${pair% *} is '$(metric "${pair% *}")', expected ${pair##* }"
+done
+promtool check metrics <"$T/metrics" >"$T/lint.out" 2>&1 || fail "promtool check metrics: $(cat "$T/lint.out")"
+[ ! -s "$T/lint.out" ] || fail "promtool check metrics is not clean: $(cat "$T/lint.out")"
+"$ROMBSR" --config "$OPERATOR_CONF" approve "$idw" >/dev/null 2>&1 || fail "the operator could not approve"
+wait_response "$idw" 30 || fail "not answered once approved: $(tail -5 "$T/daemon.log")"
+wait_metric 'rombsr_sign_requests_total{outcome="signed",reason="none"}' 2
+for pair in rombsr_sign_waiting_requests\ 0 rombsr_sign_oldest_waiting_request_age_seconds\ 0 \
+	'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 4' rombsr_sign_operations_total\ 4; do
+	[ "$(metric "${pair% *}")" = "${pair##* }" ] || fail "${pair% *} is '$(metric "${pair% *}")', expected ${pair##* }"
+done
+echo "ok: a waiting request (age $age s), quotas of the policy in force, signed once approved"
+
 # Frozen: the state is a metric, and the rejection is counted by reason.
 "$ROMBSR" --config "$ADMIN_CONF" freeze --reason "metrics test" >/dev/null
 id2=$(submit_journal userdebug)
 wait_response "$id2" 30 || fail "no answer while frozen: $(tail -5 "$T/daemon.log")"
 wait_metric 'rombsr_sign_requests_total{outcome="rejected",reason="frozen"}' 1
 [ "$(metric rombsr_sign_frozen)" = 1 ] || fail "rombsr_sign_frozen is $(metric rombsr_sign_frozen) while frozen"
-[ "$(metric rombsr_sign_operations_total)" = 2 ] || fail "a rejection counted operations"
+[ "$(metric rombsr_sign_operations_total)" = 4 ] || fail "a rejection counted operations"
 promtool check metrics <"$T/metrics" >"$T/lint.out" 2>&1 || fail "promtool check metrics: $(cat "$T/lint.out")"
 [ ! -s "$T/lint.out" ] || fail "promtool check metrics is not clean: $(cat "$T/lint.out")"
 echo "ok: frozen 1, rejected{reason=frozen} 1"
