@@ -2,8 +2,10 @@
 # in one line when it is not a loopback ADDRESS:PORT or the port is taken,
 # with nothing made; served by the worker (never a signer) on loopback;
 # `promtool check metrics` clean on the live endpoint; the values after a
-# signed request and a frozen queue's rejection; the shipped alert rules
-# checked and unit-tested with promtool.
+# signed request, an HSM gone for good (the fault module), a request
+# waiting for approvals under a policy with quotas, and a frozen queue's
+# rejection; the shipped alert rules checked and unit-tested with promtool.
+# ROMBSR_METRICS_EXAMPLE=FILE keeps the last scrape (docs/metrics.md).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -22,6 +24,14 @@ with_bundle
 with_queue
 sign_config
 capture_journal
+# The release authority through the fault module (tests/p11-fault), passing
+# every call through until the test says otherwise.
+SHIM="$ROMBSR_BUILD/tests/librombsr-p11-fault.so"
+[ -f "$SHIM" ] || fail "no fault module at $SHIM (make builds it)"
+printf '[authority "release"]\n\tmodule = %s\n' "$SHIM" >> "$SIGN_CONF"
+export ROMBSR_P11_FAULT_CONFIG="$T/fault.conf"
+faults() { printf 'counters %s\n%s' "$T/counters" "${1:+$1$'\n'}" > "$T/fault.conf.new"; mv "$T/fault.conf.new" "$T/fault.conf"; }
+faults
 
 listen() { # VALUE: the node's configuration with sign.metrics-listen = VALUE
 	sed '/metrics-listen/d' "$SIGN_CONF" > "$T/sign.conf.new"
@@ -129,6 +139,25 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url")
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
 [ "$code" = 404 ] || fail "GET / answered $code"
 
+# The HSM gone for good: a signed rejection hsm-unavailable, counted as an
+# HSM error of the release authority. Fresh data, so that the signing cache
+# cannot answer.
+capture_config "$T/capture.conf" capture
+rm -f "$T/journal.jsonl"
+for i in 1 2; do
+	printf 'fresh %s %s\n' "$i" "$RANDOM" > "$T/fresh$i.bin"
+	capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+		-m SHA256-RSA-PKCS --id "$(bundle_id platform)" -i "$T/fresh$i.bin" -o "$T/fresh$i.ph" 2>/dev/null
+done
+faults 'fail * CKR_DEVICE_REMOVED times=0'
+idf=$(submit_journal userdebug)
+wait_response "$idf" 60 || fail "no answer with the HSM gone: $(tail -5 "$T/daemon.log")"
+wait_metric 'rombsr_sign_requests_total{outcome="rejected",reason="hsm-unavailable"}' 1
+errors=$(metric 'rombsr_sign_hsm_errors_total{authority="release"}')
+[ "$errors" -ge 1 ] || fail "HSM errors of the release authority: $errors"
+faults
+echo "ok: HSM gone: rejected{reason=hsm-unavailable} 1, hsm_errors_total{authority=release} $errors"
+
 # A policy with approvals and quotas: a request that waits, its age, the
 # quotas of the policy in force; then approved, signed, counted.
 W="$T/admin-work"
@@ -145,9 +174,11 @@ idw=$(submit_journal userdebug)
 wait_metric rombsr_sign_waiting_requests 1
 age=$(metric rombsr_sign_oldest_waiting_request_age_seconds)
 [ "$age" -ge 0 ] && [ "$age" -lt 600 ] || fail "oldest waiting request's age: $age"
-for pair in 'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 2' \
+# The hsm-unavailable request counts: its decision to sign was recorded in
+# the quota ledger before the HSM was asked.
+for pair in 'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 4' \
 	'rombsr_sign_quota_limit_operations{kind="key",name="platform",window="3600"} 10' \
-	"rombsr_sign_quota_used_operations{kind=\"node\",name=\"$FPR_BUILD\",window=\"86400\"} 2" \
+	"rombsr_sign_quota_used_operations{kind=\"node\",name=\"$FPR_BUILD\",window=\"86400\"} 4" \
 	"rombsr_sign_quota_limit_operations{kind=\"node\",name=\"$FPR_BUILD\",window=\"86400\"} 1000"; do
 	[ "$(metric "${pair% *}")" = "${pair##* }" ] || fail "${pair% *} is '$(metric "${pair% *}")', expected ${pair##* }"
 done
@@ -157,7 +188,7 @@ promtool check metrics <"$T/metrics" >"$T/lint.out" 2>&1 || fail "promtool check
 wait_response "$idw" 30 || fail "not answered once approved: $(tail -5 "$T/daemon.log")"
 wait_metric 'rombsr_sign_requests_total{outcome="signed",reason="none"}' 2
 for pair in rombsr_sign_waiting_requests\ 0 rombsr_sign_oldest_waiting_request_age_seconds\ 0 \
-	'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 4' rombsr_sign_operations_total\ 4; do
+	'rombsr_sign_quota_used_operations{kind="key",name="platform",window="3600"} 6' rombsr_sign_operations_total\ 4; do
 	[ "$(metric "${pair% *}")" = "${pair##* }" ] || fail "${pair% *} is '$(metric "${pair% *}")', expected ${pair##* }"
 done
 echo "ok: a waiting request (age $age s), quotas of the policy in force, signed once approved"
