@@ -77,9 +77,16 @@ static void sample(struct rombsr_buf *b, const char *name, unsigned long long v)
 	rombsr_buf_printf(b, "%s %llu\n", name, v);
 }
 
-static long long age(time_t since, time_t now)
+/* A metric of one sample, with its HELP and TYPE. */
+static void one(struct rombsr_buf *b, const char *name, const char *type, const char *help, unsigned long long v)
 {
-	return since == 0 || now < since ? 0 : (long long)(now - since);
+	header(b, name, type, help);
+	sample(b, name, v);
+}
+
+static unsigned long long age(time_t since, time_t now)
+{
+	return since == 0 || now < since ? 0 : (unsigned long long)(now - since);
 }
 
 static void render_requests(struct rombsr_buf *b, const struct rombsr_metrics_snapshot *s)
@@ -92,8 +99,8 @@ static void render_requests(struct rombsr_buf *b, const struct rombsr_metrics_sn
 		label_value(b, c->requests[i].reason);
 		rombsr_buf_printf(b, "\"} %llu\n", (unsigned long long)c->requests[i].n);
 	}
-	header(b, "rombsr_sign_operations_total", "counter", "Operations (signatures) in the requests signed.");
-	sample(b, "rombsr_sign_operations_total", s->operations);
+	one(b, "rombsr_sign_operations_total", "counter", "Operations (signatures) in the requests signed.",
+	    s->operations);
 	header(b, "rombsr_sign_signing_duration_seconds", "histogram",
 	       "Time from a request's decision to sign to its saved response.");
 	for (size_t i = 0, cum = 0; i < ROMBSR_METRICS_BUCKETS; i++) {
@@ -140,35 +147,45 @@ static void render_hsm(struct rombsr_buf *b, const struct rombsr_metrics_snapsho
 	per_authority(b, s, "rombsr_sign_cache_hits_total", "counter",
 		      "Operations answered from the signing cache, without the HSM.",
 		      offsetof(struct rombsr_metrics_authority, cache_hits));
-	per_authority(b, s, "rombsr_sign_key_unwraps_total", "counter", "Keys unwrapped into the token from the wrapped store.",
-		      offsetof(struct rombsr_metrics_authority, unwraps));
-	per_authority(b, s, "rombsr_sign_key_evictions_total", "counter", "Unwrapped keys destroyed in the token to make room.",
-		      offsetof(struct rombsr_metrics_authority, evictions));
+	per_authority(b, s, "rombsr_sign_key_unwraps_total", "counter",
+		      "Keys unwrapped into the token from the wrapped store.", offsetof(struct rombsr_metrics_authority, unwraps));
+	per_authority(b, s, "rombsr_sign_key_evictions_total", "counter",
+		      "Unwrapped keys destroyed in the token to make room.", offsetof(struct rombsr_metrics_authority, evictions));
+}
+
+struct scalar {
+	const char *name, *type, *help;
+	unsigned long long value;
+};
+
+static void scalars(struct rombsr_buf *b, const struct scalar *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		one(b, m[i].name, m[i].type, m[i].help, m[i].value);
 }
 
 static void render_queue(struct rombsr_buf *b, const struct rombsr_metrics_snapshot *s, time_t now)
 {
 	const struct rombsr_sign_counters *c = &s->counters;
+	const struct scalar m[] = {
+		{"rombsr_sign_passes_total", "counter", "Passes over the queue that completed.", c->passes},
+		{"rombsr_sign_pass_failures_total", "counter", "Passes that failed (queue or HSM unreachable...).",
+		 c->pass_failures},
+		{"rombsr_sign_last_pass_success_timestamp_seconds", "gauge",
+		 "Unix time the last pass completed (0: none yet).", (unsigned long long)c->last_pass_ok},
+		{"rombsr_sign_queue_lag_seconds", "gauge",
+		 "Seconds since the node fetched queue commits it has not finished processing (0: caught up).",
+		 age(c->lag_since, now)},
+		{"rombsr_sign_waiting_requests", "gauge", "Requests waiting for operator approvals.", s->waiting},
+		{"rombsr_sign_waiting_requests_limit", "gauge", "sign.max-waiting: the waiting list's bound.",
+		 s->max_waiting},
+		{"rombsr_sign_oldest_waiting_request_age_seconds", "gauge",
+		 "Age of the oldest request waiting for approvals, from its queue commit (0: none waits).",
+		 age(s->oldest_waiting, now)},
+		{"rombsr_sign_frozen", "gauge", "1 while incident/freeze.json at the queue's head says frozen.", c->frozen},
+	};
 
-	header(b, "rombsr_sign_passes_total", "counter", "Passes over the queue that completed.");
-	sample(b, "rombsr_sign_passes_total", c->passes);
-	header(b, "rombsr_sign_pass_failures_total", "counter", "Passes that failed (queue or HSM unreachable...).");
-	sample(b, "rombsr_sign_pass_failures_total", c->pass_failures);
-	header(b, "rombsr_sign_last_pass_success_timestamp_seconds", "gauge",
-	       "Unix time the last pass completed (0: none yet).");
-	sample(b, "rombsr_sign_last_pass_success_timestamp_seconds", (unsigned long long)c->last_pass_ok);
-	header(b, "rombsr_sign_queue_lag_seconds", "gauge",
-	       "Seconds since the node fetched queue commits it has not finished processing (0: caught up).");
-	rombsr_buf_printf(b, "rombsr_sign_queue_lag_seconds %lld\n", age(c->lag_since, now));
-	header(b, "rombsr_sign_waiting_requests", "gauge", "Requests waiting for operator approvals.");
-	sample(b, "rombsr_sign_waiting_requests", s->waiting);
-	header(b, "rombsr_sign_waiting_requests_limit", "gauge", "sign.max-waiting: the waiting list's bound.");
-	sample(b, "rombsr_sign_waiting_requests_limit", s->max_waiting);
-	header(b, "rombsr_sign_oldest_waiting_request_age_seconds", "gauge",
-	       "Age of the oldest request waiting for approvals, from its queue commit (0: none waits).");
-	rombsr_buf_printf(b, "rombsr_sign_oldest_waiting_request_age_seconds %lld\n", age(s->oldest_waiting, now));
-	header(b, "rombsr_sign_frozen", "gauge", "1 while incident/freeze.json at the queue's head says frozen.");
-	sample(b, "rombsr_sign_frozen", c->frozen);
+	scalars(b, m, sizeof(m) / sizeof(m[0]));
 }
 
 static void render_quota(struct rombsr_buf *b, const struct rombsr_metrics_snapshot *s)
@@ -186,27 +203,29 @@ static void render_quota(struct rombsr_buf *b, const struct rombsr_metrics_snaps
 					  (unsigned long long)(k ? s->quota[i].limit : s->quota[i].used));
 		}
 	}
-	header(b, "rombsr_sign_ledger_requests", "gauge", "Requests signed in the last 31 days (the quota ledger).");
-	sample(b, "rombsr_sign_ledger_requests", s->ledger_requests);
+	one(b, "rombsr_sign_ledger_requests", "gauge", "Requests signed in the last 31 days (the quota ledger).",
+	    s->ledger_requests);
 }
 
 static void render_audit(struct rombsr_buf *b, const struct rombsr_metrics_snapshot *s, time_t now)
 {
-	header(b, "rombsr_sign_audit_entries", "gauge", "Entries in the node's audit log.");
-	sample(b, "rombsr_sign_audit_entries", s->audit_entries);
-	header(b, "rombsr_sign_audit_unpublished_entries", "gauge", "Audit entries the queue does not hold yet.");
-	sample(b, "rombsr_sign_audit_unpublished_entries",
-	       s->audit_entries > s->audit_published ? s->audit_entries - s->audit_published : 0);
-	header(b, "rombsr_sign_audit_checkpoint_age_seconds", "gauge",
-	       "Seconds since the node last published a signed checkpoint of its audit log.");
-	rombsr_buf_printf(b, "rombsr_sign_audit_checkpoint_age_seconds %lld\n", age(s->counters.checkpoint_at, now));
+	const struct scalar m[] = {
+		{"rombsr_sign_audit_entries", "gauge", "Entries in the node's audit log.", s->audit_entries},
+		{"rombsr_sign_audit_unpublished_entries", "gauge", "Audit entries the queue does not hold yet.",
+		 s->audit_entries > s->audit_published ? s->audit_entries - s->audit_published : 0},
+		{"rombsr_sign_audit_checkpoint_age_seconds", "gauge",
+		 "Seconds since the node last published a signed checkpoint of its audit log.",
+		 age(s->counters.checkpoint_at, now)},
+	};
+
+	scalars(b, m, sizeof(m) / sizeof(m[0]));
 }
 
 int rombsr_metrics_render(const struct rombsr_metrics_snapshot *s, time_t now, struct rombsr_buf *out)
 {
 	rombsr_buf_init(out, METRICS_MAX_BYTES);
-	header(out, "rombsr_sign_start_time_seconds", "gauge", "Unix time the sign node started.");
-	sample(out, "rombsr_sign_start_time_seconds", (unsigned long long)s->started);
+	one(out, "rombsr_sign_start_time_seconds", "gauge", "Unix time the sign node started.",
+	    (unsigned long long)s->started);
 	render_requests(out, s);
 	render_hsm(out, s);
 	render_queue(out, s, now);
