@@ -368,9 +368,10 @@ static void print_waiting(struct pending *p, const struct rombsr_request *req, c
 	if (p->was_waiting && p->approvals_seen == have)
 		return;
 	p->approvals_seen = have;
-	for (size_t i = 0; i < t->ngroups; i++)
-		len += (size_t)snprintf(groups + len, len < sizeof(groups) ? sizeof(groups) - len : 0, "%s %s %u of %u",
-					i ? "," : "", t->groups[i].group, t->groups[i].have, t->groups[i].required);
+	/* Shown to a person: a list longer than groups is cut. */
+	for (size_t i = 0; i < t->ngroups && len < sizeof(groups); i++)
+		len += (size_t)snprintf(groups + len, sizeof(groups) - len, "%s %s %u of %u", i ? "," : "",
+					t->groups[i].group, t->groups[i].have, t->groups[i].required);
 	request_keys(req, keys, sizeof(keys));
 	rombsr_sign_log(LOG_INFO, &(struct rombsr_sign_log_fields){p->id, keys, "waiting", NULL, req->build_node},
 			"rombsr sign: request %s: waiting for approvals:%s", p->id, groups);

@@ -232,7 +232,8 @@ static int outgoing_alloc(struct outgoing *o, size_t n)
 	o->ids = calloc(n, sizeof(*o->ids));
 	o->audit_index = calloc(n, sizeof(*o->audit_index));
 	o->audit_count = calloc(n, sizeof(*o->audit_count));
-	if (o->files == NULL || o->texts == NULL || o->paths == NULL || o->ids == NULL || o->audit_index == NULL || o->audit_count == NULL)
+	if (o->files == NULL || o->texts == NULL || o->paths == NULL || o->ids == NULL || o->audit_index == NULL ||
+	    o->audit_count == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	return 0;
 }
