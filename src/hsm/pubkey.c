@@ -81,9 +81,25 @@ out:
 	return r;
 }
 
+/* A key restored from a backup has no public key object, and an EC private
+ * key does not carry its point: the certificate stored beside it (checked
+ * to be its key when it was stored) says it. */
+static int certificate_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY **out)
+{
+	X509 *cert = NULL;
+	int r = rombsr_hsm_read_certificate(hsm, key, &cert);
+
+	if (r == 0 && (*out = X509_get_pubkey(cert)) == NULL)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "key '%s': its certificate has no usable public key", key->label);
+	X509_free(cert);
+	return r;
+}
+
 int rombsr_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY **out)
 {
 	*out = NULL;
+	if (key->kind != ROMBSR_KEY_RSA && key->public_key == CK_INVALID_HANDLE && key->certificate != CK_INVALID_HANDLE)
+		return certificate_public_key(hsm, key, out);
 	if (key->kind == ROMBSR_KEY_RSA)
 		return rsa_public_key(hsm, key, out);
 	return ec_public_key(hsm, key, out);
