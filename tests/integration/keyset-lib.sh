@@ -25,3 +25,16 @@ keyset_file() {
 		printf '%s    {"label": "audit", "algorithm": "ec-p256", "authority": "audit", "purpose": "audit checkpoints"}\n  ]\n}\n' "$sep"
 	} > "$out"
 }
+
+# keyset_nodes FILE: every node config with_queue makes (node_config, from
+# queue-lib.sh) reads the key set FILE too. Call before with_queue.
+keyset_nodes() {
+	KEYSET_NODES_FILE=$1
+	eval "orig_$(declare -f node_config)"
+	node_config() {
+		local f
+		f=$(orig_node_config "$@")
+		printf '[keyset]\n\tfile = %s\n' "$KEYSET_NODES_FILE" >> "$f"
+		printf '%s' "$f"
+	}
+}

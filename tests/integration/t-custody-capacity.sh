@@ -67,13 +67,7 @@ echo "ok: $KEYS keys, $RESIDENT in the token, $KEYS wrapped on disk"
 [ "$(find "$T/bundle/certs" -type f | wc -l)" -eq $((KEYS + 1)) ] || fail "bundle certificates"
 
 # The queue and its nodes (with_queue makes the admin identity too).
-eval "orig_$(declare -f node_config)"
-node_config() {
-	local f
-	f=$(orig_node_config "$@")
-	printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$f"
-	printf '%s' "$f"
-}
+keyset_nodes "$T/keyset.json"
 mkdir -p "$T/no-token"
 printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
 with_queue

@@ -77,13 +77,7 @@ echo "ok: export-public wrote $((10 * DEVICES + 1)) certificates, flat, in $took
 
 # Every node reads the same key set; the first policy has rules keyed by
 # per-device labels (a label outside the set is refused by queue-init).
-eval "orig_$(declare -f node_config)"
-node_config() {
-	local f
-	f=$(orig_node_config "$@")
-	printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$f"
-	printf '%s' "$f"
-}
+keyset_nodes "$T/keyset.json"
 cat > "$T/policy.json" <<JSON
 {"format": "rombsr.policy", "version": 1, "serial": 1, "defaults": {},
  "keys": {"devices/d001/platform": {"mechanisms": ["CKM_SHA256_RSA_PKCS"]},
