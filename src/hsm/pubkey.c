@@ -66,7 +66,8 @@ static int ec_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *ke
 		r = rombsr_error_openssl(ROMBSR_EHSM, "key '%s': CKA_EC_POINT is not DER", key->label);
 		goto out;
 	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)rombsr_key_kind_ec_group(key->kind), 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point->data,
 						      (size_t)point->length);
 	params[2] = OSSL_PARAM_construct_end();

@@ -26,14 +26,14 @@ bad_set() { # NAME SED-EXPRESSION
 bad_set dup 's|devices/d001/media|devices/d001/platform|'
 bad_set alg 's|"devices/d002/avb", "algorithm": "rsa-2048"|"devices/d002/avb", "algorithm": "rsa-1024"|'
 bad_set label 's|devices/d003/ota|devices/d003/../ota|'
-bad_set p384 's|"manifest", "algorithm": "ec-p256"|"manifest", "algorithm": "ec-p384"|'
+bad_set p384 's|"audit", "algorithm": "ec-p256"|"audit", "algorithm": "ec-p384"|'
 "$ROMBSR_SIGN" hsm-provision >/dev/null 2>&1 || fail "hsm-provision"
 export SOFTHSM2_CONF="$T/state/softhsm2.conf"
 expect_fail "keyset.file: $T/bad-dup.json.keys[1]: duplicate label 'devices/d001/platform' (also keys[0])" \
 	"$ROMBSR_SIGN" --config "$T/bad-dup.conf" keygen
 expect_fail "key 'devices/d002/avb': unknown algorithm 'rsa-1024'" "$ROMBSR_SIGN" --config "$T/bad-alg.conf" keygen
 expect_fail "label 'devices/d003/../ota' is not allowed" "$ROMBSR_SIGN" --config "$T/bad-label.conf" keygen
-expect_fail "key 'manifest': algorithm 'ec-p384' is not supported yet" "$ROMBSR_SIGN" --config "$T/bad-p384.conf" keys
+expect_fail "key 'audit': the audit authority holds one key, 'audit', ec-p256" "$ROMBSR_SIGN" --config "$T/bad-p384.conf" keys
 "$ROMBSR_SIGN" keys > "$T/keys0.txt" 2>/dev/null || fail "keys on an empty token"
 [ "$(grep -c 'missing' "$T/keys0.txt")" -eq $((10 * DEVICES + 2)) ] || fail "a refused key set made keys: $(cat "$T/keys0.txt")"
 
