@@ -35,7 +35,7 @@ struct loaded {
 	struct backup_manifest m;
 	struct rombsr_buf wrapped[BACKUP_MAX_KEYS];
 	struct rombsr_buf certs[BACKUP_MAX_KEYS];
-	CK_OBJECT_HANDLE created[2 * BACKUP_MAX_KEYS];
+	CK_OBJECT_HANDLE created[3 * BACKUP_MAX_KEYS];
 	size_t ncreated;
 };
 
@@ -151,6 +151,18 @@ static int import_one(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
 	r = rombsr_hsm_find_key(hsm, k->label, &key);
 	if (r == 0 && (cert = d2i_X509(NULL, &p, (long)l->certs[i].len)) == NULL)
 		r = rombsr_error_openssl(ROMBSR_EINVAL, "%s is not a DER certificate", k->certificate);
+	/* An unwrapped EC key has no public key object and no point to compare:
+	 * it signs, the certificate's key verifies, and that key becomes its
+	 * public key object. */
+	if (r == 0 && key.kind != ROMBSR_KEY_RSA && key.public_key == CK_INVALID_HANDLE) {
+		r = rombsr_hsm_key_proves(hsm, &key, X509_get0_pubkey(cert));
+		if (r == ROMBSR_ESECURITY)
+			r = rombsr_error(ROMBSR_ESECURITY, "%s is not the certificate of key '%s'", k->certificate, k->label);
+		if (r == 0)
+			r = rombsr_hsm_store_ec_public_key(hsm, &key, X509_get0_pubkey(cert));
+		if (r == 0)
+			l->created[l->ncreated++] = key.public_key;
+	}
 	if (r == 0)
 		r = rombsr_hsm_public_key(hsm, &key, &pub);
 	if (r == 0 && EVP_PKEY_eq(pub, X509_get0_pubkey(cert)) != 1)
