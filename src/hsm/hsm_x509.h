@@ -21,8 +21,9 @@ int rombsr_hsm_key_proves(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *k
 int rombsr_hsm_store_ec_public_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, EVP_PKEY *pub);
 
 /* A self-signed X.509 v3 certificate for key, CN=common_name, valid for
- * days, signed inside the token (SHA-256 with RSA or ECDSA) and checked
- * against the public key before it is returned. */
+ * days, signed inside the token (SHA-256 with RSA or P-256 ECDSA, SHA-384
+ * with P-384 ECDSA) and checked against the public key before it is
+ * returned. */
 int rombsr_hsm_make_certificate(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
 				const char *organization, unsigned days, X509 **out);
 
