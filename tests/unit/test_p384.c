@@ -1,21 +1,28 @@
 /* EC P-384 keys through the formats and checks that depend on the curve:
  * raw r||s of 96 bytes to DER and back, the build side's signature check,
- * the sign node's operation check, and the backup manifest's algorithm
- * and bits (docs/formats/keyset.md, "EC keys: P-256 and P-384"). */
+ * the sign node's operation check, the public bundle's and the backup
+ * manifest's algorithm and bits (docs/formats/keyset.md, "EC keys: P-256
+ * and P-384"). */
+#define _GNU_SOURCE /* asprintf */
 #include "tap.h"
 
 #include "../../src/build/sigcheck.h"
 #include "../../src/common/capture_format.h"
 #include "../../src/common/ecdsa_sig.h"
 #include "../../src/common/error.h"
+#include "../../src/common/fsutil.h"
+#include "../../src/common/hex.h"
 #include "../../src/node/backup_manifest.h"
 #include "../../src/signer/opcheck.h"
 
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A real P-384 signature of digest, as a token returns it: r||s, 48 bytes
  * each, zero-padded on the left. */
@@ -145,10 +152,102 @@ out:
 	free(again);
 }
 
+/* A bundle of one key, "attestation", whose certificate holds key and
+ * whose manifest entry says algorithm and bits. */
+static int load_bundle(const char *dir, EVP_PKEY *key, const char *algorithm, int bits, struct rombsr_bundle *b)
+{
+	X509 *x = X509_new();
+	char path[512], cert_hex[65], spki_hex[65], *manifest = NULL;
+	unsigned char *der = NULL, md[32];
+	BIO *bio = NULL;
+	int der_len = 0, r = ROMBSR_EINTERNAL;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(path, sizeof(path), "%s/certs/attestation.pem", dir);
+	if (x == NULL || ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 3600) == NULL ||
+	    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, (const unsigned char *)"t", -1, -1,
+				       0) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(x)) != 1 || X509_set_pubkey(x, key) != 1 ||
+	    X509_sign(x, key, EVP_sha384()) <= 0 || (der_len = i2d_X509(x, &der)) <= 0 ||
+	    (bio = BIO_new_file(path, "w")) == NULL || PEM_write_bio_X509(bio, x) != 1 ||
+	    rombsr_pubkey_spki_sha256(key, spki_hex) < 0)
+		goto out;
+	BIO_free(bio);
+	bio = NULL;
+	EVP_Digest(der, (size_t)der_len, md, NULL, EVP_sha256(), NULL);
+	rombsr_hex_encode(md, sizeof(md), cert_hex);
+	if (asprintf(&manifest,
+		     "{\"format\":\"rombsr.public-bundle\",\"version\":1,\"created\":\"2026-12-03T00:00:00Z\",\"keys\":["
+		     "{\"label\":\"attestation\",\"authority\":\"release\",\"algorithm\":\"%s\",\"bits\":%d,"
+		     "\"pkcs11_id\":\"0102\",\"spki_sha256\":\"%s\",\"certificate\":\"certs/attestation.pem\","
+		     "\"certificate_sha256\":\"%s\",\"development\":false,\"purpose\":\"p\","
+		     "\"not_before\":\"2026-12-03T00:00:00Z\",\"not_after\":\"2026-12-03T01:00:00Z\"}]}\n",
+		     algorithm, bits, spki_hex, cert_hex) < 0) {
+		manifest = NULL;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (rombsr_file_write_atomic(path, manifest, strlen(manifest), 0644, false) < 0)
+		goto out;
+	r = rombsr_bundle_load(dir, b);
+out:
+	BIO_free(bio);
+	OPENSSL_free(der);
+	X509_free(x);
+	free(manifest);
+	return r;
+}
+
+static void bundle(void)
+{
+	char dir[] = "/tmp/rombsr-unit-p384.XXXXXX", certs[64];
+	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct rombsr_bundle b;
+	int r;
+
+	if (mkdtemp(dir) == NULL || p384 == NULL || p256 == NULL) {
+		CHECK(false, "a folder and two keys for the bundle");
+		goto out;
+	}
+	snprintf(certs, sizeof(certs), "%s/certs", dir);
+	CHECK(rombsr_mkdir_p(certs, 0700) == 0, "the bundle's certs/");
+	r = load_bundle(dir, p384, "ec-p384", 384, &b);
+	CHECK(r == 0 && b.len == 1 && b.keys[0].kind == ROMBSR_KEY_EC_P384 && b.keys[0].bits == 384,
+	      "a bundle with an ec-p384 key of 384 bits loads: %s", r < 0 ? rombsr_error_message(r) : "ok");
+	CHECK(strcmp(rombsr_bundle_algorithm_name(ROMBSR_KEY_EC_P384), "ec-p384") == 0 &&
+		      strcmp(rombsr_bundle_algorithm_name(ROMBSR_KEY_EC_P256), "ec-p256") == 0 &&
+		      strcmp(rombsr_bundle_algorithm_name(ROMBSR_KEY_RSA), "rsa") == 0,
+	      "the bundle names the algorithms rsa, ec-p256, ec-p384");
+	rombsr_bundle_free(&b);
+	CHECK(tap_fails(load_bundle(dir, p384, "ec-p384", 256, &b), ROMBSR_EINVAL, "key 'attestation': bits missing or wrong"),
+	      "ec-p384 of 256 bits refused");
+	rombsr_bundle_free(&b);
+	CHECK(tap_fails(load_bundle(dir, p256, "ec-p384", 384, &b), ROMBSR_EINVAL,
+			"key 'attestation': the certificate does not hold an EC P-384 key"),
+	      "an ec-p384 entry over a P-256 certificate refused");
+	rombsr_bundle_free(&b);
+	CHECK(tap_fails(load_bundle(dir, p384, "ec-p256", 256, &b), ROMBSR_EINVAL,
+			"key 'attestation': the certificate does not hold an EC P-256 key"),
+	      "an ec-p256 entry over a P-384 certificate refused");
+	rombsr_bundle_free(&b);
+	CHECK(tap_fails(load_bundle(dir, p384, "ec-p521", 521, &b), ROMBSR_EINVAL,
+			"algorithm must be \"rsa\", \"ec-p256\" or \"ec-p384\""),
+	      "an unknown curve refused");
+	rombsr_bundle_free(&b);
+out:
+	rombsr_remove_tree(dir);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(p256);
+}
+
 int main(void)
 {
 	signatures();
 	opcheck();
+	bundle();
 	backup();
 	return tap_done();
 }
