@@ -9,7 +9,8 @@
 # P-384 (d001's attestation): made by keygen, exported, presented by the
 # capture module with secp384r1's parameters, signed with ECDSA-SHA384 and
 # with ECDSA over a SHA-384 digest (96-byte r||s), verified by openssl
-# against its bundle certificate.
+# against its bundle certificate. A P-521 key under a label of the set is
+# refused, naming it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -237,4 +238,17 @@ pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pi
 	fail "pkcs11-tool could not add a key"
 expect_fail "more than one key labelled 'devices/d001/media' in token 'rombsr-release'" "$ROMBSR_SIGN" keys
 expect_fail "more than one key labelled 'devices/d001/media'" "$ROMBSR_SIGN" keygen --authority release
+
+# A key on a curve ROMbsr does not support (P-521) under a label of the
+# set, made behind its back: refused where the token is read, naming it.
+pin=$(cat "$T/state/pins/release.pin")
+for type in privkey pubkey; do
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" --delete-object \
+		--type "$type" --id 99 >/dev/null 2>&1 || fail "pkcs11-tool could not delete the second key"
+done
+"$TOOLS/hsm-delete-key" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" devices/d004/attestation
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" \
+	--keypairgen --key-type EC:secp521r1 --label devices/d004/attestation --id 98 >/dev/null 2>&1 ||
+	fail "pkcs11-tool could not add a P-521 key"
+expect_fail "key 'devices/d004/attestation': EC curve other than P-256 and P-384" "$ROMBSR_SIGN" keys
 echo "keyset ok"
