@@ -41,7 +41,7 @@ struct loaded {
 	struct backup_manifest m;
 	struct rombsr_buf wrapped[BACKUP_MAX_KEYS];
 	struct rombsr_buf certs[BACKUP_MAX_KEYS];
-	CK_OBJECT_HANDLE created[2 * BACKUP_MAX_KEYS];
+	CK_OBJECT_HANDLE created[3 * BACKUP_MAX_KEYS];
 	size_t ncreated;
 	/* hsm.capacity: keys from index keep on go to the store, not the token */
 	const struct rombsr_authority_config *a;
@@ -142,30 +142,6 @@ static int check_token(struct rombsr_hsm *hsm, const struct backup_manifest *m)
 	return 0;
 }
 
-/* The unwrapped key signs as the certificate's key does: one signature of
- * a fixed digest, verified with OpenSSL (an EC private key does not carry
- * its public point, so comparing keys is not possible for every kind). */
-static int signs_as(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY *pub)
-{
-	static const char probe[] = "rombsr backup restore: does this key sign as its certificate says?";
-	const enum rombsr_sigalg alg = key->kind == ROMBSR_KEY_RSA ? ROMBSR_SIG_RSA_PKCS1_SHA256 : ROMBSR_SIG_ECDSA_SHA256;
-	unsigned char digest[32], sig[1024];
-	size_t sig_len = sizeof(sig);
-	EVP_PKEY_CTX *ctx = NULL;
-	int r = SHA256((const unsigned char *)probe, sizeof(probe) - 1, digest) != NULL
-			? rombsr_hsm_sign_digest(hsm, key, alg, digest, sizeof(digest), sig, &sig_len)
-			: rombsr_error_openssl(ROMBSR_ECRYPTO, "SHA-256 failed");
-
-	if (r == 0 && ((ctx = EVP_PKEY_CTX_new(pub, NULL)) == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
-		       (key->kind == ROMBSR_KEY_RSA && (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
-							EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1))))
-		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot verify a signature");
-	if (r == 0 && EVP_PKEY_verify(ctx, sig, sig_len, digest, sizeof(digest)) != 1)
-		r = ROMBSR_ESECURITY;
-	EVP_PKEY_CTX_free(ctx);
-	return r;
-}
-
 /* The certificate's public key is the unwrapped key's: a backup cannot
  * pair a key with someone else's certificate. */
 static int unwrap_checked(struct rombsr_hsm *hsm, struct loaded *l, size_t i, bool token_object,
@@ -187,8 +163,17 @@ static int unwrap_checked(struct rombsr_hsm *hsm, struct loaded *l, size_t i, bo
 		r = rombsr_error_openssl(ROMBSR_EINVAL, "%s is not a DER certificate", k->certificate);
 	if (r == 0 && X509_get0_pubkey(cert) == NULL)
 		r = rombsr_error_openssl(ROMBSR_EINVAL, "%s has no usable public key", k->certificate);
-	if (r == 0 && (r = signs_as(hsm, key, X509_get0_pubkey(cert))) == ROMBSR_ESECURITY)
+	/* An unwrapped key has no public key object to compare, and an EC
+	 * private key no point: it signs, and the certificate's key must
+	 * verify. */
+	if (r == 0 && (r = rombsr_hsm_key_proves(hsm, key, X509_get0_pubkey(cert))) == ROMBSR_ESECURITY)
 		r = rombsr_error(ROMBSR_ESECURITY, "%s is not the certificate of key '%s'", k->certificate, k->label);
+	/* A key kept in the token gets back the public key object keygen made. */
+	if (r == 0 && token_object && key->kind != ROMBSR_KEY_RSA && key->public_key == CK_INVALID_HANDLE) {
+		r = rombsr_hsm_store_ec_public_key(hsm, key, X509_get0_pubkey(cert));
+		if (r == 0)
+			l->created[l->ncreated++] = key->public_key;
+	}
 	if (r == 0 && (key->kind != k->kind || key->bits != k->bits))
 		r = rombsr_error(ROMBSR_ESECURITY, "key '%s' is not the %u-bit key the manifest names", k->label,
 				 k->bits);
