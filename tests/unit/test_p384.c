@@ -65,6 +65,8 @@ static void signatures(void)
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 	CHECK(ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_verify(ctx, der, der_len, op.tbs, op.tbs_len) == 1,
 	      "the DER form verifies with OpenSSL");
+	OPENSSL_free(der);
+	der = NULL;
 	CHECK(tap_fails(rombsr_ecdsa_raw_to_der(raw, 95, &der, &der_len), ROMBSR_EINVAL, "95 bytes is not r||s"),
 	      "an odd length refused");
 	CHECK(tap_fails(rombsr_ecdsa_raw_to_der(raw, 98, &der, &der_len), ROMBSR_EINVAL, "98 bytes is not r||s"),
