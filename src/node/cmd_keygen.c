@@ -39,9 +39,7 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 		      const struct keygen_options *o)
 {
 	struct rombsr_hsm_key key;
-	X509 *cert = NULL;
-	unsigned char *der = NULL;
-	int der_len, r = 0;
+	int r = 0;
 
 	if (present == NULL) {
 		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
@@ -61,17 +59,27 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	}
 	if (r < 0)
 		return rombsr_error_wrap(r, "%s", e->label);
-	r = rombsr_hsm_make_certificate(hsm, &key, o->organization, (unsigned)o->days, &cert);
-	if (r == 0) {
-		der_len = i2d_X509(cert, &der);
-		r = der_len > 0 ? rombsr_hsm_store_certificate(hsm, &key, der, (size_t)der_len)
-				: rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode certificate");
-	}
+	r = keygen_certify(hsm, &key, o->organization, (unsigned)o->days);
 	if (r == 0)
 		cli_info("%s: certificate made by the token and stored with the key", e->label);
+	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
+}
+
+int keygen_certify(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *organization, unsigned days)
+{
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	int der_len;
+	int r = rombsr_hsm_make_certificate(hsm, key, organization, days, &cert);
+
+	if (r == 0) {
+		der_len = i2d_X509(cert, &der);
+		r = der_len > 0 ? rombsr_hsm_store_certificate(hsm, key, der, (size_t)der_len)
+				: rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode certificate");
+	}
 	OPENSSL_free(der);
 	X509_free(cert);
-	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
+	return r;
 }
 
 /* --key narrows the authorities to the one that holds that key. */
@@ -96,7 +104,7 @@ static int select_key(struct cli_context *ctx, const char *name, bool selected[R
 
 /* A wrappable key is only worth making where a trusted key can carry it
  * out: otherwise it is a key that no backup can ever reach. */
-static int require_wrap_key(struct rombsr_hsm *hsm)
+int keygen_require_wrap_key(struct rombsr_hsm *hsm)
 {
 	CK_OBJECT_HANDLE handle;
 	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
@@ -164,7 +172,7 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 		if (r < 0)
 			return r;
 		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
-			r = require_wrap_key(hsm);
+			r = keygen_require_wrap_key(hsm);
 		if (r == 0)
 			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
 		for (size_t i = 0; i < ks->len && r == 0; i++)
