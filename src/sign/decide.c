@@ -53,6 +53,28 @@ static const struct known_key *find_known(const struct signer_link *s, const cha
 	return NULL;
 }
 
+/* A lineage node signed by a retired key "L@<hex>" (the hard rules allow
+ * no other signer) must name the certificate of the key now under L: a
+ * retired key vouches for its own successor and for no other key. */
+static bool lineage_successor(const struct signer_link *s, const struct rombsr_request *req, size_t i,
+			      const struct rombsr_understood *u, struct rombsr_response *resp)
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+	const struct known_key *next;
+
+	if (!rombsr_keyset_retired_base(req->ops[i].op.label, base)) {
+		reject(resp, "lineage-signer", "operation %zu: key '%s' is not a retired key", i, req->ops[i].op.label);
+		return false;
+	}
+	next = find_known(s, base);
+	if (next == NULL || strcmp(next->spki_sha256, u->successor_spki) != 0) {
+		reject(resp, "lineage-successor", "operation %zu: the lineage node names key %.16s..., not key '%s' "
+		       "that replaced '%s'", i, u->successor_spki, base, req->ops[i].op.label);
+		return false;
+	}
+	return true;
+}
+
 /* The data an operation carries, read and checked (understand.h), and a
  * vbmeta's rollback index against the node's floor (rollback.h). A floor
  * file that cannot be read rejects the request rather than guess. */
@@ -73,6 +95,8 @@ static bool understood(struct rombsr_sign_node *node, const struct rombsr_reques
 			reject(resp, why.code, "%s", why.message);
 		return false;
 	}
+	if (u.kind != NULL && strcmp(u.kind, "apk-lineage-node") == 0)
+		return lineage_successor(&node->signers[req->authority], req, i, &u, resp);
 	return true;
 }
 

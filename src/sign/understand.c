@@ -8,6 +8,7 @@
 #include "../common/hex.h"
 #include "../common/jar_signature_file.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,41 @@ static bool understand_jar(const struct rombsr_request_op *o, size_t i, struct r
 	return true;
 }
 
+/* A node of an APK signing-certificate lineage (apksigner rotate): the
+ * certificate it names is the successor's, which the worker checks against
+ * the key under the retired key's label (decide.c); the log gets the
+ * certificate's SHA-256, which `apksigner lineage --print-certs` shows. */
+static bool understand_lineage(const struct rombsr_request_op *o, size_t i, struct rombsr_understood *u,
+			       struct rombsr_refusal *why)
+{
+	struct rombsr_apk_lineage_node ln;
+	unsigned char md[32];
+	const unsigned char *p;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int r = rombsr_apk_lineage_node_parse(o->data, o->data_len, &ln);
+
+	if (r < 0)
+		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node does not parse: %s", i,
+				     rombsr_error_message(r));
+	p = ln.certificate;
+	cert = d2i_X509(NULL, &p, (long)ln.certificate_len);
+	key = cert ? X509_get_pubkey(cert) : NULL;
+	r = key != NULL ? rombsr_pubkey_spki_sha256(key, u->successor_spki) : ROMBSR_EINVAL;
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	if (r < 0 || EVP_Digest(ln.certificate, ln.certificate_len, md, NULL, EVP_sha256(), NULL) != 1) {
+		rombsr_error_clear();
+		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node's certificate holds no "
+				     "readable key", i);
+	}
+	rombsr_hex_encode(md, sizeof(md), u->content_digest);
+	snprintf(u->summary, sizeof(u->summary), "APK signing-certificate lineage node: rotates to the certificate "
+		 "of key %.16s..., signed with %s", u->successor_spki, rombsr_apk_algorithm_name(ln.algorithm));
+	u->kind = "apk-lineage-node";
+	return true;
+}
+
 bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t modulus_bytes,
 			    struct rombsr_understood *u, struct rombsr_refusal *why)
 {
@@ -213,6 +249,8 @@ bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t m
 		return understand_apk(o, i, u, why);
 	if (kind != NULL && strcmp(kind, "jar-signature-file") == 0)
 		return understand_jar(o, i, u, why);
+	if (kind != NULL && strcmp(kind, "apk-lineage-node") == 0)
+		return understand_lineage(o, i, u, why);
 	/* The request parser admits only known kinds; a new kind added there
 	 * and not here must not pass unread. */
 	return rombsr_refuse(why, "data-unknown", "operation %zu: data of a kind this sign node does not read", i);

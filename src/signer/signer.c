@@ -69,7 +69,8 @@ struct signer {
 static int load_keys(struct signer *s)
 {
 	const struct rombsr_keyset *ks = rombsr_keyset_current();
-	struct signer_key *keys = calloc(ks->len + 1, sizeof(*keys));
+	/* Room for each key of the set and its retired predecessor. */
+	struct signer_key *keys = calloc(2 * ks->len + 1, sizeof(*keys));
 	struct rombsr_hsm_key *found_keys = NULL;
 	bool *found = NULL;
 	enum rombsr_authority_id authority;
@@ -78,7 +79,7 @@ static int load_keys(struct signer *s)
 
 	if (r == 0)
 		r = rombsr_hsm_find_keyset(s->hsm, ks, authority, &found_keys, &found);
-	for (size_t i = 0; i < ks->len && r == 0; i++) {
+	for (size_t i = 0; i < 2 * ks->len && r == 0; i++) {
 		struct signer_key *k = &keys[n];
 		EVP_PKEY *pub = NULL;
 
