@@ -67,6 +67,20 @@ pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pi
 expect_fail "key 'networkstack' has no certificate in token 'rombsr-release'" \
 	"$ROMBSR_SIGN" hsm-rotate-keys --key networkstack
 "$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a refused rotation changed the token"
+# The HSM fails once the old key is relabelled (tests/p11-fault in front of
+# SoftHSM2): while generating the new key, or while the token signs its
+# certificate. The old key gets its label back, the new one's parts go.
+cp "$ROMBSR_CONFIG" "$T/fault-rombsr.conf"
+printf '[authority "release"]\n\tmodule = %s\n' "$ROMBSR_BUILD/tests/librombsr-p11-fault.so" >> "$T/fault-rombsr.conf"
+for rule in 'fail C_GenerateKeyPair CKR_DEVICE_MEMORY times=0' 'fail C_Sign CKR_DEVICE_MEMORY times=0'; do
+	printf 'module %s\n%s\n' "$SOFTHSM_MODULE" "$rule" > "$T/fault.conf"
+	! ROMBSR_P11_FAULT_CONFIG="$T/fault.conf" "$ROMBSR_SIGN" --config "$T/fault-rombsr.conf" \
+		hsm-rotate-keys --key media >/dev/null 2>"$T/fault.err" || fail "rotation succeeded under '$rule'"
+	tail -n 1 "$T/fault.err" | grep -q "^rombsr-sign hsm-rotate-keys: media: nothing rotated: .*CKR_DEVICE_MEMORY" ||
+		fail "under '$rule': $(cat "$T/fault.err")"
+	"$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a failed rotation changed the token: $(cat "$T/fault.err")"
+	echo "ok: undone: $(tail -n 1 "$T/fault.err")"
+done
 
 # The rotation: media by its PKCS#11 URI.
 "$ROMBSR_SIGN" hsm-rotate-keys --key 'pkcs11:token=rombsr-release;object=media' > "$T/rotate.txt" 2>"$T/rotate.err" ||
@@ -186,4 +200,12 @@ node_of "$T/bundle2/certs/platform.pem" "$T/node-platform"
 node_journal "$RETIRED" "$T/node-platform" "$T/to-platform.jsonl"
 refused "$T/to-platform.jsonl" lineage-successor
 "$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" >/dev/null || fail "audit-verify"
+# Last, as it leaves the key set incomplete: a key missing from its token.
+for type in privkey pubkey cert; do
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$RELEASE_PIN")" \
+		--delete-object --type "$type" --label bluetooth >/dev/null 2>&1 || fail "deleting bluetooth's $type"
+done
+"$ROMBSR_SIGN" keys > "$T/keys-before.txt"
+expect_fail "no key 'bluetooth' in token 'rombsr-release': nothing to rotate" "$ROMBSR_SIGN" hsm-rotate-keys --key bluetooth
+"$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a refused rotation changed the token"
 echo "key rotate ok"
