@@ -20,6 +20,7 @@
 #include "../common/keyset.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
+#include "../hsm/wrap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@ static int check_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e
 	struct rombsr_hsm_key *keys = NULL;
 	bool *found = NULL;
 	unsigned char *v = NULL;
-	size_t i = (size_t)(e - ks->entries), len;
+	CK_OBJECT_HANDLE wrap;
+	size_t i = (size_t)(e - ks->entries), len = 0;
 	int r = rombsr_hsm_find_keyset(hsm, ks, e->authority, &keys, &found);
 
 	if (r < 0)
@@ -114,8 +116,12 @@ static int check_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e
 	if (r == 0)
 		r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_EXTRACTABLE, &v, &len);
 	*flags = r == 0 && len == sizeof(CK_BBOOL) && v[0] == CK_TRUE ? ROMBSR_HSM_KEY_WRAPPABLE : 0;
-	if (r == 0 && *flags != 0)
-		r = keygen_require_wrap_key(hsm);
+	if (r == 0 && *flags != 0) {
+		r = rombsr_hsm_wrap_key_find(hsm, &wrap, NULL, NULL);
+		if (r == ROMBSR_ENOTFOUND)
+			r = rombsr_error(ROMBSR_ENOTFOUND, "key '%s' may leave the token wrapped (backup), and token '%s' "
+					 "holds no wrap key for its successor: nothing rotated", e->label, token);
+	}
 	free(v);
 	free(keys);
 	free(found);

@@ -104,7 +104,7 @@ static int select_key(struct cli_context *ctx, const char *name, bool selected[R
 
 /* A wrappable key is only worth making where a trusted key can carry it
  * out: otherwise it is a key that no backup can ever reach. */
-int keygen_require_wrap_key(struct rombsr_hsm *hsm)
+static int require_wrap_key(struct rombsr_hsm *hsm)
 {
 	CK_OBJECT_HANDLE handle;
 	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
@@ -172,7 +172,7 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 		if (r < 0)
 			return r;
 		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
-			r = keygen_require_wrap_key(hsm);
+			r = require_wrap_key(hsm);
 		if (r == 0)
 			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
 		for (size_t i = 0; i < ks->len && r == 0; i++)

@@ -1,0 +1,56 @@
+# hsm-rotate-keys and custody (docs/incident-response.md, "Rotating a key";
+# docs/custody.md): a key made --wrappable gets a wrappable successor, so
+# backups keep reaching it, and the retired key stays what it was; with the
+# token's wrap key gone, rotating a wrappable key is refused and nothing
+# changes (its successor could never be backed up).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/custody-lib.sh"
+
+custody_provision
+custody_ids 3
+"$ROMBSR_SIGN" wrap-key create --threshold 2 --shares 3 "${RECIPIENTS[@]}" --out "$T/shares" 2>/dev/null ||
+	fail "wrap-key create"
+cat > "$T/keyset.json" <<'JSON'
+{"format": "rombsr.keyset", "version": 1, "keys": [
+ {"label": "platform", "algorithm": "rsa-2048", "authority": "release", "purpose": "system apps"},
+ {"label": "media", "algorithm": "rsa-2048", "authority": "release", "purpose": "media apps"},
+ {"label": "plain", "algorithm": "rsa-2048", "authority": "release", "purpose": "not wrappable"},
+ {"label": "manifest", "algorithm": "ec-p256", "authority": "manifest", "purpose": "OTA manifests"},
+ {"label": "audit", "algorithm": "ec-p256", "authority": "audit", "purpose": "audit log checkpoints only"}]}
+JSON
+printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$ROMBSR_CONFIG"
+for key in platform media; do
+	"$ROMBSR_SIGN" keygen --wrappable --key "$key" >/dev/null 2>&1 || fail "keygen --wrappable --key $key"
+done
+"$ROMBSR_SIGN" keygen --key plain >/dev/null 2>&1 || fail "keygen plain"
+
+# access LABEL: pkcs11-tool's Access line of the private key labelled LABEL.
+access() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login \
+		--pin "$(cat "$T/state/pins/release.pin")" --list-objects --type privkey 2>/dev/null |
+		awk -v want="$1" '/^Private Key Object/ {l = ""} $1 == "label:" {l = $2} $1 == "Access:" && l == want {print}'
+}
+[ -n "$(access platform)" ] || fail "no Access line for platform"
+case "$(access platform)" in *never\ extractable*) fail "platform is not wrappable: $(access platform)" ;; esac
+
+"$ROMBSR_SIGN" hsm-rotate-keys --key platform > "$T/rotate.txt" 2>/dev/null || fail "hsm-rotate-keys platform"
+retired=$(sed -n "s/.* is kept as '\(platform@[0-9a-f]*\)'.*/\1/p" "$T/rotate.txt")
+[ -n "$retired" ] || fail "rotate said: $(cat "$T/rotate.txt")"
+case "$(access platform)" in *never\ extractable*|"") fail "the successor is not wrappable: $(access platform)" ;; esac
+[ "$(access "$retired")" = "$(access platform)" ] || fail "the retired key changed: $(access "$retired")"
+echo "ok: platform's successor is wrappable too; $retired kept as it was"
+case "$(access plain)" in *never\ extractable*) ;; *) fail "plain is wrappable: $(access plain)" ;; esac
+"$ROMBSR_SIGN" hsm-rotate-keys --key plain > /dev/null 2>&1 || fail "hsm-rotate-keys plain"
+case "$(access plain)" in *never\ extractable*) ;; *) fail "plain's successor became wrappable: $(access plain)" ;; esac
+echo "ok: a key that was never wrappable gets a successor that is not either"
+
+# The wrap key gone: a wrappable key is not rotated.
+P11=(--module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")")
+wrap_id=$(pkcs11-tool "${P11[@]}" --list-objects --type secrkey 2>/dev/null | awk '$1 == "ID:" {print $2}')
+pkcs11-tool "${P11[@]}" --delete-object --type secrkey --id "$wrap_id" >/dev/null 2>&1 || fail "deleting the wrap key"
+[ "$(release_objects secrkey)" -eq 0 ] || fail "the wrap key is still there"
+"$ROMBSR_SIGN" keys > "$T/keys-before.txt"
+expect_fail "key 'media' may leave the token wrapped (backup), and token 'rombsr-release' holds no wrap key for its successor: nothing rotated" \
+	"$ROMBSR_SIGN" hsm-rotate-keys --key media
+"$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a refused rotation changed the token"
+echo "key rotate wrap ok"
