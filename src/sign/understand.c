@@ -133,6 +133,21 @@ out:
 	return ok;
 }
 
+/* The SPKI SHA-256 of the key in a DER certificate; false (no error kept)
+ * if it does not read. */
+static bool certificate_key(const unsigned char *der, size_t len, char fp[65])
+{
+	const unsigned char *p = der;
+	X509 *cert = d2i_X509(NULL, &p, (long)len);
+	EVP_PKEY *key = cert != NULL ? X509_get_pubkey(cert) : NULL;
+	bool ok = key != NULL && rombsr_pubkey_spki_sha256(key, fp) == 0;
+
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	rombsr_error_clear();
+	return ok;
+}
+
 /* APK v2/v3 signed data: its first certificate is the signer's, and a
  * device accepts the signature only with that certificate's key: it must
  * be the signing key (by SubjectPublicKeyInfo). */
@@ -140,9 +155,6 @@ static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct r
 			   struct rombsr_refusal *why)
 {
 	struct rombsr_apk_signed_data sd;
-	const unsigned char *p;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
 	char fp[65] = "";
 	size_t used;
 	int r = rombsr_apk_signed_data_parse(o->data, o->data_len, &sd);
@@ -150,18 +162,9 @@ static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct r
 	if (r < 0)
 		return rombsr_refuse(why, "apk-invalid", "operation %zu: the APK signed data does not parse: %s", i,
 				     rombsr_error_message(r));
-	p = sd.certificate;
-	cert = d2i_X509(NULL, &p, (long)sd.certificate_len);
-	key = cert ? X509_get_pubkey(cert) : NULL;
-	if (key == NULL || rombsr_pubkey_spki_sha256(key, fp) < 0 || strcmp(fp, o->op.spki_sha256) != 0) {
-		EVP_PKEY_free(key);
-		X509_free(cert);
-		rombsr_error_clear();
+	if (!certificate_key(sd.certificate, sd.certificate_len, fp) || strcmp(fp, o->op.spki_sha256) != 0)
 		return rombsr_refuse(why, "apk-certificate", "operation %zu: the APK signed data names another "
 			"certificate (key %.16s...) than key '%s'", i, fp[0] ? fp : "unreadable", o->op.label);
-	}
-	EVP_PKEY_free(key);
-	X509_free(cert);
 	if (sd.digests[0].len > ROMBSR_UNDERSTOOD_DIGEST_MAX)
 		return rombsr_refuse(why, "apk-invalid", "operation %zu: a content digest of %zu bytes", i,
 				     sd.digests[0].len);
@@ -207,21 +210,13 @@ static bool understand_lineage(const struct rombsr_request_op *o, size_t i, stru
 {
 	struct rombsr_apk_lineage_node ln;
 	unsigned char md[32];
-	const unsigned char *p;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
 	int r = rombsr_apk_lineage_node_parse(o->data, o->data_len, &ln);
 
 	if (r < 0)
 		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node does not parse: %s", i,
 				     rombsr_error_message(r));
-	p = ln.certificate;
-	cert = d2i_X509(NULL, &p, (long)ln.certificate_len);
-	key = cert ? X509_get_pubkey(cert) : NULL;
-	r = key != NULL ? rombsr_pubkey_spki_sha256(key, u->successor_spki) : ROMBSR_EINVAL;
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	if (r < 0 || EVP_Digest(ln.certificate, ln.certificate_len, md, NULL, EVP_sha256(), NULL) != 1) {
+	if (!certificate_key(ln.certificate, ln.certificate_len, u->successor_spki) ||
+	    EVP_Digest(ln.certificate, ln.certificate_len, md, NULL, EVP_sha256(), NULL) != 1) {
 		rombsr_error_clear();
 		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node's certificate holds no "
 				     "readable key", i);
