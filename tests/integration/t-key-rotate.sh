@@ -1,14 +1,17 @@
 # A planned key rotation (rombsr-sign hsm-rotate-keys, docs/incident-response.md
 # "Rotating a key"), with real parts only: an app signed with media's old
 # key through the capture module and the sign node; media rotated in
-# SoftHSM2 (the old key kept as media@<hex>); export-public publishes both;
+# SoftHSM2 (the old key kept as media@<hex>, which Java's SunPKCS11 lists
+# on the token as that alias with its certificate); export-public publishes both;
 # unmodified `apksigner rotate` makes the signing-certificate lineage
 # through the capture module, the real sign node signs its node with the
 # retired key, apply replays it; apksigner signs the update (v3, new key,
 # --lineage) in the same way, and `apksigner verify --print-certs` and
 # `apksigner lineage --print-certs` show the old and the new certificate.
-# Refusals: a key the set lacks, the audit key, a key without certificate,
-# a second rotation (nothing changed in the token); at the sign node a
+# Refusals: a key the set lacks, the audit key, a URI of another token or
+# with a PIN, a key without certificate, a second rotation, a key missing
+# from its token, and an HSM failure midway (undone): nothing changed in
+# the token each time; at the sign node a
 # retired key asked for anything but its lineage node (retired-key), a
 # lineage node by a current key (lineage-signer) or naming another key
 # (lineage-successor).
@@ -93,6 +96,15 @@ grep -q "^$RETIRED  *release   rsa-4096  $OLD_FPR " "$T/keys-after.txt" || fail 
 NEW_FPR=$(awk '$1 == "media" {print $4}' "$T/keys-after.txt")
 [ -n "$NEW_FPR" ] && [ "$NEW_FPR" != "$OLD_FPR" ] || fail "media has no new key: $(cat "$T/keys-after.txt")"
 echo "ok: media rotated: new key ${NEW_FPR:0:16}..., the old one kept as $RETIRED"
+# Java's SunPKCS11 on the token itself: the alias is the CKA_LABEL, and the
+# relabelled key is still paired with its certificate (same CKA_ID).
+sunpkcs11_config rombsr-release "$T/token.cfg"
+keytool -list -keystore NONE -storetype PKCS11 -providerClass sun.security.pkcs11.SunPKCS11 \
+	-providerArg "$T/token.cfg" -storepass "$(cat "$RELEASE_PIN")" > "$T/keytool.txt" 2>&1 || fail "keytool: $(cat "$T/keytool.txt")"
+colons=$(echo "$OLD_CERT" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+grep -A1 "^$RETIRED, PrivateKeyEntry," "$T/keytool.txt" | grep -q "(SHA-256): $colons" ||
+	fail "SunPKCS11 does not show $RETIRED with the old certificate: $(cat "$T/keytool.txt")"
+echo "ok: SunPKCS11 on SoftHSM2 lists $RETIRED as a private key entry with the old certificate"
 expect_fail "key 'media' was rotated already: its predecessor '$RETIRED' is still in token 'rombsr-release'" \
 	"$ROMBSR_SIGN" hsm-rotate-keys --key media
 "$ROMBSR_SIGN" keys | cmp -s - "$T/keys-after.txt" || fail "a second rotation changed the token"
