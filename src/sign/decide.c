@@ -53,6 +53,25 @@ static const struct known_key *find_known(const struct signer_link *s, const cha
 	return NULL;
 }
 
+/* A build that still captures with the bundle from before a rotation asks
+ * for the old key under its old label: it is told the key was rotated
+ * rather than that it is unknown. */
+static bool retired_as(const struct signer_link *s, const struct rombsr_cap_op *op, size_t i,
+		       struct rombsr_response *resp)
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	for (size_t j = 0; j < s->nkeys; j++)
+		if (strcmp(s->keys[j].spki_sha256, op->spki_sha256) == 0 &&
+		    rombsr_keyset_retired_base(s->keys[j].label, base) && strcmp(base, op->label) == 0) {
+			reject(resp, "retired-key", "operation %zu: key '%s' with fingerprint %.16s... was rotated "
+			       "(hsm-rotate-keys): it is '%s' now and signs only its lineage; capture with the new "
+			       "public bundle", i, op->label, op->spki_sha256, s->keys[j].label);
+			return true;
+		}
+	return false;
+}
+
 /* A lineage node signed by a retired key "L@<hex>" (the hard rules allow
  * no other signer) must name the certificate of the key now under L: a
  * retired key vouches for its own successor and for no other key. */
@@ -142,6 +161,8 @@ static bool acceptable(struct rombsr_sign_node *node, const struct pass_context 
 			       "(revocations/%s.json)", i, op->label, op->spki_sha256, op->spki_sha256);
 			return false;
 		}
+		if ((k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) && retired_as(s, op, i, resp))
+			return false;
 		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
 			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s... here", i, op->label,
 			       op->spki_sha256);

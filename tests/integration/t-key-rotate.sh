@@ -6,13 +6,15 @@
 # unmodified `apksigner rotate` makes the signing-certificate lineage
 # through the capture module, the real sign node signs its node with the
 # retired key, apply replays it; apksigner signs the update (v3, new key,
-# --lineage) in the same way, and `apksigner verify --print-certs` and
-# `apksigner lineage --print-certs` show the old and the new certificate.
+# --lineage) in the same way; `apksigner verify --print-certs` shows the
+# new certificate as its v3 signer, `apksigner lineage --print-certs` (from
+# the lineage file and from the APK) the old one, then the new one.
 # Refusals: a key the set lacks, the audit key, a URI of another token or
 # with a PIN, a key without certificate, a second rotation, a key missing
 # from its token, and an HSM failure midway (undone): nothing changed in
 # the token each time; at the sign node a
-# retired key asked for anything but its lineage node (retired-key), a
+# retired key asked for anything but its lineage node, or asked for under
+# its old label by a build with the old bundle (retired-key), a
 # lineage node by a current key (lineage-signer) or naming another key
 # (lineage-successor).
 . "$(dirname "$0")/lib.sh"
@@ -185,6 +187,9 @@ refused() { # JOURNAL CODE
 }
 journal_for "$RETIRED" "$T/plain.jsonl" "$T/bundle2"
 refused "$T/plain.jsonl" retired-key
+# A build still capturing with the bundle from before the rotation.
+journal_for media "$T/stale.jsonl" "$T/bundle"
+refused "$T/stale.jsonl" retired-key
 # A lineage node signed by a current key, and one naming another key's
 # certificate signed by the retired key (pkcs11-tool through the module).
 node_of() { # CERT.pem OUT
