@@ -97,7 +97,11 @@ static int check_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e
 
 	if (r < 0)
 		return r;
-	if (!found[i])
+	if (!found[i] && found[ks->len + i])
+		r = rombsr_error(ROMBSR_ENOTFOUND, "token '%s' holds no key '%s', only its retired predecessor '%s': a "
+				 "rotation was cut short; 'rombsr-sign keygen --key %s' (with --wrappable if it was) finishes "
+				 "it", token, e->label, keys[ks->len + i].label, e->label);
+	else if (!found[i])
 		r = rombsr_error(ROMBSR_ENOTFOUND, "no key '%s' in token '%s': nothing to rotate (keygen makes it)",
 				 e->label, token);
 	else if (keys[i].certificate == CK_INVALID_HANDLE)
@@ -136,8 +140,14 @@ static int rotate(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, s
 	int r = rombsr_hsm_relabel_key(hsm, old, retired);
 	bool made = false;
 
-	if (r < 0)
-		return rombsr_error_wrap(r, "%s: cannot relabel it '%s'", e->label, retired);
+	if (r < 0) {
+		/* Some of its objects may carry the new label already. */
+		rombsr_error_save(&saved);
+		if (rombsr_hsm_relabel_key(hsm, old, e->label) < 0)
+			cli_info("%s: some of its objects could not get their label back from '%s'", e->label, retired);
+		rombsr_error_restore(&saved);
+		return rombsr_error_wrap(r, "%s: cannot relabel it '%s': nothing rotated", e->label, retired);
+	}
 	cli_info("%s: the old key is now '%s'", e->label, retired);
 	cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P", e->bits,
 		 rombsr_hsm_token_label(hsm));

@@ -2,7 +2,9 @@
 # docs/custody.md): a key made --wrappable gets a wrappable successor, so
 # backups keep reaching it, and the retired key stays what it was; with the
 # token's wrap key gone, rotating a wrappable key is refused and nothing
-# changes (its successor could never be backed up).
+# changes (its successor could never be backed up). A rotation killed
+# midway leaves the old key retired and the label empty: the next run says
+# so, and keygen finishes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
@@ -15,6 +17,7 @@ cat > "$T/keyset.json" <<'JSON'
  {"label": "platform", "algorithm": "rsa-2048", "authority": "release", "purpose": "system apps"},
  {"label": "media", "algorithm": "rsa-2048", "authority": "release", "purpose": "media apps"},
  {"label": "plain", "algorithm": "rsa-2048", "authority": "release", "purpose": "not wrappable"},
+ {"label": "other", "algorithm": "rsa-2048", "authority": "release", "purpose": "rotation cut short"},
  {"label": "manifest", "algorithm": "ec-p256", "authority": "manifest", "purpose": "OTA manifests"},
  {"label": "audit", "algorithm": "ec-p256", "authority": "audit", "purpose": "audit log checkpoints only"}]}
 JSON
@@ -22,7 +25,9 @@ printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$ROMBSR_CONFIG"
 for key in platform media; do
 	"$ROMBSR_SIGN" keygen --wrappable --key "$key" >/dev/null 2>&1 || fail "keygen --wrappable --key $key"
 done
-"$ROMBSR_SIGN" keygen --key plain >/dev/null 2>&1 || fail "keygen plain"
+for key in plain other; do
+	"$ROMBSR_SIGN" keygen --key "$key" >/dev/null 2>&1 || fail "keygen $key"
+done
 
 # access LABEL: pkcs11-tool's Access line of the private key labelled LABEL.
 access() {
@@ -43,6 +48,29 @@ case "$(access plain)" in *never\ extractable*) ;; *) fail "plain is wrappable: 
 "$ROMBSR_SIGN" hsm-rotate-keys --key plain > /dev/null 2>&1 || fail "hsm-rotate-keys plain"
 case "$(access plain)" in *never\ extractable*) ;; *) fail "plain's successor became wrappable: $(access plain)" ;; esac
 echo "ok: a key that was never wrappable gets a successor that is not either"
+
+# A rotation killed between the relabelling and the new key (the fault
+# module holds C_GenerateKeyPair back): the label is empty, which the next
+# run says, and keygen finishes it.
+cp "$ROMBSR_CONFIG" "$T/fault-rombsr.conf"
+printf '[authority "release"]\n\tmodule = %s\n' "$ROMBSR_BUILD/tests/librombsr-p11-fault.so" >> "$T/fault-rombsr.conf"
+printf 'module %s\ndelay C_GenerateKeyPair 20000\n' "$SOFTHSM_MODULE" > "$T/fault.conf"
+ROMBSR_P11_FAULT_CONFIG="$T/fault.conf" "$ROMBSR_SIGN" --config "$T/fault-rombsr.conf" hsm-rotate-keys --key other \
+	>/dev/null 2>"$T/cut.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "generating" "$T/cut.err" && break; sleep 0.1; done
+grep -q "generating" "$T/cut.err" || fail "the rotation did not reach the key generation: $(cat "$T/cut.err")"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+expect_fail "token 'rombsr-release' holds no key 'other', only its retired predecessor 'other@" \
+	"$ROMBSR_SIGN" hsm-rotate-keys --key other
+expect_fail "a rotation was cut short; 'rombsr-sign keygen --key other' (with --wrappable if it was) finishes it" \
+	"$ROMBSR_SIGN" hsm-rotate-keys --key other
+"$ROMBSR_SIGN" keygen --key other >/dev/null 2>&1 || fail "keygen --key other after the cut"
+"$ROMBSR_SIGN" keys > "$T/keys.txt"
+grep -q "^other@[0-9a-f]\{16\} " "$T/keys.txt" && grep -q "^other  " "$T/keys.txt" ||
+	fail "keygen did not finish the rotation: $(cat "$T/keys.txt")"
+echo "ok: a rotation cut short is said so, and keygen finishes it"
 
 # The wrap key gone: a wrappable key is not rotated.
 P11=(--module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")")
