@@ -201,6 +201,25 @@ static bool understand_jar(const struct rombsr_request_op *o, size_t i, struct r
 	return true;
 }
 
+/* The mechanism a lineage node's algorithm ID means: what a device checks
+ * the old key's signature of it with. */
+static const char *lineage_mechanism(uint32_t algorithm)
+{
+	static const struct {
+		uint32_t id;
+		const char *mechanism;
+	} map[] = {
+		{0x0101, "CKM_SHA256_RSA_PKCS_PSS"}, {0x0102, "CKM_SHA512_RSA_PKCS_PSS"},
+		{0x0103, "CKM_SHA256_RSA_PKCS"},     {0x0104, "CKM_SHA512_RSA_PKCS"},
+		{0x0201, "CKM_ECDSA_SHA256"},        {0x0202, "CKM_ECDSA_SHA512"},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].id == algorithm)
+			return map[i].mechanism;
+	return NULL;
+}
+
 /* A node of an APK signing-certificate lineage (apksigner rotate): the
  * certificate it names is the successor's, which the worker checks against
  * the key under the retired key's label (decide.c); the log gets the
@@ -209,12 +228,17 @@ static bool understand_lineage(const struct rombsr_request_op *o, size_t i, stru
 			       struct rombsr_refusal *why)
 {
 	struct rombsr_apk_lineage_node ln;
+	const char *mechanism;
 	unsigned char md[32];
 	int r = rombsr_apk_lineage_node_parse(o->data, o->data_len, &ln);
 
 	if (r < 0)
 		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node does not parse: %s", i,
 				     rombsr_error_message(r));
+	mechanism = lineage_mechanism(ln.algorithm);
+	if (mechanism == NULL || strcmp(mechanism, o->op.mech->name) != 0)
+		return rombsr_refuse(why, "lineage-algorithm", "operation %zu: the lineage node says %s, and is signed "
+				     "with %s", i, rombsr_apk_algorithm_name(ln.algorithm), o->op.mech->name);
 	if (!certificate_key(ln.certificate, ln.certificate_len, u->successor_spki) ||
 	    EVP_Digest(ln.certificate, ln.certificate_len, md, NULL, EVP_sha256(), NULL) != 1) {
 		rombsr_error_clear();

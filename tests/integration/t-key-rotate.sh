@@ -15,8 +15,9 @@
 # the token each time; at the sign node a
 # retired key asked for anything but its lineage node, or asked for under
 # its old label by a build with the old bundle (retired-key), a
-# lineage node by a current key (lineage-signer) or naming another key
-# (lineage-successor).
+# lineage node by a current key (lineage-signer), naming another key
+# (lineage-successor) or another algorithm than it is signed with
+# (lineage-algorithm).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -192,11 +193,11 @@ journal_for media "$T/stale.jsonl" "$T/bundle"
 refused "$T/stale.jsonl" retired-key
 # A lineage node signed by a current key, and one naming another key's
 # certificate signed by the retired key (pkcs11-tool through the module).
-node_of() { # CERT.pem OUT
-	python3 - "$1" "$2" <<'PY'
+node_of() { # CERT.pem OUT [ALGORITHM-ID]
+	python3 - "$1" "$2" "${3:-0x0103}" <<'PY'
 import ssl, struct, sys
 der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
-open(sys.argv[2], 'wb').write(struct.pack('<I', len(der)) + der + struct.pack('<I', 0x0103))
+open(sys.argv[2], 'wb').write(struct.pack('<I', len(der)) + der + struct.pack('<I', int(sys.argv[3], 16)))
 PY
 }
 node_journal() { # LABEL DATA OUT
@@ -216,6 +217,10 @@ refused "$T/by-platform.jsonl" lineage-signer
 node_of "$T/bundle2/certs/platform.pem" "$T/node-platform"
 node_journal "$RETIRED" "$T/node-platform" "$T/to-platform.jsonl"
 refused "$T/to-platform.jsonl" lineage-successor
+# The right successor, but the node says RSA-PKCS1-SHA512 and SHA-256 signs it.
+node_of "$T/bundle2/certs/media.pem" "$T/node-sha512" 0x0104
+node_journal "$RETIRED" "$T/node-sha512" "$T/wrong-alg.jsonl"
+refused "$T/wrong-alg.jsonl" lineage-algorithm
 "$ROMBSR" --config "$A" audit-verify --repo "$T/queue.git" >/dev/null || fail "audit-verify"
 # Last, as it leaves the key set incomplete: a key missing from its token.
 for type in privkey pubkey cert; do
