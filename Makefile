@@ -92,7 +92,7 @@ LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(AVB_LIB) $(OTA_LIB) $(COMMON_LIB)
 NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(COMMON_LIB)
-SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
 # The build side's signing tools: formats and a PKCS#11 client, no queue.
 ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
@@ -199,6 +199,13 @@ $(BUILD)/tests/test_wrap_key_share: $(BUILD)/obj/tests/unit/test_wrap_key_share.
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -lgfshare
+
+# The backup manifest lives in the sign node's program (src/node/).
+$(BUILD)/tests/test_p384: $(BUILD)/obj/tests/unit/test_p384.o $(BUILD)/obj/tests/unit/tap.o \
+		$(call obj,src/node/backup_manifest.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)

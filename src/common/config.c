@@ -189,6 +189,10 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = replace(&ctx->cfg->keyset_file, value);
 	} else if (strcmp(name, "hsm.softhsm2-conf") == 0) {
 		ctx->r = replace(&ctx->cfg->softhsm2_conf, value);
+	} else if (strcmp(name, "hsm.capacity") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_CAPACITY, ctx->file, name, &ctx->cfg->hsm_capacity);
+	} else if (strcmp(name, "hsm.unwrap-slots") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_CAPACITY, ctx->file, name, &ctx->cfg->hsm_unwrap_slots);
 	} else if (strcmp(name, "hsm.module") == 0) {
 		ctx->r = 0; /* applied before the walk, see read_file() */
 	} else if (strncmp(name, "authority.", 10) == 0) {
@@ -238,6 +242,24 @@ out:
 	return r;
 }
 
+/* At least one place must stay free for unwrapping, or a key kept on disk
+ * could never sign. */
+static int capacity_defaults(struct rombsr_config *cfg)
+{
+	const char *file = cfg->source ? cfg->source : "configuration";
+
+	if (cfg->hsm_capacity == 0 && cfg->hsm_unwrap_slots != 0)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: hsm.unwrap-slots needs hsm.capacity", file);
+	if (cfg->hsm_capacity != 0 && cfg->hsm_unwrap_slots == 0)
+		cfg->hsm_unwrap_slots = cfg->hsm_capacity > ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS
+						? ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS
+						: 1;
+	if (cfg->hsm_unwrap_slots > cfg->hsm_capacity)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: hsm.unwrap-slots (%zu) must not exceed hsm.capacity (%zu)", file,
+				    cfg->hsm_unwrap_slots, cfg->hsm_capacity);
+	return 0;
+}
+
 /* Values that depend on the state folder are filled in after the file is
  * read, so that core.state-dir moves them all. */
 static int fill_defaults(struct rombsr_config *cfg)
@@ -261,6 +283,7 @@ static int fill_defaults(struct rombsr_config *cfg)
 				 cfg->source ? cfg->source : "configuration");
 	if (r == 0 && cfg->audit_origin == NULL)
 		r = replace(&cfg->audit_origin, ROMBSR_DEFAULT_AUDIT_ORIGIN);
+	r = r == 0 ? capacity_defaults(cfg) : r;
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
 		struct rombsr_authority_config *a = &cfg->authority[i];
 
@@ -273,6 +296,10 @@ static int fill_defaults(struct rombsr_config *cfg)
 			r = replace_concat(&a->pin_file, cfg->state_dir, "/pins/", a->name) == 0 ? append(&a->pin_file, ".pin") : ROMBSR_ENOMEM;
 		if (r == 0 && a->so_pin_file == NULL)
 			r = replace_concat(&a->so_pin_file, cfg->state_dir, "/pins/", a->name) == 0 ? append(&a->so_pin_file, ".so-pin") : ROMBSR_ENOMEM;
+		if (r == 0)
+			r = replace_concat(&a->wrapped_dir, cfg->state_dir, "/wrapped/", a->name);
+		a->capacity = cfg->hsm_capacity;
+		a->unwrap_slots = cfg->hsm_unwrap_slots;
 	}
 	return r;
 }
@@ -324,6 +351,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 		free(cfg->authority[i].token_uri);
 		free(cfg->authority[i].pin_file);
 		free(cfg->authority[i].so_pin_file);
+		free(cfg->authority[i].wrapped_dir);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -28,6 +28,11 @@ struct rombsr_authority_config {
 	char *token_uri;    /* RFC 7512 URI naming the token */
 	char *pin_file;     /* the signing role's PIN */
 	char *so_pin_file;  /* the security officer's PIN (provisioning only) */
+	/* Keys beyond the token's capacity (docs/custody.md, "More keys than
+	 * the token holds"): capacity 0 means unbounded and no wrapped store. */
+	size_t capacity;     /* hsm.capacity: private keys the token holds at most */
+	size_t unwrap_slots; /* hsm.unwrap-slots: of those, kept free for unwrapped keys */
+	char *wrapped_dir;   /* <state-dir>/wrapped/<name>: its keys kept wrapped on disk */
 };
 
 #define ROMBSR_CONFIG_MAX_ADMINS 16
@@ -37,6 +42,7 @@ struct rombsr_config {
 	char *state_dir;
 	char *softhsm2_conf;
 	char *keyset_file;  /* keyset.file; NULL: the built-in key set */
+	size_t hsm_capacity, hsm_unwrap_slots; /* copied into each authority */
 	/* The signing queue */
 	char *queue_url;    /* the queue remote; NULL if not configured */
 	char *queue_clone;  /* this node's bare copy */
@@ -62,6 +68,8 @@ struct rombsr_config {
 };
 
 #define ROMBSR_CONFIG_MAX_WAITING 100000
+#define ROMBSR_CONFIG_MAX_CAPACITY 65536
+#define ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS 8
 
 #define ROMBSR_DEFAULT_AUDIT_ORIGIN "rombsr.local/audit"
 

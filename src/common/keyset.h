@@ -23,7 +23,7 @@
 struct rombsr_keyset_entry {
 	char *label;
 	enum rombsr_key_kind kind;
-	unsigned bits;                     /* RSA modulus size; 256 for P-256 */
+	unsigned bits;                     /* RSA modulus size; EC: the curve's, 256 or 384 */
 	enum rombsr_authority_id authority;
 	bool development;                  /* never valid for a user/release build */
 	char *purpose;

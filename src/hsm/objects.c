@@ -133,19 +133,16 @@ int rombsr_hsm_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
 		return 0;
 	}
 	if (type == CKK_EC) {
-		/* DER OID of prime256v1 */
-		static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-
 		r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_EC_PARAMS, &v, &len);
 		if (r < 0)
 			return r;
-		r = len == sizeof(p256) && memcmp(v, p256, len) == 0
-			    ? 0
-			    : rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': EC curve other than P-256", key->label);
+		r = rombsr_key_kind_from_ec_params(v, len, &key->kind);
 		free(v);
-		key->kind = ROMBSR_KEY_EC_P256;
-		key->bits = 256;
-		return r;
+		if (r < 0)
+			return rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': EC curve other than P-256 and P-384",
+					    key->label);
+		key->bits = rombsr_key_kind_ec_bits(key->kind);
+		return 0;
 	}
 	return rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': key type %lu is neither RSA nor EC", key->label,
 			    (unsigned long)type);

@@ -3,13 +3,16 @@
 #ifndef ROMBSR_NODE_BACKUP_MANIFEST_H
 #define ROMBSR_NODE_BACKUP_MANIFEST_H
 
+#include "../common/keyset.h"
 #include "../common/sigalg.h"
 
 #include <stddef.h>
 
 #define BACKUP_FORMAT "rombsr-backup"
 #define BACKUP_VERSION 1
-#define BACKUP_MAX_KEYS 64
+/* Every key of the largest key set (a key set's keys beyond a token's
+ * capacity are backed up from the wrapped store). */
+#define BACKUP_MAX_KEYS ROMBSR_KEYSET_MAX_KEYS
 #define BACKUP_ID_MAX 64
 #define BACKUP_LABEL_MAX 64
 #define BACKUP_FILE_MAX (1u << 20)

@@ -8,6 +8,7 @@
 #include "outdir.h"
 
 #include "../common/error.h"
+#include "../common/wrapped_key.h"
 #include "../common/fsutil.h"
 #include "../common/json_strict.h"
 #include "../common/keyset.h"
@@ -144,7 +145,46 @@ static int export_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, 
 	return r;
 }
 
-static int export_keys(struct rombsr_hsm *hsm, const char *dir, struct backup_manifest *m)
+/* A key kept wrapped on disk (hsm.capacity): its store file already holds
+ * the wrapped form, under the same wrap key (checked) and its certificate. */
+static int export_stored(const struct rombsr_authority_config *a, const struct rombsr_keyset_entry *e,
+			 const struct backup_manifest *m, const char *dir, struct backup_key *k, bool *found)
+{
+	struct rombsr_wrapped_key w;
+	char file[ROMBSR_KEYSET_LABEL_MAX + 1];
+	int r = rombsr_wrapped_key_read(a->wrapped_dir, e->label, e->authority, &w);
+
+	*found = r == 0;
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	if (r == 0 && (w.wrap_key_id_len != m->wrap_key_id_len || memcmp(w.wrap_key_id, m->wrap_key_id, w.wrap_key_id_len) != 0))
+		r = rombsr_error(ROMBSR_ESECURITY, "the stored key '%s' is wrapped under another wrap key than token "
+				 "'%s' holds", e->label, m->token);
+	memset(k, 0, sizeof(*k));
+	snprintf(k->label, sizeof(k->label), "%s", e->label);
+	memcpy(k->id, w.id, w.id_len);
+	k->id_len = w.id_len;
+	k->kind = e->kind;
+	k->bits = e->bits;
+	rombsr_keyset_label_file(e->label, file);
+	if (r == 0)
+		r = rombsr_path_format(k->wrapped, sizeof(k->wrapped), "keys/%s.wrapped", file);
+	if (r == 0)
+		r = rombsr_path_format(k->certificate, sizeof(k->certificate), "certs/%s.der", file);
+	if (r == 0)
+		r = sha256(w.wrapped, w.wrapped_len, k->wrapped_sha256);
+	if (r == 0)
+		r = sha256(w.certificate, w.certificate_len, k->certificate_sha256);
+	if (r == 0)
+		r = write_in(dir, k->wrapped, w.wrapped, w.wrapped_len);
+	if (r == 0)
+		r = write_in(dir, k->certificate, w.certificate, w.certificate_len);
+	rombsr_wrapped_key_free(&w);
+	return r;
+}
+
+static int export_keys(struct rombsr_hsm *hsm, const struct rombsr_authority_config *a, const char *dir,
+		       struct backup_manifest *m)
 {
 	const struct rombsr_keyset *ks = rombsr_keyset_current();
 	unsigned char id[ROMBSR_HSM_ID_MAX];
@@ -163,17 +203,17 @@ static int export_keys(struct rombsr_hsm *hsm, const char *dir, struct backup_ma
 	snprintf(m->token, sizeof(m->token), "%s", rombsr_hsm_token_label(hsm));
 	for (size_t i = 0; i < ks->len && r == 0; i++) {
 		struct rombsr_hsm_key key;
+		bool stored = false;
 
 		if (ks->entries[i].authority != ROMBSR_AUTHORITY_RELEASE)
 			continue;
 		r = rombsr_hsm_find_key(hsm, ks->entries[i].label, &key);
 		if (r == ROMBSR_ENOTFOUND) {
 			rombsr_error_clear();
-			r = 0;
+			r = a->capacity > 0 ? export_stored(a, &ks->entries[i], m, dir, &m->keys[m->nkeys], &stored) : 0;
+			m->nkeys += stored;
 			continue;
 		}
-		if (r == 0 && m->nkeys == BACKUP_MAX_KEYS)
-			r = rombsr_error(ROMBSR_EINVAL, "more than %d keys", BACKUP_MAX_KEYS);
 		if (r == 0)
 			r = export_key(hsm, &key, dir, &m->keys[m->nkeys++]);
 	}
@@ -232,6 +272,7 @@ static int make_scratch(const char *out, char **scratch)
 
 int cmd_backup_export(struct cli_context *ctx, int argc, char **argv)
 {
+	const struct rombsr_config *cfg;
 	struct backup_manifest *m = NULL;
 	struct rombsr_hsm *hsm = NULL;
 	struct export_args a;
@@ -244,11 +285,13 @@ int cmd_backup_export(struct cli_context *ctx, int argc, char **argv)
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	r = cli_open_authority(ctx, ROMBSR_AUTHORITY_RELEASE, &hsm);
+	r = cli_config(ctx, &cfg);
+	if (r == 0)
+		r = cli_open_authority(ctx, ROMBSR_AUTHORITY_RELEASE, &hsm);
 	if (r == 0)
 		r = make_scratch(a.out, &scratch);
 	if (r == 0)
-		r = export_keys(hsm, scratch, m);
+		r = export_keys(hsm, &cfg->authority[ROMBSR_AUTHORITY_RELEASE], scratch, m);
 	if (r == 0)
 		r = sign_manifest(&a, m, scratch);
 	if (r == 0)

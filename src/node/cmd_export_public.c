@@ -6,6 +6,7 @@
 #include "inventory.h"
 
 #include "../audit/checkpoint.h"
+#include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
@@ -87,7 +88,7 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
 		      "label", k->label,
 		      "authority", rombsr_authority_name(k->entry->authority),
-		      "algorithm", k->entry->kind == ROMBSR_KEY_RSA ? "rsa" : "ec-p256",
+		      "algorithm", rombsr_bundle_algorithm_name(k->entry->kind),
 		      "bits", (int)k->bits,
 		      "pkcs11_id", k->id_hex,
 		      "spki_sha256", k->spki_sha256,

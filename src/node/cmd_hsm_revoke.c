@@ -10,7 +10,8 @@
  *      the hook and every verifier refuse anyone else) and pushed; from
  *      then on every sign node refuses the key and apply refuses its
  *      signatures in later responses;
- *   3. the key is destroyed in the token.
+ *   3. the key is destroyed in the token, and its wrapped copy in the
+ *      authority's store (hsm.capacity) removed.
  *
  * Run again after a failure at step 3, it finds the revocation already in
  * the queue and only destroys the key. */
@@ -19,6 +20,7 @@
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../common/wrapped_key.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 #include "../queue/gpg.h"
@@ -109,14 +111,43 @@ static int check_config(const struct rombsr_config *cfg, const struct revoke_arg
 	return rombsr_error(ROMBSR_ENOTFOUND, "no authority of this sign node uses token '%s': nothing revoked", a->token);
 }
 
-/* Step 1: the key in its token, and its fingerprint. */
-static int find_key(struct rombsr_hsm *hsm, const struct revoke_args *a, struct rombsr_hsm_key *key, char fpr[65])
+/* Step 1, for a key the token no longer holds but the authority's store
+ * keeps wrapped: its fingerprint is its stored certificate's. */
+static int find_stored(const struct rombsr_authority_config *ac, const struct revoke_args *a, char fpr[65])
+{
+	const struct rombsr_keyset_entry *e = rombsr_keyset_find(a->label);
+	struct rombsr_wrapped_key w;
+	const unsigned char *p;
+	X509 *cert = NULL;
+	int r = e != NULL && ac->capacity > 0 ? rombsr_wrapped_key_read(ac->wrapped_dir, a->label, e->authority, &w)
+					      : ROMBSR_ENOTFOUND;
+
+	if (r == ROMBSR_ENOTFOUND)
+		return rombsr_error(ROMBSR_ENOTFOUND, "no key '%s' in token '%s': nothing revoked", a->label, a->token);
+	if (r < 0)
+		return r;
+	p = w.certificate;
+	cert = d2i_X509(NULL, &p, (long)w.certificate_len);
+	r = cert != NULL ? rombsr_pubkey_spki_sha256(X509_get0_pubkey(cert), fpr)
+			 : rombsr_error_openssl(ROMBSR_EINVAL, "the stored certificate of '%s' does not parse", a->label);
+	X509_free(cert);
+	rombsr_wrapped_key_free(&w);
+	return r;
+}
+
+/* Step 1: the key in its token (key->private_key CK_INVALID_HANDLE if only
+ * its wrapped copy is left), and its fingerprint. */
+static int find_key(struct rombsr_hsm *hsm, const struct rombsr_authority_config *ac, const struct revoke_args *a,
+		    struct rombsr_hsm_key *key, char fpr[65])
 {
 	EVP_PKEY *pub = NULL;
 	int r = rombsr_hsm_find_key(hsm, a->label, key);
 
-	if (r == ROMBSR_ENOTFOUND)
-		return rombsr_error(ROMBSR_ENOTFOUND, "no key '%s' in token '%s': nothing revoked", a->label, a->token);
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_error_clear();
+		key->private_key = CK_INVALID_HANDLE;
+		return find_stored(ac, a, fpr);
+	}
 	if (r == 0)
 		r = rombsr_hsm_public_key(hsm, key, &pub);
 	if (r == 0)
@@ -195,15 +226,17 @@ int cmd_hsm_revoke(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0)
 		r = cli_open_authority(ctx, (enum rombsr_authority_id)authority, &hsm);
 	if (r == 0)
-		r = find_key(hsm, &a, &key, fpr);
+		r = find_key(hsm, &cfg->authority[authority], &a, &key, fpr);
 	if (r == 0)
 		r = record(cfg, &a, fpr, commit_hex);
 	if (r == 0) {
 		cli_info("%s: revocation in the queue: commit %s", a.label, commit_hex);
-		r = rombsr_hsm_destroy_key(hsm, &key);
+		r = key.private_key != CK_INVALID_HANDLE ? rombsr_hsm_destroy_key(hsm, &key) : 0;
+		if (r == 0 && cfg->authority[authority].capacity > 0)
+			r = rombsr_wrapped_key_remove(cfg->authority[authority].wrapped_dir, a.label);
 		if (r < 0)
-			r = rombsr_error_wrap(r, "%s is revoked in the queue but still in the token; run hsm-revoke again",
-					      a.label);
+			r = rombsr_error_wrap(r, "%s is revoked in the queue but still in the token or its wrapped store; "
+					      "run hsm-revoke again", a.label);
 	}
 	if (r == 0)
 		printf("revoked %s (fingerprint %s) in token '%s': destroyed\n", a.label, fpr, a.token);

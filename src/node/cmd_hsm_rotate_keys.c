@@ -170,6 +170,7 @@ int cmd_hsm_rotate_keys(struct cli_context *ctx, int argc, char **argv)
 {
 	struct rotate_args a = {NULL, "ROMbsr release signing", 10950};
 	const struct rombsr_keyset_entry *e = NULL;
+	const struct rombsr_config *cfg;
 	char retired[ROMBSR_KEYSET_LABEL_MAX + 1], old_fpr[65], new_fpr[65];
 	struct rombsr_hsm_key old, fresh;
 	struct rombsr_hsm *hsm = NULL;
@@ -181,6 +182,14 @@ int cmd_hsm_rotate_keys(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0 && e->authority == ROMBSR_AUTHORITY_AUDIT)
 		r = rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s' signs the audit log's checkpoints, which name no "
 				 "lineage: it is not rotated this way", e->label);
+	if (r == 0)
+		r = cli_config(ctx, &cfg);
+	/* The wrapped store (hsm.capacity) keeps one copy per label of the
+	 * set: it has no place for a retired key, and its copy of the label
+	 * would still be the old key. */
+	if (r == 0 && cfg->authority[e->authority].capacity > 0)
+		r = rombsr_error(ROMBSR_EUNSUPPORTED, "the %s authority keeps keys wrapped on disk (hsm.capacity), which "
+				 "hsm-rotate-keys does not handle yet: nothing rotated", rombsr_authority_name(e->authority));
 	if (r == 0)
 		r = cli_open_authority(ctx, e->authority, &hsm);
 	if (r == 0)

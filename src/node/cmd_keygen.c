@@ -1,6 +1,7 @@
 /* rombsr keygen: the release key set inside the HSM. Re-running is safe: an
  * existing key is never duplicated or replaced, and a key whose certificate
  * is missing (an earlier run stopped between the two) gets one. */
+#include "keygen_store.h"
 #include "node.h"
 
 #include "../common/error.h"
@@ -34,9 +35,9 @@ struct keygen_options {
 };
 
 /* present: the key as the token holds it (rombsr_hsm_find_keyset()), or
- * NULL if it holds none. */
+ * NULL if it holds none. key receives it, certificate and all. */
 static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
-		      const struct keygen_options *o)
+		      const struct keygen_options *o, struct rombsr_hsm_key *out)
 {
 	struct rombsr_hsm_key key;
 	int r = 0;
@@ -54,6 +55,7 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 					    e->label, key.bits);
 		if (key.certificate != CK_INVALID_HANDLE) {
 			cli_info("%s: present, kept", e->label);
+			*out = key;
 			return 0;
 		}
 	}
@@ -62,6 +64,7 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	r = keygen_certify(hsm, &key, o->organization, (unsigned)o->days);
 	if (r == 0)
 		cli_info("%s: certificate made by the token and stored with the key", e->label);
+	*out = key;
 	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
 }
 
@@ -104,14 +107,75 @@ static int select_key(struct cli_context *ctx, const char *name, bool selected[R
 
 /* A wrappable key is only worth making where a trusted key can carry it
  * out: otherwise it is a key that no backup can ever reach. */
-static int require_wrap_key(struct rombsr_hsm *hsm)
+static int require_wrap_key(struct rombsr_hsm *hsm, const char *why)
 {
 	CK_OBJECT_HANDLE handle;
 	int r = rombsr_hsm_wrap_key_find(hsm, &handle, NULL, NULL);
 
 	if (r == ROMBSR_ENOTFOUND)
-		return rombsr_error(ROMBSR_ENOTFOUND, "--wrappable: token '%s' holds no wrap key; run 'rombsr-sign "
-				    "wrap-key create' first", rombsr_hsm_token_label(hsm));
+		return rombsr_error(ROMBSR_ENOTFOUND, "%s: token '%s' holds no wrap key; run 'rombsr-sign wrap-key create' "
+				    "first", why, rombsr_hsm_token_label(hsm));
+	return r;
+}
+
+/* One key of the set: in the token, kept wrapped in the store, or made. */
+static int keygen_one(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
+		      const struct keygen_options *o, struct keygen_store *store)
+{
+	struct rombsr_hsm_key key;
+	bool stored = false;
+	int r = 0;
+
+	if (present == NULL && store != NULL)
+		r = keygen_store_has(store, e, &stored);
+	if (r < 0 || stored) {
+		if (stored)
+			cli_info("%s: kept wrapped in %s, kept", e->label, store->a->wrapped_dir);
+		return r;
+	}
+	r = ensure_key(hsm, e, present, o, &key);
+	if (r == 0 && store != NULL)
+		r = keygen_store_key(store, hsm, e, &key, present == NULL);
+	return r;
+}
+
+static int keygen_authority(struct cli_context *ctx, const struct rombsr_config *cfg, enum rombsr_authority_id a,
+			    const struct rombsr_keyset_entry *only, const struct keygen_options *given)
+{
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
+	struct keygen_options o = *given;
+	struct keygen_store store;
+	struct rombsr_hsm_key *keys = NULL;
+	struct rombsr_hsm *hsm;
+	bool *found = NULL, use_store;
+	size_t resident = 0, set_keys = 0;
+	int r = cli_open_authority(ctx, a, &hsm);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ks->len; i++)
+		set_keys += ks->entries[i].authority == a;
+	/* Beyond what the token keeps, every key must be able to leave it; an
+	 * authority whose keys all fit needs no store (and no wrap key). */
+	use_store = cfg->authority[a].capacity > 0 &&
+		    set_keys > cfg->authority[a].capacity - cfg->authority[a].unwrap_slots;
+	if (use_store)
+		o.flags |= ROMBSR_HSM_KEY_WRAPPABLE;
+	if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
+		r = require_wrap_key(hsm, use_store ? "hsm.capacity: keys beyond it are kept wrapped" : "--wrappable");
+	if (r == 0)
+		r = rombsr_hsm_find_keyset(hsm, ks, a, &keys, &found);
+	for (size_t i = 0; i < ks->len && r == 0; i++)
+		resident += found[i];
+	if (r == 0 && use_store)
+		r = keygen_store_open(cfg, a, hsm, resident, &store);
+	for (size_t i = 0; i < ks->len && r == 0; i++)
+		if (ks->entries[i].authority == a && (only == NULL || only == &ks->entries[i]))
+			r = keygen_one(hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o,
+				       use_store ? &store : NULL);
+	free(keys);
+	free(found);
+	rombsr_hsm_close(hsm);
 	return r;
 }
 
@@ -119,9 +183,6 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 {
 	struct keygen_options o = {"ROMbsr release signing", 10950, NULL, 0};
 	const struct rombsr_keyset_entry *only;
-	const struct rombsr_keyset *ks;
-	struct rombsr_hsm_key *keys = NULL;
-	bool *found = NULL;
 	const struct rombsr_config *cfg;
 	bool selected[ROMBSR_AUTHORITY_COUNT];
 	const char *authority = NULL;
@@ -160,32 +221,10 @@ int cmd_keygen(struct cli_context *ctx, int argc, char **argv)
 		r = cli_config(ctx, &cfg);
 	if (r < 0)
 		return r;
-	ks = rombsr_keyset_current();
 	if ((ctx->pin_file != NULL || ctx->pin_fd >= 0) && authority == NULL)
 		return rombsr_error(ROMBSR_EINVAL, "--pin-file/--pin-fd need --authority: each authority has its own PIN");
-	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT; a++) {
-		struct rombsr_hsm *hsm;
-
-		if (!selected[a])
-			continue;
-		r = cli_open_authority(ctx, (enum rombsr_authority_id)a, &hsm);
-		if (r < 0)
-			return r;
-		if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
-			r = require_wrap_key(hsm);
-		if (r == 0)
-			r = rombsr_hsm_find_keyset(hsm, ks, (enum rombsr_authority_id)a, &keys, &found);
-		for (size_t i = 0; i < ks->len && r == 0; i++)
-			if (ks->entries[i].authority == (enum rombsr_authority_id)a &&
-			    (only == NULL || only == &ks->entries[i]))
-				r = ensure_key(hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o);
-		free(keys);
-		free(found);
-		keys = NULL;
-		found = NULL;
-		rombsr_hsm_close(hsm);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++)
+		if (selected[a])
+			r = keygen_authority(ctx, cfg, (enum rombsr_authority_id)a, only, &o);
+	return r;
 }

@@ -36,8 +36,9 @@ static int print_key(const struct inventory_key *k, int width)
 		if (r < 0)
 			return r;
 	}
-	printf("%-*s %-9s %-9s %s %s..%s\n", width, k->label, rombsr_authority_name(k->entry->authority),
-	       algorithm, k->spki_sha256, k->certificate ? from : "(no certificate)", k->certificate ? until : "");
+	printf("%-*s %-9s %-9s %s %s..%s%s\n", width, k->label, rombsr_authority_name(k->entry->authority),
+	       algorithm, k->spki_sha256, k->certificate ? from : "(no certificate)", k->certificate ? until : "",
+	       k->stored_only ? " (wrapped on disk)" : "");
 	return 0;
 }
 

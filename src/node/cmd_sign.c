@@ -51,6 +51,9 @@ static void print_summary(struct rombsr_sign_node *node, size_t answered)
 	       "%llu from the signing cache; verify %.2fs, sign %.2fs, publish %.2fs\n",
 	       answered, st.requests_signed, st.requests_rejected, st.operations, (unsigned long long)st.hsm_operations,
 	       (unsigned long long)st.cache_hits, st.verify_seconds, st.sign_seconds, st.publish_seconds);
+	if (st.unwraps > 0)
+		printf("sign: %llu keys unwrapped from the wrapped store, %llu evicted\n", (unsigned long long)st.unwraps,
+		       (unsigned long long)st.evictions);
 }
 
 /* Keeps going through queue outages: a failed pass waits longer each time

@@ -3,6 +3,7 @@
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
+#include "../common/wrapped_key.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 
@@ -27,6 +28,35 @@ static int read_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *found, 
 	EVP_PKEY_free(pub);
 	if (r == 0 && key.certificate != CK_INVALID_HANDLE)
 		r = rombsr_hsm_read_certificate(hsm, &key, &k->certificate);
+	return r;
+}
+
+/* A key kept wrapped on disk (hsm.capacity): its certificate is the
+ * store's copy. */
+static int read_stored(const struct rombsr_authority_config *a, struct inventory_key *k)
+{
+	struct rombsr_wrapped_key w;
+	const unsigned char *p;
+	EVP_PKEY *pub;
+	int r = rombsr_wrapped_key_read(a->wrapped_dir, k->entry->label, k->entry->authority, &w);
+
+	if (r == ROMBSR_ENOTFOUND)
+		return 0;
+	p = w.certificate;
+	if (r == 0 && ((k->certificate = d2i_X509(NULL, &p, (long)w.certificate_len)) == NULL ||
+		       p != w.certificate + w.certificate_len))
+		r = rombsr_error_openssl(ROMBSR_EINVAL, "the stored certificate of '%s' does not parse", k->entry->label);
+	pub = r == 0 ? X509_get0_pubkey(k->certificate) : NULL;
+	if (r == 0 && pub == NULL)
+		r = rombsr_error_openssl(ROMBSR_EINVAL, "the stored certificate of '%s' has no usable key", k->entry->label);
+	if (r == 0)
+		r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
+	if (r == 0) {
+		k->present = k->stored_only = true;
+		k->bits = (unsigned)EVP_PKEY_get_bits(pub);
+		rombsr_hex_encode(w.id, w.id_len, k->id_hex);
+	}
+	rombsr_wrapped_key_free(&w);
 	return r;
 }
 
@@ -65,6 +95,8 @@ int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY
 			snprintf(k->label, sizeof(k->label), "%s", k->entry->label);
 			if (found[i])
 				r = read_key(hsm, &keys[i], k);
+			else if (cfg->authority[a].capacity > 0)
+				r = read_stored(&cfg->authority[a], k);
 			if (r < 0 || !found[ks->len + i])
 				continue;
 			k = &inv->keys[inv->len++];

@@ -15,7 +15,8 @@ struct inventory_key {
 	 * label in the token, "<label>@<16 hex>" */
 	char label[ROMBSR_KEYSET_LABEL_MAX + 1];
 	bool retired;
-	bool present;                 /* private key found in the token */
+	bool present;                 /* private key found in the token or its wrapped store */
+	bool stored_only;             /* kept wrapped on disk only (hsm.capacity) */
 	unsigned bits;
 	char id_hex[129];
 	char spki_sha256[65];

@@ -384,6 +384,8 @@ int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_sta
 		if (r == 0) {
 			stats->hsm_operations += reply->hsm_operations;
 			stats->cache_hits += reply->cache_hits;
+			stats->unwraps += reply->unwraps;
+			stats->evictions += reply->evictions;
 		}
 	}
 	free(reply);

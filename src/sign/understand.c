@@ -107,7 +107,7 @@ static bool understand_vbmeta(const struct rombsr_request_op *o, size_t i, size_
 		goto out;
 	}
 	if (img.alg->digest == NULL || hash == NULL || strcmp(img.alg->digest, hash) != 0 ||
-	    o->op.mech->pss || o->op.mech->kind != ROMBSR_KEY_RSA ||
+	    o->op.mech->pss || o->op.mech->ec ||
 	    (modulus_bytes != 0 && img.alg->key_bits != modulus_bytes * 8)) {
 		rombsr_refuse(why, "vbmeta-algorithm", "operation %zu: a %s vbmeta signed with %s by a %zu-bit key", i,
 		       img.alg->name, o->op.mech->name, modulus_bytes * 8);

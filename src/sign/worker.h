@@ -22,6 +22,7 @@ struct rombsr_sign_node;
 struct rombsr_sign_stats {
 	size_t requests_signed, requests_rejected, operations;
 	uint64_t hsm_operations, cache_hits;
+	uint64_t unwraps, evictions;
 	double verify_seconds, sign_seconds, publish_seconds;
 };
 

@@ -60,6 +60,7 @@ struct rombsr_channel_reply {
 	uint32_t more;           /* another key follows at index + 1 */
 	/* ROMBSR_CH_STATS */
 	uint64_t hsm_operations, cache_hits;
+	uint64_t unwraps, evictions; /* keys kept wrapped on disk: unwrapped into, destroyed in the token */
 	uint32_t from_cache;     /* ROMBSR_CH_SIGN: answered without the HSM */
 	/* ROMBSR_CH_SIGN: not signed because the HSM stayed unreachable for the
 	 * whole retry bound (docs/sign-node.md, "HSM faults") */

@@ -6,16 +6,19 @@
 #include "channel.h"
 #include "checkpoint_signer.h"
 #include "opcheck.h"
+#include "signer_key.h"
 
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/keyset.h"
 #include "../common/secret.h"
+#include "../build/sigcheck.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 #include "../hsm/provision.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,18 +41,13 @@
 #define HSM_WAIT_MAX_MS 1000
 #define HSM_BUDGET_MS 5000
 
-struct signer_key {
-	struct rombsr_hsm_key key;
-	char spki_sha256[65];
-	size_t modulus_bytes;
-};
-
 struct signer {
 	const struct rombsr_authority_config *a;
 	struct rombsr_hsm *hsm;
 	struct rombsr_sign_cache *cache;
-	struct signer_key *keys;   /* the key set's keys its token holds */
+	struct signer_key *keys;   /* the key set's keys its token holds or its wrapped store keeps */
 	size_t nkeys;
+	struct signer_unwrapped unwrapped;
 	uint64_t hsm_operations, cache_hits;
 	/* The audit authority's signer signs checkpoints and nothing else. */
 	bool audit;
@@ -64,6 +62,36 @@ struct signer {
 	uint32_t gave_up_index;
 };
 
+/* One key of the set: from the token, else (with hsm.capacity) from the
+ * wrapped store; *present false if neither has it. */
+static int load_key(struct signer *s, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *in_token,
+		    struct signer_key *k, bool *present)
+{
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	*present = true;
+	if (in_token == NULL) {
+		r = s->a->capacity > 0 ? signer_key_load_stored(s->a, e, k) : ROMBSR_ENOTFOUND;
+		*present = r != ROMBSR_ENOTFOUND;
+		return r == ROMBSR_ENOTFOUND ? 0 : r;
+	}
+	memset(k, 0, sizeof(*k));
+	k->key = *in_token;
+	r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
+	if (r == 0)
+		r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
+	EVP_PKEY_free(pub);
+	k->modulus_bytes = k->key.kind == ROMBSR_KEY_RSA ? (k->key.bits + 7) / 8 : 0;
+	return r;
+}
+
+static void free_keys(struct signer_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		signer_key_free(&keys[i]);
+}
+
 /* Replaces the key list only when the whole of it was read: after a failed
  * re-open the old list still says which keys this signer serves. */
 static int load_keys(struct signer *s)
@@ -74,39 +102,42 @@ static int load_keys(struct signer *s)
 	struct rombsr_hsm_key *found_keys = NULL;
 	bool *found = NULL;
 	enum rombsr_authority_id authority;
-	size_t n = 0;
+	size_t n = 0, stored = 0;
 	int r = keys ? rombsr_authority_from_name(s->a->name, &authority) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	if (r == 0)
 		r = rombsr_hsm_find_keyset(s->hsm, ks, authority, &found_keys, &found);
-	for (size_t i = 0; i < 2 * ks->len && r == 0; i++) {
-		struct signer_key *k = &keys[n];
-		EVP_PKEY *pub = NULL;
+	for (size_t i = 0; i < ks->len && r == 0; i++) {
+		bool present;
 
-		if (!found[i])
+		if (ks->entries[i].authority != authority)
 			continue;
-		k->key = found_keys[i];
-		r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
-		if (r == 0)
-			r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
-		EVP_PKEY_free(pub);
-		k->modulus_bytes = k->key.kind == ROMBSR_KEY_RSA ? (k->key.bits + 7) / 8 : 0;
-		if (r == 0)
+		r = load_key(s, &ks->entries[i], found[i] ? &found_keys[i] : NULL, &keys[n], &present);
+		if (r == 0 && present)
+			stored += keys[n++].stored != NULL;
+		/* Its retired predecessor (hsm-rotate-keys), always in the token. */
+		if (r == 0 && found[ks->len + i] &&
+		    (r = load_key(s, &ks->entries[i], &found_keys[ks->len + i], &keys[n], &present)) == 0)
 			n++;
 	}
 	free(found_keys);
 	free(found);
 	if (r == 0 && n == 0)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
+	if (r == 0)
+		r = signer_unwrapped_init(&s->unwrapped, s->a, n - stored, stored);
 	if (r < 0) {
+		free_keys(keys, n);
 		free(keys);
 		return r;
 	}
 	/* The checkpoint signer keeps a pointer to the audit key: the array
-	 * stays where it is once made (it has room for the whole key set). */
+	 * stays where it is once made (it has room for the whole key set and
+	 * the retired keys). */
 	if (s->keys == NULL) {
 		s->keys = keys;
 	} else {
+		free_keys(s->keys, s->nkeys);
 		memcpy(s->keys, keys, n * sizeof(*keys));
 		free(keys);
 	}
@@ -114,7 +145,7 @@ static int load_keys(struct signer *s)
 	return 0;
 }
 
-static const struct signer_key *find_key(const struct signer *s, const char *label);
+static struct signer_key *find_key(const struct signer *s, const char *label);
 
 /* state_path: the signing cache, or for the audit signer the record of the
  * last checkpoint signed. */
@@ -135,7 +166,7 @@ static int signer_open(struct signer *s, const char *state_path)
 	return r;
 }
 
-static const struct signer_key *find_key(const struct signer *s, const char *label)
+static struct signer_key *find_key(const struct signer *s, const char *label)
 {
 	for (size_t i = 0; i < s->nkeys; i++)
 		if (strcmp(s->keys[i].key.label, label) == 0)
@@ -166,7 +197,7 @@ int rombsr_signer_op_from_message(const struct rombsr_channel_request *m, struct
 
 /* The mechanism and input the token gets for an operation: hash-and-sign
  * mechanisms become their raw form over the digest the capture recorded. */
-static int hsm_sign(struct signer *s, const struct signer_key *k, const struct rombsr_cap_op *op, unsigned char *sig,
+static int hsm_sign(struct signer *s, struct signer_key *k, const struct rombsr_cap_op *op, unsigned char *sig,
 		    size_t *sig_len)
 {
 	CK_RSA_PKCS_PSS_PARAMS pss = {op->pss.hash, op->pss.mgf, op->pss.salt_len};
@@ -183,9 +214,19 @@ static int hsm_sign(struct signer *s, const struct signer_key *k, const struct r
 		mech.ulParameterLen = sizeof(pss);
 	}
 	if (r == 0)
+		r = signer_key_ready(s->hsm, &s->unwrapped, s->keys, s->nkeys, k);
+	if (r == 0)
 		r = rombsr_hsm_sign_raw(s->hsm, &k->key, &mech, input, input_len, sig, sig_len);
 	if (r == 0)
 		s->hsm_operations++;
+	/* A stored file is the key only if the token's unwrapping of it signs
+	 * as its certificate says: a mixed-up or replaced file must not sign
+	 * under a label that is not its own. */
+	if (r == 0 && k->stored != NULL && rombsr_sigcheck_verify(k->certified, op, sig, *sig_len) < 0) {
+		OPENSSL_cleanse(sig, *sig_len);
+		r = rombsr_error(ROMBSR_EPERM, "the key unwrapped from %s's stored file does not match its certificate",
+				 k->key.label);
+	}
 	return r;
 }
 
@@ -216,6 +257,7 @@ static int signer_reopen(struct signer *s)
 	if (r == 0)
 		r = rombsr_hsm_reopen(s->hsm, (const char *)pin.data);
 	rombsr_buf_free(&pin);
+	signer_unwrapped_forget(&s->unwrapped, s->keys, s->nkeys);
 	if (r == 0)
 		r = load_keys(s);
 	return r;
@@ -245,7 +287,7 @@ static int sign_retrying(struct signer *s, const struct rombsr_channel_request *
 			s->hsm_broken = r < 0;
 		}
 		if (!s->hsm_broken) {
-			const struct signer_key *k = find_key(s, op->label);
+			struct signer_key *k = find_key(s, op->label);
 
 			/* The token that came back must hold the same key. */
 			if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0)
@@ -321,8 +363,10 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 	}
 	reply->status = r;
 	reply->hsm_unavailable = unavailable;
-	if (r < 0)
+	if (r < 0) {
+		OPENSSL_cleanse(reply->sig, sizeof(reply->sig));
 		snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
+	}
 	else
 		reply->sig_len = (uint32_t)sig_len;
 }
@@ -371,6 +415,8 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 	case ROMBSR_CH_STATS:
 		reply->hsm_operations = s->hsm_operations;
 		reply->cache_hits = s->cache_hits;
+		reply->unwraps = s->unwrapped.unwraps;
+		reply->evictions = s->unwrapped.evictions;
 		break;
 	default:
 		reply->status = ROMBSR_EINVAL;
@@ -498,6 +544,8 @@ int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cac
 	if (s.audit)
 		rombsr_checkpoint_signer_close(&s.checkpoints);
 	rombsr_hsm_close(s.hsm);
+	if (s.keys != NULL)
+		free_keys(s.keys, s.nkeys);
 	free(s.keys);
 	free(m);
 	free(reply);

@@ -4,7 +4,8 @@
 # token's wrap key gone, rotating a wrappable key is refused and nothing
 # changes (its successor could never be backed up). A rotation killed
 # midway leaves the old key retired and the label empty: the next run says
-# so, and keygen finishes it.
+# so, and keygen finishes it. With hsm.capacity (keys kept wrapped on disk)
+# rotation is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
@@ -71,6 +72,14 @@ expect_fail "a rotation was cut short; 'rombsr-sign keygen --key other' (with --
 grep -q "^other@[0-9a-f]\{16\} " "$T/keys.txt" && grep -q "^other  " "$T/keys.txt" ||
 	fail "keygen did not finish the rotation: $(cat "$T/keys.txt")"
 echo "ok: a rotation cut short is said so, and keygen finishes it"
+
+# With hsm.capacity the wrapped store holds one copy per label: refused.
+cp "$ROMBSR_CONFIG" "$T/capacity.conf"
+printf '[hsm]\n\tcapacity = 8\n\tunwrap-slots = 3\n' >> "$T/capacity.conf"
+"$ROMBSR_SIGN" keys > "$T/keys-before.txt"
+expect_fail "the release authority keeps keys wrapped on disk (hsm.capacity), which hsm-rotate-keys does not handle yet: nothing rotated" \
+	"$ROMBSR_SIGN" --config "$T/capacity.conf" hsm-rotate-keys --key media
+"$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a refused rotation changed the token"
 
 # The wrap key gone: a wrappable key is not rotated.
 P11=(--module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$(cat "$T/state/pins/release.pin")")

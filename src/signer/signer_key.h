@@ -1,0 +1,54 @@
+/* A key the signer serves, and the keys it keeps wrapped on disk because
+ * the token cannot hold them all (docs/custody.md, "More keys than the
+ * token holds"): unwrapped into the token as session objects when a
+ * request needs them, the least recently used destroyed again when the
+ * token's free places (hsm.capacity minus the keys it keeps) run out. */
+#ifndef ROMBSR_SIGNER_SIGNER_KEY_H
+#define ROMBSR_SIGNER_SIGNER_KEY_H
+
+#include "../common/config.h"
+#include "../common/keyset.h"
+#include "../common/wrapped_key.h"
+#include "../hsm/hsm.h"
+
+#include <openssl/evp.h>
+#include <stdint.h>
+
+struct signer_key {
+	struct rombsr_hsm_key key;  /* private_key: CK_INVALID_HANDLE while a stored key is not unwrapped */
+	char spki_sha256[65];
+	size_t modulus_bytes;
+	/* A key kept wrapped in the authority's store (NULL: the token keeps it). */
+	struct rombsr_wrapped_key *stored;
+	EVP_PKEY *certified;        /* its certificate's public key: what every signature must verify with */
+	uint64_t last_used;
+};
+
+struct signer_unwrapped {
+	size_t slots;               /* how many stored keys may be in the token at once */
+	size_t loaded;
+	uint64_t clock;             /* ticks once per use: the LRU order */
+	uint64_t unwraps, evictions;
+};
+
+/* Fills k from e's file in a's wrapped store: ROMBSR_ENOTFOUND if there is
+ * none; a certificate of another algorithm or size than e is an error. */
+int signer_key_load_stored(const struct rombsr_authority_config *a, const struct rombsr_keyset_entry *e,
+			   struct signer_key *k);
+void signer_key_free(struct signer_key *k);
+
+/* The places left for stored keys once the token keeps `resident` of
+ * them; ROMBSR_ECONFIG if there are stored keys and no place. */
+int signer_unwrapped_init(struct signer_unwrapped *u, const struct rombsr_authority_config *a, size_t resident,
+			  size_t stored);
+
+/* Makes k's private key usable (k->key.private_key): unwraps it as a
+ * session object if it is not in the token, first destroying the least
+ * recently used of keys[0..n) when every place is taken. */
+int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
+		     struct signer_key *k);
+
+/* After the token was re-opened: its session objects are gone. */
+void signer_unwrapped_forget(struct signer_unwrapped *u, struct signer_key *keys, size_t n);
+
+#endif
