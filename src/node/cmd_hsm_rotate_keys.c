@@ -107,6 +107,11 @@ static int check_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e
 	else if (keys[i].certificate == CK_INVALID_HANDLE)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "key '%s' has no certificate in token '%s' (run 'rombsr-sign keygen "
 				 "--key %s'): nothing rotated", e->label, token, e->label);
+	else if (keys[i].kind != e->kind || keys[i].bits != e->bits)
+		/* The retired key is published with the set's algorithm for its
+		 * label: it must be of that algorithm. */
+		r = rombsr_error(ROMBSR_EINVAL, "key '%s' in token '%s' is of another type or size than the key set "
+				 "defines (%u bits): nothing rotated", e->label, token, keys[i].bits);
 	else if (found[ks->len + i])
 		r = rombsr_error(ROMBSR_EEXISTS, "key '%s' was rotated already: its predecessor '%s' is still in token "
 				 "'%s': nothing rotated", e->label, keys[ks->len + i].label, token);

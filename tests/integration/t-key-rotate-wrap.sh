@@ -4,8 +4,8 @@
 # token's wrap key gone, rotating a wrappable key is refused and nothing
 # changes (its successor could never be backed up). A rotation killed
 # midway leaves the old key retired and the label empty: the next run says
-# so, and keygen finishes it. With hsm.capacity (keys kept wrapped on disk)
-# rotation is refused.
+# so, and keygen finishes it. Refused: a key whose size the key set no
+# longer says, and any key with hsm.capacity (keys kept wrapped on disk).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
@@ -72,6 +72,14 @@ expect_fail "a rotation was cut short; 'rombsr-sign keygen --key other' (with --
 grep -q "^other@[0-9a-f]\{16\} " "$T/keys.txt" && grep -q "^other  " "$T/keys.txt" ||
 	fail "keygen did not finish the rotation: $(cat "$T/keys.txt")"
 echo "ok: a rotation cut short is said so, and keygen finishes it"
+
+# A key set that now says another size for plain than its key has.
+sed 's|"plain", "algorithm": "rsa-2048"|"plain", "algorithm": "rsa-4096"|' "$T/keyset.json" > "$T/keyset-4096.json"
+sed "s|$T/keyset.json|$T/keyset-4096.json|" "$ROMBSR_CONFIG" > "$T/keyset-4096.conf"
+"$ROMBSR_SIGN" keys > "$T/keys-before.txt"
+expect_fail "key 'plain' in token 'rombsr-release' is of another type or size than the key set defines (2048 bits): nothing rotated" \
+	"$ROMBSR_SIGN" --config "$T/keyset-4096.conf" hsm-rotate-keys --key plain
+"$ROMBSR_SIGN" keys | cmp -s - "$T/keys-before.txt" || fail "a refused rotation changed the token"
 
 # With hsm.capacity the wrapped store holds one copy per label: refused.
 cp "$ROMBSR_CONFIG" "$T/capacity.conf"
