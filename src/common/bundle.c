@@ -156,7 +156,7 @@ static int load_key(const char *dir, json_t *o, struct rombsr_bundle_key *k)
 		return rombsr_error(ROMBSR_EINVAL, "keys[] holds a non-object");
 	/* Labels become file names and PKCS#11 labels: the key set's alphabet
 	 * and file mapping keep both safe (docs/public-bundle.md). */
-	if (label == NULL || !rombsr_keyset_label_ok(label))
+	if (label == NULL || !rombsr_keyset_any_label_ok(label))
 		return rombsr_error(ROMBSR_EINVAL, "a key has a missing or invalid label");
 	snprintf(k->label, sizeof(k->label), "%s", label);
 	if (authority == NULL || strlen(authority) >= sizeof(k->authority))

@@ -422,12 +422,14 @@ int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, u
 	return 0;
 }
 
-const char *const rombsr_cap_data_kinds[] = {"apk-signed-data", "avb-vbmeta", "jar-signature-file", NULL};
+const char *const rombsr_cap_data_kinds[] = {"apk-signed-data", "avb-vbmeta", "jar-signature-file",
+					      "apk-lineage-node", NULL};
 
 const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 {
 	struct rombsr_jar_signature_file sf;
 	struct rombsr_apk_signed_data sd;
+	struct rombsr_apk_lineage_node ln;
 
 	/* A vbmeta header is 256 bytes and its auxiliary block a multiple of 64. */
 	if (len >= 256 && (len - 256) % 64 == 0 && memcmp(data, "AVB0", 4) == 0)
@@ -438,6 +440,11 @@ const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 	if (len >= 19 && memcmp(data, "Signature-Version: ", 19) == 0 &&
 	    rombsr_jar_signature_file_parse(data, len, &sf) == 0)
 		return "jar-signature-file";
+	/* A lineage node's first bytes are a certificate's length, which no
+	 * signed data's digest sequence can hold with a DER certificate after
+	 * it: the two never read as each other. */
+	if (rombsr_apk_lineage_node_parse(data, len, &ln) == 0)
+		return "apk-lineage-node";
 	rombsr_error_clear();
 	return NULL;
 }

@@ -71,6 +71,34 @@ static void labels(void)
 	CHECK(strcmp(file, "platform") == 0, "a plain label is its own file name");
 }
 
+/* hsm-rotate-keys' retired labels: "<label>@<16 lower-case hex>". */
+static void retired(void)
+{
+	static const char *const bad[] = {"platform@0123456789abcde", "platform@0123456789abcdef0",
+					  "platform@0123456789ABCDEF", "@0123456789abcdef", "Platform@0123456789abcdef",
+					  "a@b@0123456789abcdef", "platform@", NULL};
+	const char *fpr = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char out[ROMBSR_KEYSET_LABEL_MAX + 1], base[ROMBSR_KEYSET_LABEL_MAX + 1], longest[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	CHECK(rombsr_keyset_retired_label("devices/walleye/platform", fpr, out) &&
+		      strcmp(out, "devices/walleye/platform@0123456789abcdef") == 0,
+	      "the retired label of a key (%s)", out);
+	CHECK(rombsr_keyset_retired_base(out, base) && strcmp(base, "devices/walleye/platform") == 0,
+	      "and its key-set label back");
+	CHECK(!rombsr_keyset_label_ok(out) && rombsr_keyset_any_label_ok(out),
+	      "a retired label is no key-set label, but a label of a bundle");
+	for (size_t i = 0; bad[i] != NULL; i++)
+		CHECK(!rombsr_keyset_retired_base(bad[i], base) && !rombsr_keyset_any_label_ok(bad[i]),
+		      "'%s' is no retired label", bad[i]);
+	memset(longest, 'a', sizeof(longest));
+	longest[ROMBSR_KEYSET_LABEL_MAX - 1 - ROMBSR_KEYSET_RETIRED_HEX] = '\0';
+	CHECK(rombsr_keyset_retired_label(longest, fpr, out) && strlen(out) == ROMBSR_KEYSET_LABEL_MAX,
+	      "a label of 47 bytes has a retired label of 64");
+	longest[ROMBSR_KEYSET_LABEL_MAX - 1 - ROMBSR_KEYSET_RETIRED_HEX] = 'a';
+	longest[ROMBSR_KEYSET_LABEL_MAX - ROMBSR_KEYSET_RETIRED_HEX] = '\0';
+	CHECK(!rombsr_keyset_retired_label(longest, fpr, out), "a label of 48 bytes has none (it would not fit)");
+}
+
 static void example(void)
 {
 	char *text = tap_top_file("tests/vectors/keyset-example.json");
@@ -267,6 +295,7 @@ int main(void)
 	unsetenv("ROMBSR_CONFIG");
 	builtin();
 	labels();
+	retired();
 	example();
 	algorithms();
 	refusals();
