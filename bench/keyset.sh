@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A key set of DEVICES devices x 10 keys (default 50: 500 keys, nine
-# RSA-2048 and one P-256 per device, plus the manifest and audit keys) end
-# to end: tests/integration/t-keyset.sh at that size, printing its
+# RSA-2048 and one EC key per device, P-384 for d001 and P-256 for the
+# others, plus the manifest and audit keys) end to end:
+# tests/integration/t-keyset.sh at that size, printing its
 # measures: keygen of the whole set in SoftHSM2, export-public, and one
 # `rombsr-sign sign --once` pass (signers started, every key of the set
 # looked up in the token, a request over two keys of every device signed),

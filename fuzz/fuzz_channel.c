@@ -28,5 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rombsr_opcheck(&op, ROMBSR_KEY_RSA, 256);
 	rombsr_opcheck(&op, ROMBSR_KEY_RSA, 512);
 	rombsr_opcheck(&op, ROMBSR_KEY_EC_P256, 0);
+	rombsr_opcheck(&op, ROMBSR_KEY_EC_P384, 0);
 	return 0;
 }

@@ -22,7 +22,8 @@ static void check_entry(const struct rombsr_keyset *ks, size_t i)
 		   "keyset: a label that could leave its folder was accepted");
 	fuzz_check(rombsr_keyset_lookup(ks, e->label) == e, "keyset: a label found at another key");
 	fuzz_check((e->kind == ROMBSR_KEY_RSA && (e->bits == 2048 || e->bits == 4096)) ||
-			   (e->kind == ROMBSR_KEY_EC_P256 && e->bits == 256),
+			   (e->kind == ROMBSR_KEY_EC_P256 && e->bits == 256) ||
+			   (e->kind == ROMBSR_KEY_EC_P384 && e->bits == 384),
 		   "keyset: an algorithm outside the supported ones");
 	fuzz_check(e->authority < ROMBSR_AUTHORITY_COUNT, "keyset: an unknown authority");
 	fuzz_check((e->authority == ROMBSR_AUTHORITY_AUDIT) == (strcmp(e->label, "audit") == 0),

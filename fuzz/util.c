@@ -77,6 +77,8 @@ const char *fuzz_bundle(void)
 			abort();
 		fuzz_write("bundle/certs/platform.pem", FUZZ_PLATFORM_PEM, strlen(FUZZ_PLATFORM_PEM));
 		fuzz_write("bundle/certs/manifest.pem", FUZZ_MANIFEST_PEM, strlen(FUZZ_MANIFEST_PEM));
+		/* platform's certificate under a retired label (hsm-rotate-keys) */
+		fuzz_write("bundle/certs/platform@0123456789abcdef.pem", FUZZ_PLATFORM_PEM, strlen(FUZZ_PLATFORM_PEM));
 		fuzz_write("bundle/manifest.json", fuzz_manifest, strlen(fuzz_manifest));
 	}
 	return path;

@@ -33,7 +33,7 @@ static bool setup(EVP_PKEY_CTX *ctx, const struct rombsr_cap_op *op, bool recove
 
 	if ((recover ? EVP_PKEY_verify_recover_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1)
 		return false;
-	if (m->kind != ROMBSR_KEY_RSA)
+	if (m->ec)
 		/* ECDSA over a digest; a hash mechanism's digest must also be
 		 * that hash's length. */
 		return m->hash == NULL || EVP_PKEY_CTX_set_signature_md(ctx, md_named(m->hash)) == 1;
@@ -54,7 +54,7 @@ static bool setup(EVP_PKEY_CTX *ctx, const struct rombsr_cap_op *op, bool recove
 int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const unsigned char *sig, size_t sig_len)
 {
 	const struct rombsr_cap_mech *m = op->mech;
-	int want_type = m->kind == ROMBSR_KEY_RSA ? EVP_PKEY_RSA : EVP_PKEY_EC;
+	int want_type = m->ec ? EVP_PKEY_EC : EVP_PKEY_RSA;
 	size_t want_len = rombsr_sigcheck_sig_len(pub), rec_len = 0;
 	/* CKM_RSA_PKCS and CKM_RSA_X_509 define no hash: the signature is
 	 * checked by recovering the signed block and comparing. */
@@ -66,7 +66,7 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 
 	if (EVP_PKEY_get_base_id(pub) != want_type)
 		return rombsr_error(ROMBSR_ESECURITY, "%s needs an %s key", m->name,
-				    m->kind == ROMBSR_KEY_RSA ? "RSA" : "EC");
+				    m->ec ? "EC" : "RSA");
 	if (sig_len != want_len)
 		return rombsr_error(ROMBSR_ESECURITY, "signature of %zu bytes, the key makes %zu-byte signatures", sig_len,
 				    want_len);
@@ -78,7 +78,7 @@ int rombsr_sigcheck_verify(EVP_PKEY *pub, const struct rombsr_cap_op *op, const 
 		r = rombsr_error_openssl(ROMBSR_ENOMEM, "cannot verify a signature");
 		goto out;
 	}
-	if (m->kind != ROMBSR_KEY_RSA && (r = rombsr_ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
+	if (m->ec && (r = rombsr_ecdsa_raw_to_der(sig, sig_len, &der, &der_len)) < 0)
 		goto out;
 	ok = setup(ctx, op, recover);
 	if (ok && recover) {

@@ -52,7 +52,7 @@ struct cap_object {
 	EVP_PKEY *pkey;                      /* public key of a key object */
 	bool owns_pkey;
 	enum rombsr_key_kind kind;
-	size_t sig_len;                      /* RSA: modulus bytes; P-256: 64 */
+	size_t sig_len;                      /* RSA: modulus bytes; ECDSA r||s: 64 (P-256), 96 (P-384) */
 	char spki_sha256[65];
 	char label[65];                      /* for messages */
 	struct cap_attr *attrs;

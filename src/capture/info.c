@@ -141,13 +141,14 @@ CK_RV cap_C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHA
 		rv = CKR_ARGUMENTS_BAD;
 	} else if (m == NULL) {
 		rv = CKR_MECHANISM_INVALID;
-	} else if (m->kind == ROMBSR_KEY_RSA) {
+	} else if (!m->ec) {
 		pInfo->ulMinKeySize = cap_state.rsa_min_bits;
 		pInfo->ulMaxKeySize = cap_state.rsa_max_bits;
 		pInfo->flags = CKF_SIGN | CKF_VERIFY;
 	} else {
+		/* The curves of the bundle's EC keys: P-256 and P-384. */
 		pInfo->ulMinKeySize = 256;
-		pInfo->ulMaxKeySize = 256;
+		pInfo->ulMaxKeySize = 384;
 		pInfo->flags = CKF_SIGN | CKF_VERIFY | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
 	}
 	CAP_LOCKED_END();

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DER OID of prime256v1 (secp256r1), CKA_EC_PARAMS of every P-256 key. */
-static const unsigned char p256_params[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+/* Largest CKA_EC_POINT: the OCTET STRING header and an uncompressed P-384
+ * point (0x04 || x || y, 97 bytes). */
+#define EC_POINT_DER_MAX (2 + 1 + 2 * 48)
 
 static int attr_add(struct cap_object *o, CK_ATTRIBUTE_TYPE type, const void *value, size_t len, bool sensitive)
 {
@@ -104,19 +105,23 @@ static int bn_param(EVP_PKEY *pkey, const char *name, unsigned char **out, size_
 
 /* CKA_EC_POINT: the DER OCTET STRING around the uncompressed X9.62 point,
  * taken from the certificate's SubjectPublicKeyInfo as it is (asking the
- * EVP_PKEY fails when a client's engine owns EC keys). */
-static int ec_point_der(const struct rombsr_bundle_key *k, unsigned char out[67], size_t *len)
+ * EVP_PKEY fails when a client's engine owns EC keys). The point is
+ * 0x04 || x || y, each coordinate the curve's length: 65 bytes for P-256,
+ * 97 for P-384, both short enough for a one-byte DER length. */
+static int ec_point_der(const struct rombsr_bundle_key *k, unsigned char out[EC_POINT_DER_MAX], size_t *len)
 {
+	const size_t want = 1 + 2 * rombsr_key_kind_ec_bytes(k->kind);
 	const unsigned char *point = NULL;
 	int plen = 0;
 
 	if (X509_PUBKEY_get0_param(NULL, &point, &plen, NULL, X509_get_X509_PUBKEY(k->certificate)) != 1 ||
-	    plen != 65 || point[0] != 0x04)
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "key '%s': not an uncompressed P-256 point", k->label);
+	    want == 1 || want + 2 > EC_POINT_DER_MAX || (size_t)plen != want || point[0] != 0x04)
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "key '%s': not an uncompressed %s point", k->label,
+					    rombsr_key_kind_text(k->kind));
 	out[0] = 0x04;
-	out[1] = 0x41;
-	memcpy(out + 2, point, 65);
-	*len = 67;
+	out[1] = (unsigned char)want;
+	memcpy(out + 2, point, want);
+	*len = want + 2;
 	return 0;
 }
 
@@ -129,7 +134,7 @@ static int key_common(struct cap_object *o, const struct rombsr_bundle_key *k, c
 	int r = 0;
 
 	for (size_t i = 0; i < rombsr_cap_mechs_len && nallowed < 32; i++)
-		if (rombsr_cap_mechs[i].kind == k->kind)
+		if (rombsr_cap_mechs[i].ec == rombsr_key_kind_is_ec(k->kind))
 			allowed[nallowed++] = rombsr_cap_mechs[i].type;
 	r = r ? r : attr_ulong(o, CKA_KEY_TYPE, k->kind == ROMBSR_KEY_RSA ? CKK_RSA : CKK_EC);
 	r = r ? r : attr_bool(o, CKA_TOKEN, true);
@@ -163,9 +168,12 @@ static int key_common(struct cap_object *o, const struct rombsr_bundle_key *k, c
 		free(n);
 		free(e);
 	} else {
-		r = r ? r : attr_add(o, CKA_EC_PARAMS, p256_params, sizeof(p256_params), false);
+		size_t params_len = 0;
+		const unsigned char *params = rombsr_key_kind_ec_params(k->kind, &params_len);
+
+		r = r ? r : attr_add(o, CKA_EC_PARAMS, params, params_len, false);
 		if (o->klass == CKO_PUBLIC_KEY) {
-			unsigned char point[67];
+			unsigned char point[EC_POINT_DER_MAX];
 			size_t len = 0;
 			int rr = ec_point_der(k, point, &len);
 
@@ -189,7 +197,8 @@ static int object_new(CK_OBJECT_HANDLE handle, CK_OBJECT_CLASS klass, const stru
 	o->key = k;
 	o->kind = k->kind;
 	o->pkey = k->public_key;
-	o->sig_len = k->kind == ROMBSR_KEY_RSA ? (k->bits + 7) / 8 : 64;
+	/* RSA: the modulus; ECDSA: raw r||s, each the curve's length. */
+	o->sig_len = k->kind == ROMBSR_KEY_RSA ? (k->bits + 7) / 8 : 2 * rombsr_key_kind_ec_bytes(k->kind);
 	memcpy(o->spki_sha256, k->spki_sha256, sizeof(o->spki_sha256));
 	n = snprintf(o->label, sizeof(o->label), "%s", k->label);
 	if (n < 0 || (size_t)n >= sizeof(o->label)) {
@@ -441,7 +450,12 @@ CK_RV cap_object_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_H
 			rv = CKR_TEMPLATE_INCOMPLETE;
 			goto out;
 		}
-		o->kind = ROMBSR_KEY_EC_P256;
+		if (params->pValue == NULL ||
+		    rombsr_key_kind_from_ec_params(params->pValue, params->ulValueLen, &o->kind) < 0) {
+			cap_log("C_CreateObject: CKA_EC_PARAMS names a curve other than P-256 and P-384");
+			rv = CKR_ATTRIBUTE_VALUE_INVALID;
+			goto out;
+		}
 		o->pkey = ec_from_template(params, point);
 	} else {
 		cap_log("C_CreateObject: key type 0x%lx is not supported", key_type);

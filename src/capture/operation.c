@@ -36,9 +36,9 @@ CK_RV cap_op_init(const char *fn, struct cap_opctx *c, CK_MECHANISM_PTR pMechani
 		cap_log("%s: key '%s': %s is not supported", fn, key->label, mech_name(pMechanism->mechanism));
 		return CKR_MECHANISM_INVALID;
 	}
-	if (m->kind != key->kind) {
-		cap_log("%s: key '%s' is %s and cannot be used with %s", fn, key->label,
-			key->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P-256", m->name);
+	if (m->ec != rombsr_key_kind_is_ec(key->kind)) {
+		cap_log("%s: key '%s' is %s and cannot be used with %s", fn, key->label, rombsr_key_kind_text(key->kind),
+			m->name);
 		return CKR_KEY_TYPE_INCONSISTENT;
 	}
 	memset(c, 0, sizeof(*c));

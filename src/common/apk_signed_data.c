@@ -129,3 +129,29 @@ int rombsr_apk_signed_data_parse(const unsigned char *data, size_t len, struct r
 	}
 	return e;
 }
+
+int rombsr_apk_lineage_node_parse(const unsigned char *data, size_t len, struct rombsr_apk_lineage_node *out)
+{
+	struct rombsr_le_reader in = {data, len, "apk lineage node"}, cert;
+	const unsigned char *p;
+	X509 *x;
+	int e = rombsr_le_sub(&in, &cert);
+
+	memset(out, 0, sizeof(*out));
+	if (e == 0)
+		e = rombsr_le_u32(&in, &out->algorithm);
+	if (e < 0)
+		return e;
+	if (in.left != 0 || cert.left == 0)
+		return rombsr_error(ROMBSR_EINVAL, "apk lineage node: not a certificate and an algorithm ID");
+	if (rombsr_apk_algorithm_name(out->algorithm) == NULL)
+		return rombsr_error(ROMBSR_EINVAL, "apk lineage node: unknown signature algorithm 0x%x", out->algorithm);
+	p = cert.p;
+	x = d2i_X509(NULL, &p, (long)cert.left);
+	X509_free(x);
+	if (x == NULL || p != cert.p + cert.left)
+		return rombsr_error(ROMBSR_EINVAL, "apk lineage node: a certificate that is not DER X.509");
+	out->certificate = cert.p;
+	out->certificate_len = cert.left;
+	return 0;
+}

@@ -38,6 +38,20 @@ struct rombsr_apk_signed_data {
  * naming what is wrong otherwise. Points into data. */
 int rombsr_apk_signed_data_parse(const unsigned char *data, size_t len, struct rombsr_apk_signed_data *out);
 
+/* What the old key signs when apksigner rotates (a node of an APK
+ * signing-certificate lineage, "proof of rotation"): the new signer's
+ * certificate and the algorithm the old key signs it with,
+ *
+ *   uint32 length, DER X.509 certificate, uint32 signature algorithm ID
+ *
+ * and nothing else. Parsed strictly; points into data. */
+struct rombsr_apk_lineage_node {
+	const unsigned char *certificate;
+	size_t certificate_len;
+	uint32_t algorithm;
+};
+int rombsr_apk_lineage_node_parse(const unsigned char *data, size_t len, struct rombsr_apk_lineage_node *out);
+
 /* "RSA-PKCS1-SHA256" for 0x0103 and the others of the scheme, or NULL. */
 const char *rombsr_apk_algorithm_name(uint32_t id);
 

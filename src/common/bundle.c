@@ -123,14 +123,11 @@ static int load_certificate(const char *dir, json_t *o, struct rombsr_bundle_key
 			goto out;
 		}
 	} else {
-		char group[32] = "";
+		enum rombsr_key_kind curve;
 
-		if (EVP_PKEY_get_base_id(k->public_key) != EVP_PKEY_EC ||
-		    EVP_PKEY_get_utf8_string_param(k->public_key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-						   NULL) != 1 ||
-		    strcmp(group, "prime256v1") != 0) {
-			ERR_clear_error();
-			r = rombsr_error(ROMBSR_EINVAL, "key '%s': the certificate does not hold a P-256 key", k->label);
+		if (rombsr_key_kind_of(k->public_key, &curve) < 0 || curve != k->kind) {
+			r = rombsr_error(ROMBSR_EINVAL, "key '%s': the certificate does not hold an %s key", k->label,
+					 rombsr_key_kind_text(k->kind));
 			goto out;
 		}
 	}
@@ -159,7 +156,7 @@ static int load_key(const char *dir, json_t *o, struct rombsr_bundle_key *k)
 		return rombsr_error(ROMBSR_EINVAL, "keys[] holds a non-object");
 	/* Labels become file names and PKCS#11 labels: the key set's alphabet
 	 * and file mapping keep both safe (docs/public-bundle.md). */
-	if (label == NULL || !rombsr_keyset_label_ok(label))
+	if (label == NULL || !rombsr_keyset_any_label_ok(label))
 		return rombsr_error(ROMBSR_EINVAL, "a key has a missing or invalid label");
 	snprintf(k->label, sizeof(k->label), "%s", label);
 	if (authority == NULL || strlen(authority) >= sizeof(k->authority))
@@ -167,12 +164,16 @@ static int load_key(const char *dir, json_t *o, struct rombsr_bundle_key *k)
 	snprintf(k->authority, sizeof(k->authority), "%s", authority);
 	if (algorithm != NULL && strcmp(algorithm, "rsa") == 0)
 		k->kind = ROMBSR_KEY_RSA;
-	else if (algorithm != NULL && strcmp(algorithm, "ec-p256") == 0)
+	else if (algorithm != NULL && strcmp(algorithm, rombsr_bundle_algorithm_name(ROMBSR_KEY_EC_P256)) == 0)
 		k->kind = ROMBSR_KEY_EC_P256;
+	else if (algorithm != NULL && strcmp(algorithm, rombsr_bundle_algorithm_name(ROMBSR_KEY_EC_P384)) == 0)
+		k->kind = ROMBSR_KEY_EC_P384;
 	else
-		return rombsr_error(ROMBSR_EINVAL, "key '%s': algorithm must be \"rsa\" or \"ec-p256\"", label);
+		return rombsr_error(ROMBSR_EINVAL, "key '%s': algorithm must be \"rsa\", \"ec-p256\" or \"ec-p384\"",
+				    label);
+	/* An EC key's bits are its curve's: 256 or 384. */
 	if (!json_is_integer(bits) || json_integer_value(bits) < 256 || json_integer_value(bits) > 16384 ||
-	    (k->kind == ROMBSR_KEY_EC_P256 && json_integer_value(bits) != 256) ||
+	    (k->kind != ROMBSR_KEY_RSA && json_integer_value(bits) != (json_int_t)rombsr_key_kind_ec_bits(k->kind)) ||
 	    (k->kind == ROMBSR_KEY_RSA && json_integer_value(bits) % 8 != 0))
 		return rombsr_error(ROMBSR_EINVAL, "key '%s': bits missing or wrong", label);
 	k->bits = (unsigned)json_integer_value(bits);
@@ -283,4 +284,17 @@ const struct rombsr_bundle_key *rombsr_bundle_find_spki(const struct rombsr_bund
 		if (strcmp(b->keys[i].spki_sha256, spki_sha256) == 0)
 			return &b->keys[i];
 	return NULL;
+}
+
+const char *rombsr_bundle_algorithm_name(enum rombsr_key_kind kind)
+{
+	switch (kind) {
+	case ROMBSR_KEY_EC_P256:
+		return "ec-p256";
+	case ROMBSR_KEY_EC_P384:
+		return "ec-p384";
+	case ROMBSR_KEY_RSA:
+		break;
+	}
+	return "rsa";
 }

@@ -51,6 +51,10 @@ void rombsr_bundle_free(struct rombsr_bundle *b);
 const struct rombsr_bundle_key *rombsr_bundle_find_label(const struct rombsr_bundle *b, const char *label);
 const struct rombsr_bundle_key *rombsr_bundle_find_spki(const struct rombsr_bundle *b, const char *spki_sha256);
 
+/* A key's "algorithm" in the bundle's manifest (and the backup's):
+ * "rsa" (its size in "bits"), "ec-p256" or "ec-p384". */
+const char *rombsr_bundle_algorithm_name(enum rombsr_key_kind kind);
+
 /* SHA-256 of the DER SubjectPublicKeyInfo as 64 lower-case hex digits: the
  * key fingerprint of every ROMbsr format. */
 int rombsr_pubkey_spki_sha256(EVP_PKEY *pkey, char out[65]);

@@ -17,24 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define M(name, kind, input, hash, pss, sign) {#name, name, kind, input, hash, pss, sign}
+#define M(name, ec, input, hash, pss, sign) {#name, name, ec, input, hash, pss, sign}
 const struct rombsr_cap_mech rombsr_cap_mechs[] = {
-	M(CKM_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_PKCS),
-	M(CKM_SHA224_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_RSA_PKCS),
-	M(CKM_SHA256_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_RSA_PKCS),
-	M(CKM_SHA384_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_RSA_PKCS),
-	M(CKM_SHA512_RSA_PKCS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_RSA_PKCS),
-	M(CKM_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, true, CKM_RSA_PKCS_PSS),
-	M(CKM_SHA224_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA224", true, CKM_RSA_PKCS_PSS),
-	M(CKM_SHA256_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA256", true, CKM_RSA_PKCS_PSS),
-	M(CKM_SHA384_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA384", true, CKM_RSA_PKCS_PSS),
-	M(CKM_SHA512_RSA_PKCS_PSS, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_HASH, "SHA512", true, CKM_RSA_PKCS_PSS),
-	M(CKM_RSA_X_509, ROMBSR_KEY_RSA, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_X_509),
-	M(CKM_ECDSA, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_RAW, NULL, false, CKM_ECDSA),
-	M(CKM_ECDSA_SHA224, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_ECDSA),
-	M(CKM_ECDSA_SHA256, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_ECDSA),
-	M(CKM_ECDSA_SHA384, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_ECDSA),
-	M(CKM_ECDSA_SHA512, ROMBSR_KEY_EC_P256, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_ECDSA),
+	M(CKM_RSA_PKCS, false, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_PKCS),
+	M(CKM_SHA224_RSA_PKCS, false, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_RSA_PKCS),
+	M(CKM_SHA256_RSA_PKCS, false, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_RSA_PKCS),
+	M(CKM_SHA384_RSA_PKCS, false, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_RSA_PKCS),
+	M(CKM_SHA512_RSA_PKCS, false, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_RSA_PKCS),
+	M(CKM_RSA_PKCS_PSS, false, ROMBSR_CAP_IN_RAW, NULL, true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA224_RSA_PKCS_PSS, false, ROMBSR_CAP_IN_HASH, "SHA224", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA256_RSA_PKCS_PSS, false, ROMBSR_CAP_IN_HASH, "SHA256", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA384_RSA_PKCS_PSS, false, ROMBSR_CAP_IN_HASH, "SHA384", true, CKM_RSA_PKCS_PSS),
+	M(CKM_SHA512_RSA_PKCS_PSS, false, ROMBSR_CAP_IN_HASH, "SHA512", true, CKM_RSA_PKCS_PSS),
+	M(CKM_RSA_X_509, false, ROMBSR_CAP_IN_RAW, NULL, false, CKM_RSA_X_509),
+	M(CKM_ECDSA, true, ROMBSR_CAP_IN_RAW, NULL, false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA224, true, ROMBSR_CAP_IN_HASH, "SHA224", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA256, true, ROMBSR_CAP_IN_HASH, "SHA256", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA384, true, ROMBSR_CAP_IN_HASH, "SHA384", false, CKM_ECDSA),
+	M(CKM_ECDSA_SHA512, true, ROMBSR_CAP_IN_HASH, "SHA512", false, CKM_ECDSA),
 };
 #undef M
 const size_t rombsr_cap_mechs_len = sizeof(rombsr_cap_mechs) / sizeof(rombsr_cap_mechs[0]);
@@ -422,12 +422,14 @@ int rombsr_cap_data_from_json(const json_t *v, const struct rombsr_cap_op *op, u
 	return 0;
 }
 
-const char *const rombsr_cap_data_kinds[] = {"apk-signed-data", "avb-vbmeta", "jar-signature-file", NULL};
+const char *const rombsr_cap_data_kinds[] = {"apk-signed-data", "avb-vbmeta", "jar-signature-file",
+					      "apk-lineage-node", NULL};
 
 const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 {
 	struct rombsr_jar_signature_file sf;
 	struct rombsr_apk_signed_data sd;
+	struct rombsr_apk_lineage_node ln;
 
 	/* A vbmeta header is 256 bytes and its auxiliary block a multiple of 64. */
 	if (len >= 256 && (len - 256) % 64 == 0 && memcmp(data, "AVB0", 4) == 0)
@@ -438,6 +440,11 @@ const char *rombsr_cap_data_kind(const unsigned char *data, size_t len)
 	if (len >= 19 && memcmp(data, "Signature-Version: ", 19) == 0 &&
 	    rombsr_jar_signature_file_parse(data, len, &sf) == 0)
 		return "jar-signature-file";
+	/* A lineage node's first bytes are a certificate's length, which no
+	 * signed data's digest sequence can hold with a DER certificate after
+	 * it: the two never read as each other. */
+	if (rombsr_apk_lineage_node_parse(data, len, &ln) == 0)
+		return "apk-lineage-node";
 	rombsr_error_clear();
 	return NULL;
 }

@@ -45,7 +45,7 @@ enum rombsr_cap_input {
 struct rombsr_cap_mech {
 	const char *name;            /* "CKM_SHA256_RSA_PKCS" */
 	CK_MECHANISM_TYPE type;
-	enum rombsr_key_kind kind;
+	bool ec;                     /* ECDSA, for a key of any supported curve; else RSA */
 	enum rombsr_cap_input input;
 	const char *hash;            /* OpenSSL name of the hash the module applies, or NULL */
 	bool pss;                    /* takes CK_RSA_PKCS_PSS_PARAMS */

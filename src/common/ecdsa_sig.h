@@ -6,7 +6,11 @@
 
 #include <stddef.h>
 
-/* DER of raw (r||s, an even length); *der is OPENSSL_malloc'd. */
+/* Largest raw signature: r||s of a P-384 key (P-256: 64 bytes). */
+#define ROMBSR_ECDSA_RAW_MAX 96
+
+/* DER of raw (r||s: an even length, 64 for P-256, 96 for P-384; at most
+ * ROMBSR_ECDSA_RAW_MAX, else ROMBSR_EINVAL); *der is OPENSSL_malloc'd. */
 int rombsr_ecdsa_raw_to_der(const unsigned char *raw, size_t raw_len, unsigned char **der, size_t *der_len);
 
 #endif

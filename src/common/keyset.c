@@ -22,15 +22,11 @@ static const struct {
 	const char *name;
 	enum rombsr_key_kind kind;
 	unsigned bits;
-	bool supported;
 } algorithms[] = {
-	{"rsa-2048", ROMBSR_KEY_RSA, 2048, true},
-	{"rsa-4096", ROMBSR_KEY_RSA, 4096, true},
-	{"ec-p256", ROMBSR_KEY_EC_P256, 256, true},
-	/* Named so a file that asks for it gets a precise refusal: keygen,
-	 * the capture module's EC objects, the signer's signature lengths and
-	 * the bundle know P-256 only (docs/formats/keyset.md, "P-384"). */
-	{"ec-p384", ROMBSR_KEY_EC_P256, 384, false},
+	{"rsa-2048", ROMBSR_KEY_RSA, 2048},
+	{"rsa-4096", ROMBSR_KEY_RSA, 4096},
+	{"ec-p256", ROMBSR_KEY_EC_P256, 256},
+	{"ec-p384", ROMBSR_KEY_EC_P384, 384},
 };
 
 int rombsr_keyset_algorithm_from_name(const char *name, enum rombsr_key_kind *kind, unsigned *bits)
@@ -38,9 +34,6 @@ int rombsr_keyset_algorithm_from_name(const char *name, enum rombsr_key_kind *ki
 	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++) {
 		if (strcmp(name, algorithms[i].name) != 0)
 			continue;
-		if (!algorithms[i].supported)
-			return rombsr_error(ROMBSR_EUNSUPPORTED, "algorithm '%s' is not supported yet (supported: "
-					    "rsa-2048, rsa-4096, ec-p256)", name);
 		*kind = algorithms[i].kind;
 		*bits = algorithms[i].bits;
 		return 0;

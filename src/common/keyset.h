@@ -23,7 +23,7 @@
 struct rombsr_keyset_entry {
 	char *label;
 	enum rombsr_key_kind kind;
-	unsigned bits;                     /* RSA modulus size; 256 for P-256 */
+	unsigned bits;                     /* RSA modulus size; EC: the curve's, 256 or 384 */
 	enum rombsr_authority_id authority;
 	bool development;                  /* never valid for a user/release build */
 	char *purpose;
@@ -59,6 +59,20 @@ bool rombsr_keyset_label_ok(const char *label);
  * leaves its folder ("devices+walleye+platform"). out holds
  * ROMBSR_KEYSET_LABEL_MAX + 1 bytes. */
 void rombsr_keyset_label_file(const char *label, char out[ROMBSR_KEYSET_LABEL_MAX + 1]);
+
+/* A retired key (rombsr-sign hsm-rotate-keys): the predecessor of a
+ * key-set key, kept in the token under "<label>@<first 16 hex digits of
+ * its SPKI SHA-256>" to sign the signing-certificate lineage that names its
+ * successor, and nothing else. '@' is not a key-set label character, so a
+ * retired label never names a key of the set. */
+#define ROMBSR_KEYSET_RETIRED_HEX 16
+/* Whether label is a retired label; if so base receives the key-set label. */
+bool rombsr_keyset_retired_base(const char *label, char base[ROMBSR_KEYSET_LABEL_MAX + 1]);
+/* A key-set label or a retired one (bundles, tokens). */
+bool rombsr_keyset_any_label_ok(const char *label);
+/* The retired label of label's key whose fingerprint is spki_sha256; false
+ * if it would not fit in ROMBSR_KEYSET_LABEL_MAX bytes. */
+bool rombsr_keyset_retired_label(const char *label, const char *spki_sha256, char out[ROMBSR_KEYSET_LABEL_MAX + 1]);
 
 /* "rsa-2048", "rsa-4096", "ec-p256", "ec-p384" */
 int rombsr_keyset_algorithm_from_name(const char *name, enum rombsr_key_kind *kind, unsigned *bits);

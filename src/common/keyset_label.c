@@ -36,3 +36,42 @@ void rombsr_keyset_label_file(const char *label, char out[ROMBSR_KEYSET_LABEL_MA
 		out[i] = label[i] == '/' ? '+' : label[i];
 	out[i] = '\0';
 }
+
+bool rombsr_keyset_retired_base(const char *label, char base[ROMBSR_KEYSET_LABEL_MAX + 1])
+{
+	const char *at = strchr(label, '@');
+	size_t n;
+
+	if (at == NULL || strlen(at + 1) != ROMBSR_KEYSET_RETIRED_HEX)
+		return false;
+	for (const char *p = at + 1; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	n = (size_t)(at - label);
+	if (n == 0 || n + 1 + ROMBSR_KEYSET_RETIRED_HEX > ROMBSR_KEYSET_LABEL_MAX)
+		return false;
+	memcpy(base, label, n);
+	base[n] = '\0';
+	return rombsr_keyset_label_ok(base);
+}
+
+bool rombsr_keyset_any_label_ok(const char *label)
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	return rombsr_keyset_label_ok(label) || rombsr_keyset_retired_base(label, base);
+}
+
+bool rombsr_keyset_retired_label(const char *label, const char *spki_sha256, char out[ROMBSR_KEYSET_LABEL_MAX + 1])
+{
+	size_t n = strlen(label);
+
+	if (!rombsr_keyset_label_ok(label) || n + 1 + ROMBSR_KEYSET_RETIRED_HEX > ROMBSR_KEYSET_LABEL_MAX ||
+	    strlen(spki_sha256) < ROMBSR_KEYSET_RETIRED_HEX)
+		return false;
+	memcpy(out, label, n);
+	out[n] = '@';
+	memcpy(out + n + 1, spki_sha256, ROMBSR_KEYSET_RETIRED_HEX);
+	out[n + 1 + ROMBSR_KEYSET_RETIRED_HEX] = '\0';
+	return true;
+}

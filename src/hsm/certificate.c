@@ -59,12 +59,17 @@ static int fill_tbs(X509 *x, const struct rombsr_hsm_key *key, EVP_PKEY *pub, co
 static int sign_tbs(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, X509 *x)
 {
 	const bool rsa = key->kind == ROMBSR_KEY_RSA;
-	const int nid = rsa ? NID_sha256WithRSAEncryption : NID_ecdsa_with_SHA256;
+	/* A P-384 key signs with SHA-384, the digest of its strength. */
+	const bool p384 = key->kind == ROMBSR_KEY_EC_P384;
+	const int nid = rsa ? NID_sha256WithRSAEncryption : p384 ? NID_ecdsa_with_SHA384 : NID_ecdsa_with_SHA256;
+	const enum rombsr_sigalg alg = rsa ? ROMBSR_SIG_RSA_PKCS1_SHA256 : p384 ? ROMBSR_SIG_ECDSA_SHA384
+									       : ROMBSR_SIG_ECDSA_SHA256;
+	unsigned int md_len = 0;
 	const ASN1_BIT_STRING *csig;
 	const X509_ALGOR *calg;
 	ASN1_BIT_STRING *sig;
 	unsigned char *tbs = NULL;
-	unsigned char md[32];
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned char value[1024];
 	size_t value_len = sizeof(value);
 	int tbs_len, r;
@@ -78,13 +83,12 @@ static int sign_tbs(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, X5
 	tbs_len = i2d_re_X509_tbs(x, &tbs);
 	if (tbs_len <= 0)
 		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode the certificate body");
-	if (EVP_Digest(tbs, (size_t)tbs_len, md, NULL, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(tbs, (size_t)tbs_len, md, &md_len, p384 ? EVP_sha384() : EVP_sha256(), NULL) != 1) {
 		OPENSSL_free(tbs);
 		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot hash the certificate body");
 	}
 	OPENSSL_free(tbs);
-	r = rombsr_hsm_sign_digest(hsm, key, rsa ? ROMBSR_SIG_RSA_PKCS1_SHA256 : ROMBSR_SIG_ECDSA_SHA256, md,
-				   sizeof(md), value, &value_len);
+	r = rombsr_hsm_sign_digest(hsm, key, alg, md, md_len, value, &value_len);
 	if (r < 0)
 		return r;
 	if (ASN1_BIT_STRING_set(sig, value, (int)value_len) != 1)

@@ -96,8 +96,10 @@ int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr
 int rombsr_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
 			 bool *found);
 /* rombsr_hsm_find_keys() for the keys of one authority in a key set:
- * *keys and *found (malloc'd, the caller frees them) run parallel to
- * ks->entries; entries of other authorities are never found. */
+ * *keys and *found (malloc'd, the caller frees them) hold 2 * ks->len
+ * slots: slot i is ks->entries[i]'s key, slot ks->len + i its retired
+ * predecessor (label "<label>@<16 hex>", rombsr-sign hsm-rotate-keys), at
+ * most one; entries of other authorities are never found. */
 int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *ks, enum rombsr_authority_id authority,
 			   struct rombsr_hsm_key **keys, bool **found);
 
@@ -105,6 +107,11 @@ int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *k
  * (pkcs11:token=T;object=L), percent-decoding done; a URI with other
  * attributes or a PIN is refused (key_uri.c). */
 int rombsr_hsm_uri_key(const char *key_uri, char token[33], char object[ROMBSR_HSM_LABEL_MAX + 1]);
+
+/* Gives a key's private key, public key and certificate another CKA_LABEL
+ * (rombsr-sign hsm-rotate-keys: the predecessor keeps its CKA_ID, so Java
+ * still pairs its certificate with it, under the new alias). */
+int rombsr_hsm_relabel_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *label);
 
 /* Destroys a key in the token: its private key, then its public key and
  * certificate (rombsr-sign hsm-revoke). */

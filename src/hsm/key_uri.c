@@ -5,6 +5,7 @@
 #include "../common/error.h"
 
 #include <p11-kit/uri.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The URI's text may spell an attribute with percent-encoding; p11-kit
@@ -66,5 +67,29 @@ int rombsr_hsm_destroy_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *
 			r = rombsr_hsm_fail(ROMBSR_EHSM, "C_DestroyObject", hsm, rv);
 	}
 	rombsr_hsm_session_put(hsm, session);
+	return r;
+}
+
+int rombsr_hsm_relabel_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *label)
+{
+	CK_OBJECT_HANDLE objects[] = {key->private_key, key->public_key, key->certificate};
+	CK_ATTRIBUTE attr = {CKA_LABEL, (void *)label, strlen(label)};
+	CK_SESSION_HANDLE session;
+	int r;
+
+	if (strlen(label) == 0 || strlen(label) > ROMBSR_HSM_LABEL_MAX)
+		return rombsr_error(ROMBSR_EINVAL, "label '%.80s': 1 to %d bytes", label, ROMBSR_HSM_LABEL_MAX);
+	r = rombsr_hsm_session_get(hsm, &session);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]) && r == 0; i++) {
+		CK_RV rv = objects[i] == CK_INVALID_HANDLE ? CKR_OK : hsm->f->C_SetAttributeValue(session, objects[i], &attr, 1);
+
+		if (rv != CKR_OK)
+			r = rombsr_hsm_fail(ROMBSR_EHSM, "C_SetAttributeValue(CKA_LABEL)", hsm, rv);
+	}
+	rombsr_hsm_session_put(hsm, session);
+	if (r == 0)
+		snprintf(key->label, sizeof(key->label), "%s", label);
 	return r;
 }

@@ -14,11 +14,12 @@
 int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind,
 			    unsigned bits, unsigned flags, struct rombsr_hsm_key *key)
 {
-	static const unsigned char p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 	static const unsigned char f4[] = {0x01, 0x00, 0x01};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_BBOOL wrappable = (flags & ROMBSR_HSM_KEY_WRAPPABLE) ? CK_TRUE : CK_FALSE;
 	CK_ULONG modulus_bits = bits;
+	size_t ec_params_len;
+	const unsigned char *ec_params = rombsr_key_kind_ec_params(kind, &ec_params_len);
 	unsigned char id[KEY_ID_LEN];
 	CK_MECHANISM mech = {kind == ROMBSR_KEY_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, NULL, 0};
 	CK_ATTRIBUTE pub[8], priv[11];
@@ -28,6 +29,9 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 	CK_RV rv;
 	int r;
 
+	if (kind != ROMBSR_KEY_RSA && (ec_params == NULL || bits != rombsr_key_kind_ec_bits(kind)))
+		return rombsr_error(ROMBSR_EINVAL, "key '%s': %u bits is not the curve of a %s key", label, bits,
+				    rombsr_key_kind_text(kind));
 	r = rombsr_hsm_find_key(hsm, label, key);
 	if (r == 0)
 		return rombsr_error(ROMBSR_EEXISTS, "key '%s' already exists in token '%s'", label,
@@ -48,7 +52,7 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 		ATTR(pub, npub, CKA_MODULUS_BITS, &modulus_bits, sizeof(modulus_bits));
 		ATTR(pub, npub, CKA_PUBLIC_EXPONENT, f4, sizeof(f4));
 	} else {
-		ATTR(pub, npub, CKA_EC_PARAMS, p256_oid, sizeof(p256_oid));
+		ATTR(pub, npub, CKA_EC_PARAMS, ec_params, ec_params_len);
 	}
 	ATTR(priv, npriv, CKA_TOKEN, &yes, sizeof(yes));
 	ATTR(priv, npriv, CKA_PRIVATE, &yes, sizeof(yes));

@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,19 +133,16 @@ int rombsr_hsm_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
 		return 0;
 	}
 	if (type == CKK_EC) {
-		/* DER OID of prime256v1 */
-		static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-
 		r = rombsr_hsm_get_attribute(hsm, key->private_key, CKA_EC_PARAMS, &v, &len);
 		if (r < 0)
 			return r;
-		r = len == sizeof(p256) && memcmp(v, p256, len) == 0
-			    ? 0
-			    : rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': EC curve other than P-256", key->label);
+		r = rombsr_key_kind_from_ec_params(v, len, &key->kind);
 		free(v);
-		key->kind = ROMBSR_KEY_EC_P256;
-		key->bits = 256;
-		return r;
+		if (r < 0)
+			return rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': EC curve other than P-256 and P-384",
+					    key->label);
+		key->bits = rombsr_key_kind_ec_bits(key->kind);
+		return 0;
 	}
 	return rombsr_error(ROMBSR_EUNSUPPORTED, "key '%s': key type %lu is neither RSA nor EC", key->label,
 			    (unsigned long)type);
@@ -217,9 +215,32 @@ static int find_all(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_OBJECT_HANDL
 	return 0;
 }
 
-/* The private key objects whose CKA_LABEL is one of labels. */
-static int match_private(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
-			 bool *found)
+/* The slot of a retired key (labels[j]@<hex>) is n + j; only asked for
+ * by rombsr_hsm_find_keyset(). */
+static size_t match_label(const char *const *labels, size_t n, bool retired, const unsigned char *v, size_t len,
+			  char text[ROMBSR_HSM_LABEL_MAX + 1])
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	for (size_t j = 0; j < n; j++)
+		if (labels[j] != NULL && strlen(labels[j]) == len && memcmp(labels[j], v, len) == 0)
+			return j;
+	if (!retired || len > ROMBSR_HSM_LABEL_MAX)
+		return SIZE_MAX;
+	memcpy(text, v, len);
+	text[len] = '\0';
+	if (strlen(text) != len || !rombsr_keyset_retired_base(text, base))
+		return SIZE_MAX;
+	for (size_t j = 0; j < n; j++)
+		if (labels[j] != NULL && strcmp(labels[j], base) == 0)
+			return n + j;
+	return SIZE_MAX;
+}
+
+/* The private key objects whose CKA_LABEL is one of labels (or, with
+ * retired, a retired label of one). */
+static int match_private(struct rombsr_hsm *hsm, const char *const *labels, size_t n, bool retired,
+			 struct rombsr_hsm_key *keys, bool *found)
 {
 	CK_OBJECT_HANDLE *h = NULL;
 	unsigned char *v = NULL;
@@ -227,26 +248,26 @@ static int match_private(struct rombsr_hsm *hsm, const char *const *labels, size
 	int r = find_all(hsm, CKO_PRIVATE_KEY, &h, &count);
 
 	for (size_t i = 0; i < count && r == 0; i++) {
-		size_t k = n;
+		char text[ROMBSR_HSM_LABEL_MAX + 1] = "";
+		size_t k = SIZE_MAX;
 
 		r = rombsr_hsm_get_attribute(hsm, h[i], CKA_LABEL, &v, &len);
-		for (size_t j = 0; r == 0 && j < n && k == n; j++)
-			if (labels[j] != NULL && strlen(labels[j]) == len && memcmp(labels[j], v, len) == 0)
-				k = j;
+		if (r == 0)
+			k = match_label(labels, n, retired, v, len, text);
 		free(v);
 		v = NULL;
-		if (r < 0 || k == n)
+		if (r < 0 || k == SIZE_MAX)
 			continue;
 		if (found[k])
-			r = rombsr_error(ROMBSR_EINVAL, "more than one key labelled '%s' in token '%s'", labels[k],
-					 hsm->token_label);
+			r = rombsr_error(ROMBSR_EINVAL, "more than one key labelled '%s' in token '%s'",
+					 k < n ? labels[k] : text, hsm->token_label);
 		found[k] = true;
 		keys[k].private_key = h[i];
-		snprintf(keys[k].label, sizeof(keys[k].label), "%s", labels[k]);
+		snprintf(keys[k].label, sizeof(keys[k].label), "%s", k < n ? labels[k] : text);
 		if (r == 0)
 			r = rombsr_hsm_get_attribute(hsm, h[i], CKA_ID, &v, &len);
 		if (r == 0 && (len == 0 || len > sizeof(keys[k].id)))
-			r = rombsr_error(ROMBSR_EINVAL, "key '%s' has no usable CKA_ID", labels[k]);
+			r = rombsr_error(ROMBSR_EINVAL, "key '%s' has no usable CKA_ID", keys[k].label);
 		if (r == 0) {
 			memcpy(keys[k].id, v, len);
 			keys[k].id_len = len;
@@ -288,23 +309,30 @@ static int match_by_id(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, size_t n, st
 	return r;
 }
 
-int rombsr_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
-			 bool *found)
+static int find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, bool retired,
+		     struct rombsr_hsm_key *keys, bool *found)
 {
+	size_t slots = retired ? 2 * n : n;
 	int r;
 
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < slots; k++) {
 		memset(&keys[k], 0, sizeof(keys[k]));
 		keys[k].public_key = CK_INVALID_HANDLE;
 		keys[k].certificate = CK_INVALID_HANDLE;
 		found[k] = false;
 	}
-	r = match_private(hsm, labels, n, keys, found);
+	r = match_private(hsm, labels, n, retired, keys, found);
 	if (r == 0)
-		r = match_by_id(hsm, CKO_PUBLIC_KEY, n, keys, found);
+		r = match_by_id(hsm, CKO_PUBLIC_KEY, slots, keys, found);
 	if (r == 0)
-		r = match_by_id(hsm, CKO_CERTIFICATE, n, keys, found);
+		r = match_by_id(hsm, CKO_CERTIFICATE, slots, keys, found);
 	return r;
+}
+
+int rombsr_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, struct rombsr_hsm_key *keys,
+			 bool *found)
+{
+	return find_keys(hsm, labels, n, false, keys, found);
 }
 
 int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *ks, enum rombsr_authority_id authority,
@@ -313,15 +341,15 @@ int rombsr_hsm_find_keyset(struct rombsr_hsm *hsm, const struct rombsr_keyset *k
 	const char **labels = calloc(ks->len + 1, sizeof(*labels));
 	int r;
 
-	*keys = calloc(ks->len + 1, sizeof(**keys));
-	*found = calloc(ks->len + 1, sizeof(**found));
+	*keys = calloc(2 * ks->len + 1, sizeof(**keys));
+	*found = calloc(2 * ks->len + 1, sizeof(**found));
 	if (labels == NULL || *keys == NULL || *found == NULL) {
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < ks->len; i++)
 		labels[i] = ks->entries[i].authority == authority ? ks->entries[i].label : NULL;
-	r = rombsr_hsm_find_keys(hsm, labels, ks->len, *keys, *found);
+	r = find_keys(hsm, labels, ks->len, true, *keys, *found);
 out:
 	free(labels);
 	if (r < 0) {

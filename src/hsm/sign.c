@@ -97,12 +97,14 @@ int rombsr_hsm_sign_digest(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *
 		mech = (CK_MECHANISM){CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
 		return rombsr_hsm_sign_raw(hsm, key, &mech, digest, digest_len, sig, sig_len);
 	case ROMBSR_SIG_ECDSA_SHA256:
+	case ROMBSR_SIG_ECDSA_SHA384:
 		mech = (CK_MECHANISM){CKM_ECDSA, NULL, 0};
 		r = rombsr_hsm_sign_raw(hsm, key, &mech, digest, digest_len, raw, &raw_len);
 		if (r < 0)
 			return r;
-		if (raw_len != 64)
-			return rombsr_error(ROMBSR_EHSM, "token returned a %zu-byte P-256 signature", raw_len);
+		if (raw_len != 2 * rombsr_key_kind_ec_bytes(key->kind))
+			return rombsr_error(ROMBSR_EHSM, "token returned a %zu-byte %s signature (%zu expected)", raw_len,
+					    rombsr_key_kind_text(key->kind), 2 * rombsr_key_kind_ec_bytes(key->kind));
 		return ecdsa_raw_to_der(raw, raw_len, sig, sig_len);
 	case ROMBSR_SIG_COUNT:
 		break;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "backup_manifest.h"
 
+#include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../common/json_strict.h"
@@ -13,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const algorithms[] = {"rsa", "ec-p256", NULL};
+/* rombsr_bundle_algorithm_name()'s names, in the order of enum
+ * rombsr_key_kind. */
+static const char *const algorithms[] = {"rsa", "ec-p256", "ec-p384", NULL};
+static const enum rombsr_key_kind algorithm_kinds[] = {ROMBSR_KEY_RSA, ROMBSR_KEY_EC_P256, ROMBSR_KEY_EC_P384};
 
 static json_t *key_json(const struct backup_key *k)
 {
@@ -23,7 +27,7 @@ static json_t *key_json(const struct backup_key *k)
 	rombsr_hex_encode(k->wrapped_sha256, 32, w);
 	rombsr_hex_encode(k->certificate_sha256, 32, c);
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "label", k->label, "id", id, "algorithm",
-			 algorithms[k->kind == ROMBSR_KEY_RSA ? 0 : 1], "bits", (json_int_t)k->bits, "wrapped",
+			 rombsr_bundle_algorithm_name(k->kind), "bits", (json_int_t)k->bits, "wrapped",
 			 k->wrapped, "wrapped_sha256", w, "certificate", k->certificate, "certificate_sha256", c);
 }
 
@@ -101,8 +105,12 @@ static int parse_key(const json_t *o, const char *path, struct backup_key *k)
 	if (r < 0)
 		return r;
 	strcpy(k->label, label);
-	k->kind = alg == 0 ? ROMBSR_KEY_RSA : ROMBSR_KEY_EC_P256;
+	k->kind = algorithm_kinds[alg];
 	k->bits = (unsigned)bits;
+	/* An EC key's bits are its curve's. */
+	if (k->kind != ROMBSR_KEY_RSA && k->bits != rombsr_key_kind_ec_bits(k->kind))
+		return rombsr_error(ROMBSR_EINVAL, "%s.bits: %s is %u bits, not %u", path, algorithms[alg],
+				    rombsr_key_kind_ec_bits(k->kind), k->bits);
 	r = expected_name(path, "wrapped", wrapped, "keys", label, "wrapped", k->wrapped, sizeof(k->wrapped));
 	if (r == 0)
 		r = expected_name(path, "certificate", cert, "certs", label, "der", k->certificate,

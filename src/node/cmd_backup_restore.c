@@ -3,13 +3,17 @@
  * key the backup was made under (wrap-key restore). Every file is checked
  * against the manifest before the token is touched; a failure half-way
  * destroys what this run imported, so a token is either restored or as
- * fresh as before. */
+ * fresh as before. With hsm.capacity, the keys beyond what the token keeps
+ * go to the wrapped store instead (docs/custody.md), each checked by
+ * unwrapping it as a session object first. */
 #include "backup_manifest.h"
+#include "keygen_store.h"
 #include "node.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
 #include "../common/hex.h"
+#include "../common/wrapped_key.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 #include "../hsm/wrap.h"
@@ -17,6 +21,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +41,13 @@ struct loaded {
 	struct backup_manifest m;
 	struct rombsr_buf wrapped[BACKUP_MAX_KEYS];
 	struct rombsr_buf certs[BACKUP_MAX_KEYS];
-	CK_OBJECT_HANDLE created[2 * BACKUP_MAX_KEYS];
+	CK_OBJECT_HANDLE created[3 * BACKUP_MAX_KEYS];
 	size_t ncreated;
+	/* hsm.capacity: keys from index keep on go to the store, not the token */
+	const struct rombsr_authority_config *a;
+	size_t keep, nstored;
+	uid_t uid;
+	gid_t gid;
 };
 
 static int read_in(const char *dir, const char *name, struct rombsr_buf *out)
@@ -133,13 +144,12 @@ static int check_token(struct rombsr_hsm *hsm, const struct backup_manifest *m)
 
 /* The certificate's public key is the unwrapped key's: a backup cannot
  * pair a key with someone else's certificate. */
-static int import_one(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
+static int unwrap_checked(struct rombsr_hsm *hsm, struct loaded *l, size_t i, bool token_object,
+			  struct rombsr_hsm_key *key)
 {
 	const struct backup_key *k = &l->m.keys[i];
-	struct rombsr_hsm_unwrap_spec spec = {k->label, k->id, k->id_len, k->kind, true};
+	struct rombsr_hsm_unwrap_spec spec = {k->label, k->id, k->id_len, k->kind, token_object};
 	const unsigned char *p = l->certs[i].data;
-	struct rombsr_hsm_key key;
-	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
 	CK_OBJECT_HANDLE h;
 	int r;
@@ -148,23 +158,95 @@ static int import_one(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
 	if (r < 0)
 		return r;
 	l->created[l->ncreated++] = h;
-	r = rombsr_hsm_find_key(hsm, k->label, &key);
+	r = rombsr_hsm_find_key(hsm, k->label, key);
 	if (r == 0 && (cert = d2i_X509(NULL, &p, (long)l->certs[i].len)) == NULL)
 		r = rombsr_error_openssl(ROMBSR_EINVAL, "%s is not a DER certificate", k->certificate);
-	if (r == 0)
-		r = rombsr_hsm_public_key(hsm, &key, &pub);
-	if (r == 0 && EVP_PKEY_eq(pub, X509_get0_pubkey(cert)) != 1)
+	if (r == 0 && X509_get0_pubkey(cert) == NULL)
+		r = rombsr_error_openssl(ROMBSR_EINVAL, "%s has no usable public key", k->certificate);
+	/* An unwrapped key has no public key object to compare, and an EC
+	 * private key no point: it signs, and the certificate's key must
+	 * verify. */
+	if (r == 0 && (r = rombsr_hsm_key_proves(hsm, key, X509_get0_pubkey(cert))) == ROMBSR_ESECURITY)
 		r = rombsr_error(ROMBSR_ESECURITY, "%s is not the certificate of key '%s'", k->certificate, k->label);
-	if (r == 0 && (key.kind != k->kind || key.bits != k->bits))
+	/* A key kept in the token gets back the public key object keygen made. */
+	if (r == 0 && token_object && key->kind != ROMBSR_KEY_RSA && key->public_key == CK_INVALID_HANDLE) {
+		r = rombsr_hsm_store_ec_public_key(hsm, key, X509_get0_pubkey(cert));
+		if (r == 0)
+			l->created[l->ncreated++] = key->public_key;
+	}
+	if (r == 0 && (key->kind != k->kind || key->bits != k->bits))
 		r = rombsr_error(ROMBSR_ESECURITY, "key '%s' is not the %u-bit key the manifest names", k->label,
 				 k->bits);
+	X509_free(cert);
+	return r;
+}
+
+/* A key beyond what the token keeps: checked in a session object that is
+ * destroyed again, then written to the store as the backup holds it. */
+static int import_stored(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
+{
+	const struct backup_key *k = &l->m.keys[i];
+	struct rombsr_wrapped_key w = {.authority = ROMBSR_AUTHORITY_RELEASE};
+	struct rombsr_hsm_key key;
+	int r = unwrap_checked(hsm, l, i, false, &key);
+
+	if (r == 0 && (r = rombsr_hsm_destroy_object(hsm, key.private_key)) == 0)
+		l->ncreated--;
+	snprintf(w.label, sizeof(w.label), "%s", k->label);
+	memcpy(w.id, k->id, k->id_len);
+	w.id_len = k->id_len;
+	memcpy(w.wrap_key_id, l->m.wrap_key_id, l->m.wrap_key_id_len);
+	w.wrap_key_id_len = l->m.wrap_key_id_len;
+	w.wrapped = l->wrapped[i].data;
+	w.wrapped_len = l->wrapped[i].len;
+	w.certificate = l->certs[i].data;
+	w.certificate_len = l->certs[i].len;
+	/* The signer's user is given the files as keygen gives them. */
+	if (r == 0)
+		r = rombsr_wrapped_key_write(l->a->wrapped_dir, &w, l->uid, l->gid);
+	if (r == 0)
+		l->nstored = i + 1 - l->keep;
+	return r < 0 ? rombsr_error_wrap(r, "key '%s'", k->label) : 0;
+}
+
+static int import_one(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
+{
+	const struct backup_key *k = &l->m.keys[i];
+	struct rombsr_hsm_key key;
+	int r;
+
+	if (i >= l->keep)
+		return import_stored(hsm, l, i);
+	r = unwrap_checked(hsm, l, i, true, &key);
 	if (r == 0)
 		r = rombsr_hsm_store_certificate(hsm, &key, l->certs[i].data, l->certs[i].len);
 	if (r == 0)
 		l->created[l->ncreated++] = key.certificate;
-	EVP_PKEY_free(pub);
-	X509_free(cert);
 	return r < 0 ? rombsr_error_wrap(r, "key '%s'", k->label) : 0;
+}
+
+/* With hsm.capacity, the keys beyond what the token keeps go to the store,
+ * which must not hold them already (a store left from the lost token is
+ * moved away first: restore never mixes two). */
+static int plan_store(struct cli_context *ctx, struct loaded *l)
+{
+	const struct rombsr_config *cfg;
+	int r = cli_config(ctx, &cfg);
+
+	l->a = r == 0 ? &cfg->authority[ROMBSR_AUTHORITY_RELEASE] : NULL;
+	l->keep = l->m.nkeys;
+	if (r < 0 || l->a->capacity == 0 || l->m.nkeys <= l->a->capacity - l->a->unwrap_slots)
+		return r;
+	l->keep = l->a->capacity - l->a->unwrap_slots;
+	for (size_t i = l->keep; i < l->m.nkeys && r == 0; i++) {
+		char path[4096];
+
+		r = rombsr_wrapped_key_path(l->a->wrapped_dir, l->m.keys[i].label, path, sizeof(path));
+		if (r == 0 && rombsr_path_exists(path))
+			r = rombsr_error(ROMBSR_EEXISTS, "the wrapped store already holds key '%s' (%s): move %s away "
+					 "before restoring", l->m.keys[i].label, path, l->a->wrapped_dir);
+	}
+	return r == 0 ? keygen_store_owner(cfg, &l->uid, &l->gid) : r;
 }
 
 static int import_all(struct rombsr_hsm *hsm, struct loaded *l)
@@ -180,6 +262,9 @@ static int import_all(struct rombsr_hsm *hsm, struct loaded *l)
 		rombsr_error_save(&saved);
 		for (size_t i = l->ncreated; i-- > 0;)
 			if (rombsr_hsm_destroy_object(hsm, l->created[i]) < 0)
+				left++;
+		for (size_t i = l->keep; i < l->keep + l->nstored; i++)
+			if (rombsr_wrapped_key_remove(l->a->wrapped_dir, l->m.keys[i].label) < 0)
 				left++;
 		rombsr_error_restore(&saved);
 		if (left > 0)
@@ -230,10 +315,14 @@ int cmd_backup_restore(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0)
 		r = check_token(hsm, &l->m);
 	if (r == 0)
+		r = plan_store(ctx, l);
+	if (r == 0)
 		r = import_all(hsm, l);
 	if (r == 0)
-		cli_info("%zu keys restored into token '%s' from %s (manifest signed by %s on %s)", l->m.nkeys,
+		cli_info("%zu keys restored into token '%s' from %s (manifest signed by %s on %s)", l->keep,
 			 rombsr_hsm_token_label(hsm), from, l->m.admin, l->m.created);
+	if (r == 0 && l->nstored > 0)
+		cli_info("%zu keys restored into the wrapped store %s (hsm.capacity)", l->nstored, l->a->wrapped_dir);
 	rombsr_hsm_close(hsm);
 	for (size_t i = 0; i < BACKUP_MAX_KEYS; i++) {
 		rombsr_buf_free(&l->wrapped[i]);

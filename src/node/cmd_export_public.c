@@ -6,6 +6,7 @@
 #include "inventory.h"
 
 #include "../audit/checkpoint.h"
+#include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
@@ -20,6 +21,8 @@
 
 #define BUNDLE_FORMAT "rombsr.public-bundle"
 #define BUNDLE_VERSION 1
+/* A retired key's purpose in the bundle (docs/public-bundle.md). */
+#define RETIRED_PURPOSE "retired by hsm-rotate-keys: signs only the APK signing-certificate lineage to its successor"
 
 enum { OPT_OUT = 1, OPT_FORCE };
 
@@ -41,10 +44,10 @@ static int write_certificate(const char *dir, const struct inventory_key *k, cha
 
 	if (mem == NULL || PEM_write_bio_X509(mem, k->certificate) != 1) {
 		BIO_free(mem);
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot write PEM", k->entry->label);
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot write PEM", k->label);
 	}
 	pem_len = BIO_get_mem_data(mem, &pem);
-	rombsr_keyset_label_file(k->entry->label, file);
+	rombsr_keyset_label_file(k->label, file);
 	r = rombsr_path_format(path, sizeof(path), "%s/certs/%s.pem", dir, file);
 	if (r == 0)
 		r = rombsr_file_write_atomic(path, pem, (size_t)pem_len, 0644, true);
@@ -54,7 +57,7 @@ static int write_certificate(const char *dir, const struct inventory_key *k, cha
 	der_len = i2d_X509(k->certificate, &der);
 	if (der_len <= 0 || EVP_Digest(der, (size_t)der_len, md, NULL, EVP_sha256(), NULL) != 1) {
 		OPENSSL_free(der);
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot hash the certificate", k->entry->label);
+		return rombsr_error_openssl(ROMBSR_ECRYPTO, "%s: cannot hash the certificate", k->label);
 	}
 	OPENSSL_free(der);
 	for (size_t i = 0; i < sizeof(md); i++)
@@ -69,7 +72,7 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 	int r;
 
 	if (!k->present || k->certificate == NULL)
-		return rombsr_error(ROMBSR_ENOTFOUND, "key '%s' %s: run 'rombsr-sign keygen' first", k->entry->label,
+		return rombsr_error(ROMBSR_ENOTFOUND, "key '%s' %s: run 'rombsr-sign keygen' first", k->label,
 				    k->present ? "has no certificate" : "is missing");
 	r = write_certificate(dir, k, cert_sha256);
 	if (r == 0)
@@ -78,21 +81,21 @@ static int describe_key(const char *dir, const struct inventory_key *k, json_t *
 		r = inventory_time(X509_get0_notAfter(k->certificate), not_after);
 	if (r < 0)
 		return r;
-	rombsr_keyset_label_file(k->entry->label, file);
+	rombsr_keyset_label_file(k->label, file);
 	r = rombsr_path_format(cert_name, sizeof(cert_name), "certs/%s.pem", file);
 	if (r < 0)
 		return r;
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
-		      "label", k->entry->label,
+		      "label", k->label,
 		      "authority", rombsr_authority_name(k->entry->authority),
-		      "algorithm", k->entry->kind == ROMBSR_KEY_RSA ? "rsa" : "ec-p256",
+		      "algorithm", rombsr_bundle_algorithm_name(k->entry->kind),
 		      "bits", (int)k->bits,
 		      "pkcs11_id", k->id_hex,
 		      "spki_sha256", k->spki_sha256,
 		      "certificate", cert_name,
 		      "certificate_sha256", cert_sha256,
 		      "development", k->entry->development,
-		      "purpose", k->entry->purpose,
+		      "purpose", k->retired ? RETIRED_PURPOSE : k->entry->purpose,
 		      "not_before", not_before,
 		      "not_after", not_after);
 	if (o == NULL || json_array_append_new(keys, o) != 0)
@@ -143,6 +146,8 @@ static int write_bundle(const char *dir, const char *origin, const struct invent
 	if (r == 0)
 		r = rombsr_mkdir_p(path, 0755);
 	for (size_t i = 0; i < inv->len && r == 0; i++) {
+		if (inv->keys[i].entry->authority == ROMBSR_AUTHORITY_AUDIT && inv->keys[i].retired)
+			continue; /* hsm-rotate-keys leaves the audit key alone; a stray one is not published */
 		if (inv->keys[i].entry->authority == ROMBSR_AUTHORITY_AUDIT)
 			r = write_audit_vkey(dir, origin, &inv->keys[i]);
 		else

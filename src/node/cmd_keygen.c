@@ -40,9 +40,7 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 		      const struct keygen_options *o, struct rombsr_hsm_key *out)
 {
 	struct rombsr_hsm_key key;
-	X509 *cert = NULL;
-	unsigned char *der = NULL;
-	int der_len, r = 0;
+	int r = 0;
 
 	if (present == NULL) {
 		cli_info("%s: generating %s-%u in token '%s'", e->label, e->kind == ROMBSR_KEY_RSA ? "RSA" : "EC P",
@@ -63,18 +61,28 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	}
 	if (r < 0)
 		return rombsr_error_wrap(r, "%s", e->label);
-	r = rombsr_hsm_make_certificate(hsm, &key, o->organization, (unsigned)o->days, &cert);
-	if (r == 0) {
-		der_len = i2d_X509(cert, &der);
-		r = der_len > 0 ? rombsr_hsm_store_certificate(hsm, &key, der, (size_t)der_len)
-				: rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode certificate");
-	}
+	r = keygen_certify(hsm, &key, o->organization, (unsigned)o->days);
 	if (r == 0)
 		cli_info("%s: certificate made by the token and stored with the key", e->label);
 	*out = key;
+	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
+}
+
+int keygen_certify(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *organization, unsigned days)
+{
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	int der_len;
+	int r = rombsr_hsm_make_certificate(hsm, key, organization, days, &cert);
+
+	if (r == 0) {
+		der_len = i2d_X509(cert, &der);
+		r = der_len > 0 ? rombsr_hsm_store_certificate(hsm, key, der, (size_t)der_len)
+				: rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot encode certificate");
+	}
 	OPENSSL_free(der);
 	X509_free(cert);
-	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
+	return r;
 }
 
 /* --key narrows the authorities to the one that holds that key. */

@@ -24,7 +24,7 @@ static int print_key(const struct inventory_key *k, int width)
 	int r;
 
 	if (!k->present) {
-		printf("%-*s %-9s %-9s %-64s %s\n", width, k->entry->label, rombsr_authority_name(k->entry->authority),
+		printf("%-*s %-9s %-9s %-64s %s\n", width, k->label, rombsr_authority_name(k->entry->authority),
 		       "-", "(missing: run 'rombsr-sign keygen')", "-");
 		return 0;
 	}
@@ -36,7 +36,7 @@ static int print_key(const struct inventory_key *k, int width)
 		if (r < 0)
 			return r;
 	}
-	printf("%-*s %-9s %-9s %s %s..%s%s\n", width, k->entry->label, rombsr_authority_name(k->entry->authority),
+	printf("%-*s %-9s %-9s %s %s..%s%s\n", width, k->label, rombsr_authority_name(k->entry->authority),
 	       algorithm, k->spki_sha256, k->certificate ? from : "(no certificate)", k->certificate ? until : "",
 	       k->stored_only ? " (wrapped on disk)" : "");
 	return 0;
@@ -80,8 +80,8 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < inv.len; i++)
-		if ((only == NULL || inv.keys[i].entry == only) && (int)strlen(inv.keys[i].entry->label) > width)
-			width = (int)strlen(inv.keys[i].entry->label);
+		if ((only == NULL || inv.keys[i].entry == only) && (int)strlen(inv.keys[i].label) > width)
+			width = (int)strlen(inv.keys[i].label);
 	printf("%-*s %-9s %-9s %-64s %s\n", width, "LABEL", "AUTHORITY", "ALGORITHM", "SPKI-SHA256", "VALIDITY");
 	for (size_t i = 0; i < inv.len && r == 0; i++)
 		if (only == NULL || inv.keys[i].entry == only)

@@ -7,6 +7,7 @@
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,7 +72,7 @@ int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY
 	if (r < 0)
 		return r;
 	ks = rombsr_keyset_current();
-	inv->keys = calloc(ks->len, sizeof(*inv->keys));
+	inv->keys = calloc(2 * ks->len + 1, sizeof(*inv->keys));
 	if (inv->keys == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	for (int a = 0; a < ROMBSR_AUTHORITY_COUNT && r == 0; a++) {
@@ -91,10 +92,18 @@ int inventory_load(struct cli_context *ctx, const bool selected[ROMBSR_AUTHORITY
 				continue;
 			k = &inv->keys[inv->len++];
 			k->entry = &ks->entries[i];
+			snprintf(k->label, sizeof(k->label), "%s", k->entry->label);
 			if (found[i])
 				r = read_key(hsm, &keys[i], k);
 			else if (cfg->authority[a].capacity > 0)
 				r = read_stored(&cfg->authority[a], k);
+			if (r < 0 || !found[ks->len + i])
+				continue;
+			k = &inv->keys[inv->len++];
+			k->entry = &ks->entries[i];
+			k->retired = true;
+			snprintf(k->label, sizeof(k->label), "%s", keys[ks->len + i].label);
+			r = read_key(hsm, &keys[ks->len + i], k);
 		}
 		free(keys);
 		free(found);

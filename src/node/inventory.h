@@ -11,6 +11,10 @@
 
 struct inventory_key {
 	const struct rombsr_keyset_entry *entry;
+	/* entry's label, or for a retired predecessor (hsm-rotate-keys) its
+	 * label in the token, "<label>@<16 hex>" */
+	char label[ROMBSR_KEYSET_LABEL_MAX + 1];
+	bool retired;
 	bool present;                 /* private key found in the token or its wrapped store */
 	bool stored_only;             /* kept wrapped on disk only (hsm.capacity) */
 	unsigned bits;
@@ -20,7 +24,7 @@ struct inventory_key {
 };
 
 struct inventory {
-	struct inventory_key *keys;   /* one per key of the selected authorities */
+	struct inventory_key *keys;   /* one per key of the selected authorities, then its retired one if any */
 	size_t len;
 };
 

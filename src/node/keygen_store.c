@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+int keygen_store_owner(const struct rombsr_config *cfg, uid_t *uid, gid_t *gid)
+{
+	struct rombsr_user user;
+	int r;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (cfg->signer_user == NULL)
+		return 0;
+	r = rombsr_user_lookup(cfg->signer_user, &user);
+	if (r == 0) {
+		*uid = user.uid;
+		*gid = user.gid;
+	}
+	return r;
+}
+
 int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id id, struct rombsr_hsm *hsm,
 		      size_t resident, struct keygen_store *st)
 {
@@ -19,22 +36,13 @@ int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id 
 
 	memset(st, 0, sizeof(*st));
 	st->a = &cfg->authority[id];
-	st->uid = (uid_t)-1;
-	st->gid = (gid_t)-1;
 	st->resident = resident;
 	st->keep = st->a->capacity - st->a->unwrap_slots;
 	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, st->wrap_key_id, &st->wrap_key_id_len);
 	if (r == ROMBSR_ENOTFOUND)
 		return rombsr_error(ROMBSR_ENOTFOUND, "hsm.capacity: token '%s' holds no wrap key to keep keys beyond "
 				    "its capacity; run 'rombsr-sign wrap-key create' first", rombsr_hsm_token_label(hsm));
-	if (r == 0 && cfg->signer_user != NULL) {
-		struct rombsr_user user;
-
-		r = rombsr_user_lookup(cfg->signer_user, &user);
-		st->uid = user.uid;
-		st->gid = user.gid;
-	}
-	return r;
+	return r == 0 ? keygen_store_owner(cfg, &st->uid, &st->gid) : r;
 }
 
 int keygen_store_has(const struct keygen_store *st, const struct rombsr_keyset_entry *e, bool *has)

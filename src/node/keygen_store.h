@@ -23,6 +23,10 @@ struct keygen_store {
 	size_t keep;        /* how many the token keeps at most */
 };
 
+/* Who the store's folder and files belong to: the signer's user when
+ * sign.signer-user is set (its reader), else -1 (left as created). */
+int keygen_store_owner(const struct rombsr_config *cfg, uid_t *uid, gid_t *gid);
+
 /* resident: the keys of the set the token holds now. */
 int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id id, struct rombsr_hsm *hsm,
 		      size_t resident, struct keygen_store *st);

@@ -20,9 +20,15 @@ int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *
  * configured token. Loads the configuration (and so the key set) first. */
 int cli_key_name(struct cli_context *ctx, const char *text, const struct rombsr_keyset_entry **out);
 
+/* keygen's part that hsm-rotate-keys shares: a certificate made by the
+ * token for key and stored beside it. */
+struct rombsr_hsm_key;
+int keygen_certify(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *organization, unsigned days);
+
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);
 int cmd_hsm_revoke(struct cli_context *ctx, int argc, char **argv);
+int cmd_hsm_rotate_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);

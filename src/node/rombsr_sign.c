@@ -8,6 +8,7 @@ static const struct cli_command commands[] = {
 	{"hsm-provision", cmd_hsm_provision, "create ROMbsr's SoftHSM2 tokens (embedded default)"},
 	{"keygen", cmd_keygen, "generate the release key set and certificates in the HSM"},
 	{"hsm-revoke", cmd_hsm_revoke, "revoke a key for good: recorded in the queue by an admin, destroyed in the HSM"},
+	{"hsm-rotate-keys", cmd_hsm_rotate_keys, "rotate a sound key: new one under its label, old one kept for the lineage"},
 	{"keys", cmd_keys, "list the keys in the HSM with fingerprints and validity"},
 	{"export-public", cmd_export_public, "write the public bundle for build nodes"},
 	{"wrap-key", cmd_wrap_key, "the wrap key's ceremonies: create (split to custodians), restore (from shares)"},

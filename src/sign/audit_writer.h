@@ -39,7 +39,7 @@ struct rombsr_audit_key {
 	const char *token;       /* label of the token that holds it, as its signer reported it */
 	const char *label;
 	const char *fingerprint; /* SHA-256 of its DER SubjectPublicKeyInfo, hex */
-	const char *algorithm;   /* rombsr_key_algorithm_name(): "rsa-4096", "ec-p256" */
+	const char *algorithm;   /* rombsr_key_algorithm_name(): "rsa-4096", "ec-p256", "ec-p384" */
 };
 
 /* Brings the log's key events up to date with the keys the tokens in

@@ -62,6 +62,47 @@ static const struct known_key *find_known(const struct signer_link *s, const cha
 	return NULL;
 }
 
+/* A build that still captures with the bundle from before a rotation asks
+ * for the old key under its old label: it is told the key was rotated
+ * rather than that it is unknown. */
+static bool retired_as(const struct signer_link *s, const struct rombsr_cap_op *op, size_t i,
+		       struct rombsr_response *resp)
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	for (size_t j = 0; j < s->nkeys; j++)
+		if (strcmp(s->keys[j].spki_sha256, op->spki_sha256) == 0 &&
+		    rombsr_keyset_retired_base(s->keys[j].label, base) && strcmp(base, op->label) == 0) {
+			reject(resp, "retired-key", "operation %zu: key '%s' with fingerprint %.16s... was rotated "
+			       "(hsm-rotate-keys): it is '%s' now and signs only its lineage; capture with the new "
+			       "public bundle", i, op->label, op->spki_sha256, s->keys[j].label);
+			return true;
+		}
+	return false;
+}
+
+/* A lineage node signed by a retired key "L@<hex>" (the hard rules allow
+ * no other signer) must name the certificate of the key now under L: a
+ * retired key vouches for its own successor and for no other key. */
+static bool lineage_successor(const struct signer_link *s, const struct rombsr_request *req, size_t i,
+			      const struct rombsr_understood *u, struct rombsr_response *resp)
+{
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+	const struct known_key *next;
+
+	if (!rombsr_keyset_retired_base(req->ops[i].op.label, base)) {
+		reject(resp, "lineage-signer", "operation %zu: key '%s' is not a retired key", i, req->ops[i].op.label);
+		return false;
+	}
+	next = find_known(s, base);
+	if (next == NULL || strcmp(next->spki_sha256, u->successor_spki) != 0) {
+		reject(resp, "lineage-successor", "operation %zu: the lineage node names key %.16s..., not key '%s' "
+		       "that replaced '%s'", i, u->successor_spki, base, req->ops[i].op.label);
+		return false;
+	}
+	return true;
+}
+
 /* The data an operation carries, read and checked (understand.h), and a
  * vbmeta's rollback index against the node's floor (rollback.h). A floor
  * file that cannot be read rejects the request rather than guess. */
@@ -82,6 +123,8 @@ static bool understood(struct rombsr_sign_node *node, const struct rombsr_reques
 			reject(resp, why.code, "%s", why.message);
 		return false;
 	}
+	if (u.kind != NULL && strcmp(u.kind, "apk-lineage-node") == 0)
+		return lineage_successor(&node->signers[req->authority], req, i, &u, resp);
 	return true;
 }
 
@@ -127,6 +170,8 @@ static bool acceptable(struct rombsr_sign_node *node, const struct pass_context 
 			       "(revocations/%s.json)", i, op->label, op->spki_sha256, op->spki_sha256);
 			return false;
 		}
+		if ((k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) && retired_as(s, op, i, resp))
+			return false;
 		if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
 			reject(resp, "unknown-key", "operation %zu: no key '%s' with fingerprint %.16s... here", i, op->label,
 			       op->spki_sha256);

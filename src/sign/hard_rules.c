@@ -1,5 +1,6 @@
 #include "hard_rules.h"
 
+#include "../common/capture_format.h"
 #include "../common/keyset.h"
 
 #include <stdarg.h>
@@ -32,10 +33,31 @@ bool rombsr_sign_request_rules(const struct rombsr_request *req, const char *com
 	return true;
 }
 
+/* A retired key (hsm-rotate-keys) signs one thing, the APK lineage node
+ * that names its successor; and a lineage node only a retired key signs
+ * (docs/sign-node.md, "Rotated keys"). */
+static bool retired_rules(const struct rombsr_request *req, size_t i, bool retired, struct rombsr_refusal *why)
+{
+	const struct rombsr_request_op *o = &req->ops[i];
+	const char *kind = o->data != NULL ? rombsr_cap_data_kind(o->data, o->data_len) : NULL;
+	bool lineage = kind != NULL && strcmp(kind, "apk-lineage-node") == 0;
+
+	if (retired && !lineage)
+		return rombsr_refuse(why, "retired-key", "operation %zu: key '%s' is retired (hsm-rotate-keys): it signs "
+				     "only the APK lineage node naming its successor, and the operation carries %s", i,
+				     o->op.label, kind != NULL ? kind : "no data");
+	if (!retired && lineage)
+		return rombsr_refuse(why, "lineage-signer", "operation %zu: an APK lineage node signed by key '%s', which "
+				     "is not a retired key (hsm-rotate-keys)", i, o->op.label);
+	return true;
+}
+
 bool rombsr_sign_operation_rules(const struct rombsr_request *req, size_t i, struct rombsr_refusal *why)
 {
 	const struct rombsr_cap_op *op = &req->ops[i].op;
-	const struct rombsr_keyset_entry *e = rombsr_keyset_find(op->label);
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+	bool retired = rombsr_keyset_retired_base(op->label, base);
+	const struct rombsr_keyset_entry *e = rombsr_keyset_find(retired ? base : op->label);
 
 	if (e != NULL && e->authority != req->authority)
 		return rombsr_refuse(why, "wrong-authority",
@@ -44,5 +66,5 @@ bool rombsr_sign_operation_rules(const struct rombsr_request *req, size_t i, str
 	if (e != NULL && e->development && req->build_type == ROMBSR_BUILD_USER)
 		return rombsr_refuse(why, "development-key", "operation %zu: development key '%s' in a user build", i,
 			      op->label);
-	return true;
+	return retired_rules(req, i, retired, why);
 }

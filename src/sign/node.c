@@ -28,11 +28,12 @@ static int ask(struct signer_link *s, const struct rombsr_channel_request *m, st
 	return rombsr_channel_call(s->fd, m, reply);
 }
 
-/* A signer holds keys of the key set only, which it reads from the same
- * configuration: the set's size bounds what the worker takes from it. */
+/* A signer holds keys of the key set only, each with at most one retired
+ * predecessor (hsm-rotate-keys), which it reads from the same
+ * configuration: twice the set's size bounds what the worker takes. */
 static int learn_keys(struct signer_link *s)
 {
-	const size_t max = rombsr_keyset_current()->len;
+	const size_t max = 2 * rombsr_keyset_current()->len;
 	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
 	int r = m && reply ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");

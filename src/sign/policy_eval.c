@@ -3,6 +3,7 @@
 #include "policy.h"
 
 #include "../common/error.h"
+#include "../common/keyset.h"
 #include "../common/json_strict.h"
 
 #include <fnmatch.h>
@@ -128,6 +129,8 @@ static bool check_op(const struct rombsr_policy *p, const struct key_use *k, siz
 		     const struct rombsr_request_op *op, struct rombsr_policy_verdict *v)
 {
 	const struct rombsr_policy_rule *rule = k->rule;
+	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+	bool data_rule = true;
 	const char *kind;
 
 	if (rule->nprograms > 0 && op->program[0] == '\0')
@@ -140,10 +143,14 @@ static bool check_op(const struct rombsr_policy *p, const struct key_use *k, siz
 	/* A key for data the node reads signs nothing else (no blind digest);
 	 * and a vbmeta only such a key signs (an APK's signed data, any key). */
 	kind = op->data != NULL ? rombsr_cap_data_kind(op->data, op->data_len) : NULL;
-	if (rule->data != NULL && (kind == NULL || strcmp(kind, rule->data) != 0))
+	/* What a retired key signs is the hard rules' (a lineage node only),
+	 * not its successor's data rule. */
+	if (kind != NULL && strcmp(kind, "apk-lineage-node") == 0 && rombsr_keyset_retired_base(k->label, base))
+		data_rule = false;
+	if (data_rule && rule->data != NULL && (kind == NULL || strcmp(kind, rule->data) != 0))
 		return refuse(v, p, "policy-data", i, k->label, "signs only %s data the sign node reads, and the "
 			      "operation carries %s", rule->data, kind ? kind : "none");
-	if (rule->data == NULL && kind != NULL && strcmp(kind, "avb-vbmeta") == 0)
+	if (data_rule && rule->data == NULL && kind != NULL && strcmp(kind, "avb-vbmeta") == 0)
 		return refuse(v, p, "policy-data", i, k->label, "is not a key for %s data", kind);
 	if (rule->max_operations > 0 && k->count > rule->max_operations)
 		return refuse(v, p, "policy-max-operations", i, k->label,
@@ -261,7 +268,12 @@ int rombsr_policy_evaluate(const struct rombsr_policy *p, const struct rombsr_re
 		while (k < nkeys && strcmp(keys[k].label, label) != 0)
 			k++;
 		if (k == nkeys) {
-			keys[k] = (struct key_use){label, rombsr_policy_rule_for(p, label), i, 0};
+			/* A retired key (hsm-rotate-keys) is under its successor's
+			 * rule: the same build nodes, types, periods and quotas. */
+			char base[ROMBSR_KEYSET_LABEL_MAX + 1];
+			const char *rule_label = rombsr_keyset_retired_base(label, base) ? base : label;
+
+			keys[k] = (struct key_use){label, rombsr_policy_rule_for(p, rule_label), i, 0};
 			nkeys++;
 			if (keys[k].rule == NULL) {
 				refuse(v, p, "no-policy", i, label, "has no rule and the policy has no defaults");

@@ -94,7 +94,8 @@ static void entry_free(struct entry *e)
 	e->uses = NULL;
 }
 
-/* A key-set label ('/' for per-device namespaces); upper case is still
+/* A key-set label ('/' for per-device namespaces, '@' for a retired key:
+ * hsm-rotate-keys); upper case is still
  * read, as ledgers written before the key set was data may hold it. */
 static bool label_ok(const char *s)
 {
@@ -104,7 +105,7 @@ static bool label_ok(const char *s)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '_' || *s == '-' || *s == '/'))
+		      *s == '_' || *s == '-' || *s == '/' || *s == '@'))
 			return false;
 	return true;
 }

@@ -8,6 +8,7 @@
 #include "../common/hex.h"
 #include "../common/jar_signature_file.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ static bool understand_vbmeta(const struct rombsr_request_op *o, size_t i, size_
 		goto out;
 	}
 	if (img.alg->digest == NULL || hash == NULL || strcmp(img.alg->digest, hash) != 0 ||
-	    o->op.mech->pss || o->op.mech->kind != ROMBSR_KEY_RSA ||
+	    o->op.mech->pss || o->op.mech->ec ||
 	    (modulus_bytes != 0 && img.alg->key_bits != modulus_bytes * 8)) {
 		rombsr_refuse(why, "vbmeta-algorithm", "operation %zu: a %s vbmeta signed with %s by a %zu-bit key", i,
 		       img.alg->name, o->op.mech->name, modulus_bytes * 8);
@@ -132,6 +133,21 @@ out:
 	return ok;
 }
 
+/* The SPKI SHA-256 of the key in a DER certificate; false (no error kept)
+ * if it does not read. */
+static bool certificate_key(const unsigned char *der, size_t len, char fp[65])
+{
+	const unsigned char *p = der;
+	X509 *cert = d2i_X509(NULL, &p, (long)len);
+	EVP_PKEY *key = cert != NULL ? X509_get_pubkey(cert) : NULL;
+	bool ok = key != NULL && rombsr_pubkey_spki_sha256(key, fp) == 0;
+
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	rombsr_error_clear();
+	return ok;
+}
+
 /* APK v2/v3 signed data: its first certificate is the signer's, and a
  * device accepts the signature only with that certificate's key: it must
  * be the signing key (by SubjectPublicKeyInfo). */
@@ -139,9 +155,6 @@ static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct r
 			   struct rombsr_refusal *why)
 {
 	struct rombsr_apk_signed_data sd;
-	const unsigned char *p;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
 	char fp[65] = "";
 	size_t used;
 	int r = rombsr_apk_signed_data_parse(o->data, o->data_len, &sd);
@@ -149,18 +162,9 @@ static bool understand_apk(const struct rombsr_request_op *o, size_t i, struct r
 	if (r < 0)
 		return rombsr_refuse(why, "apk-invalid", "operation %zu: the APK signed data does not parse: %s", i,
 				     rombsr_error_message(r));
-	p = sd.certificate;
-	cert = d2i_X509(NULL, &p, (long)sd.certificate_len);
-	key = cert ? X509_get_pubkey(cert) : NULL;
-	if (key == NULL || rombsr_pubkey_spki_sha256(key, fp) < 0 || strcmp(fp, o->op.spki_sha256) != 0) {
-		EVP_PKEY_free(key);
-		X509_free(cert);
-		rombsr_error_clear();
+	if (!certificate_key(sd.certificate, sd.certificate_len, fp) || strcmp(fp, o->op.spki_sha256) != 0)
 		return rombsr_refuse(why, "apk-certificate", "operation %zu: the APK signed data names another "
 			"certificate (key %.16s...) than key '%s'", i, fp[0] ? fp : "unreadable", o->op.label);
-	}
-	EVP_PKEY_free(key);
-	X509_free(cert);
 	if (sd.digests[0].len > ROMBSR_UNDERSTOOD_DIGEST_MAX)
 		return rombsr_refuse(why, "apk-invalid", "operation %zu: a content digest of %zu bytes", i,
 				     sd.digests[0].len);
@@ -197,6 +201,57 @@ static bool understand_jar(const struct rombsr_request_op *o, size_t i, struct r
 	return true;
 }
 
+/* The mechanism a lineage node's algorithm ID means: what a device checks
+ * the old key's signature of it with. */
+static const char *lineage_mechanism(uint32_t algorithm)
+{
+	static const struct {
+		uint32_t id;
+		const char *mechanism;
+	} map[] = {
+		{0x0101, "CKM_SHA256_RSA_PKCS_PSS"}, {0x0102, "CKM_SHA512_RSA_PKCS_PSS"},
+		{0x0103, "CKM_SHA256_RSA_PKCS"},     {0x0104, "CKM_SHA512_RSA_PKCS"},
+		{0x0201, "CKM_ECDSA_SHA256"},        {0x0202, "CKM_ECDSA_SHA512"},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].id == algorithm)
+			return map[i].mechanism;
+	return NULL;
+}
+
+/* A node of an APK signing-certificate lineage (apksigner rotate): the
+ * certificate it names is the successor's, which the worker checks against
+ * the key under the retired key's label (decide.c); the log gets the
+ * certificate's SHA-256, which `apksigner lineage --print-certs` shows. */
+static bool understand_lineage(const struct rombsr_request_op *o, size_t i, struct rombsr_understood *u,
+			       struct rombsr_refusal *why)
+{
+	struct rombsr_apk_lineage_node ln;
+	const char *mechanism;
+	unsigned char md[32];
+	int r = rombsr_apk_lineage_node_parse(o->data, o->data_len, &ln);
+
+	if (r < 0)
+		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node does not parse: %s", i,
+				     rombsr_error_message(r));
+	mechanism = lineage_mechanism(ln.algorithm);
+	if (mechanism == NULL || strcmp(mechanism, o->op.mech->name) != 0)
+		return rombsr_refuse(why, "lineage-algorithm", "operation %zu: the lineage node says %s, and is signed "
+				     "with %s", i, rombsr_apk_algorithm_name(ln.algorithm), o->op.mech->name);
+	if (!certificate_key(ln.certificate, ln.certificate_len, u->successor_spki) ||
+	    EVP_Digest(ln.certificate, ln.certificate_len, md, NULL, EVP_sha256(), NULL) != 1) {
+		rombsr_error_clear();
+		return rombsr_refuse(why, "lineage-invalid", "operation %zu: the lineage node's certificate holds no "
+				     "readable key", i);
+	}
+	rombsr_hex_encode(md, sizeof(md), u->content_digest);
+	snprintf(u->summary, sizeof(u->summary), "APK signing-certificate lineage node: rotates to the certificate "
+		 "of key %.16s..., signed with %s", u->successor_spki, rombsr_apk_algorithm_name(ln.algorithm));
+	u->kind = "apk-lineage-node";
+	return true;
+}
+
 bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t modulus_bytes,
 			    struct rombsr_understood *u, struct rombsr_refusal *why)
 {
@@ -213,6 +268,8 @@ bool rombsr_sign_understand(const struct rombsr_request *req, size_t i, size_t m
 		return understand_apk(o, i, u, why);
 	if (kind != NULL && strcmp(kind, "jar-signature-file") == 0)
 		return understand_jar(o, i, u, why);
+	if (kind != NULL && strcmp(kind, "apk-lineage-node") == 0)
+		return understand_lineage(o, i, u, why);
 	/* The request parser admits only known kinds; a new kind added there
 	 * and not here must not pass unread. */
 	return rombsr_refuse(why, "data-unknown", "operation %zu: data of a kind this sign node does not read", i);

@@ -21,6 +21,7 @@ struct rombsr_understood {
 	const char *kind;            /* "avb-vbmeta", …, or NULL: the operation carries no data */
 	char content_digest[2 * ROMBSR_UNDERSTOOD_DIGEST_MAX + 1]; /* hex: the APK content digest (v2/v3) or
 	                                                              * manifest digest (v1) named, or "" */
+	char successor_spki[65];     /* apk-lineage-node: the SPKI SHA-256 of the certificate it names */
 	uint64_t rollback_index;
 	uint32_t rollback_location;
 	char summary[ROMBSR_AUDIT_TEXT_MAX + 1]; /* for the audit log */

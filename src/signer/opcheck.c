@@ -72,8 +72,8 @@ int rombsr_opcheck(const struct rombsr_cap_op *op, enum rombsr_key_kind kind, si
 
 	if (m == NULL)
 		return rombsr_error(ROMBSR_EPERM, "no mechanism");
-	if (m->kind != kind)
-		return rombsr_error(ROMBSR_EPERM, "%s does not suit a %s key", m->name, kind == ROMBSR_KEY_RSA ? "RSA" : "EC");
+	if (m->ec != rombsr_key_kind_is_ec(kind))
+		return rombsr_error(ROMBSR_EPERM, "%s does not suit an %s key", m->name, rombsr_key_kind_text(kind));
 	if (op->tbs_len == 0 || op->tbs_len > sizeof(op->tbs))
 		return rombsr_error(ROMBSR_EPERM, "%s: nothing to sign", m->name);
 	if (m->pss) {

@@ -97,7 +97,8 @@ static void free_keys(struct signer_key *keys, size_t n)
 static int load_keys(struct signer *s)
 {
 	const struct rombsr_keyset *ks = rombsr_keyset_current();
-	struct signer_key *keys = calloc(ks->len + 1, sizeof(*keys));
+	/* Room for each key of the set and its retired predecessor. */
+	struct signer_key *keys = calloc(2 * ks->len + 1, sizeof(*keys));
 	struct rombsr_hsm_key *found_keys = NULL;
 	bool *found = NULL;
 	enum rombsr_authority_id authority;
@@ -114,6 +115,10 @@ static int load_keys(struct signer *s)
 		r = load_key(s, &ks->entries[i], found[i] ? &found_keys[i] : NULL, &keys[n], &present);
 		if (r == 0 && present)
 			stored += keys[n++].stored != NULL;
+		/* Its retired predecessor (hsm-rotate-keys), always in the token. */
+		if (r == 0 && found[ks->len + i] &&
+		    (r = load_key(s, &ks->entries[i], &found_keys[ks->len + i], &keys[n], &present)) == 0)
+			n++;
 	}
 	free(found_keys);
 	free(found);
@@ -127,7 +132,8 @@ static int load_keys(struct signer *s)
 		return r;
 	}
 	/* The checkpoint signer keeps a pointer to the audit key: the array
-	 * stays where it is once made (it has room for the whole key set). */
+	 * stays where it is once made (it has room for the whole key set and
+	 * the retired keys). */
 	if (s->keys == NULL) {
 		s->keys = keys;
 	} else {

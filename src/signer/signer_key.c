@@ -26,9 +26,8 @@ static int certified_key(const struct rombsr_keyset_entry *e, struct signer_key 
 	X509_free(cert);
 	if (r < 0)
 		return r;
-	kind = EVP_PKEY_is_a(k->certified, "RSA") ? ROMBSR_KEY_RSA : ROMBSR_KEY_EC_P256;
-	if (kind != e->kind || (unsigned)EVP_PKEY_get_bits(k->certified) != e->bits ||
-	    (kind == ROMBSR_KEY_EC_P256 && !EVP_PKEY_is_a(k->certified, "EC")))
+	if (rombsr_key_kind_of(k->certified, &kind) < 0 || kind != e->kind ||
+	    (unsigned)EVP_PKEY_get_bits(k->certified) != e->bits)
 		return rombsr_error(ROMBSR_ESECURITY,
 				    "the stored key '%s' is not of the key set's algorithm (%d bits in its certificate)",
 				    e->label, EVP_PKEY_get_bits(k->certified));

@@ -23,6 +23,8 @@ grep -q "rombsr-capture: C_Sign: key 'platform': CKM_RSA_PKCS_PSS with SHA256 ne
 	"$T/stderr.txt" || fail "no clear message for a digest of the wrong length"
 grep -q "rombsr-capture: C_SignInit: key 'platform': mechanism 0x6 is not supported" "$T/stderr.txt" ||
 	fail "no clear message for an unsupported mechanism"
+grep -q "rombsr-capture: C_CreateObject: CKA_EC_PARAMS names a curve other than P-256 and P-384" "$T/stderr.txt" ||
+	fail "no clear message for a session key on an unsupported curve"
 # The journal is whole and signable.
 sign_journal "$T/journal.jsonl" "$T/sigs.json" 2>"$T/sign.txt" || { cat "$T/sign.txt"; fail "journal not signable"; }
 grep -q "$issued entries" "$T/sign.txt" || fail "sign-journal did not read every entry"

@@ -1,7 +1,9 @@
 # Backup and restore (docs/custody.md, docs/formats/backup.md): the release
 # keys wrapped under the trusted wrap key with an admin-signed manifest;
 # restored into a fresh token after its wrap key is rebuilt from shares, an
-# APK signed by the restored token verifies with the same certificate.
+# APK signed by the restored token verifies with the same certificate, and
+# an EC P-384 key of the key set comes back as itself (ec-p384, 384 bits in
+# the manifest) and signs a SHA-384 digest that its certificate verifies.
 # Refused, with nothing left behind: an existing folder, a key that cannot
 # be wrapped, a signer who is not a pinned admin, a token that holds keys or
 # lacks the wrap key, a manifest or file that was changed, a certificate
@@ -17,6 +19,14 @@ custody_ids 3
 "$ROMBSR_SIGN" wrap-key create --threshold 2 --shares 3 "${RECIPIENTS[@]}" --out "$T/shares" 2>/dev/null
 "$ROMBSR_SIGN" keygen --wrappable --key platform 2>/dev/null
 "$ROMBSR_SIGN" keygen --wrappable --key media 2>/dev/null
+# The built-in set and one P-384 release key.
+P384=devices/x/attestation
+jq --arg l "$P384" '.keys += [{label: $l, algorithm: "ec-p384", authority: "release", purpose: "attestation"}]' \
+	"$TOP/src/common/keyset_default.json" > "$T/keyset.json"
+printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$ROMBSR_CONFIG"
+"$ROMBSR_SIGN" keygen --wrappable --key "$P384" 2>/dev/null || fail "keygen of the P-384 key"
+p384_before=$("$ROMBSR_SIGN" keys --key "$P384" | tail -n 1)
+case "$p384_before" in "$P384 release "*" ec-p384 "*) ;; *) fail "the P-384 key: $p384_before" ;; esac
 
 # An APK signed by the original token, and its certificate.
 "$TOP/scripts/make-sample-apk.sh" org.rombsr.test.app "$T/app.apk"
@@ -39,16 +49,17 @@ expect_fail "key 'testkey' cannot be wrapped (CKR_KEY_UNEXTRACTABLE)" export_bac
 no_scratch "refused export"
 "$TOOLS/hsm-delete-key" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" testkey
 export_backup --out "$T/bk" 2>"$T/export.log"
-grep -q "2 keys of token 'rombsr-release' backed up" "$T/export.log" || fail "export said: $(cat "$T/export.log")"
+grep -q "3 keys of token 'rombsr-release' backed up" "$T/export.log" || fail "export said: $(cat "$T/export.log")"
 expect_fail "exists already" export_backup --out "$T/bk"
-jq -e '.format == "rombsr-backup" and .version == 1 and (.keys | length) == 2' "$T/bk/manifest.json" >/dev/null ||
-	fail "manifest: $(cat "$T/bk/manifest.json")"
+jq -e --arg l "$P384" '.format == "rombsr-backup" and .version == 1 and (.keys | length) == 3 and
+	([.keys[] | select(.label == $l) | "\(.algorithm) \(.bits) \(.wrapped)"] == ["ec-p384 384 keys/devices+x+attestation.wrapped"])' \
+	"$T/bk/manifest.json" >/dev/null || fail "manifest: $(cat "$T/bk/manifest.json")"
 (cd "$T/bk" && jq -r '.keys[] | "\(.wrapped_sha256)  \(.wrapped)\n\(.certificate_sha256)  \(.certificate)"' manifest.json |
 	sha256sum -c --quiet) || fail "the manifest's SHA-256s do not match its files"
 GNUPGHOME="$T/gpg-admin" gpg --batch --verify "$T/bk/manifest.json.asc" "$T/bk/manifest.json" 2>/dev/null ||
 	fail "gpg does not verify the manifest's signature"
 
-expect_fail "holds 2 keys and 2 certificates already" "$ROMBSR_SIGN" backup restore --from "$T/bk"
+expect_fail "holds 3 keys and 3 certificates already" "$ROMBSR_SIGN" backup restore --from "$T/bk"
 "$ROMBSR_SIGN" hsm-provision --force >/dev/null 2>&1
 expect_fail "holds no wrap key: restore wrap key" "$ROMBSR_SIGN" backup restore --from "$T/bk"
 "$ROMBSR_SIGN" wrap-key restore --share "$T/shares/share-3.age" --share "$T/shares/share-1.age" \
@@ -74,16 +85,35 @@ jq --arg s "$sum" '(.keys[] | select(.label == "media") | .certificate_sha256) =
 	> "$T/bad/manifest.json"
 GNUPGHOME="$T/gpg-admin" gpg --batch --yes --armor --detach-sign -o "$T/bad/manifest.json.asc" "$T/bad/manifest.json" 2>/dev/null
 expect_fail "key 'media': certs/media.der is not the certificate of key 'media'" "$ROMBSR_SIGN" backup restore --from "$T/bad"
+# The P-384 key paired with another P-384 key's certificate: its point is
+# not in the token, so the key signs and the certificate's key must verify.
+tampered
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -subj /CN=other -keyout "$T/other.key" \
+	-outform der -out "$T/bad/certs/devices+x+attestation.der" 2>/dev/null
+sum=$(sha256sum "$T/bad/certs/devices+x+attestation.der" | cut -d' ' -f1)
+jq --arg s "$sum" --arg l "$P384" '(.keys[] | select(.label == $l) | .certificate_sha256) = $s' "$T/bk/manifest.json" \
+	> "$T/bad/manifest.json"
+GNUPGHOME="$T/gpg-admin" gpg --batch --yes --armor --detach-sign -o "$T/bad/manifest.json.asc" "$T/bad/manifest.json" 2>/dev/null
+expect_fail "key '$P384': certs/devices+x+attestation.der is not the certificate of key '$P384'" \
+	"$ROMBSR_SIGN" backup restore --from "$T/bad"
 [ "$(release_objects privkey)" -eq 0 ] && [ "$(release_objects cert)" -eq 0 ] ||
 	fail "a refused restore left keys in the token"
 echo "ok: every refused restore left the token without keys"
 
-"$ROMBSR_SIGN" backup restore --from "$T/bk" 2>"$T/restore.log"
-grep -q "2 keys restored into token 'rombsr-release'" "$T/restore.log" || fail "restore said: $(cat "$T/restore.log")"
+"$ROMBSR_SIGN" backup restore --from "$T/bk" 2>"$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+grep -q "3 keys restored into token 'rombsr-release'" "$T/restore.log" || fail "restore said: $(cat "$T/restore.log")"
 after=$(sign_apk "$T/after.apk")
 apksigner verify "$T/after.apk" || fail "the APK signed by the restored token does not verify"
 [ "$after" = "$before" ] || fail "certificate before $before, after $after"
 echo "ok: APK signed by the restored token verifies with certificate $after"
+[ "$("$ROMBSR_SIGN" keys --key "$P384" | tail -n 1)" = "$p384_before" ] || fail "the restored P-384 key differs"
+printf 'attestation\n' > "$T/data"
+"$TOOLS/hsm-sign" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" "$P384" ecdsa-sha384 \
+	"$(openssl dgst -sha384 -r "$T/data" | cut -d' ' -f1)" "$T/p384.sig" || fail "the restored P-384 key does not sign"
+openssl x509 -inform der -in "$T/bk/certs/devices+x+attestation.der" -pubkey -noout > "$T/p384.pub"
+openssl dgst -sha384 -verify "$T/p384.pub" -signature "$T/p384.sig" "$T/data" >/dev/null ||
+	fail "the restored P-384 key's signature does not verify with its certificate"
+echo "ok: the restored P-384 key signs a SHA-384 digest, verified with its certificate"
 # The restored keys are wrappable under the trusted key only, like the originals.
 "$TOOLS/hsm-wrap-probe" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" platform > "$T/probe.txt"
 grep -qx 'wrap-with-untrusted-key: refused CKR_KEY_NOT_WRAPPABLE' "$T/probe.txt" || fail "restored key: $(cat "$T/probe.txt")"

@@ -18,6 +18,8 @@
 DEVICES=${CAPACITY_DEVICES:-2} CAPACITY=${CAPACITY:-8} SLOTS=${CAPACITY_SLOTS:-3}
 KEYS=$((10 * DEVICES)) RESIDENT=$((CAPACITY - SLOTS))
 STORED_ONLY=$((KEYS - RESIDENT))
+# The last device's keys are the last made: kept only on disk.
+LAST=$(printf 'd%03d' "$DEVICES")
 keyset_file "$DEVICES" "$T/keyset.json"
 custody_provision
 capacity_conf() { printf '[keyset]\n\tfile = %s\n[hsm]\n\tcapacity = %s\n\tunwrap-slots = %s\n' "$T/keyset.json" \
@@ -51,7 +53,7 @@ echo "ok: keygen of $KEYS release keys with capacity $CAPACITY in $(echo "$(date
 jq -e '.format == "rombsr.wrapped-key" and .version == 1 and .label == "devices/d002/ota" and
 	.authority == "release" and .mechanism == "CKM_AES_KEY_WRAP_PAD"' \
 	"$T/state/wrapped/release/devices+d002+ota.json" >/dev/null || fail "wrapped file fields"
-grep -q "^devices/d002/ota: kept wrapped in .* only" "$T/keygen.txt" || fail "keygen did not say a key left the token"
+grep -q "^devices/$LAST/ota: kept wrapped in .* only" "$T/keygen.txt" || fail "keygen did not say a key left the token"
 "$ROMBSR_SIGN" keygen > "$T/keygen2.txt" 2>&1 || fail "keygen again"
 [ "$(grep -c 'kept wrapped in .*, kept$' "$T/keygen2.txt")" -eq "$STORED_ONLY" ] ||
 	fail "keygen again: $(cat "$T/keygen2.txt")"
@@ -65,13 +67,7 @@ echo "ok: $KEYS keys, $RESIDENT in the token, $KEYS wrapped on disk"
 [ "$(find "$T/bundle/certs" -type f | wc -l)" -eq $((KEYS + 1)) ] || fail "bundle certificates"
 
 # The queue and its nodes (with_queue makes the admin identity too).
-eval "orig_$(declare -f node_config)"
-node_config() {
-	local f
-	f=$(orig_node_config "$@")
-	printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$f"
-	printf '%s' "$f"
-}
+keyset_nodes "$T/keyset.json"
 mkdir -p "$T/no-token"
 printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
 with_queue
@@ -82,8 +78,8 @@ capacity_conf >> "$SIGN_CONF"
 printf '[queue]\n\tadmin = %s\n' "$FPR_ADMIN" >> "$ROMBSR_CONFIG"
 "$ROMBSR_SIGN" backup export --gnupg-home "$T/gpg-admin" --out "$T/backup" >/dev/null 2>&1 || fail "backup export"
 [ "$(jq '.keys | length' "$T/backup/manifest.json")" -eq "$KEYS" ] || fail "the backup does not hold $KEYS keys"
-cmp -s <(jq -r .wrapped "$T/state/wrapped/release/devices+d002+ota.json" | base64 -d) \
-	"$T/backup/keys/devices+d002+ota.wrapped" || fail "the backup's copy of a stored key differs"
+cmp -s <(jq -r .wrapped "$T/state/wrapped/release/devices+$LAST+ota.json" | base64 -d) \
+	"$T/backup/keys/devices+$LAST+ota.wrapped" || fail "the backup's copy of a stored key differs"
 echo "ok: backup export of $KEYS keys, $STORED_ONLY of them from the store"
 
 # A build that signs with every key once, in an order that cycles through
@@ -144,14 +140,14 @@ echo "ok: applied, all $KEYS signatures verify with their certificates"
 # A store file that holds another key's wrapped form under this label
 # (both kept only on disk; new data, so not from the signing cache): the
 # signer's check against the certificate refuses it.
-a=$T/state/wrapped/release/devices+d002+media.json
-b=$T/state/wrapped/release/devices+d002+shared.json
+a=$T/state/wrapped/release/devices+$LAST+media.json
+b=$T/state/wrapped/release/devices+$LAST+shared.json
 cp "$a" "$T/media.saved"
 jq --arg w "$(jq -r .wrapped "$b")" '.wrapped = $w' "$T/media.saved" > "$a"
 rm -f "$T/journal.jsonl"
 printf 'not signed before\n' > "$T/data2"
 capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
-	--id "$(bundle_id devices/d002/media)" -i "$T/data2" -o "$T/x.ph" 2>/dev/null || fail "capture (media)"
+	--id "$(bundle_id "devices/$LAST/media")" -i "$T/data2" -o "$T/x.ph" 2>/dev/null || fail "capture (media)"
 id=$(submit_journal user)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>&1 || echo "pass: $(cat "$T/pass2.txt")"
 [ "$(response_of "$id" | jq -r '"\(.status) \(.reason.code)"')" = "rejected refused" ] && response_of "$id" | jq -r .reason.message | grep -q "does not match its certificate" ||
@@ -159,10 +155,31 @@ id=$(submit_journal user)
 cp "$T/media.saved" "$a"
 echo "ok: a store file holding another key's wrapped form is refused"
 
+# Restore into a fresh token: the keys the token keeps go into it, the rest
+# into the store, checked by unwrapping each first. A store that already
+# holds the keys is refused before the token is touched.
+"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-before.txt"
+"$ROMBSR_SIGN" hsm-provision --force >/dev/null 2>&1 || fail "hsm-provision --force"
+"$ROMBSR_SIGN" wrap-key restore --share "$T/shares/share-1.age" --share "$T/shares/share-2.age" \
+	--identity "$T/id1" --identity "$T/id2" >/dev/null 2>&1 || fail "wrap-key restore"
+expect_fail "the wrapped store already holds key" "$ROMBSR_SIGN" backup restore --from "$T/backup"
+[ "$(release_objects privkey)" -eq 0 ] || fail "a refused restore left keys in the token"
+mv "$T/state/wrapped/release" "$T/old-store"
+"$ROMBSR_SIGN" backup restore --from "$T/backup" 2>"$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+grep -q "^$RESIDENT keys restored into token 'rombsr-release'" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+grep -q "^$STORED_ONLY keys restored into the wrapped store" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+[ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "restored token holds $(release_objects privkey) keys"
+"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-after.txt"
+diff "$T/keys-before.txt" "$T/keys-after.txt" || fail "the restored keys differ"
+for f in "$T"/state/wrapped/release/*.json; do
+	cmp -s "$f" "$T/old-store/${f##*/}" || fail "restored store file ${f##*/} differs from the original"
+done
+echo "ok: restore put $RESIDENT keys in the token and $STORED_ONLY in the store, the same keys as before"
+
 # hsm-revoke of a key kept only on disk: recorded, its file removed.
-"$ROMBSR_SIGN" --config "$SIGN_CONF" hsm-revoke --key 'pkcs11:token=rombsr-release;object=devices%2Fd002%2Fota' --reason "capacity test" \
+"$ROMBSR_SIGN" --config "$SIGN_CONF" hsm-revoke --key "pkcs11:token=rombsr-release;object=devices%2F$LAST%2Fota" --reason "capacity test" \
 	--admin-key "$FPR_ADMIN" --admin-gpg-home "$T/gpg-admin" > "$T/revoke.txt" 2>&1 ||
 	fail "hsm-revoke: $(cat "$T/revoke.txt")"
-[ ! -e "$T/state/wrapped/release/devices+d002+ota.json" ] || fail "hsm-revoke left the wrapped copy"
-"$ROMBSR_SIGN" keys --key devices/d002/ota | grep -q missing || fail "the revoked key is still listed"
+[ ! -e "$T/state/wrapped/release/devices+$LAST+ota.json" ] || fail "hsm-revoke left the wrapped copy"
+"$ROMBSR_SIGN" keys --key "devices/$LAST/ota" | grep -q missing || fail "the revoked key is still listed"
 echo "capacity ok"

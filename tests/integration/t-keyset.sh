@@ -5,7 +5,12 @@
 # and nothing made; keygen and keys by label and by PKCS#11 URI;
 # export-public's file names; a policy keyed by per-device labels; a
 # request signed with per-device keys by the real sign node; apply verifies
-# and replays it; a development key refused in a user build.
+# and replays it; a development key refused in a user build. One key is EC
+# P-384 (d001's attestation): made by keygen, exported, presented by the
+# capture module with secp384r1's parameters, signed with ECDSA-SHA384 and
+# with ECDSA over a SHA-384 digest (96-byte r||s), verified by openssl
+# against its bundle certificate. A P-521 key under a label of the set is
+# refused, naming it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -26,14 +31,14 @@ bad_set() { # NAME SED-EXPRESSION
 bad_set dup 's|devices/d001/media|devices/d001/platform|'
 bad_set alg 's|"devices/d002/avb", "algorithm": "rsa-2048"|"devices/d002/avb", "algorithm": "rsa-1024"|'
 bad_set label 's|devices/d003/ota|devices/d003/../ota|'
-bad_set p384 's|"manifest", "algorithm": "ec-p256"|"manifest", "algorithm": "ec-p384"|'
+bad_set p384 's|"audit", "algorithm": "ec-p256"|"audit", "algorithm": "ec-p384"|'
 "$ROMBSR_SIGN" hsm-provision >/dev/null 2>&1 || fail "hsm-provision"
 export SOFTHSM2_CONF="$T/state/softhsm2.conf"
 expect_fail "keyset.file: $T/bad-dup.json.keys[1]: duplicate label 'devices/d001/platform' (also keys[0])" \
 	"$ROMBSR_SIGN" --config "$T/bad-dup.conf" keygen
 expect_fail "key 'devices/d002/avb': unknown algorithm 'rsa-1024'" "$ROMBSR_SIGN" --config "$T/bad-alg.conf" keygen
 expect_fail "label 'devices/d003/../ota' is not allowed" "$ROMBSR_SIGN" --config "$T/bad-label.conf" keygen
-expect_fail "key 'manifest': algorithm 'ec-p384' is not supported yet" "$ROMBSR_SIGN" --config "$T/bad-p384.conf" keys
+expect_fail "key 'audit': the audit authority holds one key, 'audit', ec-p256" "$ROMBSR_SIGN" --config "$T/bad-p384.conf" keys
 "$ROMBSR_SIGN" keys > "$T/keys0.txt" 2>/dev/null || fail "keys on an empty token"
 [ "$(grep -c 'missing' "$T/keys0.txt")" -eq $((10 * DEVICES + 2)) ] || fail "a refused key set made keys: $(cat "$T/keys0.txt")"
 
@@ -42,7 +47,8 @@ start=$(date +%s.%N)
 echo "ok: keygen of $((10 * DEVICES + 2)) keys in $(echo "$(date +%s.%N) - $start" | bc) s"
 "$ROMBSR_SIGN" keys > "$T/keys.txt" || fail "keys"
 [ "$(grep -c ' rsa-2048 ' "$T/keys.txt")" -eq $((9 * DEVICES)) ] || fail "RSA-2048 keys: $(cat "$T/keys.txt")"
-[ "$(grep -c ' ec-p256 ' "$T/keys.txt")" -eq $((DEVICES + 2)) ] || fail "P-256 keys"
+[ "$(grep -c ' ec-p256 ' "$T/keys.txt")" -eq $((DEVICES + 1)) ] || fail "P-256 keys"
+[ "$(grep -c '^devices/d001/attestation  *release  *ec-p384 ' "$T/keys.txt")" -eq 1 ] || fail "the P-384 key: $(cat "$T/keys.txt")"
 ! grep -q missing "$T/keys.txt" || fail "keys missing after keygen"
 
 # Keys named by label and by RFC 7512 URI ('/' written %2F).
@@ -71,19 +77,20 @@ took=$(echo "$(date +%s.%N) - $start" | bc)
 [ "$(find "$T/bundle/certs" -mindepth 1 -type d | wc -l)" -eq 0 ] || fail "the bundle has folders under certs/"
 [ "$(jq -r '.keys[] | select(.label == "devices/d002/testkey") | "\(.certificate) \(.development)"' \
 	"$T/bundle/manifest.json")" = "certs/devices+d002+testkey.pem true" ] || fail "bundle entry of a device key"
+[ "$(jq -r '.keys[] | select(.label == "devices/d001/attestation") | "\(.algorithm) \(.bits)"' \
+	"$T/bundle/manifest.json")" = "ec-p384 384" ] || fail "bundle entry of the P-384 key"
+openssl x509 -in "$T/bundle/certs/devices+d001+attestation.pem" -noout -text > "$T/p384-cert.txt"
+grep -q 'NIST CURVE: P-384' "$T/p384-cert.txt" && grep -q 'Signature Algorithm: ecdsa-with-SHA384' "$T/p384-cert.txt" ||
+	fail "the P-384 key's certificate: $(head -20 "$T/p384-cert.txt")"
+openssl verify -CAfile "$T/bundle/certs/devices+d001+attestation.pem" "$T/bundle/certs/devices+d001+attestation.pem" \
+	>/dev/null || fail "the P-384 key's self-signed certificate does not verify"
 mkdir -p "$T/no-token"
 printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
 echo "ok: export-public wrote $((10 * DEVICES + 1)) certificates, flat, in $took s"
 
 # Every node reads the same key set; the first policy has rules keyed by
 # per-device labels (a label outside the set is refused by queue-init).
-eval "orig_$(declare -f node_config)"
-node_config() {
-	local f
-	f=$(orig_node_config "$@")
-	printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$f"
-	printf '%s' "$f"
-}
+keyset_nodes "$T/keyset.json"
 cat > "$T/policy.json" <<JSON
 {"format": "rombsr.policy", "version": 1, "serial": 1, "defaults": {},
  "keys": {"devices/d001/platform": {"mechanisms": ["CKM_SHA256_RSA_PKCS"]},
@@ -98,25 +105,51 @@ sign_config
 printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$SIGN_CONF"
 
 # A build that signs with each device's platform (RSA-2048) and
-# attestation (P-256) keys, captured, signed by the sign node, applied.
+# attestation (P-256, P-384 for d001: ECDSA-SHA384, and ECDSA over a
+# SHA-384 digest) keys, captured, signed by the sign node, applied.
 printf 'per-device payload\n' > "$T/data"
+openssl dgst -sha384 -binary "$T/data" > "$T/data.sha384"
 {
 	echo 'set -e'
 	echo "p11() { pkcs11-tool --module '$CAP_MODULE' --login --pin x --sign \"\$@\" 2>/dev/null; }"
 	for d in $(seq -f 'd%03g' 1 "$DEVICES"); do
 		echo "p11 -m SHA256-RSA-PKCS --id $(bundle_id "devices/$d/platform") -i '$T/data' -o '$T/$d-platform.'\$1"
-		echo "p11 -m ECDSA-SHA256 --id $(bundle_id "devices/$d/attestation") -i '$T/data' -o '$T/$d-attestation.'\$1"
+		if [ "$d" = d001 ]; then
+			echo "p11 -m ECDSA-SHA384 --id $(bundle_id "devices/$d/attestation") -i '$T/data' -o '$T/$d-attestation.'\$1"
+			echo "p11 -m ECDSA --id $(bundle_id "devices/$d/attestation") -i '$T/data.sha384' -o '$T/$d-attestation-raw.'\$1"
+		else
+			echo "p11 -m ECDSA-SHA256 --id $(bundle_id "devices/$d/attestation") -i '$T/data' -o '$T/$d-attestation.'\$1"
+		fi
 	done
 } > "$T/sign.sh"
 capture_config "$T/capture.conf" capture
+# The capture module presents the P-384 key as the token does: secp384r1's
+# OID in CKA_EC_PARAMS, a 97-byte uncompressed point, signatures of 96 bytes.
+capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --list-objects --type pubkey \
+	> "$T/objects.txt" 2>&1 || fail "pkcs11-tool --list-objects: $(cat "$T/objects.txt")"
+grep -B 3 '^  label: *devices/d001/attestation$' "$T/objects.txt" > "$T/p384-object.txt"
+grep -q '^Public Key Object; EC  EC_POINT 384 bits$' "$T/p384-object.txt" &&
+	grep -q '^  EC_POINT: *046104[0-9a-f]\{192\}$' "$T/p384-object.txt" &&
+	grep -q '^  EC_PARAMS: *06052b81040022$' "$T/p384-object.txt" ||
+	fail "the capture module's P-384 public key: $(cat "$T/p384-object.txt")"
+ops=$((2 * DEVICES + 1))
 capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture with per-device keys"
-[ "$(journal_lines)" -eq $((2 * DEVICES)) ] || fail "captured $(journal_lines) operations"
+[ "$(journal_lines)" -eq "$ops" ] || fail "captured $(journal_lines) operations"
+for f in d001-attestation d001-attestation-raw; do
+	[ "$(stat -c %s "$T/$f.ph")" -eq 96 ] || fail "$f: a placeholder of $(stat -c %s "$T/$f.ph") bytes, not 96"
+done
+[ "$(jq -r 'select(.label == "devices/d001/attestation") | "\(.mechanism) \(.sig_len) \(.tbs | length)"' \
+	"$T/journal.jsonl" | sort | tr '\n' ' ')" = "CKM_ECDSA 96 96 CKM_ECDSA_SHA384 96 96 " ] ||
+	fail "the P-384 key's journal entries: $(grep d001/attestation "$T/journal.jsonl")"
+echo "ok: the capture module presents the P-384 key (secp384r1, 97-byte point) and returns 96-byte placeholders"
 id=$(submit_journal user)
 start=$(date +%s.%N)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
-echo "ok: sign pass of $((2 * DEVICES)) per-device operations in $(echo "$(date +%s.%N) - $start" | bc) s"
-grep -q "^sign: 1 responses published (1 signed, 0 rejected), $((2 * DEVICES)) operations, $((2 * DEVICES)) HSM operations" \
+echo "ok: sign pass of $ops per-device operations in $(echo "$(date +%s.%N) - $start" | bc) s"
+grep -q "^sign: 1 responses published (1 signed, 0 rejected), $ops operations, $ops HSM operations" \
 	"$T/pass.txt" || fail "pass: $(cat "$T/pass.txt") $(cat "$T/pass.err")"
+[ "$(jq -r 'select(.type == "key-generated" and .key_label == "devices/d001/attestation") | .algorithm' \
+	"$T/state/sign/audit/entries")" = ec-p384 ] || fail "the audit log does not name the P-384 key's algorithm"
 "$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/sigs.json" -- \
 	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null 2>"$T/apply.err" ||
 	fail "apply: $(cat "$T/apply.err")"
@@ -126,7 +159,30 @@ for d in $(seq -f 'd%03g' 1 "$DEVICES"); do
 		fail "$d: the applied platform signature does not verify"
 	cmp -s "$T/d001-platform.sig" "$T/$d-platform.sig" && [ "$d" != d001 ] && fail "$d signed with d001's key"
 done
-echo "ok: apply verified and replayed $((2 * DEVICES)) per-device signatures"
+# ECDSA: raw r||s as PKCS#11 returns it (96 bytes for P-384), DER for openssl.
+ecdsa_der() { # RAW DER COORDINATE-BYTES
+	printf 'asn1 = SEQUENCE:sig\n[sig]\nr = INTEGER:0x%s\ns = INTEGER:0x%s\n' \
+		"$(head -c "$3" "$1" | od -An -tx1 -v | tr -d ' \n')" "$(tail -c "$3" "$1" | od -An -tx1 -v | tr -d ' \n')" \
+		> "$2.asn1"
+	openssl asn1parse -genconf "$2.asn1" -out "$2" -noout
+}
+for d in $(seq -f 'd%03g' 1 "$DEVICES"); do
+	openssl x509 -in "$T/bundle/certs/devices+$d+attestation.pem" -pubkey -noout > "$T/$d-attestation.pub"
+	if [ "$d" = d001 ]; then
+		for f in attestation attestation-raw; do
+			[ "$(stat -c %s "$T/$d-$f.sig")" -eq 96 ] || fail "$d-$f: a P-384 signature of $(stat -c %s "$T/$d-$f.sig") bytes"
+			ecdsa_der "$T/$d-$f.sig" "$T/$d-$f.der" 48
+			openssl dgst -sha384 -verify "$T/$d-attestation.pub" -signature "$T/$d-$f.der" "$T/data" >/dev/null ||
+				fail "$d: the applied P-384 signature ($f) does not verify"
+		done
+	else
+		[ "$(stat -c %s "$T/$d-attestation.sig")" -eq 64 ] || fail "$d: a P-256 signature of the wrong length"
+		ecdsa_der "$T/$d-attestation.sig" "$T/$d-attestation.der" 32
+		openssl dgst -sha256 -verify "$T/$d-attestation.pub" -signature "$T/$d-attestation.der" "$T/data" >/dev/null ||
+			fail "$d: the applied P-256 signature does not verify"
+	fi
+done
+echo "ok: apply verified and replayed $ops per-device signatures (one P-384 key, two mechanisms)"
 
 # apksigner with a per-device key through the capture module: the Java
 # alias is the label, '/' and all; the sign node signs, apply replays, and
@@ -176,4 +232,17 @@ pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pi
 	fail "pkcs11-tool could not add a key"
 expect_fail "more than one key labelled 'devices/d001/media' in token 'rombsr-release'" "$ROMBSR_SIGN" keys
 expect_fail "more than one key labelled 'devices/d001/media'" "$ROMBSR_SIGN" keygen --authority release
+
+# A key on a curve ROMbsr does not support (P-521) under a label of the
+# set, made behind its back: refused where the token is read, naming it.
+pin=$(cat "$T/state/pins/release.pin")
+for type in privkey pubkey; do
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" --delete-object \
+		--type "$type" --id 99 >/dev/null 2>&1 || fail "pkcs11-tool could not delete the second key"
+done
+"$TOOLS/hsm-delete-key" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" devices/d004/attestation
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login --pin "$pin" \
+	--keypairgen --key-type EC:secp521r1 --label devices/d004/attestation --id 98 >/dev/null 2>&1 ||
+	fail "pkcs11-tool could not add a P-521 key"
+expect_fail "key 'devices/d004/attestation': EC curve other than P-256 and P-384" "$ROMBSR_SIGN" keys
 echo "keyset ok"

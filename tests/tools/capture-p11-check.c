@@ -256,6 +256,17 @@ static void check_session_key(struct run *t)
 	RV(f->C_CreateObject(t->s, a, 6, &other), CKR_ATTRIBUTE_VALUE_INVALID);
 	RV(f->C_DestroyObject(t->s, created), CKR_OK);
 	RV(f->C_VerifyInit(t->s, &sha256, created), CKR_KEY_HANDLE_INVALID);
+	{
+		/* An EC key on a curve the module does not support (P-521). */
+		static const unsigned char p521[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+		unsigned char point[2 + 133] = {0x04, 0x81};
+		CK_KEY_TYPE ec = CKK_EC;
+		CK_ATTRIBUTE e[] = {{CKA_CLASS, &klass, sizeof(klass)}, {CKA_KEY_TYPE, &ec, sizeof(ec)},
+				    {CKA_TOKEN, &no, sizeof(no)},	     {CKA_VERIFY, &yes, sizeof(yes)},
+				    {CKA_EC_PARAMS, (void *)p521, sizeof(p521)}, {CKA_EC_POINT, point, sizeof(point)}};
+
+		RV(f->C_CreateObject(t->s, e, 6, &other), CKR_ATTRIBUTE_VALUE_INVALID);
+	}
 }
 
 /* Bad input: unsupported mechanism, key type, PSS parameters, digest

@@ -63,6 +63,47 @@ static void signed_data(struct rombsr_buf *b, unsigned scheme, const unsigned ch
 		put32(b, 0);
 }
 
+/* What apksigner rotate has the old key sign: the new certificate and an
+ * algorithm ID, each framed as in the lineage. */
+static void lineage_nodes(const unsigned char *cert, size_t cert_len)
+{
+	struct rombsr_apk_lineage_node ln;
+	struct rombsr_apk_signed_data sd;
+	struct rombsr_buf b;
+
+	rombsr_buf_init(&b, 65536);
+	put32(&b, (uint32_t)cert_len);
+	rombsr_buf_append(&b, cert, cert_len);
+	put32(&b, 0x0104);
+	CHECK(rombsr_apk_lineage_node_parse(b.data, b.len, &ln) == 0 && ln.algorithm == 0x0104 &&
+		      ln.certificate_len == cert_len && memcmp(ln.certificate, cert, cert_len) == 0,
+	      "a lineage node parses: certificate and algorithm");
+	CHECK(strcmp(rombsr_cap_data_kind(b.data, b.len), "apk-lineage-node") == 0, "its kind is apk-lineage-node");
+	CHECK(rombsr_apk_signed_data_parse(b.data, b.len, &sd) < 0, "it is no APK signed data");
+	CHECK(tap_fails(rombsr_apk_lineage_node_parse(b.data, b.len - 1, &ln), ROMBSR_EINVAL, "apk lineage node"),
+	      "a truncated one is refused");
+	rombsr_buf_append(&b, "x", 1);
+	CHECK(tap_fails(rombsr_apk_lineage_node_parse(b.data, b.len, &ln), ROMBSR_EINVAL, "apk lineage node"),
+	      "a trailing byte is refused");
+	rombsr_buf_free(&b);
+	rombsr_buf_init(&b, 65536);
+	put32(&b, (uint32_t)cert_len);
+	rombsr_buf_append(&b, cert, cert_len);
+	put32(&b, 0x9999);
+	CHECK(tap_fails(rombsr_apk_lineage_node_parse(b.data, b.len, &ln), ROMBSR_EINVAL, "unknown signature algorithm"),
+	      "an unknown algorithm is refused");
+	CHECK(rombsr_cap_data_kind(b.data, b.len) == NULL, "and the data is of no kind");
+	rombsr_buf_free(&b);
+	rombsr_buf_init(&b, 65536);
+	put32(&b, (uint32_t)cert_len);
+	rombsr_buf_append(&b, cert, cert_len - 1);
+	rombsr_buf_append(&b, "\0", 1);
+	put32(&b, 0x0103);
+	((unsigned char *)b.data)[4] = 0x31;
+	CHECK(rombsr_apk_lineage_node_parse(b.data, b.len, &ln) < 0, "a certificate that is not DER X.509 is refused");
+	rombsr_buf_free(&b);
+}
+
 int main(void)
 {
 	unsigned char *cert = NULL;
@@ -93,6 +134,8 @@ int main(void)
 	CHECK(rombsr_apk_signed_data_parse(b.data, b.len, &sd) < 0, "a certificate that is not DER X.509 is refused");
 	CHECK(rombsr_cap_data_kind(b.data, b.len) == NULL, "and the data is of no kind");
 	rombsr_buf_free(&b);
+	cert[0] = 0x30;
+	lineage_nodes(cert, (size_t)cert_len);
 	CHECK(rombsr_apk_algorithm_name(0x0103) != NULL && rombsr_apk_algorithm_name(0x9999) == NULL,
 	      "algorithm names: known and unknown");
 	OPENSSL_free(cert);

@@ -71,6 +71,34 @@ static void labels(void)
 	CHECK(strcmp(file, "platform") == 0, "a plain label is its own file name");
 }
 
+/* hsm-rotate-keys' retired labels: "<label>@<16 lower-case hex>". */
+static void retired(void)
+{
+	static const char *const bad[] = {"platform@0123456789abcde", "platform@0123456789abcdef0",
+					  "platform@0123456789ABCDEF", "@0123456789abcdef", "Platform@0123456789abcdef",
+					  "a@b@0123456789abcdef", "platform@", NULL};
+	const char *fpr = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char out[ROMBSR_KEYSET_LABEL_MAX + 1], base[ROMBSR_KEYSET_LABEL_MAX + 1], longest[ROMBSR_KEYSET_LABEL_MAX + 1];
+
+	CHECK(rombsr_keyset_retired_label("devices/walleye/platform", fpr, out) &&
+		      strcmp(out, "devices/walleye/platform@0123456789abcdef") == 0,
+	      "the retired label of a key (%s)", out);
+	CHECK(rombsr_keyset_retired_base(out, base) && strcmp(base, "devices/walleye/platform") == 0,
+	      "and its key-set label back");
+	CHECK(!rombsr_keyset_label_ok(out) && rombsr_keyset_any_label_ok(out),
+	      "a retired label is no key-set label, but a label of a bundle");
+	for (size_t i = 0; bad[i] != NULL; i++)
+		CHECK(!rombsr_keyset_retired_base(bad[i], base) && !rombsr_keyset_any_label_ok(bad[i]),
+		      "'%s' is no retired label", bad[i]);
+	memset(longest, 'a', sizeof(longest));
+	longest[ROMBSR_KEYSET_LABEL_MAX - 1 - ROMBSR_KEYSET_RETIRED_HEX] = '\0';
+	CHECK(rombsr_keyset_retired_label(longest, fpr, out) && strlen(out) == ROMBSR_KEYSET_LABEL_MAX,
+	      "a label of 47 bytes has a retired label of 64");
+	longest[ROMBSR_KEYSET_LABEL_MAX - 1 - ROMBSR_KEYSET_RETIRED_HEX] = 'a';
+	longest[ROMBSR_KEYSET_LABEL_MAX - ROMBSR_KEYSET_RETIRED_HEX] = '\0';
+	CHECK(!rombsr_keyset_retired_label(longest, fpr, out), "a label of 48 bytes has none (it would not fit)");
+}
+
 static void example(void)
 {
 	char *text = tap_top_file("tests/vectors/keyset-example.json");
@@ -89,14 +117,16 @@ static void example(void)
 	CHECK(r == 0, "the documented example parses: %s", r < 0 ? rombsr_error_message(r) : "ok");
 	if (r < 0)
 		goto out;
-	CHECK(ks.len == 6, "six keys");
+	CHECK(ks.len == 7, "seven keys");
 	e = rombsr_keyset_lookup(&ks, "devices/walleye/platform");
 	CHECK(e != NULL && e->kind == ROMBSR_KEY_RSA && e->bits == 2048 && strcmp(e->purpose, "walleye system apps") == 0,
 	      "a per-device RSA-2048 key");
 	e = rombsr_keyset_lookup(&ks, "devices/walleye/testkey");
 	CHECK(e != NULL && e->development, "a per-device development key");
 	e = rombsr_keyset_lookup(&ks, "manifest");
-	CHECK(e != NULL && e->kind == ROMBSR_KEY_EC_P256, "the manifest key, P-256");
+	CHECK(e != NULL && e->kind == ROMBSR_KEY_EC_P256 && e->bits == 256, "the manifest key, P-256");
+	e = rombsr_keyset_lookup(&ks, "devices/taimen/attestation");
+	CHECK(e != NULL && e->kind == ROMBSR_KEY_EC_P384 && e->bits == 384, "a per-device P-384 key");
 	rombsr_keyset_free(&ks);
 	rombsr_keyset_free(&ks);
 	CHECK(ks.len == 0, "freeing twice is harmless");
@@ -106,6 +136,61 @@ out:
 	free(doc);
 }
 
+/* Each algorithm of the set, as keygen, the bundle, the backup and the
+ * audit log name it, with the curve a token reports for it. */
+static void algorithms(void)
+{
+	static const struct {
+		const char *name;
+		enum rombsr_key_kind kind;
+		unsigned bits;
+		const char *group;
+		size_t ec_bytes;
+	} want[] = {
+		{"rsa-2048", ROMBSR_KEY_RSA, 2048, NULL, 0},
+		{"rsa-4096", ROMBSR_KEY_RSA, 4096, NULL, 0},
+		{"ec-p256", ROMBSR_KEY_EC_P256, 256, "prime256v1", 32},
+		{"ec-p384", ROMBSR_KEY_EC_P384, 384, "secp384r1", 48},
+	};
+	static const unsigned char p384_oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+	static const unsigned char p521_oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		enum rombsr_key_kind kind = ROMBSR_KEY_RSA, back = ROMBSR_KEY_RSA;
+		unsigned bits = 0;
+		char name[16];
+		size_t len = 0;
+		const unsigned char *oid;
+		int r = rombsr_keyset_algorithm_from_name(want[i].name, &kind, &bits);
+
+		rombsr_key_algorithm_name(kind, bits, name);
+		CHECK(r == 0 && kind == want[i].kind && bits == want[i].bits && strcmp(name, want[i].name) == 0,
+		      "%s: parsed and named back (%s)", want[i].name, name);
+		CHECK(rombsr_key_kind_ec_bytes(kind) == want[i].ec_bytes &&
+			      (want[i].group == NULL ? rombsr_key_kind_ec_group(kind) == NULL
+						     : strcmp(rombsr_key_kind_ec_group(kind), want[i].group) == 0),
+		      "%s: %zu-byte coordinates, curve %s", want[i].name, want[i].ec_bytes,
+		      want[i].group ? want[i].group : "none");
+		if (want[i].group == NULL)
+			continue;
+		oid = rombsr_key_kind_ec_params(kind, &len);
+		CHECK(rombsr_key_kind_from_ec_params(oid, len, &back) == 0 && back == kind &&
+			      rombsr_key_kind_from_ec_group(want[i].group, &back) == 0 && back == kind &&
+			      rombsr_key_kind_ec_bits(kind) == bits,
+		      "%s: CKA_EC_PARAMS and the group name give the kind back", want[i].name);
+	}
+	{
+		size_t len = 0;
+		const unsigned char *oid = rombsr_key_kind_ec_params(ROMBSR_KEY_EC_P384, &len);
+		enum rombsr_key_kind kind;
+
+		CHECK(len == sizeof(p384_oid) && memcmp(oid, p384_oid, len) == 0, "P-384's CKA_EC_PARAMS is secp384r1's OID");
+		CHECK(rombsr_key_kind_from_ec_params(p521_oid, sizeof(p521_oid), &kind) == ROMBSR_ENOTFOUND &&
+			      rombsr_key_kind_from_ec_group("secp521r1", &kind) == ROMBSR_ENOTFOUND,
+		      "P-521 is no kind of key");
+	}
+}
+
 static void refusals(void)
 {
 	refused("a duplicate label", HEAD PLATFORM "," PLATFORM "]}", ROMBSR_EINVAL,
@@ -113,9 +198,9 @@ static void refusals(void)
 	refused("an unknown algorithm",
 		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-1024\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
 		ROMBSR_EINVAL, "key 'x': unknown algorithm 'rsa-1024'");
-	refused("P-384, named but not supported yet",
-		HEAD "{\"label\": \"x\", \"algorithm\": \"ec-p384\", \"authority\": \"release\", \"purpose\": \"p\"}]}",
-		ROMBSR_EUNSUPPORTED, "key 'x': algorithm 'ec-p384' is not supported yet");
+	refused("a P-384 audit key",
+		HEAD "{\"label\": \"audit\", \"algorithm\": \"ec-p384\", \"authority\": \"audit\", \"purpose\": \"p\"}]}",
+		ROMBSR_EINVAL, "key 'audit': the audit authority holds one key, 'audit', ec-p256");
 	refused("an unknown authority",
 		HEAD "{\"label\": \"x\", \"algorithm\": \"rsa-2048\", \"authority\": \"ota\", \"purpose\": \"p\"}]}",
 		ROMBSR_EINVAL, "key 'x': unknown authority 'ota'");
@@ -210,7 +295,9 @@ int main(void)
 	unsetenv("ROMBSR_CONFIG");
 	builtin();
 	labels();
+	retired();
 	example();
+	algorithms();
 	refusals();
 	through_config();
 	rmdir(dir);
