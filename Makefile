@@ -34,7 +34,14 @@ CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wfo
 	-Wstrict-prototypes -Wmissing-prototypes -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-fPIC $(SAN_FLAGS) $(PKG_CFLAGS) -I$(BUILD)/gen
 LDFLAGS += $(SAN_FLAGS) -Wl,-z,relro,-z,now
-LDLIBS = $(PKG_LIBS) -ldl -lpthread
+# The sign node's worker alone speaks to the journal (src/sign/sign_log.c)
+# and serves metrics over HTTP (src/sign/metrics_http.c): docs/metrics.md.
+SIGN_PKGS = libsystemd libmicrohttpd
+SIGN_PKG_LIBS := $(shell pkg-config --libs $(SIGN_PKGS))
+CFLAGS += $(shell pkg-config --cflags $(SIGN_PKGS))
+LDLIBS = $(PKG_LIBS) $(SIGN_PKG_LIBS) -ldl -lpthread
+# The signer links neither.
+SIGNER_LDLIBS = $(PKG_LIBS) -ldl -lpthread
 
 COMMON_SRC := $(wildcard src/common/*.c)
 HSM_SRC := $(wildcard src/hsm/*.c)
@@ -185,7 +192,7 @@ $(ROMBSR_SIGN): $(call obj,$(NODE_SRC)) $(NODE_LIBS)
 
 $(ROMBSR_SIGNER): $(call obj,src/signer/main.c) $(SIGNER_LIBS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SIGNER_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LIBS)
 	@mkdir -p $(dir $@)
@@ -233,7 +240,7 @@ install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMB
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf
 	install -m 0644 systemd/rombsr.tmpfiles $(DESTDIR)$(TMPFILESDIR)/rombsr.conf
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/rombsr/
+	install -m 0644 README.md docs/*.md monitoring/rombsr-alerts.yml $(DESTDIR)$(PREFIX)/share/doc/rombsr/
 
 clean:
 	rm -rf build build-asan build-fuzz

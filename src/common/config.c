@@ -181,6 +181,8 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = count_ok(value, 3650, ctx->file, name, &ctx->cfg->anomaly_baseline_days);
 	} else if (strcmp(name, "sign.max-waiting") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
+	} else if (strcmp(name, "sign.metrics-listen") == 0) {
+		ctx->r = replace(&ctx->cfg->metrics_listen, value);
 	} else if (strcmp(name, "sign.user") == 0) {
 		ctx->r = replace(&ctx->cfg->worker_user, value);
 	} else if (strcmp(name, "sign.signer-user") == 0) {
@@ -345,6 +347,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->audit_vkey);
 	free(cfg->anomaly_hours);
 	free(cfg->worker_user);
+	free(cfg->metrics_listen);
 	free(cfg->signer_user);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);

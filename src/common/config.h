@@ -60,6 +60,7 @@ struct rombsr_config {
 	size_t anomaly_volume_factor, anomaly_volume_min, anomaly_baseline_days;
 	/* The sign node */
 	size_t max_waiting; /* requests that may wait for approvals at once */
+	char *metrics_listen; /* sign.metrics-listen: the daemon's /metrics (docs/metrics.md); NULL: none */
 	/* Users the sign node's processes run as when it starts with the right
 	 * to switch (as root, or with CAP_SETUID and CAP_SETGID): NULL, both
 	 * stay the starting user (docs/sign-node.md, "Privilege separation"). */

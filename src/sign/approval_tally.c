@@ -1,4 +1,5 @@
 #include "approval_tally.h"
+#include "sign_log.h"
 
 #include "../common/error.h"
 
@@ -32,12 +33,16 @@ static int take(const char *name, bool is_file, void *ctx)
 	if (qp.kind != ROMBSR_PATH_APPROVAL)
 		return 0;
 	if (!is_file) {
-		fprintf(stderr, "rombsr sign: %s does not count: not a regular file\n", path);
+		rombsr_sign_log(LOG_WARNING, &(struct rombsr_sign_log_fields){.request_id = f->in->request_id,
+										.outcome = "approval-ignored"},
+				"rombsr sign: %s does not count: not a regular file", path);
 		return 0;
 	}
 	if (f->n == ROMBSR_TALLY_MAX_FILES) {
-		fprintf(stderr, "rombsr sign: %s does not count: request %s has more than %d approvals\n", path,
-			f->in->request_id, ROMBSR_TALLY_MAX_FILES);
+		rombsr_sign_log(LOG_WARNING, &(struct rombsr_sign_log_fields){.request_id = f->in->request_id,
+										.outcome = "approval-ignored"},
+				"rombsr sign: %s does not count: request %s has more than %d approvals", path,
+				f->in->request_id, ROMBSR_TALLY_MAX_FILES);
 		return 0;
 	}
 	r = rombsr_repo_read(f->in->repo, f->in->head, path, ROMBSR_APPROVAL_MAX_BYTES, &text);
@@ -45,7 +50,9 @@ static int take(const char *name, bool is_file, void *ctx)
 		r = rombsr_approval_parse((const char *)text.data, text.len, &f->approvals[f->n]);
 	rombsr_buf_free(&text);
 	if (r < 0) {
-		fprintf(stderr, "rombsr sign: %s does not count: %s\n", path, rombsr_error_message(r));
+		rombsr_sign_log(LOG_WARNING, &(struct rombsr_sign_log_fields){.request_id = f->in->request_id,
+										.outcome = "approval-ignored"},
+				"rombsr sign: %s does not count: %s", path, rombsr_error_message(r));
 		return 0;
 	}
 	memcpy(f->committers[f->n], qp.fpr, 41);
@@ -126,8 +133,13 @@ int rombsr_approval_tally(const struct rombsr_tally_input *in, struct rombsr_app
 		if (g == 0)
 			for (size_t i = 0; i < f.n; i++)
 				if (status[i] != ROMBSR_APPROVAL_COUNTED && status[i] != ROMBSR_APPROVAL_NOT_IN_GROUP)
-					fprintf(stderr, "rombsr sign: request %s: the approval by %s does not count: %s\n",
-						in->request_id, f.committers[i], rombsr_approval_status_text(status[i]));
+					rombsr_sign_log(LOG_WARNING,
+							&(struct rombsr_sign_log_fields){.request_id = in->request_id,
+											 .outcome = "approval-ignored",
+											 .build_node = in->build_node},
+							"rombsr sign: request %s: the approval by %s does not count: %s",
+							in->request_id, f.committers[i],
+							rombsr_approval_status_text(status[i]));
 	}
 	qsort(out->approvers, out->napprovers, sizeof(out->approvers[0]), compare_fpr);
 	free(f.approvals);

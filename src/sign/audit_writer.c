@@ -561,6 +561,12 @@ bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w)
 	return rombsr_audit_log_size(w->log) > w->published;
 }
 
+void rombsr_audit_writer_sizes(const struct rombsr_audit_writer *w, uint64_t *entries, uint64_t *published)
+{
+	*entries = rombsr_audit_log_size(w->log);
+	*published = w->published;
+}
+
 struct signer_call {
 	struct rombsr_audit_writer *w;
 	struct rombsr_channel_request *m;

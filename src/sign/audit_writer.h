@@ -84,6 +84,8 @@ int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audi
 
 /* True if the log holds entries the queue has not been sent yet. */
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w);
+/* Entries in the log, and how many of them the queue holds (metrics). */
+void rombsr_audit_writer_sizes(const struct rombsr_audit_writer *w, uint64_t *entries, uint64_t *published);
 
 /* Has the audit signer sign a checkpoint of the whole log, if it grew
  * since the last one. */

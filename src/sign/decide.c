@@ -12,6 +12,7 @@
 #include "hard_rules.h"
 #include "../signer/opcheck.h"
 #include "policy.h"
+#include "sign_log.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -43,6 +44,14 @@ static void reject(struct rombsr_response *resp, const char *code, const char *f
 	for (char *c = resp->reason_message; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
 			*c = '?';
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const struct known_key *find_known(const struct signer_link *s, const char *label)
@@ -250,6 +259,9 @@ static int job_recv(struct sign_job *job)
 	job->signer->in_flight--;
 	job->got++;
 	reply->message[sizeof(reply->message) - 1] = '\0';
+	/* Anything but a refusal is the HSM's failure (the metrics count them). */
+	if (reply->status != 0 && reply->status != ROMBSR_EPERM)
+		job->signer->hsm_errors++;
 	if (job->refused)
 		return 0;
 	if (reply->status == ROMBSR_EPERM) {
@@ -361,22 +373,53 @@ static int check_policy(struct rombsr_sign_node *node, struct pass_context *pass
 	return r;
 }
 
+/* The distinct key labels of req's operations, comma-separated, for the
+ * journal's KEY field; a list too long for out ends in ",...". */
+static void request_keys(const struct rombsr_request *req, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < req->nops; i++) {
+		const char *label = req->ops[i].op.label, *at = out;
+		size_t n = strlen(label);
+		bool seen = false;
+
+		/* Looked up in the list so far, which is short (out's size). */
+		while (!seen && (at = strstr(at, label)) != NULL) {
+			seen = (at == out || at[-1] == ',') && (at[n] == ',' || at[n] == '\0');
+			at += n;
+		}
+		if (seen)
+			continue;
+		if (len + n + 5 >= size) {
+			snprintf(out + len, size - len, "%s...", len ? "," : "");
+			return;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", label);
+	}
+}
+
 /* Said when a request starts waiting, and again only when its count of
  * approvals changes: a long waiting list is not repeated every pass. */
-static void print_waiting(struct pending *p, const struct rombsr_approval_tally *t)
+static void print_waiting(struct pending *p, const struct rombsr_request *req, const struct rombsr_approval_tally *t)
 {
+	char groups[1024] = "", keys[1024];
 	unsigned have = 0;
+	size_t len = 0;
 
 	for (size_t i = 0; i < t->ngroups; i++)
 		have += t->groups[i].have;
 	if (p->was_waiting && p->approvals_seen == have)
 		return;
 	p->approvals_seen = have;
-	fprintf(stderr, "rombsr sign: request %s: waiting for approvals:", p->id);
-	for (size_t i = 0; i < t->ngroups; i++)
-		fprintf(stderr, "%s %s %u of %u", i ? "," : "", t->groups[i].group, t->groups[i].have,
-			t->groups[i].required);
-	fputc('\n', stderr);
+	/* Shown to a person: a list longer than groups is cut. */
+	for (size_t i = 0; i < t->ngroups && len < sizeof(groups); i++)
+		len += (size_t)snprintf(groups + len, sizeof(groups) - len, "%s %s %u of %u", i ? "," : "",
+					t->groups[i].group, t->groups[i].have, t->groups[i].required);
+	request_keys(req, keys, sizeof(keys));
+	rombsr_sign_log(LOG_INFO, &(struct rombsr_sign_log_fields){p->id, keys, "waiting", NULL, req->build_node},
+			"rombsr sign: request %s: waiting for approvals:%s", p->id, groups);
 }
 
 /* The request's bytes. A file that cannot be a request (not a regular
@@ -414,6 +457,7 @@ static int sign_decided(struct rombsr_sign_node *node, struct sign_job *job)
 	if (r == 0)
 		r = rombsr_quota_ledger_record(node->ledger, &job->req, job->resp.time);
 	job->resp.signed_ok = r == 0;
+	job->decided_at = monotonic_seconds();
 	return r < 0 ? r : job_begin(job, &node->signers[job->req.authority]);
 }
 
@@ -506,11 +550,28 @@ int rombsr_sign_job_start(struct rombsr_sign_node *node, struct pass_context *pa
 		       node->max_waiting);
 		allowed = false;
 	} else if (r == 0 && allowed && !job->tally->satisfied) {
-		print_waiting(p, job->tally);
+		print_waiting(p, req, job->tally);
 		job->outcome = ROMBSR_SIGN_WAITING;
 		return 0;
 	}
 	return r == 0 && allowed ? sign_decided(node, job) : r;
+}
+
+/* The decision, said once it is saved: what `journalctl REQUEST_ID=`
+ * shows of it. A request that did not parse has no keys; its build node
+ * is then the key that committed it. */
+static void log_decision_line(const struct sign_job *job)
+{
+	const struct rombsr_response *resp = &job->resp;
+	char keys[1024];
+
+	request_keys(&job->req, keys, sizeof(keys));
+	rombsr_sign_log(resp->signed_ok ? LOG_INFO : LOG_NOTICE,
+			&(struct rombsr_sign_log_fields){job->p->id, keys, resp->signed_ok ? "signed" : "rejected",
+							 resp->signed_ok ? NULL : resp->reason_code,
+							 job->req.build_node[0] ? job->req.build_node : job->p->signer},
+			"rombsr sign: request %s: %s%s", job->p->id, resp->signed_ok ? "signed" : "rejected: ",
+			resp->signed_ok ? "" : resp->reason_code);
 }
 
 /* Saves the decision to the state folder before anything refers to it. */
@@ -541,8 +602,11 @@ int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, 
 			node->stats.requests_signed++;
 		else
 			node->stats.requests_rejected++;
-		fprintf(stderr, "rombsr sign: request %s: %s%s\n", job->p->id, resp->signed_ok ? "signed" : "rejected: ",
-			resp->signed_ok ? "" : resp->reason_code);
+		rombsr_sign_counters_request(&node->counters, resp->signed_ok ? "signed" : "rejected",
+					     resp->signed_ok ? "none" : resp->reason_code);
+		if (resp->signed_ok && job->signing)
+			rombsr_sign_counters_latency(&node->counters, monotonic_seconds() - job->decided_at);
+		log_decision_line(job);
 	}
 	if (r < 0)
 		rombsr_buf_free(text);

@@ -5,6 +5,7 @@
 #include "incident_rules.h"
 #include "privsep.h"
 #include "signer_link.h"
+#include "sign_log.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -186,6 +187,7 @@ struct outgoing {
 	struct rombsr_repo_file *files;
 	struct rombsr_buf *texts;
 	char (*paths)[128];
+	char (*ids)[ROMBSR_REQUEST_ID_LEN + 1];
 	uint64_t *audit_index, *audit_count;
 	size_t n;
 	struct rombsr_audit_files audit;
@@ -199,6 +201,7 @@ static void outgoing_free(struct outgoing *o)
 	free(o->files);
 	free(o->texts);
 	free(o->paths);
+	free(o->ids);
 	free(o->audit_index);
 	free(o->audit_count);
 	if (o->have_audit)
@@ -226,9 +229,11 @@ static int outgoing_alloc(struct outgoing *o, size_t n)
 	o->files = calloc(n + 2, sizeof(*o->files));
 	o->texts = calloc(n, sizeof(*o->texts));
 	o->paths = calloc(n, sizeof(*o->paths));
+	o->ids = calloc(n, sizeof(*o->ids));
 	o->audit_index = calloc(n, sizeof(*o->audit_index));
 	o->audit_count = calloc(n, sizeof(*o->audit_count));
-	if (o->files == NULL || o->texts == NULL || o->paths == NULL || o->audit_index == NULL || o->audit_count == NULL)
+	if (o->files == NULL || o->texts == NULL || o->paths == NULL || o->ids == NULL || o->audit_index == NULL ||
+	    o->audit_count == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	return 0;
 }
@@ -345,6 +350,8 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pas
 			git_oid_cpy(&t->tip, &commit);
 		git_oid_cpy(&t->last, &commit);
 		t->have_last = true;
+		if (o->audit.checkpoint.len > 0)
+			node->counters.checkpoint_at = time(NULL);
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
@@ -371,6 +378,10 @@ static int flush(struct rombsr_sign_node *node, struct outgoing *o, const git_oi
 	node->stats.publish_seconds += now_seconds() - started;
 	if (r == 0)
 		*answered += o->n;
+	for (size_t i = 0; i < o->n && r == 0; i++)
+		rombsr_sign_log(LOG_INFO, &(struct rombsr_sign_log_fields){.request_id = o->ids[i], .outcome = "published"},
+				"rombsr sign: request %s: published in commit %.12s (audit entry %llu)", o->ids[i],
+				git_oid_tostr_s(&t->last), (unsigned long long)o->audit_index[i]);
 	outgoing_reset(o);
 	return r;
 }
@@ -425,13 +436,14 @@ static int apply_changes(struct rombsr_sign_node *node, const struct pass_state 
 	if (ev.change == ROMBSR_POLICY_APPLIED) {
 		r = rombsr_audit_writer_change(node->audit, &(struct rombsr_audit_change){"policy", commit, ev.sha256,
 											  ev.previous_sha256, NULL, NULL});
-		fprintf(stderr, "rombsr sign: policy %lld (commit %.12s) is in force\n", (long long)ev.serial, commit);
+		rombsr_sign_log(LOG_NOTICE, NULL, "rombsr sign: policy %lld (commit %.12s) is in force",
+				(long long)ev.serial, commit);
 	} else {
 		r = rombsr_audit_writer_change(node->audit, &(struct rombsr_audit_change){"policy", commit, ev.sha256,
 											  ev.previous_sha256, ev.reason,
 											  ev.message});
-		fprintf(stderr, "rombsr sign: policy change in commit %.12s refused (%s): %s\n", commit, ev.reason,
-			ev.message);
+		rombsr_sign_log(LOG_WARNING, NULL, "rombsr sign: policy change in commit %.12s refused (%s): %s", commit,
+				ev.reason, ev.message);
 	}
 	if (r == 0)
 		r = rombsr_policy_state_commit(node->policy, &ev);
@@ -556,6 +568,7 @@ static int finish_oldest(struct rombsr_sign_node *node, struct deciding *d)
 
 	if (r == 0)
 		r = rombsr_queue_response_path(job->p->id, o->paths[o->n], sizeof(o->paths[0]));
+	memcpy(o->ids[o->n], job->p->id, sizeof(o->ids[0]));
 	if (r == 0)
 		r = log_decision(node, job->p, &o->texts[o->n], job->tally, &o->audit_index[o->n],
 				 &o->audit_count[o->n]);
@@ -613,6 +626,20 @@ static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, stru
 	return r;
 }
 
+/* For the metrics: a pass that ends with nothing fetched left to verify
+ * (no other node pushed in between) leaves the node caught up. */
+static void count_pass(struct rombsr_sign_counters *c, int r, bool caught_up)
+{
+	if (r < 0) {
+		c->pass_failures++;
+		return;
+	}
+	c->passes++;
+	c->last_pass_ok = time(NULL);
+	if (caught_up)
+		c->lag_since = 0;
+}
+
 int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 {
 	struct pass_state ps = {0};
@@ -629,6 +656,8 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	if (r < 0 || empty)
 		goto done;
 	changed = !node->have_processed || !git_oid_equal(&head, &node->processed);
+	if (changed && node->counters.lag_since == 0)
+		node->counters.lag_since = time(NULL);
 	/* Nothing new: only a waiting request that expired needs an answer. */
 	if (!changed && !rombsr_waiting_any_expired(&node->waiting, time(NULL)))
 		goto done;
@@ -656,6 +685,8 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = apply_changes(node, &ps, &head, &logged);
 	if (r == 0)
 		r = rombsr_sign_freeze_state(node->repo, &head, &pass.frozen, pass.frozen_why, sizeof(pass.frozen_why));
+	if (r == 0)
+		node->counters.frozen = pass.frozen;
 	t1 = now_seconds();
 	node->stats.verify_seconds += t1 - t0;
 	if (r == 0) {
@@ -674,6 +705,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		r = write_processed(node, &t.tip);
 	}
 done:
+	count_pass(&node->counters, r, t.linear);
 	if (pass.have_trust)
 		rombsr_trust_free(&pass.trust);
 	rombsr_waiting_free(&still);

@@ -43,4 +43,10 @@ int rombsr_sign_node_stats(struct rombsr_sign_node *node, struct rombsr_sign_sta
  * service starts the whole node again. */
 int rombsr_sign_node_check_signers(struct rombsr_sign_node *node);
 
+/* Everything the metrics show (metrics.h), taken now; the caller frees it
+ * with rombsr_metrics_snapshot_free(). Between passes only: it asks each
+ * signer for its figures over the channel (node_metrics.c). */
+struct rombsr_metrics_snapshot;
+int rombsr_sign_node_metrics(struct rombsr_sign_node *node, struct rombsr_metrics_snapshot *out);
+
 #endif

@@ -7,6 +7,7 @@
 #include "worker.h"
 
 #include "approval_tally.h"
+#include "metrics.h"
 #include "audit_writer.h"
 #include "policy_state.h"
 #include "quota.h"
@@ -41,6 +42,7 @@ struct signer_link {
 	struct known_key *keys;  /* what it holds of the key set (learn_keys()) */
 	size_t nkeys;
 	size_t in_flight;       /* operations sent, replies not read yet */
+	uint64_t hsm_errors;    /* operations it answered with an HSM failure */
 };
 
 struct rombsr_sign_node {
@@ -63,6 +65,7 @@ struct rombsr_sign_node {
 	struct rombsr_waiting_list waiting;
 	size_t max_waiting;         /* sign.max-waiting: the waiting list's bound */
 	struct rombsr_sign_stats stats;
+	struct rombsr_sign_counters counters; /* for the metrics (metrics.h) */
 };
 
 /* What one pass knows that its decisions need: the head it processes and
@@ -121,6 +124,7 @@ struct sign_job {
 	struct rombsr_channel_request *msg;
 	struct rombsr_channel_reply *reply;
 	bool signing;
+	double decided_at;              /* monotonic, when signing began */
 	bool refused;                   /* sends no more; reads what is in flight */
 	size_t sent, got;
 	int failed;                     /* an HSM failure: the pass fails once the

@@ -43,6 +43,10 @@ for pair in "rombsr:rombsr_repo_open" "rombsr-sign:rombsr_sign_pass" "rombsr-sig
 		fail "nm finds no ${pair#*:} in ${pair%%:*}: the symbol checks would prove nothing"
 done
 needed "$ROMBSR_BUILD/rombsr-signer" | grep -q . || fail "readelf lists no library of rombsr-signer"
+# The journal client and the HTTP server are the worker's (docs/metrics.md).
+needed "$ROMBSR_BUILD/rombsr-signer" | grep -E 'libsystemd|libmicrohttpd' &&
+	fail "rombsr-signer links the worker's journal client or HTTP server"
+needed "$client" | grep -E 'libsystemd|libmicrohttpd' && fail "the client links the sign node's journal or HTTP server"
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-sign" 'rombsr_signer_serve|rombsr_sign_cache_|rombsr_checkpoint_signer_')
 [ -z "$syms" ] || fail "rombsr-sign holds the signer's code: $(printf '%s\n' "$syms" | head -5)"
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_decide|rombsr_verify_range|rombsr_repo_|gpgme_')

@@ -40,7 +40,7 @@ chmod 0711 "$T/state"
 chown -R "$signer:" "$T/state/pins" "$T/state/tokens" "$T/state/softhsm2.conf"
 gpgconf --homedir "$T/gpg-sign" --kill all 2>/dev/null || true
 chown -R "$worker:" "$T/gpg-sign"
-printf '[sign]\n\tuser = %s\n\tsigner-user = %s\n' "$worker" "$signer" >> "$SIGN_CONF"
+printf '[sign]\n\tuser = %s\n\tsigner-user = %s\n\tmetrics-listen = 127.0.0.1:0\n' "$worker" "$signer" >> "$SIGN_CONF"
 chmod 0644 "$SIGN_CONF"
 printf 'readable by anyone\n' > "$T/elsewhere.txt"
 chmod 0644 "$T/elsewhere.txt"
@@ -72,6 +72,23 @@ for pid in $signers; do
 	grep -q '^CapEff:[[:space:]]*0*$' "/proc/$pid/status" || fail "signer $pid kept capabilities"
 done
 grep -q '^CapEff:[[:space:]]*0*$' "/proc/$daemon/status" || fail "the worker kept capabilities"
+# The metrics socket was bound before the worker changed user and confined
+# itself; its HTTP thread was started after: every thread of the worker runs
+# as its user with no_new_privs (Landlock's precondition), and it answers.
+for task in /proc/"$daemon"/task/*; do
+	[ "$(awk '/^Uid:/ { print $2 }' "$task/status")" = "$(id -u "$worker")" ] || fail "thread $task is not $worker"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$task/status" || fail "thread $task was started before the confinement"
+done
+[ "$(ls /proc/"$daemon"/task | wc -l)" -ge 2 ] || fail "no metrics thread in the worker"
+url=$(sed -n 's|^rombsr sign: metrics on \(http://.*/metrics\)$|\1|p' "$T/daemon.err")
+for _ in $(seq 30); do
+	curl -fsS "$url" -o "$T/metrics" || fail "curl $url"
+	grep -q '^rombsr_sign_requests_total{outcome="signed",reason="none"} [1-9]' "$T/metrics" && break
+	sleep 0.1
+done
+grep -q '^rombsr_sign_requests_total{outcome="signed",reason="none"} [1-9]' "$T/metrics" ||
+	fail "the confined worker's metrics: $(grep -v '^#' "$T/metrics")"
+echo "ok: metrics served at $url by the confined worker's own thread"
 if grep -q "confined by Landlock" "$T/daemon.err"; then
 	grep -q "probe: open($T/elsewhere.txt): Permission denied" "$T/daemon.err" ||
 		fail "Landlock let the worker open a file outside its folders: $(grep probe "$T/daemon.err")"
