@@ -122,6 +122,7 @@ struct sign_job {
 	struct rombsr_channel_reply *reply;
 	bool signing;
 	bool refused;                   /* sends no more; reads what is in flight */
+	bool hsm_rejected;              /* refused: hsm-unavailable at operation 0 */
 	size_t sent, got;
 	int failed;                     /* an HSM failure: the pass fails once the
 					 * replies in flight are read */
