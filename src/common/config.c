@@ -183,6 +183,8 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
 	} else if (strcmp(name, "sign.metrics-listen") == 0) {
 		ctx->r = replace(&ctx->cfg->metrics_listen, value);
+	} else if (strcmp(name, "sign.signer-sessions") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SIGNER_SESSIONS, ctx->file, name, &ctx->cfg->signer_sessions);
 	} else if (strcmp(name, "sign.user") == 0) {
 		ctx->r = replace(&ctx->cfg->worker_user, value);
 	} else if (strcmp(name, "sign.signer-user") == 0) {
@@ -276,6 +278,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 		r = replace_concat(&cfg->softhsm2_conf, cfg->state_dir, "/softhsm2.conf", "");
 	if (cfg->max_waiting == 0)
 		cfg->max_waiting = ROMBSR_CONFIG_MAX_WAITING;
+	if (cfg->signer_sessions == 0)
+		cfg->signer_sessions = ROMBSR_CONFIG_DEFAULT_SIGNER_SESSIONS;
 	/* One without the other would leave the worker able to read PINs. */
 	if (r == 0 && (cfg->worker_user == NULL) != (cfg->signer_user == NULL))
 		r = rombsr_error(ROMBSR_ECONFIG, "%s: sign.user and sign.signer-user are set together or not at all",
@@ -302,6 +306,7 @@ static int fill_defaults(struct rombsr_config *cfg)
 			r = replace_concat(&a->wrapped_dir, cfg->state_dir, "/wrapped/", a->name);
 		a->capacity = cfg->hsm_capacity;
 		a->unwrap_slots = cfg->hsm_unwrap_slots;
+		a->sessions = cfg->signer_sessions;
 	}
 	return r;
 }

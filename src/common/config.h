@@ -33,6 +33,7 @@ struct rombsr_authority_config {
 	size_t capacity;     /* hsm.capacity: private keys the token holds at most */
 	size_t unwrap_slots; /* hsm.unwrap-slots: of those, kept free for unwrapped keys */
 	char *wrapped_dir;   /* <state-dir>/wrapped/<name>: its keys kept wrapped on disk */
+	size_t sessions;     /* sign.signer-sessions: HSM operations its signer runs at once */
 };
 
 #define ROMBSR_CONFIG_MAX_ADMINS 16
@@ -61,6 +62,7 @@ struct rombsr_config {
 	/* The sign node */
 	size_t max_waiting; /* requests that may wait for approvals at once */
 	char *metrics_listen; /* sign.metrics-listen: the daemon's /metrics (docs/metrics.md); NULL: none */
+	size_t signer_sessions; /* sign.signer-sessions (0 while unset: the default) */
 	/* Users the sign node's processes run as when it starts with the right
 	 * to switch (as root, or with CAP_SETUID and CAP_SETGID): NULL, both
 	 * stay the starting user (docs/sign-node.md, "Privilege separation"). */
@@ -71,6 +73,11 @@ struct rombsr_config {
 #define ROMBSR_CONFIG_MAX_WAITING 100000
 #define ROMBSR_CONFIG_MAX_CAPACITY 65536
 #define ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS 8
+/* A PKCS#11 session runs one operation at a time: a signer's concurrency
+ * is its number of sessions. Two by default (docs/config.md); at most the
+ * HSM layer's pool (16, a YubiHSM 2's sessions for all its users). */
+#define ROMBSR_CONFIG_DEFAULT_SIGNER_SESSIONS 2
+#define ROMBSR_CONFIG_MAX_SIGNER_SESSIONS 16
 
 #define ROMBSR_DEFAULT_AUDIT_ORIGIN "rombsr.local/audit"
 

@@ -47,7 +47,7 @@ const char *rombsr_hsm_token_label(const struct rombsr_hsm *hsm);
  * re-opened again or closed. */
 int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin);
 
-/* Whether the last failed PKCS#11 call of hsm answered a CKR_ that a
+/* Whether the calling thread's last failed PKCS#11 call answered a CKR_ that a
  * re-open may cure (a lost session or login, a device error, a device or
  * token gone) rather than one about the request (mechanism, data, key). */
 bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm);

@@ -25,9 +25,13 @@ struct rombsr_hsm {
 	bool logged_in;
 	/* Kept for rombsr_hsm_reopen, which selects the token again. */
 	char *token_uri;
-	/* The CKR_ of the last failed call, for rombsr_hsm_recoverable. */
-	CK_RV last_rv;
 };
+
+/* Remembers rv as this thread's last failed PKCS#11 call, for
+ * rombsr_hsm_recoverable: per thread, because a signer runs several
+ * sessions at once and one thread's failure must not be judged by
+ * another's code. */
+void rombsr_hsm_note_rv(CK_RV rv);
 
 /* Loads and initializes a module once per process; later calls for the same
  * path share it. */
@@ -39,7 +43,7 @@ void rombsr_module_release(struct rombsr_module *m);
 int rombsr_module_reinit(struct rombsr_module *m);
 
 /* Formats the failure of a PKCS#11 call: "C_Login (token 'x'): CKR_..."
- * and remembers rv for rombsr_hsm_recoverable. */
+ * and remembers rv for rombsr_hsm_recoverable (rombsr_hsm_note_rv). */
 int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv);
 
 /* Reads key->kind and key->bits from its private key object. */

@@ -25,14 +25,14 @@ int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key
 		return r;
 	rv = hsm->f->C_SignInit(s, (CK_MECHANISM *)mechanism, key->private_key);
 	if (rv != CKR_OK) {
-		hsm->last_rv = rv;
+		rombsr_hsm_note_rv(rv);
 		r = rombsr_error(ROMBSR_EHSM, "C_SignInit with key '%s' (token '%s'): %s", key->label,
 				 hsm->token_label, rombsr_ckr_name(rv));
 		goto out;
 	}
 	rv = hsm->f->C_Sign(s, (CK_BYTE_PTR)data, data_len, sig, &out_len);
 	if (rv != CKR_OK) {
-		hsm->last_rv = rv;
+		rombsr_hsm_note_rv(rv);
 		r = rombsr_error(ROMBSR_EHSM, "C_Sign with key '%s' (token '%s'): %s", key->label,
 				 hsm->token_label, rombsr_ckr_name(rv));
 		goto out;

@@ -17,9 +17,16 @@ void rombsr_p11_string(const unsigned char *field, size_t n, char *out)
 	out[n] = '\0';
 }
 
+static _Thread_local CK_RV last_rv;
+
+void rombsr_hsm_note_rv(CK_RV rv)
+{
+	last_rv = rv;
+}
+
 int rombsr_hsm_fail(int code, const char *operation, struct rombsr_hsm *hsm, CK_RV rv)
 {
-	hsm->last_rv = rv;
+	last_rv = rv;
 	return rombsr_error(code, "%s (token '%s'): %s", operation, hsm->token_label,
 			    rombsr_ckr_name(rv));
 }
@@ -189,7 +196,7 @@ int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
 	int r;
 
 	close_sessions(hsm);
-	hsm->last_rv = CKR_OK;
+	last_rv = CKR_OK;
 	r = rombsr_module_reinit(hsm->module);
 	if (r == 0)
 		r = parse_token_uri(hsm->token_uri, &uri);
@@ -206,7 +213,8 @@ int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
 
 bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm)
 {
-	switch (hsm->last_rv) {
+	(void)hsm; /* the calling thread's last failure, whichever handle it was on */
+	switch (last_rv) {
 	case CKR_SESSION_HANDLE_INVALID:
 	case CKR_SESSION_CLOSED:
 	case CKR_SESSION_COUNT:

@@ -262,6 +262,15 @@ static int job_recv(struct sign_job *job)
 	/* Anything but a refusal is the HSM's failure (the metrics count them). */
 	if (reply->status != 0 && reply->status != ROMBSR_EPERM)
 		job->signer->hsm_errors++;
+	/* A signer signs on several sessions at once (docs/sign-node.md,
+	 * "Concurrent signing"): a later operation may have been signed while
+	 * it gave up on operation 0. That signature must be published and
+	 * logged, so the rejection is not: the pass fails and a later one
+	 * answers it from the signing cache. One from the cache counts too: it
+	 * may have been made for this request by an earlier, failed pass. */
+	if (job->refused && job->hsm_rejected && reply->status == 0 && reply->sig_len > 0 && job->failed == 0)
+		job->failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu was signed while operation 0 found the HSM "
+					   "unavailable: it is signed again by a later pass", job->req.id, got);
 	if (job->refused)
 		return 0;
 	if (reply->status == ROMBSR_EPERM) {
@@ -276,6 +285,7 @@ static int job_recv(struct sign_job *job)
 		 * (docs/sign-node.md, "HSM faults"). */
 		reject(resp, "hsm-unavailable", "operation %zu: %s", got, reply->message);
 		job->refused = true;
+		job->hsm_rejected = true;
 	} else if (reply->status != 0 || reply->sig_len == 0 || reply->sig_len > sizeof(reply->sig)) {
 		/* The pass fails, but only once the replies in flight are read:
 		 * the daemon's next pass must find the channel in step, not

@@ -126,6 +126,7 @@ struct sign_job {
 	bool signing;
 	double decided_at;              /* monotonic, when signing began */
 	bool refused;                   /* sends no more; reads what is in flight */
+	bool hsm_rejected;              /* refused: hsm-unavailable at operation 0 */
 	size_t sent, got;
 	int failed;                     /* an HSM failure: the pass fails once the
 					 * replies in flight are read */

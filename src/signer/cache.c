@@ -28,7 +28,7 @@ struct rombsr_sign_cache {
 };
 
 /* What identifies an operation: all of it, hashed. */
-static void op_id(const struct rombsr_cap_op *op, unsigned char id[32])
+void rombsr_sign_cache_op_id(const struct rombsr_cap_op *op, unsigned char id[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char fields[4 * 8];
@@ -181,7 +181,7 @@ bool rombsr_sign_cache_get(struct rombsr_sign_cache *c, const struct rombsr_cap_
 	unsigned char id[32];
 	struct slot *s;
 
-	op_id(op, id);
+	rombsr_sign_cache_op_id(op, id);
 	s = find(c, id);
 	if (s->sig == NULL || s->sig_len > *sig_len)
 		return false;
@@ -201,7 +201,7 @@ int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_o
 
 	if (sig_len == 0 || sig_len > ROMBSR_CAP_SIG_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "signature of %zu bytes", sig_len);
-	op_id(op, id);
+	rombsr_sign_cache_op_id(op, id);
 	rombsr_hex_encode(id, 32, line);
 	line[64] = ' ';
 	rombsr_hex_encode(sig, sig_len, line + 65);

@@ -22,7 +22,11 @@ struct rombsr_sign_cache;
 int rombsr_sign_cache_open(const char *path, struct rombsr_sign_cache **out);
 void rombsr_sign_cache_close(struct rombsr_sign_cache *c);
 
-/* true and the signature if op was signed before. */
+/* What identifies op in the cache (SHA-256 of all of it): the signer
+ * keeps two sessions from signing the same operation at once by it. */
+void rombsr_sign_cache_op_id(const struct rombsr_cap_op *op, unsigned char id[32]);
+/* true and the signature if op was signed before. Not thread-safe: the
+ * signer calls get and put under one lock. */
 bool rombsr_sign_cache_get(struct rombsr_sign_cache *c, const struct rombsr_cap_op *op, unsigned char *sig,
 			   size_t *sig_len);
 /* Appends (written, not yet durable: see rombsr_sign_cache_sync). */

@@ -6,6 +6,7 @@
 #include "channel.h"
 #include "checkpoint_signer.h"
 #include "opcheck.h"
+#include "pool.h"
 #include "signer_key.h"
 
 #include "../common/bundle.h"
@@ -21,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,15 +50,29 @@ struct signer {
 	struct signer_key *keys;   /* the key set's keys its token holds or its wrapped store keeps */
 	size_t nkeys;
 	struct signer_unwrapped unwrapped;
-	uint64_t hsm_operations, cache_hits;
+	_Atomic uint64_t hsm_operations, cache_hits;
 	/* The audit authority's signer signs checkpoints and nothing else. */
 	bool audit;
 	struct rombsr_checkpoint_signer checkpoints;
-	/* HSM recovery: the handle must be re-opened before it is used again;
-	 * when the signer last gave up (monotonic ms, 0: never) and on which
-	 * operation of which request: the later operations of that request are
-	 * then not tried at all. */
+	/* Its sessions sign at once (docs/sign-node.md, "Concurrent signing").
+	 * hsm_lock: every use of hsm and keys holds it for reading, a re-open
+	 * for writing (no C_Sign runs on a session being closed). hsm_broken:
+	 * the handle must be re-opened before it is used again; generation
+	 * counts re-opens, so that sessions failing together re-open once;
+	 * broken_why: how the last re-open failed. */
+	pthread_rwlock_t hsm_lock;
 	bool hsm_broken;
+	uint64_t generation;
+	char broken_why[256];
+	/* lock guards the cache, the operations being signed (busy: at most
+	 * one session signs an operation; a second one waits for the first
+	 * and is answered from the cache) and when the signer last gave up
+	 * (monotonic ms, 0: never) on which operation of which request: the
+	 * later operations of that request are then not tried. */
+	pthread_mutex_t lock;
+	pthread_cond_t op_done;
+	unsigned char busy_id[ROMBSR_CONFIG_MAX_SIGNER_SESSIONS][32];
+	bool busy[ROMBSR_CONFIG_MAX_SIGNER_SESSIONS];
 	double gave_up_ms;
 	char gave_up_request[33];
 	uint32_t gave_up_index;
@@ -204,6 +220,7 @@ static int hsm_sign(struct signer *s, struct signer_key *k, const struct rombsr_
 	CK_MECHANISM mech = {op->mech->sign_type, NULL, 0};
 	unsigned char input[ROMBSR_CAP_TBS_MAX + 32];
 	size_t input_len = op->tbs_len;
+	struct rombsr_hsm_key key = k->key;
 	int r = 0;
 
 	memcpy(input, op->tbs, op->tbs_len);
@@ -213,10 +230,12 @@ static int hsm_sign(struct signer *s, struct signer_key *k, const struct rombsr_
 		mech.pParameter = &pss;
 		mech.ulParameterLen = sizeof(pss);
 	}
-	if (r == 0)
-		r = signer_key_ready(s->hsm, &s->unwrapped, s->keys, s->nkeys, k);
-	if (r == 0)
-		r = rombsr_hsm_sign_raw(s->hsm, &k->key, &mech, input, input_len, sig, sig_len);
+	/* Pinned from its unwrap to the end of C_Sign: another session's
+	 * unwrap must not evict it in between. */
+	if (r == 0 && (r = signer_key_ready(s->hsm, &s->unwrapped, s->keys, s->nkeys, k, &key.private_key)) == 0) {
+		r = rombsr_hsm_sign_raw(s->hsm, &key, &mech, input, input_len, sig, sig_len);
+		signer_key_release(&s->unwrapped, k);
+	}
 	if (r == 0)
 		s->hsm_operations++;
 	/* A stored file is the key only if the token's unwrapping of it signs
@@ -263,6 +282,62 @@ static int signer_reopen(struct signer *s)
 	return r;
 }
 
+/* One try, under the read lock: no re-open can close the session under
+ * it. The token that came back must hold the same key. */
+static int try_sign(struct signer *s, const struct rombsr_cap_op *op, unsigned char *sig, size_t *sig_len,
+		    uint64_t *generation, bool *recoverable)
+{
+	struct signer_key *k;
+	int r;
+
+	*recoverable = false;
+	pthread_rwlock_rdlock(&s->hsm_lock);
+	*generation = s->generation;
+	if (s->hsm_broken) {
+		r = rombsr_error(ROMBSR_EHSM, "%s", s->broken_why);
+		*recoverable = true;
+	} else if ((k = find_key(s, op->label)) == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0) {
+		r = rombsr_error(ROMBSR_EPERM, "key '%s' %.16s… is gone from the re-opened token", op->label,
+				 op->spki_sha256);
+	} else {
+		r = hsm_sign(s, k, op, sig, sig_len);
+		*recoverable = r == ROMBSR_EHSM && rombsr_hsm_recoverable(s->hsm);
+	}
+	pthread_rwlock_unlock(&s->hsm_lock);
+	return r;
+}
+
+/* Marks the handle broken after a failed try at generation seen, or (with
+ * reopen) re-opens it if it is still broken at seen: sessions that failed
+ * together re-open once, the others take the re-opened handle. */
+static void handle_failure(struct signer *s, uint64_t seen, bool reopen)
+{
+	pthread_rwlock_wrlock(&s->hsm_lock);
+	if (!reopen && !s->hsm_broken && s->generation == seen) {
+		s->hsm_broken = true;
+		snprintf(s->broken_why, sizeof(s->broken_why), "the token is being re-opened");
+	} else if (reopen && s->hsm_broken && s->generation == seen) {
+		int r = signer_reopen(s);
+
+		s->hsm_broken = r < 0;
+		if (r < 0)
+			snprintf(s->broken_why, sizeof(s->broken_why), "%s", rombsr_error_message(r));
+		s->generation++;
+	}
+	pthread_rwlock_unlock(&s->hsm_lock);
+}
+
+static bool broken_now(struct signer *s, uint64_t *generation)
+{
+	bool broken;
+
+	pthread_rwlock_rdlock(&s->hsm_lock);
+	broken = s->hsm_broken;
+	*generation = s->generation;
+	pthread_rwlock_unlock(&s->hsm_lock);
+	return broken;
+}
+
 /* One operation through the HSM within the retry bound. A C_Sign that
  * returned a signature is never repeated: only a failed call is tried
  * again, so a retry cannot make a second signature. *unavailable tells a
@@ -271,40 +346,32 @@ static int sign_retrying(struct signer *s, const struct rombsr_channel_request *
 			 unsigned char *sig, size_t *sig_len, bool *unavailable)
 {
 	const double start = now_ms();
-	const unsigned attempts =
-		s->hsm_broken && s->gave_up_ms > 0 && start - s->gave_up_ms < HSM_BUDGET_MS ? 1 : HSM_ATTEMPTS;
-	const bool was_broken = s->hsm_broken;
-	unsigned wait = HSM_WAIT_FIRST_MS, tried = 0;
+	uint64_t generation;
+	const bool was_broken = broken_now(s, &generation);
+	unsigned attempts, wait = HSM_WAIT_FIRST_MS, tried = 0;
+	bool recoverable;
 	int r = 0;
 
+	pthread_mutex_lock(&s->lock);
+	attempts = was_broken && s->gave_up_ms > 0 && start - s->gave_up_ms < HSM_BUDGET_MS ? 1 : HSM_ATTEMPTS;
+	pthread_mutex_unlock(&s->lock);
 	*unavailable = false;
 	for (;;) {
 		size_t len = *sig_len;
 
 		tried++;
-		if (s->hsm_broken) {
-			r = signer_reopen(s);
-			s->hsm_broken = r < 0;
+		if (broken_now(s, &generation))
+			handle_failure(s, generation, true);
+		r = try_sign(s, op, sig, &len, &generation, &recoverable);
+		if (r == 0) {
+			if (tried > 1 || was_broken)
+				fprintf(stderr, "rombsr sign: %s signer: the HSM is back (attempt %u)\n", s->a->name, tried);
+			*sig_len = len;
+			return 0;
 		}
-		if (!s->hsm_broken) {
-			struct signer_key *k = find_key(s, op->label);
-
-			/* The token that came back must hold the same key. */
-			if (k == NULL || strcmp(k->spki_sha256, op->spki_sha256) != 0)
-				return rombsr_error(ROMBSR_EPERM, "key '%s' %.16s… is gone from the re-opened token",
-						    op->label, op->spki_sha256);
-			r = hsm_sign(s, k, op, sig, &len);
-			if (r == 0) {
-				if (tried > 1 || was_broken)
-					fprintf(stderr, "rombsr sign: %s signer: the HSM is back (attempt %u)\n",
-						s->a->name, tried);
-				*sig_len = len;
-				return 0;
-			}
-			if (r != ROMBSR_EHSM || !rombsr_hsm_recoverable(s->hsm))
-				return r;
-			s->hsm_broken = true;
-		}
+		if (!recoverable)
+			return r;
+		handle_failure(s, generation, false);
 		if (tried >= attempts || now_ms() + wait - start > HSM_BUDGET_MS)
 			break;
 		fprintf(stderr, "rombsr sign: %s signer: %s; re-opening the token in %u ms (attempt %u of %u)\n",
@@ -312,55 +379,124 @@ static int sign_retrying(struct signer *s, const struct rombsr_channel_request *
 		sleep_ms(wait);
 		wait = wait * 2 > HSM_WAIT_MAX_MS ? HSM_WAIT_MAX_MS : wait * 2;
 	}
+	pthread_mutex_lock(&s->lock);
 	s->gave_up_ms = now_ms();
 	snprintf(s->gave_up_request, sizeof(s->gave_up_request), "%s", m->request_id);
 	s->gave_up_index = m->index;
+	pthread_mutex_unlock(&s->lock);
 	*unavailable = true;
 	r = rombsr_error_wrap_as(r, ROMBSR_EHSM, "the HSM stayed unavailable (%u attempt%s in %.1f s)", tried,
-			      tried == 1 ? "" : "s", (s->gave_up_ms - start) / 1e3);
+			      tried == 1 ? "" : "s", (now_ms() - start) / 1e3);
 	fprintf(stderr, "rombsr sign: %s signer: %s\n", s->a->name, rombsr_error_message(r));
+	return r;
+}
+
+/* The operations in flight after one the signer gave up on are not tried:
+ * the request is answered as a whole (rejected, or tried again from its
+ * first operation in a later pass), and a signature made for one of them
+ * now would be in no response. Sessions still signing one of them when it
+ * gave up finish: the worker then fails the pass rather than reject
+ * (docs/sign-node.md, "HSM faults"). */
+static int check_gave_up(struct signer *s, const struct rombsr_channel_request *m, bool *unavailable)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->gave_up_request[0] != '\0' && strcmp(s->gave_up_request, m->request_id) == 0 &&
+	    m->index > s->gave_up_index) {
+		*unavailable = true;
+		r = rombsr_error(ROMBSR_EHSM, "the HSM was unavailable for an earlier operation of request %s",
+				 s->gave_up_request);
+	} else {
+		s->gave_up_request[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int check_key(struct signer *s, const struct rombsr_cap_op *op)
+{
+	const struct signer_key *k;
+	int r = 0;
+
+	pthread_rwlock_rdlock(&s->hsm_lock);
+	if ((k = find_key(s, op->label)) == NULL)
+		r = rombsr_error(ROMBSR_EPERM, "the %s authority holds no key '%s'", s->a->name, op->label);
+	else if (strcmp(k->spki_sha256, op->spki_sha256) != 0)
+		r = rombsr_error(ROMBSR_EPERM, "key '%s' is not the key %.16s… the request names", op->label, op->spki_sha256);
+	else
+		r = rombsr_opcheck(op, k->key.kind, k->modulus_bytes);
+	pthread_rwlock_unlock(&s->hsm_lock);
+	return r;
+}
+
+/* From the cache, else through the HSM by one session only: a second
+ * session asked for the same operation (the same digest in two requests
+ * in flight) waits for the first and takes its signature from the cache,
+ * so the HSM never signs an operation twice. */
+static int sign_once(struct signer *s, const struct rombsr_channel_request *m, const struct rombsr_cap_op *op,
+		     unsigned char *sig, size_t *sig_len, bool *unavailable, bool *from_cache)
+{
+	unsigned char id[32];
+	size_t mine = ROMBSR_CONFIG_MAX_SIGNER_SESSIONS;
+	int r;
+
+	rombsr_sign_cache_op_id(op, id);
+	pthread_mutex_lock(&s->lock);
+	while (!(*from_cache = rombsr_sign_cache_get(s->cache, op, sig, sig_len))) {
+		size_t i, free_slot = ROMBSR_CONFIG_MAX_SIGNER_SESSIONS;
+
+		for (i = 0; i < ROMBSR_CONFIG_MAX_SIGNER_SESSIONS; i++) {
+			if (s->busy[i] && memcmp(s->busy_id[i], id, 32) == 0)
+				break;
+			if (!s->busy[i] && free_slot == ROMBSR_CONFIG_MAX_SIGNER_SESSIONS)
+				free_slot = i;
+		}
+		if (i == ROMBSR_CONFIG_MAX_SIGNER_SESSIONS) {
+			/* one slot per thread: there is always one free */
+			mine = free_slot;
+			s->busy[mine] = true;
+			memcpy(s->busy_id[mine], id, 32);
+			break;
+		}
+		pthread_cond_wait(&s->op_done, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (*from_cache) {
+		s->cache_hits++;
+		return 0;
+	}
+	r = sign_retrying(s, m, op, sig, sig_len, unavailable);
+	pthread_mutex_lock(&s->lock);
+	/* Durable before it leaves this process (the outbox syncs before
+	 * sending): after a crash the same operation is answered from here,
+	 * not signed again. */
+	if (r == 0)
+		r = rombsr_sign_cache_put(s->cache, op, sig, *sig_len);
+	s->busy[mine] = false;
+	pthread_cond_broadcast(&s->op_done);
+	pthread_mutex_unlock(&s->lock);
 	return r;
 }
 
 static void handle_sign(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
 			bool *needs_sync)
 {
-	const struct signer_key *k;
 	struct rombsr_cap_op op;
 	size_t sig_len = sizeof(reply->sig);
-	bool unavailable = false;
+	bool unavailable = false, from_cache = false;
 	int r = rombsr_signer_op_from_message(m, &op);
 
-	/* The operations in flight after one the signer gave up on are not
-	 * tried: the request is answered as a whole (rejected, or tried again
-	 * from its first operation in a later pass), and a signature made for
-	 * one of them now would be in no response. */
-	if (r == 0 && s->gave_up_request[0] != '\0' && strcmp(s->gave_up_request, m->request_id) == 0 &&
-	    m->index > s->gave_up_index) {
-		unavailable = true;
-		r = rombsr_error(ROMBSR_EHSM, "the HSM was unavailable for an earlier operation of request %s",
-				 s->gave_up_request);
-	} else {
-		s->gave_up_request[0] = '\0';
-	}
-	if (r == 0 && (k = find_key(s, op.label)) == NULL)
-		r = rombsr_error(ROMBSR_EPERM, "the %s authority holds no key '%s'", s->a->name, op.label);
-	if (r == 0 && strcmp(k->spki_sha256, op.spki_sha256) != 0)
-		r = rombsr_error(ROMBSR_EPERM, "key '%s' is not the key %.16s… the request names", op.label, op.spki_sha256);
 	if (r == 0)
-		r = rombsr_opcheck(&op, k->key.kind, k->modulus_bytes);
-	if (r == 0 && rombsr_sign_cache_get(s->cache, &op, reply->sig, &sig_len)) {
-		s->cache_hits++;
-		reply->from_cache = 1;
-	} else if (r == 0) {
-		r = sign_retrying(s, m, &op, reply->sig, &sig_len, &unavailable);
-		/* Durable before it leaves this process (the outbox syncs before
-		 * sending): after a crash the same operation is answered from
-		 * here, not signed again. */
-		if (r == 0)
-			r = rombsr_sign_cache_put(s->cache, &op, reply->sig, sig_len);
-		*needs_sync = r == 0;
-	}
+		r = check_gave_up(s, m, &unavailable);
+	if (r == 0)
+		r = check_key(s, &op);
+	if (r == 0)
+		r = sign_once(s, m, &op, reply->sig, &sig_len, &unavailable, &from_cache);
+	/* Every signature waits for a sync, one from the cache too: its entry
+	 * may have been put by another session whose reply is not out yet. */
+	*needs_sync = r == 0;
+	reply->from_cache = from_cache;
 	reply->status = r;
 	reply->hsm_unavailable = unavailable;
 	if (r < 0) {
@@ -402,21 +538,25 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 		rombsr_checkpoint_signer_handle(&s->checkpoints, m, reply);
 		break;
 	case ROMBSR_CH_KEYS:
+		pthread_rwlock_rdlock(&s->hsm_lock);
 		if (m->index >= s->nkeys) {
 			reply->status = ROMBSR_ENOTFOUND;
-			break;
+		} else {
+			memcpy(reply->label, s->keys[m->index].key.label, sizeof(reply->label));
+			memcpy(reply->spki_sha256, s->keys[m->index].spki_sha256, sizeof(reply->spki_sha256));
+			reply->key_kind = s->keys[m->index].key.kind;
+			reply->modulus_bytes = (uint32_t)s->keys[m->index].modulus_bytes;
+			reply->more = m->index + 1 < s->nkeys;
 		}
-		memcpy(reply->label, s->keys[m->index].key.label, sizeof(reply->label));
-		memcpy(reply->spki_sha256, s->keys[m->index].spki_sha256, sizeof(reply->spki_sha256));
-		reply->key_kind = s->keys[m->index].key.kind;
-		reply->modulus_bytes = (uint32_t)s->keys[m->index].modulus_bytes;
-		reply->more = m->index + 1 < s->nkeys;
+		pthread_rwlock_unlock(&s->hsm_lock);
 		break;
 	case ROMBSR_CH_STATS:
 		reply->hsm_operations = s->hsm_operations;
 		reply->cache_hits = s->cache_hits;
+		pthread_mutex_lock(&s->unwrapped.lock);
 		reply->unwraps = s->unwrapped.unwraps;
 		reply->evictions = s->unwrapped.evictions;
+		pthread_mutex_unlock(&s->unwrapped.lock);
 		break;
 	default:
 		reply->status = ROMBSR_EINVAL;
@@ -424,95 +564,50 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 	}
 }
 
-/* Replies wait here until the cache entries they depend on are durable;
- * one thread syncs and sends while the main one keeps the HSM busy. */
-struct outbox_item {
-	struct rombsr_channel_reply reply;
-	bool needs_sync;
-	struct outbox_item *next;
-};
-
-struct outbox {
-	pthread_mutex_t lock;
-	pthread_cond_t ready;
-	struct outbox_item *head, *tail;
-	bool closing;
-	int fd;
-	struct rombsr_sign_cache *cache;
-};
-
-static void *outbox_run(void *arg)
+static void handle_message(void *ctx, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
+			   bool *needs_sync)
 {
-	struct outbox *o = arg;
-
-	pthread_mutex_lock(&o->lock);
-	for (;;) {
-		struct outbox_item *batch;
-		bool sync = false;
-		int r = 0;
-
-		while (o->head == NULL && !o->closing)
-			pthread_cond_wait(&o->ready, &o->lock);
-		if (o->head == NULL)
-			break;
-		batch = o->head;
-		o->head = o->tail = NULL;
-		pthread_mutex_unlock(&o->lock);
-		for (struct outbox_item *it = batch; it != NULL; it = it->next)
-			sync = sync || it->needs_sync;
-		if (sync)
-			r = rombsr_sign_cache_sync(o->cache);
-		while (batch != NULL) {
-			struct outbox_item *next = batch->next;
-
-			/* A signature whose cache entry may not be durable is not
-			 * handed out. */
-			if (r < 0 && batch->needs_sync) {
-				memset(batch->reply.sig, 0, sizeof(batch->reply.sig));
-				batch->reply.sig_len = 0;
-				batch->reply.status = r;
-				snprintf(batch->reply.message, sizeof(batch->reply.message), "%s", rombsr_error_message(r));
-			}
-			rombsr_channel_send(o->fd, &batch->reply, sizeof(batch->reply));
-			free(batch);
-			batch = next;
-		}
-		pthread_mutex_lock(&o->lock);
-	}
-	pthread_mutex_unlock(&o->lock);
-	return NULL;
+	handle(ctx, m, reply, needs_sync);
 }
 
-static int outbox_put(struct outbox *o, const struct rombsr_channel_reply *reply, bool needs_sync)
+/* The locks of struct signer; a re-open (the writer) goes before new
+ * readers, so that sessions failing together do not keep it waiting. */
+static void signer_locks_init(struct signer *s)
 {
-	struct outbox_item *it = malloc(sizeof(*it));
+	pthread_rwlockattr_t attr;
 
-	if (it == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	it->reply = *reply;
-	it->needs_sync = needs_sync;
-	it->next = NULL;
-	pthread_mutex_lock(&o->lock);
-	if (o->tail != NULL)
-		o->tail->next = it;
-	else
-		o->head = it;
-	o->tail = it;
-	pthread_cond_signal(&o->ready);
-	pthread_mutex_unlock(&o->lock);
-	return 0;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->hsm_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->op_done, NULL);
+	signer_unwrapped_setup(&s->unwrapped);
+}
+
+static void signer_locks_destroy(struct signer *s)
+{
+	signer_unwrapped_teardown(&s->unwrapped);
+	pthread_cond_destroy(&s->op_done);
+	pthread_mutex_destroy(&s->lock);
+	pthread_rwlock_destroy(&s->hsm_lock);
 }
 
 int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cache_path, int fd)
 {
 	struct signer s = {.a = a, .audit = strcmp(a->name, rombsr_authority_name(ROMBSR_AUTHORITY_AUDIT)) == 0};
-	struct rombsr_channel_request *m = calloc(1, sizeof(*m));
 	struct rombsr_channel_reply *reply = calloc(1, sizeof(*reply));
-	struct outbox o = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER, .fd = fd};
-	pthread_t thread;
-	bool needs_sync;
-	int r = m && reply ? signer_open(&s, cache_path) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	/* The audit signer signs one checkpoint at a time, each extending the
+	 * one before: it keeps one session. */
+	const size_t sessions = s.audit || a->sessions == 0 ? 1 : a->sessions;
+	int r;
 
+	signer_locks_init(&s);
+	r = reply ? signer_open(&s, cache_path) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	/* One session per thread: C_Sign never waits for a session another
+	 * thread holds. */
+	if (r == 0 && !s.audit)
+		rombsr_hsm_set_max_sessions(s.hsm, sessions);
 	/* The first reply tells the worker whether this signer is usable. */
 	if (reply != NULL) {
 		memset(reply, 0, sizeof(*reply));
@@ -525,21 +620,8 @@ int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cac
 		if (rombsr_channel_send(fd, reply, sizeof(*reply)) < 0 && r == 0)
 			r = ROMBSR_EIO;
 	}
-	o.cache = s.cache;
-	if (r == 0 && pthread_create(&thread, NULL, outbox_run, &o) != 0)
-		r = rombsr_error(ROMBSR_EINTERNAL, "cannot start the signer's outbox");
-	if (r == 0) {
-		while (rombsr_channel_recv(fd, m, sizeof(*m)) == 0) {
-			handle(&s, m, reply, &needs_sync);
-			if (outbox_put(&o, reply, needs_sync) < 0)
-				break;
-		}
-		pthread_mutex_lock(&o.lock);
-		o.closing = true;
-		pthread_cond_signal(&o.ready);
-		pthread_mutex_unlock(&o.lock);
-		pthread_join(thread, NULL);
-	}
+	if (r == 0)
+		r = signer_pool_serve(fd, sessions, s.cache, handle_message, &s);
 	rombsr_sign_cache_close(s.cache);
 	if (s.audit)
 		rombsr_checkpoint_signer_close(&s.checkpoints);
@@ -547,7 +629,7 @@ int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cac
 	if (s.keys != NULL)
 		free_keys(s.keys, s.nkeys);
 	free(s.keys);
-	free(m);
+	signer_locks_destroy(&s);
 	free(reply);
 	return r;
 }

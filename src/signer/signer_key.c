@@ -73,10 +73,25 @@ void signer_key_free(struct signer_key *k)
 	k->certified = NULL;
 }
 
+void signer_unwrapped_setup(struct signer_unwrapped *u)
+{
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->unpinned, NULL);
+}
+
+void signer_unwrapped_teardown(struct signer_unwrapped *u)
+{
+	pthread_cond_destroy(&u->unpinned);
+	pthread_mutex_destroy(&u->lock);
+}
+
+/* The counters survive a re-open: they are the signer's since its start. */
 int signer_unwrapped_init(struct signer_unwrapped *u, const struct rombsr_authority_config *a, size_t resident,
 			  size_t stored)
 {
-	memset(u, 0, sizeof(*u));
+	u->slots = 0;
+	u->loaded = 0;
 	if (stored == 0)
 		return 0;
 	u->slots = resident < a->capacity ? a->capacity - resident : 0;
@@ -90,17 +105,20 @@ int signer_unwrapped_init(struct signer_unwrapped *u, const struct rombsr_author
 	return 0;
 }
 
-static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n)
+/* Called with u->lock held; *none when every loaded key is pinned. */
+static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
+		     bool *none)
 {
 	struct signer_key *oldest = NULL;
 	int r;
 
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].stored != NULL && keys[i].key.private_key != CK_INVALID_HANDLE &&
+		if (keys[i].stored != NULL && keys[i].key.private_key != CK_INVALID_HANDLE && keys[i].pins == 0 &&
 		    (oldest == NULL || keys[i].last_used < oldest->last_used))
 			oldest = &keys[i];
+	*none = oldest == NULL;
 	if (oldest == NULL)
-		return rombsr_error(ROMBSR_EINTERNAL, "no unwrapped key to evict");
+		return 0;
 	r = rombsr_hsm_destroy_object(hsm, oldest->key.private_key);
 	if (r < 0)
 		return rombsr_error_wrap(r, "evicting '%s'", oldest->key.label);
@@ -110,32 +128,55 @@ static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct 
 	return 0;
 }
 
+/* The unwrap runs under the lock: two sessions that need the same stored
+ * key must not unwrap it twice (the second object would take a place and
+ * never be evicted). Waiting for an unpin cannot deadlock: a thread pins
+ * one key at a time and drops it after its C_Sign. */
 int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
-		     struct signer_key *k)
+		     struct signer_key *k, CK_OBJECT_HANDLE *handle)
 {
 	struct rombsr_hsm_unwrap_spec spec = {k->key.label, k->key.id, k->key.id_len, k->key.kind, false};
+	bool none = false;
 	int r = 0;
 
+	pthread_mutex_lock(&u->lock);
 	k->last_used = ++u->clock;
-	if (k->stored == NULL || k->key.private_key != CK_INVALID_HANDLE)
-		return 0;
-	if (u->loaded >= u->slots)
-		r = evict_one(hsm, u, keys, n);
-	if (r == 0)
-		r = rombsr_hsm_unwrap(hsm, &spec, k->stored->wrapped, k->stored->wrapped_len, &k->key.private_key);
-	if (r < 0) {
-		k->key.private_key = CK_INVALID_HANDLE;
-		return r;
+	while (r == 0 && k->stored != NULL && k->key.private_key == CK_INVALID_HANDLE && u->loaded >= u->slots) {
+		r = evict_one(hsm, u, keys, n, &none);
+		if (r == 0 && none)
+			pthread_cond_wait(&u->unpinned, &u->lock);
 	}
-	u->loaded++;
-	u->unwraps++;
-	return 0;
+	if (r == 0 && k->stored != NULL && k->key.private_key == CK_INVALID_HANDLE) {
+		r = rombsr_hsm_unwrap(hsm, &spec, k->stored->wrapped, k->stored->wrapped_len, &k->key.private_key);
+		if (r < 0)
+			k->key.private_key = CK_INVALID_HANDLE;
+		else {
+			u->loaded++;
+			u->unwraps++;
+		}
+	}
+	if (r == 0) {
+		k->pins++;
+		*handle = k->key.private_key;
+	}
+	pthread_mutex_unlock(&u->lock);
+	return r;
+}
+
+void signer_key_release(struct signer_unwrapped *u, struct signer_key *k)
+{
+	pthread_mutex_lock(&u->lock);
+	k->pins--;
+	pthread_cond_broadcast(&u->unpinned);
+	pthread_mutex_unlock(&u->lock);
 }
 
 void signer_unwrapped_forget(struct signer_unwrapped *u, struct signer_key *keys, size_t n)
 {
+	pthread_mutex_lock(&u->lock);
 	for (size_t i = 0; i < n; i++)
 		if (keys[i].stored != NULL)
 			keys[i].key.private_key = CK_INVALID_HANDLE;
 	u->loaded = 0;
+	pthread_mutex_unlock(&u->lock);
 }

@@ -12,6 +12,7 @@
 #include "../hsm/hsm.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 
 struct signer_key {
@@ -22,14 +23,26 @@ struct signer_key {
 	struct rombsr_wrapped_key *stored;
 	EVP_PKEY *certified;        /* its certificate's public key: what every signature must verify with */
 	uint64_t last_used;
+	/* Threads signing with the unwrapped object now: a pinned key is never
+	 * evicted (its handle would die under a C_Sign of another session). */
+	unsigned pins;
 };
 
 struct signer_unwrapped {
+	/* The signer's sessions share the places: lock guards this struct and
+	 * every key's private_key, last_used and pins; unpinned is signalled
+	 * when a pin is dropped (a thread may wait for a place). */
+	pthread_mutex_t lock;
+	pthread_cond_t unpinned;
 	size_t slots;               /* how many stored keys may be in the token at once */
 	size_t loaded;
 	uint64_t clock;             /* ticks once per use: the LRU order */
 	uint64_t unwraps, evictions;
 };
+
+/* Once per signer, before signer_unwrapped_init. */
+void signer_unwrapped_setup(struct signer_unwrapped *u);
+void signer_unwrapped_teardown(struct signer_unwrapped *u);
 
 /* Fills k from e's file in a's wrapped store: ROMBSR_ENOTFOUND if there is
  * none; a certificate of another algorithm or size than e is an error. */
@@ -38,15 +51,19 @@ int signer_key_load_stored(const struct rombsr_authority_config *a, const struct
 void signer_key_free(struct signer_key *k);
 
 /* The places left for stored keys once the token keeps `resident` of
- * them; ROMBSR_ECONFIG if there are stored keys and no place. */
+ * them; ROMBSR_ECONFIG if there are stored keys and no place. Called with
+ * no key pinned (at start, and after a re-open, which excludes signing). */
 int signer_unwrapped_init(struct signer_unwrapped *u, const struct rombsr_authority_config *a, size_t resident,
 			  size_t stored);
 
-/* Makes k's private key usable (k->key.private_key): unwraps it as a
- * session object if it is not in the token, first destroying the least
- * recently used of keys[0..n) when every place is taken. */
+/* Makes k's private key usable and pins it: unwraps it as a session
+ * object if it is not in the token, first destroying the least recently
+ * used unpinned key of keys[0..n) when every place is taken (waiting for
+ * an unpin when every loaded key is pinned). On success *handle is the
+ * key's private key, valid until signer_key_release(u, k). */
 int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
-		     struct signer_key *k);
+		     struct signer_key *k, CK_OBJECT_HANDLE *handle);
+void signer_key_release(struct signer_unwrapped *u, struct signer_key *k);
 
 /* After the token was re-opened: its session objects are gone. */
 void signer_unwrapped_forget(struct signer_unwrapped *u, struct signer_key *keys, size_t n);

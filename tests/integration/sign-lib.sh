@@ -12,6 +12,11 @@ sign_config() {
 	home = $T/gpg-sign
 	key = $FPR_SIGN
 CONF
+	# The suite runs with the default (docs/config.md); ROMBSR_TEST_SIGNER_SESSIONS
+	# runs the same tests with more sessions per signer.
+	if [ -n "${ROMBSR_TEST_SIGNER_SESSIONS:-}" ]; then
+		printf '[sign]\n\tsigner-sessions = %s\n' "$ROMBSR_TEST_SIGNER_SESSIONS" >> "$T/sign.conf"
+	fi
 	SIGN_CONF="$T/sign.conf"
 }
 

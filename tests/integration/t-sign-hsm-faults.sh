@@ -22,6 +22,11 @@ with_bundle
 with_queue
 sign_config
 printf '[authority "release"]\n\tmodule = %s\n' "$SHIM" >> "$SIGN_CONF"
+# The rules below count calls across a request's operations ("C_Sign calls
+# after the first fail"), which names an operation only when the signer
+# signs one at a time; t-sign-concurrent covers the same faults with
+# several sessions, with rules that name the operation (len=).
+printf '[sign]\n\tsigner-sessions = 1\n' >> "$SIGN_CONF"
 export ROMBSR_P11_FAULT_CONFIG="$T/fault.conf"
 COUNTERS="$T/counters"
 CACHE="$T/state/signer/cache-release"

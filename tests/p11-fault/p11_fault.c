@@ -11,15 +11,22 @@
  *
  *   module PATH                      the real module (read once, at load)
  *   counters PATH                    where the counters are written
- *   fail FUNCTION CKR_NAME [after=N] [times=M]
+ *   fail FUNCTION CKR_NAME [after=N] [times=M] [len=L]
  *                                    calls N+1 .. N+M of FUNCTION (counted
  *                                    from when the file was read) answer
  *                                    CKR_NAME; times=0: every call after N;
- *                                    default after=0 times=1
+ *                                    default after=0 times=1; len=L (C_Sign
+ *                                    only): only calls signing L bytes
+ *                                    match and are counted, so that one
+ *                                    operation fails whichever session
+ *                                    runs it first
  *   delay FUNCTION MS                every call of FUNCTION waits MS ms
  *
  * FUNCTION is a PKCS#11 name (C_Sign) or '*' for every function but
- * C_GetFunctionList, C_Initialize, C_Finalize and C_GetInfo. */
+ * C_GetFunctionList, C_Initialize, C_Finalize and C_GetInfo.
+ *
+ * sign_concurrent_max counts the C_Sign calls in progress at once (delays
+ * included): a signer with several sessions shows more than one. */
 #define _GNU_SOURCE
 #include <p11-kit/pkcs11.h>
 
@@ -50,7 +57,8 @@ struct rule {
 	char function[40];
 	bool delay;
 	CK_RV rv;
-	unsigned long after, times, ms, seen;
+	unsigned long after, times, ms, seen, len;
+	bool has_len;
 };
 
 struct session {
@@ -71,7 +79,7 @@ static struct session sessions[MAX_SESSIONS];
 static size_t nsessions;
 static struct {
 	unsigned long max_open, opened, closed, leaked_at_finalize, initialize, finalize, login, sign_forwarded,
-		sign_ok, faults, delays;
+		sign_ok, faults, delays, sign_active, sign_concurrent_max;
 } counts;
 
 static bool parse_ckr(const char *s, CK_RV *rv)
@@ -128,6 +136,8 @@ static void parse_line(char *line, char *module, size_t module_size)
 		goto bad;
 	memset(r, 0, sizeof(*r));
 	snprintf(r->function, sizeof(r->function), "%s", word[1]);
+	r->after = 0;
+	r->seen = 0;
 	if (strcmp(word[0], "delay") == 0 && n == 3 && parse_number(word[2], "", &r->ms)) {
 		r->delay = true;
 		nrules++;
@@ -136,9 +146,15 @@ static void parse_line(char *line, char *module, size_t module_size)
 	if (strcmp(word[0], "fail") != 0 || !parse_ckr(word[2], &r->rv))
 		goto bad;
 	r->times = 1;
-	for (size_t i = 3; i < n; i++)
+	r->has_len = false;
+	for (size_t i = 3; i < n; i++) {
+		if (parse_number(word[i], "len=", &r->len)) {
+			r->has_len = true;
+			continue;
+		}
 		if (!parse_number(word[i], "after=", &r->after) && !parse_number(word[i], "times=", &r->times))
 			goto bad;
+	}
 	nrules++;
 	return;
 bad:
@@ -189,9 +205,10 @@ static void write_counters(void)
 	fprintf(f,
 		"sessions_open %zu\nsessions_max %lu\nsessions_opened %lu\nsessions_closed %lu\n"
 		"sessions_leaked_at_finalize %lu\ninitialize %lu\nfinalize %lu\nlogin %lu\n"
-		"sign_forwarded %lu\nsign_ok %lu\nfaults %lu\ndelays %lu\n",
+		"sign_forwarded %lu\nsign_ok %lu\nfaults %lu\ndelays %lu\nsign_concurrent_max %lu\n",
 		nsessions, counts.max_open, counts.opened, counts.closed, counts.leaked_at_finalize, counts.initialize,
-		counts.finalize, counts.login, counts.sign_forwarded, counts.sign_ok, counts.faults, counts.delays);
+		counts.finalize, counts.login, counts.sign_forwarded, counts.sign_ok, counts.faults, counts.delays,
+		counts.sign_concurrent_max);
 	if (fclose(f) == 0)
 		rename(tmp, counters_path);
 	else
@@ -204,9 +221,10 @@ static bool exempt_from_star(const char *function)
 	       strcmp(function, "C_Finalize") == 0 || strcmp(function, "C_GetInfo") == 0;
 }
 
-/* The rules' verdict on one call of function: a CKR to answer instead of
- * forwarding (CKR_OK: forward), after waiting the delays it asks for. */
-static CK_RV before(const char *function)
+/* The rules' verdict on one call of function (len: the bytes it signs, -1
+ * for a call that signs nothing): a CKR to answer instead of forwarding
+ * (CKR_OK: forward), after waiting the delays it asks for. */
+static CK_RV before_len(const char *function, long len)
 {
 	unsigned long ms = 0;
 	CK_RV rv = CKR_OK;
@@ -222,6 +240,8 @@ static CK_RV before(const char *function)
 			ms += r->ms;
 			continue;
 		}
+		if (r->has_len && (len < 0 || (unsigned long)len != r->len))
+			continue;
 		r->seen++;
 		if (rv == CKR_OK && r->seen > r->after && (r->times == 0 || r->seen - r->after <= r->times))
 			rv = r->rv;
@@ -240,6 +260,11 @@ static CK_RV before(const char *function)
 			;
 	}
 	return rv;
+}
+
+static CK_RV before(const char *function)
+{
+	return before_len(function, -1);
 }
 
 static void session_opened(CK_SLOT_ID slot, CK_SESSION_HANDLE handle)
@@ -366,12 +391,24 @@ static CK_RV shim_C_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR *p
  * returned a signature is one signature made inside the HSM. */
 static CK_RV shim_C_Sign(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len, CK_BYTE *sig, CK_ULONG *sig_len)
 {
-	CK_RV rv = before("C_Sign");
+	bool forwarded;
+	CK_RV rv;
 
-	if (rv != CKR_OK)
-		return rv;
-	rv = real->C_Sign(s, data, len, sig, sig_len);
 	pthread_mutex_lock(&lock);
+	if (++counts.sign_active > counts.sign_concurrent_max)
+		counts.sign_concurrent_max = counts.sign_active;
+	pthread_mutex_unlock(&lock);
+	rv = before_len("C_Sign", (long)len);
+	forwarded = rv == CKR_OK;
+	if (forwarded)
+		rv = real->C_Sign(s, data, len, sig, sig_len);
+	pthread_mutex_lock(&lock);
+	counts.sign_active--;
+	if (!forwarded) {
+		write_counters();
+		pthread_mutex_unlock(&lock);
+		return rv;
+	}
 	counts.sign_forwarded++;
 	if (rv == CKR_OK && sig != NULL)
 		counts.sign_ok++;

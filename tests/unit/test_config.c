@@ -56,7 +56,16 @@ int main(void)
 	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_MANIFEST].token_uri, "pkcs11:token=rombsr-manifest") == 0,
 	      "token URI default");
 	CHECK(strcmp(cfg.authority[ROMBSR_AUTHORITY_RELEASE].module, ROMBSR_DEFAULT_MODULE) == 0, "module default");
+	CHECK(cfg.authority[ROMBSR_AUTHORITY_RELEASE].sessions == ROMBSR_CONFIG_DEFAULT_SIGNER_SESSIONS &&
+		      ROMBSR_CONFIG_DEFAULT_SIGNER_SESSIONS == 2,
+	      "sign.signer-sessions default 2, copied into each authority");
 	rombsr_config_free(&cfg);
+
+	r = rombsr_config_load(write_conf("sessions.conf", "[sign]\n\tsigner-sessions = 16\n"), &cfg);
+	CHECK(r == 0 && cfg.authority[ROMBSR_AUTHORITY_MANIFEST].sessions == 16, "sign.signer-sessions read");
+	rombsr_config_free(&cfg);
+	expect_refusal("sessions0.conf", "[sign]\n\tsigner-sessions = 0\n", "sign.signer-sessions: a count from 1 to 16");
+	expect_refusal("sessions17.conf", "[sign]\n\tsigner-sessions = 17\n", "sign.signer-sessions: a count from 1 to 16");
 
 	/* An authority's own module wins over hsm.module wherever either stands. */
 	r = rombsr_config_load(write_conf("mod.conf", "[authority \"manifest\"]\n\tmodule = /m.so\n"
