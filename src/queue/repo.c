@@ -411,7 +411,13 @@ int rombsr_repo_push(struct rombsr_repo *r, const char *url, const git_oid *comm
 	if (e == 0)
 		e = git_remote_push(remote, &refspecs, &opts);
 	git_remote_free(remote);
-	if (e < 0) {
+	if (e == GIT_ENONFASTFORWARD) {
+		/* libgit2 finds it before sending anything: another node pushed
+		 * since this one fetched. The caller fetches and tries again
+		 * (rombsr_queue_publish); an I/O error would end a submit. */
+		ret = rombsr_error(ROMBSR_EPERM, "the queue moved on: commit %.12s is not a fast-forward of %s",
+				   oid_hex, ROMBSR_QUEUE_BRANCH);
+	} else if (e < 0) {
 		const char *why = hook_reason(&st);
 
 		ret = why ? rombsr_error(ROMBSR_EPERM, "the queue refused commit %.12s: %s", oid_hex, why)
