@@ -35,8 +35,9 @@ CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wfo
 	-fPIC $(SAN_FLAGS) $(PKG_CFLAGS) -I$(BUILD)/gen
 LDFLAGS += $(SAN_FLAGS) -Wl,-z,relro,-z,now
 # The sign node's worker alone speaks to the journal (src/sign/sign_log.c)
-# and serves metrics over HTTP (src/sign/metrics_http.c): docs/metrics.md.
-SIGN_PKGS = libsystemd libmicrohttpd
+# and serves metrics over HTTP (src/sign/metrics_http.c): docs/metrics.md;
+# the signing server speaks HTTPS through libmicrohttpd and GnuTLS (src/sign/server_http.c): docs/server.md.
+SIGN_PKGS = libsystemd libmicrohttpd gnutls
 SIGN_PKG_LIBS := $(shell pkg-config --libs $(SIGN_PKGS))
 CFLAGS += $(shell pkg-config --cflags $(SIGN_PKGS))
 LDLIBS = $(PKG_LIBS) $(SIGN_PKG_LIBS) -ldl -lpthread

@@ -33,6 +33,7 @@ enum field_id {
 	F_REQUEST_ID, F_REQUEST_COMMIT, F_SIGNATURES, F_REASON, F_DETAIL, F_ARTIFACT, F_KEY_FP, F_KEY_LABEL,
 	F_MECHANISM, F_DIGEST, F_SIG_SHA256, F_REQUIRED, F_APPROVERS, F_SUBJECT, F_COMMIT, F_SHA256,
 	F_PREVIOUS, F_ALGORITHM, F_TOKEN, F_ROLE, F_RESULT, F_KIND, F_CONTENT_DIGEST, F_STATE,
+	F_CLIENT_CERT, F_BUILD_NODE, F_ROUTE,
 	F_END = -1,
 };
 
@@ -61,6 +62,9 @@ static const struct field fields[] = {
 	[F_KIND] = FE(kind, rombsr_cap_data_kinds),
 	[F_CONTENT_DIGEST] = F(content_digest, K_DIGEST_OPT),
 	[F_STATE] = FE(state, states),
+	[F_CLIENT_CERT] = F(client_certificate, K_HEX64),
+	[F_BUILD_NODE] = F(build_node, K_COMMIT),
+	[F_ROUTE] = F(route, K_ID),
 };
 
 struct type_info {
@@ -85,6 +89,8 @@ static const struct type_info types[] = {
 				      {F_REQUEST_ID, F_KEY_LABEL, F_KIND, F_DIGEST, F_CONTENT_DIGEST, F_DETAIL, F_END}},
 	[ROMBSR_AUDIT_KEY_REVOCATION] = {"key-revocation", {F_COMMIT, F_KEY_FP, F_KEY_LABEL, F_TOKEN, F_DETAIL, F_END}},
 	[ROMBSR_AUDIT_FREEZE] = {"freeze", {F_COMMIT, F_STATE, F_DETAIL, F_END}},
+	[ROMBSR_AUDIT_SERVER_CLIENT] = {"server-client",
+					{F_REQUEST_ID, F_COMMIT, F_CLIENT_CERT, F_BUILD_NODE, F_ROUTE, F_END}},
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))

@@ -46,6 +46,7 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_UNDERSTOOD,       /* "understood": what a signed operation's data is */
 	ROMBSR_AUDIT_KEY_REVOCATION,   /* "key-revocation": an admin's revocation in the queue */
 	ROMBSR_AUDIT_FREEZE,           /* "freeze": signing frozen or thawed by an admin */
+	ROMBSR_AUDIT_SERVER_CLIENT,    /* "server-client": who asked the signing server (docs/server.md) */
 };
 
 /* Field kinds (see docs/audit-log.md):
@@ -90,6 +91,9 @@ struct rombsr_audit_entry {
 	char content_digest[2 * 64 + 1];                /* digest or "": what the understood data says its
 	                                                 * artifact's content hashes to */
 	char state[ROMBSR_AUDIT_ID_MAX + 1];            /* "frozen" or "thawed" */
+	char client_certificate[65];                    /* hex64: SHA-256 of a TLS client certificate's DER */
+	char build_node[65];                            /* commit: the build node's fingerprint, lower case */
+	char route[ROMBSR_AUDIT_ID_MAX + 1];            /* id: the server's route, e.g. "/v1/sign" */
 };
 
 const char *rombsr_audit_type_name(enum rombsr_audit_type type);

@@ -14,7 +14,7 @@
 static bool has_request(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_REQUEST_SIGNED || t == ROMBSR_AUDIT_REQUEST_REJECTED || t == ROMBSR_AUDIT_SIGNATURE ||
-	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD;
+	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_SERVER_CLIENT;
 }
 
 static bool has_key(enum rombsr_audit_type t)
@@ -98,6 +98,10 @@ void audit_print_entry(const struct rombsr_audit_entry *e)
 		break;
 	case ROMBSR_AUDIT_FREEZE:
 		printf(" state=%s commit=%s detail=\"%s\"", e->state, e->commit, e->detail);
+		break;
+	case ROMBSR_AUDIT_SERVER_CLIENT:
+		printf(" request_id=%s route=%s build_node=%s client_certificate=%s commit=%s", e->request_id, e->route,
+		       e->build_node, e->client_certificate, e->commit);
 		break;
 	case ROMBSR_AUDIT_NONE:
 		break;

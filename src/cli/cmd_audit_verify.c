@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "audit_clone.h"
 #include "audit_incident.h"
+#include "audit_server.h"
 #include "cli.h"
 
 #include "../audit/log.h"
@@ -34,6 +35,7 @@ struct cross {
 	struct rombsr_audit_log *log; /* ac->log */
 	unsigned char *covered; /* one flag per entry: a response accounts for it */
 	size_t responses, signatures;
+	struct audit_servers servers; /* the signing server's decisions */
 };
 
 /* The proof is checked against the audit key, or, when it carries one of
@@ -179,6 +181,7 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 {
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	uint64_t size = rombsr_audit_log_size(x->log);
+	bool server = false;
 	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	for (uint64_t i = 0; i < size && r == 0; i++) {
@@ -188,6 +191,10 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 			continue;
 		r = entry_at(x, i, e, &line);
 		rombsr_buf_free(&line);
+		if (r == 0)
+			r = audit_server_entry(&x->servers, x->ac->qc.repo, e, i, &server);
+		if (r == 0 && server)
+			continue;
 		if (r == 0 && (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED ||
 			       e->type == ROMBSR_AUDIT_SIGNATURE))
 			r = rombsr_error(ROMBSR_ESECURITY, "audit entry %llu (%s, request %s) has no response in the queue",
@@ -267,6 +274,8 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 		printf("audit ok: %llu entries, %llu checkpoints, %zu responses and %zu signatures match the log",
 		       (unsigned long long)report->entries, (unsigned long long)report->checkpoints, x.responses,
 		       x.signatures);
+		if (x.servers.decisions > 0)
+			printf(", %zu signing server decisions match the clients list", x.servers.decisions);
 		if (report->has_latest)
 			printf(", latest checkpoint %llu entries", (unsigned long long)report->latest.size);
 		printf("\n");
@@ -279,6 +288,7 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 						     false);
 	}
 	free(x.covered);
+	audit_servers_free(&x.servers);
 	audit_incidents_free(&inc);
 	audit_clone_close(&ac);
 	return r;

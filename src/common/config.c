@@ -183,6 +183,21 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_WAITING, ctx->file, name, &ctx->cfg->max_waiting);
 	} else if (strcmp(name, "sign.metrics-listen") == 0) {
 		ctx->r = replace(&ctx->cfg->metrics_listen, value);
+	} else if (strcmp(name, "server.listen") == 0) {
+		ctx->r = replace(&ctx->cfg->server_listen, value);
+	} else if (strcmp(name, "server.certificate") == 0) {
+		ctx->r = replace(&ctx->cfg->server_certificate, value);
+	} else if (strcmp(name, "server.key") == 0) {
+		ctx->r = replace(&ctx->cfg->server_key, value);
+	} else if (strcmp(name, "server.client-ca") == 0) {
+		ctx->r = replace(&ctx->cfg->server_client_ca, value);
+	} else if (strcmp(name, "server.max-connections") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_CONNECTIONS, ctx->file, name,
+				  &ctx->cfg->server_max_connections);
+	} else if (strcmp(name, "server.timeout") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_TIMEOUT, ctx->file, name, &ctx->cfg->server_timeout);
+	} else if (strcmp(name, "server.max-body") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_MAX_BODY, ctx->file, name, &ctx->cfg->server_max_body);
 	} else if (strcmp(name, "sign.signer-sessions") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SIGNER_SESSIONS, ctx->file, name, &ctx->cfg->signer_sessions);
 	} else if (strcmp(name, "sign.user") == 0) {
@@ -280,6 +295,12 @@ static int fill_defaults(struct rombsr_config *cfg)
 		cfg->max_waiting = ROMBSR_CONFIG_MAX_WAITING;
 	if (cfg->signer_sessions == 0)
 		cfg->signer_sessions = ROMBSR_CONFIG_DEFAULT_SIGNER_SESSIONS;
+	if (cfg->server_max_connections == 0)
+		cfg->server_max_connections = ROMBSR_CONFIG_DEFAULT_SERVER_CONNECTIONS;
+	if (cfg->server_timeout == 0)
+		cfg->server_timeout = ROMBSR_CONFIG_DEFAULT_SERVER_TIMEOUT;
+	if (cfg->server_max_body == 0)
+		cfg->server_max_body = ROMBSR_CONFIG_DEFAULT_SERVER_MAX_BODY;
 	/* One without the other would leave the worker able to read PINs. */
 	if (r == 0 && (cfg->worker_user == NULL) != (cfg->signer_user == NULL))
 		r = rombsr_error(ROMBSR_ECONFIG, "%s: sign.user and sign.signer-user are set together or not at all",
@@ -353,6 +374,10 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->anomaly_hours);
 	free(cfg->worker_user);
 	free(cfg->metrics_listen);
+	free(cfg->server_listen);
+	free(cfg->server_certificate);
+	free(cfg->server_key);
+	free(cfg->server_client_ca);
 	free(cfg->signer_user);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);

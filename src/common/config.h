@@ -63,6 +63,12 @@ struct rombsr_config {
 	size_t max_waiting; /* requests that may wait for approvals at once */
 	char *metrics_listen; /* sign.metrics-listen: the daemon's /metrics (docs/metrics.md); NULL: none */
 	size_t signer_sessions; /* sign.signer-sessions (0 while unset: the default) */
+	/* The signing server, rombsr-sign serve (docs/server.md); NULL/0: unset */
+	char *server_listen;      /* server.listen: ADDRESS:PORT */
+	char *server_certificate; /* server.certificate: its TLS certificate chain, PEM */
+	char *server_key;         /* server.key: its TLS private key, PEM */
+	char *server_client_ca;   /* server.client-ca: CA certificates client certificates must chain to */
+	size_t server_max_connections, server_timeout, server_max_body;
 	/* Users the sign node's processes run as when it starts with the right
 	 * to switch (as root, or with CAP_SETUID and CAP_SETGID): NULL, both
 	 * stay the starting user (docs/sign-node.md, "Privilege separation"). */
@@ -71,6 +77,12 @@ struct rombsr_config {
 };
 
 #define ROMBSR_CONFIG_MAX_WAITING 100000
+#define ROMBSR_CONFIG_DEFAULT_SERVER_CONNECTIONS 32
+#define ROMBSR_CONFIG_MAX_SERVER_CONNECTIONS 1024
+#define ROMBSR_CONFIG_DEFAULT_SERVER_TIMEOUT 60    /* seconds */
+#define ROMBSR_CONFIG_MAX_SERVER_TIMEOUT 3600
+#define ROMBSR_CONFIG_DEFAULT_SERVER_MAX_BODY (64u << 20)
+#define ROMBSR_CONFIG_MAX_SERVER_MAX_BODY (1u << 30)
 #define ROMBSR_CONFIG_MAX_CAPACITY 65536
 #define ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS 8
 /* A PKCS#11 session runs one operation at a time: a signer's concurrency

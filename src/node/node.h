@@ -33,6 +33,7 @@ int cmd_keys(struct cli_context *ctx, int argc, char **argv);
 int cmd_export_public(struct cli_context *ctx, int argc, char **argv);
 int cmd_status(struct cli_context *ctx, int argc, char **argv);
 int cmd_sign(struct cli_context *ctx, int argc, char **argv);
+int cmd_serve(struct cli_context *ctx, int argc, char **argv);
 int cmd_wrap_key(struct cli_context *ctx, int argc, char **argv);
 int cmd_wrap_key_create(struct cli_context *ctx, int argc, char **argv);
 int cmd_wrap_key_restore(struct cli_context *ctx, int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{"backup", cmd_backup, "export the release keys wrapped, admin-signed; restore them into a fresh token"},
 	{"status", cmd_status, "the sign node's view: policy in force, requests waiting for approvals, quotas"},
 	{"sign", cmd_sign, "the sign node: answer pending requests (--once) or keep watching (--daemon)"},
+	{"serve", cmd_serve, "the sign node with the signing server: HTTPS for build nodes (docs/server.md)"},
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "audit_writer.h"
 #include "understand.h"
+#include "audit_entries.h"
 
 #include "../signer/channel.h"
 
@@ -96,6 +97,7 @@ static uint64_t forget_answered(struct rombsr_audit_writer *w, uint64_t size)
  * decoding that part of the log (a pass's worth, normally). */
 static int read_unpublished_decisions(struct rombsr_audit_writer *w)
 {
+	char server_request[ROMBSR_AUDIT_ID_MAX + 1] = "";
 	struct rombsr_audit_entry *e = malloc(sizeof(*e));
 	uint64_t size = rombsr_audit_log_size(w->log);
 	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
@@ -107,10 +109,14 @@ static int read_unpublished_decisions(struct rombsr_audit_writer *w)
 		if (r == 0)
 			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
 		rombsr_buf_free(&line);
+		if (r == 0 && e->type == ROMBSR_AUDIT_SERVER_CLIENT)
+			snprintf(server_request, sizeof(server_request), "%s", e->request_id);
 		if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_SIGNED)
 			r = note_decision(w, e->request_id, i, 1 + e->signatures);
 		else if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_REJECTED)
 			r = note_decision(w, e->request_id, i, 1);
+		if (r == 0 && (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED))
+			w->decided[w->ndecided - 1].attached = strcmp(server_request, e->request_id) == 0;
 	}
 	free(e);
 	return r;
@@ -196,17 +202,6 @@ void rombsr_audit_writer_close(struct rombsr_audit_writer *w)
 	free(w->spki);
 	free(w->decided);
 	free(w);
-}
-
-/* Text fields allow printable ASCII without quote or backslash; reason
- * messages may hold anything the code put there (e.g. "…"). */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t i = 0;
-
-	for (; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = (src[i] >= ' ' && src[i] <= '~' && src[i] != '"' && src[i] != '\\') ? src[i] : '?';
-	dst[i] = '\0';
 }
 
 /* The token's label as its signer reported it, as an audit id
@@ -408,74 +403,13 @@ static bool find_decision(const struct rombsr_audit_writer *w, const char *reque
 	return false;
 }
 
-/* A captured operation is bound to the request's artifacts as a whole, not
- * to one file: the entry names them by the SHA-256 of the list as
- * sha256sum(1) prints it ("<hex>  <name>\n" per artifact, in order). */
-static int artifacts_sha256(const struct rombsr_request *req, char out[65])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[32];
-	char hex[65];
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-
-	for (size_t i = 0; ok && i < req->nartifacts; i++) {
-		rombsr_hex_encode(req->artifacts[i].sha256, 32, hex);
-		ok = EVP_DigestUpdate(ctx, hex, 64) == 1 && EVP_DigestUpdate(ctx, "  ", 2) == 1 &&
-		     EVP_DigestUpdate(ctx, req->artifacts[i].name, strlen(req->artifacts[i].name)) == 1 &&
-		     EVP_DigestUpdate(ctx, "\n", 1) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot hash the artifact list");
-	rombsr_hex_encode(md, 32, out);
-	return 0;
-}
-
-static void fill_signature(struct rombsr_audit_entry *e, const struct rombsr_response *resp,
-			   const struct rombsr_response_sig *s, const char *artifacts)
-{
-	unsigned char md[32];
-
-	e->type = ROMBSR_AUDIT_SIGNATURE;
-	snprintf(e->request_id, sizeof(e->request_id), "%s", resp->request_id);
-	snprintf(e->request_commit, sizeof(e->request_commit), "%s", resp->request_commit);
-	memcpy(e->artifact_sha256, artifacts, 65);
-	memcpy(e->key_fingerprint, s->op.spki_sha256, sizeof(e->key_fingerprint));
-	snprintf(e->key_label, sizeof(e->key_label), "%s", s->op.label);
-	snprintf(e->mechanism, sizeof(e->mechanism), "%s", s->op.mech->name);
-	rombsr_hex_encode(s->op.tbs, s->op.tbs_len, e->digest);
-	SHA256(s->sig, s->sig_len, md);
-	rombsr_hex_encode(md, 32, e->signature_sha256);
-}
-
-static int fill_approvals(struct rombsr_audit_entry *e, const struct rombsr_response *resp,
-			  const struct rombsr_audit_approvals *a)
-{
-	if (a->n > ROMBSR_AUDIT_MAX_APPROVERS)
-		return rombsr_error(ROMBSR_EINVAL, "request %s: %zu approvers, more than one audit entry holds (%d)",
-				    resp->request_id, a->n, ROMBSR_AUDIT_MAX_APPROVERS);
-	e->type = ROMBSR_AUDIT_APPROVALS;
-	snprintf(e->request_id, sizeof(e->request_id), "%s", resp->request_id);
-	snprintf(e->request_commit, sizeof(e->request_commit), "%s", resp->request_commit);
-	e->required = a->required;
-	e->n_approvers = a->n;
-	/* Entries hold fingerprints in the lower-case form of commit IDs. */
-	for (size_t i = 0; i < a->n; i++)
-		for (size_t j = 0; j < 41; j++)
-			e->approvers[i][j] = (char)(a->approvers[i][j] >= 'A' && a->approvers[i][j] <= 'F'
-							    ? a->approvers[i][j] - 'A' + 'a'
-							    : a->approvers[i][j]);
-	return 0;
-}
-
 int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
 				 const struct rombsr_request *req, const struct rombsr_audit_approvals *approvals,
-				 uint64_t *index, uint64_t *count)
+				 const struct rombsr_audit_client *client, uint64_t *index, uint64_t *count)
 {
 	struct rombsr_audit_entry *all, *e;
 	char artifacts[65];
-	size_t pre = resp->signed_ok && approvals != NULL ? 1 : 0, understood = 0;
+	size_t pre = (resp->signed_ok && approvals != NULL ? 1 : 0) + (client != NULL ? 1 : 0), understood = 0;
 	size_t n = 1 + (resp->signed_ok ? resp->nsigs : 0);
 	uint64_t first;
 	int r = 0;
@@ -489,8 +423,10 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 	all = calloc(pre + (resp->signed_ok ? req->nops : 0) + n, sizeof(*all));
 	if (all == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	if (pre)
-		r = fill_approvals(&all[0], resp, approvals);
+	if (client != NULL)
+		rombsr_audit_fill_client(&all[0], resp->request_id, client);
+	if (resp->signed_ok && approvals != NULL)
+		r = rombsr_audit_fill_approvals(&all[client != NULL], resp, approvals);
 	if (r == 0 && resp->signed_ok)
 		r = rombsr_sign_understood_entries(req, all + pre, req->nops, &understood);
 	pre += understood;
@@ -501,12 +437,12 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 	if (resp->signed_ok) {
 		e[0].signatures = resp->nsigs;
 		if (r == 0)
-			r = artifacts_sha256(req, artifacts);
+			r = rombsr_audit_artifacts_sha256(req, artifacts);
 		for (size_t i = 0; i < resp->nsigs && r == 0; i++)
-			fill_signature(&e[1 + i], resp, &resp->sigs[i], artifacts);
+			rombsr_audit_fill_signature(&e[1 + i], resp, &resp->sigs[i], artifacts);
 	} else {
 		snprintf(e[0].reason, sizeof(e[0].reason), "%s", resp->reason_code);
-		copy_text(e[0].detail, sizeof(e[0].detail), resp->reason_message);
+		rombsr_audit_copy_text(e[0].detail, sizeof(e[0].detail), resp->reason_message);
 	}
 	/* The entries carry the time they are logged (time 0), not the
 	 * response's: a decision saved before a crash is logged after the
@@ -519,6 +455,9 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 		*index = first + pre;
 		*count = n;
 		r = note_decision(w, resp->request_id, *index, n);
+		/* A server's decision has no response to publish: it is
+		 * remembered only until the next batch is out. */
+		w->decided[w->ndecided - 1].attached = r == 0 && client != NULL;
 	}
 	if (r < 0)
 		r = rombsr_error_wrap(r, "logging the decision on request %s", resp->request_id);
@@ -540,7 +479,7 @@ int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombs
 	snprintf(e->sha256, sizeof(e->sha256), "%s", c->sha256);
 	if (c->reason != NULL) {
 		snprintf(e->reason, sizeof(e->reason), "%s", c->reason);
-		copy_text(e->detail, sizeof(e->detail), c->detail != NULL ? c->detail : "");
+		rombsr_audit_copy_text(e->detail, sizeof(e->detail), c->detail != NULL ? c->detail : "");
 	} else {
 		snprintf(e->previous_sha256, sizeof(e->previous_sha256), "%s", c->previous_sha256);
 	}

@@ -60,10 +60,19 @@ int rombsr_audit_writer_keys(struct rombsr_audit_writer *w, const char *const *t
  * goes into the same batch as an approvals entry just before
  * request-signed, outside the range [*index, *index + *count) the response
  * names. Logging the same request again (after a crash before publishing)
- * finds the entries already there. */
+ * finds the entries already there. client: NULL for a queued request. */
+/* Who asked, for a request made to the signing server (docs/server.md):
+ * logged as a server-client entry just before the decision, in the same
+ * batch. Its decision has no response to wait for in the queue. */
+struct rombsr_audit_client {
+	const char *commit;             /* hex: the queue commit whose clients list was used */
+	const char *certificate_sha256; /* hex */
+	const char *build_node;         /* fingerprint */
+	const char *route;
+};
 int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
 				 const struct rombsr_request *req, const struct rombsr_audit_approvals *approvals,
-				 uint64_t *index, uint64_t *count);
+				 const struct rombsr_audit_client *client, uint64_t *index, uint64_t *count);
 
 /* A policy-applied entry (subject "policy" or "trust"), or with reason set
  * a policy-refused entry, durable when it returns. */

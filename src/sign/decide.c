@@ -442,6 +442,11 @@ static int read_request(struct rombsr_sign_node *node, const struct pending *p, 
 	int r = rombsr_queue_request_path(p->id, path, sizeof(path));
 
 	*unreadable = 0;
+	if (r == 0 && p->body != NULL) {
+		rombsr_buf_init(body, ROMBSR_REQUEST_MAX_BYTES);
+		rombsr_buf_append(body, p->body->data, p->body->len);
+		return rombsr_buf_check(body, "the request");
+	}
 	if (r == 0)
 		r = rombsr_repo_read(node->repo, &p->commit, path, ROMBSR_REQUEST_MAX_BYTES, body);
 	if (r == ROMBSR_EINVAL || r == ROMBSR_ENOTFOUND) {
@@ -555,7 +560,11 @@ int rombsr_sign_job_start(struct rombsr_sign_node *node, struct pass_context *pa
 		reject(resp, "malformed", "the request's id is not the one its path names");
 	else if (acceptable(node, pass, req, p, resp, &r))
 		r = check_policy(node, pass, p, req, body_sha256, resp, job->tally, &allowed);
-	if (r == 0 && allowed && !job->tally->satisfied && p->no_room_to_wait) {
+	if (r == 0 && allowed && !job->tally->satisfied && p->body != NULL) {
+		reject(resp, "approvals-required", "the policy asks for operator approvals, which a request to the "
+		       "signing server cannot wait for: submit it through the queue");
+		allowed = false;
+	} else if (r == 0 && allowed && !job->tally->satisfied && p->no_room_to_wait) {
 		reject(resp, "approvals-backlog", "%zu requests are already waiting for approvals; submit again later",
 		       node->max_waiting);
 		allowed = false;
@@ -605,7 +614,9 @@ int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, 
 	rombsr_sign_fault_point("after-sign");
 	if (r == 0)
 		r = rombsr_response_encode(resp, text);
-	if (r == 0)
+	/* A server request is recovered from its own record (serve.h), and
+	 * its response never goes to the queue. */
+	if (r == 0 && job->p->body == NULL)
 		r = rombsr_file_write_atomic(job->local, text->data, text->len, 0600, false);
 	if (r == 0) {
 		if (resp->signed_ok)

@@ -231,6 +231,9 @@ int rombsr_metrics_render(const struct rombsr_metrics_snapshot *s, time_t now, s
 	render_queue(out, s, now);
 	render_quota(out, s);
 	render_audit(out, s, now);
+	if (s->serving)
+		one(out, "rombsr_server_connections", "gauge", "HTTPS connections open to the signing server.",
+		    (unsigned long long)s->server_connections);
 	return rombsr_buf_check(out, "metrics");
 }
 

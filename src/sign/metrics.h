@@ -72,6 +72,8 @@ struct rombsr_metrics_snapshot {
 	size_t nquota;
 	size_t ledger_requests; /* signed in the last 31 days */
 	uint64_t audit_entries, audit_published;
+	bool serving;                /* rombsr-sign serve: the signing server runs */
+	unsigned server_connections; /* its connections open when the snapshot was taken */
 };
 
 /* The exposition at time now (ages are computed at the scrape, so a pass

@@ -1,6 +1,7 @@
 /* GET /metrics for Prometheus (metrics_http.h). */
 #define _GNU_SOURCE
 #include "metrics_http.h"
+#include "listen_addr.h"
 
 #include "../common/error.h"
 
@@ -28,89 +29,21 @@ struct rombsr_metrics_server {
 	bool have_snap;
 };
 
-static int parse_port(const char *text, const char *port, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(port, &end, 10);
-	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 || v > 65535)
-		return rombsr_error(ROMBSR_ECONFIG, KEY ": '%s': the port must be a number from 0 to 65535", text);
-	*out = (unsigned)v;
-	return 0;
-}
-
 int rombsr_metrics_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t *len)
 {
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	unsigned port;
-	size_t hlen;
-	int r;
-
-	memset(addr, 0, sizeof(*addr));
-	if (colon == NULL || colon == text || colon[1] == '\0')
-		return rombsr_error(ROMBSR_ECONFIG, KEY ": '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9469)", text);
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
-		text++; /* [v6]: the brackets are not the address */
-		hlen -= 2;
-	}
-	if (hlen >= sizeof(host))
-		return rombsr_error(ROMBSR_ECONFIG, KEY ": the address is too long");
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	r = parse_port(text, colon + 1, &port);
-	if (r < 0)
-		return r;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)addr)->sin_addr) == 1) {
-		struct sockaddr_in *in = (struct sockaddr_in *)addr;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		*len = sizeof(*in);
-		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127)
-			return rombsr_error(ROMBSR_ECONFIG, KEY ": %s is not a loopback address: metrics are served on "
-					    "127.0.0.0/8 or [::1] only", host);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)addr)->sin6_addr) == 1) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return rombsr_error(ROMBSR_ECONFIG, KEY ": %s is not a loopback address: metrics are served on "
-					    "127.0.0.0/8 or [::1] only", host);
-		return 0;
-	}
-	return rombsr_error(ROMBSR_ECONFIG, KEY ": '%s' is not an IP address (give 127.0.0.1 or [::1], not a name)",
-			    host);
+	return rombsr_listen_parse(KEY, text, true, addr, len);
 }
 
 int rombsr_metrics_server_bind(const char *where, struct rombsr_metrics_server **out)
 {
-	struct rombsr_metrics_server *s;
-	struct sockaddr_storage addr;
-	socklen_t len;
-	int one = 1, r = rombsr_metrics_listen_parse(where, &addr, &len);
+	struct rombsr_metrics_server *s = calloc(1, sizeof(*s));
+	int r;
 
 	*out = NULL;
-	if (r < 0)
-		return r;
-	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
-	s->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0)
-		r = rombsr_error(ROMBSR_EIO, KEY ": cannot make a socket: %s", strerror(errno));
-	if (r == 0 && setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
-		r = rombsr_error(ROMBSR_EIO, KEY ": setsockopt: %s", strerror(errno));
-	if (r == 0 && (bind(s->fd, (struct sockaddr *)&addr, len) != 0 || listen(s->fd, 16) != 0))
-		r = rombsr_error(ROMBSR_EIO, KEY ": cannot listen on %s: %s", where, strerror(errno));
+	r = rombsr_listen_bind(KEY, where, true, 16, &s->fd);
 	if (r < 0) {
 		rombsr_metrics_server_stop(s);
 		return r;
@@ -180,23 +113,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 int rombsr_metrics_server_start(struct rombsr_metrics_server *s, char *bound, size_t size)
 {
-	struct sockaddr_storage addr;
-	socklen_t len = sizeof(addr);
-	char host[INET6_ADDRSTRLEN];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	bool ipv6;
+	int r = rombsr_listen_describe(KEY, s->fd, bound, size, &ipv6);
 
-	if (getsockname(s->fd, (struct sockaddr *)&addr, &len) != 0)
-		return rombsr_error(ROMBSR_EIO, KEY ": getsockname: %s", strerror(errno));
-	if (addr.ss_family == AF_INET6) {
-		flags |= MHD_USE_IPv6;
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof(host));
-		snprintf(bound, size, "[%s]:%u", host, ntohs(((struct sockaddr_in6 *)&addr)->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, host, sizeof(host));
-		snprintf(bound, size, "%s:%u", host, ntohs(((struct sockaddr_in *)&addr)->sin_port));
-	}
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	if (r < 0)
+		return r;
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+				  on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned)CONNECTION_TIMEOUT_SECONDS, MHD_OPTION_END);
 	if (s->mhd == NULL)
 		return rombsr_error(ROMBSR_EIO, KEY ": cannot start serving on %s", bound);

@@ -264,7 +264,7 @@ static int log_decision(struct rombsr_sign_node *node, const struct pending *p, 
 	rombsr_sign_fault_point("before-log");
 	if (r == 0)
 		r = rombsr_audit_writer_decision(node->audit, &resp, have_req ? &req : NULL,
-						 tally->required > 0 ? &approvals : NULL, index, count);
+						 tally->required > 0 ? &approvals : NULL, NULL, index, count);
 	rombsr_request_free(&req);
 	rombsr_response_free(&resp);
 	return r;
@@ -352,6 +352,7 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pas
 		t->have_last = true;
 		if (o->audit.checkpoint.len > 0)
 			node->counters.checkpoint_at = time(NULL);
+		node->published_at = now_seconds();
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
@@ -362,6 +363,10 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pas
  * is answered progressively, a restart in the middle redoes one batch at
  * most, and the unpublished part of the log stays small. */
 #define BATCH_DECISIONS 256
+/* The signing server's decisions, logged between passes, reach the queue
+ * at most this long after the last publication: the audit log's copy
+ * keeps up with a busy server in one commit per period, not per call. */
+#define SERVED_PUBLISH_SECONDS 2.0
 #define BATCH_SECONDS 10.0
 
 /* The batch's checkpoint, proofs and commit. */
@@ -647,7 +652,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	struct pass_tip t = {.linear = true};
 	struct pass_context pass = {0};
 	git_oid head;
-	bool empty, descends, changed = false, logged = false;
+	bool empty, descends, changed = false, logged = false, served;
 	double t0 = now_seconds(), t1, published_before = node->stats.publish_seconds;
 	int r = 0;
 
@@ -658,8 +663,10 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	changed = !node->have_processed || !git_oid_equal(&head, &node->processed);
 	if (changed && node->counters.lag_since == 0)
 		node->counters.lag_since = time(NULL);
-	/* Nothing new: only a waiting request that expired needs an answer. */
-	if (!changed && !rombsr_waiting_any_expired(&node->waiting, time(NULL)))
+	/* Nothing new: only a waiting request that expired needs an answer,
+	 * or the signing server's decisions their publication. */
+	served = rombsr_audit_writer_unpublished(node->audit) && t0 - node->published_at >= SERVED_PUBLISH_SECONDS;
+	if (!changed && !served && !rombsr_waiting_any_expired(&node->waiting, time(NULL)))
 		goto done;
 	if (changed && node->have_processed) {
 		r = rombsr_repo_descends(node->repo, &head, &node->processed, &descends);
@@ -691,7 +698,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 	node->stats.verify_seconds += t1 - t0;
 	if (r == 0) {
 		take_turns(&ps);
-		r = decide_all(node, &ps, &pass, &still, &t, logged, answered);
+		r = decide_all(node, &ps, &pass, &still, &t, logged || served, answered);
 	}
 	node->stats.sign_seconds += now_seconds() - t1 - (node->stats.publish_seconds - published_before);
 	/* The waiting list is saved before the processed head moves past the

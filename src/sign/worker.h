@@ -49,4 +49,18 @@ int rombsr_sign_node_check_signers(struct rombsr_sign_node *node);
 struct rombsr_metrics_snapshot;
 int rombsr_sign_node_metrics(struct rombsr_sign_node *node, struct rombsr_metrics_snapshot *out);
 
+
+
+/* The signing server (server.h, serve.c); between passes only. */
+struct rombsr_server;
+struct rombsr_server_call;
+/* Gives the server the clients list at the last commit the node verified,
+ * when that commit changed since the last call. */
+int rombsr_sign_serve_clients(struct rombsr_sign_node *node, struct rombsr_server *server);
+/* Decides, signs, logs and answers calls (a list, taken from the server). */
+int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *server, struct rombsr_server_call *calls);
+/* Finishes what a crash or a failed HSM left of the server's requests:
+ * each one decided is signed as decided (from the signing cache) and
+ * logged; one not decided yet was never signed and is dropped. */
+int rombsr_sign_serve_recover(struct rombsr_sign_node *node);
 #endif

@@ -66,6 +66,12 @@ struct rombsr_sign_node {
 	size_t max_waiting;         /* sign.max-waiting: the waiting list's bound */
 	struct rombsr_sign_stats stats;
 	struct rombsr_sign_counters counters; /* for the metrics (metrics.h) */
+	/* The signing server (serve.c): the commit its clients list was read
+	 * at, and whether a request of it is left to finish (an HSM failure). */
+	git_oid clients_commit;
+	bool have_clients_commit;
+	bool serve_leftovers;
+	double published_at;        /* monotonic seconds of the last publication */
 };
 
 /* What one pass knows that its decisions need: the head it processes and
@@ -94,6 +100,10 @@ struct pending {
 	unsigned approvals_seen; /* approvals counted when last reported */
 	size_t order, round;    /* place in the queue; turn of its build node */
 	time_t expires;         /* set once the request is read */
+	/* A request made to the signing server (serve.c): its text is here,
+	 * not in the queue, commit is the one whose clients list named its
+	 * client, and it cannot wait for approvals. */
+	const struct rombsr_buf *body;
 };
 
 /* Fault injection for the crash tests (ROMBSR_FAULT=<point>): the process

@@ -41,7 +41,7 @@ listen() { # VALUE: the node's configuration with sign.metrics-listen = VALUE
 
 # Refusals, before anything of the node is made.
 listen 10.1.2.3:9469
-expect_fail "sign.metrics-listen: 10.1.2.3 is not a loopback address: metrics are served on 127.0.0.0/8 or [::1] only" \
+expect_fail "sign.metrics-listen: 10.1.2.3 is not a loopback address: only 127.0.0.0/8 or [::1] may be given" \
 	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon
 expect_fail "sign.metrics-listen: 10.1.2.3 is not a loopback address" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
 listen '[2001:db8::1]:9469'
@@ -49,7 +49,7 @@ expect_fail "sign.metrics-listen: 2001:db8::1 is not a loopback address" "$ROMBS
 listen 0.0.0.0:9469
 expect_fail "0.0.0.0 is not a loopback address" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon
 listen localhost:9469
-expect_fail "sign.metrics-listen: 'localhost' is not an IP address (give 127.0.0.1 or [::1], not a name)" \
+expect_fail "sign.metrics-listen: 'localhost' is not an IP address (e.g. 127.0.0.1 or [::1], not a name)" \
 	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon
 listen 127.0.0.1
 expect_fail "sign.metrics-listen: '127.0.0.1' is not ADDRESS:PORT (e.g. 127.0.0.1:9469)" \

@@ -1,0 +1,184 @@
+/* A call to the signing server as a signing request (serve.h): the same
+ * format a build node submits, so the same parser, hard rules, policy and
+ * quotas judge it; and its record in <state>/sign/server/ until it is
+ * logged, so that a crash between the HSM and the audit log leaves nothing
+ * signed outside the log. */
+#include "serve.h"
+
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/hex.h"
+#include "../common/keyset.h"
+#include "../common/json_strict.h"
+#include "../queue/layout.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What a server request is given to be decided in, short: the client is
+ * waiting on the other end. */
+#define SERVER_REQUEST_LIFETIME 600
+
+static const char zero_commit[] = "0000000000000000000000000000000000000000";
+
+/* The fingerprint of the key this node holds under label, or 64 zeros:
+ * the decision then rejects the operation as an unknown key, and logs it. */
+static void key_fingerprint(const struct rombsr_sign_node *node, const char *label, enum rombsr_authority_id *auth,
+			    char out[65])
+{
+	const struct rombsr_keyset_entry *e = rombsr_keyset_find(label);
+
+	*auth = e != NULL ? e->authority : ROMBSR_AUTHORITY_RELEASE;
+	memset(out, '0', 64);
+	out[64] = '\0';
+	for (size_t i = 0; i < node->signers[*auth].nkeys; i++)
+		if (strcmp(node->signers[*auth].keys[i].label, label) == 0)
+			memcpy(out, node->signers[*auth].keys[i].spki_sha256, 65);
+}
+
+static json_t *artifacts_json(const struct rombsr_server_sign_input *in)
+{
+	json_t *list = json_array();
+	char hex[65];
+
+	if (list == NULL || !in->have_artifact)
+		return list;
+	rombsr_hex_encode(in->artifact_sha256, 32, hex);
+	if (json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", in->artifact_name, "sha256", hex, "size",
+						  (json_int_t)in->artifact_size)) != 0) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
+			      char id[ROMBSR_REQUEST_ID_LEN + 1], struct rombsr_buf *out)
+{
+	const struct rombsr_server_sign_input *in = &call->in;
+	unsigned char random[ROMBSR_REQUEST_ID_RANDOM];
+	enum rombsr_authority_id auth;
+	char spki[65], created[21], expires[21], *digest = NULL, *text = NULL;
+	time_t now = time(NULL);
+	json_t *root = NULL, *artifacts = artifacts_json(in);
+	int r = artifacts != NULL ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0 && RAND_bytes(random, sizeof(random)) != 1)
+		r = rombsr_error_openssl(ROMBSR_ECRYPTO, "cannot make a request ID");
+	if (r == 0)
+		r = rombsr_request_id_make(now, random, id);
+	if (r == 0 && (digest = malloc(2 * in->digest_len + 1)) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0) {
+		rombsr_hex_encode(in->digest, in->digest_len, digest);
+		key_fingerprint(node, in->key, &auth, spki);
+		rombsr_time_format(now, created);
+		rombsr_time_format(now + SERVER_REQUEST_LIFETIME, expires);
+		root = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:s,s:s},s:o,s:[{s:s,s:s,s:s,s:s,s:s}]}",
+				 "format", ROMBSR_REQUEST_FORMAT, "version", ROMBSR_REQUEST_VERSION, "id", id, "created",
+				 created, "expires", expires, "authority", rombsr_authority_name(auth), "round", 1,
+				 "build", "product", in->product[0] ? in->product : call->client.name, "build_id",
+				 in->build_id[0] ? in->build_id : "server", "build_type",
+				 in->build_type[0] ? in->build_type : "user", "source_commit",
+				 in->source_commit[0] ? in->source_commit : zero_commit, "build_node",
+				 call->client.build_node, "artifacts", artifacts, "operations", "key", in->key,
+				 "mechanism", in->mechanism, "program", call->route, "spki_sha256", spki, "tbs", digest);
+		artifacts = NULL; /* json_pack took it ("o"), even when it failed */
+		text = root != NULL ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+		if (text == NULL)
+			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	if (r == 0) {
+		rombsr_buf_init(out, ROMBSR_REQUEST_MAX_BYTES);
+		rombsr_buf_append_str(out, text);
+		rombsr_buf_append_str(out, "\n");
+		r = rombsr_buf_check(out, "the request");
+	}
+	free(text);
+	free(digest);
+	json_decref(root);
+	json_decref(artifacts);
+	return r;
+}
+
+int rombsr_serve_pending_path(const struct rombsr_sign_node *node, const char *id, char *out, size_t size)
+{
+	return rombsr_path_format(out, size, "%s/server/%s.json", node->dir, id);
+}
+
+int rombsr_serve_pending_save(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
+			      const char *id, const struct rombsr_buf *request)
+{
+	char path[4096];
+	char *text = NULL;
+	/* The request as an object: its text is made again from it on
+	 * recovery, and parsed as strictly as any request. */
+	json_t *req = json_loadb((const char *)request->data, request->len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *o = req == NULL ? NULL
+				: json_pack("{s:s,s:i,s:s,s:s,s:{s:s,s:s,s:s},s:o}", "format", ROMBSR_SERVE_PENDING_FORMAT,
+					    "version", 1, "route", call->route, "clients_commit", call->clients_commit,
+					    "client", "name", call->client.name, "certificate_sha256",
+					    call->client.certificate_sha256, "build_node", call->client.build_node, "request",
+					    req);
+	int r = o != NULL && (text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT)) != NULL
+			? 0
+			: rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	if (r == 0)
+		r = rombsr_serve_pending_path(node, id, path, sizeof(path));
+	if (r == 0)
+		r = rombsr_file_write_atomic(path, text, strlen(text), 0600, true);
+	free(text);
+	json_decref(o);
+	return r;
+}
+
+int rombsr_serve_pending_load(const char *path, struct rombsr_server_call *call, struct rombsr_buf *request)
+{
+	static const char *const allowed[] = {"format", "version", "route", "clients_commit", "client", "request", NULL};
+	static const char *const routes[] = {"/v1/sign", NULL};
+	const char *commit = NULL, *name = NULL, *cert = NULL, *node = NULL;
+	char *text = NULL;
+	struct rombsr_buf file;
+	json_t *o = NULL, *client = NULL, *req = NULL;
+	int route = 0, r = rombsr_file_read(path, ROMBSR_REQUEST_MAX_BYTES * 2, &file);
+
+	memset(call, 0, sizeof(*call));
+	if (r == 0)
+		r = rombsr_json_load_document((const char *)file.data, file.len, path, ROMBSR_SERVE_PENDING_FORMAT, 1, &o);
+	if (r == 0)
+		r = rombsr_json_only(o, path, allowed);
+	if (r == 0)
+		r = rombsr_json_enum(o, path, "route", routes, &route);
+	if (r == 0)
+		r = rombsr_json_string(o, path, "clients_commit", 64, &commit);
+	if (r == 0)
+		r = rombsr_json_object(o, path, "client", &client);
+	if (r == 0)
+		r = rombsr_json_string(client, path, "name", ROMBSR_CLIENT_NAME_MAX, &name);
+	if (r == 0)
+		r = rombsr_json_string(client, path, "certificate_sha256", 64, &cert);
+	if (r == 0)
+		r = rombsr_json_string(client, path, "build_node", 40, &node);
+	if (r == 0)
+		r = rombsr_json_object(o, path, "request", &req);
+	if (r == 0 && (text = json_dumps(req, JSON_SORT_KEYS | JSON_INDENT(2))) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0) {
+		call->route = routes[route];
+		snprintf(call->clients_commit, sizeof(call->clients_commit), "%s", commit);
+		snprintf(call->client.name, sizeof(call->client.name), "%s", name);
+		snprintf(call->client.certificate_sha256, sizeof(call->client.certificate_sha256), "%s", cert);
+		snprintf(call->client.build_node, sizeof(call->client.build_node), "%s", node);
+		rombsr_buf_init(request, ROMBSR_REQUEST_MAX_BYTES);
+		rombsr_buf_append_str(request, text);
+		r = rombsr_buf_check(request, path);
+	}
+	free(text);
+	json_decref(o);
+	rombsr_buf_free(&file);
+	return r;
+}

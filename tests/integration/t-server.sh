@@ -1,0 +1,220 @@
+# The signing server, rombsr-sign serve (docs/server.md), through real TLS
+# with certificates made by openssl and curl as the client: the clients
+# list committed by the admin; POST /v1/sign signed by the real signer and
+# checked with openssl against the bundle's certificate; every refusal a
+# one-line JSON error (no certificate, an unknown one, an expired one, one
+# from another CA, one for a key that is not a build node, a body too
+# large, malformed input, a wrong route or method) and each decision that
+# was made in the audit log, which audit-verify accepts with the server's
+# decisions matched to the clients list; a node killed between the HSM and
+# the audit log logs the signature when it starts again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/audit-lib.sh"
+
+with_bundle
+with_queue
+sign_config
+AUDITOR=$(auditor auditor)
+
+# Certificates: a CA for clients and the server, another CA nobody trusts.
+P="$T/pki"
+mkdir -p "$P"
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" 2>/dev/null; }
+ca() { # NAME
+	newkey "$1"
+	openssl req -x509 -key "$P/$1.key" -out "$P/$1.pem" -subj "/CN=$1" -days 2 2>/dev/null
+}
+cert() { # NAME CA DAYS [EXTFILE]
+	newkey "$1"
+	openssl req -new -key "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" 2>/dev/null
+	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.pem" -CAkey "$P/$2.key" -days "$3" ${4:+-extfile "$4"} \
+		-out "$P/$1.pem" 2>/dev/null || fail "openssl could not make $1"
+}
+fingerprint() { openssl x509 -in "$P/$1.pem" -outform DER | sha256sum | cut -d' ' -f1; }
+ca client-ca
+ca other-ca
+printf 'subjectAltName = IP:127.0.0.1\n' > "$P/server.ext"
+cert server client-ca 2 "$P/server.ext"
+cert builder client-ca 2
+cert stranger client-ca 2
+cert expired client-ca -1
+cert forged other-ca 2
+cert operator client-ca 2
+chmod 600 "$P"/*.key
+
+# The admin lists two clients: the build node's, and one mapped to the
+# operator's key, which is not a build node.
+W="$T/admin-work"
+git_clone_as admin "$W"
+jq -n --arg b "$FPR_BUILD" --arg o "$FPR_OPERATOR" --arg cb "$(fingerprint builder)" --arg co "$(fingerprint operator)" \
+	'{format: "rombsr.clients", version: 1, clients: [
+	  {name: "builder-1", certificate_sha256: $cb, build_node: $b},
+	  {name: "not-a-builder", certificate_sha256: $co, build_node: $o}]}' > "$W/policy/clients.json"
+git -C "$W" add -A
+GNUPGHOME="$T/gpg-admin" git -C "$W" -c user.signingkey="$FPR_ADMIN" commit -q -S -m "clients: builder-1"
+git -C "$W" push -q origin HEAD:main 2>"$T/push.err" || fail "admin push: $(cat "$T/push.err")"
+
+cat >> "$SIGN_CONF" <<CONF
+[sign]
+	metrics-listen = 127.0.0.1:0
+[server]
+	listen = 127.0.0.1:0
+	certificate = $P/server.pem
+	key = $P/server.key
+	client-ca = $P/client-ca.pem
+CONF
+
+# Refusals before anything of the node is made.
+sed 's|key = .*/server.key|key = /nonexistent/server.key|' "$SIGN_CONF" > "$T/bad.conf"
+expect_fail "rombsr-sign serve: server.key: /nonexistent/server.key: No such file" "$ROMBSR_SIGN" --config "$T/bad.conf" serve
+chmod 644 "$P/server.key"
+expect_fail "server.key: $P/server.key: group or others may read it (mode 644): chmod 600" \
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" serve
+chmod 600 "$P/server.key"
+grep -v 'listen = ' "$SIGN_CONF" > "$T/bad.conf"
+expect_fail "server.listen is not set" "$ROMBSR_SIGN" --config "$T/bad.conf" serve
+[ ! -e "$T/state/sign" ] || fail "a refused server configuration left the node's state behind"
+echo "ok: a missing or readable server key and a missing listen address refused, nothing made"
+
+start_server() { # LOG [ENV...]
+	local log=$1
+	shift
+	env "$@" "$ROMBSR_SIGN" --config "$SIGN_CONF" serve --interval-ms 200 2>"$log" &
+	server=$!
+	url=
+	for _ in $(seq 200); do
+		url=$(sed -n 's|.*signing server on \(https://[0-9.:]*\)$|\1|p' "$log")
+		[ -n "$url" ] && break
+		kill -0 "$server" 2>/dev/null || fail "serve ended: $(cat "$log")"
+		sleep 0.1
+	done
+	[ -n "$url" ] || fail "serve did not start: $(cat "$log")"
+}
+stop_server() {
+	kill "$server" 2>/dev/null || true
+	wait "$server" 2>/dev/null || true
+}
+# call NAME BODY: POST BODY to /v1/sign as client NAME ("" for none);
+# prints "<status> <body>".
+call() {
+	local who=(--cacert "$P/client-ca.pem")
+	[ -n "$1" ] && who+=(--cert "$P/$1.pem" --key "$P/$1.key")
+	curl -sS -o "$T/out.json" -w '%{http_code}' "${who[@]}" -H 'Content-Type: application/json' \
+		--data-binary "$2" "$url${PATH_OVERRIDE:-/v1/sign}" > "$T/status" 2>"$T/curl.err" || true
+	printf '%s %s' "$(cat "$T/status")" "$(cat "$T/out.json" 2>/dev/null)"
+}
+expect_refusal() { # WANT_STATUS WANT_CODE WANT_TEXT CLIENT BODY
+	local got
+	got=$(call "$4" "$5")
+	case "$got" in
+	"$1 "*'"code":"'"$2"'"'*"$3"*) ;;
+	*) fail "expected $1 $2 ($3), got: $got $(cat "$T/curl.err")" ;;
+	esac
+	[ "$(jq -r .error.code "$T/out.json")" = "$2" ] || fail "the body is not one JSON error: $(cat "$T/out.json")"
+}
+
+start_server "$T/serve.log"
+printf 'a boot image\n' > "$T/data.bin"
+digest=$(sha256sum "$T/data.bin" | cut -d' ' -f1)
+body=$(jq -cn --arg d "$digest" '{key: "platform", mechanism: "CKM_SHA256_RSA_PKCS", digest: $d,
+	build: {product: "board_x", build_id: "B.1", build_type: "user"},
+	artifact: {name: "out/data.bin", sha256: $d, size: 13}}')
+call_ready() { # CLIENT BODY: call, waiting while the node starts
+	local got
+	for _ in $(seq 100); do
+		got=$(call "$@")
+		case "$got" in 503*starting*) sleep 0.1 ;; *) break ;; esac
+	done
+	printf '%s' "$got"
+}
+got=$(call_ready builder "$body")
+case "$got" in 200*) ;; *) fail "POST /v1/sign: $got $(cat "$T/curl.err") $(cat "$T/serve.log")" ;; esac
+jq -r .signature "$T/out.json" | xxd -r -p > "$T/data.sig"
+openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
+openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/data.sig" "$T/data.bin" >/dev/null ||
+	fail "the server's signature does not verify with the bundle's platform certificate"
+signed_id=$(jq -r .request_id "$T/out.json")
+signed_index=$(jq -r .audit.index "$T/out.json")
+[ "$(jq -r '.key + " " + .mechanism + " " + (.audit.entries|tostring)' "$T/out.json")" = \
+	"platform CKM_SHA256_RSA_PKCS 2" ] || fail "unexpected answer: $(cat "$T/out.json")"
+echo "ok: POST /v1/sign signed by the signer, verified by openssl; audit entry $signed_index, 2 entries"
+
+expect_refusal 401 client-certificate "a client certificate is required" "" "$body"
+expect_refusal 403 unknown-client "is not in the queue's clients list" stranger "$body"
+expect_refusal 403 client-certificate "expired" expired "$body"
+expect_refusal 403 client-certificate "issuer is unknown" forged "$body"
+expect_refusal 403 not-build-node "not a build node" operator "$body"
+expect_refusal 400 bad-input "body.digest" builder '{"key":"platform","mechanism":"CKM_SHA256_RSA_PKCS","digest":"xyz"}'
+expect_refusal 400 bad-input "unknown" builder '{"key":"platform","mechanism":"CKM_SHA256_RSA_PKCS","digest":"00","extra":1}'
+expect_refusal 400 bad-input "body" builder '{"key":'
+head -c 70000 /dev/zero | tr '\0' 'a' > "$T/big.json"
+expect_refusal 413 too-large "larger than 65536 bytes" builder "@$T/big.json"
+PATH_OVERRIDE=/sign/nothing expect_refusal 404 no-route "no route /sign/nothing" builder "$body"
+echo "ok: no, unknown, expired and foreign client certificates, a non-build node, bad input, an oversize body and a wrong route refused with one JSON error each"
+
+# Decisions the policy and hard rules make are logged: a development key
+# for a user build, a key this node does not hold.
+dev=$(jq -c '.key = "testkey"' <<<"$body")
+expect_refusal 403 development-key "" builder "$dev"
+dev_id=$(jq -r .request_id "$T/out.json")
+[ "$(jq -r .audit.entries "$T/out.json")" = 1 ] || fail "a logged rejection names one entry: $(cat "$T/out.json")"
+expect_refusal 403 unknown-key "nosuchkey" builder "$(jq -c '.key = "nosuchkey"' <<<"$body")"
+grep -q 'request '"$dev_id"': rejected: development-key' "$T/serve.log" || fail "the rejection is not in the node's log"
+grep -q 'refused.*unknown-client' "$T/serve.log" || fail "the unknown client's refusal is not in the node's log"
+echo "ok: a development key for a user build and an unknown key rejected by the decision, logged"
+
+# The metrics endpoint of a serving node counts its connections.
+metrics=$(sed -n 's|.*metrics on \(http://[0-9.:]*/metrics\)$|\1|p' "$T/serve.log")
+[ -n "$metrics" ] || fail "no metrics endpoint: $(cat "$T/serve.log")"
+for _ in $(seq 50); do
+	curl -sS "$metrics" > "$T/metrics.txt" && grep -q '^rombsr_server_connections ' "$T/metrics.txt" && break
+	sleep 0.1
+done
+grep -q '^rombsr_server_connections [0-9]' "$T/metrics.txt" || fail "no rombsr_server_connections: $(cat "$T/metrics.txt")"
+promtool check metrics < "$T/metrics.txt" > "$T/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$T/promtool.out")"
+echo "ok: the serving node's metrics name its connections; promtool check metrics clean"
+
+# The audit log reaches the queue without a queued request to carry it.
+for _ in $(seq 100); do
+	"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
+		fail "audit-verify: $(cat "$T/verify.out")"
+	grep -q "3 signing server decisions" "$T/verify.out" && break
+	sleep 0.1
+done
+grep -q "3 signing server decisions match the clients list" "$T/verify.out" ||
+	fail "audit-verify did not match the server's decisions: $(cat "$T/verify.out")"
+"$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$signed_id" > "$T/show.out" 2>&1 || fail "audit-show: $(cat "$T/show.out")"
+grep -q "server-client request_id=$signed_id route=/v1/sign build_node=${FPR_BUILD,,} client_certificate=$(fingerprint builder)" \
+	"$T/show.out" || fail "no server-client entry for $signed_id: $(cat "$T/show.out")"
+echo "ok: audit-verify accepts the server's decisions, matched to the clients list; audit-show names the client"
+
+# Killed after the HSM signed, before the audit log: the next start logs it.
+stop_server
+start_server "$T/serve2.log" ROMBSR_FAULT=before-log
+other=$(jq -c --arg d "$(printf 'another image\n' | sha256sum | cut -d' ' -f1)" '.digest = $d | del(.artifact)' <<<"$body")
+got=$(call_ready builder "$other")
+wait "$server" 2>/dev/null || true
+case "$got" in 200*) fail "a node killed before logging answered: $got" ;; esac
+ls "$T/state/sign/server/"*.json >/dev/null 2>&1 || fail "no record of the request left for recovery: $got $(cat "$T/serve2.log")"
+start_server "$T/serve3.log"
+for _ in $(seq 100); do
+	grep -q "is logged at audit entry" "$T/serve3.log" && break
+	sleep 0.1
+done
+grep -q "decided before the node stopped, is logged at audit entry" "$T/serve3.log" ||
+	fail "the signed request was not recovered: $(cat "$T/serve3.log")"
+[ -z "$(ls "$T/state/sign/server/")" ] || fail "a recovered request's record is left"
+for _ in $(seq 100); do
+	"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 &&
+		grep -q "4 signing server decisions" "$T/verify.out" && break
+	sleep 0.1
+done
+grep -q "4 signing server decisions" "$T/verify.out" || fail "audit-verify after recovery: $(cat "$T/verify.out")"
+git clone -q "$T/queue.git" "$T/check"
+read -r lines entries <<<"$(cache_in_log "$T/state/signer/cache-release" "$T/check")" || fail "cache_in_log failed"
+[ "$lines" = 2 ] || fail "expected 2 HSM signatures (the first call's and the crashed one's), the cache has $lines"
+echo "ok: a node killed between the HSM and the log logs the signature at its next start ($lines HSM signatures, all in the log)"
+stop_server
