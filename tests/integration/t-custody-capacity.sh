@@ -5,7 +5,8 @@
 # all 20 keys, in an order that makes the signer evict, is signed by the
 # real sign node (unwraps and evictions counted), applied, and every
 # signature verifies with its key's certificate. A store file swapped for
-# another key's is refused; hsm-revoke removes a stored key's file; bad
+# another key's is refused, and so is one whose certificate holds a key of
+# another kind than the set's; hsm-revoke removes a stored key's file; bad
 # capacity settings are refused; a store file wrapped under another wrap key
 # is refused by keygen.
 . "$(dirname "$0")/lib.sh"
@@ -182,6 +183,26 @@ id=$(submit_journal user)
 	fail "a swapped store file signed: $(response_of "$id" | jq -c '{status, reason, message}')"
 cp "$T/media.saved" "$a"
 echo "ok: a store file holding another key's wrapped form is refused"
+
+# A store file whose certificate holds a key of another kind than the key
+# set defines for its label (an EC key under an RSA label): keys and
+# export-public refuse it naming the file, as a security failure, and
+# export-public writes no bundle.
+cp "$a" "$T/media.saved"
+jq --arg c "$(jq -r .certificate "$T/state/wrapped/release/devices+$LAST+attestation.json")" '.certificate = $c' \
+	"$T/media.saved" > "$a"
+cp "$a" "$T/media.planted"
+want="$a: the stored key 'devices/$LAST/media' is ec-p256, not rsa-2048 as the key set defines"
+expect_fail "$want" "$ROMBSR_SIGN" keys
+rc=0
+"$ROMBSR_SIGN" keys >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 3 ] || fail "keys over a stored key of another kind exited $rc, not 3 (security)"
+expect_fail "$want" "$ROMBSR_SIGN" export-public --out "$T/bundle-bad"
+[ ! -e "$T/bundle-bad" ] || fail "a refused export-public left $T/bundle-bad"
+cmp -s "$a" "$T/media.planted" || fail "a refused keys or export-public changed the store file"
+cp "$T/media.saved" "$a"
+"$ROMBSR_SIGN" keys >/dev/null || fail "keys after the store file was put back"
+echo "ok: a store file whose certificate is of another kind than the key set's is refused"
 
 # Restore into a fresh token: the keys the token keeps go into it, the rest
 # into the store, checked by unwrapping each first. A store that already
