@@ -194,6 +194,7 @@ int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spe
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE type = spec->kind == ROMBSR_KEY_RSA ? CKK_RSA : CKK_EC;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, token = spec->token_object ? CK_TRUE : CK_FALSE;
+	CK_BBOOL extractable = spec->extractable ? CK_TRUE : CK_FALSE;
 	CK_OBJECT_HANDLE wrap_key;
 	CK_ATTRIBUTE t[16];
 	CK_ULONG n = 0;
@@ -209,7 +210,7 @@ int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spe
 	ATTR(t, n, CKA_TOKEN, &token, sizeof(token));
 	ATTR(t, n, CKA_PRIVATE, &yes, sizeof(yes));
 	ATTR(t, n, CKA_SENSITIVE, &yes, sizeof(yes));
-	ATTR(t, n, CKA_EXTRACTABLE, &yes, sizeof(yes));
+	ATTR(t, n, CKA_EXTRACTABLE, &extractable, sizeof(extractable));
 	ATTR(t, n, CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
 	ATTR(t, n, CKA_SIGN, &yes, sizeof(yes));
 	ATTR(t, n, CKA_DECRYPT, &no, sizeof(no));

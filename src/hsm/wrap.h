@@ -43,6 +43,11 @@ struct rombsr_hsm_unwrap_spec {
 	size_t id_len;
 	enum rombsr_key_kind kind;
 	bool token_object;  /* false: a session object, gone at close */
+	/* CKA_EXTRACTABLE (with CKA_WRAP_WITH_TRUSTED either way): true only
+	 * for a key that must leave the token wrapped again (a token key a
+	 * later backup or rotation wraps); a key unwrapped only to sign is
+	 * never exportable. */
+	bool extractable;
 };
 
 /* Unwraps blob under the wrap key into a new private key. */

@@ -148,7 +148,11 @@ static int unwrap_checked(struct rombsr_hsm *hsm, struct loaded *l, size_t i, bo
 			  struct rombsr_hsm_key *key)
 {
 	const struct backup_key *k = &l->m.keys[i];
-	struct rombsr_hsm_unwrap_spec spec = {k->label, k->id, k->id_len, k->kind, token_object};
+	/* A key the token keeps stays wrappable as keygen --wrappable made it:
+	 * the next backup wraps it again, and key rotation reads
+	 * CKA_EXTRACTABLE to make its successor wrappable too. A session copy
+	 * only proves the wrapped form and is destroyed: never exportable. */
+	struct rombsr_hsm_unwrap_spec spec = {k->label, k->id, k->id_len, k->kind, token_object, token_object};
 	const unsigned char *p = l->certs[i].data;
 	X509 *cert = NULL;
 	CK_OBJECT_HANDLE h;

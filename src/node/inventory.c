@@ -3,6 +3,7 @@
 #include "../common/bundle.h"
 #include "../common/error.h"
 #include "../common/hex.h"
+#include "../common/sigalg.h"
 #include "../common/wrapped_key.h"
 #include "../hsm/hsm.h"
 #include "../hsm/hsm_x509.h"
@@ -31,6 +32,33 @@ static int read_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *found, 
 	return r;
 }
 
+/* The store's certificate speaks for the key in 'keys' and in the bundle
+ * export-public writes: a key of another algorithm than the set defines
+ * for its label would be published as that label's key, so it is refused
+ * as the signer refuses the same file (signer_key.c). */
+static int check_stored_kind(const struct rombsr_authority_config *a, const struct rombsr_keyset_entry *e,
+			     EVP_PKEY *pub)
+{
+	char path[4096], want[16], have[16];
+	enum rombsr_key_kind kind;
+	unsigned bits = (unsigned)EVP_PKEY_get_bits(pub);
+	bool known = rombsr_key_kind_of(pub, &kind) == 0;
+	int r;
+
+	if (known && kind == e->kind && (kind != ROMBSR_KEY_RSA || bits == e->bits))
+		return 0;
+	r = rombsr_wrapped_key_path(a->wrapped_dir, e->label, path, sizeof(path));
+	if (r < 0)
+		return r;
+	rombsr_key_algorithm_name(e->kind, e->bits, want);
+	if (!known)
+		return rombsr_error(ROMBSR_ESECURITY, "%s: the stored key '%s' is of an unsupported algorithm, not %s as "
+				    "the key set defines", path, e->label, want);
+	rombsr_key_algorithm_name(kind, bits, have);
+	return rombsr_error(ROMBSR_ESECURITY, "%s: the stored key '%s' is %s, not %s as the key set defines", path,
+			    e->label, have, want);
+}
+
 /* A key kept wrapped on disk (hsm.capacity): its certificate is the
  * store's copy. */
 static int read_stored(const struct rombsr_authority_config *a, struct inventory_key *k)
@@ -49,6 +77,8 @@ static int read_stored(const struct rombsr_authority_config *a, struct inventory
 	pub = r == 0 ? X509_get0_pubkey(k->certificate) : NULL;
 	if (r == 0 && pub == NULL)
 		r = rombsr_error_openssl(ROMBSR_EINVAL, "the stored certificate of '%s' has no usable key", k->entry->label);
+	if (r == 0)
+		r = check_stored_kind(a, k->entry, pub);
 	if (r == 0)
 		r = rombsr_pubkey_spki_sha256(pub, k->spki_sha256);
 	if (r == 0) {

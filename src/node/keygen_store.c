@@ -4,6 +4,7 @@
 #include "node.h"
 
 #include "../common/error.h"
+#include "../common/hex.h"
 #include "../common/wrapped_key.h"
 #include "../hsm/wrap.h"
 #include "../sign/privsep.h"
@@ -38,6 +39,7 @@ int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id 
 	st->a = &cfg->authority[id];
 	st->resident = resident;
 	st->keep = st->a->capacity - st->a->unwrap_slots;
+	snprintf(st->token, sizeof(st->token), "%s", rombsr_hsm_token_label(hsm));
 	r = rombsr_hsm_wrap_key_find(hsm, &wrap_key, st->wrap_key_id, &st->wrap_key_id_len);
 	if (r == ROMBSR_ENOTFOUND)
 		return rombsr_error(ROMBSR_ENOTFOUND, "hsm.capacity: token '%s' holds no wrap key to keep keys beyond "
@@ -45,11 +47,36 @@ int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id 
 	return r == 0 ? keygen_store_owner(cfg, &st->uid, &st->gid) : r;
 }
 
+/* A file wrapped under another wrap key can never be unwrapped by this
+ * token: counting it as the key's copy would let keygen remove the key
+ * from the token, or skip making it, and leave a key nothing can sign
+ * with. Refused as a security failure, as backup export refuses the same
+ * file: the store is written only under the token's own wrap key, so
+ * another one means the file was put there by something else. */
+static int check_wrap_key(const struct keygen_store *st, const struct rombsr_keyset_entry *e,
+			  const struct rombsr_wrapped_key *k)
+{
+	char path[4096], have[2 * ROMBSR_HSM_ID_MAX + 1], want[2 * ROMBSR_HSM_ID_MAX + 1];
+	int r;
+
+	if (k->wrap_key_id_len == st->wrap_key_id_len && memcmp(k->wrap_key_id, st->wrap_key_id, k->wrap_key_id_len) == 0)
+		return 0;
+	r = rombsr_wrapped_key_path(st->a->wrapped_dir, e->label, path, sizeof(path));
+	if (r < 0)
+		return r;
+	rombsr_hex_encode(k->wrap_key_id, k->wrap_key_id_len, have);
+	rombsr_hex_encode(st->wrap_key_id, st->wrap_key_id_len, want);
+	return rombsr_error(ROMBSR_ESECURITY, "%s is wrapped under wrap key %s, not under wrap key %s that token '%s' "
+			    "holds", path, have, want, st->token);
+}
+
 int keygen_store_has(const struct keygen_store *st, const struct rombsr_keyset_entry *e, bool *has)
 {
 	struct rombsr_wrapped_key k;
 	int r = rombsr_wrapped_key_read(st->a->wrapped_dir, e->label, e->authority, &k);
 
+	if (r == 0)
+		r = check_wrap_key(st, e, &k);
 	*has = r == 0;
 	rombsr_wrapped_key_free(&k);
 	return r == ROMBSR_ENOTFOUND ? 0 : r;

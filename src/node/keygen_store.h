@@ -17,6 +17,7 @@ struct keygen_store {
 	const struct rombsr_authority_config *a;
 	unsigned char wrap_key_id[ROMBSR_HSM_ID_MAX];
 	size_t wrap_key_id_len;
+	char token[33];     /* its token's label, for messages */
 	uid_t uid;          /* the signer user's, when configured; else -1 */
 	gid_t gid;
 	size_t resident;    /* keys of the set in the token */
@@ -30,8 +31,9 @@ int keygen_store_owner(const struct rombsr_config *cfg, uid_t *uid, gid_t *gid);
 /* resident: the keys of the set the token holds now. */
 int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id id, struct rombsr_hsm *hsm,
 		      size_t resident, struct keygen_store *st);
-/* Whether e is kept wrapped in the store (a file that does not parse or
- * names another key is an error, not "absent"). */
+/* Whether e is kept wrapped in the store (a file that does not parse,
+ * names another key or is wrapped under another wrap key than the
+ * token's is an error, not "absent"). */
 int keygen_store_has(const struct keygen_store *st, const struct rombsr_keyset_entry *e, bool *has);
 /* key (with its certificate) is in the token: writes its wrapped copy if
  * the store lacks one; fresh (just generated) and beyond what the token

@@ -135,7 +135,9 @@ static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct 
 int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
 		     struct signer_key *k, CK_OBJECT_HANDLE *handle)
 {
-	struct rombsr_hsm_unwrap_spec spec = {k->key.label, k->key.id, k->key.id_len, k->key.kind, false};
+	/* A session copy that only signs: its wrapped form stays on disk, so
+	 * nothing may carry it out of the token again. */
+	struct rombsr_hsm_unwrap_spec spec = {k->key.label, k->key.id, k->key.id_len, k->key.kind, false, false};
 	bool none = false;
 	int r = 0;
 

@@ -118,4 +118,5 @@ echo "ok: the restored P-384 key signs a SHA-384 digest, verified with its certi
 "$TOOLS/hsm-wrap-probe" "$SOFTHSM_MODULE" pkcs11:token=rombsr-release "$T/state/pins/release.pin" platform > "$T/probe.txt"
 grep -qx 'wrap-with-untrusted-key: refused CKR_KEY_NOT_WRAPPABLE' "$T/probe.txt" || fail "restored key: $(cat "$T/probe.txt")"
 grep -qx 'read-private-exponent: refused CKR_ATTRIBUTE_SENSITIVE' "$T/probe.txt" || fail "restored key: $(cat "$T/probe.txt")"
+grep -q '^wrap-with-trusted-key: ok [0-9]* bytes$' "$T/probe.txt" || fail "restored key: $(cat "$T/probe.txt")"
 echo "backup ok"

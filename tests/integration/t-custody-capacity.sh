@@ -5,8 +5,10 @@
 # all 20 keys, in an order that makes the signer evict, is signed by the
 # real sign node (unwraps and evictions counted), applied, and every
 # signature verifies with its key's certificate. A store file swapped for
-# another key's is refused; hsm-revoke removes a stored key's file; bad
-# capacity settings are refused.
+# another key's is refused, and so is one whose certificate holds a key of
+# another kind than the set's; hsm-revoke removes a stored key's file; bad
+# capacity settings are refused; a store file wrapped under another wrap key
+# is refused by keygen.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -58,6 +60,33 @@ grep -q "^devices/$LAST/ota: kept wrapped in .* only" "$T/keygen.txt" || fail "k
 [ "$(grep -c 'kept wrapped in .*, kept$' "$T/keygen2.txt")" -eq "$STORED_ONLY" ] ||
 	fail "keygen again: $(cat "$T/keygen2.txt")"
 [ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "keygen again changed the token"
+# A store file wrapped under another wrap key than the token's cannot be
+# unwrapped by it: keygen must not count it as the key's copy (a key kept
+# only on disk, and one the token keeps), but refuses it naming the file,
+# as a security failure, with the store and the token left as they were.
+wk=$(jq -r .wrap_key_id "$T/state/wrapped/release/devices+$LAST+ota.json")
+other=$(printf '%s' "$wk" | tr 0-9a-f 1-9a-f0)
+first=$(jq -r '[.keys[] | select(.authority == "release")][0].label' "$T/keyset.json")
+for l in "devices/$LAST/ota" "$first"; do
+	f=$T/state/wrapped/release/${l//\//+}.json
+	cp "$f" "$T/planted.saved"
+	jq --arg w "$other" '.wrap_key_id = $w' "$T/planted.saved" > "$f"
+	(cd "$T/state/wrapped/release" && sha256sum ./*) > "$T/store-before.txt"
+	# keygen reports each key it passes on stderr: the refusal is the last line.
+	rc=0
+	"$ROMBSR_SIGN" keygen >/dev/null 2>"$T/planted.err" || rc=$?
+	[ "$rc" -eq 3 ] || fail "keygen over a file under another wrap key exited $rc, not 3 (security)"
+	[ "$(tail -n 1 "$T/planted.err")" = "rombsr-sign keygen: $f is wrapped under wrap key $other, not under wrap key $wk that token 'rombsr-release' holds" ] ||
+		fail "keygen over a file under another wrap key said: $(cat "$T/planted.err")"
+	[ "$(grep -c '^rombsr-sign' "$T/planted.err")" -eq 1 ] || fail "more than one error: $(cat "$T/planted.err")"
+	echo "ok: refused: $(tail -n 1 "$T/planted.err")"
+	(cd "$T/state/wrapped/release" && sha256sum ./*) | diff "$T/store-before.txt" - || fail "a refused keygen changed the store"
+	[ "$(find "$T/state/wrapped/release" -type f | wc -l)" -eq "$KEYS" ] || fail "a refused keygen left files behind"
+	[ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "a refused keygen changed the token"
+	cp "$T/planted.saved" "$f"
+done
+"$ROMBSR_SIGN" keygen >/dev/null 2>&1 || fail "keygen after the planted files were put back"
+echo "ok: a store file wrapped under another wrap key is refused, store and token unchanged"
 "$ROMBSR_SIGN" keys > "$T/keys.txt" || fail "keys"
 ! grep -q missing "$T/keys.txt" || fail "keys missing: $(cat "$T/keys.txt")"
 [ "$(grep -c '(wrapped on disk)$' "$T/keys.txt")" -eq "$STORED_ONLY" ] || fail "keys: $(cat "$T/keys.txt")"
@@ -154,6 +183,26 @@ id=$(submit_journal user)
 	fail "a swapped store file signed: $(response_of "$id" | jq -c '{status, reason, message}')"
 cp "$T/media.saved" "$a"
 echo "ok: a store file holding another key's wrapped form is refused"
+
+# A store file whose certificate holds a key of another kind than the key
+# set defines for its label (an EC key under an RSA label): keys and
+# export-public refuse it naming the file, as a security failure, and
+# export-public writes no bundle.
+cp "$a" "$T/media.saved"
+jq --arg c "$(jq -r .certificate "$T/state/wrapped/release/devices+$LAST+attestation.json")" '.certificate = $c' \
+	"$T/media.saved" > "$a"
+cp "$a" "$T/media.planted"
+want="$a: the stored key 'devices/$LAST/media' is ec-p256, not rsa-2048 as the key set defines"
+expect_fail "$want" "$ROMBSR_SIGN" keys
+rc=0
+"$ROMBSR_SIGN" keys >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 3 ] || fail "keys over a stored key of another kind exited $rc, not 3 (security)"
+expect_fail "$want" "$ROMBSR_SIGN" export-public --out "$T/bundle-bad"
+[ ! -e "$T/bundle-bad" ] || fail "a refused export-public left $T/bundle-bad"
+cmp -s "$a" "$T/media.planted" || fail "a refused keys or export-public changed the store file"
+cp "$T/media.saved" "$a"
+"$ROMBSR_SIGN" keys >/dev/null || fail "keys after the store file was put back"
+echo "ok: a store file whose certificate is of another kind than the key set's is refused"
 
 # Restore into a fresh token: the keys the token keeps go into it, the rest
 # into the store, checked by unwrapping each first. A store that already

@@ -1,8 +1,8 @@
 # Keys that leave the token only wrapped (docs/custody.md): keygen
 # --wrappable needs the trusted wrap key; such a key's private exponent is
 # not readable, a key of one's own cannot wrap it, the trusted wrap key can
-# (and the wrapped form signs again once unwrapped); a key made without
-# --wrappable cannot be wrapped at all.
+# (and the wrapped form signs again once unwrapped, the signer's copy not
+# extractable); a key made without --wrappable cannot be wrapped at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
@@ -34,6 +34,9 @@ grep -qx 'read-private-exponent: refused CKR_ATTRIBUTE_SENSITIVE' "$T/platform.t
 grep -qx 'wrap-with-untrusted-key: refused CKR_KEY_NOT_WRAPPABLE' "$T/platform.txt" || fail "an untrusted key wraps it"
 grep -q '^wrap-with-trusted-key: ok [0-9]* bytes$' "$T/platform.txt" || fail "the trusted wrap key cannot wrap it"
 grep -qx 'unwrap-and-sign: ok 512 bytes' "$T/platform.txt" || fail "the unwrapped key does not sign"
+# The signer's session copy of a stored key signs and nothing more: the
+# token must not let it out again, not even under the trusted wrap key.
+grep -qx 'signer-unwrap-extractable: false' "$T/platform.txt" || fail "the signer's unwrapped key is extractable"
 probe media > "$T/media.txt"
 cat "$T/media.txt"
 grep -qx 'read-private-exponent: refused CKR_ATTRIBUTE_SENSITIVE' "$T/media.txt" || fail "private exponent readable"

@@ -11,44 +11,12 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
-
-SHIM="$ROMBSR_BUILD/tests/librombsr-p11-fault.so"
-[ -f "$SHIM" ] || fail "no fault module at $SHIM (make builds it)"
+. "$(dirname "$0")/fault-lib.sh"
 
 with_bundle
 with_queue
 sign_config
 printf '[authority "release"]\n\tmodule = %s\n[sign]\n\tsigner-sessions = 2\n' "$SHIM" >> "$SIGN_CONF"
-export ROMBSR_P11_FAULT_CONFIG="$T/fault.conf"
-COUNTERS="$T/counters"
-CACHE="$T/state/signer/cache-release"
-
-faults() {
-	{
-		printf 'counters %s\n' "$COUNTERS"
-		[ $# -eq 0 ] || printf '%s\n' "$@"
-	} > "$T/fault.conf.new"
-	mv "$T/fault.conf.new" "$T/fault.conf"
-}
-counter() { awk -v k="$1" '$1 == k {print $2}' "$COUNTERS"; }
-cache_lines() { if [ -f "$CACHE" ]; then wc -l < "$CACHE"; else echo 0; fi; }
-
-# fresh_request TAG MECH...: a request of one operation per MECH (a
-# pkcs11-tool mechanism) over new data, in that order; prints its ID.
-fresh_request() {
-	local key i=0 tag=$1
-	shift
-	capture_config "$T/capture.conf" capture
-	rm -f "$T/journal.jsonl"
-	key=$(bundle_id platform)
-	for mech in "$@"; do
-		i=$((i + 1))
-		printf '%s %s %s\n' "$tag" "$i" "$RANDOM" > "$T/data$i.bin"
-		capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
-			-m "$mech" --id "$key" -i "$T/data$i.bin" -o "$T/data$i.ph" 2>/dev/null
-	done
-	submit_journal user
-}
 
 pass() { # CONF: one sign --once that must succeed
 	"$ROMBSR_SIGN" --config "$1" sign --once > "$T/once.out" 2> "$T/once.err" ||

@@ -14,9 +14,7 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
-
-SHIM="$ROMBSR_BUILD/tests/librombsr-p11-fault.so"
-[ -f "$SHIM" ] || fail "no fault module at $SHIM (make builds it)"
+. "$(dirname "$0")/fault-lib.sh"
 
 with_bundle
 with_queue
@@ -27,36 +25,6 @@ printf '[authority "release"]\n\tmodule = %s\n' "$SHIM" >> "$SIGN_CONF"
 # signs one at a time; t-sign-concurrent covers the same faults with
 # several sessions, with rules that name the operation (len=).
 printf '[sign]\n\tsigner-sessions = 1\n' >> "$SIGN_CONF"
-export ROMBSR_P11_FAULT_CONFIG="$T/fault.conf"
-COUNTERS="$T/counters"
-CACHE="$T/state/signer/cache-release"
-
-# faults DIRECTIVE...: the shim's configuration, replaced whole (the shim
-# reads it again when it changes, so this works on a running node).
-faults() {
-	{
-		printf 'counters %s\n' "$COUNTERS"
-		[ $# -eq 0 ] || printf '%s\n' "$@"
-	} > "$T/fault.conf.new"
-	mv "$T/fault.conf.new" "$T/fault.conf"
-}
-counter() { awk -v k="$1" '$1 == k {print $2}' "$COUNTERS"; }
-cache_lines() { if [ -f "$CACHE" ]; then wc -l < "$CACHE"; else echo 0; fi; }
-
-# fresh_request TAG: a request of two operations over new data (so that
-# the signing cache cannot answer it); prints its ID.
-fresh_request() {
-	local key i
-	capture_config "$T/capture.conf" capture
-	rm -f "$T/journal.jsonl"
-	key=$(bundle_id platform)
-	for i in 1 2; do
-		printf '%s %s %s\n' "$1" "$i" "$RANDOM" > "$T/data$i.bin"
-		capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
-			-m SHA256-RSA-PKCS --id "$key" -i "$T/data$i.bin" -o "$T/data$i.ph" 2>/dev/null
-	done
-	submit_journal user
-}
 
 # once_signed NAME DIRECTIVE...: one request signed by sign --once under
 # the faults; the HSM signed each operation once, no session leaked.

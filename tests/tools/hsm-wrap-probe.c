@@ -2,12 +2,15 @@
  * key, for t-custody-wrap (docs/custody.md): read its private exponent,
  * wrap it with a key of their own (untrusted), wrap it with the token's
  * trusted wrap key, and use the wrapped form again (unwrap into a session
- * object and sign). Prints one line per attempt: "NAME: ok ..." or
+ * object and sign). Then unwraps it as the signer does for a key kept in
+ * the wrapped store (signer_key_ready) and reads the copy's
+ * CKA_EXTRACTABLE. Prints one line per attempt: "NAME: ok ..." or
  * "NAME: refused CKR_...".
  * Usage: hsm-wrap-probe MODULE TOKEN_URI PIN_FILE KEY_LABEL */
 #include "../../src/common/error.h"
 #include "../../src/hsm/hsm.h"
 #include "../../src/hsm/wrap.h"
+#include "../../src/signer/signer_key.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +57,45 @@ static void probe_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key)
 	rombsr_hsm_session_put(hsm, s);
 }
 
+/* The signer's own path, so the test sees what the signer asks the token
+ * for: a session copy that must never leave the token again. */
+static void probe_signer(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, unsigned char *blob,
+			 size_t blob_len)
+{
+	struct rombsr_wrapped_key stored = {.wrapped = blob, .wrapped_len = blob_len};
+	struct signer_key k = {.stored = &stored};
+	struct signer_unwrapped u;
+	CK_OBJECT_HANDLE h;
+	unsigned char *v = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(k.key.label, sizeof(k.key.label), "probe-signer");
+	memcpy(k.key.id, "probe-signer", 12);
+	k.key.id_len = 12;
+	k.key.kind = key->kind;
+	k.key.bits = key->bits;
+	k.key.private_key = CK_INVALID_HANDLE;
+	signer_unwrapped_setup(&u);
+	u.slots = 1;
+	r = signer_key_ready(hsm, &u, &k, 1, &k, &h);
+	if (r == 0) {
+		r = rombsr_hsm_get_attribute(hsm, h, CKA_EXTRACTABLE, &v, &len);
+		signer_key_release(&u, &k);
+		if (r == 0 && len == sizeof(CK_BBOOL))
+			printf("signer-unwrap-extractable: %s\n", v[0] == CK_TRUE ? "true" : "false");
+		rombsr_hsm_destroy_object(hsm, h);
+	}
+	if (r < 0)
+		printf("signer-unwrap: refused (%s)\n", rombsr_error_message(r));
+	free(v);
+	signer_unwrapped_teardown(&u);
+}
+
 static void probe_trusted(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key)
 {
-	struct rombsr_hsm_unwrap_spec spec = {"probe-unwrapped", (const unsigned char *)"probe", 5, key->kind, false};
+	struct rombsr_hsm_unwrap_spec spec = {"probe-unwrapped", (const unsigned char *)"probe", 5, key->kind, false,
+					      false};
 	struct rombsr_hsm_key copy;
 	unsigned char digest[32] = {1}, sig[1024];
 	size_t blob_len, sig_len = sizeof(sig);
@@ -80,6 +119,7 @@ static void probe_trusted(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *k
 		printf("unwrap-and-sign: ok %zu bytes\n", sig_len);
 	else
 		printf("unwrap-and-sign: refused (%s)\n", rombsr_error_message(r));
+	probe_signer(hsm, key, blob, blob_len);
 	free(blob);
 }
 
