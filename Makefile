@@ -225,6 +225,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The signing server's load client speaks HTTPS through libcurl.
+$(BUILD)/bench/server_load: $(BUILD)/obj/bench/server_load.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl) -lcrypto -lpthread
+
 check: all
 	tests/run $(BUILD)
 

@@ -8,7 +8,7 @@ bench_setup() { # BUILD
 	ROMBSR_BUILD=$(cd "${1:-$top/build}" && pwd)
 	ROMBSR_TEST_CACHE=$(mktemp -d /tmp/rombsr-bench-cache.XXXXXX)
 	local lib
-	for lib in lib capture-lib queue-lib sign-lib audit-lib soak-lib; do
+	for lib in lib capture-lib queue-lib sign-lib audit-lib soak-lib server-lib; do
 		. "$top/tests/integration/$lib.sh"
 	done
 	trap 'cleanup; rm -rf "$ROMBSR_TEST_CACHE"' EXIT

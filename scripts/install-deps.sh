@@ -5,6 +5,7 @@ set -eu
 packages="
 	build-essential pkg-config
 	libssl-dev libgit2-dev libgpgme-dev libjansson-dev libp11-kit-dev libmicrohttpd-dev libsystemd-dev
+	libgnutls28-dev libcurl4-openssl-dev
 	libsystemd0 libmicrohttpd12 systemd curl prometheus
 	p11-kit softhsm2 opensc libengine-pkcs11-openssl
 	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs

@@ -303,14 +303,14 @@ static int job_recv(struct sign_job *job)
 	return 0;
 }
 
-int rombsr_sign_jobs_pump(struct sign_job *jobs, size_t n)
+int rombsr_sign_jobs_pump(struct sign_job *const *jobs, size_t n)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = job_send(&jobs[i]);
-	if (r == 0 && jobs[0].signing && jobs[0].got < jobs[0].sent)
-		r = job_recv(&jobs[0]);
+		r = job_send(jobs[i]);
+	if (r == 0 && jobs[0]->signing && jobs[0]->got < jobs[0]->sent)
+		r = job_recv(jobs[0]);
 	return r;
 }
 
@@ -612,10 +612,12 @@ int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, 
 	if (r == 0 && job->signing && resp->signed_ok)
 		node->stats.operations += job->req.nops;
 	rombsr_sign_fault_point("after-sign");
-	if (r == 0)
-		r = rombsr_response_encode(resp, text);
 	/* A server request is recovered from its own record (serve.h), and
-	 * its response never goes to the queue. */
+	 * its response never goes to the queue: it is answered from resp. */
+	if (r == 0 && job->p->body != NULL)
+		rombsr_buf_init(text, 1);
+	else if (r == 0)
+		r = rombsr_response_encode(resp, text);
 	if (r == 0 && job->p->body == NULL)
 		r = rombsr_file_write_atomic(job->local, text->data, text->len, 0600, false);
 	if (r == 0) {

@@ -16,12 +16,22 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One call between its decision and its answer. */
+/* One call between its decision and its answer, in the order taken. */
 struct serve_item {
-	struct rombsr_server_call *call; /* NULL: recovering, no one waits */
+	struct rombsr_server_call *call;
 	struct rombsr_buf body;
 	struct pending p;
+	struct sign_job job;
+	struct serve_item *next;
 };
+
+/* While calls keep coming, the node takes new ones for this long, then
+ * finishes those in hand and returns, so the queue's passes still run. */
+#define SERVE_SLICE_SECONDS 1.0
+/* Calls in hand at once: enough to keep every signer session busy while
+ * the main thread saves and logs; the signers' windows bound what is in
+ * flight anyway. */
+#define SERVE_IN_HAND 64
 
 int rombsr_sign_serve_clients(struct rombsr_sign_node *node, struct rombsr_server *server)
 {
@@ -190,44 +200,6 @@ static int prepare(struct rombsr_sign_node *node, struct pass_context *pass, str
 	return start(node, pass, server, it, call, job, started);
 }
 
-/* Signs the started jobs, all at once within the signers' windows, and
- * finishes each in order as its replies are in. */
-static int run(struct rombsr_sign_node *node, struct rombsr_server *server, struct serve_item *items,
-	       struct rombsr_server_call *const *who, struct sign_job *jobs, size_t n)
-{
-	size_t first = 0;
-	int r = 0, failed = 0;
-
-	while (first < n) {
-		if (r == 0 && !rombsr_sign_job_done(&jobs[first])) {
-			r = rombsr_sign_jobs_pump(jobs + first, n - first);
-			continue;
-		}
-		if (r == 0)
-			r = finish(node, server, &items[first], who[first], &jobs[first]);
-		else
-			answer_error(server, items[first].call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node",
-				     rombsr_error_message(r));
-		/* One failed decision is that request's (left for recovery);
-		 * a broken channel is every later one's too. */
-		if (r < 0 && failed == 0)
-			failed = r;
-		if (jobs[first].signing && jobs[first].got < jobs[first].sent)
-			rombsr_sign_job_abandon(&jobs[first]);
-		rombsr_sign_job_free(&jobs[first]);
-		first++;
-		r = r == ROMBSR_EHSM ? 0 : r;
-	}
-	return failed;
-}
-
-static void items_free(struct serve_item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		rombsr_buf_free(&items[i].body);
-	free(items);
-}
-
 static int pass_at_head(struct rombsr_sign_node *node, struct pass_context *pass)
 {
 	int r;
@@ -244,43 +216,122 @@ static int pass_at_head(struct rombsr_sign_node *node, struct pass_context *pass
 	return r;
 }
 
-int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *server, struct rombsr_server_call *calls)
-{
-	struct pass_context pass = {0};
-	struct serve_item *items = NULL;
-	struct rombsr_server_call **who = NULL, *next;
-	struct sign_job *jobs = NULL;
-	size_t n = 0, started = 0;
-	int r = node->serve_leftovers ? rombsr_sign_serve_recover(node) : 0;
+struct serving {
+	struct rombsr_sign_node *node;
+	struct rombsr_server *server;
+	struct pass_context pass;
+	struct serve_item *head, *tail; /* started, oldest first */
+	size_t n;
+	int failed;                     /* the node cannot go on: answer the rest so */
+};
 
-	for (struct rombsr_server_call *c = calls; c != NULL; c = c->next)
-		n++;
-	if (r == 0)
-		r = pass_at_head(node, &pass);
-	if (r == 0 && ((items = calloc(n, sizeof(*items))) == NULL || (who = calloc(n, sizeof(*who))) == NULL ||
-		       (jobs = calloc(n, sizeof(*jobs))) == NULL))
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+static void item_free(struct serve_item *it)
+{
+	if (it->job.signing && it->job.got < it->job.sent)
+		rombsr_sign_job_abandon(&it->job);
+	rombsr_sign_job_free(&it->job);
+	rombsr_buf_free(&it->body);
+	free(it);
+}
+
+/* Starts the calls taken (a list), each after the ones in hand. */
+static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
+{
+	struct rombsr_server_call *next;
+
 	for (struct rombsr_server_call *c = calls; c != NULL; c = next) {
-		bool ok = false;
+		struct serve_item *it = sv->failed == 0 ? calloc(1, sizeof(*it)) : NULL;
+		bool started = false;
 
 		next = c->next; /* c is the connection's once answered */
-		if (r < 0) {
-			answer_error(server, c, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
+		if (it == NULL) {
+			answer_error(sv->server, c, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node",
+				     sv->failed < 0 ? rombsr_error_message(sv->failed) : "out of memory");
 			continue;
 		}
-		items[started].call = who[started] = c;
-		if (prepare(node, &pass, server, &items[started], &jobs[started], &ok) == 0 && ok)
-			started++;
+		it->call = c;
+		if (prepare(sv->node, &sv->pass, sv->server, it, &it->job, &started) < 0 || !started) {
+			rombsr_error_clear();
+			item_free(it);
+			continue;
+		}
+		if (sv->tail != NULL)
+			sv->tail->next = it;
 		else
-			rombsr_buf_free(&items[started].body);
-		rombsr_error_clear();
+			sv->head = it;
+		sv->tail = it;
+		sv->n++;
 	}
-	if (r == 0)
-		r = run(node, server, items, who, jobs, started);
-	if (pass.have_trust)
-		rombsr_trust_free(&pass.trust);
-	items_free(items, started);
-	free(who);
-	free(jobs);
+}
+
+/* One step: the oldest call finished if its replies are in, else the
+ * signers given what their windows allow and one reply read. */
+static int step(struct serving *sv)
+{
+	struct sign_job *jobs[SERVE_IN_HAND];
+	struct serve_item *it = sv->head;
+	size_t n = 0;
+	int r = 0;
+
+	if (!rombsr_sign_job_done(&it->job)) {
+		for (struct serve_item *x = it; x != NULL && n < SERVE_IN_HAND; x = x->next)
+			jobs[n++] = &x->job;
+		r = rombsr_sign_jobs_pump(jobs, n);
+		if (r == 0)
+			return 0;
+		/* A broken channel: every call in hand fails with it. */
+		answer_error(sv->server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
+	} else {
+		r = finish(sv->node, sv->server, it, it->call, &it->job);
+		/* An HSM failure is that request's (left for recovery). */
+		r = r == ROMBSR_EHSM ? 0 : r;
+	}
+	sv->head = it->next;
+	if (sv->head == NULL)
+		sv->tail = NULL;
+	sv->n--;
+	item_free(it);
 	return r;
+}
+
+static double monotonic(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Calls are decided in the order they came and answered as soon as their
+ * own signatures are in; new ones are taken while earlier ones sign, so
+ * the HSM does not wait for the main thread's files. */
+int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *server, struct rombsr_server_call *calls)
+{
+	struct serving sv = {.node = node, .server = server};
+	double until = monotonic() + SERVE_SLICE_SECONDS;
+	int r = node->serve_leftovers ? rombsr_sign_serve_recover(node) : 0;
+
+	if (r == 0)
+		r = pass_at_head(node, &sv.pass);
+	sv.failed = r;
+	take_calls(&sv, calls);
+	while (sv.head != NULL) {
+		if (sv.failed == 0 && sv.n < SERVE_IN_HAND && monotonic() < until &&
+		    (calls = rombsr_server_take(server, 0)) != NULL)
+			take_calls(&sv, calls);
+		r = step(&sv);
+		if (r < 0 && sv.failed == 0)
+			sv.failed = r;
+		while (sv.failed < 0 && sv.head != NULL) {
+			answer_error(server, sv.head->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node",
+				     rombsr_error_message(sv.failed));
+			struct serve_item *it = sv.head;
+
+			sv.head = it->next;
+			item_free(it);
+		}
+	}
+	if (sv.pass.have_trust)
+		rombsr_trust_free(&sv.pass.trust);
+	return sv.failed;
 }

@@ -44,7 +44,7 @@ static int finish_leftover(struct rombsr_sign_node *node, const char *path, cons
 	if (r == 0)
 		r = rombsr_sign_job_start(node, &pass, &p, &job);
 	while (r == 0 && !rombsr_sign_job_done(&job))
-		r = rombsr_sign_jobs_pump(&job, 1);
+		r = rombsr_sign_jobs_pump((struct sign_job *const[]){&job}, 1);
 	if (r == 0)
 		r = rombsr_sign_job_finish(node, &job, &text);
 	if (r == 0) {

@@ -613,7 +613,7 @@ static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, stru
 		if (d.njobs == 0)
 			break;
 		if (!rombsr_sign_job_done(&d.jobs[0])) {
-			r = rombsr_sign_jobs_pump(d.jobs, d.njobs);
+			r = rombsr_sign_jobs_pump((struct sign_job *const[]){&d.jobs[0], &d.jobs[1]}, d.njobs);
 			continue;
 		}
 		r = finish_oldest(node, &d);

@@ -153,7 +153,7 @@ bool rombsr_sign_job_all_sent(const struct sign_job *job);
 bool rombsr_sign_job_done(const struct sign_job *job);
 /* Sends what the signers' windows allow, jobs[0] first, then reads one
  * reply for jobs[0], the oldest (replies come in order). */
-int rombsr_sign_jobs_pump(struct sign_job *jobs, size_t n);
+int rombsr_sign_jobs_pump(struct sign_job *const *jobs, size_t n);
 /* Saves the response of a done job and hands its text over. */
 int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, struct rombsr_buf *text);
 /* Reads the replies still in flight, so the next pass finds the channel in

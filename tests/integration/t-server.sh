@@ -13,60 +13,16 @@
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
+. "$(dirname "$0")/server-lib.sh"
 
 with_bundle
 with_queue
 sign_config
 AUDITOR=$(auditor auditor)
 
-# Certificates: a CA for clients and the server, another CA nobody trusts.
-P="$T/pki"
-mkdir -p "$P"
-newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" 2>/dev/null; }
-ca() { # NAME
-	newkey "$1"
-	openssl req -x509 -key "$P/$1.key" -out "$P/$1.pem" -subj "/CN=$1" -days 2 2>/dev/null
-}
-cert() { # NAME CA DAYS [EXTFILE]
-	newkey "$1"
-	openssl req -new -key "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" 2>/dev/null
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.pem" -CAkey "$P/$2.key" -days "$3" ${4:+-extfile "$4"} \
-		-out "$P/$1.pem" 2>/dev/null || fail "openssl could not make $1"
-}
-fingerprint() { openssl x509 -in "$P/$1.pem" -outform DER | sha256sum | cut -d' ' -f1; }
-ca client-ca
-ca other-ca
-printf 'subjectAltName = IP:127.0.0.1\n' > "$P/server.ext"
-cert server client-ca 2 "$P/server.ext"
-cert builder client-ca 2
-cert stranger client-ca 2
-cert expired client-ca -1
-cert forged other-ca 2
-cert operator client-ca 2
-chmod 600 "$P"/*.key
-
-# The admin lists two clients: the build node's, and one mapped to the
-# operator's key, which is not a build node.
-W="$T/admin-work"
-git_clone_as admin "$W"
-jq -n --arg b "$FPR_BUILD" --arg o "$FPR_OPERATOR" --arg cb "$(fingerprint builder)" --arg co "$(fingerprint operator)" \
-	'{format: "rombsr.clients", version: 1, clients: [
-	  {name: "builder-1", certificate_sha256: $cb, build_node: $b},
-	  {name: "not-a-builder", certificate_sha256: $co, build_node: $o}]}' > "$W/policy/clients.json"
-git -C "$W" add -A
-GNUPGHOME="$T/gpg-admin" git -C "$W" -c user.signingkey="$FPR_ADMIN" commit -q -S -m "clients: builder-1"
-git -C "$W" push -q origin HEAD:main 2>"$T/push.err" || fail "admin push: $(cat "$T/push.err")"
-
-cat >> "$SIGN_CONF" <<CONF
-[sign]
-	metrics-listen = 127.0.0.1:0
-[server]
-	listen = 127.0.0.1:0
-	certificate = $P/server.pem
-	key = $P/server.key
-	client-ca = $P/client-ca.pem
-CONF
-
+server_pki
+server_clients
+server_config
 # Refusals before anything of the node is made.
 sed 's|key = .*/server.key|key = /nonexistent/server.key|' "$SIGN_CONF" > "$T/bad.conf"
 expect_fail "rombsr-sign serve: server.key: /nonexistent/server.key: No such file" "$ROMBSR_SIGN" --config "$T/bad.conf" serve
@@ -79,33 +35,6 @@ expect_fail "server.listen is not set" "$ROMBSR_SIGN" --config "$T/bad.conf" ser
 [ ! -e "$T/state/sign" ] || fail "a refused server configuration left the node's state behind"
 echo "ok: a missing or readable server key and a missing listen address refused, nothing made"
 
-start_server() { # LOG [ENV...]
-	local log=$1
-	shift
-	env "$@" "$ROMBSR_SIGN" --config "$SIGN_CONF" serve --interval-ms 200 2>"$log" &
-	server=$!
-	url=
-	for _ in $(seq 200); do
-		url=$(sed -n 's|.*signing server on \(https://[0-9.:]*\)$|\1|p' "$log")
-		[ -n "$url" ] && break
-		kill -0 "$server" 2>/dev/null || fail "serve ended: $(cat "$log")"
-		sleep 0.1
-	done
-	[ -n "$url" ] || fail "serve did not start: $(cat "$log")"
-}
-stop_server() {
-	kill "$server" 2>/dev/null || true
-	wait "$server" 2>/dev/null || true
-}
-# call NAME BODY: POST BODY to /v1/sign as client NAME ("" for none);
-# prints "<status> <body>".
-call() {
-	local who=(--cacert "$P/client-ca.pem")
-	[ -n "$1" ] && who+=(--cert "$P/$1.pem" --key "$P/$1.key")
-	curl -sS -o "$T/out.json" -w '%{http_code}' "${who[@]}" -H 'Content-Type: application/json' \
-		--data-binary "$2" "$url${PATH_OVERRIDE:-/v1/sign}" > "$T/status" 2>"$T/curl.err" || true
-	printf '%s %s' "$(cat "$T/status")" "$(cat "$T/out.json" 2>/dev/null)"
-}
 expect_refusal() { # WANT_STATUS WANT_CODE WANT_TEXT CLIENT BODY
 	local got
 	got=$(call "$4" "$5")
@@ -122,14 +51,6 @@ digest=$(sha256sum "$T/data.bin" | cut -d' ' -f1)
 body=$(jq -cn --arg d "$digest" '{key: "platform", mechanism: "CKM_SHA256_RSA_PKCS", digest: $d,
 	build: {product: "board_x", build_id: "B.1", build_type: "user"},
 	artifact: {name: "out/data.bin", sha256: $d, size: 13}}')
-call_ready() { # CLIENT BODY: call, waiting while the node starts
-	local got
-	for _ in $(seq 100); do
-		got=$(call "$@")
-		case "$got" in 503*starting*) sleep 0.1 ;; *) break ;; esac
-	done
-	printf '%s' "$got"
-}
 got=$(call_ready builder "$body")
 case "$got" in 200*) ;; *) fail "POST /v1/sign: $got $(cat "$T/curl.err") $(cat "$T/serve.log")" ;; esac
 jq -r .signature "$T/out.json" | xxd -r -p > "$T/data.sig"
