@@ -40,7 +40,7 @@ static int decode_str(const char *s, struct rombsr_audit_entry *e)
 	return rombsr_audit_entry_decode(s, strlen(s), e);
 }
 
-/* all[8..11]: the types that joined version 1 later. */
+/* all[8..12]: the types that joined version 1 later. */
 static void fill_later_types(struct rombsr_audit_entry *all, const struct rombsr_audit_entry *e)
 {
 	/* understood: with a content digest (an APK's), and without (a vbmeta's) */
@@ -63,6 +63,12 @@ static void fill_later_types(struct rombsr_audit_entry *all, const struct rombsr
 	strcpy(all[11].commit, e->request_commit);
 	strcpy(all[11].state, "frozen");
 	strcpy(all[11].detail, "build node 2 compromised");
+	all[12].type = ROMBSR_AUDIT_SERVER_CLIENT;
+	strcpy(all[12].request_id, "r4");
+	strcpy(all[12].commit, e->request_commit);
+	strcpy(all[12].client_certificate, e->key_fingerprint);
+	strcpy(all[12].build_node, "a31f5eea65670a07a3b429dbd5bc2225de6cd5ec");
+	strcpy(all[12].route, "/v1/sign");
 }
 
 static void test_roundtrip(void)
@@ -81,7 +87,7 @@ static void test_roundtrip(void)
 
 	/* Every type round-trips. */
 	{
-		struct rombsr_audit_entry all[12];
+		struct rombsr_audit_entry all[13];
 		int ok = 0;
 
 		memset(all, 0, sizeof(all));
@@ -120,7 +126,7 @@ static void test_roundtrip(void)
 		strcpy(all[7].role, "signing");
 		strcpy(all[7].result, "ok");
 		fill_later_types(all, &e);
-		for (int i = 0; i < 12; i++) {
+		for (int i = 0; i < 13; i++) {
 			all[i].index = (uint64_t)i;
 			all[i].time = 1718000000;
 			int rc = rombsr_audit_entry_encode(&all[i], &b);
@@ -133,7 +139,7 @@ static void test_roundtrip(void)
 				printf("# type %d: %s\n", i, rombsr_error_message(rc));
 			rombsr_buf_free(&b);
 		}
-		CHECK(ok == 12, "all 11 entry types round-trip, understood with and without a content digest (%d)", ok);
+		CHECK(ok == 13, "all 12 entry types round-trip, understood with and without a content digest (%d)", ok);
 		CHECK(strcmp(rombsr_audit_type_name(ROMBSR_AUDIT_HSM_LOGIN), "hsm-login") == 0 &&
 			      rombsr_audit_type_from_name("approvals") == ROMBSR_AUDIT_APPROVALS &&
 			      rombsr_audit_type_from_name("nope") == ROMBSR_AUDIT_NONE,
