@@ -245,6 +245,13 @@ install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMB
 	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
+	# The node with the signing server (docs/server.md): the same unit, serving;
+	# the two hold the same state, so each stops the other.
+	sed -e 's|/usr/local|$(PREFIX)|g' -e 's|sign --daemon$$|serve|' \
+		-e 's|^Description=.*|Description=ROMbsr sign node with the signing server (HTTPS for build nodes)|' \
+		-e 's|^After=network-online.target|&\nConflicts=rombsr-sign.service|' \
+		systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign-serve.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign-serve.service
 	install -m 0644 systemd/rombsr.sysusers $(DESTDIR)$(SYSUSERSDIR)/rombsr.conf
 	install -m 0644 systemd/rombsr.tmpfiles $(DESTDIR)$(TMPFILESDIR)/rombsr.conf
 	install -m 0644 README.md docs/*.md monitoring/rombsr-alerts.yml $(DESTDIR)$(PREFIX)/share/doc/rombsr/

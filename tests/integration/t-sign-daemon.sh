@@ -87,4 +87,10 @@ done
 grep -q '^u rombsr-signer ' "$T/prefix/lib/sysusers.d/rombsr.conf" || fail "no signer user in sysusers.d"
 grep -q '^d /var/lib/rombsr/pins *0700 rombsr-signer' "$T/prefix/lib/tmpfiles.d/rombsr.conf" ||
 	fail "the PIN folder is not the signer user's in tmpfiles.d"
-echo "daemon ok (unit exposure $score)"
+serve_unit="$T/prefix/lib/systemd/system/rombsr-sign-serve.service"
+systemd-analyze verify "$serve_unit" || fail "systemd-analyze verify (serve)"
+grep -q "^ExecStart=$T/prefix/bin/rombsr-sign --config /etc/rombsr/rombsr.conf serve\$" "$serve_unit" &&
+	grep -q '^Conflicts=rombsr-sign.service$' "$serve_unit" || fail "the serve unit: $(grep -E '^(ExecStart|Conflicts)' "$serve_unit")"
+serve_score=$(systemd-analyze security --offline=true "$serve_unit" 2>/dev/null | awk '/Overall exposure level/{print $(NF-2)}')
+awk -v s="$serve_score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }' || fail "serve unit exposure level $serve_score above 2.0"
+echo "daemon ok (unit exposure $score, serve unit $serve_score)"

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/server-lib.sh"
 
 worker=rombsr-tw$$
 signer=rombsr-ts$$
@@ -100,10 +101,32 @@ kill -TERM "$daemon"
 wait "$daemon" || fail "the daemon did not stop cleanly: $(tail -5 "$T/daemon.err")"
 echo "ok: daemon as $worker, signers as $signer, no capabilities left"
 
+# The signing server under the same users: its TLS key stays root's (read
+# before the worker changes user), its threads are the confined worker's,
+# and it signs through the signer user's signers.
+server_pki
+server_clients
+grep -v 'metrics-listen' "$SIGN_CONF" > "$T/sign.conf.new" && mv "$T/sign.conf.new" "$SIGN_CONF"
+server_config
+chmod 0644 "$SIGN_CONF"
+chmod 0711 "$P"
+chmod 0644 "$P"/*.pem
+[ "$(stat -c %U:%a "$P/server.key")" = "root:600" ] || fail "the server key is not root's alone"
+start_server "$T/serve.err"
+got=$(call_ready builder '{"key":"platform","mechanism":"CKM_SHA256_RSA_PKCS","digest":"'"$(printf u | sha256sum | cut -c1-64)"'"}')
+case "$got" in 200*) ;; *) fail "serve with users: $got $(cat "$T/serve.err")" ;; esac
+[ "$(uid_of "$server")" = "$(id -u "$worker")" ] || fail "serve runs as uid $(uid_of "$server")"
+for task in /proc/"$server"/task/*; do
+	[ "$(awk '/^Uid:/ { print $2 }' "$task/status")" = "$(id -u "$worker")" ] || fail "serve thread $task is not $worker"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$task/status" || fail "serve thread $task was started before the confinement"
+done
+stop_server
+echo "ok: serve as $worker with the TLS key root's alone, every thread confined; signed by the signers as $signer"
+
 # Half a configuration is refused: the worker could read PINs.
 sed -i '/signer-user/d' "$SIGN_CONF"
 expect_fail "sign.user and sign.signer-user are set together or not at all" \
 	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
-printf '\tsigner-user = rombsr-no-such-user\n' >> "$SIGN_CONF"
+printf '[sign]\n\tsigner-user = rombsr-no-such-user\n' >> "$SIGN_CONF"
 expect_fail "no user 'rombsr-no-such-user'" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
 echo "users ok"
