@@ -36,7 +36,34 @@ struct cross {
 	unsigned char *covered; /* one flag per entry: a response accounts for it */
 	size_t responses, signatures;
 	struct audit_servers servers; /* the signing server's decisions */
+	/* Requests the log records as rejected: a signature entry of one is
+	 * what the HSM made before or beside the refusal, never handed out. */
+	char (*rejected)[ROMBSR_AUDIT_ID_MAX + 1];
+	size_t nrejected, rejected_alloc, unused;
 };
+
+static int note_rejected(struct cross *x, const char *request_id)
+{
+	if (x->nrejected == x->rejected_alloc) {
+		size_t want = x->rejected_alloc ? 2 * x->rejected_alloc : 64;
+		void *grown = realloc(x->rejected, want * sizeof(*x->rejected));
+
+		if (grown == NULL)
+			return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+		x->rejected = grown;
+		x->rejected_alloc = want;
+	}
+	snprintf(x->rejected[x->nrejected++], sizeof(x->rejected[0]), "%s", request_id);
+	return 0;
+}
+
+static bool was_rejected(const struct cross *x, const char *request_id)
+{
+	for (size_t i = 0; i < x->nrejected; i++)
+		if (strcmp(x->rejected[i], request_id) == 0)
+			return true;
+	return false;
+}
 
 /* The proof is checked against the audit key, or, when it carries one of
  * the log's checkpoints (the sign node proves each response against the
@@ -148,6 +175,8 @@ static int check_response(struct cross *x, const char *path, const struct rombsr
 					 (unsigned long long)(resp->audit_index + i));
 		x->covered[resp->audit_index + i] = 1;
 	}
+	if (r == 0 && !resp->signed_ok)
+		r = note_rejected(x, resp->request_id);
 	free(e);
 	return r;
 }
@@ -184,6 +213,17 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 	bool server = false;
 	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
+	/* The signing server's rejections, which no response names. */
+	for (uint64_t i = 0; i < size && r == 0; i++) {
+		struct rombsr_buf line;
+
+		if (x->covered[i])
+			continue;
+		r = entry_at(x, i, e, &line);
+		rombsr_buf_free(&line);
+		if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_REJECTED)
+			r = note_rejected(x, e->request_id);
+	}
 	for (uint64_t i = 0; i < size && r == 0; i++) {
 		struct rombsr_buf line;
 
@@ -195,6 +235,10 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 			r = audit_server_entry(&x->servers, x->ac->qc.repo, e, i, &server);
 		if (r == 0 && server)
 			continue;
+		if (r == 0 && e->type == ROMBSR_AUDIT_SIGNATURE && was_rejected(x, e->request_id)) {
+			x->unused++;
+			continue;
+		}
 		if (r == 0 && (e->type == ROMBSR_AUDIT_REQUEST_SIGNED || e->type == ROMBSR_AUDIT_REQUEST_REJECTED ||
 			       e->type == ROMBSR_AUDIT_SIGNATURE))
 			r = rombsr_error(ROMBSR_ESECURITY, "audit entry %llu (%s, request %s) has no response in the queue",
@@ -274,6 +318,8 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 		printf("audit ok: %llu entries, %llu checkpoints, %zu responses and %zu signatures match the log",
 		       (unsigned long long)report->entries, (unsigned long long)report->checkpoints, x.responses,
 		       x.signatures);
+		if (x.unused > 0)
+			printf(", %zu signatures of rejected requests never handed out", x.unused);
 		if (x.servers.decisions > 0)
 			printf(", %zu signing server decisions match the clients list", x.servers.decisions);
 		if (report->has_latest)
@@ -289,6 +335,7 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 	}
 	free(x.covered);
 	audit_servers_free(&x.servers);
+	free(x.rejected);
 	audit_incidents_free(&inc);
 	audit_clone_close(&ac);
 	return r;

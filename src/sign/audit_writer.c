@@ -465,6 +465,22 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 	return r;
 }
 
+int rombsr_audit_writer_unused(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
+			       const struct rombsr_request *req)
+{
+	struct rombsr_audit_entry *e = calloc(resp->nsigs, sizeof(*e));
+	char artifacts[65];
+	uint64_t first;
+	int r = e != NULL ? rombsr_audit_artifacts_sha256(req, artifacts) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	for (size_t i = 0; i < resp->nsigs && r == 0; i++)
+		rombsr_audit_fill_signature(&e[i], resp, &resp->sigs[i], artifacts);
+	if (r == 0)
+		r = rombsr_audit_log_append_batch(w->log, e, resp->nsigs, &first);
+	free(e);
+	return r;
+}
+
 int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombsr_audit_change *c)
 {
 	struct rombsr_audit_entry *e = calloc(1, sizeof(*e));

@@ -74,6 +74,11 @@ int rombsr_audit_writer_decision(struct rombsr_audit_writer *w, const struct rom
 				 const struct rombsr_request *req, const struct rombsr_audit_approvals *approvals,
 				 const struct rombsr_audit_client *client, uint64_t *index, uint64_t *count);
 
+/* One signature entry per signature in resp (a rejected request's: made by
+ * the HSM before or beside the refusal, never handed out), durable when
+ * it returns. */
+int rombsr_audit_writer_unused(struct rombsr_audit_writer *w, const struct rombsr_response *resp,
+			       const struct rombsr_request *req);
 /* A policy-applied entry (subject "policy" or "trust"), or with reason set
  * a policy-refused entry, durable when it returns. */
 struct rombsr_audit_change {

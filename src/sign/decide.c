@@ -241,6 +241,18 @@ bool rombsr_sign_job_done(const struct sign_job *job)
 	return rombsr_sign_job_all_sent(job) && job->got == job->sent;
 }
 
+/* The signature in the job's reply, for operation i. Until a refusal the
+ * signatures are those of operations 0, 1, ... in order; after one, those
+ * made anyway follow. */
+static void keep_signature(struct sign_job *job, size_t i)
+{
+	struct rombsr_response_sig *s = &job->resp.sigs[job->resp.nsigs++];
+
+	s->op = job->req.ops[i].op;
+	memcpy(s->sig, job->reply->sig, job->reply->sig_len);
+	s->sig_len = job->reply->sig_len;
+}
+
 /* One reply, the job's next. A refusal by the signer becomes a rejection;
  * an HSM failure fails the pass (the request stays decided and is signed
  * again, from the signing cache, by the next pass). Replies still in flight
@@ -271,8 +283,14 @@ static int job_recv(struct sign_job *job)
 	if (job->refused && job->hsm_rejected && reply->status == 0 && reply->sig_len > 0 && job->failed == 0)
 		job->failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu was signed while operation 0 found the HSM "
 					   "unavailable: it is signed again by a later pass", job->req.id, got);
-	if (job->refused)
+	if (job->refused) {
+		/* A refusal does not unmake what another session signed for the
+		 * request meanwhile: kept, to be logged with the rejection and
+		 * never handed out. */
+		if (!job->hsm_rejected && reply->status == 0 && reply->sig_len > 0 && reply->sig_len <= sizeof(reply->sig))
+			keep_signature(job, got);
 		return 0;
+	}
 	if (reply->status == ROMBSR_EPERM) {
 		reject(resp, "refused", "operation %zu: %s", got, reply->message);
 		job->refused = true;
@@ -293,10 +311,7 @@ static int job_recv(struct sign_job *job)
 		job->failed = rombsr_error(ROMBSR_EHSM, "request %s operation %zu: %s", job->req.id, got, reply->message);
 		job->refused = true;
 	} else {
-		resp->sigs[got].op = job->req.ops[got].op;
-		memcpy(resp->sigs[got].sig, reply->sig, reply->sig_len);
-		resp->sigs[got].sig_len = reply->sig_len;
-		resp->nsigs++;
+		keep_signature(job, got);
 		if (got == 0)
 			rombsr_sign_fault_point("mid-sign");
 	}
@@ -605,6 +620,11 @@ int rombsr_sign_job_finish(struct rombsr_sign_node *node, struct sign_job *job, 
 		return 0;
 	}
 	if (job->signing && job->refused) {
+		/* Signatures the HSM made before or beside the refusal are in the
+		 * signing cache: they go into the audit log, durably, before the
+		 * rejection is saved (docs/audit-log.md, "signature"). */
+		if (r == 0 && resp->nsigs > 0)
+			r = rombsr_audit_writer_unused(node->audit, resp, &job->req);
 		free(resp->sigs);
 		resp->sigs = NULL;
 		resp->nsigs = 0;

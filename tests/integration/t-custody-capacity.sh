@@ -13,6 +13,7 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/audit-lib.sh"
 . "$(dirname "$0")/keyset-lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 
@@ -173,16 +174,28 @@ a=$T/state/wrapped/release/devices+$LAST+media.json
 b=$T/state/wrapped/release/devices+$LAST+shared.json
 cp "$a" "$T/media.saved"
 jq --arg w "$(jq -r .wrapped "$b")" '.wrapped = $w' "$T/media.saved" > "$a"
+# The request's first operation is a good key's: the HSM signs it while
+# (or before) the signer refuses the second; that signature is in the
+# signing cache, so it must be in the audit log too, never handed out.
 rm -f "$T/journal.jsonl"
 printf 'not signed before\n' > "$T/data2"
-capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
-	--id "$(bundle_id "devices/$LAST/media")" -i "$T/data2" -o "$T/x.ph" 2>/dev/null || fail "capture (media)"
+for k in shared media; do
+	capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign -m SHA256-RSA-PKCS \
+		--id "$(bundle_id "devices/$LAST/$k")" -i "$T/data2" -o "$T/x.ph" 2>/dev/null || fail "capture ($k)"
+done
 id=$(submit_journal user)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>&1 || echo "pass: $(cat "$T/pass2.txt")"
 [ "$(response_of "$id" | jq -r '"\(.status) \(.reason.code)"')" = "rejected refused" ] && response_of "$id" | jq -r .reason.message | grep -q "does not match its certificate" ||
 	fail "a swapped store file signed: $(response_of "$id" | jq -c '{status, reason, message}')"
+[ "$(response_of "$id" | jq '.signatures | length')" = 0 ] || fail "a refused request handed out signatures"
+git clone -q "$T/queue.git" "$T/check-refused"
+cache_in_log "$T/state/signer/cache-release" "$T/check-refused" >/dev/null || fail "an HSM signature is not in the audit log"
+"$ROMBSR" --config "$(auditor auditor)" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
+	fail "audit-verify: $(cat "$T/verify.out")"
+grep -q ", 1 signatures of rejected requests never handed out" "$T/verify.out" ||
+	fail "audit-verify does not account for the good key's signature: $(cat "$T/verify.out")"
 cp "$T/media.saved" "$a"
-echo "ok: a store file holding another key's wrapped form is refused"
+echo "ok: a store file holding another key's wrapped form is refused; the other key's signature made beside it is logged, not handed out"
 
 # A store file whose certificate holds a key of another kind than the key
 # set defines for its label (an EC key under an RSA label): keys and
