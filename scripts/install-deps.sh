@@ -11,6 +11,7 @@ packages="
 	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs
 	age libgfshare-dev libgfshare-bin
 	default-jre-headless apksigner zipalign aapt android-framework-res signapk mkbootimg openssl
+	u-boot-tools sbsigntool linux-kbuild-6.1 device-tree-compiler faketime
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (it uses apt-get)" >&2
