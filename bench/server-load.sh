@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The signing server under load (docs/server.md, issue 17): CLIENTS
 # concurrent HTTPS clients (16 by default), each on one kept-alive
-# connection with a client certificate, POST /v1/sign for SECONDS (20),
+# connection with a client certificate, POST /v1/sign for DURATION seconds (20),
 # every call a new digest signed by the real signers through the whole
 # decision (policy, quota ledger, audit log). Prints the server's rate and
 # p50/p99 latency, and the ratio to a raw C_Sign loop over the same
 # sessions on the same token (sign.signer-sessions, SESSIONS=2 by default);
 # the goal is >= 0.9.
-# Usage: [CLIENTS=N] [SECONDS=S] [SESSIONS=N] bench/server-load.sh [BUILD_DIR]
+# Usage: [CLIENTS=N] [DURATION=S] [SESSIONS=N] bench/server-load.sh [BUILD_DIR]
 set -euo pipefail
 . "$(dirname "$0")/bench-lib.sh"
 bench_setup "${1:-}"
 
 CLIENTS=${CLIENTS:-16}
-SECONDS_LOAD=${SECONDS:-20}
+DURATION=${DURATION:-20}
 SESSIONS=${SESSIONS:-2}
 echo "setting up: SoftHSM2 key set, queue, identities, certificates..." >&2
 with_bundle
@@ -40,7 +40,7 @@ SERVE_INTERVAL_MS=1000 start_server "$T/serve.log"
 call_ready builder '{"key":"platform","mechanism":"CKM_SHA256_RSA_PKCS","digest":"'"$(printf x | sha256sum | cut -c1-64)"'"}' |
 	grep -q '^200 ' || { echo "the server does not sign: $(cat "$T/out.json")" >&2; exit 1; }
 load "$CLIENTS" 2 >/dev/null # warm up: connections, the CPU's clock
-out=$(load "$CLIENTS" "$SECONDS_LOAD")
+out=$(load "$CLIENTS" "$DURATION")
 stop_server
 raw_after=$(raw_rate)
 raw=$(awk -v a="$raw_before" -v b="$raw_after" 'BEGIN { printf "%.1f", (a + b) / 2 }')

@@ -511,6 +511,27 @@ int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audi
 	return rombsr_audit_log_append(w->log, e, &index);
 }
 
+int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t from, const char *request_id,
+				      bool *logged)
+{
+	struct rombsr_audit_entry *e = malloc(sizeof(*e));
+	uint64_t size = rombsr_audit_log_size(w->log);
+	int r = e != NULL ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
+
+	*logged = false;
+	for (uint64_t i = from; i < size && r == 0 && !*logged; i++) {
+		struct rombsr_buf line;
+
+		r = rombsr_audit_log_entry(w->log, i, &line);
+		if (r == 0)
+			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
+		rombsr_buf_free(&line);
+		*logged = r == 0 && e->type == ROMBSR_AUDIT_SERVER_CLIENT && strcmp(e->request_id, request_id) == 0;
+	}
+	free(e);
+	return r;
+}
+
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w)
 {
 	return rombsr_audit_log_size(w->log) > w->published;

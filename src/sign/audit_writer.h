@@ -96,6 +96,10 @@ int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombs
 struct rombsr_audit_entry;
 int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e);
 
+/* Whether the log holds a server-client entry for request_id at index
+ * from or later (the signing server's recovery, serve.h). */
+int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t from, const char *request_id,
+				      bool *logged);
 /* True if the log holds entries the queue has not been sent yet. */
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w);
 /* Entries in the log, and how many of them the queue holds (metrics). */

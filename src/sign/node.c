@@ -282,6 +282,7 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	node->cfg = cfg;
 	node->max_waiting = cfg->max_waiting;
+	node->serve_pending_fd = -1;
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
 		node->signers[i].fd = -1;
 	if (cfg->queue_url == NULL || cfg->gpg_key == NULL)
@@ -366,6 +367,8 @@ void rombsr_sign_node_close(struct rombsr_sign_node *node)
 	rombsr_waiting_free(&node->waiting);
 	rombsr_repo_close(node->repo);
 	rombsr_gpg_close(node->gpg);
+	if (node->serve_pending_fd >= 0)
+		close(node->serve_pending_fd);
 	free(node->dir);
 	free(node);
 }

@@ -123,17 +123,12 @@ static int finish(struct rombsr_sign_node *node, struct rombsr_server *server, s
 {
 	struct rombsr_buf text;
 	uint64_t index = 0, count = 0;
-	char path[4096];
 	int r = rombsr_sign_job_finish(node, job, &text);
 
 	if (r == 0) {
 		rombsr_buf_free(&text);
 		r = log_decision(node, it, who, job, &index, &count);
 	}
-	if (r == 0)
-		r = rombsr_serve_pending_path(node, it->p.id, path, sizeof(path));
-	if (r == 0 && unlink(path) != 0)
-		r = rombsr_error(ROMBSR_EIO, "%s: %s", path, strerror(errno));
 	if (r < 0) {
 		/* Left for rombsr_sign_serve_recover(): a signature made is
 		 * logged by it, whatever the client was told. */
@@ -172,15 +167,15 @@ static int start(struct rombsr_sign_node *node, struct pass_context *pass, struc
 	return 0;
 }
 
-/* Turns a call into a started job: its client must still be a build node
- * of the trust file, its request is made and saved first. */
-static int prepare(struct rombsr_sign_node *node, struct pass_context *pass, struct rombsr_server *server,
-		   struct serve_item *it, struct sign_job *job, bool *started)
+/* Turns a call into a request recorded in server.pending (not durable
+ * yet): its client must still be a build node of the trust file. */
+static int record(struct rombsr_sign_node *node, struct pass_context *pass, struct rombsr_server *server,
+		  struct serve_item *it, bool *recorded)
 {
 	struct rombsr_server_call *call = it->call;
 	int r;
 
-	*started = false;
+	*recorded = false;
 	if (!rombsr_trust_has(&pass->trust, ROMBSR_ROLE_BUILD, call->client.build_node)) {
 		rombsr_sign_log(LOG_NOTICE, &(struct rombsr_sign_log_fields){.outcome = "refused", .reason = "not-build-node",
 									     .build_node = call->client.build_node},
@@ -192,12 +187,13 @@ static int prepare(struct rombsr_sign_node *node, struct pass_context *pass, str
 	}
 	r = rombsr_serve_request_text(node, call, it->p.id, &it->body);
 	if (r == 0)
-		r = rombsr_serve_pending_save(node, call, it->p.id, &it->body);
+		r = rombsr_serve_pending_add(node, call, it->p.id, &it->body);
 	if (r < 0) {
 		answer_error(server, call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
 		return r;
 	}
-	return start(node, pass, server, it, call, job, started);
+	*recorded = true;
+	return 0;
 }
 
 static int pass_at_head(struct rombsr_sign_node *node, struct pass_context *pass)
@@ -234,14 +230,18 @@ static void item_free(struct serve_item *it)
 	free(it);
 }
 
-/* Starts the calls taken (a list), each after the ones in hand. */
+/* Starts the calls taken (a list), each after the ones in hand: all are
+ * recorded, made durable by one sync, then decided in order (each
+ * decision, its quota ledger line, synced before its first operation). */
 static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
 {
+	struct serve_item *first = NULL, **last = &first;
 	struct rombsr_server_call *next;
+	int r;
 
 	for (struct rombsr_server_call *c = calls; c != NULL; c = next) {
 		struct serve_item *it = sv->failed == 0 ? calloc(1, sizeof(*it)) : NULL;
-		bool started = false;
+		bool recorded = false;
 
 		next = c->next; /* c is the connection's once answered */
 		if (it == NULL) {
@@ -250,7 +250,23 @@ static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
 			continue;
 		}
 		it->call = c;
-		if (prepare(sv->node, &sv->pass, sv->server, it, &it->job, &started) < 0 || !started) {
+		if (record(sv->node, &sv->pass, sv->server, it, &recorded) < 0 || !recorded) {
+			rombsr_error_clear();
+			item_free(it);
+			continue;
+		}
+		*last = it;
+		last = &it->next;
+	}
+	r = first != NULL ? rombsr_serve_pending_sync(sv->node) : 0;
+	for (struct serve_item *it = first, *after; it != NULL; it = after) {
+		bool started = false;
+
+		after = it->next;
+		it->next = NULL;
+		if (r < 0)
+			answer_error(sv->server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
+		if (r < 0 || start(sv->node, &sv->pass, sv->server, it, it->call, &it->job, &started) < 0 || !started) {
 			rombsr_error_clear();
 			item_free(it);
 			continue;
@@ -331,6 +347,11 @@ int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *serve
 			item_free(it);
 		}
 	}
+	/* Every call in hand is logged (or left to recover): the records go,
+	 * before a pass can publish what they name. */
+	rombsr_sign_fault_point("server-before-clear");
+	if (!node->serve_leftovers && (r = rombsr_serve_pending_clear(node)) < 0 && sv.failed == 0)
+		sv.failed = r;
 	if (sv.pass.have_trust)
 		rombsr_trust_free(&sv.pass.trust);
 	return sv.failed;

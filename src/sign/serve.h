@@ -15,11 +15,19 @@
 int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
 			      char id[ROMBSR_REQUEST_ID_LEN + 1], struct rombsr_buf *out);
 
-/* <state>/sign/server/<id>.json: the call and its request, saved before
- * the decision and removed once it is logged. */
-int rombsr_serve_pending_path(const struct rombsr_sign_node *node, const char *id, char *out, size_t size);
-int rombsr_serve_pending_save(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
-			      const char *id, const struct rombsr_buf *request);
-int rombsr_serve_pending_load(const char *path, struct rombsr_server_call *call, struct rombsr_buf *request);
+/* <state>/sign/server.pending: each call and its request, recorded
+ * before its decision; emptied once every call in hand is logged. */
+#define ROMBSR_SERVE_PENDING_FILE "server.pending"
+/* Appends a record (not durable until rombsr_serve_pending_sync()). */
+int rombsr_serve_pending_add(struct rombsr_sign_node *node, const struct rombsr_server_call *call, const char *id,
+			     const struct rombsr_buf *request);
+int rombsr_serve_pending_sync(struct rombsr_sign_node *node);
+/* Empties the file, durably. */
+int rombsr_serve_pending_clear(struct rombsr_sign_node *node);
+/* Calls fn for each record, in order, with the audit log's size when the
+ * file was started; a torn last line is left out. */
+typedef int (*rombsr_serve_record_fn)(struct rombsr_sign_node *node, uint64_t log_from, const char *id,
+				      const struct rombsr_server_call *call, const struct rombsr_buf *request, void *ctx);
+int rombsr_serve_pending_read(struct rombsr_sign_node *node, rombsr_serve_record_fn fn, void *ctx);
 
 #endif

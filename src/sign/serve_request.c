@@ -12,7 +12,11 @@
 #include "../common/json_strict.h"
 #include "../queue/layout.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,70 +108,120 @@ int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct 
 	return r;
 }
 
-int rombsr_serve_pending_path(const struct rombsr_sign_node *node, const char *id, char *out, size_t size)
-{
-	return rombsr_path_format(out, size, "%s/server/%s.json", node->dir, id);
-}
-
-int rombsr_serve_pending_save(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
-			      const char *id, const struct rombsr_buf *request)
+/* The record file: a header line naming where the audit log stood when
+ * the file was started, then one line per call. Only ever appended to
+ * while calls are in hand, and emptied (durably) once every one is
+ * logged, before a pass can publish: so the part of the log a recovery
+ * reads for its records' entries is the part after log_from. */
+static int pending_open(struct rombsr_sign_node *node)
 {
 	char path[4096];
-	char *text = NULL;
-	/* The request as an object: its text is made again from it on
-	 * recovery, and parsed as strictly as any request. */
-	json_t *req = json_loadb((const char *)request->data, request->len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *o = req == NULL ? NULL
-				: json_pack("{s:s,s:i,s:s,s:s,s:{s:s,s:s,s:s},s:o}", "format", ROMBSR_SERVE_PENDING_FORMAT,
-					    "version", 1, "route", call->route, "clients_commit", call->clients_commit,
-					    "client", "name", call->client.name, "certificate_sha256",
-					    call->client.certificate_sha256, "build_node", call->client.build_node, "request",
-					    req);
-	int r = o != NULL && (text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT)) != NULL
-			? 0
-			: rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	int r;
+
+	if (node->serve_pending_fd >= 0)
+		return 0;
+	r = rombsr_path_format(path, sizeof(path), "%s/" ROMBSR_SERVE_PENDING_FILE, node->dir);
+	if (r == 0 && (node->serve_pending_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		r = rombsr_error(ROMBSR_EIO, "%s: %s", path, strerror(errno));
+	return r;
+}
+
+static int append_line(int fd, json_t *o)
+{
+	char *text = o != NULL ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	size_t len = text != NULL ? strlen(text) : 0;
+	int r = text != NULL ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	if (r == 0)
-		r = rombsr_serve_pending_path(node, id, path, sizeof(path));
+		text[len] = '\n'; /* replaces the terminator: one write per line */
 	if (r == 0)
-		r = rombsr_file_write_atomic(path, text, strlen(text), 0600, true);
+		r = rombsr_write_all(fd, text, len + 1);
 	free(text);
 	json_decref(o);
 	return r;
 }
 
-int rombsr_serve_pending_load(const char *path, struct rombsr_server_call *call, struct rombsr_buf *request)
+int rombsr_serve_pending_add(struct rombsr_sign_node *node, const struct rombsr_server_call *call, const char *id,
+			     const struct rombsr_buf *request)
 {
-	static const char *const allowed[] = {"format", "version", "route", "clients_commit", "client", "request", NULL};
+	uint64_t entries, published;
+	struct stat st;
+	json_t *req;
+	int r = pending_open(node);
+
+	if (r == 0 && fstat(node->serve_pending_fd, &st) != 0)
+		r = rombsr_error(ROMBSR_EIO, ROMBSR_SERVE_PENDING_FILE ": %s", strerror(errno));
+	if (r == 0 && st.st_size == 0) {
+		rombsr_audit_writer_sizes(node->audit, &entries, &published);
+		r = append_line(node->serve_pending_fd, json_pack("{s:s,s:i,s:I}", "format", ROMBSR_SERVE_PENDING_FORMAT,
+								  "version", 1, "log_from", (json_int_t)entries));
+	}
+	/* The request as an object: its text is made again from it on
+	 * recovery, and parsed as strictly as any request. */
+	req = r == 0 ? json_loadb((const char *)request->data, request->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (r == 0 && req == NULL)
+		r = rombsr_error(ROMBSR_EINTERNAL, "request %s: its own text does not parse", id);
+	if (r == 0)
+		r = append_line(node->serve_pending_fd,
+				json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s},s:o}", "id", id, "route", call->route,
+					  "clients_commit", call->clients_commit, "client", "name", call->client.name,
+					  "certificate_sha256", call->client.certificate_sha256, "build_node",
+					  call->client.build_node, "request", req));
+	return r;
+}
+
+int rombsr_serve_pending_sync(struct rombsr_sign_node *node)
+{
+	if (node->serve_pending_fd >= 0 && fdatasync(node->serve_pending_fd) != 0)
+		return rombsr_error(ROMBSR_EIO, ROMBSR_SERVE_PENDING_FILE ": fdatasync: %s", strerror(errno));
+	return 0;
+}
+
+int rombsr_serve_pending_clear(struct rombsr_sign_node *node)
+{
+	int r = pending_open(node);
+
+	if (r == 0 && (ftruncate(node->serve_pending_fd, 0) != 0 || fdatasync(node->serve_pending_fd) != 0))
+		r = rombsr_error(ROMBSR_EIO, ROMBSR_SERVE_PENDING_FILE ": cannot empty it: %s", strerror(errno));
+	return r;
+}
+
+/* One record line into call and request. */
+static int parse_record(const char *line, size_t len, const char *where, char id[ROMBSR_REQUEST_ID_LEN + 1],
+			struct rombsr_server_call *call, struct rombsr_buf *request)
+{
+	static const char *const allowed[] = {"id", "route", "clients_commit", "client", "request", NULL};
 	static const char *const routes[] = {"/v1/sign", NULL};
-	const char *commit = NULL, *name = NULL, *cert = NULL, *node = NULL;
+	const char *commit = NULL, *name = NULL, *cert = NULL, *node = NULL, *rid = NULL;
 	char *text = NULL;
-	struct rombsr_buf file;
 	json_t *o = NULL, *client = NULL, *req = NULL;
-	int route = 0, r = rombsr_file_read(path, ROMBSR_REQUEST_MAX_BYTES * 2, &file);
+	int route = 0, r = rombsr_json_load(line, len, len + 1, where, &o);
 
 	memset(call, 0, sizeof(*call));
 	if (r == 0)
-		r = rombsr_json_load_document((const char *)file.data, file.len, path, ROMBSR_SERVE_PENDING_FORMAT, 1, &o);
+		r = rombsr_json_only(o, where, allowed);
 	if (r == 0)
-		r = rombsr_json_only(o, path, allowed);
+		r = rombsr_json_string(o, where, "id", ROMBSR_REQUEST_ID_LEN, &rid);
+	if (r == 0 && !rombsr_request_id_valid(rid))
+		r = rombsr_error(ROMBSR_EINVAL, "%s.id: not a request ID", where);
 	if (r == 0)
-		r = rombsr_json_enum(o, path, "route", routes, &route);
+		r = rombsr_json_enum(o, where, "route", routes, &route);
 	if (r == 0)
-		r = rombsr_json_string(o, path, "clients_commit", 64, &commit);
+		r = rombsr_json_string(o, where, "clients_commit", 64, &commit);
 	if (r == 0)
-		r = rombsr_json_object(o, path, "client", &client);
+		r = rombsr_json_object(o, where, "client", &client);
 	if (r == 0)
-		r = rombsr_json_string(client, path, "name", ROMBSR_CLIENT_NAME_MAX, &name);
+		r = rombsr_json_string(client, where, "name", ROMBSR_CLIENT_NAME_MAX, &name);
 	if (r == 0)
-		r = rombsr_json_string(client, path, "certificate_sha256", 64, &cert);
+		r = rombsr_json_string(client, where, "certificate_sha256", 64, &cert);
 	if (r == 0)
-		r = rombsr_json_string(client, path, "build_node", 40, &node);
+		r = rombsr_json_string(client, where, "build_node", 40, &node);
 	if (r == 0)
-		r = rombsr_json_object(o, path, "request", &req);
+		r = rombsr_json_object(o, where, "request", &req);
 	if (r == 0 && (text = json_dumps(req, JSON_SORT_KEYS | JSON_INDENT(2))) == NULL)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0) {
+		snprintf(id, ROMBSR_REQUEST_ID_LEN + 1, "%s", rid);
 		call->route = routes[route];
 		snprintf(call->clients_commit, sizeof(call->clients_commit), "%s", commit);
 		snprintf(call->client.name, sizeof(call->client.name), "%s", name);
@@ -175,10 +229,53 @@ int rombsr_serve_pending_load(const char *path, struct rombsr_server_call *call,
 		snprintf(call->client.build_node, sizeof(call->client.build_node), "%s", node);
 		rombsr_buf_init(request, ROMBSR_REQUEST_MAX_BYTES);
 		rombsr_buf_append_str(request, text);
-		r = rombsr_buf_check(request, path);
+		r = rombsr_buf_check(request, where);
 	}
 	free(text);
 	json_decref(o);
+	return r;
+}
+
+int rombsr_serve_pending_read(struct rombsr_sign_node *node, rombsr_serve_record_fn fn, void *ctx)
+{
+	struct rombsr_buf file;
+	char path[4096];
+	int64_t log_from = 0;
+	size_t at = 0, line_no = 0;
+	int r = rombsr_path_format(path, sizeof(path), "%s/" ROMBSR_SERVE_PENDING_FILE, node->dir);
+
+	if (r == 0)
+		r = rombsr_file_read(path, 1u << 30, &file);
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_error_clear();
+		return 0;
+	}
+	while (r == 0 && at < file.len) {
+		const char *line = (const char *)file.data + at, *nl = memchr(line, '\n', file.len - at);
+		char where[4200], id[ROMBSR_REQUEST_ID_LEN + 1];
+		struct rombsr_server_call call;
+		struct rombsr_buf request;
+		json_t *header = NULL;
+
+		/* A torn last line: its call was never decided (the sync that
+		 * makes a record durable comes before its ledger line). */
+		if (nl == NULL)
+			break;
+		snprintf(where, sizeof(where), "%s:%zu", path, ++line_no);
+		if (line_no == 1) {
+			r = rombsr_json_load_document(line, (size_t)(nl - line), where, ROMBSR_SERVE_PENDING_FORMAT, 1, &header);
+			if (r == 0)
+				r = rombsr_json_int(header, where, "log_from", 0, INT64_MAX, &log_from);
+			json_decref(header);
+		} else {
+			r = parse_record(line, (size_t)(nl - line), where, id, &call, &request);
+			if (r == 0) {
+				r = fn(node, (uint64_t)log_from, id, &call, &request, ctx);
+				rombsr_buf_free(&request);
+			}
+		}
+		at = (size_t)(nl - (const char *)file.data) + 1;
+	}
 	rombsr_buf_free(&file);
 	return r;
 }

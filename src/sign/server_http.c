@@ -45,6 +45,18 @@ struct rombsr_server {
 	unsigned connections;
 };
 
+/* One connection: the client certificate it last verified, and when. A
+ * connection keeps its certificate, so its requests are not verified
+ * again each (a chain check per call costs public-key operations); a
+ * different certificate, or a minute gone, is verified again, so an
+ * expiry is seen on a kept-alive connection too. */
+struct peer {
+	unsigned char cert_sha256[32];
+	struct timespec verified_at;
+	bool verified;
+};
+#define PEER_VERIFY_SECONDS 60
+
 /* One HTTP request between its first and last callback. */
 struct exchange {
 	struct rombsr_buf body;
@@ -119,13 +131,21 @@ static enum MHD_Result authenticate(struct rombsr_server *s, struct MHD_Connecti
 	const struct rombsr_client *known;
 	bool ok = false;
 
+	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct peer *peer = sc != NULL ? sc->socket_context : NULL;
+	struct timespec now;
+
 	peers = session != NULL ? gnutls_certificate_get_peers(session, &n) : NULL;
 	if (peers == NULL || n == 0)
 		return refuse(c, x, MHD_HTTP_UNAUTHORIZED, "client-certificate", "a client",
 			      "a client certificate is required");
 	SHA256(peers[0].data, peers[0].size, md);
 	rombsr_hex_encode(md, 32, hex);
-	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (peer != NULL && peer->verified && memcmp(peer->cert_sha256, md, 32) == 0 &&
+	    now.tv_sec - peer->verified_at.tv_sec < PEER_VERIFY_SECONDS) {
+		/* verified on this connection, with this certificate, lately */
+	} else if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
 		gnutls_datum_t why = {0};
 		char text[256] = "not trusted";
 
@@ -135,6 +155,10 @@ static enum MHD_Result authenticate(struct rombsr_server *s, struct MHD_Connecti
 		gnutls_free(why.data);
 		return refuse(c, x, MHD_HTTP_FORBIDDEN, "client-certificate", hex, "the client certificate %.16s...: %s",
 			      hex, text);
+	} else if (peer != NULL) {
+		memcpy(peer->cert_sha256, md, 32);
+		peer->verified_at = now;
+		peer->verified = true;
 	}
 	pthread_mutex_lock(&s->lock);
 	if (!s->have_clients) {
@@ -268,7 +292,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	struct rombsr_server *s = cls;
 
 	(void)c;
-	(void)socket_context;
+	/* NULL if out of memory: that connection's requests are each verified. */
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct peer));
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED)
 		s->connections++;

@@ -71,6 +71,7 @@ struct rombsr_sign_node {
 	git_oid clients_commit;
 	bool have_clients_commit;
 	bool serve_leftovers;
+	int serve_pending_fd;       /* <state>/sign/server.pending, once opened; -1 before */
 	double published_at;        /* monotonic seconds of the last publication */
 };
 

@@ -113,13 +113,15 @@ grep -q "server-client request_id=$signed_id route=/v1/sign build_node=${FPR_BUI
 echo "ok: audit-verify accepts the server's decisions, matched to the clients list; audit-show names the client"
 
 # Killed after the HSM signed, before the audit log: the next start logs it.
+
 stop_server
 start_server "$T/serve2.log" ROMBSR_FAULT=before-log
 other=$(jq -c --arg d "$(printf 'another image\n' | sha256sum | cut -d' ' -f1)" '.digest = $d | del(.artifact)' <<<"$body")
 got=$(call_ready builder "$other")
 wait "$server" 2>/dev/null || true
 case "$got" in 200*) fail "a node killed before logging answered: $got" ;; esac
-ls "$T/state/sign/server/"*.json >/dev/null 2>&1 || fail "no record of the request left for recovery: $got $(cat "$T/serve2.log")"
+[ "$(wc -l < "$T/state/sign/server.pending")" -ge 2 ] ||
+	fail "no record of the request left for recovery: $got $(cat "$T/serve2.log")"
 start_server "$T/serve3.log"
 for _ in $(seq 100); do
 	grep -q "is logged at audit entry" "$T/serve3.log" && break
@@ -127,7 +129,7 @@ for _ in $(seq 100); do
 done
 grep -q "decided before the node stopped, is logged at audit entry" "$T/serve3.log" ||
 	fail "the signed request was not recovered: $(cat "$T/serve3.log")"
-[ -z "$(ls "$T/state/sign/server/")" ] || fail "a recovered request's record is left"
+[ ! -s "$T/state/sign/server.pending" ] || fail "a recovered request's record is left"
 for _ in $(seq 100); do
 	"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 &&
 		grep -q "4 signing server decisions" "$T/verify.out" && break
@@ -138,4 +140,35 @@ git clone -q "$T/queue.git" "$T/check"
 read -r lines entries <<<"$(cache_in_log "$T/state/signer/cache-release" "$T/check")" || fail "cache_in_log failed"
 [ "$lines" = 2 ] || fail "expected 2 HSM signatures (the first call's and the crashed one's), the cache has $lines"
 echo "ok: a node killed between the HSM and the log logs the signature at its next start ($lines HSM signatures, all in the log)"
+
+# Killed once the call is logged and answered, before its record is gone:
+# the next start finds it in the log and logs nothing again.
+stop_server
+start_server "$T/serve4.log" ROMBSR_FAULT=server-before-clear
+third=$(jq -c --arg d "$(printf 'a third image\n' | sha256sum | cut -d' ' -f1)" '.digest = $d' <<<"$other")
+third_digest=$(jq -r .digest <<<"$third")
+got=$(call_ready builder "$third")
+wait "$server" 2>/dev/null || true
+# The answer races the kill: 200 or a dropped connection.
+case "$got" in 200*|000*) ;; *) fail "the call before the crash: $got" ;; esac
+third_id=$(tail -n +2 "$T/state/sign/server.pending" |
+	jq -r --arg d "$third_digest" 'select(.request.operations[0].tbs == $d) | .id')
+[ -n "$third_id" ] || fail "the logged call's record is not left: $(cat "$T/serve4.log")"
+grep -q "fault injected at server-before-clear" "$T/serve4.log" || fail "the node did not stop where the test meant"
+start_server "$T/serve5.log"
+for _ in $(seq 100); do
+	[ ! -s "$T/state/sign/server.pending" ] && break
+	sleep 0.1
+done
+[ ! -s "$T/state/sign/server.pending" ] || fail "the record was not cleared: $(cat "$T/serve5.log")"
+! grep -q "request $third_id.*is logged at audit entry" "$T/serve5.log" || fail "a logged call was logged again"
+for _ in $(seq 100); do
+	"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 &&
+		grep -q "5 signing server decisions" "$T/verify.out" && break
+	sleep 0.1
+done
+grep -q "5 signing server decisions" "$T/verify.out" || fail "audit-verify: $(cat "$T/verify.out")"
+[ "$("$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$third_id" --type server-client | grep -c .)" = 1 ] ||
+	fail "the call is not logged exactly once"
+echo "ok: a node killed after logging, before emptying its records, logs nothing twice at its next start"
 stop_server
