@@ -34,6 +34,7 @@ struct rombsr_quota_ledger {
 	 * that check must not cost a walk over a month of requests. */
 	size_t *slots;
 	size_t nslots;
+	bool defer_sync, unsynced; /* rombsr_quota_ledger_defer_sync() */
 };
 
 static size_t id_hash(const char *id, size_t nslots)
@@ -300,8 +301,24 @@ static int append(struct rombsr_quota_ledger *l, const void *data, size_t len)
 			saved = errno;
 		return rombsr_error(ROMBSR_EIO, "cannot write %s: %s", l->path, strerror(saved));
 	}
+	l->unsynced = l->defer_sync;
+	if (!l->defer_sync && fdatasync(l->fd) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot sync %s: %s", l->path, strerror(errno));
+	return 0;
+}
+
+void rombsr_quota_ledger_defer_sync(struct rombsr_quota_ledger *l, bool defer)
+{
+	l->defer_sync = defer;
+}
+
+int rombsr_quota_ledger_sync(struct rombsr_quota_ledger *l)
+{
+	if (l->path == NULL || !l->unsynced)
+		return 0;
 	if (fdatasync(l->fd) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot sync %s: %s", l->path, strerror(errno));
+	l->unsynced = false;
 	return 0;
 }
 

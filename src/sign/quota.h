@@ -55,6 +55,12 @@ int rombsr_quota_ledger_add(struct rombsr_quota_ledger *l, time_t when, const ch
 /* The same for a parsed request: its build node, and its operations
  * grouped by key label. */
 int rombsr_quota_ledger_record(struct rombsr_quota_ledger *l, const struct rombsr_request *req, time_t when);
+/* With defer, records are written but not synced until
+ * rombsr_quota_ledger_sync(): a caller deciding several requests at once
+ * (the signing server) makes them durable together, before the first
+ * operation of any of them goes to a signer. */
+void rombsr_quota_ledger_defer_sync(struct rombsr_quota_ledger *l, bool defer);
+int rombsr_quota_ledger_sync(struct rombsr_quota_ledger *l);
 bool rombsr_quota_ledger_has(const struct rombsr_quota_ledger *l, const char *request_id);
 /* Whether request_id is recorded, and when. The sign node records a
  * request just before its first signature, durably: the record is also

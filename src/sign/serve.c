@@ -259,6 +259,9 @@ static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
 		last = &it->next;
 	}
 	r = first != NULL ? rombsr_serve_pending_sync(sv->node) : 0;
+	/* Their ledger lines (the decisions) are synced together, below,
+	 * before the pump sends a first operation of any of them. */
+	rombsr_quota_ledger_defer_sync(sv->node->ledger, true);
 	for (struct serve_item *it = first, *after; it != NULL; it = after) {
 		bool started = false;
 
@@ -277,6 +280,14 @@ static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
 			sv->head = it;
 		sv->tail = it;
 		sv->n++;
+	}
+	rombsr_quota_ledger_defer_sync(sv->node->ledger, false);
+	r = rombsr_quota_ledger_sync(sv->node->ledger);
+	/* Decided but not durably: nothing was sent; the node stops serving
+	 * (sv->failed), and what was decided is signed by the recovery. */
+	if (r < 0) {
+		sv->failed = r;
+		sv->node->serve_leftovers = true;
 	}
 }
 
@@ -335,14 +346,15 @@ int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *serve
 		if (sv.failed == 0 && sv.n < SERVE_IN_HAND && monotonic() < until &&
 		    (calls = rombsr_server_take(server, 0)) != NULL)
 			take_calls(&sv, calls);
-		r = step(&sv);
-		if (r < 0 && sv.failed == 0)
+		if (sv.failed == 0 && (r = step(&sv)) < 0)
 			sv.failed = r;
+		/* The calls in hand were decided: the recovery finishes them. */
 		while (sv.failed < 0 && sv.head != NULL) {
-			answer_error(server, sv.head->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node",
-				     rombsr_error_message(sv.failed));
 			struct serve_item *it = sv.head;
 
+			answer_error(server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node",
+				     rombsr_error_message(sv.failed));
+			node->serve_leftovers = true;
 			sv.head = it->next;
 			item_free(it);
 		}
