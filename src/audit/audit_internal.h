@@ -23,6 +23,7 @@ struct rombsr_audit_log {
 	char *cp_dir;
 	int fd;
 	bool broken; /* file and memory may disagree: refuse to go on */
+	bool defer_sync, unsynced; /* rombsr_audit_log_defer_sync() */
 	bool read_only; /* from rombsr_audit_verify_dir_open(): no appends, no checkpoints */
 	struct rombsr_merkle_tree tree;
 	uint64_t *offsets; /* start of each line; offsets[size] = file length */

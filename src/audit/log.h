@@ -47,6 +47,11 @@ int rombsr_audit_log_append(struct rombsr_audit_log *log, struct rombsr_audit_en
 int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_audit_entry *e, size_t n,
 				  uint64_t *first_index);
 
+/* With defer, appends are written but not synced until
+ * rombsr_audit_log_sync(), which a caller runs before anything refers to
+ * them (the signing server answers several calls after one sync). */
+void rombsr_audit_log_defer_sync(struct rombsr_audit_log *log, bool defer);
+int rombsr_audit_log_sync(struct rombsr_audit_log *log);
 int rombsr_audit_log_root(const struct rombsr_audit_log *log, uint64_t size,
 			  unsigned char root[ROMBSR_MERKLE_HASH_LEN]);
 /* The canonical bytes of entry index (no newline); out is initialized here. */

@@ -194,7 +194,7 @@ int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_au
 		r = audit_push_offset(&log->offsets, &log->offsets_alloc, base + i + 1, 0);
 	if (r < 0)
 		goto out;
-	if (rombsr_write_all(log->fd, batch.data, batch.len) != 0 || fsync(log->fd) != 0) {
+	if (rombsr_write_all(log->fd, batch.data, batch.len) != 0 || (!log->defer_sync && fsync(log->fd) != 0)) {
 		int saved = errno;
 
 		if (ftruncate(log->fd, (off_t)old_len) != 0 || fsync(log->fd) != 0)
@@ -202,6 +202,7 @@ int rombsr_audit_log_append_batch(struct rombsr_audit_log *log, struct rombsr_au
 		r = rombsr_error(ROMBSR_EIO, "cannot append to %s: %s", log->entries_path, strerror(saved));
 		goto out;
 	}
+	log->unsynced = log->defer_sync;
 	for (size_t i = 0; i < n; i++) {
 		r = rombsr_merkle_tree_append(&log->tree, leaves[i]);
 		if (r < 0) {
@@ -320,4 +321,23 @@ int rombsr_audit_log_consistency_proof(const struct rombsr_audit_log *log, uint6
 				       unsigned char proof[][ROMBSR_MERKLE_HASH_LEN], size_t *count)
 {
 	return rombsr_merkle_tree_consistency_proof(&log->tree, size1, size2, proof, count);
+}
+
+void rombsr_audit_log_defer_sync(struct rombsr_audit_log *log, bool defer)
+{
+	log->defer_sync = defer;
+}
+
+int rombsr_audit_log_sync(struct rombsr_audit_log *log)
+{
+	if (!log->unsynced)
+		return 0;
+	/* The tree holds the entries already: if they cannot be made durable,
+	 * file and memory may disagree. */
+	if (fsync(log->fd) != 0) {
+		log->broken = true;
+		return rombsr_error(ROMBSR_EIO, "cannot sync %s: %s", log->entries_path, strerror(errno));
+	}
+	log->unsynced = false;
+	return 0;
 }

@@ -532,6 +532,16 @@ int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t fr
 	return r;
 }
 
+void rombsr_audit_writer_defer_sync(struct rombsr_audit_writer *w, bool defer)
+{
+	rombsr_audit_log_defer_sync(w->log, defer);
+}
+
+int rombsr_audit_writer_sync(struct rombsr_audit_writer *w)
+{
+	return rombsr_audit_log_sync(w->log);
+}
+
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w)
 {
 	return rombsr_audit_log_size(w->log) > w->published;

@@ -100,6 +100,10 @@ int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audi
  * from or later (the signing server's recovery, serve.h). */
 int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t from, const char *request_id,
 				      bool *logged);
+/* Deferred durability (rombsr_audit_log_defer_sync()): several decisions
+ * logged, then one sync before any is answered. */
+void rombsr_audit_writer_defer_sync(struct rombsr_audit_writer *w, bool defer);
+int rombsr_audit_writer_sync(struct rombsr_audit_writer *w);
 /* True if the log holds entries the queue has not been sent yet. */
 bool rombsr_audit_writer_unpublished(const struct rombsr_audit_writer *w);
 /* Entries in the log, and how many of them the queue holds (metrics). */

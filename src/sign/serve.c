@@ -22,6 +22,7 @@ struct serve_item {
 	struct rombsr_buf body;
 	struct pending p;
 	struct sign_job job;
+	uint64_t audit_index, audit_count; /* its decision, once logged */
 	struct serve_item *next;
 };
 
@@ -117,28 +118,26 @@ static int log_decision(struct rombsr_sign_node *node, const struct serve_item *
 					    job->tally->required > 0 ? &approvals : NULL, &client, index, count);
 }
 
-/* Saves, logs, forgets and answers a done job. */
-static int finish(struct rombsr_sign_node *node, struct rombsr_server *server, struct serve_item *it,
-		  const struct rombsr_server_call *who, struct sign_job *job)
+/* Logs a done job's decision (durable once the audit log is synced):
+ * its audit position goes into the item for the answer. A failure is
+ * answered at once and left to the recovery. */
+static int finish(struct rombsr_sign_node *node, struct rombsr_server *server, struct serve_item *it)
 {
 	struct rombsr_buf text;
-	uint64_t index = 0, count = 0;
-	int r = rombsr_sign_job_finish(node, job, &text);
+	int r = rombsr_sign_job_finish(node, &it->job, &text);
 
 	if (r == 0) {
 		rombsr_buf_free(&text);
-		r = log_decision(node, it, who, job, &index, &count);
+		r = log_decision(node, it, it->call, &it->job, &it->audit_index, &it->audit_count);
 	}
 	if (r < 0) {
 		/* Left for rombsr_sign_serve_recover(): a signature made is
 		 * logged by it, whatever the client was told. */
 		node->serve_leftovers = true;
 		answer_error(server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
-		return r;
+		it->call = NULL;
 	}
-	if (it->call != NULL)
-		answer_decision(server, it->call, job, index, count);
-	return 0;
+	return r;
 }
 
 /* Starts one item's decision; a call that cannot even become a request is
@@ -291,33 +290,66 @@ static void take_calls(struct serving *sv, struct rombsr_server_call *calls)
 	}
 }
 
-/* One step: the oldest call finished if its replies are in, else the
- * signers given what their windows allow and one reply read. */
-static int step(struct serving *sv)
+static void pop(struct serving *sv)
 {
-	struct sign_job *jobs[SERVE_IN_HAND];
 	struct serve_item *it = sv->head;
-	size_t n = 0;
-	int r = 0;
 
-	if (!rombsr_sign_job_done(&it->job)) {
-		for (struct serve_item *x = it; x != NULL && n < SERVE_IN_HAND; x = x->next)
-			jobs[n++] = &x->job;
-		r = rombsr_sign_jobs_pump(jobs, n);
-		if (r == 0)
-			return 0;
-		/* A broken channel: every call in hand fails with it. */
-		answer_error(sv->server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
-	} else {
-		r = finish(sv->node, sv->server, it, it->call, &it->job);
-		/* An HSM failure is that request's (left for recovery). */
-		r = r == ROMBSR_EHSM ? 0 : r;
-	}
 	sv->head = it->next;
 	if (sv->head == NULL)
 		sv->tail = NULL;
 	sv->n--;
 	item_free(it);
+}
+
+/* The done calls at the head, logged together: one sync of the audit log,
+ * then each answered with its place in it. */
+static int finish_done(struct serving *sv)
+{
+	struct serve_item *it;
+	size_t n = 0;
+	int r = 0;
+
+	rombsr_audit_writer_defer_sync(sv->node->audit, true);
+	for (it = sv->head; it != NULL && rombsr_sign_job_done(&it->job) && r == 0; it = it->next, n++) {
+		r = finish(sv->node, sv->server, it);
+		/* An HSM failure is that request's (left for recovery). */
+		if (r == ROMBSR_EHSM)
+			r = 0;
+	}
+	rombsr_audit_writer_defer_sync(sv->node->audit, false);
+	if (r == 0)
+		r = rombsr_audit_writer_sync(sv->node->audit);
+	while (n-- > 0) {
+		it = sv->head;
+		if (r < 0 && it->call != NULL) {
+			sv->node->serve_leftovers = true;
+			answer_error(sv->server, it->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
+		} else if (it->call != NULL) {
+			answer_decision(sv->server, it->call, &it->job, it->audit_index, it->audit_count);
+		}
+		pop(sv);
+	}
+	return r;
+}
+
+/* One step: the done calls at the head finished, else the signers given
+ * what their windows allow and one reply read. */
+static int step(struct serving *sv)
+{
+	struct sign_job *jobs[SERVE_IN_HAND];
+	size_t n = 0;
+	int r;
+
+	if (rombsr_sign_job_done(&sv->head->job))
+		return finish_done(sv);
+	for (struct serve_item *x = sv->head; x != NULL && n < SERVE_IN_HAND; x = x->next)
+		jobs[n++] = &x->job;
+	r = rombsr_sign_jobs_pump(jobs, n);
+	if (r < 0) {
+		/* A broken channel: every call in hand fails with it. */
+		answer_error(sv->server, sv->head->call, MHD_HTTP_SERVICE_UNAVAILABLE, "sign-node", rombsr_error_message(r));
+		pop(sv);
+	}
 	return r;
 }
 
