@@ -203,6 +203,15 @@ static int check_responses(struct cross *x)
 	return r;
 }
 
+static int uncovered_entry(struct cross *x, uint64_t i, struct rombsr_audit_entry *e)
+{
+	struct rombsr_buf line;
+	int r = entry_at(x, i, e, &line);
+
+	rombsr_buf_free(&line);
+	return r;
+}
+
 /* Every decision and signature in the log belongs to a response; every
  * freeze and key-revocation entry is what the queue holds at its commit
  * (audit_incident.h). */
@@ -213,24 +222,17 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 	bool server = false;
 	int r = e ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
-	/* The signing server's rejections, which no response names. */
+	/* The signing server's rejections first, which no response names. */
 	for (uint64_t i = 0; i < size && r == 0; i++) {
-		struct rombsr_buf line;
-
-		if (x->covered[i])
+		if (x->covered[i] || (r = uncovered_entry(x, i, e)) < 0)
 			continue;
-		r = entry_at(x, i, e, &line);
-		rombsr_buf_free(&line);
-		if (r == 0 && e->type == ROMBSR_AUDIT_REQUEST_REJECTED)
+		if (e->type == ROMBSR_AUDIT_REQUEST_REJECTED)
 			r = note_rejected(x, e->request_id);
 	}
 	for (uint64_t i = 0; i < size && r == 0; i++) {
-		struct rombsr_buf line;
-
 		if (x->covered[i])
 			continue;
-		r = entry_at(x, i, e, &line);
-		rombsr_buf_free(&line);
+		r = uncovered_entry(x, i, e);
 		if (r == 0)
 			r = audit_server_entry(&x->servers, x->ac->qc.repo, e, i, &server);
 		if (r == 0 && server)
