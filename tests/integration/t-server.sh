@@ -46,13 +46,13 @@ expect_refusal() { # WANT_STATUS WANT_CODE WANT_TEXT CLIENT BODY
 }
 
 # verified_decisions N: waits until audit-verify of the queue counts N
-# signing server decisions (the log reaches the queue within seconds).
+# signing server decisions (the log reaches the queue within 10 seconds).
 verified_decisions() {
-	for _ in $(seq 100); do
+	for _ in $(seq 150); do
 		"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
 			fail "audit-verify: $(cat "$T/verify.out")"
 		grep -q "$1 signing server decisions match the clients list" "$T/verify.out" && return 0
-		sleep 0.1
+		sleep 0.2
 	done
 	fail "audit-verify does not count $1 server decisions: $(cat "$T/verify.out")"
 }
