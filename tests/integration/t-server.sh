@@ -99,14 +99,7 @@ promtool check metrics < "$T/metrics.txt" > "$T/promtool.out" 2>&1 || fail "prom
 echo "ok: the serving node's metrics name its connections; promtool check metrics clean"
 
 # The audit log reaches the queue without a queued request to carry it.
-for _ in $(seq 100); do
-	"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
-		fail "audit-verify: $(cat "$T/verify.out")"
-	grep -q "3 signing server decisions" "$T/verify.out" && break
-	sleep 0.1
-done
-grep -q "3 signing server decisions match the clients list" "$T/verify.out" ||
-	fail "audit-verify did not match the server's decisions: $(cat "$T/verify.out")"
+server_decisions 3
 "$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$signed_id" > "$T/show.out" 2>&1 || fail "audit-show: $(cat "$T/show.out")"
 grep -q "server-client request_id=$signed_id route=/v1/sign build_node=${FPR_BUILD,,} client_certificate=$(fingerprint builder)" \
 	"$T/show.out" || fail "no server-client entry for $signed_id: $(cat "$T/show.out")"

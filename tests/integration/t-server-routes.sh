@@ -1,0 +1,143 @@
+# The signing server's artifact routes (docs/server.md, "Artifact routes"),
+# through real TLS, called with curl -F as digsigserver's clients call it:
+# the unmodified tool runs on the sign node against the capture module,
+# its operations are decided and signed as a request of the client, and
+# the answer checked with the ecosystem's own verifier; each decision is
+# in the audit log, which audit-verify matches to the clients list; bad
+# input, a missing field and a key the client may not use are one JSON
+# error each, and no call leaves its folder behind.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/audit-lib.sh"
+. "$(dirname "$0")/server-lib.sh"
+
+SIGN_FILE=/usr/lib/linux-kbuild-6.1/scripts/sign-file
+[ -x "$SIGN_FILE" ] || fail "no sign-file: apt install linux-kbuild-6.1 (scripts/install-deps.sh)"
+
+with_bundle
+with_queue
+sign_config
+AUDITOR=$(auditor auditor)
+server_pki
+server_clients
+server_config
+cat >> "$SIGN_CONF" <<CONF
+	bundle = $T/bundle
+	key-modules = platform
+CONF
+CERT="$T/bundle/certs/platform.pem"
+
+# post ROUTE CLIENT OUT curl-args...: prints the HTTP status.
+post() {
+	local route=$1 who=$2 out=$3
+	shift 3
+	curl -sS -o "$out" -D "$T/headers" -w '%{http_code}' --cacert "$P/client-ca.pem" --cert "$P/$who.pem" \
+		--key "$P/$who.key" "$@" "$url$route" 2>"$T/curl.err" || true
+}
+# expect_error ROUTE STATUS CODE TEXT curl-args...
+expect_error() {
+	local route=$1 status=$2 code=$3 text=$4 got
+	shift 4
+	got=$(post "$route" builder "$T/err.json" "$@")
+	[ "$got" = "$status" ] || fail "$route: expected $status $code, got $got: $(cat "$T/err.json" "$T/curl.err") $(tail -3 "$T"/serve*.log)"
+	[ "$(jq -r .error.code "$T/err.json")" = "$code" ] || fail "$route: not one JSON error $code: $(cat "$T/err.json")"
+	case "$(jq -r .error.message "$T/err.json")" in *"$text"*) ;; *) fail "$route: expected '$text': $(cat "$T/err.json")" ;; esac
+}
+no_leftovers() {
+	[ -z "$(ls -A "$T/state/sign/tmp" 2>/dev/null | grep '^route-')" ] ||
+		fail "a call left its folder: $(ls "$T/state/sign/tmp")"
+}
+# wait_clients: until the node has the clients list.
+wait_clients() {
+	for _ in $(seq 100); do
+		case "$(call builder '{}')" in 503*starting*) sleep 0.1 ;; *) break ;; esac
+	done
+}
+# split_module SIGNED CONTENT_OUT SIG_OUT (docs/bootchain-tools.md)
+split_module() {
+	python3 - "$@" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+marker = b"~Module signature appended~\n"
+if not data.endswith(marker):
+    sys.exit("no module signature marker")
+algo, hash_, id_type, signer_len, key_id_len, sig_len = struct.unpack(">BBBBB3xI", data[-len(marker) - 12:-len(marker)])
+if id_type != 2:
+    sys.exit("id_type %d is not PKEY_ID_PKCS7" % id_type)
+end = len(data) - len(marker) - 12
+open(sys.argv[2], "wb").write(data[:end - sig_len])
+open(sys.argv[3], "wb").write(data[end - sig_len:end])
+PY
+}
+
+start_server "$T/serve.log"
+wait_clients
+
+# --- POST /sign/modules: a tree with two modules (and a file that is not one).
+mkdir -p "$T/mods/lib/modules/6.1.0/kernel/drivers" "$T/mods/lib/modules/6.1.0/extra"
+head -c 5000 /dev/urandom > "$T/mods/lib/modules/6.1.0/kernel/drivers/a.ko"
+head -c 7000 /dev/urandom > "$T/mods/lib/modules/6.1.0/extra/b.ko"
+printf 'a.ko\n' > "$T/mods/lib/modules/6.1.0/modules.order"
+tar -C "$T/mods" -czf "$T/modules.tar.gz" .
+got=$(post /sign/modules builder "$T/signed.tar.gz" -F "machine=board_x" -F "artifact=@$T/modules.tar.gz")
+[ "$got" = 200 ] || fail "POST /sign/modules: $got $(cat "$T/signed.tar.gz" "$T/curl.err") $(tail -5 "$T/serve.log")"
+grep -qi '^content-type: application/octet-stream' "$T/headers" || fail "content type: $(cat "$T/headers")"
+grep -qi '^content-disposition: attachment; filename="signed-artifact.tar.gz"' "$T/headers" ||
+	fail "content disposition: $(cat "$T/headers")"
+mkdir "$T/out"
+tar -C "$T/out" -xzf "$T/signed.tar.gz" || fail "the answer is not a tar.gz"
+cmp -s "$T/out/lib/modules/6.1.0/modules.order" "$T/mods/lib/modules/6.1.0/modules.order" ||
+	fail "a file that is not a module changed"
+for m in kernel/drivers/a.ko extra/b.ko; do
+	split_module "$T/out/lib/modules/6.1.0/$m" "$T/m.content" "$T/m.p7s" || fail "$m: not signed"
+	cmp -s "$T/m.content" "$T/mods/lib/modules/6.1.0/$m" || fail "$m: the signed module's content is not the module"
+	openssl cms -verify -binary -inform DER -in "$T/m.p7s" -content "$T/m.content" -certfile "$CERT" -CAfile "$CERT" \
+		-out /dev/null 2>"$T/verify.err" || fail "$m: openssl cms -verify: $(cat "$T/verify.err")"
+	openssl cms -cmsout -print -inform DER -in "$T/m.p7s" | grep -q 'algorithm: sha512' ||
+		fail "$m: the default hash is not sha512"
+done
+no_leftovers
+echo "ok: POST /sign/modules: both modules signed (sha512), openssl cms -verify passes with the bundle's certificate"
+
+got=$(post /sign/modules builder "$T/signed256.tar.gz" -F "machine=board_x" -F "hashalg=sha256" -F "artifact=@$T/modules.tar.gz")
+[ "$got" = 200 ] || fail "hashalg=sha256: $got $(cat "$T/signed256.tar.gz")"
+mkdir "$T/out256"
+tar -C "$T/out256" -xzf "$T/signed256.tar.gz"
+split_module "$T/out256/lib/modules/6.1.0/extra/b.ko" "$T/m.content" "$T/m.p7s"
+openssl cms -verify -binary -inform DER -in "$T/m.p7s" -content "$T/m.content" -certfile "$CERT" -CAfile "$CERT" \
+	-out /dev/null 2>/dev/null || fail "hashalg=sha256: does not verify"
+openssl cms -cmsout -print -inform DER -in "$T/m.p7s" | grep -q 'algorithm: sha256' || fail "hashalg=sha256 not used"
+echo "ok: hashalg=sha256 honoured"
+
+# Bad input: one JSON error each, nothing left behind.
+expect_error /sign/modules 400 bad-input "no file field 'artifact'" -F "machine=board_x"
+expect_error /sign/modules 400 bad-input "no field 'machine'" -F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "unknown field 'colour'" -F "machine=board_x" -F "colour=red" \
+	-F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "hashalg: 'md5'" -F "machine=board_x" -F "hashalg=md5" -F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "multipart/form-data" -H 'Content-Type: application/json' --data '{}'
+printf -- '--xyz\r\nContent-Disposition: form-data; name="machine"\r\n\r\nboard_x\r\n--xyz\r\nContent-Disp' > "$T/torn.txt"
+expect_error /sign/modules 400 bad-input "" -H 'Content-Type: multipart/form-data; boundary=xyz' --data-binary "@$T/torn.txt"
+printf 'not a tarball' > "$T/junk.tar.gz"
+expect_error /sign/modules 400 tool-failed "tar failed" -F "machine=board_x" -F "artifact=@$T/junk.tar.gz"
+tar -C "$T/mods" -czf "$T/nomods.tar.gz" ./lib/modules/6.1.0/modules.order
+expect_error /sign/modules 400 bad-input "no *.ko file" -F "machine=board_x" -F "artifact=@$T/nomods.tar.gz"
+no_leftovers
+echo "ok: a missing file or field, an unknown field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz and a tree without modules refused with one JSON error each"
+
+# A key the client may not use: the route's key is a development key, which
+# never signs a user build; the decision refuses it and is logged.
+stop_server
+sed -i 's/key-modules = platform/key-modules = testkey/' "$SIGN_CONF"
+start_server "$T/serve2.log"
+wait_clients
+expect_error /sign/modules 403 development-key "" -F "machine=board_x" -F "artifact=@$T/modules.tar.gz"
+[ "$(jq -r .audit.entries "$T/err.json")" = 1 ] || fail "the rejection names no audit entry: $(cat "$T/err.json")"
+no_leftovers
+echo "ok: a key the client may not use (a development key for a user build) refused by the decision, logged"
+
+server_decisions 3
+echo "ok: audit-verify sees the routes' decisions, matched to the clients list"
+stop_server
