@@ -56,7 +56,7 @@ struct rombsr_route_job {
 	const char *faketime;                 /* a frozen clock for the tools, or NULL */
 };
 
-extern const struct route_def rombsr_route_modules;
+extern const struct route_def rombsr_route_modules, rombsr_route_swupdate;
 
 /* A field's value (NULL: not sent) and a file field's path in dir. */
 const char *route_text(const struct rombsr_route_job *j, const char *name);

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct route_def *const routes[] = {&rombsr_route_modules};
+static const struct route_def *const routes[] = {&rombsr_route_modules, &rombsr_route_swupdate};
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 const char *rombsr_route_path(const char *url)

@@ -1,6 +1,6 @@
 # The signing server's artifact routes (docs/server.md, "Artifact routes"),
 # through real TLS, called with curl -F as digsigserver's clients call it:
-# the unmodified tool runs on the sign node against the capture module,
+# /sign/modules and /sign/swupdate; the unmodified tool runs on the sign node against the capture module,
 # its operations are decided and signed as a request of the client, and
 # the answer checked with the ecosystem's own verifier; each decision is
 # in the audit log, which audit-verify matches to the clients list; bad
@@ -26,6 +26,7 @@ server_config
 cat >> "$SIGN_CONF" <<CONF
 	bundle = $T/bundle
 	key-modules = platform
+	key-swupdate = platform
 CONF
 CERT="$T/bundle/certs/platform.pem"
 
@@ -127,6 +128,32 @@ expect_error /sign/modules 400 bad-input "no *.ko file" -F "machine=board_x" -F 
 no_leftovers
 echo "ok: a missing file or field, an unknown field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz and a tree without modules refused with one JSON error each"
 
+# --- POST /sign/swupdate: sw-description, CMS (SWUpdate's own check) and RSA.
+cat > "$T/sw-description" <<'SWD'
+software = { version = "1.0.0"; images: ( { filename = "rootfs.ext4"; device = "/dev/mmcblk0p2"; } ); }
+SWD
+got=$(post /sign/swupdate builder "$T/sw-description.sig" -F "distro=tegra-demo" -F "method=CMS" \
+	-F "sw-description=@$T/sw-description")
+[ "$got" = 200 ] || fail "POST /sign/swupdate: $got $(cat "$T/sw-description.sig" "$T/curl.err")"
+grep -qi '^content-disposition: attachment; filename="sw-description.sig"' "$T/headers" ||
+	fail "content disposition: $(cat "$T/headers")"
+openssl cms -verify -binary -inform DER -in "$T/sw-description.sig" -content "$T/sw-description" -CAfile "$CERT" \
+	-out /dev/null 2>"$T/verify.err" || fail "sw-description.sig (CMS): $(cat "$T/verify.err")"
+printf ' ' >> "$T/sw-description"
+openssl cms -verify -binary -inform DER -in "$T/sw-description.sig" -content "$T/sw-description" -CAfile "$CERT" \
+	-out /dev/null 2>/dev/null && fail "sw-description.sig verifies a changed sw-description"
+got=$(post /sign/swupdate builder "$T/sw-rsa.sig" -F "distro=tegra-demo" -F "method=RSA" \
+	-F "sw-description=@$T/sw-description")
+[ "$got" = 200 ] || fail "POST /sign/swupdate method=RSA: $got $(cat "$T/sw-rsa.sig")"
+openssl x509 -in "$CERT" -pubkey -noout > "$T/platform.pub"
+openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/sw-rsa.sig" "$T/sw-description" >/dev/null ||
+	fail "sw-description.sig (RSA) does not verify"
+expect_error /sign/swupdate 400 bad-input "no field 'distro'" -F "sw-description=@$T/sw-description"
+expect_error /sign/swupdate 400 bad-input "method: 'DSA'" -F "distro=x" -F "method=DSA" -F "sw-description=@$T/sw-description"
+expect_error /sign/swupdate 400 bad-input "no file field 'sw-description'" -F "distro=x"
+no_leftovers
+echo "ok: POST /sign/swupdate: CMS verified by openssl cms -verify -binary -inform DER -content sw-description, RSA by openssl dgst -verify; a missing distro or file and a bad method refused"
+
 # A key the client may not use: the route's key is a development key, which
 # never signs a user build; the decision refuses it and is logged.
 stop_server
@@ -138,6 +165,6 @@ expect_error /sign/modules 403 development-key "" -F "machine=board_x" -F "artif
 no_leftovers
 echo "ok: a key the client may not use (a development key for a user build) refused by the decision, logged"
 
-server_decisions 3
+server_decisions 5
 echo "ok: audit-verify sees the routes' decisions, matched to the clients list"
 stop_server
