@@ -53,10 +53,10 @@ struct rombsr_route_job {
 	unsigned rounds;
 	bool tool_failed;                     /* the last failure was a tool's */
 	char *envp[8];                        /* the tools' environment */
-	const char *faketime;                 /* a frozen clock for the tools, or NULL */
+	char frozen[32];                      /* faketime's frozen clock, UTC */
 };
 
-extern const struct route_def rombsr_route_modules, rombsr_route_swupdate;
+extern const struct route_def rombsr_route_modules, rombsr_route_swupdate, rombsr_route_uefi;
 
 /* A field's value (NULL: not sent) and a file field's path in dir. */
 const char *route_text(const struct rombsr_route_job *j, const char *name);
@@ -68,6 +68,8 @@ int route_cert(const struct rombsr_route_job *j, char *out, size_t size);
 /* Runs a tool in j->dir with the tools' environment; stderr in
  * <dir>/stderr.txt. */
 int route_run(struct rombsr_route_job *j, const char *const *argv);
+/* The same under a clock frozen at j->frozen (libfaketime). */
+int route_run_frozen(struct rombsr_route_job *j, const char *const *argv);
 /* "pkcs11:token=rombsr-capture;object=<key>;type=private" */
 int route_key_uri(const struct rombsr_route_job *j, char *out, size_t size);
 /* Reads a whole output file into res->body. */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct route_def *const routes[] = {&rombsr_route_modules, &rombsr_route_swupdate};
+static const struct route_def *const routes[] = {&rombsr_route_modules, &rombsr_route_swupdate, &rombsr_route_uefi};
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 const char *rombsr_route_path(const char *url)
@@ -223,6 +223,34 @@ int route_run(struct rombsr_route_job *j, const char *const *argv)
 		r = rombsr_tool_run(argv, (const char *const *)j->envp, j->dir, NULL, err,
 				    (unsigned)j->env->cfg->server_tool_timeout);
 	j->tool_failed = r < 0;
+	return r;
+}
+
+int route_run_frozen(struct rombsr_route_job *j, const char *const *argv)
+{
+	char *envp[sizeof(j->envp) / sizeof(j->envp[0]) + 3] = {NULL}, err[4096];
+	const char *slash = strrchr(j->env->engines, '/');
+	size_t n = 0;
+	int r = route_path(j, "stderr.txt", err, sizeof(err));
+
+	while (n < sizeof(j->envp) / sizeof(j->envp[0]) && j->envp[n] != NULL) {
+		envp[n] = j->envp[n];
+		n++;
+	}
+	/* libfaketime beside OpenSSL's engines (/usr/lib/<triplet>/); not
+	 * the faketime wrapper, which needs shared memory Landlock denies. */
+	if (r == 0 && (slash == NULL ||
+		       asprintf(&envp[n], "LD_PRELOAD=%.*s/faketime/libfaketime.so.1", (int)(slash - j->env->engines),
+				j->env->engines) < 0))
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0 && asprintf(&envp[n + 1], "FAKETIME=%s", j->frozen) < 0)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if (r == 0)
+		r = rombsr_tool_run(argv, (const char *const *)envp, j->dir, NULL, err,
+				    (unsigned)j->env->cfg->server_tool_timeout);
+	j->tool_failed = r < 0;
+	free(envp[n]);
+	free(envp[n + 1]);
 	return r;
 }
 

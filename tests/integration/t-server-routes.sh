@@ -1,6 +1,6 @@
 # The signing server's artifact routes (docs/server.md, "Artifact routes"),
 # through real TLS, called with curl -F as digsigserver's clients call it:
-# /sign/modules and /sign/swupdate; the unmodified tool runs on the sign node against the capture module,
+# /sign/modules, /sign/swupdate and /sign/tegra/uefi; the unmodified tool runs on the sign node against the capture module,
 # its operations are decided and signed as a request of the client, and
 # the answer checked with the ecosystem's own verifier; each decision is
 # in the audit log, which audit-verify matches to the clients list; bad
@@ -27,6 +27,7 @@ cat >> "$SIGN_CONF" <<CONF
 	bundle = $T/bundle
 	key-modules = platform
 	key-swupdate = platform
+	key-uefi = platform
 CONF
 CERT="$T/bundle/certs/platform.pem"
 
@@ -154,6 +155,48 @@ expect_error /sign/swupdate 400 bad-input "no file field 'sw-description'" -F "d
 no_leftovers
 echo "ok: POST /sign/swupdate: CMS verified by openssl cms -verify -binary -inform DER -content sw-description, RSA by openssl dgst -verify; a missing distro or file and a bad method refused"
 
+# --- POST /sign/tegra/uefi: an EFI application (PE32+, subsystem 10, built
+# here). Not with a sanitized capture module: libfaketime deadlocks in the
+# ASan runtime's start (docs/bootchain-tools.md (b)).
+if nm -D "$ROMBSR_BUILD/libmock_pkcs11.so" 2>/dev/null | grep -q __asan_init; then
+	echo "ok: /sign/tegra/uefi skipped: a sanitized capture module cannot run under faketime"
+	uefi_decisions=0
+else
+	printf 'unsigned long long efi_main(void *image, void *table) { (void)image; (void)table; return 0; }\n' > "$T/app.c"
+	gcc -c -O2 -fno-ident -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables -fpic -mno-red-zone \
+		-o "$T/app.o" "$T/app.c"
+	ld -s -m i386pep --subsystem 10 -e efi_main -o "$T/app.efi" "$T/app.o"
+	got=$(post /sign/tegra/uefi builder "$T/app.signed.efi" -F "machine=jetson" -F "signing_type=sbsign" \
+		-F "artifact=@$T/app.efi")
+	[ "$got" = 200 ] || fail "POST /sign/tegra/uefi sbsign: $got $(cat "$T/app.signed.efi") $(tail -3 "$T/serve.log")"
+	grep -qi '^content-disposition: attachment; filename="artifact.signed"' "$T/headers" ||
+		fail "content disposition: $(cat "$T/headers")"
+	sbverify --cert "$CERT" "$T/app.signed.efi" > "$T/sbverify.out" 2>&1 || fail "sbverify: $(cat "$T/sbverify.out")"
+	# signature: L4TLauncher's detached .sig; attach_signature: padded to
+	# 2048 bytes, then the same kind of signature.
+	head -c 3000 /dev/urandom > "$T/Image"
+	got=$(post /sign/tegra/uefi builder "$T/Image.sig" -F "machine=jetson" -F "signing_type=signature" -F "artifact=@$T/Image")
+	[ "$got" = 200 ] || fail "signing_type=signature: $got $(cat "$T/Image.sig")"
+	openssl cms -verify -binary -inform DER -in "$T/Image.sig" -content "$T/Image" -CAfile "$CERT" -out /dev/null \
+		2>"$T/verify.err" || fail "signing_type=signature: $(cat "$T/verify.err")"
+	got=$(post /sign/tegra/uefi builder "$T/Image.signed" -F "machine=jetson" -F "signing_type=attach_signature" \
+		-F "artifact=@$T/Image")
+	[ "$got" = 200 ] || fail "signing_type=attach_signature: $got $(cat "$T/Image.signed")"
+	cmp -s -n 3000 "$T/Image.signed" "$T/Image" || fail "attach_signature: the content changed"
+	[ "$(head -c 4096 "$T/Image.signed" | tail -c 1096 | tr -d '\0' | wc -c)" = 0 ] || fail "attach_signature: not padded with zeros"
+	tail -c +4097 "$T/Image.signed" > "$T/attached.sig"
+	openssl cms -verify -binary -inform DER -in "$T/attached.sig" -content "$T/Image" -CAfile "$CERT" -out /dev/null \
+		2>"$T/verify.err" || fail "attach_signature: $(cat "$T/verify.err")"
+	expect_error /sign/tegra/uefi 400 bad-input "signing_type: 'pesign'" -F "machine=jetson" -F "signing_type=pesign" \
+		-F "artifact=@$T/app.efi"
+	expect_error /sign/tegra/uefi 400 bad-input "no field 'signing_type'" -F "machine=jetson" -F "artifact=@$T/app.efi"
+	expect_error /sign/tegra/uefi 400 tool-failed "sbsign failed" -F "machine=jetson" -F "signing_type=sbsign" \
+		-F "artifact=@$T/Image"
+	no_leftovers
+	uefi_decisions=3
+	echo "ok: POST /sign/tegra/uefi: sbsign verified by sbverify --cert, signature and attach_signature by openssl cms -verify; a bad or missing signing_type and a file that is no EFI binary refused"
+fi
+
 # A key the client may not use: the route's key is a development key, which
 # never signs a user build; the decision refuses it and is logged.
 stop_server
@@ -165,6 +208,6 @@ expect_error /sign/modules 403 development-key "" -F "machine=board_x" -F "artif
 no_leftovers
 echo "ok: a key the client may not use (a development key for a user build) refused by the decision, logged"
 
-server_decisions 5
+server_decisions $((5 + uefi_decisions))
 echo "ok: audit-verify sees the routes' decisions, matched to the clients list"
 stop_server
