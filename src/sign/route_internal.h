@@ -56,7 +56,7 @@ struct rombsr_route_job {
 	char frozen[32];                      /* faketime's frozen clock, UTC */
 };
 
-extern const struct route_def rombsr_route_modules, rombsr_route_swupdate, rombsr_route_uefi;
+extern const struct route_def rombsr_route_modules, rombsr_route_swupdate, rombsr_route_uefi, rombsr_route_fitimage;
 
 /* A field's value (NULL: not sent) and a file field's path in dir. */
 const char *route_text(const struct rombsr_route_job *j, const char *name);
@@ -68,7 +68,9 @@ int route_cert(const struct rombsr_route_job *j, char *out, size_t size);
 /* Runs a tool in j->dir with the tools' environment; stderr in
  * <dir>/stderr.txt. */
 int route_run(struct rombsr_route_job *j, const char *const *argv);
-/* The same under a clock frozen at j->frozen (libfaketime). */
+/* The same with up to 3 more variables (extra, NULL-terminated), or
+ * under a clock frozen at j->frozen (libfaketime). */
+int route_run_env(struct rombsr_route_job *j, const char *const *argv, const char *const *extra);
 int route_run_frozen(struct rombsr_route_job *j, const char *const *argv);
 /* "pkcs11:token=rombsr-capture;object=<key>;type=private" */
 int route_key_uri(const struct rombsr_route_job *j, char *out, size_t size);

@@ -19,7 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct route_def *const routes[] = {&rombsr_route_modules, &rombsr_route_swupdate, &rombsr_route_uefi};
+static const struct route_def *const routes[] = {&rombsr_route_modules, &rombsr_route_swupdate, &rombsr_route_uefi,
+								  &rombsr_route_fitimage};
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 const char *rombsr_route_path(const char *url)
@@ -226,10 +227,10 @@ int route_run(struct rombsr_route_job *j, const char *const *argv)
 	return r;
 }
 
-int route_run_frozen(struct rombsr_route_job *j, const char *const *argv)
+int route_run_env(struct rombsr_route_job *j, const char *const *argv, const char *const *extra)
 {
-	char *envp[sizeof(j->envp) / sizeof(j->envp[0]) + 3] = {NULL}, err[4096];
-	const char *slash = strrchr(j->env->engines, '/');
+	const char *envp[sizeof(j->envp) / sizeof(j->envp[0]) + 4] = {NULL};
+	char err[4096];
 	size_t n = 0;
 	int r = route_path(j, "stderr.txt", err, sizeof(err));
 
@@ -237,20 +238,31 @@ int route_run_frozen(struct rombsr_route_job *j, const char *const *argv)
 		envp[n] = j->envp[n];
 		n++;
 	}
+	for (size_t i = 0; extra[i] != NULL && i < 3; i++)
+		envp[n++] = extra[i];
+	if (r == 0)
+		r = rombsr_tool_run(argv, envp, j->dir, NULL, err, (unsigned)j->env->cfg->server_tool_timeout);
+	j->tool_failed = r < 0;
+	return r;
+}
+
+int route_run_frozen(struct rombsr_route_job *j, const char *const *argv)
+{
+	const char *slash = strrchr(j->env->engines, '/');
+	char *preload = NULL, *faketime = NULL;
+	int r = 0;
+
 	/* libfaketime beside OpenSSL's engines (/usr/lib/<triplet>/); not
 	 * the faketime wrapper, which needs shared memory Landlock denies. */
-	if (r == 0 && (slash == NULL ||
-		       asprintf(&envp[n], "LD_PRELOAD=%.*s/faketime/libfaketime.so.1", (int)(slash - j->env->engines),
-				j->env->engines) < 0))
+	if (slash == NULL || asprintf(&preload, "LD_PRELOAD=%.*s/faketime/libfaketime.so.1",
+				      (int)(slash - j->env->engines), j->env->engines) < 0)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	if (r == 0 && asprintf(&envp[n + 1], "FAKETIME=%s", j->frozen) < 0)
+	if (r == 0 && asprintf(&faketime, "FAKETIME=%s", j->frozen) < 0)
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0)
-		r = rombsr_tool_run(argv, (const char *const *)envp, j->dir, NULL, err,
-				    (unsigned)j->env->cfg->server_tool_timeout);
-	j->tool_failed = r < 0;
-	free(envp[n]);
-	free(envp[n + 1]);
+		r = route_run_env(j, argv, (const char *const[]){preload, faketime, NULL});
+	free(preload);
+	free(faketime);
 	return r;
 }
 
@@ -467,7 +479,7 @@ void rombsr_route_job_run(struct rombsr_route_job *j, const struct rombsr_server
 		if (j->fields[i].fd >= 0)
 			close(j->fields[i].fd);
 		j->fields[i].fd = -1;
-		if (j->fields[i].file && !j->fields[i].seen && missing == NULL)
+		if (i == 0 && !j->fields[i].seen) /* the first file field; the others are optional */
 			missing = j->fields[i].name;
 	}
 	if (missing != NULL) {
@@ -477,6 +489,10 @@ void rombsr_route_job_run(struct rombsr_route_job *j, const struct rombsr_server
 	r = tools_env(j);
 	if (r == 0)
 		r = j->def->prepare(j);
+	if (r == ROMBSR_EPERM) {
+		result_error(res, 403, "no-key", r);
+		goto out;
+	}
 	if (r < 0) {
 		result_error(res, r == ROMBSR_EINVAL ? 400 : 500,
 			     j->tool_failed ? "tool-failed" : r == ROMBSR_EINVAL ? "bad-input" : "internal", r);

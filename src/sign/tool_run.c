@@ -31,6 +31,13 @@ static void last_line(const char *path, char *out, size_t size)
 		return;
 	}
 	end = b.len;
+	/* A tool that prints its usage after the error (mkimage): the line
+	 * before the usage. */
+	for (size_t i = 0; i + 6 <= b.len; i++)
+		if ((i == 0 || b.data[i - 1] == '\n') && memcmp(b.data + i, "Usage:", 6) == 0) {
+			end = i;
+			break;
+		}
 	while (end > 0 && (b.data[end - 1] == '\n' || b.data[end - 1] == '\r' || b.data[end - 1] == ' '))
 		end--;
 	start = end;

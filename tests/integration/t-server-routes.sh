@@ -1,6 +1,6 @@
 # The signing server's artifact routes (docs/server.md, "Artifact routes"),
 # through real TLS, called with curl -F as digsigserver's clients call it:
-# /sign/modules, /sign/swupdate and /sign/tegra/uefi; the unmodified tool runs on the sign node against the capture module,
+# /sign/modules, /sign/swupdate, /sign/tegra/uefi and /sign/fitimage; the unmodified tool runs on the sign node against the capture module,
 # its operations are decided and signed as a request of the client, and
 # the answer checked with the ecosystem's own verifier; each decision is
 # in the audit log, which audit-verify matches to the clients list; bad
@@ -28,6 +28,7 @@ cat >> "$SIGN_CONF" <<CONF
 	key-modules = platform
 	key-swupdate = platform
 	key-uefi = platform
+	key-fitimage = platform
 CONF
 CERT="$T/bundle/certs/platform.pem"
 
@@ -197,6 +198,84 @@ else
 	echo "ok: POST /sign/tegra/uefi: sbsign verified by sbverify --cert, signature and attach_signature by openssl cms -verify; a bad or missing signing_type and a file that is no EFI binary refused"
 fi
 
+# --- POST /sign/fitimage: an unsigned FIT (an image and a configuration
+# signature node naming the route's key) and a U-Boot dtb for the key.
+fit_its() { # LABEL OUT
+	cat > "$2" <<ITS
+/dts-v1/;
+/ {
+	description = "ROMbsr boot chain";
+	#address-cells = <1>;
+	images {
+		kernel {
+			data = /incbin/("$T/kernel.bin");
+			type = "kernel"; arch = "arm64"; os = "linux"; compression = "none";
+			load = <0x80000>; entry = <0x80000>;
+			hash-1 { algo = "sha256"; };
+			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$1"; };
+		};
+		fdt-1 {
+			data = /incbin/("$T/board.dtb");
+			type = "flat_dt"; arch = "arm64"; compression = "none";
+			hash-1 { algo = "sha256"; };
+		};
+	};
+	configurations {
+		default = "conf-1";
+		conf-1 {
+			kernel = "kernel"; fdt = "fdt-1";
+			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$1"; sign-images = "kernel", "fdt"; };
+		};
+	};
+};
+ITS
+}
+# fdt_bytes FILE NODE PROP OUT: a property's bytes (fdtget prints them as hex).
+fdt_bytes() {
+	fdtget -t bx "$1" "$2" "$3" | python3 -c 'import sys
+sys.stdout.buffer.write(bytes(int(x, 16) for x in sys.stdin.read().split()))' > "$4"
+}
+head -c 3000 /dev/urandom > "$T/kernel.bin"
+printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-board";\n};\n' | dtc -q -I dts -O dtb -o "$T/board.dtb" -
+printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-u-boot";\n\tsignature { };\n};\n' | dtc -q -I dts -O dtb -o "$T/u-boot.dtb" -
+fit_its platform "$T/fit.its"
+mkimage -f "$T/fit.its" "$T/image.itb" >/dev/null || fail "mkimage -f"
+openssl x509 -in "$CERT" -pubkey -noout > "$T/platform.pub"
+got=$(post /sign/fitimage builder "$T/signed.itb" -F "artifact=@$T/image.itb" -F "machine=board_x")
+[ "$got" = 200 ] || fail "POST /sign/fitimage: $got $(cat "$T/signed.itb") $(tail -3 "$T/serve.log")"
+fdt_bytes "$T/signed.itb" /images/kernel/signature-1 value "$T/kernel.sig"
+fdt_bytes "$T/signed.itb" /images/kernel data "$T/kernel.data"
+cmp -s "$T/kernel.data" "$T/kernel.bin" || fail "the FIT's kernel is not the input"
+openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/kernel.sig" "$T/kernel.data" >/dev/null ||
+	fail "the FIT image signature does not verify"
+fdtget "$T/signed.itb" /configurations/conf-1/signature-1 value >/dev/null || fail "no configuration signature"
+# With the dtb: a tar.gz of the FIT and the dtb holding the key, required.
+got=$(post /sign/fitimage builder "$T/fit.tar.gz" -F "artifact=@$T/image.itb" -F "dtb=@$T/u-boot.dtb" \
+	-F "mark_required=1" -F "keyname=platform" -F "comment=ROMbsr test")
+[ "$got" = 200 ] || fail "POST /sign/fitimage with dtb: $got $(cat "$T/fit.tar.gz")"
+mkdir "$T/fitout"
+tar -C "$T/fitout" -xzf "$T/fit.tar.gz" || fail "not a tar.gz"
+fdt_bytes "$T/fitout/fitimage" /images/kernel/signature-1 value "$T/kernel2.sig"
+openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/kernel2.sig" "$T/kernel.bin" >/dev/null ||
+	fail "the FIT image signature (with dtb) does not verify"
+[ "$(fdtget "$T/fitout/fitimage" /images/kernel/signature-1 comment)" = "ROMbsr test" ] || fail "no comment"
+fdt_bytes "$T/fitout/dtb" /signature/key-platform rsa,modulus "$T/dtb.modulus"
+[ "$(od -An -tx1 -v "$T/dtb.modulus" | tr -d ' \n')" = "$(openssl x509 -in "$CERT" -noout -modulus | cut -d= -f2 | tr 'A-F' 'a-f')" ] ||
+	fail "the dtb's rsa,modulus is not the bundle key's"
+[ "$(fdtget "$T/fitout/dtb" /signature/key-platform required)" = conf ] || fail "the dtb key is not required"
+expect_error /sign/fitimage 403 no-key "keyname 'dev'" -F "artifact=@$T/image.itb" -F "keyname=dev"
+fit_its media "$T/media.its"
+mkimage -f "$T/media.its" "$T/media.itb" >/dev/null || fail "mkimage -f"
+# The capture module has the whole bundle: mkimage could sign with another
+# bundle key the FIT names. The round names it and is refused before any
+# decision.
+expect_error /sign/fitimage 400 bad-input "the tool asked for key 'media'" -F "artifact=@$T/media.itb"
+expect_error /sign/fitimage 400 tool-failed "mkimage failed (exit status 1): Error: Bad parameters for FIT image type" \
+	-F "artifact=@$T/kernel.bin"
+expect_error /sign/fitimage 400 bad-input "algo: only" -F "artifact=@$T/image.itb" --form-string "algo=sha256;rm"
+no_leftovers
+echo "ok: POST /sign/fitimage: image signature verified with openssl, configuration signed; with dtb a tar.gz whose dtb holds the bundle key, required; another keyname, a FIT naming another key, a file that is no FIT and a bad algo refused"
+
 # A key the client may not use: the route's key is a development key, which
 # never signs a user build; the decision refuses it and is logged.
 stop_server
@@ -208,6 +287,6 @@ expect_error /sign/modules 403 development-key "" -F "machine=board_x" -F "artif
 no_leftovers
 echo "ok: a key the client may not use (a development key for a user build) refused by the decision, logged"
 
-server_decisions $((5 + uefi_decisions))
+server_decisions $((7 + uefi_decisions))
 echo "ok: audit-verify sees the routes' decisions, matched to the clients list"
 stop_server
