@@ -52,7 +52,7 @@ struct rombsr_route_job {
 	size_t nsigs;
 	unsigned rounds;
 	bool tool_failed;                     /* the last failure was a tool's */
-	char *envp[8];                        /* the tools' environment */
+	char *envp[12];                       /* the tools' environment */
 	char frozen[32];                      /* faketime's frozen clock, UTC */
 };
 

@@ -46,6 +46,10 @@ int rombsr_route_env_init(const struct rombsr_config *cfg, struct rombsr_route_e
 	if (q2 == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "OpenSSL names no engines folder");
 	r = rombsr_path_format(env->engines, sizeof(env->engines), "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+	if (r == 0 && secure_getenv("ROMBSR_TOOL_LD_PRELOAD") != NULL)
+		r = rombsr_path_format(env->tool_preload, sizeof(env->tool_preload), "%s", secure_getenv("ROMBSR_TOOL_LD_PRELOAD"));
+	if (r == 0 && secure_getenv("ROMBSR_TOOL_ASAN_OPTIONS") != NULL)
+		r = rombsr_path_format(env->tool_asan, sizeof(env->tool_asan), "%s", secure_getenv("ROMBSR_TOOL_ASAN_OPTIONS"));
 	if (r == 0)
 		r = rombsr_path_format(env->tmp, sizeof(env->tmp), "%s/sign/tmp", cfg->state_dir);
 	if (r < 0 || cfg->server_capture_module != NULL)
@@ -303,6 +307,9 @@ static int tools_env(struct rombsr_route_job *j)
 	    asprintf(&j->envp[n++], "HOME=%s", j->dir) < 0 || asprintf(&j->envp[n++], "TMPDIR=%s", j->dir) < 0 ||
 	    (j->envp[n++] = strdup("PATH=/usr/bin:/bin")) == NULL || (j->envp[n++] = strdup("LC_ALL=C")) == NULL ||
 	    (j->envp[n++] = strdup("TZ=UTC")) == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	if ((j->env->tool_preload[0] != '\0' && asprintf(&j->envp[n++], "LD_PRELOAD=%s", j->env->tool_preload) < 0) ||
+	    (j->env->tool_asan[0] != '\0' && asprintf(&j->envp[n++], "ASAN_OPTIONS=%s", j->env->tool_asan) < 0))
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	return 0;
 }

@@ -22,6 +22,10 @@ struct rombsr_route_env {
 	char module[4096];  /* the capture module */
 	char tmp[4096];     /* <state>/sign/tmp */
 	char engines[4096]; /* OpenSSL's engines folder (libengine-pkcs11-openssl) */
+	/* Sanitized builds only: the ASan runtime the sanitized capture
+	 * module needs in every tool (ROMBSR_TOOL_LD_PRELOAD and
+	 * ROMBSR_TOOL_ASAN_OPTIONS of the server's environment), else "". */
+	char tool_preload[1024], tool_asan[512];
 };
 
 struct rombsr_route_job;

@@ -75,7 +75,16 @@ open(sys.argv[3], "wb").write(data[end - sig_len:end])
 PY
 }
 
-start_server "$T/serve.log"
+# A sanitized build's capture module needs the ASan runtime in every tool
+# (capture-lib.sh); the server passes it on to them.
+TOOL_ENV=()
+for v in "${CAP_ENV[@]}"; do
+	case "$v" in
+	LD_PRELOAD=*) TOOL_ENV+=("ROMBSR_TOOL_$v") ;;
+	ASAN_OPTIONS=*) TOOL_ENV+=("ROMBSR_TOOL_$v") ;;
+	esac
+done
+start_server "$T/serve.log" "${TOOL_ENV[@]}"
 wait_clients
 
 # --- POST /sign/modules: a tree with two modules (and a file that is not one).
@@ -280,7 +289,7 @@ echo "ok: POST /sign/fitimage: image signature verified with openssl, configurat
 # never signs a user build; the decision refuses it and is logged.
 stop_server
 sed -i 's/key-modules = platform/key-modules = testkey/' "$SIGN_CONF"
-start_server "$T/serve2.log"
+start_server "$T/serve2.log" "${TOOL_ENV[@]}"
 wait_clients
 expect_error /sign/modules 403 development-key "" -F "machine=board_x" -F "artifact=@$T/modules.tar.gz"
 [ "$(jq -r .audit.entries "$T/err.json")" = 1 ] || fail "the rejection names no audit entry: $(cat "$T/err.json")"
