@@ -153,9 +153,12 @@ enum MHD_Result rombsr_route_field(void *cls, enum MHD_ValueKind kind, const cha
 	(void)transfer_encoding;
 	if (kind != MHD_POSTDATA_KIND || f == NULL)
 		return form_refuse(j, "unknown field '%.64s'", key != NULL ? key : "");
+	/* A field's data arrives in order (off counts it); a second field of
+	 * the same name starts again at 0. */
+	if (f->seen && off != f->len)
+		return form_refuse(j, "field '%s' is given twice", f->name);
+	f->len += f->file ? size : 0;
 	if (!f->file) {
-		if (f->seen && off == 0)
-			return form_refuse(j, "field '%s' is given twice", f->name);
 		f->seen = true;
 		if (f->len + size > ROUTE_TEXT_MAX)
 			return form_refuse(j, "field '%s' is longer than 256 bytes", f->name);
@@ -164,9 +167,7 @@ enum MHD_Result rombsr_route_field(void *cls, enum MHD_ValueKind kind, const cha
 		f->value[f->len] = '\0';
 		return MHD_YES;
 	}
-	if (off == 0 && f->fd < 0) {
-		if (f->seen)
-			return form_refuse(j, "field '%s' is given twice", f->name);
+	if (f->fd < 0) {
 		if (route_file_path(j, f->name, path, sizeof(path)) < 0 ||
 		    (f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 			rombsr_error_clear();

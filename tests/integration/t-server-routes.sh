@@ -128,6 +128,10 @@ expect_error /sign/modules 400 bad-input "no file field 'artifact'" -F "machine=
 expect_error /sign/modules 400 bad-input "no field 'machine'" -F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "unknown field 'colour'" -F "machine=board_x" -F "colour=red" \
 	-F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "field 'machine' is given twice" -F "machine=a" -F "machine=b" \
+	-F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "field 'artifact' is given twice" -F "machine=a" -F "artifact=@$T/modules.tar.gz" \
+	-F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "hashalg: 'md5'" -F "machine=board_x" -F "hashalg=md5" -F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "multipart/form-data" -H 'Content-Type: application/json' --data '{}'
 printf -- '--xyz\r\nContent-Disposition: form-data; name="machine"\r\n\r\nboard_x\r\n--xyz\r\nContent-Disp' > "$T/torn.txt"
@@ -137,7 +141,7 @@ expect_error /sign/modules 400 tool-failed "tar failed" -F "machine=board_x" -F 
 tar -C "$T/mods" -czf "$T/nomods.tar.gz" ./lib/modules/6.1.0/modules.order
 expect_error /sign/modules 400 bad-input "no *.ko file" -F "machine=board_x" -F "artifact=@$T/nomods.tar.gz"
 no_leftovers
-echo "ok: a missing file or field, an unknown field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz and a tree without modules refused with one JSON error each"
+echo "ok: a missing file or field, an unknown or repeated field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz and a tree without modules refused with one JSON error each"
 
 # --- POST /sign/swupdate: sw-description, CMS (SWUpdate's own check) and RSA.
 cat > "$T/sw-description" <<'SWD'
