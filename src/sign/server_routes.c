@@ -9,6 +9,7 @@
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -29,6 +30,23 @@ const char *rombsr_route_path(const char *url)
 		if (strcmp(url, routes[i]->path) == 0)
 			return routes[i]->path;
 	return NULL;
+}
+
+/* Folders of calls a stopped node was running (a crash, a kill): nothing
+ * in them is needed, what was signed is in the log or recovered from
+ * <state>/sign/server/. */
+static void remove_stale(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	char path[4096];
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "route-", 6) == 0 &&
+		    (rombsr_path_format(path, sizeof(path), "%s/%s", tmp, e->d_name) < 0 || rombsr_remove_tree(path) < 0))
+			rombsr_error_clear();
+	if (d != NULL)
+		closedir(d);
 }
 
 int rombsr_route_env_init(const struct rombsr_config *cfg, struct rombsr_route_env *env)
@@ -52,6 +70,8 @@ int rombsr_route_env_init(const struct rombsr_config *cfg, struct rombsr_route_e
 		r = rombsr_path_format(env->tool_asan, sizeof(env->tool_asan), "%s", secure_getenv("ROMBSR_TOOL_ASAN_OPTIONS"));
 	if (r == 0)
 		r = rombsr_path_format(env->tmp, sizeof(env->tmp), "%s/sign/tmp", cfg->state_dir);
+	if (r == 0)
+		remove_stale(env->tmp);
 	if (r < 0 || cfg->server_capture_module != NULL)
 		return r < 0 ? r
 			     : rombsr_path_format(env->module, sizeof(env->module), "%s", cfg->server_capture_module);

@@ -302,4 +302,26 @@ echo "ok: a key the client may not use (a development key for a user build) refu
 
 server_decisions $((7 + uefi_decisions))
 echo "ok: audit-verify sees the routes' decisions, matched to the clients list"
+
+# Killed after the HSM signed a round, before the audit log: the next start
+# logs it, and no call's folder is left.
+stop_server
+sed -i 's/key-modules = testkey/key-modules = platform/' "$SIGN_CONF"
+start_server "$T/serve3.log" ROMBSR_FAULT=before-log "${TOOL_ENV[@]}"
+wait_clients
+got=$(post /sign/modules builder "$T/crashed.tar.gz" -F "machine=board_x" -F "artifact=@$T/modules.tar.gz")
+wait "$server" 2>/dev/null || true
+[ "$got" != 200 ] || fail "a node killed before logging answered 200"
+ls "$T/state/sign/server/"*.json >/dev/null 2>&1 || fail "no record of the round left for recovery: $(cat "$T/serve3.log")"
+start_server "$T/serve4.log" "${TOOL_ENV[@]}"
+for _ in $(seq 100); do
+	grep -q "decided before the node stopped, is logged at audit entry" "$T/serve4.log" && break
+	sleep 0.1
+done
+grep -q "decided before the node stopped, is logged at audit entry" "$T/serve4.log" ||
+	fail "the signed round was not recovered: $(cat "$T/serve4.log")"
+[ -z "$(ls "$T/state/sign/server/")" ] || fail "a recovered round's record is left"
+no_leftovers
+server_decisions $((8 + uefi_decisions))
+echo "ok: a node killed between the HSM and the log logs the round at its next start; the call's folder is removed"
 stop_server
