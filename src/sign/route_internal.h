@@ -68,6 +68,8 @@ int route_cert(const struct rombsr_route_job *j, char *out, size_t size);
 /* Runs a tool in j->dir with the tools' environment; stderr in
  * <dir>/stderr.txt. */
 int route_run(struct rombsr_route_job *j, const char *const *argv);
+/* The same with stdout in <dir>/<out_rel>. */
+int route_run_out(struct rombsr_route_job *j, const char *const *argv, const char *out_rel);
 /* The same with up to 3 more variables (extra, NULL-terminated), or
  * under a clock frozen at j->frozen (libfaketime). */
 int route_run_env(struct rombsr_route_job *j, const char *const *argv, const char *const *extra);

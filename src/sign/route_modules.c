@@ -67,6 +67,40 @@ static int find_modules(struct rombsr_route_job *j, const char *tree)
 	return r;
 }
 
+/* The tree's size before it is unpacked (tar -tv: type and mode, owner,
+ * size, ...): a small .tar.gz may unpack to far more than server.max-body,
+ * so the sum is bounded. Only folders, regular files and symlinks. */
+static int check_listing(struct rombsr_route_job *j, const char *in)
+{
+	const char *argv[] = {TAR, "-t", "-v", "-z", "--numeric-owner", "-f", in, NULL};
+	unsigned long long total = 0, limit = 8ull * j->env->cfg->server_max_body;
+	struct rombsr_buf list;
+	char path[4096], *line, *save = NULL;
+	int r = route_run_out(j, argv, "listing.txt");
+
+	if (r == 0)
+		r = route_path(j, "listing.txt", path, sizeof(path));
+	if (r == 0)
+		r = rombsr_file_read(path, 64u << 20, &list);
+	if (r < 0)
+		return r;
+	rombsr_buf_cstr(&list);
+	for (line = strtok_r((char *)list.data, "\n", &save); line != NULL && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long size = 0;
+
+		if (line[0] != '-' && line[0] != 'd' && line[0] != 'l')
+			r = rombsr_error(ROMBSR_EINVAL, "the artifact holds a member that is no file, folder or symlink: %.200s",
+					 line);
+		else if (sscanf(line, "%*s %*s %llu", &size) != 1)
+			r = rombsr_error(ROMBSR_EINVAL, "cannot read tar's listing: %.200s", line);
+		else if ((total += size) > limit)
+			r = rombsr_error(ROMBSR_EINVAL, "the artifact unpacks to more than %llu bytes (8 x server.max-body)",
+					 limit);
+	}
+	rombsr_buf_free(&list);
+	return r;
+}
+
 static int prepare(struct rombsr_route_job *j)
 {
 	static const char *const hashes[] = {"sha256", "sha384", "sha512"};
@@ -85,6 +119,8 @@ static int prepare(struct rombsr_route_job *j)
 			r = 0;
 	if (r == 0)
 		r = route_file_path(j, "artifact", in, sizeof(in));
+	if (r == 0)
+		r = check_listing(j, in);
 	if (r == 0)
 		r = route_path(j, "tree", tree, sizeof(tree));
 	if (r == 0 && mkdir(tree, 0700) != 0)

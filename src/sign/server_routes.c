@@ -242,11 +242,18 @@ int route_key_uri(const struct rombsr_route_job *j, char *out, size_t size)
 
 int route_run(struct rombsr_route_job *j, const char *const *argv)
 {
-	char err[4096];
+	return route_run_out(j, argv, NULL);
+}
+
+int route_run_out(struct rombsr_route_job *j, const char *const *argv, const char *out_rel)
+{
+	char err[4096], out[4096];
 	int r = route_path(j, "stderr.txt", err, sizeof(err));
 
+	if (r == 0 && out_rel != NULL)
+		r = route_path(j, out_rel, out, sizeof(out));
 	if (r == 0)
-		r = rombsr_tool_run(argv, (const char *const *)j->envp, j->dir, NULL, err,
+		r = rombsr_tool_run(argv, (const char *const *)j->envp, j->dir, out_rel != NULL ? out : NULL, err,
 				    (unsigned)j->env->cfg->server_tool_timeout);
 	j->tool_failed = r < 0;
 	return r;

@@ -139,9 +139,12 @@ expect_error /sign/modules 400 bad-input "" -H 'Content-Type: multipart/form-dat
 printf 'not a tarball' > "$T/junk.tar.gz"
 expect_error /sign/modules 400 tool-failed "tar failed" -F "machine=board_x" -F "artifact=@$T/junk.tar.gz"
 tar -C "$T/mods" -czf "$T/nomods.tar.gz" ./lib/modules/6.1.0/modules.order
+mkdir "$T/fifo" && mkfifo "$T/fifo/pipe.ko"
+tar -C "$T/fifo" -czf "$T/fifo.tar.gz" .
+expect_error /sign/modules 400 bad-input "no file, folder or symlink" -F "machine=board_x" -F "artifact=@$T/fifo.tar.gz"
 expect_error /sign/modules 400 bad-input "no *.ko file" -F "machine=board_x" -F "artifact=@$T/nomods.tar.gz"
 no_leftovers
-echo "ok: a missing file or field, an unknown or repeated field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz and a tree without modules refused with one JSON error each"
+echo "ok: a missing file or field, an unknown or repeated field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz, a FIFO member and a tree without modules refused with one JSON error each"
 
 # --- POST /sign/swupdate: sw-description, CMS (SWUpdate's own check) and RSA.
 cat > "$T/sw-description" <<'SWD'
