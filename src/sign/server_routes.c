@@ -521,7 +521,13 @@ void rombsr_route_job_run(struct rombsr_route_job *j, const struct rombsr_server
 		result_error(res, 400, "bad-input", rombsr_error(ROMBSR_EINVAL, "the form has no file field '%s'", missing));
 		goto out;
 	}
-	r = tools_env(j);
+	/* machine or distro is the request's build.product: never cut. */
+	for (size_t i = 0; i < j->nfields; i++)
+		if ((strcmp(j->fields[i].name, "machine") == 0 || strcmp(j->fields[i].name, "distro") == 0) &&
+		    j->fields[i].len >= sizeof(((struct rombsr_server_sign_input *)0)->product))
+			r = rombsr_error(ROMBSR_EINVAL, "%s: longer than 128 bytes", j->fields[i].name);
+	if (r == 0)
+		r = tools_env(j);
 	if (r == 0)
 		r = j->def->prepare(j);
 	if (r == ROMBSR_EPERM) {

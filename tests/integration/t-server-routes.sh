@@ -132,6 +132,8 @@ expect_error /sign/modules 400 bad-input "field 'machine' is given twice" -F "ma
 	-F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "field 'artifact' is given twice" -F "machine=a" -F "artifact=@$T/modules.tar.gz" \
 	-F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "machine: longer than 128 bytes" -F "machine=$(printf 'm%.0s' $(seq 129))" \
+	-F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "hashalg: 'md5'" -F "machine=board_x" -F "hashalg=md5" -F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "multipart/form-data" -H 'Content-Type: application/json' --data '{}'
 printf -- '--xyz\r\nContent-Disposition: form-data; name="machine"\r\n\r\nboard_x\r\n--xyz\r\nContent-Disp' > "$T/torn.txt"
