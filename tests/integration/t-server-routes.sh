@@ -25,6 +25,7 @@ server_clients
 server_config
 cat >> "$SIGN_CONF" <<CONF
 	bundle = $T/bundle
+	max-body = 4000000
 	key-modules = platform
 	key-swupdate = platform
 	key-uefi = platform
@@ -90,7 +91,8 @@ wait_clients
 # --- POST /sign/modules: a tree with two modules (and a file that is not one).
 mkdir -p "$T/mods/lib/modules/6.1.0/kernel/drivers" "$T/mods/lib/modules/6.1.0/extra"
 head -c 5000 /dev/urandom > "$T/mods/lib/modules/6.1.0/kernel/drivers/a.ko"
-head -c 7000 /dev/urandom > "$T/mods/lib/modules/6.1.0/extra/b.ko"
+# 3 MB: a body curl sends after "Expect: 100-continue", in many chunks.
+head -c 3000000 /dev/urandom > "$T/mods/lib/modules/6.1.0/extra/b.ko"
 printf 'a.ko\n' > "$T/mods/lib/modules/6.1.0/modules.order"
 tar -C "$T/mods" -czf "$T/modules.tar.gz" .
 got=$(post /sign/modules builder "$T/signed.tar.gz" -F "machine=board_x" -F "artifact=@$T/modules.tar.gz")
@@ -130,11 +132,14 @@ expect_error /sign/modules 400 bad-input "unknown field 'colour'" -F "machine=bo
 	-F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "field 'machine' is given twice" -F "machine=a" -F "machine=b" \
 	-F "artifact=@$T/modules.tar.gz"
-expect_error /sign/modules 400 bad-input "field 'artifact' is given twice" -F "machine=a" -F "artifact=@$T/modules.tar.gz" \
-	-F "artifact=@$T/modules.tar.gz"
+expect_error /sign/modules 400 bad-input "field 'artifact' is given twice" -F "machine=a" \
+	-F "artifact=@$T/mods/lib/modules/6.1.0/modules.order" -F "artifact=@$T/mods/lib/modules/6.1.0/modules.order"
 expect_error /sign/modules 400 bad-input "machine: longer than 128 bytes" -F "machine=$(printf 'm%.0s' $(seq 129))" \
 	-F "artifact=@$T/modules.tar.gz"
 expect_error /sign/modules 400 bad-input "hashalg: 'md5'" -F "machine=board_x" -F "hashalg=md5" -F "artifact=@$T/modules.tar.gz"
+head -c 4100000 /dev/zero > "$T/big.tar.gz"
+expect_error /sign/modules 413 too-large "larger than 4000000 bytes (server.max-body)" -F "machine=board_x" \
+	-F "artifact=@$T/big.tar.gz"
 expect_error /sign/modules 400 bad-input "multipart/form-data" -H 'Content-Type: application/json' --data '{}'
 printf -- '--xyz\r\nContent-Disposition: form-data; name="machine"\r\n\r\nboard_x\r\n--xyz\r\nContent-Disp' > "$T/torn.txt"
 expect_error /sign/modules 400 bad-input "" -H 'Content-Type: multipart/form-data; boundary=xyz' --data-binary "@$T/torn.txt"
@@ -146,7 +151,7 @@ tar -C "$T/fifo" -czf "$T/fifo.tar.gz" .
 expect_error /sign/modules 400 bad-input "no file, folder or symlink" -F "machine=board_x" -F "artifact=@$T/fifo.tar.gz"
 expect_error /sign/modules 400 bad-input "no *.ko file" -F "machine=board_x" -F "artifact=@$T/nomods.tar.gz"
 no_leftovers
-echo "ok: a missing file or field, an unknown or repeated field, a bad hashalg, a JSON body, a torn multipart body, a file that is not a tar.gz, a FIFO member and a tree without modules refused with one JSON error each"
+echo "ok: a missing file or field, an unknown or repeated field, a bad hashalg, a body over server.max-body, a JSON body, a torn multipart body, a file that is not a tar.gz, a FIFO member and a tree without modules refused with one JSON error each"
 
 # --- POST /sign/swupdate: sw-description, CMS (SWUpdate's own check) and RSA.
 cat > "$T/sw-description" <<'SWD'
