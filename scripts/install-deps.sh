@@ -11,7 +11,7 @@ packages="
 	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs
 	age libgfshare-dev libgfshare-bin
 	default-jre-headless apksigner zipalign aapt android-framework-res signapk mkbootimg openssl
-	u-boot-tools sbsigntool linux-kbuild-6.1 device-tree-compiler faketime
+	linux-kbuild-6.1 tar gzip faketime sbsigntool u-boot-tools device-tree-compiler
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (it uses apt-get)" >&2

@@ -143,6 +143,24 @@ static int count_ok(const char *value, unsigned long long max, const char *file,
 	return 0;
 }
 
+/* server.key-<route>: the key-set label an artifact route signs with
+ * (docs/server.md); git config lower-cases the name. */
+static int set_route_key(struct rombsr_config *cfg, const char *name, const char *value, const char *file)
+{
+	static const char *const routes[] = {"modules", "swupdate", "uefi", "fitimage"};
+	char **slots[] = {&cfg->server_key_modules, &cfg->server_key_swupdate, &cfg->server_key_uefi,
+			  &cfg->server_key_fitimage};
+	size_t n = strlen(value);
+
+	if (n > 64 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != n)
+		return rombsr_error(ROMBSR_ECONFIG, "%s: %s: '%s' is not a key label", file, name, value);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(name + 11, routes[i]) == 0)
+			return replace(slots[i], value);
+	return rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s' (routes: modules, swupdate, uefi, fitimage)", file,
+			    name);
+}
+
 static int apply_entry(const git_config_entry *entry, void *payload)
 {
 	struct entry_ctx *ctx = payload;
@@ -198,6 +216,15 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_TIMEOUT, ctx->file, name, &ctx->cfg->server_timeout);
 	} else if (strcmp(name, "server.max-body") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_MAX_BODY, ctx->file, name, &ctx->cfg->server_max_body);
+	} else if (strcmp(name, "server.bundle") == 0) {
+		ctx->r = replace(&ctx->cfg->server_bundle, value);
+	} else if (strcmp(name, "server.capture-module") == 0) {
+		ctx->r = replace(&ctx->cfg->server_capture_module, value);
+	} else if (strcmp(name, "server.tool-timeout") == 0) {
+		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SERVER_TOOL_TIMEOUT, ctx->file, name,
+				  &ctx->cfg->server_tool_timeout);
+	} else if (strncmp(name, "server.key-", 11) == 0) {
+		ctx->r = set_route_key(ctx->cfg, name, value, ctx->file);
 	} else if (strcmp(name, "sign.signer-sessions") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_SIGNER_SESSIONS, ctx->file, name, &ctx->cfg->signer_sessions);
 	} else if (strcmp(name, "sign.user") == 0) {
@@ -301,6 +328,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 		cfg->server_timeout = ROMBSR_CONFIG_DEFAULT_SERVER_TIMEOUT;
 	if (cfg->server_max_body == 0)
 		cfg->server_max_body = ROMBSR_CONFIG_DEFAULT_SERVER_MAX_BODY;
+	if (cfg->server_tool_timeout == 0)
+		cfg->server_tool_timeout = ROMBSR_CONFIG_DEFAULT_SERVER_TOOL_TIMEOUT;
 	/* One without the other would leave the worker able to read PINs. */
 	if (r == 0 && (cfg->worker_user == NULL) != (cfg->signer_user == NULL))
 		r = rombsr_error(ROMBSR_ECONFIG, "%s: sign.user and sign.signer-user are set together or not at all",
@@ -378,6 +407,12 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->server_certificate);
 	free(cfg->server_key);
 	free(cfg->server_client_ca);
+	free(cfg->server_bundle);
+	free(cfg->server_capture_module);
+	free(cfg->server_key_modules);
+	free(cfg->server_key_swupdate);
+	free(cfg->server_key_uefi);
+	free(cfg->server_key_fitimage);
 	free(cfg->signer_user);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++) {
 		free(cfg->authority[i].module);

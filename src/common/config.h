@@ -69,6 +69,12 @@ struct rombsr_config {
 	char *server_key;         /* server.key: its TLS private key, PEM */
 	char *server_client_ca;   /* server.client-ca: CA certificates client certificates must chain to */
 	size_t server_max_connections, server_timeout, server_max_body;
+	/* The artifact routes (POST /sign/...): the public bundle the tools
+	 * see, the capture module they load (NULL: libmock_pkcs11.so beside
+	 * rombsr-sign), each tool run's time limit, and each route's key. */
+	char *server_bundle, *server_capture_module;
+	size_t server_tool_timeout;
+	char *server_key_modules, *server_key_swupdate, *server_key_uefi, *server_key_fitimage;
 	/* Users the sign node's processes run as when it starts with the right
 	 * to switch (as root, or with CAP_SETUID and CAP_SETGID): NULL, both
 	 * stay the starting user (docs/sign-node.md, "Privilege separation"). */
@@ -83,6 +89,8 @@ struct rombsr_config {
 #define ROMBSR_CONFIG_MAX_SERVER_TIMEOUT 3600
 #define ROMBSR_CONFIG_DEFAULT_SERVER_MAX_BODY (64u << 20)
 #define ROMBSR_CONFIG_MAX_SERVER_MAX_BODY (1u << 30)
+#define ROMBSR_CONFIG_DEFAULT_SERVER_TOOL_TIMEOUT 120 /* seconds */
+#define ROMBSR_CONFIG_MAX_SERVER_TOOL_TIMEOUT 3600
 #define ROMBSR_CONFIG_MAX_CAPACITY 65536
 #define ROMBSR_CONFIG_DEFAULT_UNWRAP_SLOTS 8
 /* A PKCS#11 session runs one operation at a time: a signer's concurrency

@@ -230,6 +230,32 @@ static int private_tmp(struct rombsr_sign_node *node)
 	return r;
 }
 
+/* What the artifact routes' tools read (docs/server.md): the public
+ * bundle and the capture module's folder (by default rombsr-sign's). */
+static size_t route_readable(const struct rombsr_config *cfg, const char *out[2], char *module_dir, size_t size)
+{
+	ssize_t n = 0;
+	size_t k = 0;
+	char *slash;
+
+	if (cfg->server_listen == NULL)
+		return 0;
+	if (cfg->server_bundle != NULL)
+		out[k++] = cfg->server_bundle;
+	if (cfg->server_capture_module != NULL)
+		n = snprintf(module_dir, size, "%s", cfg->server_capture_module);
+	else
+		n = readlink("/proc/self/exe", module_dir, size - 1);
+	if (n <= 0 || (size_t)n >= size - 1)
+		return k;
+	module_dir[n] = '\0';
+	if ((slash = strrchr(module_dir, '/')) != NULL && slash != module_dir) {
+		*slash = '\0';
+		out[k++] = module_dir;
+	}
+	return k;
+}
+
 /* The worker's own user, then Landlock: after this it cannot read a PIN
  * file nor write outside its state, its clone and its GnuPG home. */
 static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_user *user)
@@ -237,7 +263,8 @@ static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_use
 	const struct rombsr_config *cfg = node->cfg;
 	const char *writable[5] = {node->dir, cfg->queue_clone};
 	const char *url = cfg->queue_url, *home = getenv("HOME");
-	char *gnupg = NULL;
+	char *gnupg = NULL, module_dir[4096];
+	const char *readable[2];
 	size_t n = 2;
 	bool applied;
 	int r = rombsr_repo_isolate();
@@ -260,7 +287,8 @@ static int confine_worker(struct rombsr_sign_node *node, const struct rombsr_use
 	if (r == 0)
 		r = private_tmp(node);
 	if (r == 0)
-		r = rombsr_landlock_restrict(writable, n, &applied);
+		r = rombsr_landlock_restrict(writable, n, readable, route_readable(cfg, readable, module_dir, sizeof(module_dir)),
+					     &applied);
 	if (r == 0)
 		fprintf(stderr, "rombsr sign: worker runs as %s%s\n", user ? user->name : "the starting user",
 			applied ? ", confined by Landlock" : " (this kernel has no Landlock)");

@@ -110,7 +110,8 @@ static int allow(int ruleset, const char *path, __u64 access)
 	return r;
 }
 
-int rombsr_landlock_restrict(const char *const *writable, size_t nwritable, bool *applied)
+int rombsr_landlock_restrict(const char *const *writable, size_t nwritable, const char *const *readable,
+			    size_t nreadable, bool *applied)
 {
 	static const char *const system_folders[] = {"/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys"};
 	int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -133,6 +134,8 @@ int rombsr_landlock_restrict(const char *const *writable, size_t nwritable, bool
 					    LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0));
 	for (size_t i = 0; i < nwritable && r == 0; i++)
 		r = allow(ruleset, writable[i], attr.handled_access_fs);
+	for (size_t i = 0; i < nreadable && r == 0; i++)
+		r = allow(ruleset, readable[i], read_exec);
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		r = rombsr_error(ROMBSR_EPERM, "cannot set no_new_privs: %s", strerror(errno));
 	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)

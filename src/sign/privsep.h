@@ -28,6 +28,7 @@ int rombsr_user_become(const struct rombsr_user *user);
  * and executing the system folders, writing only the folders given (the
  * node's state folder, queue clone and GnuPG home). *applied is false when
  * the kernel has no Landlock (the node then runs without it and says so). */
-int rombsr_landlock_restrict(const char *const *writable, size_t nwritable, bool *applied);
+int rombsr_landlock_restrict(const char *const *writable, size_t nwritable, const char *const *readable,
+			    size_t nreadable, bool *applied);
 
 #endif

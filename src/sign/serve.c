@@ -80,7 +80,10 @@ static void answer_decision(struct rombsr_server *server, struct rombsr_server_c
 			      "entries", (json_int_t)count);
 	char *text = NULL, hex[2 * sizeof(resp->sigs[0].sig) + 1];
 
-	if (o != NULL && resp->signed_ok && resp->nsigs == 1) {
+	if (o != NULL && resp->signed_ok && call->nops > 0) {
+		json_object_set_new(o, "key", json_string(call->in.key));
+		json_object_set_new(o, "operations", json_integer((json_int_t)resp->nsigs));
+	} else if (o != NULL && resp->signed_ok && resp->nsigs == 1) {
 		rombsr_hex_encode(resp->sigs[0].sig, resp->sigs[0].sig_len, hex);
 		json_object_set_new(o, "key", json_string(resp->sigs[0].op.label));
 		json_object_set_new(o, "mechanism", json_string(resp->sigs[0].op.mech->name));
@@ -91,6 +94,16 @@ static void answer_decision(struct rombsr_server *server, struct rombsr_server_c
 	}
 	text = o != NULL ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 	json_decref(o);
+	if (text != NULL && resp->signed_ok && call->nops > 0 && (call->sigs = calloc(resp->nsigs, sizeof(*call->sigs))) == NULL) {
+		free(text);
+		text = NULL;
+	}
+	for (size_t i = 0; text != NULL && resp->signed_ok && call->nops > 0 && i < resp->nsigs; i++) {
+		call->sigs[i].op = resp->sigs[i].op;
+		memcpy(call->sigs[i].sig, resp->sigs[i].sig, resp->sigs[i].sig_len);
+		call->sigs[i].sig_len = resp->sigs[i].sig_len;
+		call->nsigs = i + 1;
+	}
 	if (text == NULL) {
 		answer_error(server, call, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;

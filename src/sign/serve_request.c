@@ -11,6 +11,7 @@
 #include "../common/keyset.h"
 #include "../common/json_strict.h"
 #include "../queue/layout.h"
+#include "../queue/request.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,15 +60,41 @@ static json_t *artifacts_json(const struct rombsr_server_sign_input *in)
 	return list;
 }
 
+/* The request's operations: the digest of /v1/sign, or an artifact
+ * route's round, each with the program that asked for it. */
+static json_t *operations_json(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
+			       enum rombsr_authority_id *auth, const char *digest)
+{
+	const struct rombsr_server_sign_input *in = &call->in;
+	char spki[65];
+	json_t *list;
+
+	key_fingerprint(node, in->key, auth, spki);
+	if (call->nops == 0)
+		return json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "key", in->key, "mechanism", in->mechanism, "program",
+				 call->route, "spki_sha256", spki, "tbs", digest);
+	list = json_array();
+	for (size_t i = 0; list != NULL && i < call->nops; i++) {
+		json_t *op = rombsr_op_to_json(&call->ops[i].op);
+
+		if (op == NULL || json_object_set_new(op, "program", json_string(call->ops[i].program)) != 0 ||
+		    json_array_append_new(list, op) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
 int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct rombsr_server_call *call,
 			      char id[ROMBSR_REQUEST_ID_LEN + 1], struct rombsr_buf *out)
 {
 	const struct rombsr_server_sign_input *in = &call->in;
 	unsigned char random[ROMBSR_REQUEST_ID_RANDOM];
 	enum rombsr_authority_id auth;
-	char spki[65], created[21], expires[21], *digest = NULL, *text = NULL;
+	char created[21], expires[21], *digest = NULL, *text = NULL;
 	time_t now = time(NULL);
-	json_t *root = NULL, *artifacts = artifacts_json(in);
+	json_t *root = NULL, *artifacts = artifacts_json(in), *operations = NULL;
 	int r = artifacts != NULL ? 0 : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	if (r == 0 && RAND_bytes(random, sizeof(random)) != 1)
@@ -78,19 +105,18 @@ int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct 
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (r == 0) {
 		rombsr_hex_encode(in->digest, in->digest_len, digest);
-		key_fingerprint(node, in->key, &auth, spki);
+		operations = operations_json(node, call, &auth, digest);
 		rombsr_time_format(now, created);
 		rombsr_time_format(now + SERVER_REQUEST_LIFETIME, expires);
-		root = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:s,s:s},s:o,s:[{s:s,s:s,s:s,s:s,s:s}]}",
+		root = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:s,s:s},s:o,s:o}",
 				 "format", ROMBSR_REQUEST_FORMAT, "version", ROMBSR_REQUEST_VERSION, "id", id, "created",
 				 created, "expires", expires, "authority", rombsr_authority_name(auth), "round", 1,
 				 "build", "product", in->product[0] ? in->product : call->client.name, "build_id",
 				 in->build_id[0] ? in->build_id : "server", "build_type",
 				 in->build_type[0] ? in->build_type : "user", "source_commit",
 				 in->source_commit[0] ? in->source_commit : zero_commit, "build_node",
-				 call->client.build_node, "artifacts", artifacts, "operations", "key", in->key,
-				 "mechanism", in->mechanism, "program", call->route, "spki_sha256", spki, "tbs", digest);
-		artifacts = NULL; /* json_pack took it ("o"), even when it failed */
+				 call->client.build_node, "artifacts", artifacts, "operations", operations);
+		artifacts = operations = NULL; /* json_pack took them ("o"), even when it failed */
 		text = root != NULL ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
 		if (text == NULL)
 			r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
@@ -105,6 +131,7 @@ int rombsr_serve_request_text(const struct rombsr_sign_node *node, const struct 
 	free(digest);
 	json_decref(root);
 	json_decref(artifacts);
+	json_decref(operations);
 	return r;
 }
 
@@ -191,7 +218,8 @@ static int parse_record(const char *line, size_t len, const char *where, char id
 			struct rombsr_server_call *call, struct rombsr_buf *request)
 {
 	static const char *const allowed[] = {"id", "route", "clients_commit", "client", "request", NULL};
-	static const char *const routes[] = {"/v1/sign", NULL};
+	static const char *const routes[] = {"/v1/sign", "/sign/modules", "/sign/swupdate", "/sign/tegra/uefi",
+					     "/sign/fitimage", NULL};
 	const char *commit = NULL, *name = NULL, *cert = NULL, *node = NULL, *rid = NULL;
 	char *text = NULL;
 	json_t *o = NULL, *client = NULL, *req = NULL;

@@ -31,11 +31,27 @@ struct rombsr_server_sign_input {
 	uint64_t artifact_size;
 };
 
+/* One operation of an artifact route's capture round, with the program
+ * that asked for it (the journal's). */
+struct rombsr_server_op {
+	struct rombsr_cap_op op;
+	char program[256];
+};
+
 struct rombsr_server_call {
-	const char *route;                  /* "/v1/sign" */
+	const char *route;                  /* "/v1/sign", "/sign/modules", ... */
 	struct rombsr_client client;         /* who, from the clients list */
 	char clients_commit[65];            /* the queue commit that list was read at */
+	/* /v1/sign: the digest, key and mechanism; artifact routes: the key,
+	 * the build and the uploaded artifact only, and their round's
+	 * operations in ops (nops > 0), one request for them all. */
 	struct rombsr_server_sign_input in;
+	const struct rombsr_server_op *ops;
+	size_t nops;
+	/* Artifact routes, when signed: every operation's signature, in ops'
+	 * order (malloc'd, the caller frees). */
+	struct rombsr_cap_signature *sigs;
+	size_t nsigs;
 	/* The answer, set by the main thread before rombsr_server_answer(). */
 	unsigned status;                    /* HTTP status */
 	struct rombsr_buf reply;            /* JSON */

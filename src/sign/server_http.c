@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 #include "server_input.h"
+#include "server_routes.h"
 #include "listen_addr.h"
 #include "sign_log.h"
 
@@ -43,6 +44,7 @@ struct rombsr_server {
 	char clients_commit[65];
 	bool have_clients, stopping;
 	unsigned connections;
+	struct rombsr_route_env routes;
 };
 
 /* One connection: the client certificate it last verified, and when. A
@@ -63,6 +65,11 @@ struct exchange {
 	size_t limit;
 	bool refused;        /* answered already (an early refusal) */
 	struct rombsr_server_call *call;
+	/* An artifact route's multipart form and call. */
+	struct MHD_PostProcessor *pp;
+	struct rombsr_route_job *job;
+	uint64_t received;
+	bool form_failed;    /* the rest of the body is dropped, then refused */
 };
 
 void rombsr_server_error_body(struct rombsr_buf *out, const char *code, const char *message)
@@ -204,6 +211,95 @@ static void hand_over(struct rombsr_server *s, struct rombsr_server_call *call)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void route_hand_over(void *cls, struct rombsr_server_call *call)
+{
+	hand_over(cls, call);
+}
+
+/* An artifact route's first callback: its key and the bundle configured,
+ * a multipart body no larger than server.max-body. */
+static enum MHD_Result first_route(struct rombsr_server *s, struct MHD_Connection *c, struct exchange *x,
+				   const char *route, const char *length)
+{
+	const char *code = NULL;
+	int r;
+
+	x->call->route = route;
+	x->limit = s->routes.cfg->server_max_body;
+	if (length != NULL && strtoull(length, NULL, 10) > x->limit)
+		return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
+			      "the body is larger than %zu bytes (server.max-body)", x->limit);
+	r = rombsr_route_job_new(&s->routes, route, &x->job, &code);
+	if (r < 0) {
+		enum MHD_Result ret = refuse(c, x, strcmp(code, "no-key") == 0 ? MHD_HTTP_FORBIDDEN
+										 : MHD_HTTP_SERVICE_UNAVAILABLE,
+					     code, x->call->client.name, "%s", rombsr_error_message(r));
+
+		rombsr_error_clear();
+		return ret;
+	}
+	x->pp = MHD_create_post_processor(c, 64 * 1024, rombsr_route_field, x->job);
+	if (x->pp == NULL)
+		return refuse(c, x, MHD_HTTP_BAD_REQUEST, "bad-input", x->call->client.name,
+			      "%s takes a multipart/form-data body (curl -F)", route);
+	return MHD_YES;
+}
+
+static enum MHD_Result send_route_result(struct MHD_Connection *c, const struct rombsr_route_result *res)
+{
+	struct MHD_Response *resp;
+	char disposition[128];
+	enum MHD_Result ret;
+
+	if (res->filename[0] == '\0')
+		return send_body(c, res->status, &res->body);
+	resp = MHD_create_response_from_buffer(res->body.len, (void *)res->body.data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", res->filename);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
+	ret = MHD_queue_response(c, res->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* An artifact route's body as it arrives, then the whole call. */
+static enum MHD_Result route_upload(struct rombsr_server *s, struct MHD_Connection *c, struct exchange *x,
+				    const char *upload, size_t *upload_size)
+{
+	struct rombsr_route_result res;
+	enum MHD_Result ret, done;
+	const char *why;
+
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		x->received += n;
+		if (x->received > x->limit)
+			return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
+				      "the body is larger than %zu bytes (server.max-body)", x->limit);
+		/* Answered once the whole body is in: libmicrohttpd drops a
+		 * connection answered while the client still sends. */
+		if (!x->form_failed && MHD_post_process(x->pp, upload, n) != MHD_YES)
+			x->form_failed = true;
+		return MHD_YES;
+	}
+	done = MHD_destroy_post_processor(x->pp);
+	x->pp = NULL;
+	if ((why = rombsr_route_form_error(x->job)) != NULL || done != MHD_YES || x->form_failed)
+		return refuse(c, x, MHD_HTTP_BAD_REQUEST, "bad-input", x->call->client.name, "%s",
+			      why != NULL ? why : "a malformed multipart body");
+	rombsr_route_job_run(x->job, x->call, route_hand_over, s, &res);
+	ret = send_route_result(c, &res);
+	rombsr_buf_free(&res.body);
+	rombsr_route_job_free(x->job);
+	x->job = NULL;
+	x->refused = true;
+	return ret;
+}
+
 static enum MHD_Result first_call(struct rombsr_server *s, struct MHD_Connection *c, const char *url,
 				  const char *method, struct exchange *x)
 {
@@ -216,11 +312,13 @@ static enum MHD_Result first_call(struct rombsr_server *s, struct MHD_Connection
 	ret = authenticate(s, c, x, x->call);
 	if (ret != MHD_YES || x->refused)
 		return ret;
-	if (strcmp(url, "/v1/sign") != 0)
+	if (strcmp(url, "/v1/sign") != 0 && rombsr_route_path(url) == NULL)
 		return refuse(c, x, MHD_HTTP_NOT_FOUND, "no-route", x->call->client.name, "no route %.64s (see docs/server.md)",
 			      url);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return refuse(c, x, MHD_HTTP_METHOD_NOT_ALLOWED, "method", x->call->client.name, "%.64s takes POST", url);
+	if (rombsr_route_path(url) != NULL)
+		return first_route(s, c, x, rombsr_route_path(url), length);
 	x->call->route = "/v1/sign";
 	x->limit = SIGN_BODY_MAX;
 	if (length != NULL && strtoull(length, NULL, 10) > x->limit)
@@ -249,6 +347,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0; /* what a refused client still sends is dropped */
 		return MHD_YES;
 	}
+	if (x->job != NULL)
+		return route_upload(s, c, x, upload, upload_size);
 	if (*upload_size > 0) {
 		if (x->body.len + *upload_size > x->limit)
 			return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
@@ -278,6 +378,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	(void)why;
 	if (x == NULL)
 		return;
+	if (x->pp != NULL)
+		MHD_destroy_post_processor(x->pp);
+	rombsr_route_job_free(x->job);
 	if (x->call != NULL)
 		rombsr_buf_free(&x->call->reply);
 	free(x->call);
@@ -364,6 +467,8 @@ int rombsr_server_bind(const struct rombsr_config *cfg, struct rombsr_server **o
 		r = read_pem("server.key", cfg->server_key, &s->key);
 	if (r == 0)
 		r = read_pem("server.client-ca", cfg->server_client_ca, &s->ca);
+	if (r == 0)
+		r = rombsr_route_env_init(cfg, &s->routes);
 	if (r == 0)
 		r = rombsr_listen_bind(KEY, cfg->server_listen, false, 128, &s->fd);
 	if (r < 0) {

@@ -98,3 +98,17 @@ call_ready() { # CLIENT BODY: call, waiting while the node starts
 	done
 	printf '%s' "$got"
 }
+
+# server_decisions N: waits until the queue's audit log holds N signing
+# server decisions and audit-verify matches them to the clients list.
+server_decisions() {
+	# The log reaches the queue within 10 s of a decision (docs/server.md).
+	for _ in $(seq 150); do
+		"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
+			fail "audit-verify: $(cat "$T/verify.out")"
+		grep -q "$1 signing server decisions" "$T/verify.out" && break
+		sleep 0.2
+	done
+	grep -q "$1 signing server decisions match the clients list" "$T/verify.out" ||
+		fail "audit-verify did not match the server's decisions: $(cat "$T/verify.out")"
+}

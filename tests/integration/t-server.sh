@@ -45,18 +45,6 @@ expect_refusal() { # WANT_STATUS WANT_CODE WANT_TEXT CLIENT BODY
 	[ "$(jq -r .error.code "$T/out.json")" = "$2" ] || fail "the body is not one JSON error: $(cat "$T/out.json")"
 }
 
-# verified_decisions N: waits until audit-verify of the queue counts N
-# signing server decisions (the log reaches the queue within 10 seconds).
-verified_decisions() {
-	for _ in $(seq 150); do
-		"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/queue.git" > "$T/verify.out" 2>&1 ||
-			fail "audit-verify: $(cat "$T/verify.out")"
-		grep -q "$1 signing server decisions match the clients list" "$T/verify.out" && return 0
-		sleep 0.2
-	done
-	fail "audit-verify does not count $1 server decisions: $(cat "$T/verify.out")"
-}
-
 start_server "$T/serve.log"
 printf 'a boot image\n' > "$T/data.bin"
 digest=$(sha256sum "$T/data.bin" | cut -d' ' -f1)
@@ -111,7 +99,7 @@ promtool check metrics < "$T/metrics.txt" > "$T/promtool.out" 2>&1 || fail "prom
 echo "ok: the serving node's metrics name its connections; promtool check metrics clean"
 
 # The audit log reaches the queue without a queued request to carry it.
-verified_decisions 3
+server_decisions 3
 "$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$signed_id" > "$T/show.out" 2>&1 || fail "audit-show: $(cat "$T/show.out")"
 grep -q "server-client request_id=$signed_id route=/v1/sign build_node=${FPR_BUILD,,} client_certificate=$(fingerprint builder)" \
 	"$T/show.out" || fail "no server-client entry for $signed_id: $(cat "$T/show.out")"
@@ -135,7 +123,7 @@ done
 grep -q "decided before the node stopped, is logged at audit entry" "$T/serve3.log" ||
 	fail "the signed request was not recovered: $(cat "$T/serve3.log")"
 [ ! -s "$T/state/sign/server.pending" ] || fail "a recovered request's record is left"
-verified_decisions 4
+server_decisions 4
 git clone -q "$T/queue.git" "$T/check"
 read -r lines entries <<<"$(cache_in_log "$T/state/signer/cache-release" "$T/check")" || fail "cache_in_log failed"
 [ "$lines" = 2 ] || fail "expected 2 HSM signatures (the first call's and the crashed one's), the cache has $lines"
@@ -162,7 +150,7 @@ for _ in $(seq 100); do
 done
 [ ! -s "$T/state/sign/server.pending" ] || fail "the record was not cleared: $(cat "$T/serve5.log")"
 ! grep -q "request $third_id.*is logged at audit entry" "$T/serve5.log" || fail "a logged call was logged again"
-verified_decisions 5
+server_decisions 5
 [ "$("$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$third_id" --type server-client | grep -c .)" = 1 ] ||
 	fail "the call is not logged exactly once"
 echo "ok: a node killed after logging, before emptying its records, logs nothing twice at its next start"

@@ -76,6 +76,22 @@ int main(void)
 	      "authority module overrides hsm.module");
 	rombsr_config_free(&cfg);
 
+	/* The artifact routes (docs/server.md): a key per route, the bundle. */
+	r = rombsr_config_load(write_conf("routes.conf", "[server]\n\tbundle = /srv/bundle\n\tkey-modules = kmod\n"
+							 "\tkey-fitimage = fit\n\ttool-timeout = 30\n"),
+			       &cfg);
+	CHECK(r == 0 && strcmp(cfg.server_bundle, "/srv/bundle") == 0 && strcmp(cfg.server_key_modules, "kmod") == 0 &&
+		      strcmp(cfg.server_key_fitimage, "fit") == 0 && cfg.server_key_swupdate == NULL &&
+		      cfg.server_key_uefi == NULL && cfg.server_tool_timeout == 30 && cfg.server_capture_module == NULL,
+	      "server.bundle, server.key-<route> and server.tool-timeout read; other routes have no key");
+	rombsr_config_free(&cfg);
+	r = rombsr_config_load(write_conf("routes0.conf", "[core]\n\tstate-dir = /x\n"), &cfg);
+	CHECK(r == 0 && cfg.server_tool_timeout == ROMBSR_CONFIG_DEFAULT_SERVER_TOOL_TIMEOUT, "server.tool-timeout default");
+	rombsr_config_free(&cfg);
+	expect_refusal("routekey.conf", "[server]\n\tkey-mender = m\n", "unknown key 'server.key-mender'");
+	expect_refusal("routelabel.conf", "[server]\n\tkey-modules = a b\n", "'a b' is not a key label");
+	expect_refusal("tooltime.conf", "[server]\n\ttool-timeout = 4000\n", "server.tool-timeout");
+
 	setenv("ROMBSR_CONFIG", write_conf("env.conf", "[core]\n\tstate-dir = /from/env\n"), 1);
 	r = rombsr_config_load(NULL, &cfg);
 	CHECK(r == 0 && strcmp(cfg.state_dir, "/from/env") == 0, "ROMBSR_CONFIG is used without --config");
