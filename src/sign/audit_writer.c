@@ -526,7 +526,8 @@ int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t fr
 		if (r == 0)
 			r = rombsr_audit_entry_decode((const char *)line.data, line.len, e);
 		rombsr_buf_free(&line);
-		*logged = r == 0 && e->type == ROMBSR_AUDIT_SERVER_CLIENT && strcmp(e->request_id, request_id) == 0;
+		*logged = r == 0 && e->type == ROMBSR_AUDIT_SERVER_CLIENT &&
+			  (request_id == NULL || strcmp(e->request_id, request_id) == 0);
 	}
 	free(e);
 	return r;

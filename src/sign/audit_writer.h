@@ -96,8 +96,9 @@ int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombs
 struct rombsr_audit_entry;
 int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e);
 
-/* Whether the log holds a server-client entry for request_id at index
- * from or later (the signing server's recovery, serve.h). */
+/* Whether the log holds a server-client entry for request_id (NULL: for
+ * any request) at index from or later (the signing server's recovery and
+ * publication, serve.h). */
 int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t from, const char *request_id,
 				      bool *logged);
 /* Deferred durability (rombsr_audit_log_defer_sync()): several decisions

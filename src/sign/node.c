@@ -348,6 +348,14 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 	if (r == 0)
 		r = rombsr_audit_writer_open(node->dir, cfg->audit_origin, node->signers[ROMBSR_AUTHORITY_AUDIT].fd,
 					     &node->audit);
+	/* The signing server's decisions an earlier run logged but did not
+	 * publish: the first pass publishes them. */
+	if (r == 0) {
+		uint64_t entries, published;
+
+		rombsr_audit_writer_sizes(node->audit, &entries, &published);
+		r = rombsr_audit_writer_server_logged(node->audit, published, NULL, &node->served_unpublished);
+	}
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++)
 		if (node->signers[i].fd >= 0)
 			r = rombsr_audit_writer_login(node->audit, node->signers[i].token_label,

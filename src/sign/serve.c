@@ -127,6 +127,7 @@ static int log_decision(struct rombsr_sign_node *node, const struct serve_item *
 
 	(void)it;
 	rombsr_sign_fault_point("before-log");
+	node->served_unpublished = true;
 	return rombsr_audit_writer_decision(node->audit, &job->resp, job->resp.signed_ok ? &job->req : NULL,
 					    job->tally->required > 0 ? &approvals : NULL, &client, index, count);
 }

@@ -45,6 +45,7 @@ static int finish_leftover(struct rombsr_sign_node *node, const char *id, const 
 						     call->client.build_node, call->route};
 
 		rombsr_buf_free(&text);
+		node->served_unpublished = true;
 		r = rombsr_audit_writer_decision(node->audit, &job.resp, job.resp.signed_ok ? &job.req : NULL, NULL,
 						 &client, &index, &count);
 	}

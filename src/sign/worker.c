@@ -353,6 +353,7 @@ static int publish(struct rombsr_sign_node *node, struct outgoing *o, struct pas
 		if (o->audit.checkpoint.len > 0)
 			node->counters.checkpoint_at = time(NULL);
 		node->published_at = now_seconds();
+		node->served_unpublished = false;
 		r = rombsr_audit_writer_published(node->audit, o->audit.size);
 	}
 	return r;
@@ -667,7 +668,7 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		node->counters.lag_since = time(NULL);
 	/* Nothing new: only a waiting request that expired needs an answer,
 	 * or the signing server's decisions their publication. */
-	served = rombsr_audit_writer_unpublished(node->audit) && t0 - node->published_at >= SERVED_PUBLISH_SECONDS;
+	served = node->served_unpublished && t0 - node->published_at >= SERVED_PUBLISH_SECONDS;
 	if (!changed && !served && !rombsr_waiting_any_expired(&node->waiting, time(NULL)))
 		goto done;
 	if (changed && node->have_processed) {

@@ -73,6 +73,7 @@ struct rombsr_sign_node {
 	bool serve_leftovers;
 	int serve_pending_fd;       /* <state>/sign/server.pending, once opened; -1 before */
 	double published_at;        /* monotonic seconds of the last publication */
+	bool served_unpublished;    /* the server logged decisions since then */
 };
 
 /* What one pass knows that its decisions need: the head it processes and
