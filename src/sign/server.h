@@ -13,6 +13,7 @@
 #include "../common/config.h"
 #include "../queue/clients.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,6 +58,7 @@ struct rombsr_server_call {
 	struct rombsr_buf reply;            /* JSON */
 	/* Owned by server_http.c. */
 	bool answered;
+	pthread_cond_t done;  /* its own: an answer wakes one connection, not all */
 	struct rombsr_server_call *next;
 };
 

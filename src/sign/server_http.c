@@ -38,7 +38,7 @@ struct rombsr_server {
 	struct rombsr_buf cert, key, ca;
 	size_t max_connections, timeout;
 	pthread_mutex_t lock;
-	pthread_cond_t arrived, answered;
+	pthread_cond_t arrived;
 	struct rombsr_server_call *head, *tail;  /* handed over, not taken yet */
 	struct rombsr_clients clients;
 	char clients_commit[65];
@@ -192,6 +192,7 @@ static enum MHD_Result authenticate(struct rombsr_server *s, struct MHD_Connecti
  * takes, and stop answers those it did not. */
 static void hand_over(struct rombsr_server *s, struct rombsr_server_call *call)
 {
+	pthread_cond_init(&call->done, NULL);
 	pthread_mutex_lock(&s->lock);
 	if (s->stopping) {
 		call->status = MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -207,8 +208,9 @@ static void hand_over(struct rombsr_server *s, struct rombsr_server_call *call)
 		pthread_cond_signal(&s->arrived);
 	}
 	while (!call->answered)
-		pthread_cond_wait(&s->answered, &s->lock);
+		pthread_cond_wait(&call->done, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&call->done);
 }
 
 static void route_hand_over(void *cls, struct rombsr_server_call *call)
@@ -456,7 +458,6 @@ int rombsr_server_bind(const struct rombsr_config *cfg, struct rombsr_server **o
 	s->fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->arrived, NULL);
-	pthread_cond_init(&s->answered, NULL);
 	s->max_connections = cfg->server_max_connections;
 	s->timeout = cfg->server_timeout;
 	if (cfg->server_listen == NULL)
@@ -518,9 +519,9 @@ void rombsr_server_stop(struct rombsr_server *s)
 		call->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		rombsr_server_error_body(&call->reply, "stopping", "the sign node is stopping");
 		call->answered = true;
+		pthread_cond_signal(&call->done);
 	}
 	s->tail = NULL;
-	pthread_cond_broadcast(&s->answered);
 	pthread_mutex_unlock(&s->lock);
 	if (s->mhd != NULL)
 		MHD_stop_daemon(s->mhd);
@@ -531,7 +532,6 @@ void rombsr_server_stop(struct rombsr_server *s)
 	rombsr_buf_free(&s->ca);
 	rombsr_clients_free(&s->clients);
 	pthread_cond_destroy(&s->arrived);
-	pthread_cond_destroy(&s->answered);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -572,7 +572,7 @@ void rombsr_server_answer(struct rombsr_server *s, struct rombsr_server_call *ca
 {
 	pthread_mutex_lock(&s->lock);
 	call->answered = true;
-	pthread_cond_broadcast(&s->answered);
+	pthread_cond_signal(&call->done);
 	pthread_mutex_unlock(&s->lock);
 }
 
