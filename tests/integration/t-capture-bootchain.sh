@@ -12,6 +12,7 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/bootchain-lib.sh"
 
 for tool in mkimage fdtget dtc sbsign sbverify sbattach faketime ld; do
 	command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh)"
@@ -73,10 +74,6 @@ rounds() {
 }
 
 # fdt_bytes FILE NODE PROP OUT: a property's bytes (fdtget prints them as hex).
-fdt_bytes() {
-	fdtget -t bx "$1" "$2" "$3" | python3 -c 'import sys
-sys.stdout.buffer.write(bytes(int(x, 16) for x in sys.stdin.read().split()))' > "$4"
-}
 
 # must_fail TEXT command...: fails, and its output (stdout and stderr) holds TEXT.
 must_fail() {
@@ -90,37 +87,7 @@ must_fail() {
 # --- (a) U-Boot mkimage: a FIT with image and configuration signatures. ---
 head -c 3000 /dev/urandom > "$T/kernel.bin"
 printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-board";\n};\n' | dtc -q -I dts -O dtb -o "$T/board.dtb" -
-fit_its() { # KERNEL OUT
-	cat > "$2" <<ITS
-/dts-v1/;
-/ {
-	description = "ROMbsr boot chain";
-	#address-cells = <1>;
-	images {
-		kernel {
-			data = /incbin/("$1");
-			type = "kernel"; arch = "arm64"; os = "linux"; compression = "none";
-			load = <0x80000>; entry = <0x80000>;
-			hash-1 { algo = "sha256"; };
-			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$LABEL"; };
-		};
-		fdt-1 {
-			data = /incbin/("$T/board.dtb");
-			type = "flat_dt"; arch = "arm64"; compression = "none";
-			hash-1 { algo = "sha256"; };
-		};
-	};
-	configurations {
-		default = "conf-1";
-		conf-1 {
-			kernel = "kernel"; fdt = "fdt-1";
-			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$LABEL"; sign-images = "kernel", "fdt"; };
-		};
-	};
-};
-ITS
-}
-fit_its "$T/kernel.bin" "$T/fit.its"
+fit_its "$T/kernel.bin" "$LABEL" "$T/fit.its"
 printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-u-boot";\n\tsignature { };\n};\n' | dtc -q -I dts -O dtb -o "$T/u-boot.dtb" -
 # -k is what mkimage puts before ";object=<key-name-hint>;type=private".
 run_mkimage() { # CONFIG OUT
@@ -164,9 +131,9 @@ cmp -s "$FIT" "$T/fit2.itb" || fail "two mkimage replays differ"
 # without SOURCE_DATE_EPOCH the FIT's timestamp (hashed by the configuration
 # signature) changes, and replay finds none.
 head -c 3000 /dev/urandom > "$T/kernel2.bin"
-fit_its "$T/kernel2.bin" "$T/fit.its"
+fit_its "$T/kernel2.bin" "$LABEL" "$T/fit.its"
 must_fail "replay: no signature for key '$LABEL'" run_mkimage "$T/mkimage.replay.conf" "$T/bad.itb"
-fit_its "$T/kernel.bin" "$T/fit.its"
+fit_its "$T/kernel.bin" "$LABEL" "$T/fit.its"
 cp "$FIT" "$T/tampered.itb"
 fdtput -t s "$T/tampered.itb" /images/kernel description "a kernel nobody signed"
 python3 "$TOP/tests/tools/fit-config-regions.py" "$T/tampered.itb" /configurations/conf-1/signature-1 "$T/conf2.tbs"
@@ -210,7 +177,8 @@ sbsign_part() {
 	gcc -c -O2 -fno-ident -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables -fpic -mno-red-zone \
 		-o "$T/app.o" "$T/app.c"
 	ld -s -m i386pep --subsystem 10 -e efi_main -o "$T/app.efi" "$T/app.o"
-	objdump -p "$T/app.efi" | grep -q 'Subsystem.*(EFI application)' || fail "no EFI application: $(objdump -p "$T/app.efi")"
+	objdump -p "$T/app.efi" > "$T/app.efi.txt" || fail "objdump of the EFI application"
+	grep -q 'Subsystem.*(EFI application)' "$T/app.efi.txt" || fail "no EFI application: $(cat "$T/app.efi.txt")"
 	# sbsign puts a signingTime into the signed attributes: the clock is frozen
 	# at SOURCE_DATE_EPOCH so that capture and replay sign the same bytes.
 	run_sbsign() { # CONFIG OUT
@@ -222,8 +190,9 @@ sbsign_part() {
 	[ "$ROUNDS" -eq 1 ] || fail "sbsign needed $ROUNDS rounds, not 1"
 	sbverify --cert "$CERT" "$T/sbsign.out" >/dev/null 2>&1 || fail "sbverify refuses the signed EFI application"
 	sbattach --detach "$T/efi.p7" "$T/sbsign.out" >/dev/null 2>&1
-	openssl pkcs7 -inform DER -in "$T/efi.p7" -print | grep -q "UTCTIME:Jan  1 00:00:00 2026 GMT" ||
-		fail "the signingTime is not the frozen time"
+	# Printed whole first: grep -q stopping early would fail openssl's write.
+	openssl pkcs7 -inform DER -in "$T/efi.p7" -print > "$T/efi.p7.txt" || fail "openssl pkcs7 -print"
+	grep -q "UTCTIME:Jan  1 00:00:00 2026 GMT" "$T/efi.p7.txt" || fail "the signingTime is not the frozen time"
 	echo "ok: sbsign: sbverify --cert passes"
 	must_fail "Signature verification failed" sbverify --cert "$T/bundle/certs/media.pem" "$T/sbsign.out"
 	must_fail "Signature verification failed" sbverify --cert "$CERT" "$T/sbsign.placeholder"

@@ -12,6 +12,7 @@
 . "$(dirname "$0")/sign-lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
 . "$(dirname "$0")/server-lib.sh"
+. "$(dirname "$0")/bootchain-lib.sh"
 
 SIGN_FILE=/usr/lib/linux-kbuild-6.1/scripts/sign-file
 [ -x "$SIGN_FILE" ] || fail "no sign-file: apt install linux-kbuild-6.1 (scripts/install-deps.sh)"
@@ -109,8 +110,9 @@ for m in kernel/drivers/a.ko extra/b.ko; do
 	cmp -s "$T/m.content" "$T/mods/lib/modules/6.1.0/$m" || fail "$m: the signed module's content is not the module"
 	openssl cms -verify -binary -inform DER -in "$T/m.p7s" -content "$T/m.content" -certfile "$CERT" -CAfile "$CERT" \
 		-out /dev/null 2>"$T/verify.err" || fail "$m: openssl cms -verify: $(cat "$T/verify.err")"
-	openssl cms -cmsout -print -inform DER -in "$T/m.p7s" | grep -q 'algorithm: sha512' ||
-		fail "$m: the default hash is not sha512"
+	# Printed whole first: grep -q stopping early would fail openssl's write.
+	openssl cms -cmsout -print -inform DER -in "$T/m.p7s" > "$T/m.txt" || fail "$m: openssl cms -print"
+	grep -q 'algorithm: sha512' "$T/m.txt" || fail "$m: the default hash is not sha512"
 done
 no_leftovers
 echo "ok: POST /sign/modules: both modules signed (sha512), openssl cms -verify passes with the bundle's certificate"
@@ -122,7 +124,8 @@ tar -C "$T/out256" -xzf "$T/signed256.tar.gz"
 split_module "$T/out256/lib/modules/6.1.0/extra/b.ko" "$T/m.content" "$T/m.p7s"
 openssl cms -verify -binary -inform DER -in "$T/m.p7s" -content "$T/m.content" -certfile "$CERT" -CAfile "$CERT" \
 	-out /dev/null 2>/dev/null || fail "hashalg=sha256: does not verify"
-openssl cms -cmsout -print -inform DER -in "$T/m.p7s" | grep -q 'algorithm: sha256' || fail "hashalg=sha256 not used"
+openssl cms -cmsout -print -inform DER -in "$T/m.p7s" > "$T/m.txt" || fail "openssl cms -print"
+grep -q 'algorithm: sha256' "$T/m.txt" || fail "hashalg=sha256 not used"
 echo "ok: hashalg=sha256 honoured"
 
 # Bad input: one JSON error each, nothing left behind.
@@ -182,7 +185,8 @@ echo "ok: POST /sign/swupdate: CMS verified by openssl cms -verify -binary -info
 # --- POST /sign/tegra/uefi: an EFI application (PE32+, subsystem 10, built
 # here). Not with a sanitized capture module: libfaketime deadlocks in the
 # ASan runtime's start (docs/bootchain-tools.md (b)).
-if nm -D "$ROMBSR_BUILD/libmock_pkcs11.so" 2>/dev/null | grep -q __asan_init; then
+nm -D "$ROMBSR_BUILD/libmock_pkcs11.so" > "$T/capture.syms" 2>/dev/null || fail "nm of the capture module"
+if grep -q __asan_init "$T/capture.syms"; then
 	echo "ok: /sign/tegra/uefi skipped: a sanitized capture module cannot run under faketime"
 	uefi_decisions=0
 else
@@ -223,45 +227,11 @@ fi
 
 # --- POST /sign/fitimage: an unsigned FIT (an image and a configuration
 # signature node naming the route's key) and a U-Boot dtb for the key.
-fit_its() { # LABEL OUT
-	cat > "$2" <<ITS
-/dts-v1/;
-/ {
-	description = "ROMbsr boot chain";
-	#address-cells = <1>;
-	images {
-		kernel {
-			data = /incbin/("$T/kernel.bin");
-			type = "kernel"; arch = "arm64"; os = "linux"; compression = "none";
-			load = <0x80000>; entry = <0x80000>;
-			hash-1 { algo = "sha256"; };
-			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$1"; };
-		};
-		fdt-1 {
-			data = /incbin/("$T/board.dtb");
-			type = "flat_dt"; arch = "arm64"; compression = "none";
-			hash-1 { algo = "sha256"; };
-		};
-	};
-	configurations {
-		default = "conf-1";
-		conf-1 {
-			kernel = "kernel"; fdt = "fdt-1";
-			signature-1 { algo = "sha256,rsa4096"; key-name-hint = "$1"; sign-images = "kernel", "fdt"; };
-		};
-	};
-};
-ITS
-}
 # fdt_bytes FILE NODE PROP OUT: a property's bytes (fdtget prints them as hex).
-fdt_bytes() {
-	fdtget -t bx "$1" "$2" "$3" | python3 -c 'import sys
-sys.stdout.buffer.write(bytes(int(x, 16) for x in sys.stdin.read().split()))' > "$4"
-}
 head -c 3000 /dev/urandom > "$T/kernel.bin"
 printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-board";\n};\n' | dtc -q -I dts -O dtb -o "$T/board.dtb" -
 printf '/dts-v1/;\n/ {\n\tmodel = "rombsr-u-boot";\n\tsignature { };\n};\n' | dtc -q -I dts -O dtb -o "$T/u-boot.dtb" -
-fit_its platform "$T/fit.its"
+fit_its "$T/kernel.bin" platform "$T/fit.its"
 mkimage -f "$T/fit.its" "$T/image.itb" >/dev/null || fail "mkimage -f"
 openssl x509 -in "$CERT" -pubkey -noout > "$T/platform.pub"
 got=$(post /sign/fitimage builder "$T/signed.itb" -F "artifact=@$T/image.itb" -F "machine=board_x")
@@ -287,7 +257,7 @@ fdt_bytes "$T/fitout/dtb" /signature/key-platform rsa,modulus "$T/dtb.modulus"
 	fail "the dtb's rsa,modulus is not the bundle key's"
 [ "$(fdtget "$T/fitout/dtb" /signature/key-platform required)" = conf ] || fail "the dtb key is not required"
 expect_error /sign/fitimage 403 no-key "keyname 'dev'" -F "artifact=@$T/image.itb" -F "keyname=dev"
-fit_its media "$T/media.its"
+fit_its "$T/kernel.bin" media "$T/media.its"
 mkimage -f "$T/media.its" "$T/media.itb" >/dev/null || fail "mkimage -f"
 # The capture module has the whole bundle: mkimage could sign with another
 # bundle key the FIT names. The round names it and is refused before any
