@@ -40,3 +40,22 @@ fdt_bytes() {
 	fdtget -t bx "$1" "$2" "$3" | python3 -c 'import sys
 sys.stdout.buffer.write(bytes(int(x, 16) for x in sys.stdin.read().split()))' > "$4"
 }
+
+# split_module SIGNED CONTENT_OUT SIG_OUT: what module_sig_check() reads,
+# content | PKCS#7 | struct module_signature (12 bytes, sig_len big-endian
+# at its end) | "~Module signature appended~\n" (docs/bootchain-tools.md).
+split_module() {
+	python3 - "$@" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+marker = b"~Module signature appended~\n"
+if not data.endswith(marker):
+    sys.exit("no module signature marker")
+algo, hash_, id_type, signer_len, key_id_len, sig_len = struct.unpack(">BBBBB3xI", data[-len(marker) - 12:-len(marker)])
+if id_type != 2:
+    sys.exit("id_type %d is not PKEY_ID_PKCS7" % id_type)
+end = len(data) - len(marker) - 12
+open(sys.argv[2], "wb").write(data[:end - sig_len])
+open(sys.argv[3], "wb").write(data[end - sig_len:end])
+PY
+}

@@ -223,23 +223,6 @@ run_modsign() { # CONFIG OUT
 rounds modsign run_modsign
 MODSIGN_ROUNDS=$ROUNDS
 [ "$ROUNDS" -eq 1 ] || fail "the module signature needed $ROUNDS rounds, not 1"
-# module_sig_check(): content | PKCS#7 | struct module_signature (12 bytes,
-# sig_len big-endian at its end) | "~Module signature appended~\n".
-split_module() { # SIGNED CONTENT_OUT SIG_OUT
-	python3 - "$@" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-marker = b"~Module signature appended~\n"
-if not data.endswith(marker):
-    sys.exit("no module signature marker")
-algo, hash_, id_type, signer_len, key_id_len, sig_len = struct.unpack(">BBBBB3xI", data[-len(marker) - 12:-len(marker)])
-if id_type != 2:
-    sys.exit("id_type %d is not PKEY_ID_PKCS7" % id_type)
-end = len(data) - len(marker) - 12
-open(sys.argv[2], "wb").write(data[:end - sig_len])
-open(sys.argv[3], "wb").write(data[end - sig_len:end])
-PY
-}
 split_module "$T/modsign.out" "$T/mod.content" "$T/mod.p7s"
 cmp -s "$T/mod.content" "$T/module.ko" || fail "the signed module's content is not the module"
 openssl cms -verify -binary -inform DER -in "$T/mod.p7s" -content "$T/mod.content" -certfile "$CERT" -CAfile "$CERT" \

@@ -60,22 +60,6 @@ wait_clients() {
 		case "$(call builder '{}')" in 503*starting*) sleep 0.1 ;; *) break ;; esac
 	done
 }
-# split_module SIGNED CONTENT_OUT SIG_OUT (docs/bootchain-tools.md)
-split_module() {
-	python3 - "$@" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-marker = b"~Module signature appended~\n"
-if not data.endswith(marker):
-    sys.exit("no module signature marker")
-algo, hash_, id_type, signer_len, key_id_len, sig_len = struct.unpack(">BBBBB3xI", data[-len(marker) - 12:-len(marker)])
-if id_type != 2:
-    sys.exit("id_type %d is not PKEY_ID_PKCS7" % id_type)
-end = len(data) - len(marker) - 12
-open(sys.argv[2], "wb").write(data[:end - sig_len])
-open(sys.argv[3], "wb").write(data[end - sig_len:end])
-PY
-}
 
 # A sanitized build's capture module needs the ASan runtime in every tool
 # (capture-lib.sh); the server passes it on to them.
