@@ -40,12 +40,18 @@ LDFLAGS += $(SAN_FLAGS) -Wl,-z,relro,-z,now
 SIGN_PKGS = libsystemd libmicrohttpd gnutls
 SIGN_PKG_LIBS := $(shell pkg-config --libs $(SIGN_PKGS))
 CFLAGS += $(shell pkg-config --cflags $(SIGN_PKGS))
-LDLIBS = $(PKG_LIBS) $(SIGN_PKG_LIBS) -ldl -lpthread
+# The native YubiHSM 2 client (src/yubihsm/) speaks to the connector over
+# HTTP through libcurl: the signer, the provisioning commands, the tests.
+CURL_LIBS := $(shell pkg-config --libs libcurl)
+CFLAGS += $(shell pkg-config --cflags libcurl)
+LDLIBS = $(PKG_LIBS) $(SIGN_PKG_LIBS) $(CURL_LIBS) -ldl -lpthread
 # The signer links neither.
-SIGNER_LDLIBS = $(PKG_LIBS) -ldl -lpthread
+SIGNER_LDLIBS = $(PKG_LIBS) $(CURL_LIBS) -ldl -lpthread
 
 COMMON_SRC := $(wildcard src/common/*.c)
 HSM_SRC := $(wildcard src/hsm/*.c)
+# The native YubiHSM 2 client: connector, SCP03 sessions, commands.
+YUBIHSM_SRC := $(wildcard src/yubihsm/*.c)
 AUDIT_SRC := $(wildcard src/audit/*.c)
 QUEUE_SRC := $(wildcard src/queue/*.c)
 BUILD_SRC := $(wildcard src/build/*.c)
@@ -83,6 +89,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_LIB = $(BUILD)/librombsr-common.a
 HSM_LIB = $(BUILD)/librombsr-hsm.a
+YUBIHSM_LIB = $(BUILD)/librombsr-yubihsm.a
 AUDIT_LIB = $(BUILD)/librombsr-audit.a
 QUEUE_LIB = $(BUILD)/librombsr-queue.a
 BUILD_LIB = $(BUILD)/librombsr-build.a
@@ -95,12 +102,12 @@ PROTO_LIB = $(BUILD)/librombsr-proto.a
 CLI_LIB = $(BUILD)/librombsr-cli.a
 P11CLIENT_LIB = $(BUILD)/librombsr-p11client.a
 # Tests, tools and benches link all of these; the order is the link order.
-LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
+LIBS = $(SIGN_LIB) $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(YUBIHSM_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 # The programs, one per side of the trust boundary: the client (build
 # nodes, operators, auditors), the sign node, and its signer.
 CLIENT_LIBS = $(CLI_LIB) $(BUILD_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(AVB_LIB) $(OTA_LIB) $(COMMON_LIB)
-NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(AVB_LIB) $(COMMON_LIB)
-SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(AUDIT_LIB) $(HSM_LIB) $(COMMON_LIB)
+NODE_LIBS = $(CLI_LIB) $(SIGN_LIB) $(PROTO_LIB) $(QUEUE_LIB) $(AUDIT_LIB) $(HSM_LIB) $(YUBIHSM_LIB) $(AVB_LIB) $(COMMON_LIB)
+SIGNER_LIBS = $(SIGNER_LIB) $(PROTO_LIB) $(BUILD_LIB) $(AUDIT_LIB) $(HSM_LIB) $(YUBIHSM_LIB) $(COMMON_LIB)
 # The build side's signing tools: formats and a PKCS#11 client, no queue.
 ARTIFACT_LIBS = $(CLI_LIB) $(AVB_LIB) $(MANIFEST_LIB) $(OTA_LIB) $(P11CLIENT_LIB) $(COMMON_LIB)
 ROMBSR = $(BUILD)/rombsr
@@ -140,6 +147,9 @@ $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 
 $(HSM_LIB): $(call obj,$(HSM_SRC))
 	$(Q)$(AR) rcs $@ $^
+
+$(YUBIHSM_LIB): $(call obj,$(YUBIHSM_SRC))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(AUDIT_LIB): $(call obj,$(AUDIT_SRC))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
