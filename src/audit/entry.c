@@ -91,6 +91,8 @@ static const struct type_info types[] = {
 	[ROMBSR_AUDIT_FREEZE] = {"freeze", {F_COMMIT, F_STATE, F_DETAIL, F_END}},
 	[ROMBSR_AUDIT_SERVER_CLIENT] = {"server-client",
 					{F_REQUEST_ID, F_COMMIT, F_CLIENT_CERT, F_BUILD_NODE, F_ROUTE, F_END}},
+	[ROMBSR_AUDIT_DEVICE_LOG] = {"device-log", {F_TOKEN, F_DIGEST, F_REQUEST_ID, F_KEY_LABEL, F_DETAIL, F_END}},
+	[ROMBSR_AUDIT_DEVICE_LOG_ANOMALY] = {"device-log-anomaly", {F_TOKEN, F_REASON, F_DETAIL, F_END}},
 };
 
 #define N_TYPES (sizeof(types) / sizeof(types[0]))

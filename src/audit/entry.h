@@ -47,6 +47,8 @@ enum rombsr_audit_type {
 	ROMBSR_AUDIT_KEY_REVOCATION,   /* "key-revocation": an admin's revocation in the queue */
 	ROMBSR_AUDIT_FREEZE,           /* "freeze": signing frozen or thawed by an admin */
 	ROMBSR_AUDIT_SERVER_CLIENT,    /* "server-client": who asked the signing server (docs/server.md) */
+	ROMBSR_AUDIT_DEVICE_LOG,       /* "device-log": one entry of a YubiHSM's own log (docs/yubihsm.md) */
+	ROMBSR_AUDIT_DEVICE_LOG_ANOMALY, /* "device-log-anomaly": a gap, a broken chain, an unmatched signature */
 };
 
 /* Field kinds (see docs/audit-log.md):

@@ -14,13 +14,14 @@
 static bool has_request(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_REQUEST_SIGNED || t == ROMBSR_AUDIT_REQUEST_REJECTED || t == ROMBSR_AUDIT_SIGNATURE ||
-	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_SERVER_CLIENT;
+	       t == ROMBSR_AUDIT_APPROVALS || t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_SERVER_CLIENT ||
+	       t == ROMBSR_AUDIT_DEVICE_LOG;
 }
 
 static bool has_key(enum rombsr_audit_type t)
 {
 	return t == ROMBSR_AUDIT_SIGNATURE || t == ROMBSR_AUDIT_KEY_GENERATED || t == ROMBSR_AUDIT_KEY_REVOKED ||
-	       t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_KEY_REVOCATION;
+	       t == ROMBSR_AUDIT_UNDERSTOOD || t == ROMBSR_AUDIT_KEY_REVOCATION || t == ROMBSR_AUDIT_DEVICE_LOG;
 }
 
 bool audit_filter_matches(const struct audit_filter *f, const struct rombsr_audit_entry *e)
@@ -102,6 +103,13 @@ void audit_print_entry(const struct rombsr_audit_entry *e)
 	case ROMBSR_AUDIT_SERVER_CLIENT:
 		printf(" request_id=%s route=%s build_node=%s client_certificate=%s commit=%s", e->request_id, e->route,
 		       e->build_node, e->client_certificate, e->commit);
+		break;
+	case ROMBSR_AUDIT_DEVICE_LOG:
+		printf(" token=%s request_id=%s key_label=%s entry=%s detail=\"%s\"", e->token, e->request_id, e->key_label,
+		       e->digest, e->detail);
+		break;
+	case ROMBSR_AUDIT_DEVICE_LOG_ANOMALY:
+		printf(" token=%s reason=%s detail=\"%s\"", e->token, e->reason, e->detail);
 		break;
 	case ROMBSR_AUDIT_NONE:
 		break;

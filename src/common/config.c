@@ -129,6 +129,17 @@ static int set_authority_key(struct rombsr_config *cfg, const char *rest, const 
 	return rombsr_error(ROMBSR_ECONFIG, "%s: unknown key '%s'", file, full);
 }
 
+static int set_backend(struct rombsr_config *cfg, const char *value, const char *file)
+{
+	if (strcmp(value, "pkcs11") == 0)
+		cfg->hsm_backend = ROMBSR_HSM_BACKEND_PKCS11;
+	else if (strcmp(value, "yubihsm") == 0)
+		cfg->hsm_backend = ROMBSR_HSM_BACKEND_YUBIHSM;
+	else
+		return rombsr_error(ROMBSR_ECONFIG, "%s: hsm.backend: '%s' is neither pkcs11 nor yubihsm", file, value);
+	return 0;
+}
+
 /* A positive decimal count no larger than max. */
 static int count_ok(const char *value, unsigned long long max, const char *file, const char *name, size_t *out)
 {
@@ -239,6 +250,10 @@ static int apply_entry(const git_config_entry *entry, void *payload)
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_CAPACITY, ctx->file, name, &ctx->cfg->hsm_capacity);
 	} else if (strcmp(name, "hsm.unwrap-slots") == 0) {
 		ctx->r = count_ok(value, ROMBSR_CONFIG_MAX_CAPACITY, ctx->file, name, &ctx->cfg->hsm_unwrap_slots);
+	} else if (strcmp(name, "hsm.backend") == 0) {
+		ctx->r = set_backend(ctx->cfg, value, ctx->file);
+	} else if (strcmp(name, "hsm.connector") == 0) {
+		ctx->r = replace(&ctx->cfg->hsm_connector, value);
 	} else if (strcmp(name, "hsm.module") == 0) {
 		ctx->r = 0; /* applied before the walk, see read_file() */
 	} else if (strncmp(name, "authority.", 10) == 0) {
@@ -354,6 +369,11 @@ static int fill_defaults(struct rombsr_config *cfg)
 			r = replace_concat(&a->so_pin_file, cfg->state_dir, "/pins/", a->name) == 0 ? append(&a->so_pin_file, ".so-pin") : ROMBSR_ENOMEM;
 		if (r == 0)
 			r = replace_concat(&a->wrapped_dir, cfg->state_dir, "/wrapped/", a->name);
+		a->backend = cfg->hsm_backend;
+		if (r == 0 && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM)
+			r = replace(&a->connector, cfg->hsm_connector ? cfg->hsm_connector : ROMBSR_DEFAULT_CONNECTOR);
+		if (r == 0)
+			r = replace_concat(&a->log_pin_file, cfg->state_dir, "/pins/yubihsm-log.pin", "");
 		a->capacity = cfg->hsm_capacity;
 		a->unwrap_slots = cfg->hsm_unwrap_slots;
 		a->sessions = cfg->signer_sessions;
@@ -393,6 +413,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 	free(cfg->source);
 	free(cfg->state_dir);
 	free(cfg->softhsm2_conf);
+	free(cfg->hsm_connector);
 	free(cfg->keyset_file);
 	free(cfg->queue_url);
 	free(cfg->queue_clone);
@@ -418,6 +439,8 @@ void rombsr_config_free(struct rombsr_config *cfg)
 		free(cfg->authority[i].module);
 		free(cfg->authority[i].token_uri);
 		free(cfg->authority[i].pin_file);
+		free(cfg->authority[i].connector);
+		free(cfg->authority[i].log_pin_file);
 		free(cfg->authority[i].so_pin_file);
 		free(cfg->authority[i].wrapped_dir);
 	}

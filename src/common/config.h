@@ -11,6 +11,7 @@
 #define ROMBSR_DEFAULT_CONFIG "/etc/rombsr/rombsr.conf"
 #define ROMBSR_DEFAULT_STATE_DIR "/var/lib/rombsr"
 #define ROMBSR_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define ROMBSR_DEFAULT_CONNECTOR "http://127.0.0.1:12345"
 
 enum rombsr_authority_id {
 	ROMBSR_AUTHORITY_RELEASE,
@@ -21,6 +22,13 @@ enum rombsr_authority_id {
 	ROMBSR_AUTHORITY_COUNT
 };
 
+/* How an authority reaches its keys: a PKCS#11 module, or a YubiHSM 2
+ * through its connector with ROMbsr's own client (docs/yubihsm.md). */
+enum rombsr_hsm_backend {
+	ROMBSR_HSM_BACKEND_PKCS11,
+	ROMBSR_HSM_BACKEND_YUBIHSM,
+};
+
 /* Each authority is its own trust boundary: its own token and credential. */
 struct rombsr_authority_config {
 	const char *name;
@@ -28,6 +36,13 @@ struct rombsr_authority_config {
 	char *token_uri;    /* RFC 7512 URI naming the token */
 	char *pin_file;     /* the signing role's PIN */
 	char *so_pin_file;  /* the security officer's PIN (provisioning only) */
+	/* hsm.backend, hsm.connector: with the YubiHSM backend the PIN files
+	 * hold "<4 hex digits of an authentication key ID><password>", as
+	 * Yubico's PKCS#11 module takes them: pin-file the signing key's,
+	 * so-pin-file the administrator key's (docs/yubihsm.md). */
+	enum rombsr_hsm_backend backend;
+	char *connector;
+	char *log_pin_file; /* the device audit log reader's key (audit authority) */
 	/* Keys beyond the token's capacity (docs/custody.md, "More keys than
 	 * the token holds"): capacity 0 means unbounded and no wrapped store. */
 	size_t capacity;     /* hsm.capacity: private keys the token holds at most */
@@ -44,6 +59,8 @@ struct rombsr_config {
 	char *softhsm2_conf;
 	char *keyset_file;  /* keyset.file; NULL: the built-in key set */
 	size_t hsm_capacity, hsm_unwrap_slots; /* copied into each authority */
+	enum rombsr_hsm_backend hsm_backend;   /* copied into each authority */
+	char *hsm_connector;
 	/* The signing queue */
 	char *queue_url;    /* the queue remote; NULL if not configured */
 	char *queue_clone;  /* this node's bare copy */

@@ -11,12 +11,14 @@
 #define ROMBSR_HSM_H
 
 #include "../common/ckr_name.h"
+#include "../common/config.h"
 #include "../common/keyset.h"
 #include "../common/sigalg.h"
 
 #include <p11-kit/pkcs11.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ROMBSR_HSM_MAX_SESSIONS_DEFAULT 4
 #define ROMBSR_HSM_LABEL_MAX 64
@@ -28,6 +30,16 @@ struct rombsr_hsm;
  * one token that token_uri (RFC 7512) matches. A URI that carries a PIN
  * (pin-value) is refused: the PIN would sit in a config file or in argv. */
 int rombsr_hsm_open(const char *module_path, const char *token_uri, struct rombsr_hsm **out);
+/* The token an authority's configuration names, through its backend:
+ * PKCS#11 (module and token URI) or a YubiHSM 2 (hsm.connector). */
+int rombsr_hsm_open_for(const struct rombsr_authority_config *a, struct rombsr_hsm **out);
+/* rombsr_hsm_open_for() and a login with the PIN in pin_file (the
+ * authority's pin-file, or so-pin-file for the YubiHSM's administrator). */
+int rombsr_hsm_open_login_for(const struct rombsr_authority_config *a, const char *pin_file, struct rombsr_hsm **out);
+/* A YubiHSM 2 through its connector (http://127.0.0.1:12345): the handle
+ * is named "yubihsm-<serial>"; rombsr_hsm_login() takes Yubico's PIN form,
+ * 4 hex digits of the authentication key ID then its password. */
+int rombsr_hsm_open_yubihsm(const char *connector_url, struct rombsr_hsm **out);
 /* Logs out, closes every session of this token, and unloads the module when
  * its last user is gone. Accepts NULL. */
 void rombsr_hsm_close(struct rombsr_hsm *hsm);
@@ -146,5 +158,23 @@ int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
  * SunPKCS11 needs to pair them). */
 int rombsr_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
 				 const unsigned char *der, size_t der_len);
+
+/* A YubiHSM's own audit log (yh_log.c, docs/yubihsm.md "The device's
+ * log"); ROMBSR_EUNSUPPORTED on a PKCS#11 token. setup names the log
+ * reader's PIN file and the spool every signer of the node shares; a
+ * signature refused for a full log then spills the log to the spool and is
+ * tried once more. read spills too, then gives the spool's oldest entries
+ * (more: others follow); ack drops those up to number from the spool,
+ * once they are in ROMbsr's log. */
+#define ROMBSR_HSM_DEVICE_LOG_MAX 64
+struct rombsr_hsm_device_log {
+	size_t n;
+	bool more;
+	unsigned char entries[ROMBSR_HSM_DEVICE_LOG_MAX][32];
+};
+int rombsr_hsm_device_log_setup(struct rombsr_hsm *hsm, const char *log_pin_file, const char *spool_path);
+bool rombsr_hsm_has_device_log(const struct rombsr_hsm *hsm);
+int rombsr_hsm_device_log_read(struct rombsr_hsm *hsm, struct rombsr_hsm_device_log *out);
+int rombsr_hsm_device_log_ack(struct rombsr_hsm *hsm, uint16_t number);
 
 #endif

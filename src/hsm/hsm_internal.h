@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 struct rombsr_module;
+struct rombsr_yh_token;
 
 struct rombsr_hsm {
 	struct rombsr_module *module;
@@ -25,6 +26,10 @@ struct rombsr_hsm {
 	bool logged_in;
 	/* Kept for rombsr_hsm_reopen, which selects the token again. */
 	char *token_uri;
+	/* Non-NULL: a YubiHSM 2 through ROMbsr's own client, not PKCS#11
+	 * (yh_backend.h); module, f and the session fields are then unused
+	 * but lock, released and max_sessions, which its pool shares. */
+	struct rombsr_yh_token *yh;
 };
 
 /* Remembers rv as this thread's last failed PKCS#11 call, for
@@ -56,6 +61,12 @@ int rombsr_hsm_find(struct rombsr_hsm *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_O
 /* C_Login on the handle's first session as user_type (CKU_USER, CKU_SO);
  * what names the role in messages. A wrong PIN is ROMBSR_EAUTH. */
 int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const char *what, const char *pin);
+
+/* Which of labels a label of len bytes (v, not NUL-ended) is: its index,
+ * or with retired n + j for "<labels[j]>@<16 hex>" (the retired label then
+ * in text); SIZE_MAX for none. */
+size_t rombsr_hsm_match_label(const char *const *labels, size_t n, bool retired, const unsigned char *v, size_t len,
+			      char text[ROMBSR_HSM_LABEL_MAX + 1]);
 
 /* Copies a blank-padded PKCS#11 text field into a C string. */
 void rombsr_p11_string(const unsigned char *field, size_t n, char *out);

@@ -1,6 +1,7 @@
 /* A signing key named by an RFC 7512 URI (pkcs11:token=T;object=L), and
  * its destruction: what rombsr-sign hsm-revoke needs of the token. */
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/error.h"
 
@@ -52,6 +53,14 @@ int rombsr_hsm_uri_key(const char *key_uri, char token[33], char object[ROMBSR_H
 
 int rombsr_hsm_destroy_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key)
 {
+	if (hsm->yh != NULL) {
+		/* The certificate shares the key's ID as an opaque object. */
+		int r = rombsr_yh_hsm_destroy_object(hsm, key->private_key);
+
+		if (r == 0 && key->certificate != CK_INVALID_HANDLE)
+			r = rombsr_yh_hsm_destroy_object(hsm, key->certificate);
+		return r;
+	}
 	/* The private key first: once it is gone nothing can sign, whatever
 	 * happens to the public half and the certificate. */
 	CK_OBJECT_HANDLE objects[] = {key->private_key, key->public_key, key->certificate};
@@ -72,6 +81,10 @@ int rombsr_hsm_destroy_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *
 
 int rombsr_hsm_relabel_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *label)
 {
+	if (hsm->yh != NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "a YubiHSM cannot relabel an object: rotate keys on %s by "
+							  "wrapping and importing them under the new label",
+				    hsm->token_label);
 	CK_OBJECT_HANDLE objects[] = {key->private_key, key->public_key, key->certificate};
 	CK_ATTRIBUTE attr = {CKA_LABEL, (void *)label, strlen(label)};
 	CK_SESSION_HANDLE session;

@@ -1,5 +1,6 @@
 /* Key pairs and certificates created inside the token. */
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/error.h"
 
@@ -14,6 +15,8 @@
 int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind,
 			    unsigned bits, unsigned flags, struct rombsr_hsm_key *key)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_generate_key(hsm, label, kind, bits, flags, key);
 	static const unsigned char f4[] = {0x01, 0x00, 0x01};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_BBOOL wrappable = (flags & ROMBSR_HSM_KEY_WRAPPABLE) ? CK_TRUE : CK_FALSE;
@@ -94,6 +97,8 @@ int rombsr_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum romb
 int rombsr_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
 				 const unsigned char *der, size_t der_len)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_store_certificate(hsm, key, der, der_len);
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_CERTIFICATE_TYPE type = CKC_X_509;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;

@@ -1,5 +1,6 @@
 /* Finding keys and certificates, and reading their attributes. */
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/error.h"
 
@@ -18,6 +19,8 @@ int rombsr_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
 
 	*value = NULL;
 	*len = 0;
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_get_attribute(hsm, object, type, value, len);
 	r = rombsr_hsm_session_get(hsm, &s);
 	if (r < 0)
 		return r;
@@ -217,7 +220,7 @@ static int find_all(struct rombsr_hsm *hsm, CK_OBJECT_CLASS cls, CK_OBJECT_HANDL
 
 /* The slot of a retired key (labels[j]@<hex>) is n + j; only asked for
  * by rombsr_hsm_find_keyset(). */
-static size_t match_label(const char *const *labels, size_t n, bool retired, const unsigned char *v, size_t len,
+size_t rombsr_hsm_match_label(const char *const *labels, size_t n, bool retired, const unsigned char *v, size_t len,
 			  char text[ROMBSR_HSM_LABEL_MAX + 1])
 {
 	char base[ROMBSR_KEYSET_LABEL_MAX + 1];
@@ -253,7 +256,7 @@ static int match_private(struct rombsr_hsm *hsm, const char *const *labels, size
 
 		r = rombsr_hsm_get_attribute(hsm, h[i], CKA_LABEL, &v, &len);
 		if (r == 0)
-			k = match_label(labels, n, retired, v, len, text);
+			k = rombsr_hsm_match_label(labels, n, retired, v, len, text);
 		free(v);
 		v = NULL;
 		if (r < 0 || k == SIZE_MAX)
@@ -314,6 +317,9 @@ static int find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n
 {
 	size_t slots = retired ? 2 * n : n;
 	int r;
+
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_find_keys(hsm, labels, n, retired, keys, found);
 
 	for (size_t k = 0; k < slots; k++) {
 		memset(&keys[k], 0, sizeof(keys[k]));

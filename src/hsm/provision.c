@@ -128,7 +128,8 @@ int rombsr_softhsm_is_module(const char *module_path)
 static int uses_softhsm(const struct rombsr_config *cfg)
 {
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
-		if (rombsr_softhsm_is_module(cfg->authority[i].module))
+		if (cfg->authority[i].backend == ROMBSR_HSM_BACKEND_PKCS11 &&
+		    rombsr_softhsm_is_module(cfg->authority[i].module))
 			return 1;
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include "hsm_internal.h"
+#include "yh_backend.h"
 #include "hsm_x509.h"
 
 #include "../common/ecdsa_sig.h"
@@ -103,6 +104,10 @@ static int certificate_public_key(struct rombsr_hsm *hsm, const struct rombsr_hs
 
 int rombsr_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY **out)
 {
+	if (hsm->yh != NULL) {
+		*out = NULL;
+		return rombsr_yh_hsm_public_key(hsm, key, out);
+	}
 	*out = NULL;
 	if (key->kind != ROMBSR_KEY_RSA && key->public_key == CK_INVALID_HANDLE && key->certificate != CK_INVALID_HANDLE)
 		return certificate_public_key(hsm, key, out);

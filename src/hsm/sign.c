@@ -1,6 +1,7 @@
 /* Signing inside the token: only digests (or, for replaying what a client
  * asked for, the exact mechanism input), never whole files. */
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/capture_format.h"
 #include "../common/ecdsa_sig.h"
@@ -15,6 +16,8 @@ int rombsr_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key
 			const CK_MECHANISM *mechanism, const unsigned char *data, size_t data_len,
 			unsigned char *sig, size_t *sig_len)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_sign_raw(hsm, key, mechanism, data, data_len, sig, sig_len);
 	CK_ULONG out_len = *sig_len;
 	CK_SESSION_HANDLE s;
 	CK_RV rv;

@@ -1,6 +1,7 @@
 /* Opening a token named by an RFC 7512 URI, logging in, and the bounded
  * session pool. */
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/error.h"
 #include "../common/secret.h"
@@ -181,7 +182,9 @@ void rombsr_hsm_close(struct rombsr_hsm *hsm)
 {
 	if (hsm == NULL)
 		return;
-	if (hsm->f != NULL)
+	if (hsm->yh != NULL)
+		rombsr_yh_hsm_free(hsm);
+	else if (hsm->f != NULL)
 		close_sessions(hsm);
 	rombsr_module_release(hsm->module);
 	pthread_cond_destroy(&hsm->released);
@@ -195,6 +198,8 @@ int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
 	P11KitUri *uri = NULL;
 	int r;
 
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_reopen(hsm, pin);
 	close_sessions(hsm);
 	last_rv = CKR_OK;
 	r = rombsr_module_reinit(hsm->module);
@@ -213,7 +218,9 @@ int rombsr_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
 
 bool rombsr_hsm_recoverable(const struct rombsr_hsm *hsm)
 {
-	(void)hsm; /* the calling thread's last failure, whichever handle it was on */
+	/* the calling thread's last failure, whichever handle it was on */
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_recoverable();
 	switch (last_rv) {
 	case CKR_SESSION_HANDLE_INVALID:
 	case CKR_SESSION_CLOSED:
@@ -274,6 +281,10 @@ int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const ch
 
 void rombsr_hsm_logout(struct rombsr_hsm *hsm)
 {
+	if (hsm->yh != NULL) {
+		rombsr_yh_hsm_logout(hsm);
+		return;
+	}
 	if (hsm->logged_in && hsm->open_sessions > 0)
 		hsm->f->C_Logout(hsm->sessions[0]);
 	hsm->logged_in = false;
@@ -281,7 +292,37 @@ void rombsr_hsm_logout(struct rombsr_hsm *hsm)
 
 int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_login(hsm, pin);
 	return rombsr_hsm_login_as(hsm, CKU_USER, "C_Login", pin);
+}
+
+int rombsr_hsm_open_for(const struct rombsr_authority_config *a, struct rombsr_hsm **out)
+{
+	if (a->backend == ROMBSR_HSM_BACKEND_YUBIHSM)
+		return rombsr_hsm_open_yubihsm(a->connector, out);
+	return rombsr_hsm_open(a->module, a->token_uri, out);
+}
+
+int rombsr_hsm_open_login_for(const struct rombsr_authority_config *a, const char *pin_file, struct rombsr_hsm **out)
+{
+	struct rombsr_buf pin;
+	int r;
+
+	*out = NULL;
+	/* The PIN file first: a refused file costs no module load. */
+	r = rombsr_secret_from_file(pin_file, &pin);
+	if (r < 0)
+		return r;
+	r = rombsr_hsm_open_for(a, out);
+	if (r == 0)
+		r = rombsr_hsm_login(*out, (const char *)pin.data);
+	rombsr_buf_free(&pin);
+	if (r < 0) {
+		rombsr_hsm_close(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const char *pin_file,
@@ -309,6 +350,11 @@ int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const 
 int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session)
 {
 	int r = 0;
+
+	/* Whatever has no native form on a YubiHSM fails closed here. */
+	if (hsm->yh != NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "%s: this operation has no native YubiHSM form",
+				    hsm->token_label);
 
 	pthread_mutex_lock(&hsm->lock);
 	for (;;) {

@@ -11,6 +11,7 @@
 #include "wrap.h"
 
 #include "hsm_internal.h"
+#include "yh_backend.h"
 
 #include "../common/error.h"
 
@@ -233,6 +234,8 @@ int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spe
 
 int rombsr_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_destroy_object(hsm, object);
 	CK_SESSION_HANDLE s;
 	CK_RV rv;
 	int r = rombsr_hsm_session_get(hsm, &s);

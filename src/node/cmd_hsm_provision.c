@@ -5,6 +5,7 @@
  * failure leaves nothing half-provisioned. */
 #define _GNU_SOURCE
 #include "node.h"
+#include "yubihsm_provision.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -18,10 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_FORCE = 1 };
+enum { OPT_FORCE = 1, OPT_BACKEND, OPT_RESUME };
 
 static const struct cli_option options[] = {
 	{"force", NULL, "destroy existing ROMbsr tokens and every key in them, then provision anew", OPT_FORCE},
+	{"backend", "NAME", "softhsm2 (the default) or yubihsm: seed 000's roles on a YubiHSM 2 (docs/yubihsm.md)",
+	 OPT_BACKEND},
+	{"resume", NULL, "yubihsm: finish a provisioning that was interrupted", OPT_RESUME},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -192,19 +196,33 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 	struct new_pins pins = {0};
 	const struct rombsr_config *cfg;
 	struct cli_parser p;
-	bool force = false;
+	const char *backend = "softhsm2";
+	bool force = false, resume = false;
 	int r;
 
 	cli_parser_init(&p, options, argc, argv);
-	while ((r = cli_next(&p, "[--force]")) > 0)
-		force = true;
+	while ((r = cli_next(&p, "[--force] [--backend softhsm2|yubihsm [--resume]]")) > 0) {
+		force |= r == OPT_FORCE;
+		resume |= r == OPT_RESUME;
+		if (r == OPT_BACKEND)
+			backend = p.value;
+	}
 	if (r < 0)
 		return r;
 	if (p.index != argc)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
+	if (strcmp(backend, "softhsm2") != 0 && strcmp(backend, "yubihsm") != 0)
+		return rombsr_error(ROMBSR_EINVAL, "--backend: '%s' is neither softhsm2 nor yubihsm", backend);
+	if (resume && strcmp(backend, "yubihsm") != 0)
+		return rombsr_error(ROMBSR_EINVAL, "--resume is for --backend yubihsm");
 	r = cli_config(ctx, &cfg);
 	if (r < 0)
 		return r;
+	if ((strcmp(backend, "yubihsm") == 0) != (cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM))
+		return rombsr_error(ROMBSR_ECONFIG, "--backend %s, but the configuration's hsm.backend is %s", backend,
+				    cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM ? "yubihsm" : "pkcs11");
+	if (cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM)
+		return yubihsm_provision(ctx, cfg, resume);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
 		if (!rombsr_softhsm_is_module(cfg->authority[i].module))
 			return rombsr_error(ROMBSR_EUNSUPPORTED,

@@ -159,7 +159,7 @@ static int rotate(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, s
 	r = rombsr_hsm_generate_key(hsm, e->label, e->kind, e->bits, flags, fresh);
 	made = r == 0;
 	if (r == 0)
-		r = keygen_certify(hsm, fresh, a->organization, (unsigned)a->days);
+		r = keygen_certify(hsm, hsm, fresh, a->organization, (unsigned)a->days);
 	if (r == 0)
 		return 0;
 	rombsr_error_save(&saved);

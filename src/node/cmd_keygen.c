@@ -36,7 +36,7 @@ struct keygen_options {
 
 /* present: the key as the token holds it (rombsr_hsm_find_keyset()), or
  * NULL if it holds none. key receives it, certificate and all. */
-static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
+static int ensure_key(struct rombsr_hsm *signer, struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
 		      const struct keygen_options *o, struct rombsr_hsm_key *out)
 {
 	struct rombsr_hsm_key key;
@@ -61,19 +61,22 @@ static int ensure_key(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 	}
 	if (r < 0)
 		return rombsr_error_wrap(r, "%s", e->label);
-	r = keygen_certify(hsm, &key, o->organization, (unsigned)o->days);
+	r = keygen_certify(signer, hsm, &key, o->organization, (unsigned)o->days);
 	if (r == 0)
 		cli_info("%s: certificate made by the token and stored with the key", e->label);
 	*out = key;
 	return r < 0 ? rombsr_error_wrap(r, "%s", e->label) : 0;
 }
 
-int keygen_certify(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *organization, unsigned days)
+/* signer signs the certificate, hsm stores it: on a YubiHSM two roles,
+ * on a PKCS#11 token one handle. */
+int keygen_certify(struct rombsr_hsm *signer, struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
+		   const char *organization, unsigned days)
 {
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	int der_len;
-	int r = rombsr_hsm_make_certificate(hsm, key, organization, days, &cert);
+	int r = rombsr_hsm_make_certificate(signer, key, organization, days, &cert);
 
 	if (r == 0) {
 		der_len = i2d_X509(cert, &der);
@@ -119,7 +122,7 @@ static int require_wrap_key(struct rombsr_hsm *hsm, const char *why)
 }
 
 /* One key of the set: in the token, kept wrapped in the store, or made. */
-static int keygen_one(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
+static int keygen_one(struct rombsr_hsm *signer, struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *present,
 		      const struct keygen_options *o, struct keygen_store *store)
 {
 	struct rombsr_hsm_key key;
@@ -133,7 +136,7 @@ static int keygen_one(struct rombsr_hsm *hsm, const struct rombsr_keyset_entry *
 			cli_info("%s: kept wrapped in %s, kept", e->label, store->a->wrapped_dir);
 		return r;
 	}
-	r = ensure_key(hsm, e, present, o, &key);
+	r = ensure_key(signer, hsm, e, present, o, &key);
 	if (r == 0 && store != NULL)
 		r = keygen_store_key(store, hsm, e, &key, present == NULL);
 	return r;
@@ -146,13 +149,15 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 	struct keygen_options o = *given;
 	struct keygen_store store;
 	struct rombsr_hsm_key *keys = NULL;
-	struct rombsr_hsm *hsm;
+	struct rombsr_hsm *hsm, *signer = NULL;
 	bool *found = NULL, use_store;
 	size_t resident = 0, set_keys = 0;
-	int r = cli_open_authority(ctx, a, &hsm);
+	int r = cli_open_authority_as(ctx, a, true, &hsm);
 
 	if (r < 0)
 		return r;
+	if (cfg->authority[a].backend == ROMBSR_HSM_BACKEND_YUBIHSM)
+		r = rombsr_hsm_open_login_for(&cfg->authority[a], cfg->authority[a].pin_file, &signer);
 	for (size_t i = 0; i < ks->len; i++)
 		set_keys += ks->entries[i].authority == a;
 	/* Beyond what the token keeps, every key must be able to leave it; an
@@ -161,7 +166,7 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 		    set_keys > cfg->authority[a].capacity - cfg->authority[a].unwrap_slots;
 	if (use_store)
 		o.flags |= ROMBSR_HSM_KEY_WRAPPABLE;
-	if (o.flags & ROMBSR_HSM_KEY_WRAPPABLE)
+	if (r == 0 && (o.flags & ROMBSR_HSM_KEY_WRAPPABLE))
 		r = require_wrap_key(hsm, use_store ? "hsm.capacity: keys beyond it are kept wrapped" : "--wrappable");
 	if (r == 0)
 		r = rombsr_hsm_find_keyset(hsm, ks, a, &keys, &found);
@@ -171,10 +176,11 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 		r = keygen_store_open(cfg, a, hsm, resident, &store);
 	for (size_t i = 0; i < ks->len && r == 0; i++)
 		if (ks->entries[i].authority == a && (only == NULL || only == &ks->entries[i]))
-			r = keygen_one(hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o,
+			r = keygen_one(signer != NULL ? signer : hsm, hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o,
 				       use_store ? &store : NULL);
 	free(keys);
 	free(found);
+	rombsr_hsm_close(signer);
 	rombsr_hsm_close(hsm);
 	return r;
 }

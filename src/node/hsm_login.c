@@ -27,6 +27,14 @@ int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *
 
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out)
 {
+	return cli_open_authority_as(ctx, id, false, out);
+}
+
+/* On a YubiHSM the signing key cannot create or delete (seed 000): the
+ * commands that do log in with the administrator's key, whose PIN the
+ * authority's so-pin-file holds. A PKCS#11 token's user does both. */
+int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, bool admin, struct rombsr_hsm **out)
+{
 	const struct rombsr_config *cfg;
 	const struct rombsr_authority_config *a;
 	struct rombsr_hsm *hsm = NULL;
@@ -40,8 +48,10 @@ int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, str
 	a = &cfg->authority[id];
 	r = rombsr_softhsm_prepare(cfg);
 	if (r == 0)
-		r = rombsr_hsm_open(a->module, a->token_uri, &hsm);
-	if (r == 0)
+		r = rombsr_hsm_open_for(a, &hsm);
+	if (r == 0 && admin && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM && ctx->pin_fd < 0 && ctx->pin_file == NULL)
+		r = rombsr_secret_from_file(a->so_pin_file, &pin);
+	else if (r == 0)
 		r = cli_read_pin(ctx, a, &pin);
 	if (r == 0)
 		r = rombsr_hsm_login(hsm, (const char *)pin.data);

@@ -12,6 +12,8 @@ struct rombsr_keyset_entry;
 /* Opens an authority's token and logs in with its PIN (from --pin-fd,
  * --pin-file, the configured pin-file, or a prompt, in that order). */
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
+/* With admin, the role that creates and deletes keys (hsm_login.c). */
+int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, bool admin, struct rombsr_hsm **out);
 /* The authority's user PIN from the same places, into pin (wiped on free). */
 int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin);
 
@@ -23,7 +25,8 @@ int cli_key_name(struct cli_context *ctx, const char *text, const struct rombsr_
 /* keygen's part that hsm-rotate-keys shares: a certificate made by the
  * token for key and stored beside it. */
 struct rombsr_hsm_key;
-int keygen_certify(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, const char *organization, unsigned days);
+int keygen_certify(struct rombsr_hsm *signer, struct rombsr_hsm *hsm, struct rombsr_hsm_key *key,
+		   const char *organization, unsigned days);
 
 int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_context *ctx, int argc, char **argv);

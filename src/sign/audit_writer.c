@@ -511,6 +511,11 @@ int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audi
 	return rombsr_audit_log_append(w->log, e, &index);
 }
 
+int rombsr_audit_writer_append_batch(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e, size_t n)
+{
+	return rombsr_audit_log_append_batch(w->log, e, n, NULL);
+}
+
 int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t from, const char *request_id,
 				      bool *logged)
 {
@@ -531,6 +536,11 @@ int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t fr
 	}
 	free(e);
 	return r;
+}
+
+const struct rombsr_audit_log *rombsr_audit_writer_log(const struct rombsr_audit_writer *w)
+{
+	return w->log;
 }
 
 void rombsr_audit_writer_defer_sync(struct rombsr_audit_writer *w, bool defer)

@@ -95,6 +95,8 @@ int rombsr_audit_writer_change(struct rombsr_audit_writer *w, const struct rombs
  * in src/sign), durable when it returns. */
 struct rombsr_audit_entry;
 int rombsr_audit_writer_append(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e);
+/* n of them with one sync, all or nothing (the device log's entries). */
+int rombsr_audit_writer_append_batch(struct rombsr_audit_writer *w, struct rombsr_audit_entry *e, size_t n);
 
 /* Whether the log holds a server-client entry for request_id (NULL: for
  * any request) at index from or later (the signing server's recovery and
@@ -103,6 +105,8 @@ int rombsr_audit_writer_server_logged(struct rombsr_audit_writer *w, uint64_t fr
 				      bool *logged);
 /* Deferred durability (rombsr_audit_log_defer_sync()): several decisions
  * logged, then one sync before any is answered. */
+/* The log itself, for reading entries back (device_log.c). */
+const struct rombsr_audit_log *rombsr_audit_writer_log(const struct rombsr_audit_writer *w);
 void rombsr_audit_writer_defer_sync(struct rombsr_audit_writer *w, bool defer);
 int rombsr_audit_writer_sync(struct rombsr_audit_writer *w);
 /* True if the log holds entries the queue has not been sent yet. */

@@ -55,6 +55,7 @@ static int learn_keys(struct signer_link *s)
 		memcpy(s->keys[i].spki_sha256, reply->spki_sha256, sizeof(reply->spki_sha256));
 		s->keys[i].kind = (enum rombsr_key_kind)reply->key_kind;
 		s->keys[i].modulus_bytes = reply->modulus_bytes;
+		s->keys[i].device_id = reply->device_id <= 0xffff ? (uint16_t)reply->device_id : 0;
 		s->nkeys = i + 1;
 		if (!reply->more)
 			break;
@@ -362,6 +363,8 @@ int rombsr_sign_node_open(const struct rombsr_config *cfg, struct rombsr_sign_no
 						      i == ROMBSR_AUTHORITY_AUDIT ? "audit" : "signing");
 	if (r == 0)
 		r = log_key_set(node);
+	if (r == 0)
+		r = rombsr_device_log_open(node);
 	if (r == 0)
 		r = rombsr_gpg_open(cfg->gpg_home, &node->gpg);
 	/* The audit writer's exclusive lock makes this node the clone's only

@@ -441,6 +441,10 @@ int rombsr_sign_serve(struct rombsr_sign_node *node, struct rombsr_server *serve
 	rombsr_sign_fault_point("server-before-clear");
 	if (!node->serve_leftovers && (r = rombsr_serve_pending_clear(node)) < 0 && sv.failed == 0)
 		sv.failed = r;
+	/* Every signature made so far is logged: the device's own entries
+	 * for them can be matched (device_log.c). */
+	if (sv.failed == 0 && !node->serve_leftovers && (r = rombsr_device_log_drain(node)) < 0)
+		sv.failed = r;
 	if (sv.pass.have_trust)
 		rombsr_trust_free(&sv.pass.trust);
 	return sv.failed;

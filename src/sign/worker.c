@@ -714,6 +714,10 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		memset(&still, 0, sizeof(still));
 		r = write_processed(node, &t.tip);
 	}
+	/* Every signature of the pass is logged now: the device's entries for
+	 * them can be matched (device_log.c). */
+	if (r == 0)
+		r = rombsr_device_log_drain(node);
 done:
 	count_pass(&node->counters, r, t.linear);
 	if (pass.have_trust)

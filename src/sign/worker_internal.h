@@ -7,6 +7,7 @@
 #include "worker.h"
 
 #include "approval_tally.h"
+#include "device_log.h"
 #include "metrics.h"
 #include "audit_writer.h"
 #include "policy_state.h"
@@ -29,6 +30,7 @@
 #include <time.h>
 
 struct known_key {
+	uint16_t device_id;     /* a YubiHSM's object ID; 0 elsewhere */
 	char label[65];
 	char spki_sha256[65];
 	enum rombsr_key_kind kind;
@@ -74,6 +76,7 @@ struct rombsr_sign_node {
 	int serve_pending_fd;       /* <state>/sign/server.pending, once opened; -1 before */
 	double published_at;        /* monotonic seconds of the last publication */
 	bool served_unpublished;    /* the server logged decisions since then */
+	struct rombsr_device_log_state device_log; /* a YubiHSM's own log (device_log.h) */
 };
 
 /* What one pass knows that its decisions need: the head it processes and

@@ -20,7 +20,13 @@ enum rombsr_channel_op {
 	/* Audit signer only: */
 	ROMBSR_CH_AUDIT_STATE = 4, /* the last checkpoint it signed */
 	ROMBSR_CH_CHECKPOINT = 5,  /* sign a checkpoint consistent with that one */
+	/* Audit signer on a YubiHSM only (docs/yubihsm.md, "The device's log"): */
+	ROMBSR_CH_DEVICE_LOG = 6,     /* the device's audit log as it stands */
+	ROMBSR_CH_DEVICE_LOG_ACK = 7, /* entries up to index are in our log: free their room */
 };
+
+#define ROMBSR_CHANNEL_DEVICE_LOG_MAX 64
+#define ROMBSR_CHANNEL_DEVICE_LOG_ENTRY 32
 
 #define ROMBSR_CHANNEL_ORIGIN_MAX 256
 #define ROMBSR_CHANNEL_PROOF_MAX 64
@@ -58,6 +64,7 @@ struct rombsr_channel_reply {
 	uint32_t key_kind;       /* enum rombsr_key_kind */
 	uint32_t modulus_bytes;  /* RSA; 0 for EC */
 	uint32_t more;           /* another key follows at index + 1 */
+	uint32_t device_id;      /* a YubiHSM's object ID of the key; 0 on PKCS#11 tokens */
 	/* ROMBSR_CH_STATS */
 	uint64_t hsm_operations, cache_hits;
 	uint64_t unwraps, evictions; /* keys kept wrapped on disk: unwrapped into, destroyed in the token */
@@ -71,6 +78,11 @@ struct rombsr_channel_reply {
 	unsigned char root[ROMBSR_MERKLE_HASH_LEN];
 	uint32_t spki_len;
 	unsigned char spki[256];
+	/* ROMBSR_CH_DEVICE_LOG: the two counters of what went unlogged, then
+	 * the entries held, oldest first, as the device encodes them */
+	uint32_t unlogged_boot, unlogged_auth;
+	uint32_t device_log_n;
+	unsigned char device_log[ROMBSR_CHANNEL_DEVICE_LOG_MAX][ROMBSR_CHANNEL_DEVICE_LOG_ENTRY];
 };
 
 int rombsr_channel_send(int fd, const void *msg, size_t len);

@@ -11,6 +11,7 @@
 
 #include "../common/bundle.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/keyset.h"
 #include "../common/secret.h"
 #include "../build/sigcheck.h"
@@ -165,9 +166,31 @@ static struct signer_key *find_key(const struct signer *s, const char *label);
 
 /* state_path: the signing cache, or for the audit signer the record of the
  * last checkpoint signed. */
+/* Every signer on a YubiHSM can spill its log (a signature refused for a
+ * full log waits for that); the spool lies beside the signer's state. */
+static int device_log_setup(struct signer *s, const char *state_path)
+{
+	const char *slash = strrchr(state_path, '/');
+	char spool[4096];
+
+	if (s->a->backend != ROMBSR_HSM_BACKEND_YUBIHSM)
+		return 0;
+	if (!rombsr_path_exists(s->a->log_pin_file))
+		return rombsr_error(ROMBSR_ECONFIG, "the YubiHSM's log reader PIN file %s is missing: without it a full "
+						     "device log stops signing (run 'rombsr-sign hsm-provision --backend yubihsm')",
+				    s->a->log_pin_file);
+	if ((size_t)snprintf(spool, sizeof(spool), "%.*s/yubihsm-log.spool", slash ? (int)(slash - state_path) : 1,
+			     slash ? state_path : ".") >= sizeof(spool))
+		return rombsr_error(ROMBSR_EINVAL, "state path too long");
+	return rombsr_hsm_device_log_setup(s->hsm, s->a->log_pin_file, spool);
+}
+
 static int signer_open(struct signer *s, const char *state_path)
 {
-	int r = rombsr_hsm_open_login(s->a->module, s->a->token_uri, s->a->pin_file, &s->hsm);
+	int r = rombsr_hsm_open_login_for(s->a, s->a->pin_file, &s->hsm);
+
+	if (r == 0)
+		r = device_log_setup(s, state_path);
 
 	if (r == 0)
 		r = load_keys(s);
@@ -507,6 +530,34 @@ static void handle_sign(struct signer *s, const struct rombsr_channel_request *m
 		reply->sig_len = (uint32_t)sig_len;
 }
 
+/* The audit signer hands the device's log to the worker, which logs it,
+ * then acknowledges (src/sign/device_log.c). */
+static void handle_device_log(struct signer *s, const struct rombsr_channel_request *m,
+			      struct rombsr_channel_reply *reply)
+{
+	struct rombsr_hsm_device_log *log;
+	int r;
+
+	if (!s->audit)
+		r = rombsr_error(ROMBSR_EPERM, "the %s signer does not hand out the device log", s->a->name);
+	else if ((log = calloc(1, sizeof(*log))) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	else {
+		pthread_rwlock_rdlock(&s->hsm_lock);
+		r = m->op == ROMBSR_CH_DEVICE_LOG ? rombsr_hsm_device_log_read(s->hsm, log)
+						  : rombsr_hsm_device_log_ack(s->hsm, (uint16_t)m->index);
+		pthread_rwlock_unlock(&s->hsm_lock);
+		for (size_t i = 0; r == 0 && i < log->n; i++)
+			memcpy(reply->device_log[i], log->entries[i], ROMBSR_CHANNEL_DEVICE_LOG_ENTRY);
+		reply->device_log_n = (uint32_t)log->n;
+		reply->more = log->more;
+		free(log);
+	}
+	reply->status = r;
+	if (r < 0)
+		snprintf(reply->message, sizeof(reply->message), "%s", rombsr_error_message(r));
+}
+
 static void handle(struct signer *s, const struct rombsr_channel_request *m, struct rombsr_channel_reply *reply,
 		   bool *needs_sync)
 {
@@ -537,6 +588,10 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 		}
 		rombsr_checkpoint_signer_handle(&s->checkpoints, m, reply);
 		break;
+	case ROMBSR_CH_DEVICE_LOG:
+	case ROMBSR_CH_DEVICE_LOG_ACK:
+		handle_device_log(s, m, reply);
+		break;
 	case ROMBSR_CH_KEYS:
 		pthread_rwlock_rdlock(&s->hsm_lock);
 		if (m->index >= s->nkeys) {
@@ -547,6 +602,8 @@ static void handle(struct signer *s, const struct rombsr_channel_request *m, str
 			reply->key_kind = s->keys[m->index].key.kind;
 			reply->modulus_bytes = (uint32_t)s->keys[m->index].modulus_bytes;
 			reply->more = m->index + 1 < s->nkeys;
+			if (s->a->backend == ROMBSR_HSM_BACKEND_YUBIHSM && s->keys[m->index].key.id_len == 2)
+				reply->device_id = (uint32_t)(s->keys[m->index].key.id[0] << 8 | s->keys[m->index].key.id[1]);
 		}
 		pthread_rwlock_unlock(&s->hsm_lock);
 		break;

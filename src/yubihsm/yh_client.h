@@ -32,6 +32,11 @@ void rombsr_yh_connector_close(struct rombsr_yh_connector *c);
 uint8_t rombsr_yh_last_device_error(void);
 const char *rombsr_yh_device_error_name(uint8_t error);
 
+/* "<4 hex digits of the authentication key ID><password>", the PIN form
+ * of Yubico's PKCS#11 module and of ROMbsr's PIN files for a YubiHSM
+ * (pin.c). *password points into pin. */
+int rombsr_yh_parse_pin(const char *pin, uint16_t *auth_id, const char **password);
+
 /* Unauthenticated commands. */
 struct rombsr_yh_device_info {
 	uint8_t major, minor, patch;

@@ -1,0 +1,207 @@
+/* A YubiHSM 2 as an HSM handle: the connector, the credential and a pool
+ * of SCP03 sessions. The device has 16 sessions for everybody and drops one
+ * idle for 30 s, so sessions are opened as threads need them, bounded by
+ * the handle's max_sessions, and one the device dropped is opened again by
+ * rombsr_hsm_reopen() (the signer's retry path), never silently. */
+#define _GNU_SOURCE
+#include "yh_backend.h"
+
+#include "../common/error.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local bool last_recoverable;
+
+int rombsr_yh_note(int r)
+{
+	uint8_t device = rombsr_yh_last_device_error();
+
+	/* A refused MAC or cryptogram (ROMBSR_ESECURITY) is never cured by
+	 * trying again: someone between us and the device altered a message. */
+	last_recoverable = r == ROMBSR_EHSM &&
+			   (device == YH_ERR_OK || device == YH_ERR_INVALID_SESSION || device == YH_ERR_SESSION_FAILED ||
+			    device == YH_ERR_SESSIONS_FULL || device == YH_ERR_COMMAND_UNEXECUTED);
+	return r;
+}
+
+bool rombsr_yh_hsm_recoverable(void)
+{
+	return last_recoverable;
+}
+
+int rombsr_hsm_open_yubihsm(const char *connector_url, struct rombsr_hsm **out)
+{
+	struct rombsr_yh_device_info info;
+	struct rombsr_hsm *hsm;
+	int r;
+
+	*out = NULL;
+	hsm = calloc(1, sizeof(*hsm));
+	if (hsm == NULL || (hsm->yh = calloc(1, sizeof(*hsm->yh))) == NULL ||
+	    (hsm->yh->url = strdup(connector_url)) == NULL) {
+		rombsr_hsm_close(hsm);
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&hsm->lock, NULL);
+	pthread_cond_init(&hsm->released, NULL);
+	hsm->max_sessions = ROMBSR_HSM_MAX_SESSIONS_DEFAULT;
+	r = rombsr_yh_connector_open(connector_url, &hsm->yh->connector);
+	if (r == 0)
+		r = rombsr_yh_device_info(hsm->yh->connector, &info);
+	if (r < 0) {
+		rombsr_yh_note(r);
+		rombsr_hsm_close(hsm);
+		return rombsr_error_wrap(r, "YubiHSM at %s", connector_url);
+	}
+	hsm->yh->serial = info.serial;
+	snprintf(hsm->token_label, sizeof(hsm->token_label), "yubihsm-%u", (unsigned)info.serial);
+	*out = hsm;
+	return 0;
+}
+
+static void close_sessions(struct rombsr_hsm *hsm)
+{
+	pthread_mutex_lock(&hsm->lock);
+	for (size_t i = 0; i < hsm->open_sessions; i++) {
+		rombsr_yh_session_close(hsm->yh->sessions[i]);
+		hsm->yh->sessions[i] = NULL;
+		hsm->busy[i] = false;
+	}
+	hsm->open_sessions = 0;
+	hsm->logged_in = false;
+	pthread_mutex_unlock(&hsm->lock);
+}
+
+static void forget_password(struct rombsr_yh_token *t)
+{
+	if (t->password != NULL) {
+		OPENSSL_cleanse(t->password, t->password_len);
+		free(t->password);
+	}
+	t->password = NULL;
+	t->password_len = 0;
+}
+
+void rombsr_yh_hsm_logout(struct rombsr_hsm *hsm)
+{
+	close_sessions(hsm);
+	forget_password(hsm->yh);
+}
+
+void rombsr_yh_hsm_free(struct rombsr_hsm *hsm)
+{
+	rombsr_yh_hsm_logout(hsm);
+	rombsr_yh_connector_close(hsm->yh->connector);
+	free(hsm->yh->url);
+	free(hsm->yh->log_pin_file);
+	free(hsm->yh->spool_path);
+	free(hsm->yh);
+	hsm->yh = NULL;
+}
+
+/* The first session proves the credential: a wrong password fails here,
+ * not at the first signature. */
+int rombsr_yh_hsm_login(struct rombsr_hsm *hsm, const char *pin)
+{
+	struct rombsr_yh_token *t = hsm->yh;
+	const char *password;
+	uint16_t auth_id;
+	int r = rombsr_yh_parse_pin(pin, &auth_id, &password);
+
+	if (r < 0)
+		return r;
+	rombsr_yh_hsm_logout(hsm);
+	t->password_len = strlen(password);
+	t->password = malloc(t->password_len + 1);
+	if (t->password == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	memcpy(t->password, password, t->password_len + 1);
+	t->auth_id = auth_id;
+	r = rombsr_yh_session_open(t->connector, auth_id, t->password, t->password_len, &t->sessions[0]);
+	if (r < 0) {
+		forget_password(t);
+		rombsr_yh_note(r);
+		return rombsr_error_wrap(r, "authentication key 0x%04x on %s", auth_id, hsm->token_label);
+	}
+	pthread_mutex_lock(&hsm->lock);
+	hsm->open_sessions = 1;
+	hsm->busy[0] = false;
+	hsm->logged_in = true;
+	pthread_mutex_unlock(&hsm->lock);
+	return 0;
+}
+
+int rombsr_yh_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
+{
+	struct rombsr_yh_token *t = hsm->yh;
+	struct rombsr_yh_device_info info;
+	int r;
+
+	rombsr_yh_hsm_logout(hsm);
+	rombsr_yh_connector_close(t->connector);
+	t->connector = NULL;
+	r = rombsr_yh_connector_open(t->url, &t->connector);
+	if (r == 0)
+		r = rombsr_yh_device_info(t->connector, &info);
+	/* The same device or none: another one's keys would sign under
+	 * labels that are not theirs. */
+	if (r == 0 && info.serial != t->serial)
+		r = rombsr_error(ROMBSR_EPERM, "the YubiHSM at %s is now serial %u, not %u", t->url,
+				 (unsigned)info.serial, (unsigned)t->serial);
+	if (r == 0)
+		r = rombsr_yh_hsm_login(hsm, pin);
+	return rombsr_yh_note(r);
+}
+
+int rombsr_yh_hsm_session_get(struct rombsr_hsm *hsm, struct rombsr_yh_session **s)
+{
+	struct rombsr_yh_token *t = hsm->yh;
+	int r = 0;
+
+	pthread_mutex_lock(&hsm->lock);
+	for (;;) {
+		size_t i;
+
+		if (!hsm->logged_in) {
+			r = rombsr_error(ROMBSR_EHSM, "%s: no authenticated session", hsm->token_label);
+			break;
+		}
+		for (i = 0; i < hsm->open_sessions; i++)
+			if (!hsm->busy[i])
+				break;
+		if (i < hsm->open_sessions) {
+			hsm->busy[i] = true;
+			*s = t->sessions[i];
+			break;
+		}
+		if (hsm->open_sessions < hsm->max_sessions) {
+			r = rombsr_yh_session_open(t->connector, t->auth_id, t->password, t->password_len,
+						   &t->sessions[i]);
+			if (r < 0)
+				break;
+			hsm->busy[i] = true;
+			hsm->open_sessions++;
+			*s = t->sessions[i];
+			break;
+		}
+		pthread_cond_wait(&hsm->released, &hsm->lock);
+	}
+	pthread_mutex_unlock(&hsm->lock);
+	return rombsr_yh_note(r);
+}
+
+void rombsr_yh_hsm_session_put(struct rombsr_hsm *hsm, struct rombsr_yh_session *s)
+{
+	pthread_mutex_lock(&hsm->lock);
+	for (size_t i = 0; i < hsm->open_sessions; i++) {
+		if (hsm->yh->sessions[i] == s) {
+			hsm->busy[i] = false;
+			break;
+		}
+	}
+	pthread_cond_signal(&hsm->released);
+	pthread_mutex_unlock(&hsm->lock);
+}

@@ -1,0 +1,178 @@
+/* rombsr-sign hsm-provision --backend yubihsm: seed 000's sequence on a
+ * YubiHSM 2 (docs/yubihsm.md, "Provisioning"). Logged in with the factory
+ * key 1 ("password"), it puts the administrator (2), signing (3), backup
+ * (4) and audit-log (5) authentication keys, each with the capabilities of
+ * its role and the delegated capabilities that bound what it may create,
+ * turns force audit on, and deletes key 1 last.
+ *
+ * Each role's password is random and written, mode 0600, before its key is
+ * put on the device: an interruption leaves either a file whose key is not
+ * there yet, or both. --resume then carries on from the files (a key
+ * already on the device is deleted and put again from its file, so the two
+ * always agree); while key 1 exists, nothing is lost. */
+#define _GNU_SOURCE
+#include "node.h"
+#include "yubihsm_provision.h"
+
+#include "../common/error.h"
+#include "../common/fsutil.h"
+#include "../common/secret.h"
+#include "../yubihsm/yh_client.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAP YH_CAP
+/* What a signing key may do: sign, and leave the device only wrapped. */
+#define KEY_CAPS                                                                                                   \
+	(CAP(YH_CAP_SIGN_PKCS) | CAP(YH_CAP_SIGN_PSS) | CAP(YH_CAP_SIGN_ECDSA) | CAP(YH_CAP_EXPORTABLE_UNDER_WRAP))
+#define WRAP_KEY_CAPS (CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED))
+#define SIGNING_CAPS (CAP(YH_CAP_SIGN_PKCS) | CAP(YH_CAP_SIGN_PSS) | CAP(YH_CAP_SIGN_ECDSA) | CAP(YH_CAP_GET_OPAQUE))
+#define BACKUP_CAPS (CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED) | CAP(YH_CAP_GET_OPAQUE))
+#define AUDIT_CAPS (CAP(YH_CAP_GET_LOG_ENTRIES))
+#define ADMIN_CAPS                                                                                                 \
+	(CAP(YH_CAP_GENERATE_ASYMMETRIC_KEY) | CAP(YH_CAP_PUT_OPAQUE) | CAP(YH_CAP_GET_OPAQUE) |                   \
+	 CAP(YH_CAP_DELETE_OPAQUE) | CAP(YH_CAP_DELETE_ASYMMETRIC_KEY) | CAP(YH_CAP_PUT_AUTHENTICATION_KEY) |      \
+	 CAP(YH_CAP_DELETE_AUTHENTICATION_KEY) | CAP(YH_CAP_CHANGE_AUTHENTICATION_KEY) |                           \
+	 CAP(YH_CAP_GENERATE_WRAP_KEY) | CAP(YH_CAP_PUT_WRAP_KEY) | CAP(YH_CAP_DELETE_WRAP_KEY) |                  \
+	 CAP(YH_CAP_SET_OPTION) | CAP(YH_CAP_GET_OPTION))
+/* The administrator may hand out every right the other roles and the
+ * objects it makes hold, and nothing else. */
+#define ADMIN_DELEGATED (ADMIN_CAPS | KEY_CAPS | WRAP_KEY_CAPS | SIGNING_CAPS | BACKUP_CAPS | AUDIT_CAPS)
+
+struct role {
+	const char *name;
+	uint16_t id;
+	uint64_t capabilities, delegated;
+	const char *path;
+};
+
+static int write_pin(const char *path, uint16_t id, const struct rombsr_buf *password)
+{
+	char *text = NULL;
+	int n = asprintf(&text, "%04x%s", id, (const char *)password->data), r;
+
+	if (n < 0)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	r = 0;
+	if (slash != NULL && slash != path &&
+	    (size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < sizeof(dir))
+		r = rombsr_mkdir_p(dir, 0700);
+	if (r == 0)
+		r = rombsr_file_write_atomic(path, text, (size_t)n, 0600, true);
+	OPENSSL_cleanse(text, (size_t)n);
+	free(text);
+	return r;
+}
+
+/* The role's password: from its file if a run before wrote one (the file
+ * names this role's key), else a new random one, written first. */
+static int role_password(const struct role *role, struct rombsr_buf *password)
+{
+	struct rombsr_buf pin = {0};
+	const char *rest;
+	uint16_t id;
+	int r;
+
+	if (!rombsr_path_exists(role->path)) {
+		r = rombsr_secret_random_hex(32, password);
+		return r == 0 ? write_pin(role->path, role->id, password) : r;
+	}
+	r = rombsr_secret_from_file(role->path, &pin);
+	if (r == 0)
+		r = rombsr_yh_parse_pin((const char *)pin.data, &id, &rest);
+	if (r == 0 && id != role->id)
+		r = rombsr_error(ROMBSR_EINVAL, "%s names authentication key 0x%04x, not the %s key 0x%04x", role->path,
+				 id, role->name, role->id);
+	if (r == 0) {
+		rombsr_buf_init(password, ROMBSR_SECRET_MAX);
+		rombsr_buf_append_str(password, rest);
+		r = rombsr_buf_check(password, "password");
+	}
+	rombsr_buf_free(&pin);
+	return r;
+}
+
+static int put_role(struct rombsr_yh_session *s, const struct role *role)
+{
+	struct rombsr_yh_new_object o = {
+		.id = role->id,
+		.label = role->name,
+		.domains = 0x0001,
+		.capabilities = role->capabilities,
+		.algorithm = YH_ALGO_AES128_YUBICO_AUTHENTICATION,
+		.delegated = role->delegated,
+	};
+	struct rombsr_yh_object_info info;
+	struct rombsr_buf password = {0};
+	int r = role_password(role, &password);
+
+	if (r == 0 && rombsr_yh_object_info(s, role->id, YH_TYPE_AUTHENTICATION_KEY, &info) == 0)
+		r = rombsr_yh_delete_object(s, role->id, YH_TYPE_AUTHENTICATION_KEY);
+	if (r == 0)
+		r = rombsr_yh_put_authentication_key(s, &o, (const char *)password.data, password.len);
+	rombsr_buf_free(&password);
+	if (r == 0)
+		cli_info("created the %s authentication key (0x%04x), its PIN in %s", role->name, role->id, role->path);
+	return r < 0 ? rombsr_error_wrap(r, "%s key 0x%04x", role->name, role->id) : 0;
+}
+
+static int check_not_provisioned(struct rombsr_yh_connector *c, bool resume, struct rombsr_yh_session **factory)
+{
+	int r = rombsr_yh_session_open(c, YH_FACTORY_AUTH_KEY, YH_FACTORY_PASSWORD, strlen(YH_FACTORY_PASSWORD),
+				       factory);
+
+	if (r == ROMBSR_EAUTH || (r < 0 && rombsr_yh_last_device_error() == YH_ERR_OBJECT_NOT_FOUND))
+		return rombsr_error(ROMBSR_EPERM,
+				    "the YubiHSM's authentication key 1 is not the factory default (%s): %s",
+				    rombsr_error_message(r),
+				    resume ? "it was deleted, so provisioning had finished; nothing to resume"
+					   : "this device was provisioned before; refusing to touch it (reset it, "
+					     "or pass --resume to finish an interrupted provisioning)");
+	return r;
+}
+
+int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume)
+{
+	const struct rombsr_authority_config *a = &cfg->authority[ROMBSR_AUTHORITY_RELEASE];
+	struct role roles[] = {
+		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, a->so_pin_file},
+		{"rombsr-signing", 3, SIGNING_CAPS, 0, a->pin_file},
+		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, NULL},
+		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, a->log_pin_file},
+	};
+	const uint8_t force_audit = 1;
+	struct rombsr_yh_connector *c = NULL;
+	struct rombsr_yh_session *factory = NULL;
+	char *backup_path = NULL;
+	int r;
+
+	(void)ctx;
+	if (asprintf(&backup_path, "%s/pins/yubihsm-backup.pin", cfg->state_dir) < 0)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	roles[2].path = backup_path;
+	r = rombsr_yh_connector_open(a->connector, &c);
+	if (r == 0)
+		r = check_not_provisioned(c, resume, &factory);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]) && r == 0; i++)
+		r = put_role(factory, &roles[i]);
+	/* Calyx's lesson (seed 001): a signature the device did not log must
+	 * not be possible. */
+	if (r == 0)
+		r = rombsr_yh_set_option(factory, YH_OPTION_FORCE_AUDIT, &force_audit, 1);
+	if (r == 0)
+		r = rombsr_yh_delete_object(factory, YH_FACTORY_AUTH_KEY, YH_TYPE_AUTHENTICATION_KEY);
+	if (r == 0)
+		cli_info("force audit is on; deleted the factory authentication key 1");
+	/* Key 1 deleted itself: closing its session is refused, and only
+	 * wipes it here. */
+	rombsr_yh_session_close(factory);
+	rombsr_yh_connector_close(c);
+	free(backup_path);
+	return r;
+}

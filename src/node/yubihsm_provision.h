@@ -1,0 +1,13 @@
+#ifndef ROMBSR_NODE_YUBIHSM_PROVISION_H
+#define ROMBSR_NODE_YUBIHSM_PROVISION_H
+
+#include "../common/config.h"
+
+#include <stdbool.h>
+
+struct cli_context;
+
+/* hsm-provision --backend yubihsm (yubihsm_provision.c). */
+int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume);
+
+#endif
