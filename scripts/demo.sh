@@ -13,9 +13,22 @@
 #   verifiers check the result; a rerun asks nothing; queue-verify checks
 #   the history and audit-verify the audit log.
 # Everything it makes is under demo/ (made anew each run).
+#
+# --hsm yubihsm-emulator runs the same job on a YubiHSM 2 through ROMbsr's
+# native backend, the device being rombsr-yubihsm-emu on 127.0.0.1 (a
+# rehearsal: docs/yubihsm.md): seed 000's provisioning with role keys, the
+# key set made on the device, its own audit log bound into ROMbsr's.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+hsm=softhsm2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--hsm) hsm=${2:-}; shift 2 || { echo "demo.sh: --hsm needs softhsm2 or yubihsm-emulator" >&2; exit 2; } ;;
+	*) echo "usage: scripts/demo.sh [--hsm softhsm2|yubihsm-emulator]" >&2; exit 2 ;;
+	esac
+done
+case "$hsm" in softhsm2 | yubihsm-emulator) ;; *) echo "demo.sh: unknown --hsm '$hsm'" >&2; exit 2 ;; esac
 
 stage_names=() stage_secs=()
 stage() {
@@ -34,9 +47,10 @@ demo="${ROMBSR_DEMO_DIR:-$top/demo}"
 rombsr="$top/build/rombsr"
 rombsr_sign="$top/build/rombsr-sign"
 capture_module="$top/build/libmock_pkcs11.so"
-daemon_pid="" sign_pid=""
+daemon_pid="" sign_pid="" emu_pid=""
 cleanup() {
 	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true
+	[ -z "$emu_pid" ] || kill "$emu_pid" 2>/dev/null || true
 	[ -z "$sign_pid" ] || kill "$sign_pid" 2>/dev/null || true
 	for home in "$demo"/gnupg-*; do
 		[ -d "$home" ] && gpgconf --homedir "$home" --kill all 2>/dev/null
@@ -47,10 +61,26 @@ trap cleanup EXIT
 rm -rf "$demo"
 mkdir -p "$demo/out"
 
-stage "sign node: provision SoftHSM2 tokens and generate the release key set inside them"
 mkdir -p "$demo/sign-node"
-printf '[core]\n\tstate-dir = %s/sign-node/state\n' "$demo" > "$demo/sign-node/rombsr.conf"
-"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" hsm-provision
+hsm_conf=""
+if [ "$hsm" = yubihsm-emulator ]; then
+	stage "sign node: a YubiHSM 2 (rombsr-yubihsm-emu on 127.0.0.1), seed 000's role keys, the key set inside it"
+	"$top/build/rombsr-yubihsm-emu" --state "$demo/sign-node/yubihsm.state" --listen 127.0.0.1:0 \
+		--port-file "$demo/sign-node/yubihsm.port" 2>"$demo/sign-node/yubihsm-emu.log" &
+	emu_pid=$!
+	for _ in $(seq 100); do [ -s "$demo/sign-node/yubihsm.port" ] && break; sleep 0.05; done
+	[ -s "$demo/sign-node/yubihsm.port" ] || { echo "demo.sh: the emulator did not start" >&2; exit 1; }
+	hsm_conf=$(printf '[hsm]\n\tbackend = yubihsm\n\tconnector = http://127.0.0.1:%s\n' "$(cat "$demo/sign-node/yubihsm.port")")
+	echo "YubiHSM 2 emulator at http://127.0.0.1:$(cat "$demo/sign-node/yubihsm.port")"
+else
+	stage "sign node: provision SoftHSM2 tokens and generate the release key set inside them"
+fi
+printf '[core]\n\tstate-dir = %s/sign-node/state\n%s\n' "$demo" "$hsm_conf" > "$demo/sign-node/rombsr.conf"
+if [ "$hsm" = yubihsm-emulator ]; then
+	"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" hsm-provision --backend yubihsm
+else
+	"$rombsr_sign" --config "$demo/sign-node/rombsr.conf" hsm-provision
+fi
 "$rombsr_sign" --config "$demo/sign-node/rombsr.conf" keygen 2>&1 | grep -c generating | sed 's/^/keys generated: /'
 "$rombsr_sign" --config "$demo/sign-node/rombsr.conf" keys
 "$rombsr_sign" --config "$demo/sign-node/rombsr.conf" export-public --out "$demo/bundle"
@@ -87,6 +117,7 @@ node_conf() { # NAME STATE_DIR
 	home = $demo/gnupg-$1
 	key = ${fpr[$1]}
 CONF
+	if [ "$1" = sign ]; then printf '%s\n' "$hsm_conf" >> "$demo/$1.conf"; fi
 }
 node_conf admin "$demo/admin-node"
 node_conf build "$demo/build-node"

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "audit_clone.h"
 #include "audit_incident.h"
+#include "audit_device.h"
 #include "audit_server.h"
 #include "cli.h"
 
@@ -36,6 +37,7 @@ struct cross {
 	unsigned char *covered; /* one flag per entry: a response accounts for it */
 	size_t responses, signatures;
 	struct audit_servers servers; /* the signing server's decisions */
+	struct audit_device device;   /* a YubiHSM's own log */
 	/* Requests the log records as rejected: a signature entry of one is
 	 * what the HSM made before or beside the refusal, never handed out. */
 	char (*rejected)[ROMBSR_AUDIT_ID_MAX + 1];
@@ -237,6 +239,8 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 			r = audit_server_entry(&x->servers, x->ac->qc.repo, e, i, &server);
 		if (r == 0 && server)
 			continue;
+		if (r == 0)
+			r = audit_device_entry(&x->device, e, i);
 		if (r == 0 && e->type == ROMBSR_AUDIT_SIGNATURE && was_rejected(x, e->request_id)) {
 			x->unused++;
 			continue;
@@ -324,6 +328,11 @@ int cmd_audit_verify(struct cli_context *ctx, int argc, char **argv)
 			printf(", %zu signatures of rejected requests never handed out", x.unused);
 		if (x.servers.decisions > 0)
 			printf(", %zu signing server decisions match the clients list", x.servers.decisions);
+		if (x.device.entries > 0)
+			printf(", %zu device log entries chain unbroken", x.device.entries);
+		if (x.device.anomalies > 0)
+			printf(", %zu device log anomalies (%zu unmatched device signatures)", x.device.anomalies,
+			       x.device.unmatched);
 		if (report->has_latest)
 			printf(", latest checkpoint %llu entries", (unsigned long long)report->latest.size);
 		printf("\n");

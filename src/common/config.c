@@ -374,6 +374,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 			r = replace(&a->connector, cfg->hsm_connector ? cfg->hsm_connector : ROMBSR_DEFAULT_CONNECTOR);
 		if (r == 0)
 			r = replace_concat(&a->log_pin_file, cfg->state_dir, "/pins/yubihsm-log.pin", "");
+		if (r == 0)
+			r = replace_concat(&a->log_spool, cfg->state_dir, "/signer/yubihsm-log.spool", "");
 		a->capacity = cfg->hsm_capacity;
 		a->unwrap_slots = cfg->hsm_unwrap_slots;
 		a->sessions = cfg->signer_sessions;
@@ -441,6 +443,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 		free(cfg->authority[i].pin_file);
 		free(cfg->authority[i].connector);
 		free(cfg->authority[i].log_pin_file);
+		free(cfg->authority[i].log_spool);
 		free(cfg->authority[i].so_pin_file);
 		free(cfg->authority[i].wrapped_dir);
 	}

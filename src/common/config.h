@@ -42,7 +42,8 @@ struct rombsr_authority_config {
 	 * so-pin-file the administrator key's (docs/yubihsm.md). */
 	enum rombsr_hsm_backend backend;
 	char *connector;
-	char *log_pin_file; /* the device audit log reader's key (audit authority) */
+	char *log_pin_file; /* the device audit log reader's key */
+	char *log_spool;    /* <state>/signer/yubihsm-log.spool: the device log moved off it (docs/yubihsm.md) */
 	/* Keys beyond the token's capacity (docs/custody.md, "More keys than
 	 * the token holds"): capacity 0 means unbounded and no wrapped store. */
 	size_t capacity;     /* hsm.capacity: private keys the token holds at most */

@@ -4,6 +4,7 @@
 #include "yh_backend.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/secret.h"
 
 #include <p11-kit/uri.h>
@@ -299,9 +300,20 @@ int rombsr_hsm_login(struct rombsr_hsm *hsm, const char *pin)
 
 int rombsr_hsm_open_for(const struct rombsr_authority_config *a, struct rombsr_hsm **out)
 {
-	if (a->backend == ROMBSR_HSM_BACKEND_YUBIHSM)
-		return rombsr_hsm_open_yubihsm(a->connector, out);
-	return rombsr_hsm_open(a->module, a->token_uri, out);
+	int r;
+
+	if (a->backend != ROMBSR_HSM_BACKEND_YUBIHSM)
+		return rombsr_hsm_open(a->module, a->token_uri, out);
+	r = rombsr_hsm_open_yubihsm(a->connector, out);
+	/* Whoever works on the device can move its full log to the spool
+	 * (yh_log.c): keygen fills it as surely as signing. */
+	if (r == 0 && rombsr_path_exists(a->log_pin_file))
+		r = rombsr_hsm_device_log_setup(*out, a->log_pin_file, a->log_spool);
+	if (r < 0) {
+		rombsr_hsm_close(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int rombsr_hsm_open_login_for(const struct rombsr_authority_config *a, const char *pin_file, struct rombsr_hsm **out)

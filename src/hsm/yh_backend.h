@@ -51,6 +51,12 @@ int rombsr_yh_note(int r);
 int rombsr_yh_hsm_session_get(struct rombsr_hsm *hsm, struct rombsr_yh_session **s);
 void rombsr_yh_hsm_session_put(struct rombsr_hsm *hsm, struct rombsr_yh_session *s);
 
+/* Runs fn on a session of the pool. A command the device refused
+ * unexecuted because its log is full (force audit) runs again once the log
+ * is spilled; one its capabilities refuse is ROMBSR_EPERM, a refusal, not
+ * a fault. */
+int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session *s, void *ctx), void *ctx);
+
 /* Moves the device's log to the spool and advances its index (yh_log.c):
  * what a signature refused for a full log waits for. */
 int rombsr_yh_hsm_spill(struct rombsr_hsm *hsm);

@@ -49,33 +49,48 @@ static int key_algorithm(enum rombsr_key_kind kind, unsigned bits, uint8_t *algo
 	return 0;
 }
 
+struct list_ctx {
+	uint8_t type;
+	struct rombsr_yh_object_info *info;
+	size_t n;
+};
+
+static int list_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	const struct rombsr_yh_filter filter = {.type = l->type};
+	struct rombsr_yh_object *objects = NULL;
+	size_t n = 0;
+	int r = rombsr_yh_list_objects(s, &filter, &objects, &n);
+
+	free(l->info);
+	l->info = NULL;
+	l->n = 0;
+	if (r == 0 && (l->info = calloc(n + 1, sizeof(*l->info))) == NULL)
+		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = rombsr_yh_object_info(s, objects[i].id, objects[i].type, &l->info[i]);
+	free(objects);
+	if (r == 0)
+		l->n = n;
+	return r;
+}
+
 /* Every object of one type with its information (one Get Object Info per
  * object: the device lists IDs only). */
 static int list_type(struct rombsr_hsm *hsm, uint8_t type, struct rombsr_yh_object_info **out, size_t *count)
 {
-	const struct rombsr_yh_filter filter = {.type = type};
-	struct rombsr_yh_object *objects = NULL;
-	struct rombsr_yh_session *s;
-	size_t n = 0;
-	int r = rombsr_yh_hsm_session_get(hsm, &s);
+	struct list_ctx l = {.type = type};
+	int r = rombsr_yh_hsm_run(hsm, list_on, &l);
 
 	*out = NULL;
 	*count = 0;
-	if (r < 0)
-		return r;
-	r = rombsr_yh_list_objects(s, &filter, &objects, &n);
-	if (r == 0 && (*out = calloc(n + 1, sizeof(**out))) == NULL)
-		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = rombsr_yh_object_info(s, objects[i].id, objects[i].type, &(*out)[i]);
-	rombsr_yh_hsm_session_put(hsm, s);
-	free(objects);
 	if (r < 0) {
-		free(*out);
-		*out = NULL;
-		return rombsr_yh_note(r);
+		free(l.info);
+		return r;
 	}
-	*count = n;
+	*out = l.info;
+	*count = l.n;
 	return 0;
 }
 
@@ -177,23 +192,36 @@ static int ec_from_point(enum rombsr_key_kind kind, const uint8_t *xy, size_t xy
 	return r;
 }
 
+struct public_ctx {
+	uint16_t id;
+	uint8_t algorithm;
+	uint8_t *raw;
+	size_t raw_len;
+};
+
+static int public_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct public_ctx *p = ctx;
+
+	free(p->raw);
+	p->raw = NULL;
+	return rombsr_yh_public_key(s, p->id, &p->algorithm, &p->raw, &p->raw_len);
+}
+
 int rombsr_yh_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY **out)
 {
-	struct rombsr_yh_session *s;
+	struct public_ctx p = {.id = ROMBSR_YH_HANDLE_ID(key->private_key)};
 	enum rombsr_key_kind kind;
-	uint8_t algorithm, *raw = NULL;
-	size_t raw_len = 0;
+	uint8_t *raw;
+	size_t raw_len;
 	unsigned bits;
-	int r = rombsr_yh_hsm_session_get(hsm, &s);
+	int r = rombsr_yh_hsm_run(hsm, public_on, &p);
 
 	*out = NULL;
-	if (r < 0)
-		return r;
-	r = rombsr_yh_public_key(s, ROMBSR_YH_HANDLE_ID(key->private_key), &algorithm, &raw, &raw_len);
-	rombsr_yh_hsm_session_put(hsm, s);
-	if (r < 0)
-		return rombsr_yh_note(r);
-	r = key_shape(algorithm, &kind, &bits);
+	raw = p.raw;
+	raw_len = p.raw_len;
+	if (r == 0)
+		r = key_shape(p.algorithm, &kind, &bits);
 	if (r == 0 && (kind != key->kind || bits != key->bits))
 		r = rombsr_error(ROMBSR_EHSM, "key '%s' changed its algorithm on %s", key->label, hsm->token_label);
 	if (r == 0)
@@ -202,13 +230,34 @@ int rombsr_yh_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key
 	return r;
 }
 
+struct new_ctx {
+	const struct rombsr_yh_new_object *o;
+	const unsigned char *data;
+	size_t len;
+	uint16_t id;
+};
+
+static int generate_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct new_ctx *g = ctx;
+
+	return rombsr_yh_generate_asymmetric(s, g->o, &g->id);
+}
+
+static int put_opaque_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct new_ctx *g = ctx;
+
+	return rombsr_yh_put_opaque(s, g->o, g->data, g->len, &g->id);
+}
+
 /* Seed 000's rule: a signing key signs and leaves the device only wrapped
  * under a wrap key (docs/yubihsm.md, "Capabilities"). */
 int rombsr_yh_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind, unsigned bits,
 			   unsigned flags, struct rombsr_hsm_key *key)
 {
 	struct rombsr_yh_new_object o = {.label = label, .domains = ROMBSR_YH_DOMAINS};
-	struct rombsr_yh_session *s;
+	struct new_ctx g = {0};
 	bool found = false;
 	uint16_t id = 0;
 	int r;
@@ -226,13 +275,11 @@ int rombsr_yh_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum r
 	o.capabilities = YH_CAP(YH_CAP_EXPORTABLE_UNDER_WRAP) |
 			 (kind == ROMBSR_KEY_RSA ? YH_CAP(YH_CAP_SIGN_PKCS) | YH_CAP(YH_CAP_SIGN_PSS)
 						 : YH_CAP(YH_CAP_SIGN_ECDSA));
-	r = rombsr_yh_hsm_session_get(hsm, &s);
+	g.o = &o;
+	r = rombsr_yh_hsm_run(hsm, generate_on, &g);
+	id = g.id;
 	if (r < 0)
-		return r;
-	r = rombsr_yh_generate_asymmetric(s, &o, &id);
-	rombsr_yh_hsm_session_put(hsm, s);
-	if (r < 0)
-		return rombsr_yh_note(rombsr_error_wrap(r, "generating '%s' on %s", label, hsm->token_label));
+		return rombsr_error_wrap(r, "generating '%s' on %s", label, hsm->token_label);
 	memset(key, 0, sizeof(*key));
 	key->private_key = ROMBSR_YH_HANDLE(YH_TYPE_ASYMMETRIC_KEY, id);
 	key->public_key = key->private_key;
@@ -255,45 +302,56 @@ int rombsr_yh_hsm_store_certificate(struct rombsr_hsm *hsm, struct rombsr_hsm_ke
 		.capabilities = 0,
 		.algorithm = YH_ALGO_OPAQUE_X509_CERTIFICATE,
 	};
-	struct rombsr_yh_session *s;
-	int r = rombsr_yh_hsm_session_get(hsm, &s);
+	struct new_ctx g = {.o = &o, .data = der, .len = der_len};
+	int r = rombsr_yh_hsm_run(hsm, put_opaque_on, &g);
 
 	if (r < 0)
-		return r;
-	r = rombsr_yh_put_opaque(s, &o, der, der_len, NULL);
-	rombsr_yh_hsm_session_put(hsm, s);
-	if (r < 0)
-		return rombsr_yh_note(rombsr_error_wrap(r, "storing the certificate of '%s'", key->label));
+		return rombsr_error_wrap(r, "storing the certificate of '%s'", key->label);
 	key->certificate = ROMBSR_YH_HANDLE(YH_TYPE_OPAQUE, o.id);
 	return 0;
+}
+
+struct object_ctx {
+	CK_OBJECT_HANDLE object;
+	unsigned char *value;
+	size_t len;
+};
+
+static int get_opaque_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct object_ctx *o = ctx;
+
+	free(o->value);
+	o->value = NULL;
+	return rombsr_yh_get_opaque(s, ROMBSR_YH_HANDLE_ID(o->object), &o->value, &o->len);
+}
+
+static int delete_on(struct rombsr_yh_session *s, void *ctx)
+{
+	struct object_ctx *o = ctx;
+
+	return rombsr_yh_delete_object(s, ROMBSR_YH_HANDLE_ID(o->object), ROMBSR_YH_HANDLE_TYPE(o->object));
 }
 
 /* Only what callers read of a certificate: its DER. */
 int rombsr_yh_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type,
 			    unsigned char **value, size_t *len)
 {
-	struct rombsr_yh_session *s;
+	struct object_ctx o = {.object = object};
 	int r;
 
 	if (type != CKA_VALUE || ROMBSR_YH_HANDLE_TYPE(object) != YH_TYPE_OPAQUE)
 		return rombsr_error(ROMBSR_EUNSUPPORTED, "%s: attribute 0x%lx of object 0x%lx is not readable natively",
 				    hsm->token_label, (unsigned long)type, (unsigned long)object);
-	r = rombsr_yh_hsm_session_get(hsm, &s);
-	if (r < 0)
-		return r;
-	r = rombsr_yh_get_opaque(s, ROMBSR_YH_HANDLE_ID(object), value, len);
-	rombsr_yh_hsm_session_put(hsm, s);
-	return rombsr_yh_note(r);
+	r = rombsr_yh_hsm_run(hsm, get_opaque_on, &o);
+	*value = o.value;
+	*len = o.len;
+	return r;
 }
 
 int rombsr_yh_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object)
 {
-	struct rombsr_yh_session *s;
-	int r = rombsr_yh_hsm_session_get(hsm, &s);
+	struct object_ctx o = {.object = object};
 
-	if (r < 0)
-		return r;
-	r = rombsr_yh_delete_object(s, ROMBSR_YH_HANDLE_ID(object), ROMBSR_YH_HANDLE_TYPE(object));
-	rombsr_yh_hsm_session_put(hsm, s);
-	return rombsr_yh_note(r);
+	return rombsr_yh_hsm_run(hsm, delete_on, &o);
 }

@@ -127,27 +127,31 @@ static int sign_on(struct rombsr_yh_session *s, const struct rombsr_hsm_key *key
 	}
 }
 
+struct sign_ctx {
+	const struct rombsr_hsm_key *key;
+	const CK_MECHANISM *mechanism;
+	const unsigned char *data;
+	size_t data_len;
+	unsigned char *sig;
+	size_t sig_room, sig_len;
+};
+
+static int sign_run(struct rombsr_yh_session *s, void *ctx)
+{
+	struct sign_ctx *c = ctx;
+
+	c->sig_len = c->sig_room;
+	return sign_on(s, c->key, c->mechanism, c->data, c->data_len, c->sig, &c->sig_len);
+}
+
 int rombsr_yh_hsm_sign_raw(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, const CK_MECHANISM *mechanism,
 			   const unsigned char *data, size_t data_len, unsigned char *sig, size_t *sig_len)
 {
-	struct rombsr_yh_session *s;
-	int r = rombsr_yh_hsm_session_get(hsm, &s);
+	struct sign_ctx c = {key, mechanism, data, data_len, sig, *sig_len, 0};
+	int r = rombsr_yh_hsm_run(hsm, sign_run, &c);
 
 	if (r < 0)
-		return r;
-	r = sign_on(s, key, mechanism, data, data_len, sig, sig_len);
-	/* Refused unexecuted: signed once the log has room (yh_log.c). */
-	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_LOG_FULL && rombsr_hsm_has_device_log(hsm)) {
-		size_t len = *sig_len;
-
-		r = rombsr_yh_hsm_spill(hsm);
-		if (r == 0) {
-			*sig_len = len;
-			r = sign_on(s, key, mechanism, data, data_len, sig, sig_len);
-		}
-	}
-	rombsr_yh_hsm_session_put(hsm, s);
-	if (r < 0)
-		return rombsr_yh_note(rombsr_error_wrap(r, "signing with '%s' on %s", key->label, hsm->token_label));
+		return rombsr_error_wrap(r, "signing with '%s' on %s", key->label, hsm->token_label);
+	*sig_len = c.sig_len;
 	return 0;
 }

@@ -205,3 +205,22 @@ void rombsr_yh_hsm_session_put(struct rombsr_hsm *hsm, struct rombsr_yh_session 
 	pthread_cond_signal(&hsm->released);
 	pthread_mutex_unlock(&hsm->lock);
 }
+
+int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session *s, void *ctx), void *ctx)
+{
+	struct rombsr_yh_session *s;
+	int r = rombsr_yh_hsm_session_get(hsm, &s);
+
+	if (r < 0)
+		return r;
+	r = fn(s, ctx);
+	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_LOG_FULL && rombsr_hsm_has_device_log(hsm)) {
+		r = rombsr_yh_hsm_spill(hsm);
+		if (r == 0)
+			r = fn(s, ctx);
+	}
+	rombsr_yh_hsm_session_put(hsm, s);
+	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_INSUFFICIENT_PERMISSIONS)
+		return rombsr_error_wrap_as(r, ROMBSR_EPERM, "refused by the capabilities on %s", hsm->token_label);
+	return rombsr_yh_note(r);
+}

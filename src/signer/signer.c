@@ -166,31 +166,24 @@ static struct signer_key *find_key(const struct signer *s, const char *label);
 
 /* state_path: the signing cache, or for the audit signer the record of the
  * last checkpoint signed. */
-/* Every signer on a YubiHSM can spill its log (a signature refused for a
- * full log waits for that); the spool lies beside the signer's state. */
-static int device_log_setup(struct signer *s, const char *state_path)
+/* A signer on a YubiHSM must be able to spill the device's log (a
+ * signature refused for a full log waits for that): without the reader's
+ * PIN it would stop at the 62nd entry, so it does not start. */
+static int device_log_ready(const struct signer *s)
 {
-	const char *slash = strrchr(state_path, '/');
-	char spool[4096];
-
-	if (s->a->backend != ROMBSR_HSM_BACKEND_YUBIHSM)
+	if (s->a->backend != ROMBSR_HSM_BACKEND_YUBIHSM || rombsr_path_exists(s->a->log_pin_file))
 		return 0;
-	if (!rombsr_path_exists(s->a->log_pin_file))
-		return rombsr_error(ROMBSR_ECONFIG, "the YubiHSM's log reader PIN file %s is missing: without it a full "
-						     "device log stops signing (run 'rombsr-sign hsm-provision --backend yubihsm')",
-				    s->a->log_pin_file);
-	if ((size_t)snprintf(spool, sizeof(spool), "%.*s/yubihsm-log.spool", slash ? (int)(slash - state_path) : 1,
-			     slash ? state_path : ".") >= sizeof(spool))
-		return rombsr_error(ROMBSR_EINVAL, "state path too long");
-	return rombsr_hsm_device_log_setup(s->hsm, s->a->log_pin_file, spool);
+	return rombsr_error(ROMBSR_ECONFIG, "the YubiHSM's log reader PIN file %s is missing: without it a full "
+					     "device log stops signing (run 'rombsr-sign hsm-provision --backend yubihsm')",
+			    s->a->log_pin_file);
 }
 
 static int signer_open(struct signer *s, const char *state_path)
 {
-	int r = rombsr_hsm_open_login_for(s->a, s->a->pin_file, &s->hsm);
+	int r = device_log_ready(s);
 
 	if (r == 0)
-		r = device_log_setup(s, state_path);
+		r = rombsr_hsm_open_login_for(s->a, s->a->pin_file, &s->hsm);
 
 	if (r == 0)
 		r = load_keys(s);

@@ -40,7 +40,7 @@ static int decode_str(const char *s, struct rombsr_audit_entry *e)
 	return rombsr_audit_entry_decode(s, strlen(s), e);
 }
 
-/* all[8..12]: the types that joined version 1 later. */
+/* all[8..14]: the types that joined version 1 later. */
 static void fill_later_types(struct rombsr_audit_entry *all, const struct rombsr_audit_entry *e)
 {
 	/* understood: with a content digest (an APK's), and without (a vbmeta's) */
@@ -69,6 +69,17 @@ static void fill_later_types(struct rombsr_audit_entry *all, const struct rombsr
 	strcpy(all[12].client_certificate, e->key_fingerprint);
 	strcpy(all[12].build_node, "a31f5eea65670a07a3b429dbd5bc2225de6cd5ec");
 	strcpy(all[12].route, "/v1/sign");
+	all[13].type = ROMBSR_AUDIT_DEVICE_LOG;
+	strcpy(all[13].token, "yubihsm-1234567");
+	strcpy(all[13].digest, "000c470020000301020000c70000a1b2e4f1c0d2a3b4c5d6e7f8091a2b3c4d5e");
+	strcpy(all[13].request_id, "r4");
+	strcpy(all[13].key_label, "platform");
+	strcpy(all[13].detail, "number 12 command 0x47 length 32 session key 0x0003 target 0x0102 second 0x0000 "
+			       "result 0xc7");
+	all[14].type = ROMBSR_AUDIT_DEVICE_LOG_ANOMALY;
+	strcpy(all[14].token, "yubihsm-1234567");
+	strcpy(all[14].reason, "gap");
+	strcpy(all[14].detail, "entry 40 follows 12: 27 entries are missing");
 }
 
 static void test_roundtrip(void)
@@ -87,7 +98,7 @@ static void test_roundtrip(void)
 
 	/* Every type round-trips. */
 	{
-		struct rombsr_audit_entry all[13];
+		struct rombsr_audit_entry all[15];
 		int ok = 0;
 
 		memset(all, 0, sizeof(all));
@@ -126,7 +137,7 @@ static void test_roundtrip(void)
 		strcpy(all[7].role, "signing");
 		strcpy(all[7].result, "ok");
 		fill_later_types(all, &e);
-		for (int i = 0; i < 13; i++) {
+		for (int i = 0; i < 15; i++) {
 			all[i].index = (uint64_t)i;
 			all[i].time = 1718000000;
 			int rc = rombsr_audit_entry_encode(&all[i], &b);
@@ -139,7 +150,7 @@ static void test_roundtrip(void)
 				printf("# type %d: %s\n", i, rombsr_error_message(rc));
 			rombsr_buf_free(&b);
 		}
-		CHECK(ok == 13, "all 12 entry types round-trip, understood with and without a content digest (%d)", ok);
+		CHECK(ok == 15, "all 14 entry types round-trip, understood with and without a content digest (%d)", ok);
 		CHECK(strcmp(rombsr_audit_type_name(ROMBSR_AUDIT_HSM_LOGIN), "hsm-login") == 0 &&
 			      rombsr_audit_type_from_name("approvals") == ROMBSR_AUDIT_APPROVALS &&
 			      rombsr_audit_type_from_name("nope") == ROMBSR_AUDIT_NONE,
