@@ -42,11 +42,13 @@
  * objects it makes hold, and nothing else. */
 #define ADMIN_DELEGATED (ADMIN_CAPS | KEY_CAPS | WRAP_KEY_CAPS | SIGNING_CAPS | BACKUP_CAPS | AUDIT_CAPS)
 
+/* The signing and administrator keys serve every authority: their PIN
+ * goes to each authority's pin-file (so-pin-file), paths[0] first. */
 struct role {
 	const char *name;
 	uint16_t id;
 	uint64_t capabilities, delegated;
-	const char *path;
+	const char *paths[ROMBSR_AUTHORITY_COUNT];
 };
 
 static int write_pin(const char *path, uint16_t id, const struct rombsr_buf *password)
@@ -79,15 +81,17 @@ static int role_password(const struct role *role, struct rombsr_buf *password)
 	uint16_t id;
 	int r;
 
-	if (!rombsr_path_exists(role->path)) {
+	if (!rombsr_path_exists(role->paths[0])) {
 		r = rombsr_secret_random_hex(32, password);
-		return r == 0 ? write_pin(role->path, role->id, password) : r;
+		for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && role->paths[i] != NULL && r == 0; i++)
+			r = write_pin(role->paths[i], role->id, password);
+		return r;
 	}
-	r = rombsr_secret_from_file(role->path, &pin);
+	r = rombsr_secret_from_file(role->paths[0], &pin);
 	if (r == 0)
 		r = rombsr_yh_parse_pin((const char *)pin.data, &id, &rest);
 	if (r == 0 && id != role->id)
-		r = rombsr_error(ROMBSR_EINVAL, "%s names authentication key 0x%04x, not the %s key 0x%04x", role->path,
+		r = rombsr_error(ROMBSR_EINVAL, "%s names authentication key 0x%04x, not the %s key 0x%04x", role->paths[0],
 				 id, role->name, role->id);
 	if (r == 0) {
 		rombsr_buf_init(password, ROMBSR_SECRET_MAX);
@@ -118,7 +122,7 @@ static int put_role(struct rombsr_yh_session *s, const struct role *role)
 		r = rombsr_yh_put_authentication_key(s, &o, (const char *)password.data, password.len);
 	rombsr_buf_free(&password);
 	if (r == 0)
-		cli_info("created the %s authentication key (0x%04x), its PIN in %s", role->name, role->id, role->path);
+		cli_info("created the %s authentication key (0x%04x), its PIN in %s", role->name, role->id, role->paths[0]);
 	return r < 0 ? rombsr_error_wrap(r, "%s key 0x%04x", role->name, role->id) : 0;
 }
 
@@ -139,12 +143,12 @@ static int check_not_provisioned(struct rombsr_yh_connector *c, bool resume, str
 
 int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume)
 {
-	const struct rombsr_authority_config *a = &cfg->authority[ROMBSR_AUTHORITY_RELEASE];
+	const struct rombsr_authority_config *a = cfg->authority;
 	struct role roles[] = {
-		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, a->so_pin_file},
-		{"rombsr-signing", 3, SIGNING_CAPS, 0, a->pin_file},
-		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, NULL},
-		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, a->log_pin_file},
+		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, {a[0].so_pin_file, a[1].so_pin_file, a[2].so_pin_file}},
+		{"rombsr-signing", 3, SIGNING_CAPS, 0, {a[0].pin_file, a[1].pin_file, a[2].pin_file}},
+		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {NULL}},
+		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, {a[0].log_pin_file}},
 	};
 	const uint8_t force_audit = 1;
 	struct rombsr_yh_connector *c = NULL;
@@ -155,7 +159,7 @@ int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, 
 	(void)ctx;
 	if (asprintf(&backup_path, "%s/pins/yubihsm-backup.pin", cfg->state_dir) < 0)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	roles[2].path = backup_path;
+	roles[2].paths[0] = backup_path;
 	r = rombsr_yh_connector_open(a->connector, &c);
 	if (r == 0)
 		r = check_not_provisioned(c, resume, &factory);
