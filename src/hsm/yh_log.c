@@ -112,8 +112,19 @@ static int lock_spool(const struct rombsr_yh_token *t, int *fd)
 {
 	char path[4096];
 
+	const char *slash = strrchr(t->spool_path, '/');
+	int r;
+
 	if ((size_t)snprintf(path, sizeof(path), "%s.lock", t->spool_path) >= sizeof(path))
 		return rombsr_error(ROMBSR_EINVAL, "spool path too long");
+	/* keygen may run before the sign node ever made its folder. */
+	if (slash != NULL && slash != t->spool_path) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - t->spool_path), t->spool_path);
+		if ((r = rombsr_mkdir_p(dir, 0700)) < 0)
+			return r;
+	}
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0)
 		return rombsr_error(ROMBSR_EIO, "cannot open %s: %s", path, strerror(errno));
