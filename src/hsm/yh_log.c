@@ -92,7 +92,7 @@ static int spool_write(const char *path, const struct spool *sp)
 	char hex[2 * YH_LOG_ENTRY_LEN + 1];
 	int r;
 
-	rombsr_buf_init(&out, 0);
+	rombsr_buf_init(&out, (SPOOL_MAX + 1) * (2 * YH_LOG_ENTRY_LEN + 32));
 	if (sp->have_last)
 		rombsr_buf_printf(&out, "rombsr-device-log v1 %u\n", (unsigned)sp->last);
 	else
