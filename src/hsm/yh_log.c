@@ -103,7 +103,7 @@ static int spool_write(const char *path, const struct spool *sp)
 	}
 	r = rombsr_buf_check(&out, "device log spool");
 	if (r == 0)
-		r = rombsr_file_write_atomic(path, out.data, out.len, 0600, true);
+		r = rombsr_file_write_atomic(path, out.data, out.len, 0600, false);
 	rombsr_buf_free(&out);
 	return r;
 }
