@@ -628,6 +628,11 @@ static int decide_all(struct rombsr_sign_node *node, struct pass_state *ps, stru
 	}
 	for (size_t i = 0; i < d.njobs; i++)
 		rombsr_sign_job_abandon(&d.jobs[i]);
+	/* Every signature of the pass is logged and none is in flight: the
+	 * device's own entries for them are matched (device_log.c) and
+	 * published with them. */
+	if (r == 0 && (d.o.n > 0 || logged))
+		r = rombsr_device_log_drain(node);
 	if (r == 0 && (d.o.n > 0 || logged))
 		r = flush(node, &d.o, &pass->head, t, answered);
 	outgoing_free(&d.o);
@@ -714,10 +719,6 @@ int rombsr_sign_pass(struct rombsr_sign_node *node, size_t *answered)
 		memset(&still, 0, sizeof(still));
 		r = write_processed(node, &t.tip);
 	}
-	/* Every signature of the pass is logged now: the device's entries for
-	 * them can be matched (device_log.c). */
-	if (r == 0)
-		r = rombsr_device_log_drain(node);
 done:
 	count_pass(&node->counters, r, t.linear);
 	if (pass.have_trust)
