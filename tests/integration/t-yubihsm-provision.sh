@@ -1,0 +1,73 @@
+# hsm-provision --backend yubihsm on the emulator: seed 000's role keys
+# with their capabilities, the factory key gone, force audit on, each role
+# able to do its job and nothing else (the device's answers, through
+# yh-as), a second run refused, an interrupted run refused without
+# --resume and finished with it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/yubihsm-lib.sh"
+
+YH_AS="$TOOLS/yh-as"
+start_emu
+new_config "$T/state"
+yh_section >> "$T/rombsr.conf"
+url="http://127.0.0.1:$EMU_PORT"
+pins="$T/state/pins"
+
+# An interrupted run: the backup key's PIN file cannot be written (a
+# folder is in its way), after the administrator and signing keys are on
+# the device.
+mkdir -p "$pins/yubihsm-backup.pin"
+"$ROMBSR_SIGN" hsm-provision --backend yubihsm > "$T/p1.log" 2>&1 && fail "provisioning went through a blocked PIN file"
+grep -q 'created the rombsr-signing authentication key (0x0003)' "$T/p1.log" || fail "stopped too early: $(cat "$T/p1.log")"
+"$YH_AS" "$url" factory session > /dev/null || fail "the factory key is gone before the end"
+signing_pin=$(cat "$pins/release.pin")
+expect_fail "pass --resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
+rmdir "$pins/yubihsm-backup.pin"
+"$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume > "$T/p2.log" 2>&1 || { cat "$T/p2.log"; fail "resume"; }
+grep -q 'deleted the factory authentication key 1' "$T/p2.log" || fail "the factory key was not deleted"
+[ "$(cat "$pins/release.pin")" = "$signing_pin" ] || fail "resume replaced the signing PIN"
+
+# Every PIN file: mode 0600, its key's ID, a 32-character password; the
+# signing and administrator PINs serve every authority.
+for f in release.pin manifest.pin audit.pin release.so-pin manifest.so-pin audit.so-pin yubihsm-backup.pin yubihsm-log.pin; do
+	[ "$(stat -c %a "$pins/$f")" = 600 ] || fail "$f is not mode 0600"
+done
+for f in release manifest audit; do
+	grep -qx '0003[0-9a-f]\{32\}' "$pins/$f.pin" || fail "$f.pin is not the signing key's PIN"
+	grep -qx '0002[0-9a-f]\{32\}' "$pins/$f.so-pin" || fail "$f.so-pin is not the administrator's PIN"
+done
+grep -qx '0004[0-9a-f]\{32\}' "$pins/yubihsm-backup.pin" || fail "backup PIN"
+grep -qx '0005[0-9a-f]\{32\}' "$pins/yubihsm-log.pin" || fail "log reader PIN"
+
+# The factory key is gone; a second run is refused.
+expect_fail "not the factory default" "$YH_AS" "$url" factory session
+expect_fail "not the factory default" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
+expect_fail "nothing to resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume
+expect_fail "hsm.backend is yubihsm" "$ROMBSR_SIGN" hsm-provision --backend softhsm2
+expect_fail "--resume is for --backend yubihsm" "$ROMBSR_SIGN" hsm-provision --resume
+
+# Force audit is on: the device says so in its own state.
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["options"]["force_audit"] != 1)' "$T/emu.state" ||
+	fail "force audit is off"
+
+# Capabilities as the device holds them (bit numbers: docs/yubihsm.md).
+caps() { "$YH_AS" "$url" "$pins/release.so-pin" caps "$1" 2 | awk '{print $2, $4}'; }
+[ "$(caps 3)" = "00000000000000e1 0000000000000000" ] || fail "signing key: $(caps 3)"
+[ "$(caps 4)" = "0000000000003001 00000000000100e0" ] || fail "backup key: $(caps 4)"
+[ "$(caps 5)" = "0000000001000000 0000000000000000" ] || fail "log reader key: $(caps 5)"
+
+# The keys, then each role against the device.
+"$ROMBSR_SIGN" keygen --authority release --key platform > "$T/keygen.log" 2>&1 || { cat "$T/keygen.log"; fail keygen; }
+key=$("$ROMBSR_SIGN" keys 2>/dev/null | awk '$1 == "platform" {print $1}')
+[ "$key" = platform ] || fail "keys does not list platform"
+id=$(python3 -c 'import json,sys
+for o in json.load(open(sys.argv[1]))["objects"]:
+    if o["type"] == 3 and o["label"] == "platform": print(o["id"])' "$T/emu.state")
+[ -n "$id" ] || fail "no platform key on the device"
+"$YH_AS" "$url" "$pins/release.pin" sign "$id" | grep -q '^signed: 512 bytes' || fail "the signing key cannot sign"
+expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" delete "$id" 3
+expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-backup.pin" sign "$id"
+expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-log.pin" sign "$id"
+expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" export 1 3 "$id"
+"$YH_AS" "$url" "$pins/release.so-pin" session > /dev/null || fail "the administrator cannot log in"
+echo "yubihsm provisioning ok"

@@ -1,0 +1,56 @@
+# Sourced after lib.sh by the YubiHSM tests: the device is rombsr-yubihsm-emu
+# on 127.0.0.1 (docs/yubihsm-emulator.md), its state in the test's folder.
+EMU="$ROMBSR_BUILD/rombsr-yubihsm-emu"
+
+# start_emu [emulator flags]: starts it (again, on the same state file) and
+# sets EMU_PORT and EMU_PID.
+start_emu() {
+	rm -f "$T/emu.port"
+	"$EMU" --state "$T/emu.state" --listen 127.0.0.1:0 --port-file "$T/emu.port" "$@" 2>>"$T/emu.log" &
+	EMU_PID=$!
+	for _ in $(seq 100); do [ -s "$T/emu.port" ] && break; sleep 0.05; done
+	[ -s "$T/emu.port" ] || { cat "$T/emu.log" >&2; fail "the emulator did not start"; }
+	EMU_PORT=$(cat "$T/emu.port")
+}
+
+stop_emu() {
+	kill "$EMU_PID" 2>/dev/null || true
+	wait "$EMU_PID" 2>/dev/null || true
+}
+
+# yh_section [PORT]: the [hsm] section naming the emulator (or a port in
+# front of it).
+yh_section() {
+	printf '[hsm]\n\tbackend = yubihsm\n\tconnector = http://127.0.0.1:%s\n' "${1:-$EMU_PORT}"
+}
+
+# with_yubihsm: a provisioned device with the whole key set, and a config
+# (ROMBSR_CONFIG) whose state folder holds its PIN files.
+with_yubihsm() {
+	start_emu
+	new_config "$T/state"
+	yh_section >> "$T/rombsr.conf"
+	"$ROMBSR_SIGN" hsm-provision --backend yubihsm > "$T/provision.log" 2>&1 || { cat "$T/provision.log"; fail "provision"; }
+	"$ROMBSR_SIGN" keygen > "$T/keygen.log" 2>&1 || { cat "$T/keygen.log"; fail "keygen"; }
+}
+
+# start_mitm MODE: a hostile connector in front of the emulator
+# (tests/tools/connector-mitm.py); sets MITM_PORT.
+start_mitm() {
+	rm -f "$T/mitm.port"
+	python3 "$TOP/tests/tools/connector-mitm.py" "$EMU_PORT" "$T/mitm.port" "$1" &
+	MITM_PID=$!
+	for _ in $(seq 100); do [ -s "$T/mitm.port" ] && break; sleep 0.05; done
+	MITM_PORT=$(cat "$T/mitm.port")
+}
+
+stop_mitm() {
+	kill "$MITM_PID" 2>/dev/null || true
+	wait "$MITM_PID" 2>/dev/null || true
+}
+
+# emu_log_entries: the device log entries the emulator's state holds, one
+# hex line each.
+emu_log_entries() {
+	python3 -c 'import json,sys; [print(e) for e in json.load(open(sys.argv[1]))["log"]["entries"]]' "$T/emu.state"
+}
