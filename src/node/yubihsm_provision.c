@@ -141,6 +141,24 @@ static int check_not_provisioned(struct rombsr_yh_connector *c, bool resume, str
 	return r;
 }
 
+/* Without --resume, a trace of an earlier run (a role's PIN file or key)
+ * is refused: finishing someone's interrupted ceremony is a decision. */
+static int check_fresh(struct rombsr_yh_session *s, const struct role *roles, size_t n)
+{
+	struct rombsr_yh_object_info info;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rombsr_path_exists(roles[i].paths[0]))
+			return rombsr_error(ROMBSR_EEXISTS, "%s exists: an earlier provisioning was interrupted; pass "
+							    "--resume to finish it", roles[i].paths[0]);
+		if (rombsr_yh_object_info(s, roles[i].id, YH_TYPE_AUTHENTICATION_KEY, &info) == 0)
+			return rombsr_error(ROMBSR_EEXISTS, "the device holds authentication key 0x%04x already: an "
+							    "earlier provisioning was interrupted; pass --resume to finish it",
+					    roles[i].id);
+	}
+	return 0;
+}
+
 int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume)
 {
 	const struct rombsr_authority_config *a = cfg->authority;
@@ -163,6 +181,8 @@ int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, 
 	r = rombsr_yh_connector_open(a->connector, &c);
 	if (r == 0)
 		r = check_not_provisioned(c, resume, &factory);
+	if (r == 0 && !resume)
+		r = check_fresh(factory, roles, sizeof(roles) / sizeof(roles[0]));
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]) && r == 0; i++)
 		r = put_role(factory, &roles[i]);
 	/* Calyx's lesson (seed 001): a signature the device did not log must
