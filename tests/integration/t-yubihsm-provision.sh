@@ -13,16 +13,19 @@ yh_section >> "$T/rombsr.conf"
 url="http://127.0.0.1:$EMU_PORT"
 pins="$T/state/pins"
 
-# An interrupted run: the backup key's PIN file cannot be written (a
-# folder is in its way), after the administrator and signing keys are on
-# the device.
-mkdir -p "$pins/yubihsm-backup.pin"
-"$ROMBSR_SIGN" hsm-provision --backend yubihsm > "$T/p1.log" 2>&1 && fail "provisioning went through a blocked PIN file"
+# An interrupted run: the connector loses the device after the
+# administrator and signing keys are on it (8 commands: 4 checks, then a
+# check and a put per key).
+start_mitm cut-after:8
+sed "s|127.0.0.1:$EMU_PORT|127.0.0.1:$MITM_PORT|" "$T/rombsr.conf" > "$T/cut.conf"
+"$ROMBSR_SIGN" --config "$T/cut.conf" hsm-provision --backend yubihsm > "$T/p1.log" 2>&1 &&
+	fail "provisioning went on without the device"
+stop_mitm
 grep -q 'created the rombsr-signing authentication key (0x0003)' "$T/p1.log" || fail "stopped too early: $(cat "$T/p1.log")"
+grep -q 'rombsr-backup' "$T/p1.log" || fail "stopped elsewhere: $(cat "$T/p1.log")"
 "$YH_AS" "$url" factory session > /dev/null || fail "the factory key is gone before the end"
 signing_pin=$(cat "$pins/release.pin")
 expect_fail "pass --resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
-rmdir "$pins/yubihsm-backup.pin"
 "$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume > "$T/p2.log" 2>&1 || { cat "$T/p2.log"; fail "resume"; }
 grep -q 'deleted the factory authentication key 1' "$T/p2.log" || fail "the factory key was not deleted"
 [ "$(cat "$pins/release.pin")" = "$signing_pin" ] || fail "resume replaced the signing PIN"

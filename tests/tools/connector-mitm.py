@@ -7,6 +7,8 @@ on the network path could:
   flip-request:N   inverts one byte of the encrypted command
   replay-request:N sends the previous Session Message again instead
   flip-response:N  inverts one byte of the device's encrypted answer
+  cut-after:N      answers 503 to everything after the n-th, as a connector
+                   that lost the device would (an interrupted ceremony)
 
 Usage: connector-mitm.py UPSTREAM_PORT PORT_FILE MODE
 It listens on 127.0.0.1 (a free port, written to PORT_FILE) until killed.
@@ -58,6 +60,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         target = False
+        if mode == "cut-after" and seen["n"] >= nth:
+            self.answer(503, b"")
+            return
         if body[:1] == b"\x05":
             seen["n"] += 1
             target = seen["n"] == nth
