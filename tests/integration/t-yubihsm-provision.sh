@@ -43,7 +43,7 @@ grep -qx '0004[0-9a-f]\{32\}' "$pins/yubihsm-backup.pin" || fail "backup PIN"
 grep -qx '0005[0-9a-f]\{32\}' "$pins/yubihsm-log.pin" || fail "log reader PIN"
 
 # The factory key is gone; a second run is refused.
-expect_fail "not the factory default" "$YH_AS" "$url" factory session
+expect_fail "(key 0x0001): object not found" "$YH_AS" "$url" factory session
 expect_fail "not the factory default" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
 expect_fail "nothing to resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume
 expect_fail "hsm.backend is yubihsm" "$ROMBSR_SIGN" hsm-provision --backend softhsm2
