@@ -132,10 +132,9 @@ static int check_not_provisioned(struct rombsr_yh_connector *c, bool resume, str
 				       factory);
 
 	if (r == ROMBSR_EAUTH || (r < 0 && rombsr_yh_last_device_error() == YH_ERR_OBJECT_NOT_FOUND))
-		return rombsr_error(ROMBSR_EPERM,
-				    "the YubiHSM's authentication key 1 is not the factory default (%s): %s",
-				    rombsr_error_message(r),
-				    resume ? "it was deleted, so provisioning had finished; nothing to resume"
+		return rombsr_error(ROMBSR_EPERM, "the YubiHSM's authentication key 1 is not the factory default (%s): %s",
+				    r == ROMBSR_EAUTH ? "its password is not \"password\"" : "it is gone",
+				    resume ? "provisioning had finished; nothing to resume"
 					   : "this device was provisioned before; refusing to touch it (reset it, "
 					     "or pass --resume to finish an interrupted provisioning)");
 	return r;

@@ -65,7 +65,7 @@ key=$("$ROMBSR_SIGN" keys 2>/dev/null | awk '$1 == "platform" {print $1}')
 [ "$key" = platform ] || fail "keys does not list platform"
 id=$(python3 -c 'import json,sys
 for o in json.load(open(sys.argv[1]))["objects"]:
-    if o["type"] == 3 and o["label"] == "platform": print(o["id"])' "$T/emu.state")
+    if o["type"] == 3 and bytes.fromhex(o["label"]).rstrip(b"\0") == b"platform": print(o["id"])' "$T/emu.state")
 [ -n "$id" ] || fail "no platform key on the device"
 "$YH_AS" "$url" "$pins/release.pin" sign "$id" | grep -q '^signed: 512 bytes' || fail "the signing key cannot sign"
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" delete "$id" 3
