@@ -54,3 +54,21 @@ stop_mitm() {
 emu_log_entries() {
 	python3 -c 'import json,sys; [print(e) for e in json.load(open(sys.argv[1]))["log"]["entries"]]' "$T/emu.state"
 }
+
+# with_yubihsm_bundle: with_yubihsm, the public bundle in $T/bundle and a
+# token folder the capture side sees nothing in (capture-lib.sh's
+# with_bundle, on the YubiHSM).
+with_yubihsm_bundle() {
+	with_yubihsm
+	"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public failed"
+	mkdir -p "$T/no-token"
+	printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
+}
+
+# emu_log_full: whether the device holds 62 entries not read yet (force
+# audit then refuses logged commands).
+emu_log_full() {
+	python3 -c 'import json,sys
+l = json.load(open(sys.argv[1]))["log"]
+sys.exit(0 if l["next_number"] - 1 - l["last_read"] >= 62 else 1)' "$T/emu.state"
+}

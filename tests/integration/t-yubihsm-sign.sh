@@ -1,0 +1,105 @@
+# The sign node on a YubiHSM 2 (the emulator) through the native backend:
+# requests signed while the device's log is full (it is moved off the
+# device, never refused), each device signature bound to its request in
+# the audit log, audit-verify checking the device log's chain; a request
+# refused by the device's capabilities (the backup key cannot sign);
+# tampering with the device's log detected; a hostile connector's altered,
+# replayed or forged messages refused.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/yubihsm-lib.sh"
+
+with_yubihsm_bundle
+with_queue
+sign_config
+yh_section >> "$SIGN_CONF"
+capture_journal
+AUDITOR=$(auditor auditor)
+
+# keygen filled the device's log again and again: it is full now, and
+# force audit refuses every logged command until it is read.
+"$ROMBSR_SIGN" keys > /dev/null 2>&1
+emu_log_full || fail "the device's log is not full before signing"
+id=$(submit_journal user --artifact "$T/artifact1.bin=a1" --artifact "$T/artifact2.bin=a2")
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign1.txt" 2> "$T/sign1.err" || { cat "$T/sign1.err"; fail "sign"; }
+grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 2 HSM operations' "$T/sign1.txt" ||
+	fail "first pass: $(cat "$T/sign1.txt") $(cat "$T/sign1.err")"
+response_of "$id" > "$T/resp.json"
+openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
+verified=0
+for i in 0 1; do
+	jq -r ".signatures[$i].signature" "$T/resp.json" | xxd -r -p > "$T/sig$i"
+	for f in artifact1 artifact2; do
+		[ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$(jq -r ".signatures[$i].tbs" "$T/resp.json")" ] || continue
+		openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
+			fail "signature $i does not verify over $f"
+		verified=$((verified + 1))
+	done
+done
+[ "$verified" -eq 2 ] || fail "not every signature was checked"
+
+# The device's own entries are in the published log: its two signatures
+# name the request, keygen's certificates are accounted for, no anomaly.
+git clone -q "$T/queue.git" "$T/clone1"
+queue_entries "$T/clone1" > "$T/entries1.jsonl"
+[ "$(jq -c "select(.type == \"device-log\" and .request_id == \"$id\")" "$T/entries1.jsonl" | wc -l)" -eq 2 ] ||
+	fail "the device's two signatures are not bound to request $id"
+[ "$(jq -c 'select(.type == "device-log" and .request_id == "certificate")' "$T/entries1.jsonl" | wc -l)" -eq 12 ] ||
+	fail "keygen's 12 certificate signatures are not accounted for"
+! grep -q '"device-log-anomaly"' "$T/entries1.jsonl" || fail "an anomaly: $(grep device-log-anomaly "$T/entries1.jsonl")"
+logged=$(jq -c 'select(.type == "device-log")' "$T/entries1.jsonl" | wc -l)
+[ "$logged" -gt 186 ] || fail "only $logged device entries: the log was not moved off the device several times"
+"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone1" > "$T/verify1.txt" || fail "audit-verify"
+grep -q ", $logged device log entries chain unbroken" "$T/verify1.txt" || fail "audit-verify: $(cat "$T/verify1.txt")"
+
+# A signer logged in with the backup key: the device refuses to sign, the
+# request is rejected as refused, and nothing was signed.
+cp "$SIGN_CONF" "$T/backup.conf"
+printf '[authority "release"]\n\tpin-file = %s\n' "$T/state/pins/yubihsm-backup.pin" >> "$T/backup.conf"
+id2=$(submit_journal user --artifact "$T/artifact1.bin=b1")
+"$ROMBSR_SIGN" --config "$T/backup.conf" sign --once > "$T/sign2.txt" 2>&1 || fail "sign as backup: $(cat "$T/sign2.txt")"
+response_of "$id2" > "$T/resp2.json"
+[ "$(jq -r .status "$T/resp2.json")" = rejected ] || fail "the backup key signed"
+jq -r .reason.detail "$T/resp2.json" | grep -q 'insufficient permissions' || fail "refusal: $(jq -c .reason "$T/resp2.json")"
+
+# Tampering with the device's log: an entry not yet read, altered in the
+# device's state, breaks the chain; the next pass logs the anomaly and
+# sends it to the journal, and audit-verify counts it.
+"$ROMBSR_SIGN" keys > /dev/null 2>&1
+stop_emu
+python3 - "$T/emu.state" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+l = s["log"]
+e = bytearray.fromhex(l["entries"][-1])
+e[14] ^= 0xff  # systick: what the device recorded, not its digest
+l["entries"][-1] = e.hex()
+json.dump(s, open(sys.argv[1], "w"))
+PY
+start_emu
+sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+id3=$(submit_journal user --artifact "$T/artifact2.bin=c2")
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign3.txt" 2> "$T/sign3.err" || { cat "$T/sign3.err"; fail "sign 3"; }
+[ "$(response_of "$id3" | jq -r .status)" = signed ] || fail "the request after the tampering was not signed"
+grep -q 'device log broken-chain' "$T/sign3.err" || fail "no alert for the broken chain: $(cat "$T/sign3.err")"
+git clone -q "$T/queue.git" "$T/clone2"
+queue_entries "$T/clone2" | jq -c 'select(.type == "device-log-anomaly")' > "$T/anomalies.jsonl"
+grep -q '"reason":"broken-chain"' "$T/anomalies.jsonl" || fail "the anomaly is not in the audit log"
+"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone2" > "$T/verify2.txt" || fail "audit-verify 2"
+grep -q ', 1 device log anomalies' "$T/verify2.txt" || fail "audit-verify: $(cat "$T/verify2.txt")"
+
+# A hostile connector: an altered command, a replayed one and an altered
+# answer are each refused by the session's MACs.
+for mode in flip-request:2 replay-request:2 flip-response:2; do
+	start_mitm "$mode"
+	sed "s|127.0.0.1:$EMU_PORT|127.0.0.1:$MITM_PORT|" "$T/rombsr.conf" > "$T/mitm.conf"
+	"$ROMBSR_SIGN" --config "$T/mitm.conf" keys > "$T/mitm.out" 2> "$T/mitm.err" && fail "$mode: keys went through"
+	stop_mitm
+	case "$mode" in
+	flip-response*) grep -qi 'mac' "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
+	*) grep -qi 'authentication failed\|mac\|invalid' "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
+	esac
+done
+echo "yubihsm sign ok"
