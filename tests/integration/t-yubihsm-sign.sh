@@ -9,6 +9,7 @@
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/audit-lib.sh"
 . "$(dirname "$0")/yubihsm-lib.sh"
 
 with_yubihsm_bundle
