@@ -92,3 +92,22 @@ submit_user() {
 	"$ROMBSR" --config "$BUILD_CONF" submit --journal "$1" --product p --build-id "U.$RANDOM" \
 		--source-commit "$(printf '%040d' 3)" --build-type user
 }
+
+# fresh_request TAG [MECH...]: a request of one operation per MECH (a
+# pkcs11-tool mechanism; two SHA256-RSA-PKCS if none) with the platform
+# key over new data, in that order; prints its ID.
+fresh_request() {
+	local key i=0 tag=$1
+	shift
+	[ $# -gt 0 ] || set -- SHA256-RSA-PKCS SHA256-RSA-PKCS
+	capture_config "$T/capture.conf" capture
+	rm -f "$T/journal.jsonl"
+	key=$(bundle_id platform)
+	for mech in "$@"; do
+		i=$((i + 1))
+		printf '%s %s %s\n' "$tag" "$i" "$RANDOM" > "$T/data$i.bin"
+		capture_run "$T/capture.conf" pkcs11-tool --module "$CAP_MODULE" --login --pin x --sign \
+			-m "$mech" --id "$key" -i "$T/data$i.bin" -o "$T/data$i.ph" 2>/dev/null
+	done
+	submit_journal user
+}
