@@ -221,6 +221,6 @@ int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session
 	}
 	rombsr_yh_hsm_session_put(hsm, s);
 	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_INSUFFICIENT_PERMISSIONS)
-		return rombsr_error_wrap_as(r, ROMBSR_EPERM, "refused by the capabilities on %s", hsm->token_label);
+		return rombsr_error_wrap_as(r, ROMBSR_EPERM, "refused by the device's capabilities");
 	return rombsr_yh_note(r);
 }

@@ -64,7 +64,7 @@ id2=$(fresh_request backup SHA256-RSA-PKCS)
 "$ROMBSR_SIGN" --config "$T/backup.conf" sign --once > "$T/sign2.txt" 2>&1 || fail "sign as backup: $(cat "$T/sign2.txt")"
 response_of "$id2" > "$T/resp2.json"
 [ "$(jq -r .status "$T/resp2.json")" = rejected ] || fail "the backup key signed"
-jq -r .reason.detail "$T/resp2.json" | grep -q 'insufficient permissions' || fail "refusal: $(jq -c .reason "$T/resp2.json")"
+jq -r .reason.message "$T/resp2.json" | grep -q 'insufficient permissions' || fail "refusal: $(jq -c .reason "$T/resp2.json")"
 
 # Tampering with the device's log: an entry not yet read, altered in the
 # device's state, breaks the chain; the next pass logs the anomaly and
