@@ -100,8 +100,8 @@ for mode in flip-request:2 replay-request:2 flip-response:2; do
 	"$ROMBSR_SIGN" --config "$T/mitm.conf" keys > "$T/mitm.out" 2> "$T/mitm.err" && fail "$mode: keys went through"
 	stop_mitm
 	case "$mode" in
-	flip-response*) grep -qi 'mac' "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
-	*) grep -qi 'authentication failed\|mac\|invalid' "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
+	flip-response*) grep -q "the response's R-MAC does not verify" "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
+	*) grep -q ': authentication failed$' "$T/mitm.err" || fail "$mode: $(cat "$T/mitm.err")" ;;
 	esac
 done
 echo "yubihsm sign ok"
