@@ -24,21 +24,26 @@ static uint8_t parse_filter(const uint8_t *in, size_t len, struct filter *f)
 	f->id = f->type = f->algorithm = -1;
 	while (i < len) {
 		uint8_t tag = in[i++];
-		size_t need = tag == 1 || tag == 3 ? 2 : tag == 4 ? 8 : tag == 6 ? YH_LABEL_LEN : 1;
+		size_t need;
 
-		if (tag < 1 || tag > 6)
-			return YH_ERR_INVALID_DATA;
+		switch (tag) {
+		case YH_LIST_ID: case YH_LIST_DOMAINS: need = 2; break;
+		case YH_LIST_TYPE: case YH_LIST_ALGORITHM: need = 1; break;
+		case YH_LIST_CAPABILITIES: need = 8; break;
+		case YH_LIST_LABEL: need = YH_LABEL_LEN; break;
+		default: return YH_ERR_INVALID_DATA;
+		}
 		if (len - i < need)
 			return YH_ERR_WRONG_LENGTH;
-		if (tag == 1)
+		if (tag == YH_LIST_ID)
 			f->id = emu_get_u16(in + i);
-		else if (tag == 2)
+		else if (tag == YH_LIST_TYPE)
 			f->type = in[i];
-		else if (tag == 3)
+		else if (tag == YH_LIST_DOMAINS)
 			f->domains = emu_get_u16(in + i);
-		else if (tag == 4)
+		else if (tag == YH_LIST_CAPABILITIES)
 			f->capabilities = emu_get_u64(in + i);
-		else if (tag == 5)
+		else if (tag == YH_LIST_ALGORITHM)
 			f->algorithm = in[i];
 		else
 			f->label = in + i;

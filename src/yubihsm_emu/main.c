@@ -7,6 +7,7 @@
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
+#include "../sign/listen_addr.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -82,6 +83,13 @@ static int parse(int argc, char **argv, struct options *o)
 		fprintf(stderr, PROG ": %s\n", o->state == NULL ? "--state FILE is required" : "unexpected argument");
 		usage(stderr);
 		return 2;
+	}
+	if (r == 0) {
+		/* Refused before the state file is touched. */
+		struct sockaddr_storage addr;
+		socklen_t len;
+
+		r = rombsr_listen_parse("--listen", o->listen, true, &addr, &len);
 	}
 	return r;
 }
