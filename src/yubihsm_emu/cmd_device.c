@@ -52,15 +52,18 @@ EMU_HANDLER(emu_cmd_close_session)
 
 EMU_HANDLER(emu_cmd_storage_info)
 {
-	size_t used = emu_pages_used(c->dev);
+	const struct emu_device *dev = c->dev;
+	size_t used = emu_pages_used(dev);
 
 	(void)in;
 	if (len != 0)
 		return YH_ERR_WRONG_LENGTH;
-	emu_put_u16(out, (uint16_t)c->dev->max_objects);
-	emu_put_u16(out + 2, (uint16_t)(c->dev->max_objects - c->dev->n_objects));
-	emu_put_u16(out + 4, (uint16_t)c->dev->max_pages);
-	emu_put_u16(out + 6, (uint16_t)(c->dev->max_pages - used));
+	/* A state loaded under smaller limits may hold more than they allow:
+	 * then nothing is free. */
+	emu_put_u16(out, (uint16_t)dev->max_objects);
+	emu_put_u16(out + 2, (uint16_t)(dev->n_objects < dev->max_objects ? dev->max_objects - dev->n_objects : 0));
+	emu_put_u16(out + 4, (uint16_t)dev->max_pages);
+	emu_put_u16(out + 6, (uint16_t)(used < dev->max_pages ? dev->max_pages - used : 0));
 	emu_put_u16(out + 8, EMU_PAGE_SIZE);
 	*out_len = 10;
 	return YH_ERR_OK;

@@ -104,3 +104,7 @@ expect_fail "unsupported version" "$EMU" --state "$T/s.json" --listen 127.0.0.1:
 jq '.objects[0].data = "zz"' "$T/good.json" > "$T/s.json"
 expect_fail "data" "$EMU" --state "$T/s.json" --listen 127.0.0.1:0
 echo "ok: corrupt state refused, never reset"
+
+# Under make SANITIZE=1 the emulator's own reports land in its log.
+! grep -qE 'runtime error|Sanitizer' "$T/emu.log" || fail "sanitizer report: $(cat "$T/emu.log")"
+echo "ok: no sanitizer report"
