@@ -73,6 +73,8 @@ SIGNER_SRC := $(filter-out $(PROTO_SRC) src/signer/main.c,$(wildcard src/signer/
 CLI_CORE_SRC := src/cli/options.c src/cli/context.c src/cli/dispatch.c src/cli/authority_select.c
 CLIENT_SRC := $(filter-out $(CLI_CORE_SRC),$(wildcard src/cli/*.c))
 NODE_SRC := $(wildcard src/node/*.c)
+# The YubiHSM 2 emulator (docs/yubihsm-emulator.md): rehearsals and tests only.
+YH_EMU_SRC := $(wildcard src/yubihsm_emu/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -115,6 +117,7 @@ ROMBSR_ARTIFACT = $(BUILD)/rombsr-artifact
 ROMBSR_AVB_HELPER = $(BUILD)/rombsr-avb-signing-helper
 ROMBSR_SIGN = $(BUILD)/rombsr-sign
 ROMBSR_SIGNER = $(BUILD)/rombsr-signer
+ROMBSR_YH_EMU = $(BUILD)/rombsr-yubihsm-emu
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -123,7 +126,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 -include tests/p11-fault/p11-fault.mk
 -include fuzz/fuzz.mk
 
-all: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
+all: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(ROMBSR_YH_EMU) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(CAPTURE_SO) $(P11_FAULT_SO) $(REPLAY_BINS)
 
 $(BUILD)/gen/p11_names.inc: scripts/gen-p11-names.sh $(P11_HEADER)
 	@mkdir -p $(dir $@)
@@ -205,6 +208,10 @@ $(ROMBSR_SIGNER): $(call obj,src/signer/main.c) $(SIGNER_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SIGNER_LDLIBS)
 
+# The emulator links the common library and the loopback listener only.
+$(ROMBSR_YH_EMU): $(call obj,$(YH_EMU_SRC) src/sign/listen_addr.c) $(COMMON_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd jansson openssl) -lpthread
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -249,10 +256,11 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) install-capture
+install: $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(ROMBSR_YH_EMU) install-capture
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/rombsr \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(ROMBSR) $(ROMBSR_ARTIFACT) $(ROMBSR_AVB_HELPER) $(ROMBSR_SIGN) $(ROMBSR_SIGNER) $(ROMBSR_YH_EMU) \
+		$(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local|$(PREFIX)|g' systemd/rombsr-sign.service > $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rombsr-sign.service
 	# The node with the signing server (docs/server.md): the same unit, serving;

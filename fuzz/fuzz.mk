@@ -48,3 +48,8 @@ CUSTODY_FUZZ = $(patsubst %,$(BUILD)/fuzz/%_wrap_key_share,replay fuzz) $(patsub
 $(patsubst %,$(BUILD)/fuzz/%_wrap_key_share,replay fuzz): $(call obj,src/node/share.c)
 $(patsubst %,$(BUILD)/fuzz/%_backup_manifest,replay fuzz): $(call obj,src/node/backup_manifest.c)
 $(CUSTODY_FUZZ): LDLIBS += -lgfshare
+
+# The YubiHSM 2 emulator (src/yubihsm_emu/): its device and state code,
+# without the HTTP server and main.
+YH_EMU_FUZZ_OBJ = $(call obj,$(filter-out src/yubihsm_emu/main.c src/yubihsm_emu/http.c,$(YH_EMU_SRC)))
+$(patsubst %,$(BUILD)/fuzz/%_yubihsm_emu_api,replay fuzz) $(patsubst %,$(BUILD)/fuzz/%_yubihsm_emu_state,replay fuzz): $(YH_EMU_FUZZ_OBJ)
