@@ -222,7 +222,7 @@ void rombsr_yh_connector_close(struct rombsr_yh_connector *c)
 int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *msg, size_t len, uint8_t *resp,
 				 size_t *resp_len)
 {
-	struct sink sink = {resp, 0, YH_MSG_MAX, false};
+	struct sink sink = {resp, 0, YH_RESPONSE_MAX, false};
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int r;
@@ -257,7 +257,7 @@ int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *m
 int rombsr_yh_plain(struct rombsr_yh_connector *c, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		    uint8_t *resp, size_t *resp_len)
 {
-	uint8_t msg[YH_MSG_MAX], answer[YH_MSG_MAX];
+	uint8_t msg[YH_MSG_MAX], answer[YH_RESPONSE_MAX];
 	size_t msg_len, answer_len = 0, data_len;
 	const uint8_t *body;
 	int r;

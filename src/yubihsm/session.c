@@ -96,8 +96,8 @@ static int ended(struct rombsr_yh_session *s, int r)
 	return r;
 }
 
-int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len,
-			     uint8_t *inner, size_t *inner_len)
+static int unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len, uint8_t *inner,
+		  size_t *inner_len)
 {
 	size_t len, n = 0;
 	int r;
@@ -133,6 +133,18 @@ int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, cons
 	return 0;
 }
 
+int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len,
+			     uint8_t *inner, size_t *inner_len)
+{
+	int r = unwrap(s, what, msg, msg_len, inner, inner_len);
+
+	/* Whatever failed, this side can no longer follow the device's
+	 * counter and chain. */
+	if (r != 0 && s->state == YH_SESSION_OPEN)
+		s->state = YH_SESSION_ENDED;
+	return r;
+}
+
 static int usable(struct rombsr_yh_session *s, const char *what)
 {
 	if (s->state == YH_SESSION_BROKEN)
@@ -150,7 +162,7 @@ static int usable(struct rombsr_yh_session *s, const char *what)
 int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		      uint8_t *resp, size_t *resp_len)
 {
-	uint8_t plain[YH_MSG_MAX], msg[YH_MSG_MAX], answer[YH_MSG_MAX];
+	uint8_t plain[YH_RESPONSE_MAX], msg[YH_MSG_MAX], answer[YH_RESPONSE_MAX];
 	size_t plain_len = 0, msg_len = 0, answer_len = 0, body_len = 0;
 	const uint8_t *body = NULL;
 	int r;
