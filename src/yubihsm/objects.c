@@ -157,25 +157,18 @@ int rombsr_yh_generate_asymmetric(struct rombsr_yh_session *s, const struct romb
 int rombsr_yh_public_key(struct rombsr_yh_session *s, uint16_t id, uint8_t *algorithm, uint8_t **key,
 			 size_t *key_len)
 {
-	uint8_t req[2], resp[YH_MSG_MAX];
-	size_t resp_len = sizeof(resp);
+	uint8_t req[2];
 	char what[64];
 	int r;
 
-	*key = NULL;
-	*key_len = 0;
 	yh_put16(req, id);
 	snprintf(what, sizeof(what), "Get Public Key (key 0x%04x)", id);
-	r = rombsr_yh_command(s, YH_CMD_GET_PUBLIC_KEY, what, req, sizeof(req), resp, &resp_len);
-	if (r != 0)
-		return r;
-	if (resp_len < 2)
-		return rombsr_error(ROMBSR_EHSM, "YubiHSM %s: response of %zu bytes, no key", what, resp_len);
-	*key = malloc(resp_len - 1);
-	if (*key == NULL)
-		return ROMBSR_ENOMEM;
-	memcpy(*key, resp + 1, resp_len - 1);
-	*key_len = resp_len - 1;
-	*algorithm = resp[0];
-	return 0;
+	r = rombsr_yh_command_alloc(s, YH_CMD_GET_PUBLIC_KEY, what, req, sizeof(req), 2, key, key_len);
+	if (r == 0) {
+		/* algorithm(1) || key */
+		*algorithm = (*key)[0];
+		*key_len -= 1;
+		memmove(*key, *key + 1, *key_len);
+	}
+	return r;
 }

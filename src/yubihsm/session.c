@@ -209,3 +209,26 @@ int rombsr_yh_transfer(struct rombsr_yh_session *s, uint8_t cmd, const uint8_t *
 {
 	return rombsr_yh_command(s, cmd, rombsr_yh_command_name(cmd), data, len, resp, resp_len);
 }
+
+int rombsr_yh_command_alloc(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data,
+			    size_t len, size_t min, uint8_t **out, size_t *out_len)
+{
+	uint8_t resp[YH_MSG_MAX];
+	size_t resp_len = sizeof(resp);
+	int r;
+
+	*out = NULL;
+	*out_len = 0;
+	r = rombsr_yh_command(s, cmd, what, data, len, resp, &resp_len);
+	if (r == 0 && resp_len < min)
+		r = rombsr_error(ROMBSR_EHSM, "YubiHSM %s: response of %zu bytes, at least %zu expected", what, resp_len,
+				 min);
+	if (r == 0 && (*out = malloc(resp_len > 0 ? resp_len : 1)) == NULL)
+		r = ROMBSR_ENOMEM;
+	if (r == 0) {
+		memcpy(*out, resp, resp_len);
+		*out_len = resp_len;
+	}
+	OPENSSL_cleanse(resp, resp_len);
+	return r;
+}

@@ -157,6 +157,11 @@ int rombsr_yh_check_rmac(struct rombsr_yh_session *s, const char *what, const ui
 int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		      uint8_t *resp, size_t *resp_len);
 
+/* rombsr_yh_command() with the response, at least min bytes, in a malloc'd
+ * *out. */
+int rombsr_yh_command_alloc(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data,
+			    size_t len, size_t min, uint8_t **out, size_t *out_len);
+
 /* audit_log.c: Get Log Entries' response (unlogged boot u16, unlogged
  * auth u16, count u8, count entries of 32 bytes). */
 int rombsr_yh_parse_log(const uint8_t *resp, size_t resp_len, struct rombsr_yh_log *log);
