@@ -5,9 +5,11 @@
  * Key, opaque objects, the audit log's chain and index, an authentication
  * key with fewer capabilities refused a signature, export and import under
  * a wrap key, sessions on several threads sharing one connector.
- * Usage: yh-client-check [URL] [--reset]
+ * Usage: yh-client-check [URL] [--reset] [--idle SECONDS]
  * It creates objects 0x0100-0x0104 and authentication key 0x0010 (deleting
- * any left from an earlier run); --reset ends with Reset Device. */
+ * any left from an earlier run); --reset ends with Reset Device; --idle
+ * leaves a session idle that long (past the device's timeout) and checks
+ * the next command says invalid session and a new session works. */
 #include "../../src/common/error.h"
 #include "../../src/yubihsm/yh_client.h"
 
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RSA_ID 0x0100
 #define EC_ID 0x0101
@@ -397,6 +400,32 @@ static void step_threads(struct rombsr_yh_connector *c, EVP_PKEY *ec)
 	check(good == THREADS * THREAD_SIGNS, "4 threads, a session each, one connector: 40 ECDSA signatures verify", 0);
 }
 
+static void step_idle(struct rombsr_yh_connector *c, unsigned seconds)
+{
+	struct rombsr_yh_session *s = NULL;
+	uint8_t rnd[8];
+	int r = rombsr_yh_session_open(c, YH_FACTORY_AUTH_KEY, YH_FACTORY_PASSWORD, 8, &s);
+
+	check(r == 0, "a session to leave idle", r);
+	if (r != 0)
+		return;
+	sleep(seconds);
+	r = rombsr_yh_get_random(s, rnd, sizeof(rnd));
+	check(r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_INVALID_SESSION,
+	      "after the idle timeout: invalid session", r == ROMBSR_EHSM ? 0 : r);
+	printf("# %s\n", rombsr_error_message(r));
+	r = rombsr_yh_get_random(s, rnd, sizeof(rnd));
+	check(r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_INVALID_SESSION,
+	      "the ended session keeps saying so without asking the device", r == ROMBSR_EHSM ? 0 : r);
+	rombsr_yh_session_close(s);
+	s = NULL;
+	r = rombsr_yh_session_open(c, YH_FACTORY_AUTH_KEY, YH_FACTORY_PASSWORD, 8, &s);
+	if (r == 0)
+		r = rombsr_yh_get_random(s, rnd, sizeof(rnd));
+	check(r == 0, "a new session works", r);
+	rombsr_yh_session_close(s);
+}
+
 static void step_reset(struct rombsr_yh_connector *c, struct rombsr_yh_session *s)
 {
 	struct rombsr_yh_object_info info;
@@ -421,11 +450,14 @@ int main(int argc, char **argv)
 	struct rombsr_yh_device_info info;
 	EVP_PKEY *rsa = NULL, *ec = NULL;
 	bool reset = false;
+	unsigned idle = 0;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--reset") == 0)
 			reset = true;
+		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
+			idle = (unsigned)strtoul(argv[++i], NULL, 10);
 		else
 			url = argv[i];
 	}
@@ -451,6 +483,8 @@ int main(int argc, char **argv)
 	step_limited(c, s);
 	step_wrap(s, ec);
 	step_threads(c, ec);
+	if (idle > 0)
+		step_idle(c, idle);
 	if (reset) {
 		step_reset(c, s);
 	} else {
