@@ -426,13 +426,17 @@ static void step_idle(struct rombsr_yh_connector *c, unsigned seconds)
 	rombsr_yh_session_close(s);
 }
 
-static void step_reset(struct rombsr_yh_connector *c, struct rombsr_yh_session *s)
+static void step_reset(struct rombsr_yh_connector *c)
 {
+	struct rombsr_yh_session *s = NULL;
 	struct rombsr_yh_object_info info;
-	int r = rombsr_yh_reset(s);
+	int r = rombsr_yh_session_open(c, YH_FACTORY_AUTH_KEY, YH_FACTORY_PASSWORD, 8, &s);
 
+	if (r == 0)
+		r = rombsr_yh_reset(s);
 	check(r == 0, "Reset Device", r);
 	rombsr_yh_session_close(s);
+	s = NULL;
 	r = rombsr_yh_session_open(c, YH_FACTORY_AUTH_KEY, YH_FACTORY_PASSWORD, 8, &s);
 	check(r == 0, "key 1 with the factory password after the reset", r);
 	if (r == 0) {
@@ -483,14 +487,13 @@ int main(int argc, char **argv)
 	step_limited(c, s);
 	step_wrap(s, ec);
 	step_threads(c, ec);
+	if (!reset)
+		cleanup_objects(s);
+	rombsr_yh_session_close(s);
 	if (idle > 0)
 		step_idle(c, idle);
-	if (reset) {
-		step_reset(c, s);
-	} else {
-		cleanup_objects(s);
-		rombsr_yh_session_close(s);
-	}
+	if (reset)
+		step_reset(c);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 	rombsr_yh_connector_close(c);
