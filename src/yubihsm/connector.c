@@ -167,6 +167,7 @@ int rombsr_yh_connector_open(const char *url, struct rombsr_yh_connector **out)
 	size_t len = 0;
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	*out = NULL;
 	if (url == NULL || url[0] == '\0')
 		url = YH_DEFAULT_URL;

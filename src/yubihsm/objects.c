@@ -65,6 +65,7 @@ int rombsr_yh_list_objects(struct rombsr_yh_session *s, const struct rombsr_yh_f
 	struct rombsr_yh_object *objects;
 	int r = 0;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	*out = NULL;
 	*n = 0;
 	if (filter != NULL)
@@ -98,6 +99,7 @@ int rombsr_yh_object_info(struct rombsr_yh_session *s, uint16_t id, uint8_t type
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	req[2] = type;
 	snprintf(what, sizeof(what), "Get Object Info (0x%04x, type %u)", id, type);
@@ -131,6 +133,7 @@ int rombsr_yh_delete_object(struct rombsr_yh_session *s, uint16_t id, uint8_t ty
 	size_t resp_len = 0;
 	char what[64];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	req[2] = type;
 	snprintf(what, sizeof(what), "Delete Object (0x%04x, type %u)", id, type);
@@ -145,6 +148,7 @@ int rombsr_yh_generate_asymmetric(struct rombsr_yh_session *s, const struct romb
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Generate Asymmetric Key (0x%04x, algorithm %u)", o->id, o->algorithm);
 	r = rombsr_yh_object_head(o, req);
 	if (r == 0)
@@ -161,6 +165,7 @@ int rombsr_yh_public_key(struct rombsr_yh_session *s, uint16_t id, uint8_t *algo
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	snprintf(what, sizeof(what), "Get Public Key (key 0x%04x)", id);
 	r = rombsr_yh_command_alloc(s, YH_CMD_GET_PUBLIC_KEY, what, req, sizeof(req), 2, key, key_len);

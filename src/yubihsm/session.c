@@ -17,6 +17,7 @@ int rombsr_yh_derive_keys(const char *password, size_t password_len, uint8_t enc
 {
 	uint8_t key[2 * YH_SCP_KEY_LEN];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	if (password_len > INT32_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM password: too long");
 	if (PKCS5_PBKDF2_HMAC(password, (int)password_len, (const unsigned char *)YH_PBKDF2_SALT,
@@ -171,8 +172,11 @@ int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what
 	r = usable(s, what);
 	if (r == 0)
 		r = rombsr_yh_frame(cmd, data, len, plain, sizeof(plain), &plain_len);
-	if (r == 0)
+	if (r == 0) {
 		r = rombsr_yh_session_wrap(s, plain, plain_len, msg, sizeof(msg), &msg_len);
+		if (r != 0)
+			r = rombsr_error_wrap(r, "YubiHSM %s", what);
+	}
 	if (r != 0)
 		goto out;
 	r = rombsr_yh_connector_transfer(s->connector, msg, msg_len, answer, &answer_len);
@@ -207,7 +211,12 @@ out:
 int rombsr_yh_transfer(struct rombsr_yh_session *s, uint8_t cmd, const uint8_t *data, size_t len, uint8_t *resp,
 		       size_t *resp_len)
 {
-	return rombsr_yh_command(s, cmd, rombsr_yh_command_name(cmd), data, len, resp, resp_len);
+	char what[32];
+
+	snprintf(what, sizeof(what), "%s", rombsr_yh_command_name(cmd));
+	if (strcmp(what, "command") == 0)
+		snprintf(what, sizeof(what), "command 0x%02x", cmd);
+	return rombsr_yh_command(s, cmd, what, data, len, resp, resp_len);
 }
 
 int rombsr_yh_command_alloc(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data,

@@ -50,6 +50,7 @@ static int sign_digest(struct rombsr_yh_session *s, uint8_t cmd, uint16_t id, bo
 	uint8_t head[2];
 	char what[64];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "%s (key 0x%04x)", rombsr_yh_command_name(cmd), id);
 	if (!len_ok(digest_len))
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not %s", what, digest_len, lengths);
@@ -70,6 +71,7 @@ int rombsr_yh_sign_pss(struct rombsr_yh_session *s, uint16_t id, uint8_t mgf1, u
 	uint8_t head[5];
 	char what[64];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Sign PSS (key 0x%04x)", id);
 	if (!rsa_digest_len(digest_len))
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not 20, 32, 48 or 64", what,

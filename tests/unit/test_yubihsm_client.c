@@ -291,6 +291,12 @@ static void test_framing(void)
 			ROMBSR_EHSM, "YubiHSM Sign PKCS1 (key 0x0102): insufficient permissions") &&
 		      rombsr_yh_last_device_error() == YH_ERR_INSUFFICIENT_PERMISSIONS,
 	      "a device error: ROMBSR_EHSM naming the command and the error, kept for the thread");
+	uint8_t digest[31] = {0}, sig[8];
+	size_t sig_len = sizeof(sig);
+	CHECK(tap_fails(rombsr_yh_sign_pkcs1(NULL, 0x0102, digest, 31, sig, &sig_len), ROMBSR_EINVAL,
+			"a digest of 31 bytes") &&
+		      rombsr_yh_last_device_error() == YH_ERR_OK,
+	      "a failure of this side's own clears the last device error");
 	static const uint8_t auth[] = {0x7f, 0x00, 0x01, 0x04};
 	CHECK(tap_fails(rombsr_yh_parse_response(YH_CMD_CREATE_SESSION, "Create Session", auth, 4, &body, &body_len),
 			ROMBSR_EAUTH, "authentication failed") &&
