@@ -5,11 +5,12 @@
  * Key, opaque objects, the audit log's chain and index, an authentication
  * key with fewer capabilities refused a signature, export and import under
  * a wrap key, sessions on several threads sharing one connector.
- * Usage: yh-client-check [URL] [--reset] [--idle SECONDS]
+ * Usage: yh-client-check [URL] [--reset]
+ *        yh-client-check [URL] --idle SECONDS
  * It creates objects 0x0100-0x0104 and authentication key 0x0010 (deleting
- * any left from an earlier run); --reset ends with Reset Device; --idle
- * leaves a session idle that long (past the device's timeout) and checks
- * the next command says invalid session and a new session works. */
+ * any left from an earlier run); --reset ends with Reset Device. --idle
+ * checks only this: a session left idle that long (past the device's
+ * timeout) says invalid session, and a new session works. */
 #include "../../src/common/error.h"
 #include "../../src/yubihsm/yh_client.h"
 
@@ -469,6 +470,12 @@ int main(int argc, char **argv)
 	check(r == 0, "connector status=OK", r);
 	if (r != 0)
 		return 1;
+	if (idle > 0) {
+		step_idle(c, idle);
+		rombsr_yh_connector_close(c);
+		printf("%s: %d failed\n", failures == 0 ? "all passed" : "FAILED", failures);
+		return failures == 0 ? 0 : 1;
+	}
 	r = rombsr_yh_device_info(c, &info);
 	check(r == 0 && info.n_algorithms > 0, "Device Info", r);
 	printf("# device %u.%u.%u serial %u, log %u/%u, %zu algorithms\n", info.major, info.minor, info.patch,
@@ -490,8 +497,6 @@ int main(int argc, char **argv)
 	if (!reset)
 		cleanup_objects(s);
 	rombsr_yh_session_close(s);
-	if (idle > 0)
-		step_idle(c, idle);
 	if (reset)
 		step_reset(c);
 	EVP_PKEY_free(rsa);
