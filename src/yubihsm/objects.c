@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* List Objects' filter tags. */
-#define FILTER_ID 1
-#define FILTER_TYPE 2
-#define FILTER_DOMAINS 3
-#define FILTER_CAPABILITIES 4
-#define FILTER_ALGORITHM 5
-#define FILTER_LABEL 6
 #define FILTERS_MAX (3 + 2 + 3 + 9 + 2 + 1 + YH_LABEL_LEN)
 #define OBJECT_INFO_LEN (8 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + YH_LABEL_LEN + 8)
 
@@ -25,30 +18,30 @@ static int filters(const struct rombsr_yh_filter *f, uint8_t *out, size_t *out_l
 	if (label_len > YH_LABEL_LEN)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM List Objects: label longer than %d bytes", YH_LABEL_LEN);
 	if (f->id != 0) {
-		out[n++] = FILTER_ID;
+		out[n++] = YH_LIST_ID;
 		yh_put16(out + n, f->id);
 		n += 2;
 	}
 	if (f->type != 0) {
-		out[n++] = FILTER_TYPE;
+		out[n++] = YH_LIST_TYPE;
 		out[n++] = f->type;
 	}
 	if (f->domains != 0) {
-		out[n++] = FILTER_DOMAINS;
+		out[n++] = YH_LIST_DOMAINS;
 		yh_put16(out + n, f->domains);
 		n += 2;
 	}
 	if (f->capabilities != 0) {
-		out[n++] = FILTER_CAPABILITIES;
+		out[n++] = YH_LIST_CAPABILITIES;
 		yh_put64(out + n, f->capabilities);
 		n += 8;
 	}
 	if (f->algorithm != 0) {
-		out[n++] = FILTER_ALGORITHM;
+		out[n++] = YH_LIST_ALGORITHM;
 		out[n++] = f->algorithm;
 	}
 	if (label_len > 0) {
-		out[n++] = FILTER_LABEL;
+		out[n++] = YH_LIST_LABEL;
 		memset(out + n, 0, YH_LABEL_LEN);
 		memcpy(out + n, f->label, label_len);
 		n += YH_LABEL_LEN;

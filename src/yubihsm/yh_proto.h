@@ -150,6 +150,15 @@ enum yh_capability_bit {
 #define YH_OPTION_FORCE_AUDIT 0x01
 #define YH_OPTION_COMMAND_AUDIT 0x03
 
+/* List Objects' filters: a tag, then its value (id 2 bytes, type 1,
+ * domains 2, capabilities 8, algorithm 1, label 40, zero-padded). */
+#define YH_LIST_ID 0x01
+#define YH_LIST_TYPE 0x02
+#define YH_LIST_DOMAINS 0x03
+#define YH_LIST_CAPABILITIES 0x04
+#define YH_LIST_ALGORITHM 0x05
+#define YH_LIST_LABEL 0x06
+
 /* Object origins (Get Object Info). */
 #define YH_ORIGIN_GENERATED 0x01
 #define YH_ORIGIN_IMPORTED 0x02
