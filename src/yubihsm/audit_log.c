@@ -37,6 +37,7 @@ int rombsr_yh_get_log(struct rombsr_yh_session *s, struct rombsr_yh_log *log)
 	size_t resp_len = sizeof(resp);
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	memset(log, 0, sizeof(*log));
 	r = rombsr_yh_command(s, YH_CMD_GET_LOG_ENTRIES, "Get Log Entries", NULL, 0, resp, &resp_len);
 	if (r == 0)
@@ -50,6 +51,7 @@ int rombsr_yh_set_log_index(struct rombsr_yh_session *s, uint16_t number)
 	size_t resp_len = 0;
 	char what[48];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, number);
 	snprintf(what, sizeof(what), "Set Log Index (%u)", number);
 	return rombsr_yh_command(s, YH_CMD_SET_LOG_INDEX, what, req, sizeof(req), resp, &resp_len);

@@ -20,6 +20,7 @@ int rombsr_yh_put_authentication_key(struct rombsr_yh_session *s, const struct r
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Put Authentication Key (0x%04x)", o->id);
 	/* Without an ID out, the caller could not find a key the device numbered. */
 	if (o->id == 0)
@@ -51,6 +52,7 @@ int rombsr_yh_change_authentication_key(struct rombsr_yh_session *s, uint16_t id
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Change Authentication Key (0x%04x)", id);
 	yh_put16(req, id);
 	req[2] = YH_ALGO_AES128_YUBICO_AUTHENTICATION;

@@ -155,7 +155,10 @@ static int status_check(struct rombsr_yh_connector *c)
 	r = common_options(c, c->status_url, errbuf, &sink);
 	if (r == 0)
 		r = perform(c, "GET /connector/status", errbuf, &sink);
-	pthread_mutex_unlock(&c->lock);
+	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (pthread_mutex_unlock(&c->lock) != 0 && r == 0)
+		r = rombsr_error(ROMBSR_EINTERNAL, "YubiHSM connector: cannot release its lock");
 	if (r == 0)
 		r = check_status(c, body, sink.len);
 	return r;
@@ -167,6 +170,7 @@ int rombsr_yh_connector_open(const char *url, struct rombsr_yh_connector **out)
 	size_t len = 0;
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	*out = NULL;
 	if (url == NULL || url[0] == '\0')
 		url = YH_DEFAULT_URL;
@@ -212,7 +216,7 @@ void rombsr_yh_connector_close(struct rombsr_yh_connector *c)
 		return;
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
-	pthread_mutex_destroy(&c->lock);
+	(void)pthread_mutex_destroy(&c->lock);
 	free(c->url);
 	free(c->api_url);
 	free(c->status_url);
@@ -222,7 +226,7 @@ void rombsr_yh_connector_close(struct rombsr_yh_connector *c)
 int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *msg, size_t len, uint8_t *resp,
 				 size_t *resp_len)
 {
-	struct sink sink = {resp, 0, YH_MSG_MAX, false};
+	struct sink sink = {resp, 0, YH_RESPONSE_MAX, false};
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int r;
@@ -243,11 +247,12 @@ int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *m
 	if (r == 0)
 		r = perform(c, "POST /connector/api", errbuf, &sink);
 	/* The handle keeps no pointer to this call's buffers past here. */
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
-	pthread_mutex_unlock(&c->lock);
+	(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (pthread_mutex_unlock(&c->lock) != 0 && r == 0)
+		r = rombsr_error(ROMBSR_EINTERNAL, "YubiHSM connector: cannot release its lock");
 	curl_slist_free_all(headers);
 	if (r == 0)
 		*resp_len = sink.len;
@@ -257,7 +262,7 @@ int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *m
 int rombsr_yh_plain(struct rombsr_yh_connector *c, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		    uint8_t *resp, size_t *resp_len)
 {
-	uint8_t msg[YH_MSG_MAX], answer[YH_MSG_MAX];
+	uint8_t msg[YH_MSG_MAX], answer[YH_RESPONSE_MAX];
 	size_t msg_len, answer_len = 0, data_len;
 	const uint8_t *body;
 	int r;

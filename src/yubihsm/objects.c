@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* List Objects' filter tags. */
-#define FILTER_ID 1
-#define FILTER_TYPE 2
-#define FILTER_DOMAINS 3
-#define FILTER_CAPABILITIES 4
-#define FILTER_ALGORITHM 5
-#define FILTER_LABEL 6
 #define FILTERS_MAX (3 + 2 + 3 + 9 + 2 + 1 + YH_LABEL_LEN)
 #define OBJECT_INFO_LEN (8 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + YH_LABEL_LEN + 8)
 
@@ -25,30 +18,30 @@ static int filters(const struct rombsr_yh_filter *f, uint8_t *out, size_t *out_l
 	if (label_len > YH_LABEL_LEN)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM List Objects: label longer than %d bytes", YH_LABEL_LEN);
 	if (f->id != 0) {
-		out[n++] = FILTER_ID;
+		out[n++] = YH_LIST_ID;
 		yh_put16(out + n, f->id);
 		n += 2;
 	}
 	if (f->type != 0) {
-		out[n++] = FILTER_TYPE;
+		out[n++] = YH_LIST_TYPE;
 		out[n++] = f->type;
 	}
 	if (f->domains != 0) {
-		out[n++] = FILTER_DOMAINS;
+		out[n++] = YH_LIST_DOMAINS;
 		yh_put16(out + n, f->domains);
 		n += 2;
 	}
 	if (f->capabilities != 0) {
-		out[n++] = FILTER_CAPABILITIES;
+		out[n++] = YH_LIST_CAPABILITIES;
 		yh_put64(out + n, f->capabilities);
 		n += 8;
 	}
 	if (f->algorithm != 0) {
-		out[n++] = FILTER_ALGORITHM;
+		out[n++] = YH_LIST_ALGORITHM;
 		out[n++] = f->algorithm;
 	}
 	if (label_len > 0) {
-		out[n++] = FILTER_LABEL;
+		out[n++] = YH_LIST_LABEL;
 		memset(out + n, 0, YH_LABEL_LEN);
 		memcpy(out + n, f->label, label_len);
 		n += YH_LABEL_LEN;
@@ -65,6 +58,7 @@ int rombsr_yh_list_objects(struct rombsr_yh_session *s, const struct rombsr_yh_f
 	struct rombsr_yh_object *objects;
 	int r = 0;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	*out = NULL;
 	*n = 0;
 	if (filter != NULL)
@@ -98,6 +92,7 @@ int rombsr_yh_object_info(struct rombsr_yh_session *s, uint16_t id, uint8_t type
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	req[2] = type;
 	snprintf(what, sizeof(what), "Get Object Info (0x%04x, type %u)", id, type);
@@ -131,6 +126,7 @@ int rombsr_yh_delete_object(struct rombsr_yh_session *s, uint16_t id, uint8_t ty
 	size_t resp_len = 0;
 	char what[64];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	req[2] = type;
 	snprintf(what, sizeof(what), "Delete Object (0x%04x, type %u)", id, type);
@@ -145,6 +141,7 @@ int rombsr_yh_generate_asymmetric(struct rombsr_yh_session *s, const struct romb
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Generate Asymmetric Key (0x%04x, algorithm %u)", o->id, o->algorithm);
 	r = rombsr_yh_object_head(o, req);
 	if (r == 0)
@@ -157,25 +154,19 @@ int rombsr_yh_generate_asymmetric(struct rombsr_yh_session *s, const struct romb
 int rombsr_yh_public_key(struct rombsr_yh_session *s, uint16_t id, uint8_t *algorithm, uint8_t **key,
 			 size_t *key_len)
 {
-	uint8_t req[2], resp[YH_MSG_MAX];
-	size_t resp_len = sizeof(resp);
+	uint8_t req[2];
 	char what[64];
 	int r;
 
-	*key = NULL;
-	*key_len = 0;
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	snprintf(what, sizeof(what), "Get Public Key (key 0x%04x)", id);
-	r = rombsr_yh_command(s, YH_CMD_GET_PUBLIC_KEY, what, req, sizeof(req), resp, &resp_len);
-	if (r != 0)
-		return r;
-	if (resp_len < 2)
-		return rombsr_error(ROMBSR_EHSM, "YubiHSM %s: response of %zu bytes, no key", what, resp_len);
-	*key = malloc(resp_len - 1);
-	if (*key == NULL)
-		return ROMBSR_ENOMEM;
-	memcpy(*key, resp + 1, resp_len - 1);
-	*key_len = resp_len - 1;
-	*algorithm = resp[0];
-	return 0;
+	r = rombsr_yh_command_alloc(s, YH_CMD_GET_PUBLIC_KEY, what, req, sizeof(req), 2, key, key_len);
+	if (r == 0) {
+		/* algorithm(1) || key */
+		*algorithm = (*key)[0];
+		*key_len -= 1;
+		memmove(*key, *key + 1, *key_len);
+	}
+	return r;
 }

@@ -15,6 +15,7 @@ int rombsr_yh_put_opaque(struct rombsr_yh_session *s, const struct rombsr_yh_new
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Put Opaque (0x%04x)", o->id);
 	if (len == 0 || len > sizeof(req) - YH_OBJECT_HEAD_LEN)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: %zu bytes of data", what, len);
@@ -30,23 +31,11 @@ int rombsr_yh_put_opaque(struct rombsr_yh_session *s, const struct rombsr_yh_new
 
 int rombsr_yh_get_opaque(struct rombsr_yh_session *s, uint16_t id, uint8_t **data, size_t *len)
 {
-	uint8_t req[2], resp[YH_MSG_MAX];
-	size_t resp_len = sizeof(resp);
+	uint8_t req[2];
 	char what[64];
-	int r;
 
-	*data = NULL;
-	*len = 0;
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	yh_put16(req, id);
 	snprintf(what, sizeof(what), "Get Opaque (0x%04x)", id);
-	r = rombsr_yh_command(s, YH_CMD_GET_OPAQUE, what, req, sizeof(req), resp, &resp_len);
-	if (r != 0)
-		return r;
-	*data = malloc(resp_len > 0 ? resp_len : 1);
-	if (*data == NULL)
-		return ROMBSR_ENOMEM;
-	if (resp_len > 0)
-		memcpy(*data, resp, resp_len);
-	*len = resp_len;
-	return 0;
+	return rombsr_yh_command_alloc(s, YH_CMD_GET_OPAQUE, what, req, sizeof(req), 0, data, len);
 }

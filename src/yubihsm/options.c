@@ -14,6 +14,7 @@ int rombsr_yh_set_option(struct rombsr_yh_session *s, uint8_t option, const uint
 	size_t resp_len = 0;
 	char what[48];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Set Option (0x%02x)", option);
 	if (len > sizeof(req) - 3)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a value of %zu bytes", what, len);
@@ -34,6 +35,7 @@ int rombsr_yh_get_option(struct rombsr_yh_session *s, uint8_t option, uint8_t *v
 {
 	char what[48];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Get Option (0x%02x)", option);
 	return rombsr_yh_command(s, YH_CMD_GET_OPTION, what, &option, 1, value, len);
 }
@@ -44,6 +46,7 @@ int rombsr_yh_get_random(struct rombsr_yh_session *s, uint8_t *out, size_t len)
 	size_t got = len;
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	if (len > YH_MSG_MAX - 32)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM Get Pseudo Random: %zu bytes asked, too many", len);
 	yh_put16(req, (uint16_t)len);
@@ -61,6 +64,7 @@ int rombsr_yh_reset(struct rombsr_yh_session *s)
 	size_t resp_len = 0;
 	int r = rombsr_yh_command(s, YH_CMD_RESET_DEVICE, "Reset Device", NULL, 0, resp, &resp_len);
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	/* The device restarts: no session survives, not even this one. */
 	s->state = YH_SESSION_ENDED;
 	return r;

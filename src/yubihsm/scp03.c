@@ -91,7 +91,7 @@ int rombsr_yh_scp_encrypt(const uint8_t s_enc[YH_SCP_KEY_LEN], const uint8_t cou
 	int r;
 
 	if (padded > out_size)
-		return rombsr_error(ROMBSR_EINVAL, "SCP03: %zu bytes, more than a message holds", len);
+		return rombsr_error(ROMBSR_EINVAL, "a command of %zu bytes, more than a session message holds", len);
 	/* In place when in == out: the plaintext moves nowhere. */
 	if (out != in && len > 0)
 		memmove(out, in, len);

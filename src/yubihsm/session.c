@@ -17,6 +17,7 @@ int rombsr_yh_derive_keys(const char *password, size_t password_len, uint8_t enc
 {
 	uint8_t key[2 * YH_SCP_KEY_LEN];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	if (password_len > INT32_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM password: too long");
 	if (PKCS5_PBKDF2_HMAC(password, (int)password_len, (const unsigned char *)YH_PBKDF2_SALT,
@@ -96,8 +97,8 @@ static int ended(struct rombsr_yh_session *s, int r)
 	return r;
 }
 
-int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len,
-			     uint8_t *inner, size_t *inner_len)
+static int unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len, uint8_t *inner,
+		  size_t *inner_len)
 {
 	size_t len, n = 0;
 	int r;
@@ -133,6 +134,18 @@ int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, cons
 	return 0;
 }
 
+int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len,
+			     uint8_t *inner, size_t *inner_len)
+{
+	int r = unwrap(s, what, msg, msg_len, inner, inner_len);
+
+	/* Whatever failed, this side can no longer follow the device's
+	 * counter and chain. */
+	if (r != 0 && s->state == YH_SESSION_OPEN)
+		s->state = YH_SESSION_ENDED;
+	return r;
+}
+
 static int usable(struct rombsr_yh_session *s, const char *what)
 {
 	if (s->state == YH_SESSION_BROKEN)
@@ -150,7 +163,7 @@ static int usable(struct rombsr_yh_session *s, const char *what)
 int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		      uint8_t *resp, size_t *resp_len)
 {
-	uint8_t plain[YH_MSG_MAX], msg[YH_MSG_MAX], answer[YH_MSG_MAX];
+	uint8_t plain[YH_RESPONSE_MAX], msg[YH_MSG_MAX], answer[YH_RESPONSE_MAX];
 	size_t plain_len = 0, msg_len = 0, answer_len = 0, body_len = 0;
 	const uint8_t *body = NULL;
 	int r;
@@ -159,8 +172,11 @@ int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what
 	r = usable(s, what);
 	if (r == 0)
 		r = rombsr_yh_frame(cmd, data, len, plain, sizeof(plain), &plain_len);
-	if (r == 0)
+	if (r == 0) {
 		r = rombsr_yh_session_wrap(s, plain, plain_len, msg, sizeof(msg), &msg_len);
+		if (r != 0)
+			r = rombsr_error_wrap(r, "YubiHSM %s", what);
+	}
 	if (r != 0)
 		goto out;
 	r = rombsr_yh_connector_transfer(s->connector, msg, msg_len, answer, &answer_len);
@@ -195,5 +211,33 @@ out:
 int rombsr_yh_transfer(struct rombsr_yh_session *s, uint8_t cmd, const uint8_t *data, size_t len, uint8_t *resp,
 		       size_t *resp_len)
 {
-	return rombsr_yh_command(s, cmd, rombsr_yh_command_name(cmd), data, len, resp, resp_len);
+	char what[32];
+
+	snprintf(what, sizeof(what), "%s", rombsr_yh_command_name(cmd));
+	if (strcmp(what, "command") == 0)
+		snprintf(what, sizeof(what), "command 0x%02x", cmd);
+	return rombsr_yh_command(s, cmd, what, data, len, resp, resp_len);
+}
+
+int rombsr_yh_command_alloc(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data,
+			    size_t len, size_t min, uint8_t **out, size_t *out_len)
+{
+	uint8_t resp[YH_MSG_MAX];
+	size_t resp_len = sizeof(resp);
+	int r;
+
+	*out = NULL;
+	*out_len = 0;
+	r = rombsr_yh_command(s, cmd, what, data, len, resp, &resp_len);
+	if (r == 0 && resp_len < min)
+		r = rombsr_error(ROMBSR_EHSM, "YubiHSM %s: response of %zu bytes, at least %zu expected", what, resp_len,
+				 min);
+	if (r == 0 && (*out = malloc(resp_len > 0 ? resp_len : 1)) == NULL)
+		r = ROMBSR_ENOMEM;
+	if (r == 0) {
+		memcpy(*out, resp, resp_len);
+		*out_len = resp_len;
+	}
+	OPENSSL_cleanse(resp, resp_len);
+	return r;
 }

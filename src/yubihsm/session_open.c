@@ -31,7 +31,7 @@ static int session_keys(struct rombsr_yh_session *s, const uint8_t enc[YH_SCP_KE
  * lib/yubihsm.c accepts an answer with no data, or one with an R-MAC. */
 static int authenticate(struct rombsr_yh_session *s, const char *what, const uint8_t host_cryptogram[YH_SCP_MAC_LEN])
 {
-	uint8_t msg[YH_MSG_HEADER + 1 + 2 * YH_SCP_MAC_LEN], answer[YH_MSG_MAX];
+	uint8_t msg[YH_MSG_HEADER + 1 + 2 * YH_SCP_MAC_LEN], answer[YH_RESPONSE_MAX];
 	size_t answer_len = 0, len;
 	int r;
 

@@ -43,18 +43,26 @@ static int sign(struct rombsr_yh_session *s, uint8_t cmd, const char *what, cons
 	return 0;
 }
 
-int rombsr_yh_sign_pkcs1(struct rombsr_yh_session *s, uint16_t id, const uint8_t *digest, size_t digest_len,
-			 uint8_t *sig, size_t *sig_len)
+/* Sign PKCS1 and Sign ECDSA: key ID || digest. */
+static int sign_digest(struct rombsr_yh_session *s, uint8_t cmd, uint16_t id, bool (*len_ok)(size_t),
+		       const char *lengths, const uint8_t *digest, size_t digest_len, uint8_t *sig, size_t *sig_len)
 {
 	uint8_t head[2];
 	char what[64];
 
-	snprintf(what, sizeof(what), "Sign PKCS1 (key 0x%04x)", id);
-	if (!rsa_digest_len(digest_len))
-		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not 20, 32, 48 or 64", what,
-				    digest_len);
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
+	snprintf(what, sizeof(what), "%s (key 0x%04x)", rombsr_yh_command_name(cmd), id);
+	if (!len_ok(digest_len))
+		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not %s", what, digest_len, lengths);
 	yh_put16(head, id);
-	return sign(s, YH_CMD_SIGN_PKCS1, what, head, sizeof(head), digest, digest_len, sig, sig_len);
+	return sign(s, cmd, what, head, sizeof(head), digest, digest_len, sig, sig_len);
+}
+
+int rombsr_yh_sign_pkcs1(struct rombsr_yh_session *s, uint16_t id, const uint8_t *digest, size_t digest_len,
+			 uint8_t *sig, size_t *sig_len)
+{
+	return sign_digest(s, YH_CMD_SIGN_PKCS1, id, rsa_digest_len, "20, 32, 48 or 64", digest, digest_len, sig,
+			   sig_len);
 }
 
 int rombsr_yh_sign_pss(struct rombsr_yh_session *s, uint16_t id, uint8_t mgf1, uint16_t salt_len,
@@ -63,6 +71,7 @@ int rombsr_yh_sign_pss(struct rombsr_yh_session *s, uint16_t id, uint8_t mgf1, u
 	uint8_t head[5];
 	char what[64];
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Sign PSS (key 0x%04x)", id);
 	if (!rsa_digest_len(digest_len))
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not 20, 32, 48 or 64", what,
@@ -78,13 +87,6 @@ int rombsr_yh_sign_pss(struct rombsr_yh_session *s, uint16_t id, uint8_t mgf1, u
 int rombsr_yh_sign_ecdsa(struct rombsr_yh_session *s, uint16_t id, const uint8_t *digest, size_t digest_len,
 			 uint8_t *sig, size_t *sig_len)
 {
-	uint8_t head[2];
-	char what[64];
-
-	snprintf(what, sizeof(what), "Sign ECDSA (key 0x%04x)", id);
-	if (!ecdsa_digest_len(digest_len))
-		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a digest of %zu bytes, not 20, 28, 32, 48, 64 or 66",
-				    what, digest_len);
-	yh_put16(head, id);
-	return sign(s, YH_CMD_SIGN_ECDSA, what, head, sizeof(head), digest, digest_len, sig, sig_len);
+	return sign_digest(s, YH_CMD_SIGN_ECDSA, id, ecdsa_digest_len, "20, 28, 32, 48, 64 or 66", digest, digest_len,
+			   sig, sig_len);
 }

@@ -44,6 +44,7 @@ int rombsr_yh_generate_wrap_key(struct rombsr_yh_session *s, const struct rombsr
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Generate Wrap Key (0x%04x)", o->id);
 	r = wrap_head(o, what, req);
 	if (r == 0)
@@ -61,6 +62,7 @@ int rombsr_yh_put_wrap_key(struct rombsr_yh_session *s, const struct rombsr_yh_n
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Put Wrap Key (0x%04x)", o->id);
 	if (o->id == 0)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a wrap key put needs its ID", what);
@@ -81,28 +83,16 @@ int rombsr_yh_put_wrap_key(struct rombsr_yh_session *s, const struct rombsr_yh_n
 int rombsr_yh_export_wrapped(struct rombsr_yh_session *s, uint16_t wrap_id, uint8_t type, uint16_t id,
 			     uint8_t **blob, size_t *blob_len)
 {
-	uint8_t req[5], resp[YH_MSG_MAX];
-	size_t resp_len = sizeof(resp);
+	uint8_t req[5];
 	char what[80];
-	int r;
 
-	*blob = NULL;
-	*blob_len = 0;
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Export Wrapped (0x%04x type %u under wrap key 0x%04x)", id, type, wrap_id);
 	yh_put16(req, wrap_id);
 	req[2] = type;
 	yh_put16(req + 3, id);
-	r = rombsr_yh_command(s, YH_CMD_EXPORT_WRAPPED, what, req, sizeof(req), resp, &resp_len);
-	if (r != 0)
-		return r;
-	if (resp_len <= WRAP_NONCE_LEN + WRAP_TAG_LEN)
-		return rombsr_error(ROMBSR_EHSM, "YubiHSM %s: a blob of %zu bytes, too short", what, resp_len);
-	*blob = malloc(resp_len);
-	if (*blob == NULL)
-		return ROMBSR_ENOMEM;
-	memcpy(*blob, resp, resp_len);
-	*blob_len = resp_len;
-	return 0;
+	return rombsr_yh_command_alloc(s, YH_CMD_EXPORT_WRAPPED, what, req, sizeof(req),
+				       WRAP_NONCE_LEN + WRAP_TAG_LEN + 1, blob, blob_len);
 }
 
 int rombsr_yh_import_wrapped(struct rombsr_yh_session *s, uint16_t wrap_id, const uint8_t *blob, size_t blob_len,
@@ -113,6 +103,7 @@ int rombsr_yh_import_wrapped(struct rombsr_yh_session *s, uint16_t wrap_id, cons
 	char what[64];
 	int r;
 
+	rombsr_yh_set_last_device_error(YH_ERR_OK);
 	snprintf(what, sizeof(what), "Import Wrapped (under wrap key 0x%04x)", wrap_id);
 	if (blob_len <= WRAP_NONCE_LEN + WRAP_TAG_LEN || blob_len > sizeof(req) - 2)
 		return rombsr_error(ROMBSR_EINVAL, "YubiHSM %s: a blob of %zu bytes", what, blob_len);

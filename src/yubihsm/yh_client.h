@@ -9,7 +9,14 @@
  * response whose MAC or cryptogram does not verify is ROMBSR_ESECURITY.
  * rombsr_yh_last_device_error() tells the calling thread's last device
  * error byte (YH_ERR_*, yh_proto.h), YH_ERR_OK if the last failure was not
- * the device's. */
+ * the device's.
+ *
+ * A session this side can no longer follow (the device answered invalid
+ * session, as after the 30 s idle timeout; a transfer broke midway; the
+ * device was reset) refuses every later command with ROMBSR_EHSM and
+ * reports YH_ERR_INVALID_SESSION, the device's own word for it: open a new
+ * one. A session whose response failed its R-MAC refuses every later
+ * command with ROMBSR_ESECURITY. */
 #ifndef ROMBSR_YH_CLIENT_H
 #define ROMBSR_YH_CLIENT_H
 
@@ -132,8 +139,9 @@ int rombsr_yh_put_opaque(struct rombsr_yh_session *s, const struct rombsr_yh_new
 			 size_t len, uint16_t *id_out);
 int rombsr_yh_get_opaque(struct rombsr_yh_session *s, uint16_t id, uint8_t **data, size_t *len);
 
-/* Authentication keys (YH_ALGO_AES128_YUBICO_AUTHENTICATION) from a
- * password, derived as rombsr_yh_derive_keys() does. */
+/* Authentication keys (YH_ALGO_AES128_YUBICO_AUTHENTICATION; o->algorithm
+ * 0 means it) from a password, derived as rombsr_yh_derive_keys() does.
+ * o->id must be set: there is no ID out. */
 int rombsr_yh_put_authentication_key(struct rombsr_yh_session *s, const struct rombsr_yh_new_object *o,
 				     const char *password, size_t password_len);
 /* Changes the session's own authentication key id to a new password. */
@@ -141,7 +149,8 @@ int rombsr_yh_change_authentication_key(struct rombsr_yh_session *s, uint16_t id
 					size_t password_len);
 int rombsr_yh_delete_object(struct rombsr_yh_session *s, uint16_t id, uint8_t type);
 
-/* Wrap keys: o->algorithm YH_ALGO_AES{128,192,256}_CCM_WRAP. */
+/* Wrap keys: o->algorithm YH_ALGO_AES{128,192,256}_CCM_WRAP. Put Wrap Key
+ * needs o->id set (no ID out). */
 int rombsr_yh_generate_wrap_key(struct rombsr_yh_session *s, const struct rombsr_yh_new_object *o,
 				uint16_t *id_out);
 int rombsr_yh_put_wrap_key(struct rombsr_yh_session *s, const struct rombsr_yh_new_object *o, const uint8_t *key,

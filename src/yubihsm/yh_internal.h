@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The whole message, header included, is at most YH_MSG_MAX bytes (lib/yubihsm.c
- * checks 3 + 1 + padded + MAC against its 3136-byte buffer). */
+/* A command, header included, is at most YH_MSG_MAX bytes (lib/yubihsm.c
+ * checks 3 + 1 + padded + MAC against its 3136-byte buffer); a response's
+ * data may fill that buffer, its header comes on top. */
+#define YH_RESPONSE_MAX (YH_MSG_HEADER + YH_MSG_MAX)
 #define YH_SCP_BLOCK 16
 #define YH_CONNECT_TIMEOUT_SECONDS 5L
 /* RSA-4096 generation on the device takes tens of seconds. */
@@ -105,7 +107,7 @@ int rombsr_yh_object_head(const struct rombsr_yh_new_object *o, uint8_t out[YH_O
 int rombsr_yh_created_id(const char *what, uint16_t asked, const uint8_t *resp, size_t resp_len, uint16_t *id_out);
 
 /* connector.c: one POST to /connector/api, serialized on the connector.
- * resp must hold YH_MSG_MAX bytes. */
+ * resp must hold YH_RESPONSE_MAX bytes. */
 int rombsr_yh_connector_transfer(struct rombsr_yh_connector *c, const uint8_t *msg, size_t len, uint8_t *resp,
 				 size_t *resp_len);
 /* An unauthenticated command (Device Info, Create Session): framed, sent,
@@ -140,7 +142,7 @@ int rombsr_yh_session_wrap(struct rombsr_yh_session *s, const uint8_t *inner, si
 			   size_t out_size, size_t *out_len);
 /* The device's answer to it: R-MAC checked (ROMBSR_ESECURITY, the session
  * broken, when it does not verify), decrypted, the inner response returned
- * in inner (YH_MSG_MAX bytes) with the counter advanced. An unauthenticated
+ * in inner (YH_RESPONSE_MAX bytes) with the counter advanced. An unauthenticated
  * error (YH_CMD_ERROR, one byte) ends the session. */
 int rombsr_yh_session_unwrap(struct rombsr_yh_session *s, const char *what, const uint8_t *msg, size_t msg_len,
 			     uint8_t *inner, size_t *inner_len);
@@ -154,6 +156,11 @@ int rombsr_yh_check_rmac(struct rombsr_yh_session *s, const char *what, const ui
  * rombsr_yh_transfer() is this with the command's name. */
 int rombsr_yh_command(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data, size_t len,
 		      uint8_t *resp, size_t *resp_len);
+
+/* rombsr_yh_command() with the response, at least min bytes, in a malloc'd
+ * *out. */
+int rombsr_yh_command_alloc(struct rombsr_yh_session *s, uint8_t cmd, const char *what, const uint8_t *data,
+			    size_t len, size_t min, uint8_t **out, size_t *out_len);
 
 /* audit_log.c: Get Log Entries' response (unlogged boot u16, unlogged
  * auth u16, count u8, count entries of 32 bytes). */

@@ -18,6 +18,16 @@ bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
 	esac
 done)
 [ -z "$bad" ] || fail "these include the HSM layer outside the signer and provisioning: $bad"
+# The native YubiHSM 2 client (src/yubihsm/) is the HSM layer's too: the same
+# programs only (its protocol numbers, yh_proto.h, are the emulator's as well).
+bad=$({ grep -rlE '#include "(\.\./)+(src/)?yubihsm/yh_(client|internal)\.h"' "$src" || true; } | while read -r f; do
+	case "$f" in
+	"$src"/yubihsm/*|"$src"/hsm/*|"$src"/signer/*) ;;
+	"$src"/node/*) case " $provisioning " in *" ${f##*/} "*) ;; *) echo "$f" ;; esac ;;
+	*) echo "$f" ;;
+	esac
+done)
+[ -z "$bad" ] || fail "these include the YubiHSM client outside the HSM layer, the signer and provisioning: $bad"
 grep -rlE '#include "(\.\./)+(sign|signer|node)/' "$src/cli" "$src/build" "$src/queue" "$src/audit" "$src/common" \
 	"$src/capture" "$src/artifact" "$src/p11client" "$src/avb" "$src/avb_helper" "$src/manifest" >"$T/up" || true
 [ ! -s "$T/up" ] || fail "the client or a shared folder includes sign-side code: $(cat "$T/up")"
@@ -32,8 +42,9 @@ has_symbols() { # BINARY REGEX: the defined or used symbols matching REGEX
 }
 client="$ROMBSR_BUILD/rombsr"
 needed "$client" | grep -i p11-kit && fail "the client links p11-kit"
+needed "$client" | grep -i libcurl && fail "the client links libcurl (the YubiHSM connector's transport)"
 needed "$ROMBSR_BUILD/rombsr-artifact" | grep -i gpgme && fail "rombsr-artifact links GnuPG"
-syms=$(has_symbols "$client" 'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|p11_kit_|C_GetFunctionList|C_Sign')
+syms=$(has_symbols "$client" 'rombsr_hsm_|rombsr_yh_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|p11_kit_|C_GetFunctionList|C_Sign')
 [ -z "$syms" ] || fail "the client holds HSM or sign-node code: $(printf '%s\n' "$syms" | head -5)"
 # Each absence below means something only if nm reads the binary: each
 # program must show a symbol of its own first.
@@ -54,7 +65,7 @@ syms=$(has_symbols "$ROMBSR_BUILD/rombsr-signer" 'rombsr_sign_pass|rombsr_sign_d
 # The build side's signing tools: their own PKCS#11 client, nothing of the
 # sign node, its HSM layer or the queue.
 syms=$(has_symbols "$ROMBSR_BUILD/rombsr-artifact" \
-	'rombsr_hsm_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|rombsr_repo_|gpgme_|git_repository')
+	'rombsr_hsm_|rombsr_yh_|rombsr_softhsm_|rombsr_sign_|rombsr_signer_|rombsr_audit_writer_|rombsr_repo_|gpgme_|git_repository')
 [ -z "$syms" ] || fail "rombsr-artifact holds sign-side or queue code: $(printf '%s\n' "$syms" | head -5)"
 echo "ok: rombsr links no PKCS#11 and no sign code; rombsr-sign has no signer; rombsr-signer no worker;" \
 	"rombsr-artifact no sign-side code"

@@ -291,6 +291,12 @@ static void test_framing(void)
 			ROMBSR_EHSM, "YubiHSM Sign PKCS1 (key 0x0102): insufficient permissions") &&
 		      rombsr_yh_last_device_error() == YH_ERR_INSUFFICIENT_PERMISSIONS,
 	      "a device error: ROMBSR_EHSM naming the command and the error, kept for the thread");
+	uint8_t digest[31] = {0}, sig[8];
+	size_t sig_len = sizeof(sig);
+	CHECK(tap_fails(rombsr_yh_sign_pkcs1(NULL, 0x0102, digest, 31, sig, &sig_len), ROMBSR_EINVAL,
+			"a digest of 31 bytes") &&
+		      rombsr_yh_last_device_error() == YH_ERR_OK,
+	      "a failure of this side's own clears the last device error");
 	static const uint8_t auth[] = {0x7f, 0x00, 0x01, 0x04};
 	CHECK(tap_fails(rombsr_yh_parse_response(YH_CMD_CREATE_SESSION, "Create Session", auth, 4, &body, &body_len),
 			ROMBSR_EAUTH, "authentication failed") &&
@@ -313,6 +319,29 @@ static void test_framing(void)
 	      "an error of two bytes is malformed");
 	CHECK(strcmp(rombsr_yh_device_error_name(YH_ERR_INVALID_SESSION), "invalid session") == 0,
 	      "error names");
+}
+
+static void test_object_head(void)
+{
+	struct rombsr_yh_new_object o = {
+		.id = 0x0102, .label = "release", .domains = 0x8001,
+		.capabilities = YH_CAP(YH_CAP_SIGN_PKCS) | YH_CAP(YH_CAP_DELETE_ASYMMETRIC_KEY), .algorithm = YH_ALGO_RSA_3072,
+	};
+	uint8_t head[YH_OBJECT_HEAD_LEN], zeros[YH_LABEL_LEN] = {0};
+	static const uint8_t caps[8] = {0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x20};
+	static const uint8_t two[2] = {0x01, 0x02};
+	uint16_t id = 0;
+
+	CHECK(rombsr_yh_object_head(&o, head) == 0 && head[0] == 0x01 && head[1] == 0x02 &&
+		      memcmp(head + 2, "release", 7) == 0 && memcmp(head + 9, zeros, YH_LABEL_LEN - 7) == 0 &&
+		      head[42] == 0x80 && head[43] == 0x01 && memcmp(head + 44, caps, 8) == 0 && head[52] == 10,
+	      "a new object's head: id, label padded with zeros to 40, domains, capabilities big-endian, algorithm");
+	o.label = "0123456789012345678901234567890123456789x";
+	CHECK(rombsr_yh_object_head(&o, head) == ROMBSR_EINVAL, "a label of 41 bytes is refused");
+	CHECK(rombsr_yh_created_id("Put Opaque", 0, two, 2, &id) == 0 && id == 0x0102, "the device's pick is told");
+	CHECK(tap_fails(rombsr_yh_created_id("Put Opaque", 0x0103, two, 2, &id), ROMBSR_EHSM, "asked for 0x0103"),
+	      "an object created under another ID than asked is refused");
+	CHECK(rombsr_yh_created_id("Put Opaque", 0, two, 1, &id) == ROMBSR_EHSM, "a short ID is refused");
 }
 
 static void test_device_info(void)
@@ -477,6 +506,7 @@ int main(void)
 	test_encrypt();
 	test_framing();
 	test_device_info();
+	test_object_head();
 	test_session();
 	return tap_done();
 }
