@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 src="$TOP/src"
-provisioning="cmd_hsm_provision.c cmd_keygen.c cmd_hsm_rotate_keys.c keygen_store.c keygen_store.h hsm_login.c inventory.c wrap_key_token.c cmd_backup_export.c cmd_backup_restore.c cmd_hsm_revoke.c"
+provisioning="cmd_hsm_provision.c cmd_keygen.c cmd_hsm_rotate_keys.c keygen_store.c keygen_store.h hsm_login.c inventory.c wrap_key_token.c cmd_backup_export.c cmd_backup_restore.c cmd_hsm_revoke.c yubihsm_provision.c"
 bad=$(grep -rlE '#include "(\.\./)+(src/)?hsm/' "$src" | while read -r f; do
 	case "$f" in
 	"$src"/hsm/*|"$src"/signer/*) ;;
