@@ -121,6 +121,9 @@ int rombsr_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *k
  * certificate's key, once rombsr_hsm_key_proves() showed they pair. */
 int rombsr_hsm_store_ec_public_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key, EVP_PKEY *pub)
 {
+	/* The device gives an imported key's public key itself. */
+	if (hsm->yh != NULL)
+		return 0;
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE type = CKK_EC;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -184,6 +187,8 @@ int rombsr_hsm_store_ec_public_key(struct rombsr_hsm *hsm, struct rombsr_hsm_key
  * pair when the token cannot give the private key's point. */
 int rombsr_hsm_key_proves(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY *pub)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_key_proves(hsm, key, pub);
 	const enum rombsr_sigalg alg = key->kind == ROMBSR_KEY_EC_P384 ? ROMBSR_SIG_ECDSA_SHA384
 					: key->kind == ROMBSR_KEY_EC_P256 ? ROMBSR_SIG_ECDSA_SHA256
 									  : ROMBSR_SIG_RSA_PKCS1_SHA256;

@@ -20,9 +20,16 @@
 
 #define ATTR(list, n, t, v, l) (list[n++] = (CK_ATTRIBUTE){(t), (void *)(v), (l)})
 
+const char *rombsr_hsm_wrap_mechanism(const struct rombsr_hsm *hsm)
+{
+	return hsm->yh != NULL ? ROMBSR_HSM_WRAP_YUBIHSM_NAME : ROMBSR_HSM_WRAP_MECHANISM_NAME;
+}
+
 int rombsr_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, unsigned char *id,
 			     size_t *id_len)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_wrap_key_find(hsm, handle, id, id_len);
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_BBOOL token = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
@@ -113,6 +120,8 @@ static int create_staged(struct rombsr_hsm *hsm, const char *so_pin, const unsig
 int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const char *user_pin,
 			       const unsigned char *key, size_t key_len, const unsigned char *id, size_t id_len)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_wrap_key_import(hsm, so_pin, user_pin, key, key_len, id, id_len);
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	/* The user's part: a private token copy, which SoftHSM2 stores
 	 * encrypted; CKA_TRUSTED comes along with the copy. */
@@ -152,6 +161,8 @@ int rombsr_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const
 int rombsr_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, unsigned char **blob,
 		    size_t *blob_len)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_wrap(hsm, key, blob, blob_len);
 	CK_MECHANISM mech = {ROMBSR_HSM_WRAP_MECHANISM, NULL, 0};
 	CK_OBJECT_HANDLE wrap_key;
 	CK_SESSION_HANDLE s;
@@ -191,6 +202,8 @@ int rombsr_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, un
 int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec,
 		      const unsigned char *blob, size_t blob_len, CK_OBJECT_HANDLE *out)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_unwrap(hsm, spec, blob, blob_len, out);
 	CK_MECHANISM mech = {ROMBSR_HSM_WRAP_MECHANISM, NULL, 0};
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE type = spec->kind == ROMBSR_KEY_RSA ? CKK_RSA : CKK_EC;
@@ -249,6 +262,8 @@ int rombsr_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object)
 
 int rombsr_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certificates)
 {
+	if (hsm->yh != NULL)
+		return rombsr_yh_hsm_count_keys(hsm, keys, certificates);
 	CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY, CKO_CERTIFICATE};
 	size_t *counts[2] = {keys, certificates};
 	CK_OBJECT_HANDLE found[64];

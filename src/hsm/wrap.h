@@ -16,6 +16,12 @@
 #define ROMBSR_HSM_WRAP_MECHANISM CKM_AES_KEY_WRAP_PAD
 #define ROMBSR_HSM_WRAP_MECHANISM_NAME "CKM_AES_KEY_WRAP_PAD"
 
+/* How this token wraps (a backup records it): ROMBSR_HSM_WRAP_MECHANISM_NAME,
+ * or on a YubiHSM "YUBIHSM_AES_CCM_WRAP", its own Export Wrapped, which
+ * only a YubiHSM holding the same wrap key imports. */
+#define ROMBSR_HSM_WRAP_YUBIHSM_NAME "YUBIHSM_AES_CCM_WRAP"
+const char *rombsr_hsm_wrap_mechanism(const struct rombsr_hsm *hsm);
+
 /* Imports key as the token's wrap key, labelled ROMBSR_HSM_WRAP_LABEL with
  * CKA_ID id, on hsm (opened, not logged in): the security officer stages it
  * (only the SO may set CKA_TRUSTED), the user keeps it as a private token

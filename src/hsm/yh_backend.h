@@ -74,4 +74,16 @@ int rombsr_yh_hsm_get_attribute(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object,
 			    unsigned char **value, size_t *len);
 int rombsr_yh_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object);
 
+/* Custody (yh_wrap.c): as wrap.h's, on the device's own wrap. */
+int rombsr_yh_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, unsigned char *id, size_t *id_len);
+int rombsr_yh_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, const char *user_pin,
+				  const unsigned char *key, size_t key_len, const unsigned char *id, size_t id_len);
+int rombsr_yh_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, unsigned char **blob,
+		       size_t *blob_len);
+struct rombsr_hsm_unwrap_spec;
+int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec, const unsigned char *blob,
+			 size_t blob_len, CK_OBJECT_HANDLE *out);
+int rombsr_yh_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certificates);
+int rombsr_yh_hsm_key_proves(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY *pub);
+
 #endif

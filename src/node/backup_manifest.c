@@ -47,7 +47,7 @@ int backup_manifest_write(const struct backup_manifest *m, char **out, size_t *l
 				     : json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o}", "format", BACKUP_FORMAT,
 						 "version", (json_int_t)BACKUP_VERSION, "created", m->created, "admin",
 						 m->admin, "token", m->token, "wrap_key_id", wrap_id, "mechanism",
-						 "CKM_AES_KEY_WRAP_PAD", "keys", keys);
+						 m->mechanism, "keys", keys);
 	if (root == NULL) {
 		if (r < 0)
 			json_decref(keys);
@@ -146,7 +146,7 @@ int backup_manifest_parse(const char *text, size_t len, const char *path, struct
 {
 	static const char *const allowed[] = {"format", "version", "created", "admin", "token", "wrap_key_id",
 					      "mechanism", "keys", NULL};
-	static const char *const mechanisms[] = {"CKM_AES_KEY_WRAP_PAD", NULL};
+	static const char *const mechanisms[] = {"CKM_AES_KEY_WRAP_PAD", "YUBIHSM_AES_CCM_WRAP", NULL};
 	const char *token, *admin;
 	json_t *root = NULL;
 	time_t created;
@@ -173,6 +173,7 @@ int backup_manifest_parse(const char *text, size_t len, const char *path, struct
 	if (r == 0) {
 		strcpy(m->admin, admin);
 		strcpy(m->token, token);
+		strcpy(m->mechanism, mechanisms[mech]);
 		rombsr_time_format(created, m->created);
 		r = parse_keys(root, path, m);
 	}

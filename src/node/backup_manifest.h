@@ -34,6 +34,7 @@ struct backup_key {
 
 struct backup_manifest {
 	char token[33];
+	char mechanism[32];   /* how the token wrapped the keys (rombsr_hsm_wrap_mechanism()) */
 	unsigned char wrap_key_id[BACKUP_ID_MAX];
 	size_t wrap_key_id_len;
 	char admin[41];

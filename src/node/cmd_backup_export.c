@@ -201,6 +201,7 @@ static int export_keys(struct rombsr_hsm *hsm, const struct rombsr_authority_con
 	memcpy(m->wrap_key_id, id, id_len);
 	m->wrap_key_id_len = id_len;
 	snprintf(m->token, sizeof(m->token), "%s", rombsr_hsm_token_label(hsm));
+	snprintf(m->mechanism, sizeof(m->mechanism), "%s", rombsr_hsm_wrap_mechanism(hsm));
 	for (size_t i = 0; i < ks->len && r == 0; i++) {
 		struct rombsr_hsm_key key;
 		bool stored = false;
@@ -287,7 +288,7 @@ int cmd_backup_export(struct cli_context *ctx, int argc, char **argv)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	r = cli_config(ctx, &cfg);
 	if (r == 0)
-		r = cli_open_authority(ctx, ROMBSR_AUTHORITY_RELEASE, &hsm);
+		r = cli_open_authority_as(ctx, ROMBSR_AUTHORITY_RELEASE, CLI_ROLE_BACKUP, &hsm);
 	if (r == 0)
 		r = make_scratch(a.out, &scratch);
 	if (r == 0)

@@ -123,6 +123,11 @@ static int check_token(struct rombsr_hsm *hsm, const struct backup_manifest *m)
 	size_t keys, certs, id_len;
 	int r;
 
+	/* A PKCS#11 token cannot open a YubiHSM's blob, nor a YubiHSM a
+	 * token's. */
+	if (strcmp(m->mechanism, rombsr_hsm_wrap_mechanism(hsm)) != 0)
+		return rombsr_error(ROMBSR_EINVAL, "this backup was wrapped with %s; '%s' wraps with %s", m->mechanism,
+				    rombsr_hsm_token_label(hsm), rombsr_hsm_wrap_mechanism(hsm));
 	r = rombsr_hsm_count_keys(hsm, &keys, &certs);
 	if (r == 0 && (keys > 0 || certs > 0))
 		return rombsr_error(ROMBSR_EEXISTS, "token '%s' holds %zu keys and %zu certificates already: a backup "
@@ -315,7 +320,7 @@ int cmd_backup_restore(struct cli_context *ctx, int argc, char **argv)
 			r = check_file(from, l->m.keys[i].certificate, l->m.keys[i].certificate_sha256, &l->certs[i]);
 	}
 	if (r == 0)
-		r = cli_open_authority(ctx, ROMBSR_AUTHORITY_RELEASE, &hsm);
+		r = cli_open_authority_as(ctx, ROMBSR_AUTHORITY_RELEASE, CLI_ROLE_BACKUP, &hsm);
 	if (r == 0)
 		r = check_token(hsm, &l->m);
 	if (r == 0)

@@ -224,7 +224,7 @@ int cmd_hsm_revoke(struct cli_context *ctx, int argc, char **argv)
 	if (r == 0)
 		r = check_config(cfg, &a, &authority);
 	if (r == 0)
-		r = cli_open_authority(ctx, (enum rombsr_authority_id)authority, &hsm);
+		r = cli_open_authority_as(ctx, (enum rombsr_authority_id)authority, CLI_ROLE_ADMIN, &hsm);
 	if (r == 0)
 		r = find_key(hsm, &cfg->authority[authority], &a, &key, fpr);
 	if (r == 0)

@@ -196,7 +196,7 @@ int cmd_hsm_rotate_keys(struct cli_context *ctx, int argc, char **argv)
 		r = rombsr_error(ROMBSR_EUNSUPPORTED, "the %s authority keeps keys wrapped on disk (hsm.capacity), which "
 				 "hsm-rotate-keys does not handle yet: nothing rotated", rombsr_authority_name(e->authority));
 	if (r == 0)
-		r = cli_open_authority(ctx, e->authority, &hsm);
+		r = cli_open_authority_as(ctx, e->authority, CLI_ROLE_ADMIN, &hsm);
 	if (r == 0)
 		r = check_key(hsm, e, &old, retired, old_fpr, &flags);
 	if (r == 0)

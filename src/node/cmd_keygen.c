@@ -152,7 +152,7 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 	struct rombsr_hsm *hsm, *signer = NULL;
 	bool *found = NULL, use_store;
 	size_t resident = 0, set_keys = 0;
-	int r = cli_open_authority_as(ctx, a, true, &hsm);
+	int r = cli_open_authority_as(ctx, a, CLI_ROLE_ADMIN, &hsm);
 
 	if (r < 0)
 		return r;

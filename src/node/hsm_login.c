@@ -27,13 +27,14 @@ int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *
 
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out)
 {
-	return cli_open_authority_as(ctx, id, false, out);
+	return cli_open_authority_as(ctx, id, CLI_ROLE_SIGNING, out);
 }
 
-/* On a YubiHSM the signing key cannot create or delete (seed 000): the
- * commands that do log in with the administrator's key, whose PIN the
- * authority's so-pin-file holds. A PKCS#11 token's user does both. */
-int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, bool admin, struct rombsr_hsm **out)
+/* On a YubiHSM the signing key cannot create, delete or export (seed
+ * 000): the commands that do log in with the administrator's or the backup
+ * key (enum cli_role). A PKCS#11 token's user does all of it. */
+int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, enum cli_role role,
+			  struct rombsr_hsm **out)
 {
 	const struct rombsr_config *cfg;
 	const struct rombsr_authority_config *a;
@@ -49,8 +50,9 @@ int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, 
 	r = rombsr_softhsm_prepare(cfg);
 	if (r == 0)
 		r = rombsr_hsm_open_for(a, &hsm);
-	if (r == 0 && admin && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM && ctx->pin_fd < 0 && ctx->pin_file == NULL)
-		r = rombsr_secret_from_file(a->so_pin_file, &pin);
+	if (r == 0 && role != CLI_ROLE_SIGNING && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM && ctx->pin_fd < 0 &&
+	    ctx->pin_file == NULL)
+		r = rombsr_secret_from_file(role == CLI_ROLE_ADMIN ? a->so_pin_file : a->backup_pin_file, &pin);
 	else if (r == 0)
 		r = cli_read_pin(ctx, a, &pin);
 	if (r == 0)

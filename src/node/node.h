@@ -12,8 +12,15 @@ struct rombsr_keyset_entry;
 /* Opens an authority's token and logs in with its PIN (from --pin-fd,
  * --pin-file, the configured pin-file, or a prompt, in that order). */
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out);
-/* With admin, the role that creates and deletes keys (hsm_login.c). */
-int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, bool admin, struct rombsr_hsm **out);
+/* Who logs in: on a YubiHSM each a key of its own (seed 000's roles,
+ * docs/yubihsm.md); on a PKCS#11 token the user for all three. */
+enum cli_role {
+	CLI_ROLE_SIGNING, /* pin-file */
+	CLI_ROLE_ADMIN,   /* creates and deletes keys: so-pin-file */
+	CLI_ROLE_BACKUP,  /* exports and imports them wrapped: <state>/pins/yubihsm-backup.pin */
+};
+int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, enum cli_role role,
+			  struct rombsr_hsm **out);
 /* The authority's user PIN from the same places, into pin (wiped on free). */
 int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin);
 

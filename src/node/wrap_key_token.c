@@ -39,7 +39,7 @@ int wrap_key_token_open(struct cli_context *ctx, struct rombsr_hsm **hsm)
 	a = &cfg->authority[ROMBSR_AUTHORITY_RELEASE];
 	r = rombsr_softhsm_prepare(cfg);
 	if (r == 0)
-		r = rombsr_hsm_open(a->module, a->token_uri, hsm);
+		r = rombsr_hsm_open_for(a, hsm);
 	/* The wrap key is a private object: only a user sees it. */
 	if (r == 0)
 		r = read_pins(ctx, NULL, &pin);

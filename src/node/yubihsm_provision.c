@@ -30,7 +30,11 @@
 	(CAP(YH_CAP_SIGN_PKCS) | CAP(YH_CAP_SIGN_PSS) | CAP(YH_CAP_SIGN_ECDSA) | CAP(YH_CAP_EXPORTABLE_UNDER_WRAP))
 #define WRAP_KEY_CAPS (CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED))
 #define SIGNING_CAPS (CAP(YH_CAP_SIGN_PKCS) | CAP(YH_CAP_SIGN_PSS) | CAP(YH_CAP_SIGN_ECDSA) | CAP(YH_CAP_GET_OPAQUE))
-#define BACKUP_CAPS (CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED) | CAP(YH_CAP_GET_OPAQUE))
+/* The backup key takes keys out wrapped and puts them back (a restore
+ * stores their certificates, and undoes a half-done one). */
+#define BACKUP_CAPS                                                                                                \
+	(CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED) | CAP(YH_CAP_GET_OPAQUE) | CAP(YH_CAP_PUT_OPAQUE) | \
+	 CAP(YH_CAP_DELETE_OPAQUE) | CAP(YH_CAP_DELETE_ASYMMETRIC_KEY))
 #define AUDIT_CAPS (CAP(YH_CAP_GET_LOG_ENTRIES))
 #define ADMIN_CAPS                                                                                                 \
 	(CAP(YH_CAP_GENERATE_ASYMMETRIC_KEY) | CAP(YH_CAP_PUT_OPAQUE) | CAP(YH_CAP_GET_OPAQUE) |                   \
@@ -164,19 +168,15 @@ int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, 
 	struct role roles[] = {
 		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, {a[0].so_pin_file, a[1].so_pin_file, a[2].so_pin_file}},
 		{"rombsr-signing", 3, SIGNING_CAPS, 0, {a[0].pin_file, a[1].pin_file, a[2].pin_file}},
-		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {NULL}},
+		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {a[0].backup_pin_file}},
 		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, {a[0].log_pin_file}},
 	};
 	const uint8_t force_audit = 1;
 	struct rombsr_yh_connector *c = NULL;
 	struct rombsr_yh_session *factory = NULL;
-	char *backup_path = NULL;
 	int r;
 
 	(void)ctx;
-	if (asprintf(&backup_path, "%s/pins/yubihsm-backup.pin", cfg->state_dir) < 0)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	roles[2].paths[0] = backup_path;
 	r = rombsr_yh_connector_open(a->connector, &c);
 	if (r == 0)
 		r = check_not_provisioned(c, resume, &factory);
@@ -196,6 +196,5 @@ int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, 
 	 * wipes it here. */
 	rombsr_yh_session_close(factory);
 	rombsr_yh_connector_close(c);
-	free(backup_path);
 	return r;
 }

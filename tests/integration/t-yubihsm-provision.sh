@@ -56,7 +56,7 @@ python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["options"]["f
 # Capabilities as the device holds them (bit numbers: docs/yubihsm.md).
 caps() { "$YH_AS" "$url" "$pins/release.so-pin" caps "$1" 2 | awk '{print $2, $4}'; }
 [ "$(caps 3)" = "00000000000000e1 0000000000000000" ] || fail "signing key: $(caps 3)"
-[ "$(caps 4)" = "0000000000003001 00000000000100e0" ] || fail "backup key: $(caps 4)"
+[ "$(caps 4)" = "0000028000003003 00000000000100e0" ] || fail "backup key: $(caps 4)"
 [ "$(caps 5)" = "0000000001000000 0000000000000000" ] || fail "log reader key: $(caps 5)"
 
 # The keys, then each role against the device.

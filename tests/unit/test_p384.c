@@ -142,6 +142,26 @@ static void backup(void)
 	CHECK(text != NULL && backup_manifest_parse(text, len, "manifest.json", again) == 0 &&
 		      again->keys[0].kind == ROMBSR_KEY_EC_P384,
 	      "what is written parses again");
+	{
+		/* A YubiHSM's backup says so, and keeps saying so when written. */
+		char yh[sizeof(good) + 16], *p;
+
+		strcpy(yh, good);
+		p = strstr(yh, "CKM_AES_KEY_WRAP_PAD");
+		memmove(p + strlen("YUBIHSM_AES_CCM_WRAP"), p + strlen("CKM_AES_KEY_WRAP_PAD"),
+			strlen(p + strlen("CKM_AES_KEY_WRAP_PAD")) + 1);
+		memcpy(p, "YUBIHSM_AES_CCM_WRAP", strlen("YUBIHSM_AES_CCM_WRAP"));
+		free(text);
+		text = NULL;
+		CHECK(backup_manifest_parse(yh, strlen(yh), "manifest.json", again) == 0 &&
+			      strcmp(again->mechanism, "YUBIHSM_AES_CCM_WRAP") == 0 &&
+			      backup_manifest_write(again, &text, &len) == 0 &&
+			      strstr(text, "\"mechanism\": \"YUBIHSM_AES_CCM_WRAP\"") != NULL,
+		      "a YubiHSM's backup keeps its mechanism");
+		memcpy(p, "YUBIHSM_AES_XXX_WRAP", strlen("YUBIHSM_AES_CCM_WRAP"));
+		CHECK(backup_manifest_parse(yh, strlen(yh), "manifest.json", again) == ROMBSR_EINVAL,
+		      "an unknown mechanism refused");
+	}
 	CHECK(tap_fails(backup_manifest_parse(bad_bits, strlen(bad_bits), "manifest.json", m), ROMBSR_EINVAL,
 			"manifest.json.keys[0].bits: ec-p384 is 384 bits, not 256"),
 	      "ec-p384 of 256 bits refused");
