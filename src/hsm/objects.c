@@ -153,6 +153,14 @@ int rombsr_hsm_key_shape(struct rombsr_hsm *hsm, struct rombsr_hsm_key *key)
 
 int rombsr_hsm_find_key(struct rombsr_hsm *hsm, const char *label, struct rombsr_hsm_key *key)
 {
+	if (hsm->yh != NULL) {
+		bool found = false;
+		int r = rombsr_yh_hsm_find_keys(hsm, &label, 1, false, key, &found);
+
+		if (r == 0 && !found)
+			r = rombsr_error(ROMBSR_ENOTFOUND, "no key labelled '%s' in %s", label, hsm->token_label);
+		return r;
+	}
 	CK_OBJECT_HANDLE found[2];
 	unsigned char *id = NULL;
 	size_t id_len;

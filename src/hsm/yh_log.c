@@ -192,10 +192,14 @@ int rombsr_hsm_device_log_setup(struct rombsr_hsm *hsm, const char *log_pin_file
 		return 0;
 	free(hsm->yh->log_pin_file);
 	free(hsm->yh->spool_path);
+	hsm->yh->spool_path = NULL;
 	hsm->yh->log_pin_file = strdup(log_pin_file);
-	hsm->yh->spool_path = strdup(spool_path);
-	if (hsm->yh->log_pin_file == NULL || hsm->yh->spool_path == NULL)
+	/* One spool per device: another device's numbers mean nothing here. */
+	if (hsm->yh->log_pin_file == NULL ||
+	    asprintf(&hsm->yh->spool_path, "%s-%u", spool_path, (unsigned)hsm->yh->serial) < 0) {
+		hsm->yh->spool_path = NULL;
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 

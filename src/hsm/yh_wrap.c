@@ -18,6 +18,8 @@
 /* The shares' secret ID is 16 bytes, the device's object ID two: the ID
  * goes in the label, "wrap:<32 hex digits>". */
 #define WRAP_LABEL_PREFIX "wrap:"
+/* Put commands name their object: the custody wrap key's place. */
+#define WRAP_KEY_ID 0x0100
 #define WRAP_KEY_CAPS (YH_CAP(YH_CAP_EXPORT_WRAPPED) | YH_CAP(YH_CAP_IMPORT_WRAPPED))
 #define WRAPPED_KEY_CAPS                                                                                           \
 	(YH_CAP(YH_CAP_SIGN_PKCS) | YH_CAP(YH_CAP_SIGN_PSS) | YH_CAP(YH_CAP_SIGN_ECDSA) |                          \
@@ -97,6 +99,7 @@ int rombsr_yh_hsm_wrap_key_import(struct rombsr_hsm *hsm, const char *so_pin, co
 {
 	char label[YH_LABEL_LEN + 1] = WRAP_LABEL_PREFIX;
 	struct rombsr_yh_new_object o = {
+		.id = WRAP_KEY_ID,
 		.label = label,
 		.domains = ROMBSR_YH_DOMAINS,
 		.capabilities = WRAP_KEY_CAPS,

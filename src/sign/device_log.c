@@ -65,7 +65,9 @@ int rombsr_device_log_open(struct rombsr_sign_node *node)
 		unsigned char raw[YH_LOG_ENTRY_LEN];
 
 		r = read_entry(node, i - 1, e);
-		if (r < 0 || e->type != ROMBSR_AUDIT_DEVICE_LOG)
+		/* Another device's chain is not this one's to go on from. */
+		if (r < 0 || e->type != ROMBSR_AUDIT_DEVICE_LOG ||
+		    strcmp(e->token, node->signers[ROMBSR_AUTHORITY_AUDIT].token_label) != 0)
 			continue;
 		r = rombsr_hex_decode(e->digest, raw, sizeof(raw), "device-log entry");
 		if (r == 0) {
