@@ -15,6 +15,7 @@
 #include "../../src/yubihsm/yh_client.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
@@ -29,6 +30,7 @@
 #define EC_ID 0x0101
 #define OPAQUE_ID 0x0102
 #define WRAP_ID 0x0103
+#define PUT_WRAP_ID 0x0104
 #define LIMITED_ID 0x0010
 #define THREADS 4
 #define THREAD_SIGNS 10
@@ -141,7 +143,7 @@ static void cleanup_objects(struct rombsr_yh_session *s)
 		uint8_t type;
 	} objects[] = {
 		{RSA_ID, YH_TYPE_ASYMMETRIC_KEY}, {EC_ID, YH_TYPE_ASYMMETRIC_KEY}, {OPAQUE_ID, YH_TYPE_OPAQUE},
-		{WRAP_ID, YH_TYPE_WRAP_KEY}, {LIMITED_ID, YH_TYPE_AUTHENTICATION_KEY},
+		{WRAP_ID, YH_TYPE_WRAP_KEY}, {PUT_WRAP_ID, YH_TYPE_WRAP_KEY}, {LIMITED_ID, YH_TYPE_AUTHENTICATION_KEY},
 	};
 
 	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
@@ -356,6 +358,56 @@ static void step_wrap(struct rombsr_yh_session *s, EVP_PKEY *ec)
 	free(blob);
 }
 
+/* The blob's AES-CCM opened with OpenSSL: nonce(13) || ciphertext || tag(16),
+ * no associated data. */
+static bool ccm_opens(const uint8_t key[16], const uint8_t *blob, size_t len)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t *plain = malloc(len);
+	size_t ct_len = len - 13 - 16;
+	int n = 0;
+	bool ok = ctx != NULL && plain != NULL && len > 13 + 16 &&
+		  EVP_DecryptInit_ex(ctx, EVP_aes_128_ccm(), NULL, NULL, NULL) == 1 &&
+		  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, 13, NULL) == 1 &&
+		  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, 16, (void *)(blob + len - 16)) == 1 &&
+		  EVP_DecryptInit_ex(ctx, NULL, NULL, key, blob) == 1 &&
+		  EVP_DecryptUpdate(ctx, plain, &n, blob + 13, (int)ct_len) == 1;
+
+	if (plain != NULL)
+		OPENSSL_cleanse(plain, len);
+	free(plain);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok;
+}
+
+static void step_put_wrap(struct rombsr_yh_session *s)
+{
+	struct rombsr_yh_new_object o = {
+		.id = PUT_WRAP_ID, .label = "yh-client-check put wrap", .domains = 1,
+		.capabilities = YH_CAP(YH_CAP_EXPORT_WRAPPED) | YH_CAP(YH_CAP_IMPORT_WRAPPED),
+		.algorithm = YH_ALGO_AES128_CCM_WRAP,
+		.delegated = YH_CAP(YH_CAP_SIGN_ECDSA) | YH_CAP(YH_CAP_EXPORTABLE_UNDER_WRAP),
+	};
+	uint8_t key[16], *blob = NULL;
+	size_t blob_len = 0;
+	int r;
+
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		abort();
+	r = rombsr_yh_put_wrap_key(s, &o, key, sizeof(key));
+	check(r == 0, "Put Wrap Key AES-128-CCM with a key known here", r);
+	if (r == 0)
+		r = rombsr_yh_export_wrapped(s, PUT_WRAP_ID, YH_TYPE_ASYMMETRIC_KEY, EC_ID, &blob, &blob_len);
+	check(r == 0 && ccm_opens(key, blob, blob_len),
+	      "Export Wrapped under it: nonce(13) || AES-CCM || tag(16) opens with OpenSSL", r);
+	if (r == 0) {
+		blob[blob_len / 2] ^= 0x01;
+		check(!ccm_opens(key, blob, blob_len), "and one byte changed does not (the check can fail)", 0);
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	free(blob);
+}
+
 struct worker {
 	struct rombsr_yh_connector *c;
 	EVP_PKEY *ec;
@@ -493,6 +545,7 @@ int main(int argc, char **argv)
 	step_log(s);
 	step_limited(c, s);
 	step_wrap(s, ec);
+	step_put_wrap(s);
 	step_threads(c, ec);
 	if (!reset)
 		cleanup_objects(s);
