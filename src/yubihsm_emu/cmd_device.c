@@ -154,7 +154,7 @@ EMU_HANDLER(emu_cmd_set_option)
 		/* All pairs or none: work on a copy. */
 		memcpy(audit, dev->command_audit, sizeof(audit));
 		for (size_t i = 0; i < n && error == YH_ERR_OK; i += 2)
-			error = in[3 + i] == YH_CMD_SESSION_MESSAGE && in[4 + i] != 0
+			error = !emu_command_known(in[3 + i]) || (in[3 + i] == YH_CMD_SESSION_MESSAGE && in[4 + i] != 0)
 					? YH_ERR_INVALID_DATA
 					: set_value(&audit[in[3 + i]], in[4 + i]);
 		if (error == YH_ERR_OK)

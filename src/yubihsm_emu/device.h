@@ -161,6 +161,8 @@ void emu_log_entry_decode(const uint8_t in[YH_LOG_ENTRY_LEN], struct emu_log_ent
 void emu_options_default(struct emu_device *dev);
 /* Command audit as Get Option answers it: (command, value) pairs. */
 size_t emu_options_command_audit(const struct emu_device *dev, uint8_t *out);
+/* A command code the device knows (command audit takes only these). */
+bool emu_command_known(uint8_t cmd);
 
 /* state.c */
 int emu_state_load(struct emu_device *dev, bool *fresh);

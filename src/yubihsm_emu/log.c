@@ -29,6 +29,11 @@ void emu_options_default(struct emu_device *dev)
 	dev->force_audit = 0;
 }
 
+bool emu_command_known(uint8_t cmd)
+{
+	return memchr(known_commands, cmd, sizeof(known_commands)) != NULL;
+}
+
 size_t emu_options_command_audit(const struct emu_device *dev, uint8_t *out)
 {
 	size_t n = 0;

@@ -49,7 +49,9 @@ static void log_session(struct emu_device *dev, uint8_t cmd, size_t len, uint16_
 	if (dev->command_audit[cmd] == 0)
 		return;
 	if (dev->force_audit != 0 && emu_log_full(dev)) {
-		dev->log.unlogged_auth++;
+		/* One authentication, one count: the session's second step. */
+		if (cmd == YH_CMD_AUTHENTICATE_SESSION)
+			dev->log.unlogged_auth++;
 	} else {
 		memset(&e, 0, sizeof(e));
 		e.command = cmd;

@@ -224,7 +224,9 @@ static int load_options(struct emu_device *dev, json_t *options)
 	if (r == 0 && n % 2 != 0)
 		r = rombsr_error(ROMBSR_EINVAL, "'command_audit' must hold (command, value) pairs");
 	for (size_t i = 0; r == 0 && i < n; i += 2) {
-		if (audit[i + 1] > 2)
+		if (!emu_command_known(audit[i]))
+			r = rombsr_error(ROMBSR_EINVAL, "'command_audit': unknown command 0x%02x", audit[i]);
+		else if (audit[i + 1] > 2)
 			r = rombsr_error(ROMBSR_EINVAL, "'command_audit': value %u is not 0, 1 or 2", audit[i + 1]);
 		else
 			dev->command_audit[audit[i]] = audit[i + 1];

@@ -81,6 +81,24 @@ echo "ok: plain commands and their errors"
 # Create Session is logged, and the log is saved at once.
 n=$(jq '.log.entries | length' "$T/s.json")
 [ "$n" -ge 3 ] || fail "create session not logged ($n entries)"
+# The log: the reset marker, the boot, then entries numbered one by one,
+# each digest the first 16 bytes of SHA-256(its first 16 bytes || the
+# previous digest).
+python3 - "$T/s.json" <<'PY' || fail "log chain"
+import hashlib, json, sys
+st = json.load(open(sys.argv[1]))
+es = [bytes.fromhex(e) for e in st["log"]["entries"]]
+assert es[0][:16] == b"\x00\x01" + b"\xff" * 14, es[0].hex()
+assert es[1][:16] == b"\x00\x02" + bytes(14), es[1].hex()
+prev = bytes(16)
+for i, e in enumerate(es):
+    assert int.from_bytes(e[:2], "big") == i + 1, "numbering"
+    assert hashlib.sha256(e[:16] + prev).digest()[:16] == e[16:], "digest of entry %d" % (i + 1)
+    prev = e[16:]
+assert st["log"]["last_digest"] == prev.hex()
+assert any(e[2] == 0x03 and e[11] == 0x83 for e in es), "create session entry"
+PY
+echo "ok: the log chains"
 stop_emu
 echo "ok: SIGTERM stops it cleanly"
 
