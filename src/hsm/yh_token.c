@@ -206,6 +206,27 @@ void rombsr_yh_hsm_session_put(struct rombsr_hsm *hsm, struct rombsr_yh_session 
 	pthread_mutex_unlock(&hsm->lock);
 }
 
+/* The device ends a session idle for 30 s (a signer waits longer than
+ * that between requests): the borrowed one is replaced by a new one with
+ * the same credential. */
+static int renew(struct rombsr_hsm *hsm, struct rombsr_yh_session **s)
+{
+	struct rombsr_yh_token *t = hsm->yh;
+	struct rombsr_yh_session *fresh = NULL;
+	int r = rombsr_yh_session_open(t->connector, t->auth_id, t->password, t->password_len, &fresh);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&hsm->lock);
+	for (size_t i = 0; i < hsm->open_sessions; i++)
+		if (t->sessions[i] == *s)
+			t->sessions[i] = fresh;
+	pthread_mutex_unlock(&hsm->lock);
+	rombsr_yh_session_close(*s);
+	*s = fresh;
+	return 0;
+}
+
 int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session *s, void *ctx), void *ctx)
 {
 	struct rombsr_yh_session *s;
@@ -214,6 +235,9 @@ int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session
 	if (r < 0)
 		return r;
 	r = fn(s, ctx);
+	/* Refused before it ran: tried once more on a new session. */
+	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_INVALID_SESSION && renew(hsm, &s) == 0)
+		r = fn(s, ctx);
 	if (r == ROMBSR_EHSM && rombsr_yh_last_device_error() == YH_ERR_LOG_FULL && rombsr_hsm_has_device_log(hsm)) {
 		r = rombsr_yh_hsm_spill(hsm);
 		if (r == 0)

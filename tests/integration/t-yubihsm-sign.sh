@@ -92,6 +92,24 @@ grep -q '"reason":"broken-chain"' "$T/anomalies.jsonl" || fail "the anomaly is n
 "$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone2" > "$T/verify2.txt" || fail "audit-verify 2"
 grep -q ', 1 device log anomalies' "$T/verify2.txt" || fail "audit-verify: $(cat "$T/verify2.txt")"
 
+# A daemon whose sessions the device ends while it waits (1 s idle here,
+# 30 s on a device): the next request is signed on new sessions, without
+# a fault.
+stop_emu
+start_emu --session-timeout 1
+sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2>"$T/daemon.log" &
+daemon=$!
+id4=$(fresh_request idle1 SHA256-RSA-PKCS)
+wait_response "$id4" 60 || fail "the daemon did not answer: $(tail -5 "$T/daemon.log")"
+sleep 2.5
+id5=$(fresh_request idle2 SHA256-RSA-PKCS)
+wait_response "$id5" 60 || fail "the daemon did not answer after an idle time: $(tail -5 "$T/daemon.log")"
+[ "$(response_of "$id5" | jq -r .status)" = signed ] || fail "not signed after an idle time"
+! grep -q 're-opening the token' "$T/daemon.log" || fail "an expired session was taken for a fault: $(cat "$T/daemon.log")"
+kill -TERM "$daemon"
+wait "$daemon" || fail "the daemon did not stop cleanly"
+
 # A hostile connector: an altered command, a replayed one and an altered
 # answer are each refused by the session's MACs.
 for mode in flip-request:2 replay-request:2 flip-response:2; do
