@@ -1,20 +1,10 @@
 #include "audit_device.h"
 
+#include "../audit/device_chain.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 
-#include <openssl/evp.h>
 #include <string.h>
-
-static bool chains(const unsigned char *entry, const unsigned char *previous)
-{
-	unsigned char in[32], md[32];
-	unsigned int len = 0;
-
-	memcpy(in, entry, 16);
-	memcpy(in + 16, previous, 16);
-	return EVP_Digest(in, sizeof(in), md, &len, EVP_sha256(), NULL) == 1 && memcmp(md, entry + 16, 16) == 0;
-}
 
 int audit_device_entry(struct audit_device *d, const struct rombsr_audit_entry *e, uint64_t index)
 {
@@ -37,7 +27,7 @@ int audit_device_entry(struct audit_device *d, const struct rombsr_audit_entry *
 	if (d->have_last && !d->excused && number != (uint16_t)(d->last_number + 1))
 		return rombsr_error(ROMBSR_ESECURITY, "audit entry %llu: device log entry %u follows %u, and no anomaly "
 						      "was logged", (unsigned long long)index, number, d->last_number);
-	if (d->have_last && !d->excused && !chains(raw, d->last_digest))
+	if (d->have_last && !d->excused && !rombsr_device_entry_chains(raw, d->last_digest))
 		return rombsr_error(ROMBSR_ESECURITY, "audit entry %llu: device log entry %u does not chain from entry %u",
 				    (unsigned long long)index, number, d->last_number);
 	if (strcmp(e->request_id, "unmatched") == 0) {

@@ -61,6 +61,10 @@ int rombsr_yh_hsm_run(struct rombsr_hsm *hsm, int (*fn)(struct rombsr_yh_session
  * what a signature refused for a full log waits for. */
 int rombsr_yh_hsm_spill(struct rombsr_hsm *hsm);
 
+/* Every object of one type with its information (one Get Object Info per
+ * object: the device lists IDs only); *out is malloc'd. */
+int rombsr_yh_hsm_list(struct rombsr_hsm *hsm, uint8_t type, struct rombsr_yh_object_info **out, size_t *count);
+
 int rombsr_yh_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, size_t n, bool retired,
 			struct rombsr_hsm_key *keys, bool *found);
 int rombsr_yh_hsm_public_key(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY **out);

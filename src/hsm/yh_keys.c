@@ -76,9 +76,7 @@ static int list_on(struct rombsr_yh_session *s, void *ctx)
 	return r;
 }
 
-/* Every object of one type with its information (one Get Object Info per
- * object: the device lists IDs only). */
-static int list_type(struct rombsr_hsm *hsm, uint8_t type, struct rombsr_yh_object_info **out, size_t *count)
+int rombsr_yh_hsm_list(struct rombsr_hsm *hsm, uint8_t type, struct rombsr_yh_object_info **out, size_t *count)
 {
 	struct list_ctx l = {.type = type};
 	int r = rombsr_yh_hsm_run(hsm, list_on, &l);
@@ -132,11 +130,11 @@ int rombsr_yh_hsm_find_keys(struct rombsr_hsm *hsm, const char *const *labels, s
 		memset(&keys[k], 0, sizeof(keys[k]));
 		found[k] = false;
 	}
-	r = list_type(hsm, YH_TYPE_ASYMMETRIC_KEY, &info, &count);
+	r = rombsr_yh_hsm_list(hsm, YH_TYPE_ASYMMETRIC_KEY, &info, &count);
 	if (r == 0)
 		r = match_keys(hsm, info, count, labels, n, retired, keys, found);
 	if (r == 0)
-		r = list_type(hsm, YH_TYPE_OPAQUE, &opaque, &nopaque);
+		r = rombsr_yh_hsm_list(hsm, YH_TYPE_OPAQUE, &opaque, &nopaque);
 	/* A key's certificate is the X.509 opaque object with its ID. */
 	for (size_t i = 0; i < nopaque && r == 0; i++)
 		for (size_t k = 0; k < slots; k++)

@@ -25,55 +25,32 @@
 	(YH_CAP(YH_CAP_SIGN_PKCS) | YH_CAP(YH_CAP_SIGN_PSS) | YH_CAP(YH_CAP_SIGN_ECDSA) |                          \
 	 YH_CAP(YH_CAP_EXPORTABLE_UNDER_WRAP))
 
-struct find_ctx {
-	struct rombsr_yh_object_info info;
-	size_t found;
-	uint8_t type;
-	const char *prefix;
-};
-
-static int find_on(struct rombsr_yh_session *s, void *ctx)
-{
-	struct find_ctx *f = ctx;
-	const struct rombsr_yh_filter filter = {.type = f->type};
-	struct rombsr_yh_object *objects = NULL;
-	struct rombsr_yh_object_info info;
-	size_t n = 0;
-	int r = rombsr_yh_list_objects(s, &filter, &objects, &n);
-
-	f->found = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = rombsr_yh_object_info(s, objects[i].id, objects[i].type, &info);
-		if (r == 0 && (f->prefix == NULL || strncmp(info.label, f->prefix, strlen(f->prefix)) == 0)) {
-			f->info = info;
-			f->found++;
-		}
-	}
-	free(objects);
-	return r;
-}
-
 int rombsr_yh_hsm_wrap_key_find(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE *handle, unsigned char *id, size_t *id_len)
 {
-	struct find_ctx f = {.type = YH_TYPE_WRAP_KEY, .prefix = WRAP_LABEL_PREFIX};
-	int r = rombsr_yh_hsm_run(hsm, find_on, &f);
+	struct rombsr_yh_object_info *all = NULL, found = {0};
+	size_t n = 0, matches = 0;
+	int r = rombsr_yh_hsm_list(hsm, YH_TYPE_WRAP_KEY, &all, &n);
 
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(all[i].label, WRAP_LABEL_PREFIX, strlen(WRAP_LABEL_PREFIX)) == 0 && matches++ == 0)
+			found = all[i];
+	free(all);
 	if (r < 0)
 		return r;
-	if (f.found == 0)
+	if (matches == 0)
 		return rombsr_error(ROMBSR_ENOTFOUND, "%s holds no wrap key", hsm->token_label);
-	if (f.found > 1)
+	if (matches > 1)
 		return rombsr_error(ROMBSR_EINVAL, "%s holds more than one wrap key", hsm->token_label);
-	if (f.info.capabilities != WRAP_KEY_CAPS || (f.info.delegated & ~WRAPPED_KEY_CAPS) != 0)
+	if (found.capabilities != WRAP_KEY_CAPS || (found.delegated & ~WRAPPED_KEY_CAPS) != 0)
 		return rombsr_error(ROMBSR_ESECURITY, "the wrap key of %s has capabilities %016llx/%016llx, not a "
 						      "custody wrap key's", hsm->token_label,
-				    (unsigned long long)f.info.capabilities, (unsigned long long)f.info.delegated);
-	*handle = ROMBSR_YH_HANDLE(YH_TYPE_WRAP_KEY, f.info.id);
+				    (unsigned long long)found.capabilities, (unsigned long long)found.delegated);
+	*handle = ROMBSR_YH_HANDLE(YH_TYPE_WRAP_KEY, found.id);
 	if (id != NULL) {
-		r = rombsr_hex_decode(f.info.label + strlen(WRAP_LABEL_PREFIX), id, 16, "wrap key label");
+		r = rombsr_hex_decode(found.label + strlen(WRAP_LABEL_PREFIX), id, 16, "wrap key label");
 		if (r < 0)
 			return rombsr_error(ROMBSR_EINVAL, "the wrap key of %s is labelled '%s'", hsm->token_label,
-					    f.info.label);
+					    found.label);
 		*id_len = 16;
 	}
 	return 0;

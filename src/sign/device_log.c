@@ -10,11 +10,11 @@
 #include "sign_log.h"
 
 #include "../audit/log.h"
+#include "../audit/device_chain.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../yubihsm/yh_proto.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,18 +79,6 @@ int rombsr_device_log_open(struct rombsr_sign_node *node)
 	}
 	free(e);
 	return r;
-}
-
-/* digest = the first 16 bytes of SHA-256(the entry's first 16 bytes ||
- * the previous entry's digest). */
-static bool chains(const unsigned char *entry, const unsigned char *previous)
-{
-	unsigned char in[32], md[32];
-	unsigned int len = 0;
-
-	memcpy(in, entry, 16);
-	memcpy(in + 16, previous, 16);
-	return EVP_Digest(in, sizeof(in), md, &len, EVP_sha256(), NULL) == 1 && memcmp(md, entry + 16, 16) == 0;
 }
 
 static int anomaly(struct drain *d, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -169,7 +157,7 @@ static int add_entry(struct drain *d, const unsigned char *raw)
 	if (st->have_last && number != (uint16_t)(st->last_number + 1))
 		anomaly(d, "gap", "entry %u follows %u: %u entries are missing", number, st->last_number,
 			(unsigned)(uint16_t)(number - st->last_number - 1));
-	else if (st->have_last && !chains(raw, st->last_digest))
+	else if (st->have_last && !rombsr_device_entry_chains(raw, st->last_digest))
 		anomaly(d, "broken-chain", "entry %u does not chain from entry %u's digest: the device's log was "
 					   "altered or replaced", number, st->last_number);
 	request = match(d, raw, label);
