@@ -3,7 +3,7 @@
  * its developer documentation). Both the native backend (src/yubihsm) and
  * the emulator (src/yubihsm_emu) speak through these: a number wrong here
  * is wrong in both, which is why the emulator is also checked against
- * Yubico's own yubihsm-shell (docs/yubihsm.md, "How the emulator was
+ * Yubico's own yubihsm-shell (docs/yubihsm-emulator.md, "How the emulator was
  * checked"). */
 #ifndef ROMBSR_YH_PROTO_H
 #define ROMBSR_YH_PROTO_H
