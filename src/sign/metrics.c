@@ -231,6 +231,10 @@ int rombsr_metrics_render(const struct rombsr_metrics_snapshot *s, time_t now, s
 	render_queue(out, s, now);
 	render_quota(out, s);
 	render_audit(out, s, now);
+	if (s->device_log)
+		one(out, "rombsr_device_log_anomalies_total", "counter",
+		    "Gaps, broken chains and unmatched signatures found in the YubiHSM's own log.",
+		    (unsigned long long)s->device_log_anomalies);
 	if (s->serving)
 		one(out, "rombsr_server_connections", "gauge", "HTTPS connections open to the signing server.",
 		    (unsigned long long)s->server_connections);

@@ -72,6 +72,8 @@ struct rombsr_metrics_snapshot {
 	size_t nquota;
 	size_t ledger_requests; /* signed in the last 31 days */
 	uint64_t audit_entries, audit_published;
+	bool device_log;             /* an authority is on a YubiHSM (docs/yubihsm.md) */
+	uint64_t device_log_anomalies; /* gaps, broken chains, unmatched signatures since start */
 	bool serving;                /* rombsr-sign serve: the signing server runs */
 	unsigned server_connections; /* its connections open when the snapshot was taken */
 };

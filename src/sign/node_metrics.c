@@ -143,6 +143,8 @@ int rombsr_sign_node_metrics(struct rombsr_sign_node *node, struct rombsr_metric
 	out->waiting = node->waiting.n;
 	out->max_waiting = node->max_waiting;
 	rombsr_audit_writer_sizes(node->audit, &out->audit_entries, &out->audit_published);
+	out->device_log = node->device_log.enabled;
+	out->device_log_anomalies = node->device_log.anomalies;
 	r = signer_figures(node, out);
 	if (r == 0)
 		r = oldest_waiting(node, &out->oldest_waiting);

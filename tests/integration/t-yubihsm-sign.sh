@@ -98,6 +98,8 @@ grep -q ', 1 device log anomalies' "$T/verify2.txt" || fail "audit-verify: $(cat
 stop_emu
 start_emu --session-timeout 1
 sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf '[sign]\n\tmetrics-listen = 127.0.0.1:%s\n' "$metrics_port" >> "$SIGN_CONF"
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2>"$T/daemon.log" &
 daemon=$!
 id4=$(fresh_request idle1 SHA256-RSA-PKCS)
@@ -107,6 +109,9 @@ id5=$(fresh_request idle2 SHA256-RSA-PKCS)
 wait_response "$id5" 60 || fail "the daemon did not answer after an idle time: $(tail -5 "$T/daemon.log")"
 [ "$(response_of "$id5" | jq -r .status)" = signed ] || fail "not signed after an idle time"
 ! grep -q 're-opening the token' "$T/daemon.log" || fail "an expired session was taken for a fault: $(cat "$T/daemon.log")"
+curl -sf "http://127.0.0.1:$metrics_port/metrics" > "$T/metrics.txt" || fail "no metrics"
+grep -qx 'rombsr_device_log_anomalies_total 0' "$T/metrics.txt" || fail "metrics: $(grep device_log "$T/metrics.txt")"
+promtool check metrics < "$T/metrics.txt" > "$T/promtool.out" 2>&1 || fail "promtool: $(cat "$T/promtool.out")"
 kill -TERM "$daemon"
 wait "$daemon" || fail "the daemon did not stop cleanly"
 

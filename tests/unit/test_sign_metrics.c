@@ -119,6 +119,14 @@ static void test_render(void)
 	CHECK(strstr(text, "rombsr_sign_audit_checkpoint_age_seconds 0\n") != NULL, "no checkpoint known: 0");
 	CHECK(strstr(text, "name=\"dev\\\"ices\\\\a\",window=\"3600\"} 3\n") != NULL, "label values escaped");
 	CHECK(strstr(text, "# TYPE rombsr_sign_requests_total counter\n") != NULL, "types");
+	CHECK(strstr(text, "rombsr_device_log_anomalies_total") == NULL, "no device log series without a YubiHSM");
+	rombsr_buf_free(&out);
+	s->device_log = true;
+	s->device_log_anomalies = 2;
+	CHECK(rombsr_metrics_render(s, 2000, &out) == 0 &&
+		      strstr(rombsr_buf_cstr(&out), "# TYPE rombsr_device_log_anomalies_total counter\n"
+						    "rombsr_device_log_anomalies_total 2\n") != NULL,
+	      "the device log's anomalies on a YubiHSM");
 	rombsr_buf_free(&out);
 	rombsr_metrics_snapshot_free(s);
 	free(s);
