@@ -19,13 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_FORCE = 1, OPT_BACKEND, OPT_RESUME };
+enum { OPT_FORCE = 1, OPT_BACKEND, OPT_RESUME, OPT_CUSTODIAN };
 
 static const struct cli_option options[] = {
 	{"force", NULL, "destroy existing ROMbsr tokens and every key in them, then provision anew", OPT_FORCE},
 	{"backend", "NAME", "softhsm2 (the default) or yubihsm: seed 000's roles on a YubiHSM 2 (docs/yubihsm.md)",
 	 OPT_BACKEND},
 	{"resume", NULL, "yubihsm: finish a provisioning that was interrupted", OPT_RESUME},
+	{"custodian", "ROLE", "yubihsm: the admin or backup key's password is typed by its custodian on the "
+			      "terminal (twice) and stored nowhere; repeatable", OPT_CUSTODIAN},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -198,14 +200,22 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 	struct cli_parser p;
 	const char *backend = "softhsm2";
 	bool force = false, resume = false;
+	unsigned custodians = 0;
 	int r;
 
 	cli_parser_init(&p, options, argc, argv);
-	while ((r = cli_next(&p, "[--force] [--backend softhsm2|yubihsm [--resume]]")) > 0) {
+	while ((r = cli_next(&p, "[--force] [--backend softhsm2|yubihsm [--resume] [--custodian admin|backup]]")) > 0) {
 		force |= r == OPT_FORCE;
 		resume |= r == OPT_RESUME;
 		if (r == OPT_BACKEND)
 			backend = p.value;
+		if (r == OPT_CUSTODIAN && strcmp(p.value, "admin") == 0)
+			custodians |= YUBIHSM_CUSTODIAN_ADMIN;
+		else if (r == OPT_CUSTODIAN && strcmp(p.value, "backup") == 0)
+			custodians |= YUBIHSM_CUSTODIAN_BACKUP;
+		else if (r == OPT_CUSTODIAN)
+			return rombsr_error(ROMBSR_EINVAL, "--custodian: '%s' is neither admin nor backup (the signing and "
+							   "log keys serve the sign node unattended)", p.value);
 	}
 	if (r < 0)
 		return r;
@@ -213,8 +223,8 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 		return rombsr_error(ROMBSR_EINVAL, "unexpected argument '%s'", argv[p.index]);
 	if (strcmp(backend, "softhsm2") != 0 && strcmp(backend, "yubihsm") != 0)
 		return rombsr_error(ROMBSR_EINVAL, "--backend: '%s' is neither softhsm2 nor yubihsm", backend);
-	if (resume && strcmp(backend, "yubihsm") != 0)
-		return rombsr_error(ROMBSR_EINVAL, "--resume is for --backend yubihsm");
+	if ((resume || custodians != 0) && strcmp(backend, "yubihsm") != 0)
+		return rombsr_error(ROMBSR_EINVAL, "--resume and --custodian are for --backend yubihsm");
 	r = cli_config(ctx, &cfg);
 	if (r < 0)
 		return r;
@@ -222,7 +232,7 @@ int cmd_hsm_provision(struct cli_context *ctx, int argc, char **argv)
 		return rombsr_error(ROMBSR_ECONFIG, "--backend %s, but the configuration's hsm.backend is %s", backend,
 				    cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM ? "yubihsm" : "pkcs11");
 	if (cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM)
-		return yubihsm_provision(ctx, cfg, resume);
+		return yubihsm_provision(ctx, cfg, resume, custodians);
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT; i++)
 		if (!rombsr_softhsm_is_module(cfg->authority[i].module))
 			return rombsr_error(ROMBSR_EUNSUPPORTED,

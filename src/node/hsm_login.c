@@ -25,6 +25,30 @@ int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *
 	return rombsr_secret_prompt(prompt, pin);
 }
 
+/* The administrator's or backup key's PIN on a YubiHSM: its file, or for
+ * a custodian's key (hsm-provision --custodian) its password typed. */
+static int role_pin(enum cli_role role, const struct rombsr_authority_config *a, struct rombsr_buf *pin)
+{
+	const char *path = role == CLI_ROLE_ADMIN ? a->so_pin_file : a->backup_pin_file;
+	const unsigned id = role == CLI_ROLE_ADMIN ? 2 : 4;
+	struct rombsr_buf password = {0};
+	char prompt[96];
+	int r;
+
+	if (rombsr_path_exists(path))
+		return rombsr_secret_from_file(path, pin);
+	snprintf(prompt, sizeof(prompt), "Password of the YubiHSM's %s key (0x%04x): ",
+		 role == CLI_ROLE_ADMIN ? "administrator" : "backup", id);
+	r = rombsr_secret_prompt(prompt, &password);
+	if (r == 0) {
+		rombsr_buf_init(pin, ROMBSR_SECRET_MAX);
+		rombsr_buf_printf(pin, "%04x%s", id, (const char *)password.data);
+		r = rombsr_buf_check(pin, "PIN");
+	}
+	rombsr_buf_free(&password);
+	return r;
+}
+
 int cli_open_authority(struct cli_context *ctx, enum rombsr_authority_id id, struct rombsr_hsm **out)
 {
 	return cli_open_authority_as(ctx, id, CLI_ROLE_SIGNING, out);
@@ -52,7 +76,7 @@ int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, 
 		r = rombsr_hsm_open_for(a, &hsm);
 	if (r == 0 && role != CLI_ROLE_SIGNING && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM && ctx->pin_fd < 0 &&
 	    ctx->pin_file == NULL)
-		r = rombsr_secret_from_file(role == CLI_ROLE_ADMIN ? a->so_pin_file : a->backup_pin_file, &pin);
+		r = role_pin(role, a, &pin);
 	else if (r == 0)
 		r = cli_read_pin(ctx, a, &pin);
 	if (r == 0)

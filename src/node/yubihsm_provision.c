@@ -20,6 +20,7 @@
 #include "../yubihsm/yh_client.h"
 
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,40 @@
 #define ADMIN_DELEGATED (ADMIN_CAPS | KEY_CAPS | WRAP_KEY_CAPS | SIGNING_CAPS | BACKUP_CAPS | AUDIT_CAPS)
 
 /* The signing and administrator keys serve every authority: their PIN
- * goes to each authority's pin-file (so-pin-file), paths[0] first. */
+ * goes to each authority's pin-file (so-pin-file), paths[0] first. A
+ * custodian's role (--custodian) has its password typed, stored nowhere. */
 struct role {
 	const char *name;
 	uint16_t id;
 	uint64_t capabilities, delegated;
 	const char *paths[ROMBSR_AUTHORITY_COUNT];
+	bool custodian;
 };
+
+#define CUSTODIAN_PASSWORD_MIN 12
+
+/* Asked twice on the terminal; the two must agree. */
+static int custodian_password(const struct role *role, struct rombsr_buf *password)
+{
+	struct rombsr_buf again = {0};
+	char prompt[160];
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "Password for the %s key (0x%04x), typed by its custodian and stored nowhere: ",
+		 role->name, role->id);
+	r = rombsr_secret_prompt(prompt, password);
+	if (r == 0 && password->len < CUSTODIAN_PASSWORD_MIN)
+		r = rombsr_error(ROMBSR_EINVAL, "the %s key's password must have %d characters or more", role->name,
+				 CUSTODIAN_PASSWORD_MIN);
+	if (r == 0)
+		r = rombsr_secret_prompt("Again: ", &again);
+	if (r == 0 && (again.len != password->len || CRYPTO_memcmp(again.data, password->data, again.len) != 0))
+		r = rombsr_error(ROMBSR_EINVAL, "the two passwords for the %s key differ", role->name);
+	rombsr_buf_free(&again);
+	if (r < 0)
+		rombsr_buf_free(password);
+	return r;
+}
 
 static int write_pin(const char *path, uint16_t id, const struct rombsr_buf *password)
 {
@@ -85,6 +113,8 @@ static int role_password(const struct role *role, struct rombsr_buf *password)
 	uint16_t id;
 	int r;
 
+	if (role->custodian)
+		return custodian_password(role, password);
 	if (!rombsr_path_exists(role->paths[0])) {
 		r = rombsr_secret_random_hex(32, password);
 		for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && role->paths[i] != NULL && r == 0; i++)
@@ -125,7 +155,9 @@ static int put_role(struct rombsr_yh_session *s, const struct role *role)
 	if (r == 0)
 		r = rombsr_yh_put_authentication_key(s, &o, (const char *)password.data, password.len);
 	rombsr_buf_free(&password);
-	if (r == 0)
+	if (r == 0 && role->custodian)
+		cli_info("created the %s authentication key (0x%04x), its password its custodian's", role->name, role->id);
+	else if (r == 0)
 		cli_info("created the %s authentication key (0x%04x), its PIN in %s", role->name, role->id, role->paths[0]);
 	return r < 0 ? rombsr_error_wrap(r, "%s key 0x%04x", role->name, role->id) : 0;
 }
@@ -151,7 +183,7 @@ static int check_fresh(struct rombsr_yh_session *s, const struct role *roles, si
 	struct rombsr_yh_object_info info;
 
 	for (size_t i = 0; i < n; i++) {
-		if (rombsr_path_exists(roles[i].paths[0]))
+		if (!roles[i].custodian && rombsr_path_exists(roles[i].paths[0]))
 			return rombsr_error(ROMBSR_EEXISTS, "%s exists: an earlier provisioning was interrupted; pass "
 							    "--resume to finish it", roles[i].paths[0]);
 		if (rombsr_yh_object_info(s, roles[i].id, YH_TYPE_AUTHENTICATION_KEY, &info) == 0)
@@ -162,14 +194,16 @@ static int check_fresh(struct rombsr_yh_session *s, const struct role *roles, si
 	return 0;
 }
 
-int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume)
+int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, bool resume, unsigned custodians)
 {
 	const struct rombsr_authority_config *a = cfg->authority;
 	struct role roles[] = {
-		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, {a[0].so_pin_file, a[1].so_pin_file, a[2].so_pin_file}},
-		{"rombsr-signing", 3, SIGNING_CAPS, 0, {a[0].pin_file, a[1].pin_file, a[2].pin_file}},
-		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {a[0].backup_pin_file}},
-		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, {a[0].log_pin_file}},
+		{"rombsr-admin", 2, ADMIN_CAPS, ADMIN_DELEGATED, {a[0].so_pin_file, a[1].so_pin_file, a[2].so_pin_file},
+		 (custodians & YUBIHSM_CUSTODIAN_ADMIN) != 0},
+		{"rombsr-signing", 3, SIGNING_CAPS, 0, {a[0].pin_file, a[1].pin_file, a[2].pin_file}, false},
+		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {a[0].backup_pin_file, NULL, NULL},
+		 (custodians & YUBIHSM_CUSTODIAN_BACKUP) != 0},
+		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, {a[0].log_pin_file, NULL, NULL}, false},
 	};
 	const uint8_t force_audit = 1;
 	struct rombsr_yh_connector *c = NULL;

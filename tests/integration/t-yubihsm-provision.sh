@@ -47,7 +47,7 @@ expect_fail "(key 0x0001): object not found" "$YH_AS" "$url" factory session
 expect_fail "not the factory default" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
 expect_fail "nothing to resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume
 expect_fail "hsm.backend is yubihsm" "$ROMBSR_SIGN" hsm-provision --backend softhsm2
-expect_fail "--resume is for --backend yubihsm" "$ROMBSR_SIGN" hsm-provision --resume
+expect_fail "--resume and --custodian are for --backend yubihsm" "$ROMBSR_SIGN" hsm-provision --resume
 
 # Force audit is on: the device says so in its own state.
 python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["options"]["force_audit"] != 1)' "$T/emu.state" ||
@@ -73,4 +73,29 @@ expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-backup.pin
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-log.pin" sign "$id"
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" export 1 3 "$id"
 "$YH_AS" "$url" "$pins/release.so-pin" session > /dev/null || fail "the administrator cannot log in"
+
+# A custodian's role: the backup key's password typed twice on a terminal
+# (tests/tools/tty-answer.py gives the command one) and written nowhere.
+stop_emu
+mv "$T/emu.state" "$T/first.state"
+start_emu
+new_config "$T/state2"
+yh_section >> "$T/rombsr.conf"
+custodian() { # FIRST SECOND ARGS...: hsm-provision on a terminal, typing FIRST then SECOND
+	local first=$1 second=$2
+	shift 2
+	python3 "$TOP/tests/tools/tty-answer.py" 'stored nowhere: ' "$first" 'Again: ' "$second" -- \
+		"$ROMBSR_SIGN" hsm-provision --backend yubihsm "$@" > "$T/custodian.out" 2>&1
+}
+custodian 'correct horse battery' 'correct horse batterz' --custodian backup && fail "two different passwords accepted"
+grep -q 'the two passwords for the rombsr-backup key differ' "$T/custodian.out" || fail "mismatch: $(cat "$T/custodian.out")"
+custodian 'correct horse battery' 'correct horse battery' --custodian backup --resume ||
+	fail "custodian: $(cat "$T/custodian.out")"
+grep -q 'rombsr-backup authentication key (0x0004), its password its custodian' "$T/custodian.out" ||
+	fail "custodian said: $(cat "$T/custodian.out")"
+[ ! -e "$T/state2/pins/yubihsm-backup.pin" ] || fail "the custodian's password was written"
+grep -rq 'correct horse' "$T/state2" && fail "the custodian's password is in the state folder"
+printf '0004correct horse battery' > "$T/typed.pin" && chmod 600 "$T/typed.pin"
+"$YH_AS" "http://127.0.0.1:$EMU_PORT" "$T/typed.pin" session > /dev/null || fail "the custodian's password does not open the backup key"
+expect_fail "neither admin nor backup" "$ROMBSR_SIGN" hsm-provision --backend yubihsm --custodian signing
 echo "yubihsm provisioning ok"
