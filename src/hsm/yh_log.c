@@ -208,6 +208,23 @@ bool rombsr_hsm_has_device_log(const struct rombsr_hsm *hsm)
 	return hsm->yh != NULL && hsm->yh->spool_path != NULL;
 }
 
+/* Whether the device still refuses logged commands. Signers refused
+ * together (two sessions of a pool, two signers of a node) queue on the
+ * spool's lock; all but the first would open a log reader's session and
+ * spill again for nothing. Device Info is one plain round trip and never
+ * logged. A connector lying here can only make the retried signature fail
+ * again: the entries stay on the device until a spill moves them. */
+static bool log_still_full(struct rombsr_hsm *hsm)
+{
+	struct rombsr_yh_device_info info;
+
+	if (rombsr_yh_device_info(hsm->yh->connector, &info) != 0) {
+		rombsr_error_clear();
+		return true;
+	}
+	return info.log_used >= info.log_total;
+}
+
 int rombsr_yh_hsm_spill(struct rombsr_hsm *hsm)
 {
 	struct spool sp = {0};
@@ -218,7 +235,7 @@ int rombsr_yh_hsm_spill(struct rombsr_hsm *hsm)
 	r = lock_spool(hsm->yh, &fd);
 	if (r < 0)
 		return r;
-	r = spill_locked(hsm, &sp);
+	r = log_still_full(hsm) ? spill_locked(hsm, &sp) : 0;
 	close(fd);
 	free(sp.entries);
 	return r;
