@@ -235,12 +235,14 @@ static int check_every_entry_answered(struct cross *x, struct audit_incidents *i
 		if (x->covered[i])
 			continue;
 		r = uncovered_entry(x, i, e);
+		/* First: a device entry names the request it signed for, which
+		 * may be the signing server's. */
+		if (r == 0)
+			r = audit_device_entry(&x->device, e, i);
 		if (r == 0)
 			r = audit_server_entry(&x->servers, x->ac->qc.repo, e, i, &server);
 		if (r == 0 && server)
 			continue;
-		if (r == 0)
-			r = audit_device_entry(&x->device, e, i);
 		if (r == 0 && e->type == ROMBSR_AUDIT_SIGNATURE && was_rejected(x, e->request_id)) {
 			x->unused++;
 			continue;
