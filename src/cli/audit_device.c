@@ -14,7 +14,8 @@ int audit_device_entry(struct audit_device *d, const struct rombsr_audit_entry *
 
 	if (e->type == ROMBSR_AUDIT_DEVICE_LOG_ANOMALY) {
 		d->anomalies++;
-		d->excused = strcmp(e->reason, "gap") == 0 || strcmp(e->reason, "broken-chain") == 0;
+		d->excused = strcmp(e->reason, "gap") == 0 || strcmp(e->reason, "broken-chain") == 0 ||
+			     strcmp(e->reason, "device-restarted") == 0;
 		return 0;
 	}
 	if (e->type != ROMBSR_AUDIT_DEVICE_LOG)

@@ -163,6 +163,11 @@ static int spill_locked(struct rombsr_hsm *hsm, struct spool *sp)
 		r = log_session(hsm, &s);
 	if (r == 0)
 		r = rombsr_yh_get_log(s, log);
+	/* The device's newest entry before the last one spilled: its numbering
+	 * started again (a reset). Everything it holds is new; the worker
+	 * sees the restart in its first entry (device_log.c). */
+	if (r == 0 && sp->have_last && log->n > 0 && after(sp->last, log->entries[log->n - 1].number))
+		sp->have_last = false;
 	for (size_t i = 0; r == 0 && i < log->n; i++) {
 		if (sp->have_last && !after(log->entries[i].number, sp->last))
 			continue;

@@ -40,13 +40,15 @@ int rombsr_hsm_open_yubihsm(const char *connector_url, struct rombsr_hsm **out)
 
 	*out = NULL;
 	hsm = calloc(1, sizeof(*hsm));
-	if (hsm == NULL || (hsm->yh = calloc(1, sizeof(*hsm->yh))) == NULL ||
-	    (hsm->yh->url = strdup(connector_url)) == NULL) {
+	if (hsm == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	/* First: rombsr_hsm_close() destroys them on every path. */
+	pthread_mutex_init(&hsm->lock, NULL);
+	pthread_cond_init(&hsm->released, NULL);
+	if ((hsm->yh = calloc(1, sizeof(*hsm->yh))) == NULL || (hsm->yh->url = strdup(connector_url)) == NULL) {
 		rombsr_hsm_close(hsm);
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	}
-	pthread_mutex_init(&hsm->lock, NULL);
-	pthread_cond_init(&hsm->released, NULL);
 	hsm->max_sessions = ROMBSR_HSM_MAX_SESSIONS_DEFAULT;
 	r = rombsr_yh_connector_open(connector_url, &hsm->yh->connector);
 	if (r == 0)

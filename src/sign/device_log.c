@@ -220,6 +220,16 @@ static int ask(struct rombsr_sign_node *node, uint32_t op, uint32_t index, struc
 	return r;
 }
 
+/* The entry a device logs first after a reset: every field but its
+ * number and digest all ones. */
+static bool restart_marker(const unsigned char *raw)
+{
+	for (int i = 2; i < 16; i++)
+		if (raw[i] != 0xff)
+			return false;
+	return true;
+}
+
 /* One batch: at most what one reply holds. Duplicates (entries the spool
  * held when ROMbsr's log had them already, after a crash between the two)
  * are skipped by number. */
@@ -234,7 +244,13 @@ static int drain_batch(struct drain *d, const struct rombsr_channel_reply *reply
 		const uint16_t number = (uint16_t)(raw[0] << 8 | raw[1]);
 		const uint16_t ahead = (uint16_t)(number - st->last_number);
 
-		if (st->have_last && (ahead == 0 || ahead >= 0x8000)) {
+		if (st->have_last && ahead >= 0x8000 && restart_marker(raw)) {
+			/* A reset device numbers its log from 1 again, the first
+			 * entry all ones: a new chain, said as such. */
+			anomaly(d, "device-restarted", "entry %u after %u: the device's log starts again (a reset)",
+				number, st->last_number);
+			st->have_last = false;
+		} else if (st->have_last && (ahead == 0 || ahead >= 0x8000)) {
 			if (ahead == 0 && memcmp(raw + 16, st->last_digest, 16) != 0)
 				anomaly(d, "broken-chain", "entry %u differs from the entry %u already logged", number,
 					number);

@@ -3,8 +3,9 @@
 # device, never refused), each device signature bound to its request in
 # the audit log, audit-verify checking the device log's chain; a request
 # refused by the device's capabilities (the backup key cannot sign);
-# tampering with the device's log detected; a hostile connector's altered,
-# replayed or forged messages refused.
+# tampering with the device's log detected; a log that starts again after
+# a reset; a daemon idle past the session timeout; a hostile connector's
+# altered, replayed or forged messages refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -91,6 +92,34 @@ queue_entries "$T/clone2" | jq -c 'select(.type == "device-log-anomaly")' > "$T/
 grep -q '"reason":"broken-chain"' "$T/anomalies.jsonl" || fail "the anomaly is not in the audit log"
 "$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone2" > "$T/verify2.txt" || fail "audit-verify 2"
 grep -q ', 1 device log anomalies' "$T/verify2.txt" || fail "audit-verify: $(cat "$T/verify2.txt")"
+
+# A device whose log starts again (a reset numbers it from 1): here the
+# log of a fresh emulator put in place of this one's. Signing goes on, the
+# restart is logged as such, and audit-verify accepts the new chain.
+stop_emu
+"$EMU" --state "$T/fresh.state" --listen 127.0.0.1:0 --port-file "$T/fresh.port" 2>>"$T/emu.log" &
+fresh=$!
+for _ in $(seq 100); do [ -s "$T/fresh.port" ] && break; sleep 0.05; done
+curl -sf "http://127.0.0.1:$(cat "$T/fresh.port")/connector/status" > /dev/null || fail "no fresh emulator"
+kill "$fresh" && wait "$fresh" 2>/dev/null || true
+python3 - "$T/emu.state" "$T/fresh.state" <<'PY'
+import json, sys
+s, fresh = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+s["log"] = fresh["log"]
+json.dump(s, open(sys.argv[1], "w"))
+PY
+start_emu
+sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+id6=$(fresh_request restarted SHA256-RSA-PKCS)
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign6.txt" 2> "$T/sign6.err" || { cat "$T/sign6.err"; fail "sign 6"; }
+[ "$(response_of "$id6" | jq -r .status)" = signed ] || fail "not signed after the device's log restarted"
+grep -q 'device log device-restarted' "$T/sign6.err" || fail "no word of the restart: $(cat "$T/sign6.err")"
+git clone -q "$T/queue.git" "$T/clone3"
+queue_entries "$T/clone3" > "$T/entries3.jsonl"
+[ "$(jq -c "select(.type == \"device-log\" and .request_id == \"$id6\")" "$T/entries3.jsonl" | wc -l)" -eq 1 ] ||
+	fail "the signature after the restart is not bound to its request"
+"$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone3" > "$T/verify3.txt" || fail "audit-verify 3"
+grep -q ', 2 device log anomalies' "$T/verify3.txt" || fail "audit-verify: $(cat "$T/verify3.txt")"
 
 # A daemon whose sessions the device ends while it waits (1 s idle here,
 # 30 s on a device): the next request is signed on new sessions, without
