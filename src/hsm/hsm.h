@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ROMBSR_HSM_MAX_SESSIONS_DEFAULT 4
 #define ROMBSR_HSM_LABEL_MAX 64
@@ -174,6 +175,9 @@ struct rombsr_hsm_device_log {
 };
 int rombsr_hsm_device_log_setup(struct rombsr_hsm *hsm, const char *log_pin_file, const char *spool_path);
 bool rombsr_hsm_has_device_log(const struct rombsr_hsm *hsm);
+/* The spool's files are given to uid:gid when made or rewritten: keygen
+ * runs as root, the signers as their own user (sign.signer-user). */
+void rombsr_hsm_device_log_owner(struct rombsr_hsm *hsm, uid_t uid, gid_t gid);
 int rombsr_hsm_device_log_read(struct rombsr_hsm *hsm, struct rombsr_hsm_device_log *out);
 int rombsr_hsm_device_log_ack(struct rombsr_hsm *hsm, uint16_t number);
 

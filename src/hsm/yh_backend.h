@@ -14,6 +14,7 @@
 #include "../yubihsm/yh_client.h"
 
 #include <openssl/evp.h>
+#include <sys/types.h>
 
 #define ROMBSR_YH_HANDLE(type, id) ((CK_OBJECT_HANDLE)(((unsigned long)(type) << 16) | (id)))
 #define ROMBSR_YH_HANDLE_ID(h) ((uint16_t)((h)&0xffff))
@@ -35,6 +36,10 @@ struct rombsr_yh_token {
 	 * and the spool shared by the node's signers; NULL: not set up. */
 	char *log_pin_file;
 	char *spool_path;
+	/* Whose the spool's files are made (rombsr_hsm_device_log_owner());
+	 * -1: whoever makes them. */
+	uid_t spool_uid;
+	gid_t spool_gid;
 };
 
 int rombsr_yh_hsm_login(struct rombsr_hsm *hsm, const char *pin);

@@ -86,7 +86,7 @@ static int spool_read(const char *path, struct spool *sp)
 	return r;
 }
 
-static int spool_write(const char *path, const struct spool *sp)
+static int spool_write(const char *path, const struct spool *sp, uid_t owner_uid, gid_t owner_gid)
 {
 	struct rombsr_buf out;
 	char hex[2 * YH_LOG_ENTRY_LEN + 1];
@@ -104,6 +104,8 @@ static int spool_write(const char *path, const struct spool *sp)
 	r = rombsr_buf_check(&out, "device log spool");
 	if (r == 0)
 		r = rombsr_file_write_atomic(path, out.data, out.len, 0600, false);
+	if (r == 0 && owner_uid != (uid_t)-1 && chown(path, owner_uid, owner_gid) != 0)
+		r = rombsr_error(ROMBSR_EIO, "cannot give %s to the signer's user: %s", path, strerror(errno));
 	rombsr_buf_free(&out);
 	return r;
 }
@@ -128,6 +130,11 @@ static int lock_spool(const struct rombsr_yh_token *t, int *fd)
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0)
 		return rombsr_error(ROMBSR_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (t->spool_uid != (uid_t)-1 && fchown(*fd, t->spool_uid, t->spool_gid) != 0) {
+		r = rombsr_error(ROMBSR_EIO, "cannot give %s to the signer's user: %s", path, strerror(errno));
+		close(*fd);
+		return r;
+	}
 	while (flock(*fd, LOCK_EX) != 0)
 		if (errno != EINTR) {
 			close(*fd);
@@ -183,7 +190,7 @@ static int spill_locked(struct rombsr_hsm *hsm, struct spool *sp)
 	}
 	/* Durable before the device may overwrite them. */
 	if (r == 0 && added > 0)
-		r = spool_write(hsm->yh->spool_path, sp);
+		r = spool_write(hsm->yh->spool_path, sp, hsm->yh->spool_uid, hsm->yh->spool_gid);
 	if (r == 0 && sp->have_last)
 		r = rombsr_yh_set_log_index(s, sp->last);
 	rombsr_yh_session_close(s);
@@ -206,6 +213,14 @@ int rombsr_hsm_device_log_setup(struct rombsr_hsm *hsm, const char *log_pin_file
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+void rombsr_hsm_device_log_owner(struct rombsr_hsm *hsm, uid_t uid, gid_t gid)
+{
+	if (hsm->yh == NULL)
+		return;
+	hsm->yh->spool_uid = uid;
+	hsm->yh->spool_gid = gid;
 }
 
 bool rombsr_hsm_has_device_log(const struct rombsr_hsm *hsm)
@@ -283,7 +298,7 @@ int rombsr_hsm_device_log_ack(struct rombsr_hsm *hsm, uint16_t number)
 			memmove(sp.entries[keep++], sp.entries[i], YH_LOG_ENTRY_LEN);
 	if (r == 0 && keep != sp.n) {
 		sp.n = keep;
-		r = spool_write(hsm->yh->spool_path, &sp);
+		r = spool_write(hsm->yh->spool_path, &sp, hsm->yh->spool_uid, hsm->yh->spool_gid);
 	}
 	close(fd);
 	free(sp.entries);

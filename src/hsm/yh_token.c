@@ -49,6 +49,8 @@ int rombsr_hsm_open_yubihsm(const char *connector_url, struct rombsr_hsm **out)
 		rombsr_hsm_close(hsm);
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	}
+	hsm->yh->spool_uid = (uid_t)-1;
+	hsm->yh->spool_gid = (gid_t)-1;
 	hsm->max_sessions = ROMBSR_HSM_MAX_SESSIONS_DEFAULT;
 	r = rombsr_yh_connector_open(connector_url, &hsm->yh->connector);
 	if (r == 0)

@@ -2,6 +2,7 @@
  * an authority's token themselves: they are run by the operator who holds
  * the PIN, not by the sign node's worker. */
 #include "node.h"
+#include "keygen_store.h"
 
 #include "../common/error.h"
 #include "../common/fsutil.h"
@@ -10,6 +11,7 @@
 #include "../hsm/provision.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin)
 {
@@ -82,6 +84,15 @@ int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, 
 	if (r == 0)
 		r = rombsr_hsm_login(hsm, (const char *)pin.data);
 	rombsr_buf_free(&pin);
+	/* What it spills of a YubiHSM's log is the signers' to read. */
+	if (r == 0 && a->backend == ROMBSR_HSM_BACKEND_YUBIHSM) {
+		uid_t uid;
+		gid_t gid;
+
+		r = keygen_store_owner(cfg, &uid, &gid);
+		if (r == 0 && geteuid() == 0)
+			rombsr_hsm_device_log_owner(hsm, uid, gid);
+	}
 	if (r < 0) {
 		rombsr_hsm_close(hsm);
 		return rombsr_error_wrap(r, "%s authority", a->name);
