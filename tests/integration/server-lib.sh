@@ -112,3 +112,23 @@ server_decisions() {
 	grep -q "$1 signing server decisions match the clients list" "$T/verify.out" ||
 		fail "audit-verify did not match the server's decisions: $(cat "$T/verify.out")"
 }
+
+# sign_call TEXT BUILD_ID: POST /v1/sign of TEXT's SHA-256 (platform key,
+# SHA256-RSA-PKCS) as builder, waiting while the node starts; the
+# signature must verify with the bundle's platform certificate. Leaves the
+# answer in $T/out.json, and sets digest and body (the call's).
+sign_call() {
+	local got
+	printf '%s\n' "$1" > "$T/data.bin"
+	digest=$(sha256sum "$T/data.bin" | cut -d' ' -f1)
+	body=$(jq -cn --arg d "$digest" --arg b "$2" --argjson n "$(stat -c %s "$T/data.bin")" \
+		'{key: "platform", mechanism: "CKM_SHA256_RSA_PKCS", digest: $d,
+		build: {product: "board_x", build_id: $b, build_type: "user"},
+		artifact: {name: "out/data.bin", sha256: $d, size: $n}}')
+	got=$(call_ready builder "$body")
+	case "$got" in 200*) ;; *) fail "POST /v1/sign: $got $(cat "$T/curl.err") $(tail -5 "$T/serve.log")" ;; esac
+	jq -r .signature "$T/out.json" | xxd -r -p > "$T/data.sig"
+	openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
+	openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/data.sig" "$T/data.bin" >/dev/null ||
+		fail "the server's signature does not verify with the bundle's platform certificate"
+}

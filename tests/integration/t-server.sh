@@ -46,17 +46,7 @@ expect_refusal() { # WANT_STATUS WANT_CODE WANT_TEXT CLIENT BODY
 }
 
 start_server "$T/serve.log"
-printf 'a boot image\n' > "$T/data.bin"
-digest=$(sha256sum "$T/data.bin" | cut -d' ' -f1)
-body=$(jq -cn --arg d "$digest" '{key: "platform", mechanism: "CKM_SHA256_RSA_PKCS", digest: $d,
-	build: {product: "board_x", build_id: "B.1", build_type: "user"},
-	artifact: {name: "out/data.bin", sha256: $d, size: 13}}')
-got=$(call_ready builder "$body")
-case "$got" in 200*) ;; *) fail "POST /v1/sign: $got $(cat "$T/curl.err") $(cat "$T/serve.log")" ;; esac
-jq -r .signature "$T/out.json" | xxd -r -p > "$T/data.sig"
-openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
-openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/data.sig" "$T/data.bin" >/dev/null ||
-	fail "the server's signature does not verify with the bundle's platform certificate"
+sign_call 'a boot image' B.1
 signed_id=$(jq -r .request_id "$T/out.json")
 signed_index=$(jq -r .audit.index "$T/out.json")
 [ "$(jq -r '.key + " " + .mechanism + " " + (.audit.entries|tostring)' "$T/out.json")" = \

@@ -81,8 +81,7 @@ e[14] ^= 0xff  # systick: what the device recorded, not its digest
 l["entries"][-1] = e.hex()
 json.dump(s, open(sys.argv[1], "w"))
 PY
-start_emu
-sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+restart_emu
 id3=$(fresh_request tampered SHA256-RSA-PKCS)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign3.txt" 2> "$T/sign3.err" || { cat "$T/sign3.err"; fail "sign 3"; }
 [ "$(response_of "$id3" | jq -r .status)" = signed ] || fail "the request after the tampering was not signed"
@@ -108,8 +107,7 @@ s, fresh = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 s["log"] = fresh["log"]
 json.dump(s, open(sys.argv[1], "w"))
 PY
-start_emu
-sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+restart_emu
 id6=$(fresh_request restarted SHA256-RSA-PKCS)
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign6.txt" 2> "$T/sign6.err" || { cat "$T/sign6.err"; fail "sign 6"; }
 [ "$(response_of "$id6" | jq -r .status)" = signed ] || fail "not signed after the device's log restarted"
@@ -124,9 +122,7 @@ grep -q ', 2 device log anomalies' "$T/verify3.txt" || fail "audit-verify: $(cat
 # A daemon whose sessions the device ends while it waits (1 s idle here,
 # 30 s on a device): the next request is signed on new sessions, without
 # a fault.
-stop_emu
-start_emu --session-timeout 1
-sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$SIGN_CONF" "$T/rombsr.conf"
+restart_emu --session-timeout 1
 metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf '[sign]\n\tmetrics-listen = 127.0.0.1:%s\n' "$metrics_port" >> "$SIGN_CONF"
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --daemon --interval-ms 200 2>"$T/daemon.log" &

@@ -18,6 +18,15 @@ stop_emu() {
 	wait "$EMU_PID" 2>/dev/null || true
 }
 
+# restart_emu [emulator flags]: the device again, on the same state, and
+# the configurations that name it ($T/rombsr.conf, $SIGN_CONF if set)
+# pointed at its new port.
+restart_emu() {
+	stop_emu
+	start_emu "$@"
+	sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$T/rombsr.conf" ${SIGN_CONF:+"$SIGN_CONF"}
+}
+
 # yh_section [PORT]: the [hsm] section naming the emulator (or a port in
 # front of it).
 yh_section() {
