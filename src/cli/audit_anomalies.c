@@ -199,6 +199,13 @@ int audit_anomalies(const struct audit_clone *ac, uint64_t vouched, const struct
 			r = note_decision(&s, ac, e, in);
 		else if (e->type == ROMBSR_AUDIT_SIGNATURE)
 			r = note_signature(&s, e, in);
+		/* The sign node found it already (docs/yubihsm.md): an auditor
+		 * must see it too. */
+		else if (e->type == ROMBSR_AUDIT_DEVICE_LOG_ANOMALY && in) {
+			printf("device-log reason=%s at ", e->reason);
+			audit_print_entry(e);
+			s.found++;
+		}
 	}
 	if (r == 0)
 		check_volume(&s);

@@ -18,7 +18,8 @@ struct anomaly_rules {
 };
 
 /* Prints one line per finding on stdout (kinds: off-hours, volume,
- * new-key, new-build-node) for the first vouched entries of ac's log;
+ * new-key, new-build-node, device-log: what the sign node logged as a
+ * YubiHSM log anomaly) for the first vouched entries of ac's log;
  * *found counts them. Build nodes are read from the requests the decision
  * entries name, in the clone. */
 int audit_anomalies(const struct audit_clone *ac, uint64_t vouched, const struct anomaly_rules *rules, size_t *found);

@@ -91,6 +91,10 @@ queue_entries "$T/clone2" | jq -c 'select(.type == "device-log-anomaly")' > "$T/
 grep -q '"reason":"broken-chain"' "$T/anomalies.jsonl" || fail "the anomaly is not in the audit log"
 "$ROMBSR" --config "$AUDITOR" audit-verify --repo "$T/clone2" > "$T/verify2.txt" || fail "audit-verify 2"
 grep -q ', 1 device log anomalies' "$T/verify2.txt" || fail "audit-verify: $(cat "$T/verify2.txt")"
+rc=0
+"$ROMBSR" --config "$AUDITOR" audit-anomalies --repo "$T/clone2" > "$T/anomalies.txt" 2>&1 || rc=$?
+[ "$rc" -eq 3 ] && grep -q '^device-log reason=broken-chain at ' "$T/anomalies.txt" ||
+	fail "audit-anomalies (exit $rc): $(cat "$T/anomalies.txt")"
 
 # A device whose log starts again (a reset numbers it from 1): here the
 # log of a fresh emulator put in place of this one's. Signing goes on, the
