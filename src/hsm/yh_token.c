@@ -1,8 +1,10 @@
 /* A YubiHSM 2 as an HSM handle: the connector, the credential and a pool
  * of SCP03 sessions. The device has 16 sessions for everybody and drops one
  * idle for 30 s, so sessions are opened as threads need them, bounded by
- * the handle's max_sessions, and one the device dropped is opened again by
- * rombsr_hsm_reopen() (the signer's retry path), never silently. */
+ * the handle's max_sessions; one the device dropped is replaced by the
+ * runner (rombsr_yh_hsm_run) for the command it refused, which had not
+ * run. Anything else that fails is the signer's retry path's to judge
+ * (rombsr_hsm_recoverable, rombsr_hsm_reopen). */
 #define _GNU_SOURCE
 #include "yh_backend.h"
 
