@@ -1,6 +1,6 @@
 #include "audit_device.h"
 
-#include "../audit/device_chain.h"
+#include "../common/device_chain.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 

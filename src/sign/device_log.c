@@ -10,7 +10,7 @@
 #include "sign_log.h"
 
 #include "../audit/log.h"
-#include "../audit/device_chain.h"
+#include "../common/device_chain.h"
 #include "../common/error.h"
 #include "../common/hex.h"
 #include "../yubihsm/yh_proto.h"

@@ -1,5 +1,6 @@
 #include "device_chain.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ bool rombsr_device_entry_chains(const unsigned char entry[ROMBSR_DEVICE_ENTRY_LE
 
 	memcpy(in, entry, 16);
 	memcpy(in + 16, previous, ROMBSR_DEVICE_DIGEST_LEN);
+	/* A library failure cannot say yes: it reads as a broken chain. */
 	return EVP_Digest(in, sizeof(in), md, &len, EVP_sha256(), NULL) == 1 &&
-	       memcmp(md, entry + 16, ROMBSR_DEVICE_DIGEST_LEN) == 0;
+	       CRYPTO_memcmp(md, entry + 16, ROMBSR_DEVICE_DIGEST_LEN) == 0;
 }
