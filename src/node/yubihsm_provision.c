@@ -132,6 +132,11 @@ static int role_password(const struct role *role, struct rombsr_buf *password)
 		rombsr_buf_append_str(password, rest);
 		r = rombsr_buf_check(password, "password");
 	}
+	/* A run stopped between the first file and the others: the others
+	 * are written now, or an authority would be left without its PIN. */
+	for (int i = 1; i < ROMBSR_AUTHORITY_COUNT && role->paths[i] != NULL && r == 0; i++)
+		if (!rombsr_path_exists(role->paths[i]))
+			r = write_pin(role->paths[i], role->id, password);
 	rombsr_buf_free(&pin);
 	return r;
 }

@@ -26,9 +26,12 @@ grep -q 'rombsr-backup' "$T/p1.log" || fail "stopped elsewhere: $(cat "$T/p1.log
 "$YH_AS" "$url" factory session > /dev/null || fail "the factory key is gone before the end"
 signing_pin=$(cat "$pins/release.pin")
 expect_fail "pass --resume" "$ROMBSR_SIGN" hsm-provision --backend yubihsm
+# As if it had stopped between the signing PIN's first file and the next.
+rm "$pins/manifest.pin"
 "$ROMBSR_SIGN" hsm-provision --backend yubihsm --resume > "$T/p2.log" 2>&1 || { cat "$T/p2.log"; fail "resume"; }
 grep -q 'deleted the factory authentication key 1' "$T/p2.log" || fail "the factory key was not deleted"
 [ "$(cat "$pins/release.pin")" = "$signing_pin" ] || fail "resume replaced the signing PIN"
+[ "$(cat "$pins/manifest.pin")" = "$signing_pin" ] || fail "resume did not write the missing manifest PIN file"
 
 # Every PIN file: mode 0600, its key's ID, a 32-character password; the
 # signing and administrator PINs serve every authority.
