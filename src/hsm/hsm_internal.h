@@ -68,6 +68,17 @@ int rombsr_hsm_login_as(struct rombsr_hsm *hsm, CK_USER_TYPE user_type, const ch
 size_t rombsr_hsm_match_label(const char *const *labels, size_t n, bool retired, const unsigned char *v, size_t len,
 			      char text[ROMBSR_HSM_LABEL_MAX + 1]);
 
+/* The session pool both backends share (token.c): takes a free slot of
+ * hsm->busy, or opens one with open_slot (called under hsm->lock, within
+ * max_sessions), or waits for one to be given back. With need_login, a
+ * handle not logged in is refused. */
+int rombsr_hsm_pool_take(struct rombsr_hsm *hsm, bool need_login, int (*open_slot)(struct rombsr_hsm *, size_t),
+			 size_t *slot);
+/* Gives back the session is() recognizes (none if the pool no longer
+ * holds it: a re-open closed it). */
+void rombsr_hsm_pool_give(struct rombsr_hsm *hsm, bool (*is)(const struct rombsr_hsm *, size_t, const void *),
+			  const void *session);
+
 /* Copies a blank-padded PKCS#11 text field into a C string. */
 void rombsr_p11_string(const unsigned char *field, size_t n, char *out);
 

@@ -8,6 +8,7 @@
 #include "../common/secret.h"
 
 #include <p11-kit/uri.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,57 +360,81 @@ int rombsr_hsm_open_login(const char *module_path, const char *token_uri, const 
 	return r;
 }
 
-int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session)
+int rombsr_hsm_pool_take(struct rombsr_hsm *hsm, bool need_login, int (*open_slot)(struct rombsr_hsm *, size_t),
+			 size_t *slot)
 {
 	int r = 0;
-
-	/* Whatever has no native form on a YubiHSM fails closed here. */
-	if (hsm->yh != NULL)
-		return rombsr_error(ROMBSR_EUNSUPPORTED, "%s: this operation has no native YubiHSM form",
-				    hsm->token_label);
 
 	pthread_mutex_lock(&hsm->lock);
 	for (;;) {
 		size_t i;
 
+		if (need_login && !hsm->logged_in) {
+			r = rombsr_error(ROMBSR_EHSM, "%s: no authenticated session", hsm->token_label);
+			break;
+		}
 		for (i = 0; i < hsm->open_sessions; i++)
 			if (!hsm->busy[i])
 				break;
-		if (i < hsm->open_sessions) {
+		if (i < hsm->open_sessions || (hsm->open_sessions < hsm->max_sessions && (r = open_slot(hsm, i)) == 0)) {
 			hsm->busy[i] = true;
-			*session = hsm->sessions[i];
+			hsm->open_sessions += i == hsm->open_sessions;
+			*slot = i;
 			break;
 		}
-		if (hsm->open_sessions < hsm->max_sessions) {
-			CK_RV rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-							 NULL, NULL, &hsm->sessions[i]);
-
-			if (rv != CKR_OK) {
-				r = rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
-				break;
-			}
-			hsm->busy[i] = true;
-			hsm->open_sessions++;
-			*session = hsm->sessions[i];
+		if (r < 0)
 			break;
-		}
 		pthread_cond_wait(&hsm->released, &hsm->lock);
 	}
 	pthread_mutex_unlock(&hsm->lock);
 	return r;
 }
 
-void rombsr_hsm_session_put(struct rombsr_hsm *hsm, CK_SESSION_HANDLE session)
+void rombsr_hsm_pool_give(struct rombsr_hsm *hsm, bool (*is)(const struct rombsr_hsm *, size_t, const void *),
+			  const void *session)
 {
 	pthread_mutex_lock(&hsm->lock);
 	for (size_t i = 0; i < hsm->open_sessions; i++) {
-		if (hsm->sessions[i] == session) {
+		if (is(hsm, i, session)) {
 			hsm->busy[i] = false;
 			break;
 		}
 	}
 	pthread_cond_signal(&hsm->released);
 	pthread_mutex_unlock(&hsm->lock);
+}
+
+static int open_p11_slot(struct rombsr_hsm *hsm, size_t slot)
+{
+	CK_RV rv = hsm->f->C_OpenSession(hsm->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					 &hsm->sessions[slot]);
+
+	return rv == CKR_OK ? 0 : rombsr_hsm_fail(ROMBSR_EHSM, "C_OpenSession", hsm, rv);
+}
+
+int rombsr_hsm_session_get(struct rombsr_hsm *hsm, CK_SESSION_HANDLE *session)
+{
+	size_t slot;
+	int r;
+
+	/* Whatever has no native form on a YubiHSM fails closed here. */
+	if (hsm->yh != NULL)
+		return rombsr_error(ROMBSR_EUNSUPPORTED, "%s: this operation has no native YubiHSM form",
+				    hsm->token_label);
+	r = rombsr_hsm_pool_take(hsm, false, open_p11_slot, &slot);
+	if (r == 0)
+		*session = hsm->sessions[slot];
+	return r;
+}
+
+static bool is_p11_session(const struct rombsr_hsm *hsm, size_t slot, const void *session)
+{
+	return hsm->sessions[slot] == *(const CK_SESSION_HANDLE *)session;
+}
+
+void rombsr_hsm_session_put(struct rombsr_hsm *hsm, CK_SESSION_HANDLE session)
+{
+	rombsr_hsm_pool_give(hsm, is_p11_session, &session);
 }
 
 int rombsr_hsm_uri_token_label(const char *token_uri, char label[33])

@@ -11,6 +11,7 @@
 #include "../common/error.h"
 
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,54 +163,31 @@ int rombsr_yh_hsm_reopen(struct rombsr_hsm *hsm, const char *pin)
 	return rombsr_yh_note(r);
 }
 
-int rombsr_yh_hsm_session_get(struct rombsr_hsm *hsm, struct rombsr_yh_session **s)
+static int open_yh_slot(struct rombsr_hsm *hsm, size_t slot)
 {
 	struct rombsr_yh_token *t = hsm->yh;
-	int r = 0;
 
-	pthread_mutex_lock(&hsm->lock);
-	for (;;) {
-		size_t i;
+	return rombsr_yh_session_open(t->connector, t->auth_id, t->password, t->password_len, &t->sessions[slot]);
+}
 
-		if (!hsm->logged_in) {
-			r = rombsr_error(ROMBSR_EHSM, "%s: no authenticated session", hsm->token_label);
-			break;
-		}
-		for (i = 0; i < hsm->open_sessions; i++)
-			if (!hsm->busy[i])
-				break;
-		if (i < hsm->open_sessions) {
-			hsm->busy[i] = true;
-			*s = t->sessions[i];
-			break;
-		}
-		if (hsm->open_sessions < hsm->max_sessions) {
-			r = rombsr_yh_session_open(t->connector, t->auth_id, t->password, t->password_len,
-						   &t->sessions[i]);
-			if (r < 0)
-				break;
-			hsm->busy[i] = true;
-			hsm->open_sessions++;
-			*s = t->sessions[i];
-			break;
-		}
-		pthread_cond_wait(&hsm->released, &hsm->lock);
-	}
-	pthread_mutex_unlock(&hsm->lock);
+int rombsr_yh_hsm_session_get(struct rombsr_hsm *hsm, struct rombsr_yh_session **s)
+{
+	size_t slot;
+	int r = rombsr_hsm_pool_take(hsm, true, open_yh_slot, &slot);
+
+	if (r == 0)
+		*s = hsm->yh->sessions[slot];
 	return rombsr_yh_note(r);
+}
+
+static bool is_yh_session(const struct rombsr_hsm *hsm, size_t slot, const void *session)
+{
+	return hsm->yh->sessions[slot] == session;
 }
 
 void rombsr_yh_hsm_session_put(struct rombsr_hsm *hsm, struct rombsr_yh_session *s)
 {
-	pthread_mutex_lock(&hsm->lock);
-	for (size_t i = 0; i < hsm->open_sessions; i++) {
-		if (hsm->yh->sessions[i] == s) {
-			hsm->busy[i] = false;
-			break;
-		}
-	}
-	pthread_cond_signal(&hsm->released);
-	pthread_mutex_unlock(&hsm->lock);
+	rombsr_hsm_pool_give(hsm, is_yh_session, s);
 }
 
 /* The device ends a session idle for 30 s (a signer waits longer than
