@@ -8,7 +8,6 @@
 #include "../common/secret.h"
 
 #include <p11-kit/uri.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

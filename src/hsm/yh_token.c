@@ -11,7 +11,6 @@
 #include "../common/error.h"
 
 #include <openssl/crypto.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
