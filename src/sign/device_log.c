@@ -236,6 +236,9 @@ static bool restart_marker(const unsigned char *raw)
 static int drain_batch(struct drain *d, const struct rombsr_channel_reply *reply)
 {
 	struct rombsr_device_log_state *st = &d->node->device_log;
+	/* Where the chain stood: taken back if the batch does not reach the
+	 * log, or the next drain would skip its entries as logged already. */
+	const struct rombsr_device_log_state before = *st;
 	int r = 0;
 
 	d->n = 0;
@@ -262,6 +265,12 @@ static int drain_batch(struct drain *d, const struct rombsr_channel_reply *reply
 		r = rombsr_audit_writer_append_batch(d->node->audit, d->entries, d->n);
 	if (r == 0 && d->n > 0)
 		r = rombsr_audit_writer_sync(d->node->audit);
+	if (r < 0) {
+		const uint64_t anomalies = st->anomalies;
+
+		*st = before;
+		st->anomalies = anomalies;
+	}
 	return r;
 }
 
