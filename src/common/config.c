@@ -355,11 +355,6 @@ static int fill_defaults(struct rombsr_config *cfg)
 	if (r == 0 && cfg->audit_origin == NULL)
 		r = replace(&cfg->audit_origin, ROMBSR_DEFAULT_AUDIT_ORIGIN);
 	r = r == 0 ? capacity_defaults(cfg) : r;
-	/* A YubiHSM has no session objects, and its signing key may not
-	 * import: keys beyond its room are for another day (docs/yubihsm.md). */
-	if (r == 0 && cfg->hsm_backend == ROMBSR_HSM_BACKEND_YUBIHSM && cfg->hsm_capacity > 0)
-		r = rombsr_error(ROMBSR_ECONFIG, "%s: hsm.capacity is not supported with hsm.backend = yubihsm",
-				 cfg->source ? cfg->source : "configuration");
 	for (int i = 0; i < ROMBSR_AUTHORITY_COUNT && r == 0; i++) {
 		struct rombsr_authority_config *a = &cfg->authority[i];
 
@@ -383,6 +378,8 @@ static int fill_defaults(struct rombsr_config *cfg)
 			r = replace_concat(&a->log_spool, cfg->state_dir, "/signer/yubihsm-log.spool", "");
 		if (r == 0)
 			r = replace_concat(&a->backup_pin_file, cfg->state_dir, "/pins/yubihsm-backup.pin", "");
+		if (r == 0)
+			r = replace_concat(&a->loader_pin_file, cfg->state_dir, "/pins/yubihsm-loader.pin", "");
 		a->capacity = cfg->hsm_capacity;
 		a->unwrap_slots = cfg->hsm_unwrap_slots;
 		a->sessions = cfg->signer_sessions;
@@ -452,6 +449,7 @@ void rombsr_config_free(struct rombsr_config *cfg)
 		free(cfg->authority[i].log_pin_file);
 		free(cfg->authority[i].log_spool);
 		free(cfg->authority[i].backup_pin_file);
+		free(cfg->authority[i].loader_pin_file);
 		free(cfg->authority[i].so_pin_file);
 		free(cfg->authority[i].wrapped_dir);
 	}

@@ -44,6 +44,7 @@ struct rombsr_authority_config {
 	char *connector;
 	char *log_pin_file; /* the device audit log reader's key */
 	char *backup_pin_file; /* the backup key's: export and import wrapped (docs/yubihsm.md) */
+	char *loader_pin_file; /* the loader key's: the signer brings stored keys in and out (hsm.capacity) */
 	char *log_spool;    /* <state>/signer/yubihsm-log.spool: the device log moved off it (docs/yubihsm.md) */
 	/* Keys beyond the token's capacity (docs/custody.md, "More keys than
 	 * the token holds"): capacity 0 means unbounded and no wrapped store. */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 
 static const char *const fields[] = {"format",  "version", "label",       "authority", "id",
 				     "wrap_key_id", "mechanism", "wrapped", "certificate", NULL};
-static const char *const mechanisms[] = {"CKM_AES_KEY_WRAP_PAD", NULL};
+/* A PKCS#11 token's RFC 5649, a YubiHSM's own Export Wrapped. */
+static const char *const mechanisms[] = {"CKM_AES_KEY_WRAP_PAD", "YUBIHSM_AES_CCM_WRAP", NULL};
 
 static int base64_field(const json_t *root, const char *what, const char *key, size_t max, unsigned char **out,
 			size_t *out_len)
@@ -66,6 +68,8 @@ int rombsr_wrapped_key_parse(const char *text, size_t len, const char *what, str
 	if (r == 0)
 		r = rombsr_json_enum(root, what, "mechanism", mechanisms, &mechanism);
 	if (r == 0)
+		snprintf(out->mechanism, sizeof(out->mechanism), "%s", mechanisms[mechanism]);
+	if (r == 0)
 		r = base64_field(root, what, "wrapped", ROMBSR_WRAPPED_KEY_BLOB_MAX, &out->wrapped, &out->wrapped_len);
 	if (r == 0)
 		r = base64_field(root, what, "certificate", ROMBSR_WRAPPED_KEY_CERT_MAX, &out->certificate,
@@ -81,9 +85,14 @@ int rombsr_wrapped_key_format(const struct rombsr_wrapped_key *k, char **text, s
 	char id[2 * ROMBSR_WRAPPED_KEY_ID_MAX + 1], wrap_id[2 * ROMBSR_WRAPPED_KEY_ID_MAX + 1];
 	struct rombsr_buf wrapped, cert;
 	json_t *root = NULL;
+	bool known = false;
 	int r;
 
 	*text = NULL;
+	for (size_t i = 0; mechanisms[i] != NULL; i++)
+		known = known || strcmp(k->mechanism, mechanisms[i]) == 0;
+	if (!known)
+		return rombsr_error(ROMBSR_EINVAL, "wrapped key '%s': unknown wrap mechanism '%s'", k->label, k->mechanism);
 	rombsr_hex_encode(k->id, k->id_len, id);
 	rombsr_hex_encode(k->wrap_key_id, k->wrap_key_id_len, wrap_id);
 	rombsr_buf_init(&wrapped, ROMBSR_WRAPPED_KEY_FILE_MAX);
@@ -97,7 +106,7 @@ int rombsr_wrapped_key_format(const struct rombsr_wrapped_key *k, char **text, s
 		root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", ROMBSR_WRAPPED_KEY_FORMAT,
 				 "version", (json_int_t)ROMBSR_WRAPPED_KEY_VERSION, "label", k->label, "authority",
 				 rombsr_authority_name(k->authority), "id", id, "wrap_key_id", wrap_id, "mechanism",
-				 mechanisms[0], "wrapped", rombsr_buf_cstr(&wrapped), "certificate",
+				 k->mechanism, "wrapped", rombsr_buf_cstr(&wrapped), "certificate",
 				 rombsr_buf_cstr(&cert));
 	if (r == 0 && (root == NULL || (*text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL))
 		r = rombsr_error(ROMBSR_ENOMEM, "out of memory");

@@ -27,7 +27,10 @@ struct rombsr_wrapped_key {
 	size_t id_len;
 	unsigned char wrap_key_id[ROMBSR_WRAPPED_KEY_ID_MAX]; /* CKA_ID of the wrap key */
 	size_t wrap_key_id_len;
-	unsigned char *wrapped;                       /* CKM_AES_KEY_WRAP_PAD of the PKCS#8 key */
+	/* How it is wrapped, as rombsr_hsm_wrap_mechanism() names it: the
+	 * token that wraps the same way is the only one that can unwrap it. */
+	char mechanism[32];
+	unsigned char *wrapped;                       /* under the wrap key, by mechanism */
 	size_t wrapped_len;
 	unsigned char *certificate;                   /* X.509, DER */
 	size_t certificate_len;

@@ -278,3 +278,14 @@ int rombsr_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certific
 	}
 	return 0;
 }
+
+int rombsr_hsm_key_was_unwrapped(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, bool *unwrapped)
+{
+	*unwrapped = false;
+	return hsm->yh != NULL ? rombsr_yh_hsm_key_was_unwrapped(hsm, key, unwrapped) : 0;
+}
+
+int rombsr_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_t id_len)
+{
+	return hsm->yh != NULL ? rombsr_yh_hsm_reserve_id(hsm, id, id_len) : 0;
+}

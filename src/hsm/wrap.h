@@ -67,4 +67,17 @@ int rombsr_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object);
  * a token without either). */
 int rombsr_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certificates);
 
+/* Whether key came into the token by unwrapping and stays there: a
+ * YubiHSM keeps what it imports (origin imported-wrapped), so a key of the
+ * wrapped store (hsm.capacity) found on the device is a copy a signer left
+ * when it stopped, which the next signer takes as loaded. Always false on a
+ * PKCS#11 token, whose unwrapped copies are session objects. */
+int rombsr_hsm_key_was_unwrapped(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, bool *unwrapped);
+
+/* An ID keygen must not give a new key: a key kept wrapped on disk comes
+ * back under its own ID (a YubiHSM's Import Wrapped restores it), so its ID
+ * stays taken while it is out of the token. Nothing to do on a PKCS#11
+ * token, whose key IDs are 16 random bytes. */
+int rombsr_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_t id_len);
+
 #endif

@@ -40,6 +40,9 @@ struct rombsr_yh_token {
 	 * -1: whoever makes them. */
 	uid_t spool_uid;
 	gid_t spool_gid;
+	/* IDs generate must not pick (rombsr_hsm_reserve_id). */
+	uint16_t *reserved;
+	size_t nreserved;
 };
 
 int rombsr_yh_hsm_login(struct rombsr_hsm *hsm, const char *pin);
@@ -93,6 +96,8 @@ struct rombsr_hsm_unwrap_spec;
 int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec, const unsigned char *blob,
 			 size_t blob_len, CK_OBJECT_HANDLE *out);
 int rombsr_yh_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certificates);
+int rombsr_yh_hsm_key_was_unwrapped(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, bool *unwrapped);
+int rombsr_yh_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_t id_len);
 int rombsr_yh_hsm_key_proves(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, EVP_PKEY *pub);
 
 #endif

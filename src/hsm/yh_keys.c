@@ -249,6 +249,61 @@ static int put_opaque_on(struct rombsr_yh_session *s, void *ctx)
 	return rombsr_yh_put_opaque(s, g->o, g->data, g->len, &g->id);
 }
 
+int rombsr_yh_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_t id_len)
+{
+	uint16_t *grown;
+
+	if (id_len != 2)
+		return rombsr_error(ROMBSR_EINVAL, "a %zu-byte key ID cannot be a YubiHSM's", id_len);
+	grown = realloc(hsm->yh->reserved, (hsm->yh->nreserved + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
+	hsm->yh->reserved = grown;
+	grown[hsm->yh->nreserved++] = (uint16_t)(id[0] << 8 | id[1]);
+	return 0;
+}
+
+struct objects_ctx {
+	struct rombsr_yh_object *objects;
+	size_t n;
+};
+
+static int objects_on(struct rombsr_yh_session *s, void *ctx)
+{
+	const struct rombsr_yh_filter all = {0};
+	struct objects_ctx *l = ctx;
+
+	free(l->objects);
+	l->objects = NULL;
+	return rombsr_yh_list_objects(s, &all, &l->objects, &l->n);
+}
+
+/* The lowest ID no key or certificate on the device has and no key kept
+ * wrapped on disk will come back under: the device's own choice (ID 0)
+ * could hand an evicted key's ID to a new one. */
+static int free_key_id(struct rombsr_hsm *hsm, uint16_t *id)
+{
+	struct objects_ctx l = {0};
+	int r = rombsr_yh_hsm_run(hsm, objects_on, &l);
+
+	for (uint32_t candidate = 1; r == 0 && candidate <= 0xffff; candidate++) {
+		bool taken = false;
+
+		for (size_t i = 0; i < l.n && !taken; i++)
+			taken = l.objects[i].id == candidate &&
+				(l.objects[i].type == YH_TYPE_ASYMMETRIC_KEY || l.objects[i].type == YH_TYPE_OPAQUE);
+		for (size_t i = 0; i < hsm->yh->nreserved && !taken; i++)
+			taken = hsm->yh->reserved[i] == candidate;
+		if (!taken) {
+			*id = (uint16_t)candidate;
+			free(l.objects);
+			return 0;
+		}
+	}
+	free(l.objects);
+	return r < 0 ? r : rombsr_error(ROMBSR_EHSM, "%s has no free key ID", hsm->token_label);
+}
+
 /* Seed 000's rule: a signing key signs and leaves the device only wrapped
  * under a wrap key (docs/yubihsm.md, "Capabilities"). */
 int rombsr_yh_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum rombsr_key_kind kind, unsigned bits,
@@ -268,6 +323,8 @@ int rombsr_yh_hsm_generate_key(struct rombsr_hsm *hsm, const char *label, enum r
 		r = rombsr_yh_hsm_find_keys(hsm, &label, 1, false, key, &found);
 	if (r == 0 && found)
 		return rombsr_error(ROMBSR_EEXISTS, "%s already holds a key labelled '%s'", hsm->token_label, label);
+	if (r == 0)
+		r = free_key_id(hsm, &o.id);
 	if (r < 0)
 		return r;
 	o.capabilities = YH_CAP(YH_CAP_EXPORTABLE_UNDER_WRAP) |

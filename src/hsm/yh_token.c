@@ -104,6 +104,7 @@ void rombsr_yh_hsm_free(struct rombsr_hsm *hsm)
 	free(hsm->yh->url);
 	free(hsm->yh->log_pin_file);
 	free(hsm->yh->spool_path);
+	free(hsm->yh->reserved);
 	free(hsm->yh);
 	hsm->yh = NULL;
 }

@@ -153,6 +153,28 @@ static int info_on(struct rombsr_yh_session *s, void *ctx)
 	return rombsr_yh_object_info(s, c->id, c->type, &c->info);
 }
 
+/* A copy a signer imported earlier and left on the device (it stopped
+ * before evicting it): the device refuses the import ("object exists")
+ * and the copy is taken as loaded if it is what the blob would have made,
+ * the key of the label, imported wrapped. Each signature is still checked
+ * against the stored certificate (the signer's sigcheck). */
+static int adopt_copy(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec, CK_OBJECT_HANDLE *out)
+{
+	struct info_ctx info = {.type = YH_TYPE_ASYMMETRIC_KEY};
+	int r;
+
+	if (spec->id_len != 2)
+		return rombsr_error(ROMBSR_EINVAL, "'%s' has a %zu-byte ID, not a YubiHSM's 2", spec->label, spec->id_len);
+	info.id = (uint16_t)(spec->id[0] << 8 | spec->id[1]);
+	r = rombsr_yh_hsm_run(hsm, info_on, &info);
+	if (r == 0 && (strcmp(info.info.label, spec->label) != 0 || (info.info.origin & YH_ORIGIN_IMPORTED_WRAPPED) == 0))
+		r = rombsr_error(ROMBSR_ESECURITY, "key ID 0x%04x on %s holds '%s' (origin 0x%02x), not an imported copy "
+				 "of '%s'", info.id, hsm->token_label, info.info.label, info.info.origin, spec->label);
+	if (r == 0)
+		*out = ROMBSR_YH_HANDLE(YH_TYPE_ASYMMETRIC_KEY, info.id);
+	return r;
+}
+
 /* What comes back is what went out: its label is checked against the one
  * expected, and a stranger is deleted again. */
 int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec, const unsigned char *blob,
@@ -166,6 +188,10 @@ int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_
 	w.wrap_id = ROMBSR_YH_HANDLE_ID(wrap_key);
 	if (r == 0)
 		r = rombsr_yh_hsm_run(hsm, import_on, &w);
+	if (r < 0 && !spec->token_object && rombsr_yh_last_device_error() == YH_ERR_OBJECT_EXISTS) {
+		rombsr_error_clear();
+		return adopt_copy(hsm, spec, out);
+	}
 	if (r < 0)
 		return rombsr_error_wrap(r, "importing '%s'", spec->label);
 	h = ROMBSR_YH_HANDLE(w.type, w.id);
@@ -180,6 +206,15 @@ int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_
 	}
 	*out = h;
 	return 0;
+}
+
+int rombsr_yh_hsm_key_was_unwrapped(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, bool *unwrapped)
+{
+	struct info_ctx info = {.id = ROMBSR_YH_HANDLE_ID(key->private_key), .type = YH_TYPE_ASYMMETRIC_KEY};
+	int r = rombsr_yh_hsm_run(hsm, info_on, &info);
+
+	*unwrapped = r == 0 && (info.info.origin & YH_ORIGIN_IMPORTED_WRAPPED) != 0;
+	return r;
 }
 
 static int count_on(struct rombsr_yh_session *s, void *ctx)

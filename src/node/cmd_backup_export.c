@@ -160,6 +160,9 @@ static int export_stored(const struct rombsr_authority_config *a, const struct r
 	if (r == 0 && (w.wrap_key_id_len != m->wrap_key_id_len || memcmp(w.wrap_key_id, m->wrap_key_id, w.wrap_key_id_len) != 0))
 		r = rombsr_error(ROMBSR_ESECURITY, "the stored key '%s' is wrapped under another wrap key than token "
 				 "'%s' holds", e->label, m->token);
+	if (r == 0 && strcmp(w.mechanism, m->mechanism) != 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "the stored key '%s' is wrapped with %s, and token '%s' wraps with %s",
+				 e->label, w.mechanism, m->token, m->mechanism);
 	memset(k, 0, sizeof(*k));
 	snprintf(k->label, sizeof(k->label), "%s", e->label);
 	memcpy(k->id, w.id, w.id_len);

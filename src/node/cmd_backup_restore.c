@@ -206,6 +206,7 @@ static int import_stored(struct rombsr_hsm *hsm, struct loaded *l, size_t i)
 	w.id_len = k->id_len;
 	memcpy(w.wrap_key_id, l->m.wrap_key_id, l->m.wrap_key_id_len);
 	w.wrap_key_id_len = l->m.wrap_key_id_len;
+	snprintf(w.mechanism, sizeof(w.mechanism), "%s", l->m.mechanism);
 	w.wrapped = l->wrapped[i].data;
 	w.wrapped_len = l->wrapped[i].len;
 	w.certificate = l->certs[i].data;

@@ -149,7 +149,7 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 	struct keygen_options o = *given;
 	struct keygen_store store;
 	struct rombsr_hsm_key *keys = NULL;
-	struct rombsr_hsm *hsm, *signer = NULL;
+	struct rombsr_hsm *hsm, *signer = NULL, *wrapper = NULL;
 	bool *found = NULL, use_store;
 	size_t resident = 0, set_keys = 0;
 	int r = cli_open_authority_as(ctx, a, CLI_ROLE_ADMIN, &hsm);
@@ -168,18 +168,24 @@ static int keygen_authority(struct cli_context *ctx, const struct rombsr_config 
 		o.flags |= ROMBSR_HSM_KEY_WRAPPABLE;
 	if (r == 0 && (o.flags & ROMBSR_HSM_KEY_WRAPPABLE))
 		r = require_wrap_key(hsm, use_store ? "hsm.capacity: keys beyond it are kept wrapped" : "--wrappable");
+	/* Every authority's: on a YubiHSM they share one device. */
+	if (r == 0 && cfg->authority[a].capacity > 0)
+		r = keygen_store_reserve_ids(cfg, hsm);
 	if (r == 0)
 		r = rombsr_hsm_find_keyset(hsm, ks, a, &keys, &found);
 	for (size_t i = 0; i < ks->len && r == 0; i++)
 		resident += found[i];
+	if (r == 0 && use_store && cfg->authority[a].backend == ROMBSR_HSM_BACKEND_YUBIHSM)
+		r = cli_open_second_role(ctx, a, CLI_ROLE_BACKUP, &wrapper);
 	if (r == 0 && use_store)
-		r = keygen_store_open(cfg, a, hsm, resident, &store);
+		r = keygen_store_open(cfg, a, hsm, wrapper != NULL ? wrapper : hsm, resident, &store);
 	for (size_t i = 0; i < ks->len && r == 0; i++)
 		if (ks->entries[i].authority == a && (only == NULL || only == &ks->entries[i]))
 			r = keygen_one(signer != NULL ? signer : hsm, hsm, &ks->entries[i], found[i] ? &keys[i] : NULL, &o,
 				       use_store ? &store : NULL);
 	free(keys);
 	free(found);
+	rombsr_hsm_close(wrapper);
 	rombsr_hsm_close(signer);
 	rombsr_hsm_close(hsm);
 	return r;

@@ -100,3 +100,17 @@ int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, 
 	*out = hsm;
 	return 0;
 }
+
+int cli_open_second_role(struct cli_context *ctx, enum rombsr_authority_id id, enum cli_role role,
+			 struct rombsr_hsm **out)
+{
+	const char *pin_file = ctx->pin_file;
+	int pin_fd = ctx->pin_fd, r;
+
+	ctx->pin_file = NULL;
+	ctx->pin_fd = -1;
+	r = cli_open_authority_as(ctx, id, role, out);
+	ctx->pin_file = pin_file;
+	ctx->pin_fd = pin_fd;
+	return r;
+}

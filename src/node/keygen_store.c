@@ -30,13 +30,14 @@ int keygen_store_owner(const struct rombsr_config *cfg, uid_t *uid, gid_t *gid)
 }
 
 int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id id, struct rombsr_hsm *hsm,
-		      size_t resident, struct keygen_store *st)
+		      struct rombsr_hsm *wrapper, size_t resident, struct keygen_store *st)
 {
 	CK_OBJECT_HANDLE wrap_key;
 	int r;
 
 	memset(st, 0, sizeof(*st));
 	st->a = &cfg->authority[id];
+	st->wrapper = wrapper;
 	st->resident = resident;
 	st->keep = st->a->capacity - st->a->unwrap_slots;
 	snprintf(st->token, sizeof(st->token), "%s", rombsr_hsm_token_label(hsm));
@@ -57,17 +58,43 @@ static int check_wrap_key(const struct keygen_store *st, const struct rombsr_key
 			  const struct rombsr_wrapped_key *k)
 {
 	char path[4096], have[2 * ROMBSR_HSM_ID_MAX + 1], want[2 * ROMBSR_HSM_ID_MAX + 1];
-	int r;
+	const char *mechanism = rombsr_hsm_wrap_mechanism(st->wrapper);
+	int r = rombsr_wrapped_key_path(st->a->wrapped_dir, e->label, path, sizeof(path));
 
-	if (k->wrap_key_id_len == st->wrap_key_id_len && memcmp(k->wrap_key_id, st->wrap_key_id, k->wrap_key_id_len) == 0)
-		return 0;
-	r = rombsr_wrapped_key_path(st->a->wrapped_dir, e->label, path, sizeof(path));
 	if (r < 0)
 		return r;
+	/* The same shares restored into another kind of token give the same
+	 * wrap key ID, and a blob it cannot open. */
+	if (strcmp(k->mechanism, mechanism) != 0)
+		return rombsr_error(ROMBSR_ESECURITY, "%s is wrapped with %s, and token '%s' wraps with %s", path,
+				    k->mechanism, st->token, mechanism);
+	if (k->wrap_key_id_len == st->wrap_key_id_len && memcmp(k->wrap_key_id, st->wrap_key_id, k->wrap_key_id_len) == 0)
+		return 0;
 	rombsr_hex_encode(k->wrap_key_id, k->wrap_key_id_len, have);
 	rombsr_hex_encode(st->wrap_key_id, st->wrap_key_id_len, want);
 	return rombsr_error(ROMBSR_ESECURITY, "%s is wrapped under wrap key %s, not under wrap key %s that token '%s' "
 			    "holds", path, have, want, st->token);
+}
+
+int keygen_store_reserve_ids(const struct rombsr_config *cfg, struct rombsr_hsm *hsm)
+{
+	const struct rombsr_keyset *ks = rombsr_keyset_current();
+	int r = 0;
+
+	for (size_t i = 0; i < ks->len && r == 0; i++) {
+		const struct rombsr_keyset_entry *e = &ks->entries[i];
+		struct rombsr_wrapped_key k;
+
+		r = rombsr_wrapped_key_read(cfg->authority[e->authority].wrapped_dir, e->label, e->authority, &k);
+		if (r == 0)
+			r = rombsr_hsm_reserve_id(hsm, k.id, k.id_len);
+		rombsr_wrapped_key_free(&k);
+		if (r == ROMBSR_ENOTFOUND) {
+			rombsr_error_clear();
+			r = 0;
+		}
+	}
+	return r;
 }
 
 int keygen_store_has(const struct keygen_store *st, const struct rombsr_keyset_entry *e, bool *has)
@@ -93,11 +120,15 @@ static int write_copy(struct keygen_store *st, struct rombsr_hsm *hsm, const str
 	k.id_len = key->id_len;
 	memcpy(k.wrap_key_id, st->wrap_key_id, st->wrap_key_id_len);
 	k.wrap_key_id_len = st->wrap_key_id_len;
-	r = rombsr_hsm_wrap(hsm, key, &k.wrapped, &k.wrapped_len);
+	snprintf(k.mechanism, sizeof(k.mechanism), "%s", rombsr_hsm_wrap_mechanism(st->wrapper));
+	r = rombsr_hsm_wrap(st->wrapper, key, &k.wrapped, &k.wrapped_len);
 	if (r == 0)
 		r = rombsr_hsm_get_attribute(hsm, key->certificate, CKA_VALUE, &k.certificate, &k.certificate_len);
 	if (r == 0)
 		r = rombsr_wrapped_key_write(st->a->wrapped_dir, &k, st->uid, st->gid);
+	/* Its ID stays taken once it leaves the token. */
+	if (r == 0)
+		r = rombsr_hsm_reserve_id(hsm, key->id, key->id_len);
 	rombsr_wrapped_key_free(&k);
 	return r;
 }

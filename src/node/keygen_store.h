@@ -22,15 +22,22 @@ struct keygen_store {
 	gid_t gid;
 	size_t resident;    /* keys of the set in the token */
 	size_t keep;        /* how many the token keeps at most */
+	/* Makes the wrapped copies: the token's handle, or on a YubiHSM one
+	 * logged in with the backup key (the administrator may not export). */
+	struct rombsr_hsm *wrapper;
 };
 
 /* Who the store's folder and files belong to: the signer's user when
  * sign.signer-user is set (its reader), else -1 (left as created). */
 int keygen_store_owner(const struct rombsr_config *cfg, uid_t *uid, gid_t *gid);
 
-/* resident: the keys of the set the token holds now. */
+/* resident: the keys of the set the token holds now; wrapper: see
+ * struct keygen_store. */
 int keygen_store_open(const struct rombsr_config *cfg, enum rombsr_authority_id id, struct rombsr_hsm *hsm,
-		      size_t resident, struct keygen_store *st);
+		      struct rombsr_hsm *wrapper, size_t resident, struct keygen_store *st);
+/* Keeps keygen from giving a new key the ID of a key any authority keeps
+ * wrapped on disk (rombsr_hsm_reserve_id). */
+int keygen_store_reserve_ids(const struct rombsr_config *cfg, struct rombsr_hsm *hsm);
 /* Whether e is kept wrapped in the store (a file that does not parse,
  * names another key or is wrapped under another wrap key than the
  * token's is an error, not "absent"). */

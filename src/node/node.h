@@ -21,6 +21,11 @@ enum cli_role {
 };
 int cli_open_authority_as(struct cli_context *ctx, enum rombsr_authority_id id, enum cli_role role,
 			  struct rombsr_hsm **out);
+/* A second role of a command (keygen's backup key on a YubiHSM): from the
+ * role's own PIN file or its custodian, never --pin-file or --pin-fd,
+ * which give the command's first role. */
+int cli_open_second_role(struct cli_context *ctx, enum rombsr_authority_id id, enum cli_role role,
+			 struct rombsr_hsm **out);
 /* The authority's user PIN from the same places, into pin (wiped on free). */
 int cli_read_pin(struct cli_context *ctx, const struct rombsr_authority_config *a, struct rombsr_buf *pin);
 

@@ -1,9 +1,9 @@
 /* rombsr-sign hsm-provision --backend yubihsm: seed 000's sequence on a
  * YubiHSM 2 (docs/yubihsm.md, "Provisioning"). Logged in with the factory
  * key 1 ("password"), it puts the administrator (2), signing (3), backup
- * (4) and audit-log (5) authentication keys, each with the capabilities of
- * its role and the delegated capabilities that bound what it may create,
- * turns force audit on, and deletes key 1 last.
+ * (4), audit-log (5) and loader (6) authentication keys, each with the
+ * capabilities of its role and the delegated capabilities that bound what
+ * it may create, turns force audit on, and deletes key 1 last.
  *
  * Each role's password is random and written, mode 0600, before its key is
  * put on the device: an interruption leaves either a file whose key is not
@@ -37,6 +37,10 @@
 	(CAP(YH_CAP_EXPORT_WRAPPED) | CAP(YH_CAP_IMPORT_WRAPPED) | CAP(YH_CAP_GET_OPAQUE) | CAP(YH_CAP_PUT_OPAQUE) | \
 	 CAP(YH_CAP_DELETE_OPAQUE) | CAP(YH_CAP_DELETE_ASYMMETRIC_KEY))
 #define AUDIT_CAPS (CAP(YH_CAP_GET_LOG_ENTRIES))
+/* The signer's second key (hsm.capacity): it brings a key kept wrapped on
+ * disk onto the device and deletes it again; it can neither sign nor
+ * export, and what it imports keeps no more than a key's rights. */
+#define LOADER_CAPS (CAP(YH_CAP_IMPORT_WRAPPED) | CAP(YH_CAP_DELETE_ASYMMETRIC_KEY))
 #define ADMIN_CAPS                                                                                                 \
 	(CAP(YH_CAP_GENERATE_ASYMMETRIC_KEY) | CAP(YH_CAP_PUT_OPAQUE) | CAP(YH_CAP_GET_OPAQUE) |                   \
 	 CAP(YH_CAP_DELETE_OPAQUE) | CAP(YH_CAP_DELETE_ASYMMETRIC_KEY) | CAP(YH_CAP_PUT_AUTHENTICATION_KEY) |      \
@@ -45,7 +49,7 @@
 	 CAP(YH_CAP_SET_OPTION) | CAP(YH_CAP_GET_OPTION))
 /* The administrator may hand out every right the other roles and the
  * objects it makes hold, and nothing else. */
-#define ADMIN_DELEGATED (ADMIN_CAPS | KEY_CAPS | WRAP_KEY_CAPS | SIGNING_CAPS | BACKUP_CAPS | AUDIT_CAPS)
+#define ADMIN_DELEGATED (ADMIN_CAPS | KEY_CAPS | WRAP_KEY_CAPS | SIGNING_CAPS | BACKUP_CAPS | AUDIT_CAPS | LOADER_CAPS)
 
 /* The signing and administrator keys serve every authority: their PIN
  * goes to each authority's pin-file (so-pin-file), paths[0] first. A
@@ -209,6 +213,7 @@ int yubihsm_provision(struct cli_context *ctx, const struct rombsr_config *cfg, 
 		{"rombsr-backup", 4, BACKUP_CAPS, KEY_CAPS, {a[0].backup_pin_file, NULL, NULL},
 		 (custodians & YUBIHSM_CUSTODIAN_BACKUP) != 0},
 		{"rombsr-audit-log", 5, AUDIT_CAPS, 0, {a[0].log_pin_file, NULL, NULL}, false},
+		{"rombsr-loader", 6, LOADER_CAPS, KEY_CAPS, {a[0].loader_pin_file, NULL, NULL}, false},
 	};
 	const uint8_t force_audit = 1;
 	struct rombsr_yh_connector *c = NULL;

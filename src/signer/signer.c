@@ -47,6 +47,9 @@
 struct signer {
 	const struct rombsr_authority_config *a;
 	struct rombsr_hsm *hsm;
+	/* Brings stored keys in and out of a YubiHSM (the loader key); NULL:
+	 * hsm does it (a PKCS#11 token), or there is no store. */
+	struct rombsr_hsm *loader;
 	struct rombsr_sign_cache *cache;
 	struct signer_key *keys;   /* the key set's keys its token holds or its wrapped store keeps */
 	size_t nkeys;
@@ -85,14 +88,18 @@ static int load_key(struct signer *s, const struct rombsr_keyset_entry *e, const
 		    struct signer_key *k, bool *present)
 {
 	EVP_PKEY *pub = NULL;
+	bool copy = false;
 	int r;
 
 	*present = true;
 	if (in_token == NULL) {
-		r = s->a->capacity > 0 ? signer_key_load_stored(s->a, e, k) : ROMBSR_ENOTFOUND;
+		r = s->a->capacity > 0 ? signer_key_load_stored(s->hsm, s->a, e, k) : ROMBSR_ENOTFOUND;
 		*present = r != ROMBSR_ENOTFOUND;
 		return r == ROMBSR_ENOTFOUND ? 0 : r;
 	}
+	r = s->a->capacity > 0 ? signer_key_load_copy(s->hsm, s->a, e, in_token, k, &copy) : 0;
+	if (r < 0 || copy)
+		return r;
 	memset(k, 0, sizeof(*k));
 	k->key = *in_token;
 	r = rombsr_hsm_public_key(s->hsm, &k->key, &pub);
@@ -119,7 +126,7 @@ static int load_keys(struct signer *s)
 	struct rombsr_hsm_key *found_keys = NULL;
 	bool *found = NULL;
 	enum rombsr_authority_id authority;
-	size_t n = 0, stored = 0;
+	size_t n = 0, stored = 0, loaded = 0;
 	int r = keys ? rombsr_authority_from_name(s->a->name, &authority) : rombsr_error(ROMBSR_ENOMEM, "out of memory");
 
 	if (r == 0)
@@ -130,8 +137,11 @@ static int load_keys(struct signer *s)
 		if (ks->entries[i].authority != authority)
 			continue;
 		r = load_key(s, &ks->entries[i], found[i] ? &found_keys[i] : NULL, &keys[n], &present);
-		if (r == 0 && present)
-			stored += keys[n++].stored != NULL;
+		if (r == 0 && present) {
+			stored += keys[n].stored != NULL;
+			loaded += keys[n].stored != NULL && keys[n].key.private_key != CK_INVALID_HANDLE;
+			n++;
+		}
 		/* Its retired predecessor (hsm-rotate-keys), always in the token. */
 		if (r == 0 && found[ks->len + i] &&
 		    (r = load_key(s, &ks->entries[i], &found_keys[ks->len + i], &keys[n], &present)) == 0)
@@ -142,7 +152,7 @@ static int load_keys(struct signer *s)
 	if (r == 0 && n == 0)
 		r = rombsr_error(ROMBSR_ENOTFOUND, "the %s authority's token holds no key of the key set", s->a->name);
 	if (r == 0)
-		r = signer_unwrapped_init(&s->unwrapped, s->a, n - stored, stored);
+		r = signer_unwrapped_init(&s->unwrapped, s->a, n - stored, stored, loaded);
 	if (r < 0) {
 		free_keys(keys, n);
 		free(keys);
@@ -184,6 +194,8 @@ static int signer_open(struct signer *s, const char *state_path)
 
 	if (r == 0)
 		r = rombsr_hsm_open_login_for(s->a, s->a->pin_file, &s->hsm);
+	if (r == 0)
+		r = signer_loader_open(s->a, &s->loader);
 
 	if (r == 0)
 		r = load_keys(s);
@@ -248,7 +260,7 @@ static int hsm_sign(struct signer *s, struct signer_key *k, const struct rombsr_
 	}
 	/* Pinned from its unwrap to the end of C_Sign: another session's
 	 * unwrap must not evict it in between. */
-	if (r == 0 && (r = signer_key_ready(s->hsm, &s->unwrapped, s->keys, s->nkeys, k, &key.private_key)) == 0) {
+	if (r == 0 && (r = signer_key_ready(s->loader ? s->loader : s->hsm, &s->unwrapped, s->keys, s->nkeys, k, &key.private_key)) == 0) {
 		r = rombsr_hsm_sign_raw(s->hsm, &key, &mech, input, input_len, sig, sig_len);
 		signer_key_release(&s->unwrapped, k);
 	}
@@ -293,6 +305,10 @@ static int signer_reopen(struct signer *s)
 		r = rombsr_hsm_reopen(s->hsm, (const char *)pin.data);
 	rombsr_buf_free(&pin);
 	signer_unwrapped_forget(&s->unwrapped, s->keys, s->nkeys);
+	if (r == 0) {
+		rombsr_hsm_close(s->loader);
+		r = signer_loader_open(s->a, &s->loader);
+	}
 	if (r == 0)
 		r = load_keys(s);
 	return r;
@@ -675,6 +691,9 @@ int rombsr_signer_serve(const struct rombsr_authority_config *a, const char *cac
 	rombsr_sign_cache_close(s.cache);
 	if (s.audit)
 		rombsr_checkpoint_signer_close(&s.checkpoints);
+	if (s.loader != NULL)
+		signer_unwrapped_evict_all(s.loader, &s.unwrapped, s.keys, s.nkeys);
+	rombsr_hsm_close(s.loader);
 	rombsr_hsm_close(s.hsm);
 	if (s.keys != NULL)
 		free_keys(s.keys, s.nkeys);

@@ -2,6 +2,7 @@
 #include "signer_key.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../hsm/hsm_x509.h"
 #include "../hsm/wrap.h"
 
@@ -34,8 +35,8 @@ static int certified_key(const struct rombsr_keyset_entry *e, struct signer_key 
 	return rombsr_pubkey_spki_sha256(k->certified, k->spki_sha256);
 }
 
-int signer_key_load_stored(const struct rombsr_authority_config *a, const struct rombsr_keyset_entry *e,
-			   struct signer_key *k)
+int signer_key_load_stored(struct rombsr_hsm *hsm, const struct rombsr_authority_config *a,
+			   const struct rombsr_keyset_entry *e, struct signer_key *k)
 {
 	int r;
 
@@ -44,6 +45,9 @@ int signer_key_load_stored(const struct rombsr_authority_config *a, const struct
 	if (k->stored == NULL)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	r = rombsr_wrapped_key_read(a->wrapped_dir, e->label, e->authority, k->stored);
+	if (r == 0 && strcmp(k->stored->mechanism, rombsr_hsm_wrap_mechanism(hsm)) != 0)
+		r = rombsr_error(ROMBSR_ESECURITY, "the stored key '%s' is wrapped with %s, and token '%s' wraps with %s",
+				 e->label, k->stored->mechanism, rombsr_hsm_token_label(hsm), rombsr_hsm_wrap_mechanism(hsm));
 	if (r == 0)
 		r = certified_key(e, k);
 	if (r < 0) {
@@ -60,6 +64,56 @@ int signer_key_load_stored(const struct rombsr_authority_config *a, const struct
 	snprintf(k->key.label, sizeof(k->key.label), "%s", e->label);
 	k->modulus_bytes = e->kind == ROMBSR_KEY_RSA ? (e->bits + 7) / 8 : 0;
 	return 0;
+}
+
+int signer_key_load_copy(struct rombsr_hsm *hsm, const struct rombsr_authority_config *a,
+			 const struct rombsr_keyset_entry *e, const struct rombsr_hsm_key *in_token, struct signer_key *k,
+			 bool *copy)
+{
+	bool unwrapped = false;
+	EVP_PKEY *held = NULL;
+	int r = rombsr_hsm_key_was_unwrapped(hsm, in_token, &unwrapped);
+
+	*copy = false;
+	if (r < 0 || !unwrapped)
+		return r;
+	r = signer_key_load_stored(hsm, a, e, k);
+	/* No store file: a key a restore put in the token to stay. */
+	if (r == ROMBSR_ENOTFOUND) {
+		rombsr_error_clear();
+		return 0;
+	}
+	if (r == 0)
+		r = rombsr_hsm_public_key(hsm, in_token, &held);
+	if (r == 0 && EVP_PKEY_eq(held, k->certified) != 1)
+		r = rombsr_error(ROMBSR_ESECURITY, "the copy of '%s' left on %s is not the key of its stored certificate",
+				 e->label, rombsr_hsm_token_label(hsm));
+	EVP_PKEY_free(held);
+	if (r < 0) {
+		signer_key_free(k);
+		return r;
+	}
+	k->key.private_key = in_token->private_key;
+	*copy = true;
+	return 0;
+}
+
+int signer_loader_open(const struct rombsr_authority_config *a, struct rombsr_hsm **loader)
+{
+	int r;
+
+	*loader = NULL;
+	if (a->backend != ROMBSR_HSM_BACKEND_YUBIHSM || a->capacity == 0)
+		return 0;
+	if (!rombsr_path_exists(a->loader_pin_file))
+		return rombsr_error(ROMBSR_ECONFIG, "the YubiHSM's loader PIN file %s is missing: without it the keys kept "
+				    "wrapped on disk (hsm.capacity) cannot be brought onto the device (run 'rombsr-sign "
+				    "hsm-provision --backend yubihsm')", a->loader_pin_file);
+	r = rombsr_hsm_open_login_for(a, a->loader_pin_file, loader);
+	/* Its commands run under the places' lock, one at a time. */
+	if (r == 0)
+		rombsr_hsm_set_max_sessions(*loader, 1);
+	return r < 0 ? rombsr_error_wrap(r, "the loader key (%s)", a->loader_pin_file) : 0;
 }
 
 void signer_key_free(struct signer_key *k)
@@ -88,10 +142,10 @@ void signer_unwrapped_teardown(struct signer_unwrapped *u)
 
 /* The counters survive a re-open: they are the signer's since its start. */
 int signer_unwrapped_init(struct signer_unwrapped *u, const struct rombsr_authority_config *a, size_t resident,
-			  size_t stored)
+			  size_t stored, size_t loaded)
 {
 	u->slots = 0;
-	u->loaded = 0;
+	u->loaded = loaded;
 	if (stored == 0)
 		return 0;
 	u->slots = resident < a->capacity ? a->capacity - resident : 0;
@@ -170,6 +224,18 @@ void signer_key_release(struct signer_unwrapped *u, struct signer_key *k)
 	pthread_mutex_lock(&u->lock);
 	k->pins--;
 	pthread_cond_broadcast(&u->unpinned);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void signer_unwrapped_evict_all(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys,
+				size_t n)
+{
+	bool none = false;
+
+	pthread_mutex_lock(&u->lock);
+	while (u->loaded > 0 && !none)
+		if (evict_one(hsm, u, keys, n, &none) < 0)
+			break;
 	pthread_mutex_unlock(&u->lock);
 }
 

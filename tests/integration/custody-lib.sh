@@ -24,3 +24,45 @@ release_objects() {
 	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label rombsr-release --login \
 		--pin "$(cat "$T/state/pins/release.pin")" --list-objects --type "$1" 2>/dev/null | grep -c '^[A-Z]' || true
 }
+
+# capacity_sign_script LABELS OUT: a build script (bash OUT SUFFIX) that
+# signs $T/data once with each key of LABELS through pkcs11-tool, in that
+# order, key L's signature going to $T/<L with / as +>.SUFFIX (the
+# */attestation keys are EC, ECDSA; the others RSA PKCS#1 v1.5).
+capacity_sign_script() {
+	local l
+	{
+		echo 'set -e'
+		echo "p11() { pkcs11-tool --module '$CAP_MODULE' --login --pin x --sign \"\$@\" 2>/dev/null; }"
+		for l in $1; do
+			case "$l" in
+			*/attestation) echo "p11 -m ECDSA-SHA256 --id $(bundle_id "$l") -i '$T/data' -o '$T/${l//\//+}.'\$1" ;;
+			*) echo "p11 -m SHA256-RSA-PKCS --id $(bundle_id "$l") -i '$T/data' -o '$T/${l//\//+}.'\$1" ;;
+			esac
+		done
+	} > "$2"
+}
+
+# capacity_verify LABELS: each key's $T/<file>.sig verifies over $T/data
+# with the certificate the bundle ($T/bundle) holds for it.
+capacity_verify() {
+	local l f
+	for l in $1; do
+		f=${l//\//+}
+		openssl x509 -in "$T/bundle/certs/$f.pem" -pubkey -noout > "$T/$f.pub"
+		case "$l" in
+		*/attestation) python3 - "$T/$f.sig" "$T/$f.der" <<'PY' || fail "$l: raw ECDSA to DER"
+import sys
+raw = open(sys.argv[1], 'rb').read(); n = len(raw) // 2
+def i(b):
+    b = b.lstrip(b'\0') or b'\0'
+    if b[0] & 0x80: b = b'\0' + b
+    return b'\x02' + bytes([len(b)]) + b
+body = i(raw[:n]) + i(raw[n:])
+open(sys.argv[2], 'wb').write(b'\x30' + bytes([len(body)]) + body)
+PY
+			openssl dgst -sha256 -verify "$T/$f.pub" -signature "$T/$f.der" "$T/data" >/dev/null ;;
+		*) openssl dgst -sha256 -verify "$T/$f.pub" -signature "$T/$f.sig" "$T/data" >/dev/null ;;
+		esac || fail "$l: the applied signature does not verify with its certificate"
+	done
+}

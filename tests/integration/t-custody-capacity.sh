@@ -116,17 +116,7 @@ echo "ok: backup export of $KEYS keys, $STORED_ONLY of them from the store"
 # more keys than the 3 places: the signer unwraps and evicts.
 printf 'capacity payload\n' > "$T/data"
 labels=$(jq -r '.keys[] | select(.authority == "release") | .label' "$T/keyset.json")
-{
-	echo 'set -e'
-	echo "p11() { pkcs11-tool --module '$CAP_MODULE' --login --pin x --sign \"\$@\" 2>/dev/null; }"
-	for l in $labels; do
-		f=${l//\//+}
-		case "$l" in
-		*/attestation) echo "p11 -m ECDSA-SHA256 --id $(bundle_id "$l") -i '$T/data' -o '$T/$f.'\$1" ;;
-		*) echo "p11 -m SHA256-RSA-PKCS --id $(bundle_id "$l") -i '$T/data' -o '$T/$f.'\$1" ;;
-		esac
-	done
-} > "$T/sign.sh"
+capacity_sign_script "$labels" "$T/sign.sh"
 capture_config "$T/capture.conf" capture
 capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture over $KEYS keys"
 [ "$(journal_lines)" -eq "$KEYS" ] || fail "captured $(journal_lines) operations"
@@ -146,24 +136,7 @@ echo "ok: sign pass: $KEYS operations over $KEYS keys, $KEYS HSM sign operations
 "$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/sigs.json" -- \
 	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null 2>"$T/apply.err" ||
 	fail "apply: $(cat "$T/apply.err")"
-for l in $labels; do
-	f=${l//\//+}
-	openssl x509 -in "$T/bundle/certs/$f.pem" -pubkey -noout > "$T/$f.pub"
-	case "$l" in
-	*/attestation) python3 - "$T/$f.sig" "$T/$f.der" <<'PY' || fail "$l: raw ECDSA to DER"
-import sys
-raw = open(sys.argv[1], 'rb').read(); n = len(raw) // 2
-def i(b):
-    b = b.lstrip(b'\0') or b'\0'
-    if b[0] & 0x80: b = b'\0' + b
-    return b'\x02' + bytes([len(b)]) + b
-body = i(raw[:n]) + i(raw[n:])
-open(sys.argv[2], 'wb').write(b'\x30' + bytes([len(body)]) + body)
-PY
-		openssl dgst -sha256 -verify "$T/$f.pub" -signature "$T/$f.der" "$T/data" >/dev/null ;;
-	*) openssl dgst -sha256 -verify "$T/$f.pub" -signature "$T/$f.sig" "$T/data" >/dev/null ;;
-	esac || fail "$l: the applied signature does not verify with its certificate"
-done
+capacity_verify "$labels"
 [ "$(release_objects privkey)" -eq "$RESIDENT" ] || fail "unwrapped keys outlived the signer: $(release_objects privkey)"
 echo "ok: applied, all $KEYS signatures verify with their certificates"
 

@@ -14,9 +14,9 @@ url="http://127.0.0.1:$EMU_PORT"
 pins="$T/state/pins"
 
 # An interrupted run: the connector loses the device after the
-# administrator and signing keys are on it (8 commands: 4 checks, then a
-# check and a put per key).
-start_mitm cut-after:8
+# administrator and signing keys are on it (9 commands: 5 checks, one per
+# role, then a check and a put per key).
+start_mitm cut-after:9
 sed "s|127.0.0.1:$EMU_PORT|127.0.0.1:$MITM_PORT|" "$T/rombsr.conf" > "$T/cut.conf"
 "$ROMBSR_SIGN" --config "$T/cut.conf" hsm-provision --backend yubihsm > "$T/p1.log" 2>&1 &&
 	fail "provisioning went on without the device"
@@ -35,7 +35,7 @@ grep -q 'deleted the factory authentication key 1' "$T/p2.log" || fail "the fact
 
 # Every PIN file: mode 0600, its key's ID, a 32-character password; the
 # signing and administrator PINs serve every authority.
-for f in release.pin manifest.pin audit.pin release.so-pin manifest.so-pin audit.so-pin yubihsm-backup.pin yubihsm-log.pin; do
+for f in release.pin manifest.pin audit.pin release.so-pin manifest.so-pin audit.so-pin yubihsm-backup.pin yubihsm-log.pin yubihsm-loader.pin; do
 	[ "$(stat -c %a "$pins/$f")" = 600 ] || fail "$f is not mode 0600"
 done
 for f in release manifest audit; do
@@ -44,6 +44,7 @@ for f in release manifest audit; do
 done
 grep -qx '0004[0-9a-f]\{32\}' "$pins/yubihsm-backup.pin" || fail "backup PIN"
 grep -qx '0005[0-9a-f]\{32\}' "$pins/yubihsm-log.pin" || fail "log reader PIN"
+grep -qx '0006[0-9a-f]\{32\}' "$pins/yubihsm-loader.pin" || fail "loader PIN"
 
 # The factory key is gone; a second run is refused.
 expect_fail "(key 0x0001): object not found" "$YH_AS" "$url" factory session
@@ -61,6 +62,7 @@ caps() { "$YH_AS" "$url" "$pins/release.so-pin" caps "$1" 2 | awk '{print $2, $4
 [ "$(caps 3)" = "00000000000000e1 0000000000000000" ] || fail "signing key: $(caps 3)"
 [ "$(caps 4)" = "0000028000003003 00000000000100e0" ] || fail "backup key: $(caps 4)"
 [ "$(caps 5)" = "0000000001000000 0000000000000000" ] || fail "log reader key: $(caps 5)"
+[ "$(caps 6)" = "0000020000002000 00000000000100e0" ] || fail "loader key: $(caps 6)"
 
 # The keys, then each role against the device.
 "$ROMBSR_SIGN" keygen --authority release --key platform > "$T/keygen.log" 2>&1 || { cat "$T/keygen.log"; fail keygen; }
@@ -74,6 +76,7 @@ for o in json.load(open(sys.argv[1]))["objects"]:
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" delete "$id" 3
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-backup.pin" sign "$id"
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-log.pin" sign "$id"
+expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/yubihsm-loader.pin" sign "$id"
 expect_fail "insufficient permissions" "$YH_AS" "$url" "$pins/release.pin" export 1 3 "$id"
 "$YH_AS" "$url" "$pins/release.so-pin" session > /dev/null || fail "the administrator cannot log in"
 

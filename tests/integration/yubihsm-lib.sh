@@ -81,3 +81,13 @@ emu_log_full() {
 l = json.load(open(sys.argv[1]))["log"]
 sys.exit(0 if l["next_number"] - 1 - l["last_read"] >= 62 else 1)' "$T/emu.state"
 }
+
+# fill_emu_log: logs sessions of the signing key until the device's log is
+# full (force audit then refuses every logged command until it is read).
+fill_emu_log() {
+	for _ in $(seq 40); do
+		emu_log_full && return 0
+		"$TOOLS/yh-as" "http://127.0.0.1:$EMU_PORT" "$T/state/pins/release.pin" session >/dev/null 2>&1 || true
+	done
+	emu_log_full || fail "the device's log did not fill"
+}

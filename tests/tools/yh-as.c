@@ -7,9 +7,12 @@
  *   delete ID TYPE          Delete Object (TYPE: a number, 3 asymmetric)
  *   sign ID                 Sign PKCS1 over a SHA-256 digest
  *   export WRAP_ID TYPE ID  Export Wrapped
+ *   import WRAP_ID FILE     Import Wrapped of the blob in FILE
  *   caps ID TYPE            the object's capabilities and delegated ones
  * Prints what it did; a refusal is "yh-as: <why>" and exit 1. */
+#include "../../src/common/buf.h"
 #include "../../src/common/error.h"
+#include "../../src/common/fsutil.h"
 #include "../../src/common/secret.h"
 #include "../../src/yubihsm/yh_client.h"
 
@@ -65,6 +68,19 @@ static int run(struct rombsr_yh_session *s, int argc, char **argv)
 		if (r == 0)
 			printf("exported: %zu bytes\n", blob_len);
 		free(blob);
+		return r;
+	}
+	if (strcmp(cmd, "import") == 0 && argc == 3) {
+		struct rombsr_buf file = {0};
+		uint16_t id = 0;
+		uint8_t type = 0;
+
+		r = rombsr_file_read(argv[2], 4096, &file);
+		if (r == 0)
+			r = rombsr_yh_import_wrapped(s, (uint16_t)strtoul(argv[1], NULL, 0), file.data, file.len, &type, &id);
+		if (r == 0)
+			printf("imported: type %u id 0x%04x\n", type, id);
+		rombsr_buf_free(&file);
 		return r;
 	}
 	if (strcmp(cmd, "caps") == 0 && argc == 3) {

@@ -114,6 +114,29 @@ static void store(const struct rombsr_wrapped_key *k)
 	      "removed");
 }
 
+/* A YubiHSM's Export Wrapped blob: read and written back as it is; a key
+ * with no known mechanism is not written. */
+static void yubihsm_mechanism(const char *text)
+{
+	char *yh = edit(text, "CKM_AES_KEY_WRAP_PAD", "YUBIHSM_AES_CCM_WRAP"), *again = NULL;
+	struct rombsr_wrapped_key k;
+	size_t len = 0;
+
+	CHECK(rombsr_wrapped_key_parse(yh, strlen(yh), "yh.json", &k) == 0 &&
+		      strcmp(k.mechanism, "YUBIHSM_AES_CCM_WRAP") == 0,
+	      "a YubiHSM's mechanism parses");
+	CHECK(rombsr_wrapped_key_format(&k, &again, &len) == 0 && len + 1 == strlen(yh) && memcmp(again, yh, len) == 0,
+	      "and formats back");
+	free(again);
+	again = NULL;
+	k.mechanism[0] = '\0';
+	CHECK(tap_fails(rombsr_wrapped_key_format(&k, &again, &len), ROMBSR_EINVAL, "unknown wrap mechanism ''") &&
+		      again == NULL,
+	      "a key without a mechanism is not written");
+	rombsr_wrapped_key_free(&k);
+	free(yh);
+}
+
 int main(void)
 {
 	char *text = example(), *again = NULL;
@@ -134,6 +157,8 @@ int main(void)
 	CHECK(rombsr_wrapped_key_format(&k, &again, &len) == 0 && len + 1 == strlen(text) &&
 		      memcmp(again, text, len) == 0,
 	      "formats back to the page's text");
+	CHECK(strcmp(k.mechanism, "CKM_AES_KEY_WRAP_PAD") == 0, "its mechanism");
+	yubihsm_mechanism(text);
 	damages(text);
 	store(&k);
 	rombsr_wrapped_key_free(&k);
