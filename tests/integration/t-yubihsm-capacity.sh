@@ -9,7 +9,8 @@
 # with the keys' certificates, and the device holds no copy afterwards. A
 # copy a stopped signer left on the device is taken as loaded, not imported
 # twice; a copy that is not its certificate's key, and a missing loader
-# PIN file, stop the signer with a clear error.
+# PIN file, stop the signer with a clear error. A backup restored onto a
+# second device puts 3 keys on it and 7 into the store, as they were.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -164,4 +165,38 @@ mv "$T/loader.pin" "$T/state/pins/yubihsm-loader.pin"
 grep -q "^sign: 1 responses published (1 signed, 0 rejected)" "$T/pass4.txt" || fail "pass 4: $(cat "$T/pass4.txt")"
 [ "$(device_release_keys)" -eq "$RESIDENT" ] || fail "copies outlived the signer: $(device_release_keys)"
 echo "ok: a wrong copy and a missing loader PIN stop the signer, with a clear error"
+
+# The backup key's backup holds the stored keys too; restored onto a second
+# device, the first three keys go onto it and the other seven, each checked
+# on the device and deleted again, into the store, as they were.
+printf '[queue]\n\tadmin = %s\n' "$FPR_ADMIN" >> "$ROMBSR_CONFIG"
+"$ROMBSR_SIGN" backup export --gnupg-home "$T/gpg-admin" --out "$T/backup" 2>"$T/export.log" ||
+	fail "backup export: $(cat "$T/export.log")"
+[ "$(jq '.keys | length' "$T/backup/manifest.json")" -eq "$KEYS" ] || fail "the backup does not hold $KEYS keys"
+cmp -s <(jq -r .wrapped "$ota" | base64 -d) "$T/backup/keys/devices+d001+ota.wrapped" ||
+	fail "the backup's copy of a stored key differs from the store's"
+"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-before.txt"
+stop_emu
+mv "$T/emu.state" "$T/first.state"
+start_emu --max-objects 18 --serial 7654321
+sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$T/rombsr.conf" "$SIGN_CONF"
+mkdir -p "$T/first-pins" && mv "$T/state/pins/"* "$T/first-pins/"
+"$ROMBSR_SIGN" hsm-provision --backend yubihsm > /dev/null 2>&1 || fail "provision the second device"
+"$ROMBSR_SIGN" wrap-key restore --share "$T/shares/share-1.age" --share "$T/shares/share-2.age" \
+	--identity "$T/id1" --identity "$T/id2" >/dev/null 2>&1 || fail "wrap-key restore"
+expect_fail "the wrapped store already holds key" "$ROMBSR_SIGN" backup restore --from "$T/backup"
+[ "$(device_release_keys)" -eq 0 ] || fail "a refused restore left keys on the device"
+mv "$T/state/wrapped/release" "$T/old-store"
+"$ROMBSR_SIGN" backup restore --from "$T/backup" 2>"$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+grep -q "^$RESIDENT keys restored into token 'yubihsm-7654321'" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+grep -q "^$STORED_ONLY keys restored into the wrapped store" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+[ "$(device_release_keys)" -eq "$RESIDENT" ] || fail "the restored device holds $(device_release_keys) release keys"
+for f in "$T"/old-store/*.json; do
+	[ -e "$T/state/wrapped/release/${f##*/}" ] || continue
+	cmp -s "$f" "$T/state/wrapped/release/${f##*/}" || fail "restored store file ${f##*/} differs from the original"
+done
+[ "$(find "$T/state/wrapped/release" -name '*.json' | wc -l)" -eq "$STORED_ONLY" ] || fail "not $STORED_ONLY store files"
+"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-after.txt"
+diff "$T/keys-before.txt" "$T/keys-after.txt" || fail "the restored keys differ"
+echo "ok: restore put $RESIDENT keys on a second device and $STORED_ONLY in the store, the same keys as before"
 echo "yubihsm capacity ok"
