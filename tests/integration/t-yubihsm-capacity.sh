@@ -10,7 +10,8 @@
 # copy a stopped signer left on the device is taken as loaded, not imported
 # twice; a copy that is not its certificate's key, and a missing loader
 # PIN file, stop the signer with a clear error. A backup restored onto a
-# second device puts 3 keys on it and 7 into the store, as they were.
+# second device puts 3 keys on it and 7 into the store, as they were;
+# hsm-revoke removes a stored key's file and a key from the device.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -199,4 +200,20 @@ done
 "$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-after.txt"
 diff "$T/keys-before.txt" "$T/keys-after.txt" || fail "the restored keys differ"
 echo "ok: restore put $RESIDENT keys on a second device and $STORED_ONLY in the store, the same keys as before"
+
+# hsm-revoke on the device, as the administrator: a key kept on disk loses
+# its file, a key on the device is deleted with its certificate.
+for k in ota platform; do
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" hsm-revoke --key "pkcs11:token=rombsr-release;object=devices%2Fd001%2F$k" \
+		--reason "capacity test" --admin-key "$FPR_ADMIN" --admin-gpg-home "$T/gpg-admin" > "$T/revoke.txt" 2>&1 ||
+		fail "hsm-revoke $k: $(cat "$T/revoke.txt")"
+	"$ROMBSR_SIGN" keys --key "devices/d001/$k" | grep -q missing || fail "the revoked key $k is still listed"
+done
+[ ! -e "$T/state/wrapped/release/devices+d001+ota.json" ] || fail "hsm-revoke left the wrapped copy"
+[ "$(device_release_keys)" -eq $((RESIDENT - 1)) ] || fail "hsm-revoke left platform on the device"
+python3 -c 'import json,sys
+objs = json.load(open(sys.argv[1]))["objects"]
+sys.exit(any(bytes.fromhex(o["label"]).rstrip(b"\0") == b"devices/d001/platform" for o in objs))' "$T/emu.state" ||
+	fail "hsm-revoke left platform's certificate on the device"
+echo "ok: hsm-revoke removed a stored key's file and a key with its certificate from the device"
 echo "yubihsm capacity ok"
