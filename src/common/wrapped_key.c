@@ -165,8 +165,16 @@ int rombsr_wrapped_key_write(const char *dir, const struct rombsr_wrapped_key *k
 	size_t len = 0;
 	int r = rombsr_wrapped_key_path(dir, k->label, path, sizeof(path));
 
+	char parent[4096];
+	const char *slash = strrchr(dir, '/');
+
 	if (r == 0)
 		r = rombsr_mkdir_p(dir, 0700);
+	/* The stores' folder (<state>/wrapped) too: made 0700 by root, it
+	 * would keep the signer out of its own store. */
+	if (r == 0 && slash != NULL && slash != dir &&
+	    (size_t)snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir) < sizeof(parent))
+		r = give(parent, uid, gid);
 	if (r == 0)
 		r = give(dir, uid, gid);
 	if (r == 0)

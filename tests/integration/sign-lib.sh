@@ -111,3 +111,22 @@ fresh_request() {
 	done
 	submit_journal user
 }
+
+# node_users: throwaway worker and signer users ($worker, $signer), removed
+# (with their processes) on exit.
+node_users() {
+	worker=rombsr-tw$$
+	signer=rombsr-ts$$
+	eval "$(declare -f cleanup | sed '1s/^cleanup/lib_cleanup/')"
+	cleanup() {
+		pkill -u "$worker" 2>/dev/null || true
+		pkill -u "$signer" 2>/dev/null || true
+		userdel "$worker" 2>/dev/null || true
+		userdel "$signer" 2>/dev/null || true
+		lib_cleanup
+	}
+	trap cleanup EXIT INT TERM
+	for u in "$worker" "$signer"; do
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" || fail "useradd $u"
+	done
+}
