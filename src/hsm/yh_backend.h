@@ -26,8 +26,9 @@ struct rombsr_yh_token {
 	struct rombsr_yh_connector *connector;
 	char *url;
 	uint32_t serial;
-	/* The credential the sessions authenticate with, kept (wiped at close)
-	 * because each new session of the pool authenticates on its own. */
+	/* The credential the sessions authenticate with, kept (on a locked
+	 * page, wiped at close) because each new session of the pool
+	 * authenticates on its own. */
 	uint16_t auth_id;
 	char *password;
 	size_t password_len;

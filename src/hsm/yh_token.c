@@ -10,10 +10,13 @@
 
 #include "../common/error.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static _Thread_local bool last_recoverable;
 
@@ -81,11 +84,36 @@ static void close_sessions(struct rombsr_hsm *hsm)
 	pthread_mutex_unlock(&hsm->lock);
 }
 
+/* The password lives for the handle's life (each new session of the pool
+ * authenticates with it): on a page of its own, locked out of swap and
+ * left out of core dumps. Locking is best effort: a low RLIMIT_MEMLOCK
+ * must not stop signing, and the signer is not dumpable anyway. */
+static int keep_password(struct rombsr_yh_token *t, const char *password)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = strlen(password);
+	void *p;
+
+	if (len + 1 > page)
+		return rombsr_error(ROMBSR_EINVAL, "the password is longer than %zu bytes", page - 1);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return rombsr_error(ROMBSR_ENOMEM, "cannot map a page for the password: %s", strerror(errno));
+	(void)mlock(p, page);
+	(void)madvise(p, page, MADV_DONTDUMP);
+	memcpy(p, password, len + 1);
+	t->password = p;
+	t->password_len = len;
+	return 0;
+}
+
 static void forget_password(struct rombsr_yh_token *t)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
 	if (t->password != NULL) {
-		OPENSSL_cleanse(t->password, t->password_len);
-		free(t->password);
+		OPENSSL_cleanse(t->password, page);
+		munlock(t->password, page);
+		munmap(t->password, page);
 	}
 	t->password = NULL;
 	t->password_len = 0;
@@ -121,11 +149,9 @@ int rombsr_yh_hsm_login(struct rombsr_hsm *hsm, const char *pin)
 	if (r < 0)
 		return r;
 	rombsr_yh_hsm_logout(hsm);
-	t->password_len = strlen(password);
-	t->password = malloc(t->password_len + 1);
-	if (t->password == NULL)
-		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
-	memcpy(t->password, password, t->password_len + 1);
+	r = keep_password(t, password);
+	if (r < 0)
+		return r;
 	t->auth_id = auth_id;
 	r = rombsr_yh_session_open(t->connector, auth_id, t->password, t->password_len, &t->sessions[0]);
 	if (r < 0) {
