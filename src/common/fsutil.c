@@ -133,6 +133,22 @@ int rombsr_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int rombsr_append_whole(int fd, const void *data, size_t len, const char *what)
+{
+	struct stat st;
+	int saved;
+
+	if (fstat(fd, &st) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot stat %s: %s", what, strerror(errno));
+	if (rombsr_write_all(fd, data, len) == 0)
+		return 0;
+	saved = errno;
+	if (ftruncate(fd, st.st_size) != 0)
+		return rombsr_error(ROMBSR_EIO, "cannot write %s (%s), nor cut the torn line back: %s", what,
+				    strerror(saved), strerror(errno));
+	return rombsr_error(ROMBSR_EIO, "cannot write %s: %s", what, strerror(saved));
+}
+
 int rombsr_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			     bool exclusive)
 {

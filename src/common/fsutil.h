@@ -42,6 +42,11 @@ int rombsr_path_format(char *out, size_t size, const char *fmt, ...)
 /* write(2) until all of len is written, retrying on EINTR; -1 with errno
  * on failure. */
 int rombsr_write_all(int fd, const void *data, size_t len);
+/* Appends one record (a line) to fd, opened O_APPEND, whole or not at all:
+ * a write that fails part-way is cut back, so that the next record starts
+ * on a line of its own instead of running into the torn one. what names
+ * the file in the ROMBSR_EIO message. */
+int rombsr_append_whole(int fd, const void *data, size_t len, const char *what);
 
 /* SHA-256 and size of a file, read in chunks (artifacts can be large). */
 int rombsr_file_sha256(const char *path, unsigned char md[32], uint64_t *size);

@@ -287,20 +287,12 @@ static int load(struct rombsr_quota_ledger *l, off_t *good_end)
 
 static int append(struct rombsr_quota_ledger *l, const void *data, size_t len)
 {
-	struct stat st;
-
-	if (fstat(l->fd, &st) != 0)
-		return rombsr_error(ROMBSR_EIO, "cannot stat %s: %s", l->path, strerror(errno));
 	/* One write per line: with O_APPEND a crash leaves at most a torn
-	 * last line, which load() cuts; a failed write is cut back here so
-	 * the next line starts on a line of its own. */
-	if (rombsr_write_all(l->fd, data, len) != 0) {
-		int saved = errno;
+	 * last line, which load() cuts. */
+	int r = rombsr_append_whole(l->fd, data, len, l->path);
 
-		if (ftruncate(l->fd, st.st_size) != 0)
-			saved = errno;
-		return rombsr_error(ROMBSR_EIO, "cannot write %s: %s", l->path, strerror(saved));
-	}
+	if (r < 0)
+		return r;
 	l->unsynced = l->defer_sync;
 	if (!l->defer_sync && fdatasync(l->fd) != 0)
 		return rombsr_error(ROMBSR_EIO, "cannot sync %s: %s", l->path, strerror(errno));

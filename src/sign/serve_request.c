@@ -161,8 +161,9 @@ static int append_line(int fd, json_t *o)
 
 	if (r == 0)
 		text[len] = '\n'; /* replaces the terminator: one write per line */
+	/* A record cut short would run into the next call's. */
 	if (r == 0)
-		r = rombsr_write_all(fd, text, len + 1);
+		r = rombsr_append_whole(fd, text, len + 1, ROMBSR_SERVE_PENDING_FILE);
 	free(text);
 	json_decref(o);
 	return r;

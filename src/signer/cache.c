@@ -1,6 +1,7 @@
 #include "cache.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/hex.h"
 
 #include <errno.h>
@@ -195,9 +196,8 @@ int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_o
 {
 	char line[CACHE_LINE_MAX + 1];
 	unsigned char id[32];
-	struct stat st;
 	size_t len;
-	ssize_t n;
+	int r;
 
 	if (sig_len == 0 || sig_len > ROMBSR_CAP_SIG_MAX)
 		return rombsr_error(ROMBSR_EINVAL, "signature of %zu bytes", sig_len);
@@ -208,19 +208,9 @@ int rombsr_sign_cache_put(struct rombsr_sign_cache *c, const struct rombsr_cap_o
 	len = 65 + 2 * sig_len;
 	line[len++] = '\n';
 	/* One write per entry: with O_APPEND a crash leaves at most a torn last
-	 * line, which load() drops; a short write is cut back here so the next
-	 * entry starts on a line of its own. */
-	if (fstat(c->fd, &st) != 0)
-		return rombsr_error(ROMBSR_EIO, "cannot stat the signing cache: %s", strerror(errno));
-	n = write(c->fd, line, len);
-	if (n < 0 || (size_t)n != len) {
-		int saved = n < 0 ? errno : EIO;
-
-		if (ftruncate(c->fd, st.st_size) != 0)
-			saved = errno;
-		return rombsr_error(ROMBSR_EIO, "cannot write the signing cache: %s", strerror(saved));
-	}
-	return insert(c, id, sig, sig_len);
+	 * line, which load() drops. */
+	r = rombsr_append_whole(c->fd, line, len, "the signing cache");
+	return r < 0 ? r : insert(c, id, sig, sig_len);
 }
 
 int rombsr_sign_cache_sync(struct rombsr_sign_cache *c)

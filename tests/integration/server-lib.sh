@@ -66,6 +66,8 @@ CONF
 start_server() {
 	local log=$1
 	shift
+	# Made here: the background job opens it only once it runs.
+	: > "$log"
 	env "$@" "$ROMBSR_SIGN" --config "$SIGN_CONF" serve --interval-ms "${SERVE_INTERVAL_MS:-200}" 2>"$log" &
 	server=$!
 	url=
