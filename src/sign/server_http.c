@@ -70,6 +70,11 @@ struct exchange {
 	struct rombsr_route_job *job;
 	uint64_t received;
 	bool form_failed;    /* the rest of the body is dropped, then refused */
+	/* A body without a length that went over the limit: the rest is
+	 * dropped (excess counts it), then refused (too_large_refusal). */
+	bool too_large;
+	uint64_t excess;
+	const char *limit_setting; /* what sets the limit, for the message; NULL: fixed */
 };
 
 void rombsr_server_error_body(struct rombsr_buf *out, const char *code, const char *message)
@@ -121,6 +126,28 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct exchange *x, unsi
 	rombsr_buf_free(&body);
 	x->refused = true;
 	return ret;
+}
+
+/* libmicrohttpd takes no answer while the client still sends (it drops
+ * the connection, and the client never learns why): a body that goes over
+ * its limit without having said its length is read to its end and
+ * dropped, then refused. One that goes on TOO_LARGE_DRAIN bytes past it
+ * is cut off. */
+#define TOO_LARGE_DRAIN (1u << 20)
+
+static enum MHD_Result drop_excess(struct exchange *x, size_t *upload_size)
+{
+	x->too_large = true;
+	x->excess += *upload_size;
+	*upload_size = 0;
+	return x->excess > TOO_LARGE_DRAIN ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result too_large_refusal(struct MHD_Connection *c, struct exchange *x)
+{
+	return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
+		      "the body is larger than %zu bytes%s%s%s", x->limit, x->limit_setting ? " (" : "",
+		      x->limit_setting ? x->limit_setting : "", x->limit_setting ? ")" : "");
 }
 
 /* The client's certificate, checked against server.client-ca (chain,
@@ -228,9 +255,9 @@ static enum MHD_Result first_route(struct rombsr_server *s, struct MHD_Connectio
 
 	x->call->route = route;
 	x->limit = s->routes.cfg->server_max_body;
+	x->limit_setting = "server.max-body";
 	if (length != NULL && strtoull(length, NULL, 10) > x->limit)
-		return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
-			      "the body is larger than %zu bytes (server.max-body)", x->limit);
+		return too_large_refusal(c, x);
 	r = rombsr_route_job_new(&s->routes, route, &x->job, &code);
 	if (r < 0) {
 		enum MHD_Result ret = refuse(c, x, strcmp(code, "no-key") == 0 ? MHD_HTTP_FORBIDDEN
@@ -277,17 +304,18 @@ static enum MHD_Result route_upload(struct rombsr_server *s, struct MHD_Connecti
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 
+		if (x->too_large || x->received + n > x->limit)
+			return drop_excess(x, upload_size);
 		*upload_size = 0;
 		x->received += n;
-		if (x->received > x->limit)
-			return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
-				      "the body is larger than %zu bytes (server.max-body)", x->limit);
 		/* Answered once the whole body is in: libmicrohttpd drops a
 		 * connection answered while the client still sends. */
 		if (!x->form_failed && MHD_post_process(x->pp, upload, n) != MHD_YES)
 			x->form_failed = true;
 		return MHD_YES;
 	}
+	if (x->too_large)
+		return too_large_refusal(c, x);
 	done = MHD_destroy_post_processor(x->pp);
 	x->pp = NULL;
 	if ((why = rombsr_route_form_error(x->job)) != NULL || done != MHD_YES || x->form_failed)
@@ -324,8 +352,7 @@ static enum MHD_Result first_call(struct rombsr_server *s, struct MHD_Connection
 	x->call->route = "/v1/sign";
 	x->limit = SIGN_BODY_MAX;
 	if (length != NULL && strtoull(length, NULL, 10) > x->limit)
-		return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
-			      "the body is larger than %zu bytes", x->limit);
+		return too_large_refusal(c, x);
 	rombsr_buf_init(&x->body, x->limit);
 	return MHD_YES;
 }
@@ -352,13 +379,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (x->job != NULL)
 		return route_upload(s, c, x, upload, upload_size);
 	if (*upload_size > 0) {
-		if (x->body.len + *upload_size > x->limit)
-			return refuse(c, x, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", x->call->client.name,
-				      "the body is larger than %zu bytes", x->limit);
+		if (x->too_large || x->body.len + *upload_size > x->limit)
+			return drop_excess(x, upload_size);
 		rombsr_buf_append(&x->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (x->too_large)
+		return too_large_refusal(c, x);
 	r = rombsr_server_sign_input_parse((const char *)x->body.data, x->body.len, &x->call->in);
 	if (r < 0) {
 		ret = refuse(c, x, MHD_HTTP_BAD_REQUEST, "bad-input", x->call->client.name, "%s", rombsr_error_message(r));

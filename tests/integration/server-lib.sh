@@ -84,10 +84,12 @@ stop_server() {
 	wait "$server" 2>/dev/null || true
 }
 # call NAME BODY: POST BODY to /v1/sign as client NAME ("" for none);
-# prints "<status> <body>".
+# prints "<status> <body>". CHUNKED=1 sends it without a length.
 call() {
 	local who=(--cacert "$P/client-ca.pem")
 	[ -n "$1" ] && who+=(--cert "$P/$1.pem" --key "$P/$1.key")
+	# CHUNKED=1: the body without a length, as chunks.
+	[ -z "${CHUNKED:-}" ] || who+=(-H 'Transfer-Encoding: chunked')
 	curl -sS -o "$T/out.json" -w '%{http_code}' "${who[@]}" -H 'Content-Type: application/json' \
 		--data-binary "$2" "$url${PATH_OVERRIDE:-/v1/sign}" > "$T/status" 2>"$T/curl.err" || true
 	printf '%s %s' "$(cat "$T/status")" "$(cat "$T/out.json" 2>/dev/null)"

@@ -63,8 +63,9 @@ expect_refusal 400 bad-input "unknown" builder '{"key":"platform","mechanism":"C
 expect_refusal 400 bad-input "body" builder '{"key":'
 head -c 70000 /dev/zero | tr '\0' 'a' > "$T/big.json"
 expect_refusal 413 too-large "larger than 65536 bytes" builder "@$T/big.json"
+CHUNKED=1 expect_refusal 413 too-large "larger than 65536 bytes" builder "@$T/big.json"
 PATH_OVERRIDE=/sign/nothing expect_refusal 404 no-route "no route /sign/nothing" builder "$body"
-echo "ok: no, unknown, expired and foreign client certificates, a non-build node, bad input, an oversize body and a wrong route refused with one JSON error each"
+echo "ok: no, unknown, expired and foreign client certificates, a non-build node, bad input, an oversize body (with and without a length) and a wrong route refused with one JSON error each"
 
 # Decisions the policy and hard rules make are logged: a development key
 # for a user build, a key this node does not hold.
