@@ -64,10 +64,14 @@ int rombsr_route_env_init(const struct rombsr_config *cfg, struct rombsr_route_e
 	if (q2 == NULL)
 		return rombsr_error(ROMBSR_EINTERNAL, "OpenSSL names no engines folder");
 	r = rombsr_path_format(env->engines, sizeof(env->engines), "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+#ifdef __SANITIZE_ADDRESS__
+	/* A sanitized build's capture module needs the ASan runtime in every
+	 * tool (docs/server.md); a release build takes no such hook. */
 	if (r == 0 && secure_getenv("ROMBSR_TOOL_LD_PRELOAD") != NULL)
 		r = rombsr_path_format(env->tool_preload, sizeof(env->tool_preload), "%s", secure_getenv("ROMBSR_TOOL_LD_PRELOAD"));
 	if (r == 0 && secure_getenv("ROMBSR_TOOL_ASAN_OPTIONS") != NULL)
 		r = rombsr_path_format(env->tool_asan, sizeof(env->tool_asan), "%s", secure_getenv("ROMBSR_TOOL_ASAN_OPTIONS"));
+#endif
 	if (r == 0)
 		r = rombsr_path_format(env->tmp, sizeof(env->tmp), "%s/sign/tmp", cfg->state_dir);
 	if (r == 0)
