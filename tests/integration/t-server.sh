@@ -4,10 +4,12 @@
 # checked with openssl against the bundle's certificate; every refusal a
 # one-line JSON error (no certificate, an unknown one, an expired one, one
 # from another CA, one for a key that is not a build node, a body too
-# large, malformed input, a wrong route or method) and each decision that
+# large with or without a length, malformed input, a wrong route or
+# method) and each decision that
 # was made in the audit log, which audit-verify accepts with the server's
 # decisions matched to the clients list; a node killed between the HSM and
-# the audit log logs the signature when it starts again.
+# the audit log logs the signature when it starts again; beyond
+# server.max-connections a connection waits until one goes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
@@ -145,4 +147,32 @@ server_decisions 5
 [ "$("$ROMBSR" --config "$AUDITOR" audit-show --repo "$T/queue.git" --request "$third_id" --type server-client | grep -c .)" = 1 ] ||
 	fail "the call is not logged exactly once"
 echo "ok: a node killed after logging, before emptying its records, logs nothing twice at its next start"
+stop_server
+
+# server.max-connections 2: two connections held open (raw TCP, as a slow
+# client would) take both places; a third call gets no answer until one is
+# let go, then is served.
+printf '[server]\n\tmax-connections = 2\n' >> "$SIGN_CONF"
+start_server "$T/serve6.log"
+port=${url##*:}
+python3 - "$port" "$T/held" <<'PY' &
+import socket, sys, time, os
+held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(2)]
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+PY
+holder=$!
+for _ in $(seq 100); do [ -e "$T/held" ] && break; sleep 0.05; done
+sleep 0.3
+rc=0
+curl -sS -o /dev/null --max-time 2 --cacert "$P/client-ca.pem" --cert "$P/builder.pem" --key "$P/builder.key" \
+	-H 'Content-Type: application/json' --data-binary "$body" "$url/v1/sign" 2>"$T/third.err" || rc=$?
+# 28: curl's timeout (it waited), not a refused or dropped connection.
+[ "$rc" = 28 ] || fail "a third connection beside two held ones: curl exit $rc: $(cat "$T/third.err")"
+rm -f "$T/held"
+wait "$holder"
+got=$(call builder "$body")
+case "$got" in 200*) ;; *) fail "the call after the held connections went: $got" ;; esac
+echo "ok: server.max-connections 2: a third connection waits while two are held, and is served once they go"
 stop_server
