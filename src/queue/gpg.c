@@ -4,10 +4,15 @@
 #include "../common/error.h"
 #include "../common/fsutil.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <gpgme.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Which primary key a signing (sub)key belongs to never changes, and
  * asking GnuPG costs two processes: a verifier going through thousands of
@@ -71,16 +76,51 @@ int rombsr_gpg_open(const char *homedir, struct rombsr_gpg **out)
 	return 0;
 }
 
+#define KEYRING_PREFIX "rombsr-keyring."
+
+/* A scratch keyring is named after its process: one whose process is gone
+ * (killed: a hook whose push was cut off, a node stopped by a power cut)
+ * is removed by the next process of the same user that makes one. */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	struct rombsr_error_saved saved;
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	/* Best effort: what it cannot remove is left, and said nowhere. */
+	rombsr_error_save(&saved);
+	while ((e = readdir(d)) != NULL) {
+		char *end = NULL, path[4096];
+		long pid;
+		struct stat st;
+
+		if (strncmp(e->d_name, KEYRING_PREFIX, strlen(KEYRING_PREFIX)) != 0)
+			continue;
+		pid = strtol(e->d_name + strlen(KEYRING_PREFIX), &end, 10);
+		if (end == NULL || *end != '.' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (rombsr_path_format(path, sizeof(path), "%s/%s", parent, e->d_name) == 0 && lstat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+			(void)rombsr_remove_tree(path);
+	}
+	rombsr_error_restore(&saved);
+	closedir(d);
+}
+
 int rombsr_gpg_open_ephemeral(struct rombsr_gpg **out)
 {
 	/* $TMPDIR first: the sign node's worker may write nowhere else than
 	 * its own state (it sets TMPDIR to a folder there). */
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = getenv("TMPDIR"), *parent = tmp != NULL && tmp[0] == '/' ? tmp : "/tmp";
 	char *home = NULL, *conf = NULL;
 	int r;
 
 	*out = NULL;
-	if (asprintf(&home, "%s/rombsr-keyring.XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp") < 0)
+	sweep_stale(parent);
+	if (asprintf(&home, "%s/" KEYRING_PREFIX "%ld.XXXXXX", parent, (long)getpid()) < 0)
 		return rombsr_error(ROMBSR_ENOMEM, "out of memory");
 	if (mkdtemp(home) == NULL) {
 		free(home);

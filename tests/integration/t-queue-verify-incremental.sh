@@ -4,7 +4,7 @@
 # no longer descends from a recorded head is refused (exit 3) and nothing is
 # written; a damaged record stops the command with a clear message; other
 # pinned admins or a bare commit ID (an older rombsr's record) mean a full
-# verification. Real binaries: submit, tests/tools/respond through SoftHSM2,
+# verification; scratch keyrings of killed processes are swept. Real binaries: submit, tests/tools/respond through SoftHSM2,
 # git commits signed with gpg, the hook on git://.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
@@ -129,4 +129,20 @@ grep -qx "admins $(printf '%s\n' "$FPR_ADMIN" "$FPR_AUDITOR" | sort | sha256sum 
 	fail "record does not name the new pins: $(cat "$RECORD")"
 out=$("$ROMBSR" --config "$AUDIT_CONF" queue-verify)
 [ "$(counts "$out" | grep -o '[0-9]* verified')" = "0 verified" ] || fail "second run with new pins: $out"
+
+# Scratch keyrings left by killed processes (named after their process) are
+# removed by the next verification; a live process's stays.
+mkdir "$T/tmp"
+sleep 30 &
+dead=$!
+kill "$dead"
+wait "$dead" 2>/dev/null || true
+mkdir "$T/tmp/rombsr-keyring.$dead.AbCdEf" "$T/tmp/rombsr-keyring.$$.AbCdEf" "$T/tmp/rombsr-keyring.x.AbCdEf"
+touch "$T/tmp/rombsr-keyring.$dead.AbCdEf/pubring.kbx"
+TMPDIR="$T/tmp" "$ROMBSR" --config "$AUDIT_CONF" queue-verify --full > /dev/null || fail "queue-verify with a stale keyring"
+[ ! -e "$T/tmp/rombsr-keyring.$dead.AbCdEf" ] || fail "a dead process's keyring was left"
+[ -d "$T/tmp/rombsr-keyring.$$.AbCdEf" ] && [ -d "$T/tmp/rombsr-keyring.x.AbCdEf" ] ||
+	fail "a live process's keyring, or one not named after a process, was removed"
+[ "$(ls "$T/tmp" | wc -l)" -eq 2 ] || fail "queue-verify left its own keyring: $(ls "$T/tmp")"
+echo "ok: a killed process's scratch keyring is removed by the next one"
 echo "incremental verification ok"
