@@ -4,8 +4,9 @@
 # no longer descends from a recorded head is refused (exit 3) and nothing is
 # written; a damaged record stops the command with a clear message; other
 # pinned admins or a bare commit ID (an older rombsr's record) mean a full
-# verification; scratch keyrings of killed processes are swept. Real binaries: submit, tests/tools/respond through SoftHSM2,
-# git commits signed with gpg, the hook on git://.
+# verification; scratch keyrings of killed processes are swept. Real
+# binaries: submit, tests/tools/respond through SoftHSM2, git commits
+# signed with gpg, the hook on git://.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/capture-lib.sh"
 . "$(dirname "$0")/queue-lib.sh"
