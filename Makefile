@@ -225,6 +225,13 @@ $(BUILD)/tests/test_wrap_key_share: $(BUILD)/obj/tests/unit/test_wrap_key_share.
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -lgfshare
 
+# audit-verify's device-log check lives in the client (src/cli/).
+$(BUILD)/tests/test_audit_device: $(BUILD)/obj/tests/unit/test_audit_device.o $(BUILD)/obj/tests/unit/tap.o \
+		$(call obj,src/cli/audit_device.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
 # The backup manifest lives in the sign node's program (src/node/).
 $(BUILD)/tests/test_p384: $(BUILD)/obj/tests/unit/test_p384.o $(BUILD)/obj/tests/unit/tap.o \
 		$(call obj,src/node/backup_manifest.c) $(LIBS)

@@ -12,10 +12,13 @@ int audit_device_entry(struct audit_device *d, const struct rombsr_audit_entry *
 	uint16_t number;
 	int r;
 
+	/* The node logs a device entry's anomalies just before it, a break
+	 * and an unmatched signature both for the same entry if need be. */
 	if (e->type == ROMBSR_AUDIT_DEVICE_LOG_ANOMALY) {
 		d->anomalies++;
-		d->excused = strcmp(e->reason, "gap") == 0 || strcmp(e->reason, "broken-chain") == 0 ||
+		d->excused = d->excused || strcmp(e->reason, "gap") == 0 || strcmp(e->reason, "broken-chain") == 0 ||
 			     strcmp(e->reason, "device-restarted") == 0;
+		d->unmatched_announced = d->unmatched_announced || strcmp(e->reason, "unmatched-signature") == 0;
 		return 0;
 	}
 	if (e->type != ROMBSR_AUDIT_DEVICE_LOG)
@@ -32,12 +35,13 @@ int audit_device_entry(struct audit_device *d, const struct rombsr_audit_entry *
 		return rombsr_error(ROMBSR_ESECURITY, "audit entry %llu: device log entry %u does not chain from entry %u",
 				    (unsigned long long)index, number, d->last_number);
 	if (strcmp(e->request_id, "unmatched") == 0) {
-		if (!d->excused && d->anomalies == 0)
+		if (!d->unmatched_announced)
 			return rombsr_error(ROMBSR_ESECURITY, "audit entry %llu: an unmatched device signature without "
 							      "its anomaly entry", (unsigned long long)index);
 		d->unmatched++;
 	}
 	d->excused = false;
+	d->unmatched_announced = false;
 	d->have_last = true;
 	d->last_number = number;
 	memcpy(d->last_digest, raw + 16, 16);

@@ -15,6 +15,7 @@
 struct audit_device {
 	bool have_last;
 	bool excused;           /* an anomaly entry announced the next break */
+	bool unmatched_announced; /* ... or that the next entry is an unmatched signature */
 	uint16_t last_number;
 	unsigned char last_digest[16];
 	size_t entries, anomalies, unmatched;
