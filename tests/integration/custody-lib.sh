@@ -66,3 +66,50 @@ PY
 		esac || fail "$l: the applied signature does not verify with its certificate"
 	done
 }
+
+# capacity_request PAYLOAD: a request of one signature of $T/data (holding
+# PAYLOAD) with each release key of $T/keyset.json, captured by the build
+# script $T/sign.sh (capacity_sign_script); prints its ID.
+capacity_labels() { jq -r '.keys[] | select(.authority == "release") | .label' "$T/keyset.json"; }
+capacity_request() {
+	printf '%s\n' "$1" > "$T/data"
+	capacity_sign_script "$(capacity_labels)" "$T/sign.sh"
+	capture_config "$T/capture.conf" capture
+	rm -f "$T/journal.jsonl"
+	capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture over the release keys"
+	submit_journal userdebug
+}
+
+# capacity_apply ID: the request's response applied by the build script,
+# and each signature verified with its key's certificate (capacity_verify).
+capacity_apply() {
+	"$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$1" --out "$T/sigs.json" -- \
+		env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null \
+		2>"$T/apply.err" || fail "apply: $(cat "$T/apply.err")"
+	capacity_verify "$(capacity_labels)"
+}
+
+# capacity_restore TOKEN COUNT: after a fresh token is made, with the
+# keys listed before in $T/keys-before.txt: the wrap key from two shares, a
+# restore refused while the store holds the keys (nothing left in the
+# token), then the backup $T/backup restored: RESIDENT keys into token TOKEN
+# (the command COUNT prints how many release keys it holds) and
+# STORED_ONLY into the store, file for file as they were, the same keys.
+capacity_restore() {
+	local token=$1 count=$2 f
+	"$ROMBSR_SIGN" wrap-key restore --share "$T/shares/share-1.age" --share "$T/shares/share-2.age" \
+		--identity "$T/id1" --identity "$T/id2" >/dev/null 2>&1 || fail "wrap-key restore"
+	expect_fail "the wrapped store already holds key" "$ROMBSR_SIGN" backup restore --from "$T/backup"
+	[ "$($count)" -eq 0 ] || fail "a refused restore left keys in the token"
+	mv "$T/state/wrapped/release" "$T/old-store"
+	"$ROMBSR_SIGN" backup restore --from "$T/backup" 2>"$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+	grep -q "^$RESIDENT keys restored into token '$token'" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+	grep -q "^$STORED_ONLY keys restored into the wrapped store" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
+	[ "$($count)" -eq "$RESIDENT" ] || fail "the restored token holds $($count) keys"
+	"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-after.txt"
+	diff "$T/keys-before.txt" "$T/keys-after.txt" || fail "the restored keys differ"
+	[ "$(find "$T/state/wrapped/release" -name '*.json' | wc -l)" -eq "$STORED_ONLY" ] || fail "not $STORED_ONLY store files"
+	for f in "$T"/state/wrapped/release/*.json; do
+		cmp -s "$f" "$T/old-store/${f##*/}" || fail "restored store file ${f##*/} differs from the original"
+	done
+}

@@ -80,33 +80,19 @@ expect_fail "insufficient permissions" "$TOOLS/yh-as" "http://127.0.0.1:$EMU_POR
 	"$T/state/pins/yubihsm-loader.pin" export "$wrap_id" 3 "0x$platform_id"
 echo "ok: keygen of $KEYS release keys: $RESIDENT on the device, $KEYS wrapped on disk, IDs never given twice"
 
-"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public"
-mkdir -p "$T/no-token"
-printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
-keyset_nodes "$T/keyset.json"
-with_queue
-sign_config
-yh_section >> "$SIGN_CONF"
+yh_keyset_node "$T/keyset.json"
 capacity_conf >> "$SIGN_CONF"
 
 # A build that signs with every key once: the signer brings each stored key
 # onto the device and evicts all but the last two.
-printf 'capacity payload\n' > "$T/data"
-labels=$(jq -r '.keys[] | select(.authority == "release") | .label' "$T/keyset.json")
-capacity_sign_script "$labels" "$T/sign.sh"
-capture_config "$T/capture.conf" capture
-capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture over $KEYS keys"
-id=$(submit_journal userdebug)
+id=$(capacity_request 'capacity payload')
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
 grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations, $KEYS HSM operations" "$T/pass.txt" ||
 	fail "pass: $(cat "$T/pass.txt") $(cat "$T/pass.err")"
 grep -q "^sign: $STORED_ONLY keys unwrapped from the wrapped store, $((STORED_ONLY - SLOTS)) evicted" "$T/pass.txt" ||
 	fail "unwraps: $(cat "$T/pass.txt")"
 [ "$(device_release_keys)" -eq "$RESIDENT" ] || fail "the signer left $(( $(device_release_keys) - RESIDENT )) copies on the device"
-"$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/sigs.json" -- \
-	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null 2>"$T/apply.err" ||
-	fail "apply: $(cat "$T/apply.err")"
-capacity_verify "$labels"
+capacity_apply "$id"
 # Every Import Wrapped and signature is in the device's log, bound into ours.
 git clone -q "$T/queue.git" "$T/clone"
 "$ROMBSR" --config "$(auditor auditor)" audit-verify --repo "$T/clone" > "$T/verify.txt" 2>&1 ||
@@ -125,10 +111,7 @@ jq -r .wrapped "$T/state/wrapped/release/${last//\//+}.json" | base64 -d > "$T/l
 "$TOOLS/yh-as" "http://127.0.0.1:$EMU_PORT" "$T/state/pins/yubihsm-loader.pin" import "$wrap_id" "$T/left.blob" \
 	>/dev/null || fail "importing a copy as a stopped signer would have"
 [ "$(device_release_keys)" -eq $((RESIDENT + 1)) ] || fail "the copy is not on the device"
-printf 'capacity payload 2\n' > "$T/data"
-rm -f "$T/journal.jsonl"
-capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture again"
-id=$(submit_journal userdebug)
+id=$(capacity_request 'capacity payload 2')
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass2.txt" 2>"$T/pass2.err" || fail "sign --once: $(cat "$T/pass2.err")"
 grep -q "^sign: 1 responses published (1 signed, 0 rejected)" "$T/pass2.txt" || fail "pass 2: $(cat "$T/pass2.txt")"
 grep -q "^sign: $((STORED_ONLY - 1)) keys unwrapped from the wrapped store" "$T/pass2.txt" ||
@@ -146,10 +129,7 @@ jq -r .wrapped "$ota" | base64 -d > "$T/ota.blob"
 cp "$ota" "$T/ota.saved"
 jq --arg c "$(jq -r .certificate "$T/state/wrapped/release/devices+d001+media.json")" '.certificate = $c' \
 	"$T/ota.saved" > "$ota"
-printf 'capacity payload 3\n' > "$T/data"
-rm -f "$T/journal.jsonl"
-capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture a third time"
-id=$(submit_journal userdebug)
+id=$(capacity_request 'capacity payload 3')
 expect_fail "the copy of 'devices/d001/ota' left on yubihsm-1234567 is not the key of its stored certificate" \
 	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once
 [ -z "$(git -C "$T/queue.git" ls-tree -r --name-only main | grep "$(resp_path "$id")")" ] ||
@@ -183,22 +163,7 @@ start_emu --max-objects 18 --serial 7654321
 sed -i "s|127.0.0.1:[0-9]*$|127.0.0.1:$EMU_PORT|" "$T/rombsr.conf" "$SIGN_CONF"
 mkdir -p "$T/first-pins" && mv "$T/state/pins/"* "$T/first-pins/"
 "$ROMBSR_SIGN" hsm-provision --backend yubihsm > /dev/null 2>&1 || fail "provision the second device"
-"$ROMBSR_SIGN" wrap-key restore --share "$T/shares/share-1.age" --share "$T/shares/share-2.age" \
-	--identity "$T/id1" --identity "$T/id2" >/dev/null 2>&1 || fail "wrap-key restore"
-expect_fail "the wrapped store already holds key" "$ROMBSR_SIGN" backup restore --from "$T/backup"
-[ "$(device_release_keys)" -eq 0 ] || fail "a refused restore left keys on the device"
-mv "$T/state/wrapped/release" "$T/old-store"
-"$ROMBSR_SIGN" backup restore --from "$T/backup" 2>"$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
-grep -q "^$RESIDENT keys restored into token 'yubihsm-7654321'" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
-grep -q "^$STORED_ONLY keys restored into the wrapped store" "$T/restore.log" || fail "restore: $(cat "$T/restore.log")"
-[ "$(device_release_keys)" -eq "$RESIDENT" ] || fail "the restored device holds $(device_release_keys) release keys"
-for f in "$T"/old-store/*.json; do
-	[ -e "$T/state/wrapped/release/${f##*/}" ] || continue
-	cmp -s "$f" "$T/state/wrapped/release/${f##*/}" || fail "restored store file ${f##*/} differs from the original"
-done
-[ "$(find "$T/state/wrapped/release" -name '*.json' | wc -l)" -eq "$STORED_ONLY" ] || fail "not $STORED_ONLY store files"
-"$ROMBSR_SIGN" keys --authority release | sort > "$T/keys-after.txt"
-diff "$T/keys-before.txt" "$T/keys-after.txt" || fail "the restored keys differ"
+capacity_restore yubihsm-7654321 device_release_keys
 echo "ok: restore put $RESIDENT keys on a second device and $STORED_ONLY in the store, the same keys as before"
 
 # hsm-revoke on the device, as the administrator: a key kept on disk loses

@@ -35,13 +35,7 @@ spool=$(ls "$T"/state/signer/yubihsm-log.spool-* 2>/dev/null | head -1)
 [ -n "$spool" ] || fail "keygen spilled no device log"
 [ "$(stat -c %U "$spool")" = "$signer" ] || fail "the spool keygen wrote is $(stat -c %U "$spool")'s"
 echo "ok: keygen as root gave the store and the spool to $signer"
-"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public"
-mkdir -p "$T/no-token"
-printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
-keyset_nodes "$T/keyset.json"
-with_queue
-sign_config
-yh_section >> "$SIGN_CONF"
+yh_keyset_node "$T/keyset.json"
 extra_conf >> "$SIGN_CONF"
 chmod 0644 "$SIGN_CONF"
 # What make install's tmpfiles.d does: each part to its user.
@@ -51,12 +45,7 @@ gpgconf --homedir "$T/gpg-sign" --kill all 2>/dev/null || true
 chown -R "$worker:" "$T/gpg-sign"
 
 # A request over every release key, with the device's log full.
-printf 'users payload\n' > "$T/data"
-labels=$(jq -r '.keys[] | select(.authority == "release") | .label' "$T/keyset.json")
-capacity_sign_script "$labels" "$T/sign.sh"
-capture_config "$T/capture.conf" capture
-capture_run "$T/capture.conf" bash "$T/sign.sh" ph || fail "capture"
-id=$(submit_journal userdebug)
+id=$(capacity_request 'users payload')
 fill_emu_log
 ROMBSR_PROBE_OPEN="$T/state/pins/yubihsm-loader.pin" "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once \
 	>"$T/pass.txt" 2>"$T/once.err" || fail "sign --once with users: $(cat "$T/once.err")"
@@ -67,9 +56,6 @@ grep -q "probe: open($T/state/pins/yubihsm-loader.pin): Permission denied" "$T/o
 grep -q "^sign: 7 keys unwrapped from the wrapped store" "$T/pass.txt" || fail "pass: $(cat "$T/pass.txt")"
 [ -z "$(find "$T"/state/signer/yubihsm-log.spool-* ! -user "$signer")" ] || fail "a spool file is not the signer's"
 emu_log_full && fail "the device's log is still full after the pass"
-"$ROMBSR" --config "$BUILD_CONF" apply --bundle "$T/bundle" --request "$id" --out "$T/sigs.json" -- \
-	env SOFTHSM2_CONF="$T/no-token.conf" ${CAP_ENV[@]+"${CAP_ENV[@]}"} bash "$T/sign.sh" sig >/dev/null 2>"$T/apply.err" ||
-	fail "apply: $(cat "$T/apply.err")"
-capacity_verify "$labels"
+capacity_apply "$id"
 echo "ok: signers as $signer spilled the full device log, imported 7 stored keys and signed; the worker as $worker could not open the loader's PIN"
 echo "yubihsm users ok"
