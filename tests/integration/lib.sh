@@ -109,8 +109,10 @@ gpg_identity() {
 	local name=$1 expire=${2:-never} home="$T/gpg-$1"
 	mkdir -p "$home"
 	chmod 700 "$home"
-	GNUPGHOME="$home" gpg --batch --quiet --passphrase '' \
-		--quick-gen-key "$name <$name@rombsr.test>" ed25519 sign "$expire" 2>/dev/null
+	# Made once: a second call (with_queue after a test's own) keeps it.
+	GNUPGHOME="$home" gpg --batch --list-secret-keys "$name <$name@rombsr.test>" >/dev/null 2>&1 ||
+		GNUPGHOME="$home" gpg --batch --quiet --passphrase '' \
+			--quick-gen-key "$name <$name@rombsr.test>" ed25519 sign "$expire" 2>/dev/null
 	local fpr
 	fpr=$(GNUPGHOME="$home" gpg --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/{print $10; exit}')
 	[ -n "$fpr" ] || fail "no key made for $name"

@@ -2,17 +2,26 @@
 # on the device as an AES-256-CCM wrap key; the release keys exported with
 # the device's own Export Wrapped by the backup key (the signing key may
 # not); a second, freshly provisioned device gets the wrap key back from
-# two shares and the keys from the backup, which then sign as before and
-# pair with their certificates. Refused: a device that holds keys, a blob
+# two shares and the keys from the backup, which pair with their
+# certificates and sign through the real sign node as the first device's
+# certificate says. Refused: a device that holds keys, a blob
 # changed by one byte (the device's AES-CCM tag), a backup of another
 # kind of token.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/capture-lib.sh"
+. "$(dirname "$0")/queue-lib.sh"
+. "$(dirname "$0")/sign-lib.sh"
+. "$(dirname "$0")/keyset-lib.sh"
 . "$(dirname "$0")/custody-lib.sh"
 . "$(dirname "$0")/yubihsm-lib.sh"
 
+# The built-in key set's two release keys, and the other authorities'.
+jq '.keys |= map(select(.label == "platform" or .label == "media" or .authority != "release"))' \
+	"$TOP/src/common/keyset_default.json" > "$T/keyset.json"
 start_emu
 new_config "$T/state"
 yh_section >> "$T/rombsr.conf"
+printf '[keyset]\n\tfile = %s\n' "$T/keyset.json" >> "$T/rombsr.conf"
 "$ROMBSR_SIGN" hsm-provision --backend yubihsm > /dev/null 2>&1 || fail "provision"
 gpg_identity admin
 printf '[queue]\n\tadmin = %s\n' "$FPR_ADMIN" >> "$ROMBSR_CONFIG"
@@ -70,16 +79,35 @@ grep -q "2 keys restored into token 'yubihsm-7654321'" "$T/restore.log" || fail 
 diff "$T/keys-before" "$T/keys-after" > /dev/null || fail "the restored keys differ: $(diff "$T/keys-before" "$T/keys-after")"
 expect_fail "holds 2 keys and 2 certificates already" "$ROMBSR_SIGN" backup restore --from "$T/bk"
 
-# The restored platform key signs, and its certificate verifies it.
-id=$(python3 -c 'import json,sys
-for o in json.load(open(sys.argv[1]))["objects"]:
-    if o["type"] == 3 and bytes.fromhex(o["label"]).rstrip(b"\0") == b"platform": print(o["id"])' "$T/emu.state")
-"$TOOLS/yh-as" "http://127.0.0.1:$EMU_PORT" "$T/state/pins/release.pin" sign "$id" > /dev/null ||
-	fail "the restored key does not sign"
+# The restored platform key signs through the real sign node on the second
+# device (its manifest and audit keys made there), and the signature
+# verifies with the certificate the first device made.
 python3 -c 'import json,sys
-c = [o for o in json.load(open(sys.argv[1]))["objects"] if o["type"] == 1 and o["id"] == int(sys.argv[2])]
-sys.exit(len(c) != 1 or bytes.fromhex(c[0]["data"]) != open(sys.argv[3], "rb").read())' \
-	"$T/emu.state" "$id" "$T/bk/certs/platform.der" || fail "the restored certificate differs"
+c = [o for o in json.load(open(sys.argv[1]))["objects"] if o["type"] == 1 and
+     bytes.fromhex(o["label"]).rstrip(b"\0") == b"platform"]
+sys.exit(len(c) != 1 or bytes.fromhex(c[0]["data"]) != open(sys.argv[2], "rb").read())' \
+	"$T/emu.state" "$T/bk/certs/platform.der" || fail "the restored certificate differs"
+for a in manifest audit; do
+	"$ROMBSR_SIGN" keygen --authority "$a" > /dev/null 2>&1 || fail "keygen $a on the second device"
+done
+yh_keyset_node "$T/keyset.json"
+capture_journal
+id=$(submit_journal user --artifact "$T/artifact1.bin=a1")
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign.txt" 2>&1 || fail "sign: $(cat "$T/sign.txt")"
+[ "$(response_of "$id" | jq -r .status)" = signed ] || fail "not signed: $(response_of "$id" | jq -c .reason)"
+openssl x509 -inform DER -in "$T/bk/certs/platform.der" -pubkey -noout > "$T/platform-first.pub"
+for i in 0 1; do
+	response_of "$id" | jq -r ".signatures[$i].signature" | xxd -r -p > "$T/sig$i"
+	tbs=$(response_of "$id" | jq -r ".signatures[$i].tbs")
+	for f in artifact1 artifact2; do
+		[ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$tbs" ] || continue
+		openssl dgst -sha256 -verify "$T/platform-first.pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
+			fail "signature $i does not verify with the first device's certificate"
+		verified=$((${verified:-0} + 1))
+	done
+done
+[ "${verified:-0}" -eq 2 ] || fail "not both signatures were checked"
+echo "ok: the restored key signs through the sign node on the second device, as the first device's certificate says"
 
 # A SoftHSM2 backup is not for a YubiHSM.
 jq '.mechanism = "CKM_AES_KEY_WRAP_PAD"' "$T/bk/manifest.json" > "$T/other.json"

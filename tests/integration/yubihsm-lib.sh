@@ -92,14 +92,15 @@ fill_emu_log() {
 	emu_log_full || fail "the device's log did not fill"
 }
 
-# yh_keyset_node KEYSET: the device's public bundle in $T/bundle, a token
+# yh_keyset_node [KEYSET]: the device's public bundle in $T/bundle, a token
 # folder the capture side sees nothing in, and the queue and sign node
-# (with_queue, sign_config, on the device), every node reading KEYSET.
+# (with_queue, sign_config, on the device), every node reading KEYSET (if
+# given; else the built-in key set).
 yh_keyset_node() {
-	"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>&1 || fail "export-public"
+	"$ROMBSR_SIGN" export-public --out "$T/bundle" >/dev/null 2>"$T/export-public.err" || fail "export-public: $(cat "$T/export-public.err")"
 	mkdir -p "$T/no-token"
 	printf 'directories.tokendir = %s\n' "$T/no-token" > "$T/no-token.conf"
-	keyset_nodes "$1"
+	[ -z "${1:-}" ] || keyset_nodes "$1"
 	with_queue
 	sign_config
 	yh_section >> "$SIGN_CONF"
