@@ -289,3 +289,8 @@ int rombsr_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_
 {
 	return hsm->yh != NULL ? rombsr_yh_hsm_reserve_id(hsm, id, id_len) : 0;
 }
+
+bool rombsr_hsm_unwrap_found_no_room(const struct rombsr_hsm *hsm)
+{
+	return hsm->yh != NULL && rombsr_yh_hsm_unwrap_found_no_room();
+}

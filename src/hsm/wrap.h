@@ -60,6 +60,11 @@ struct rombsr_hsm_unwrap_spec {
 int rombsr_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec,
 		      const unsigned char *blob, size_t blob_len, CK_OBJECT_HANDLE *out);
 
+/* Whether the calling thread's last rombsr_hsm_unwrap failed for want of
+ * room in the token (a YubiHSM's "storage failed"): a device the
+ * authorities share can be fuller than hsm.capacity says. */
+bool rombsr_hsm_unwrap_found_no_room(const struct rombsr_hsm *hsm);
+
 /* Destroys one object; for undoing a half-done import. */
 int rombsr_hsm_destroy_object(struct rombsr_hsm *hsm, CK_OBJECT_HANDLE object);
 

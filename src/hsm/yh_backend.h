@@ -96,6 +96,7 @@ int rombsr_yh_hsm_wrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key,
 struct rombsr_hsm_unwrap_spec;
 int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_spec *spec, const unsigned char *blob,
 			 size_t blob_len, CK_OBJECT_HANDLE *out);
+bool rombsr_yh_hsm_unwrap_found_no_room(void);
 int rombsr_yh_hsm_count_keys(struct rombsr_hsm *hsm, size_t *keys, size_t *certificates);
 int rombsr_yh_hsm_key_was_unwrapped(struct rombsr_hsm *hsm, const struct rombsr_hsm_key *key, bool *unwrapped);
 int rombsr_yh_hsm_reserve_id(struct rombsr_hsm *hsm, const unsigned char *id, size_t id_len);

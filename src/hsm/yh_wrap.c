@@ -153,6 +153,14 @@ static int info_on(struct rombsr_yh_session *s, void *ctx)
 	return rombsr_yh_object_info(s, c->id, c->type, &c->info);
 }
 
+/* Whether the thread's last import was refused for want of room. */
+static _Thread_local bool unwrap_no_room;
+
+bool rombsr_yh_hsm_unwrap_found_no_room(void)
+{
+	return unwrap_no_room;
+}
+
 /* A copy a signer imported earlier and left on the device (it stopped
  * before evicting it): the device refuses the import ("object exists")
  * and the copy is taken as loaded if it is what the blob would have made,
@@ -186,8 +194,10 @@ int rombsr_yh_hsm_unwrap(struct rombsr_hsm *hsm, const struct rombsr_hsm_unwrap_
 	int r = rombsr_yh_hsm_wrap_key_find(hsm, &wrap_key, NULL, NULL);
 
 	w.wrap_id = ROMBSR_YH_HANDLE_ID(wrap_key);
+	unwrap_no_room = false;
 	if (r == 0)
 		r = rombsr_yh_hsm_run(hsm, import_on, &w);
+	unwrap_no_room = r < 0 && rombsr_yh_last_device_error() == YH_ERR_STORAGE_FAILED;
 	if (r < 0 && !spec->token_object && rombsr_yh_last_device_error() == YH_ERR_OBJECT_EXISTS) {
 		rombsr_error_clear();
 		return adopt_copy(hsm, spec, out);

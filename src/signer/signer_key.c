@@ -182,6 +182,42 @@ static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct 
 	return 0;
 }
 
+/* Unwraps k, called with u->lock held and a place free. A token fuller
+ * than hsm.capacity says (a YubiHSM the authorities share) refuses for
+ * want of room: its places shrink to the copies it holds now, and one is
+ * evicted (or, all pinned, one waited for) before the next try. */
+static int unwrap_locked(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
+			 struct signer_key *k)
+{
+	/* A session copy that only signs: its wrapped form stays on disk, so
+	 * nothing may carry it out of the token again. */
+	struct rombsr_hsm_unwrap_spec spec = {k->key.label, k->key.id, k->key.id_len, k->key.kind, false, false};
+	bool none = false;
+	int r;
+
+	for (;;) {
+		/* Loaded by another thread while this one waited below. */
+		if (k->key.private_key != CK_INVALID_HANDLE)
+			return 0;
+		r = rombsr_hsm_unwrap(hsm, &spec, k->stored->wrapped, k->stored->wrapped_len, &k->key.private_key);
+		if (r == 0) {
+			u->loaded++;
+			u->unwraps++;
+			return 0;
+		}
+		k->key.private_key = CK_INVALID_HANDLE;
+		if (!rombsr_hsm_unwrap_found_no_room(hsm) || u->loaded == 0)
+			return r;
+		rombsr_error_clear();
+		u->slots = u->loaded;
+		r = evict_one(hsm, u, keys, n, &none);
+		if (r < 0)
+			return r;
+		if (none)
+			pthread_cond_wait(&u->unpinned, &u->lock);
+	}
+}
+
 /* The unwrap runs under the lock: two sessions that need the same stored
  * key must not unwrap it twice (the second object would take a place and
  * never be evicted). Waiting for an unpin cannot deadlock: a thread pins
@@ -189,9 +225,6 @@ static int evict_one(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct 
 int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct signer_key *keys, size_t n,
 		     struct signer_key *k, CK_OBJECT_HANDLE *handle)
 {
-	/* A session copy that only signs: its wrapped form stays on disk, so
-	 * nothing may carry it out of the token again. */
-	struct rombsr_hsm_unwrap_spec spec = {k->key.label, k->key.id, k->key.id_len, k->key.kind, false, false};
 	bool none = false;
 	int r = 0;
 
@@ -202,15 +235,9 @@ int signer_key_ready(struct rombsr_hsm *hsm, struct signer_unwrapped *u, struct 
 		if (r == 0 && none)
 			pthread_cond_wait(&u->unpinned, &u->lock);
 	}
-	if (r == 0 && k->stored != NULL && k->key.private_key == CK_INVALID_HANDLE) {
-		r = rombsr_hsm_unwrap(hsm, &spec, k->stored->wrapped, k->stored->wrapped_len, &k->key.private_key);
-		if (r < 0)
-			k->key.private_key = CK_INVALID_HANDLE;
-		else {
-			u->loaded++;
-			u->unwraps++;
-		}
-	}
+	/* Another thread may have loaded it while this one waited. */
+	if (r == 0 && k->stored != NULL && k->key.private_key == CK_INVALID_HANDLE)
+		r = unwrap_locked(hsm, u, keys, n, k);
 	if (r == 0) {
 		k->pins++;
 		*handle = k->key.private_key;

@@ -8,7 +8,8 @@
 # (Import Wrapped, then Delete Object to evict), apply's signatures verify
 # with the keys' certificates, and the device holds no copy afterwards. A
 # copy a stopped signer left on the device is taken as loaded, not imported
-# twice; a copy that is not its certificate's key, and a missing loader
+# twice; a device fuller than the capacity says is coped with by evicting
+# more; a copy that is not its certificate's key, and a missing loader
 # PIN file, stop the signer with a clear error. A backup restored onto a
 # second device puts 3 keys on it and 7 into the store, as they were;
 # hsm-revoke removes a stored key's file and a key from the device.
@@ -102,6 +103,20 @@ queue_entries "$T/clone" > "$T/entries.jsonl"
 	fail "the device's $KEYS signatures are not bound to request $id"
 ! grep -q '"device-log-anomaly"' "$T/entries.jsonl" || fail "an anomaly: $(grep device-log-anomaly "$T/entries.jsonl")"
 echo "ok: the sign node signed over $KEYS keys through 18 objects: $STORED_ONLY imports, every signature verifies and is in the device log"
+
+# A device fuller than hsm.capacity says (one object less: room for one
+# copy, not two): the import refused for want of room is tried again after
+# an eviction, and the signer goes on with one place.
+restart_emu --max-objects 17
+id=$(capacity_request 'capacity payload, a fuller device')
+"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/full.txt" 2>"$T/full.err" || fail "sign --once: $(cat "$T/full.err")"
+grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations" "$T/full.txt" ||
+	fail "a fuller device: $(cat "$T/full.txt") $(cat "$T/full.err")"
+grep -q "^sign: $STORED_ONLY keys unwrapped from the wrapped store, $((STORED_ONLY - 1)) evicted" "$T/full.txt" ||
+	fail "a fuller device: $(cat "$T/full.txt")"
+capacity_apply "$id"
+restart_emu --max-objects 18
+echo "ok: a device with room for one copy instead of two: $STORED_ONLY imports, $((STORED_ONLY - 1)) evictions, all signed"
 
 # A signer that stopped without evicting leaves its copy: the next one takes
 # it as loaded (one import fewer: the request uses it first of the stored
