@@ -8,7 +8,7 @@ packages="
 	libgnutls28-dev libcurl4-openssl-dev
 	libsystemd0 libmicrohttpd12 systemd curl prometheus
 	p11-kit softhsm2 opensc libengine-pkcs11-openssl
-	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs
+	git gnupg jq zip unzip python3 cryptsetup-bin e2fsprogs xxd
 	age libgfshare-dev libgfshare-bin
 	default-jre-headless apksigner zipalign aapt android-framework-res signapk mkbootimg openssl
 	linux-kbuild-6.1 tar gzip faketime sbsigntool u-boot-tools device-tree-compiler

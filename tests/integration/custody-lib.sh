@@ -113,3 +113,16 @@ capacity_restore() {
 		cmp -s "$f" "$T/old-store/${f##*/}" || fail "restored store file ${f##*/} differs from the original"
 	done
 }
+
+# capacity_pass ID OUT UNWRAPS EVICTIONS: one sign --once pass of the
+# sign node ($SIGN_CONF) that signs request ID over the $KEYS release keys
+# with UNWRAPS keys unwrapped from the store and EVICTIONS evicted (its
+# output in OUT), then the response applied and verified (capacity_apply).
+capacity_pass() {
+	local id=$1 out=$2
+	"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$out" 2>"$out.err" || fail "sign --once: $(cat "$out.err")"
+	grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations, $KEYS HSM operations" "$out" ||
+		fail "pass: $(cat "$out") $(cat "$out.err")"
+	grep -q "^sign: $3 keys unwrapped from the wrapped store, $4 evicted" "$out" || fail "unwraps: $(cat "$out")"
+	capacity_apply "$id"
+}

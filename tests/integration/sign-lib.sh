@@ -130,3 +130,22 @@ node_users() {
 		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" || fail "useradd $u"
 	done
 }
+
+# artifact_sigs_verify ID PUBKEY: the response to ID holds two signatures,
+# one over $T/artifact1.bin and one over $T/artifact2.bin (capture_journal),
+# each verified by openssl with the public key in the PEM file PUBKEY.
+artifact_sigs_verify() {
+	local id=$1 pub=$2 i f tbs verified=0
+	response_of "$id" > "$T/resp.json" || fail "no response to $id in the queue"
+	for i in 0 1; do
+		jq -r ".signatures[$i].signature" "$T/resp.json" | xxd -r -p > "$T/sig$i"
+		tbs=$(jq -r ".signatures[$i].tbs" "$T/resp.json")
+		for f in artifact1 artifact2; do
+			[ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$tbs" ] || continue
+			openssl dgst -sha256 -verify "$pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
+				fail "signature $i does not verify over $f with $pub"
+			verified=$((verified + 1))
+		done
+	done
+	[ "$verified" -eq 2 ] || fail "not every signature was checked"
+}

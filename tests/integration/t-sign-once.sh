@@ -20,18 +20,7 @@ response_of "$id" > "$T/resp.json" || fail "no response in the queue"
 [ "$(jq -r .status "$T/resp.json")" = signed ] || fail "not signed"
 [ "$(jq -r .sign_node "$T/resp.json")" = "$FPR_SIGN" ] || fail "sign node"
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
-for i in 0 1; do
-	jq -r ".signatures[$i].signature" "$T/resp.json" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' > "$T/sig$i"
-	tbs=$(jq -r ".signatures[$i].tbs" "$T/resp.json")
-	for f in artifact1 artifact2; do
-		if [ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$tbs" ]; then
-			openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
-				fail "signature $i does not verify over $f"
-			verified=$((${verified:-0} + 1))
-		fi
-	done
-done
-[ "${verified:-0}" -eq 2 ] || fail "not every signature was checked"
+artifact_sigs_verify "$id" "$T/platform.pub"
 # The response commit is the sign node's, and the whole queue verifies.
 GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" verify-commit main 2>/dev/null || fail "git refuses the response commit"
 [ "$(GNUPGHOME="$T/gpg-admin" git -C "$T/queue.git" log -1 --format=%GF main)" = "$FPR_SIGN" ] ||

@@ -87,13 +87,8 @@ capacity_conf >> "$SIGN_CONF"
 # A build that signs with every key once: the signer brings each stored key
 # onto the device and evicts all but the last two.
 id=$(capacity_request 'capacity payload')
-"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/pass.txt" 2>"$T/pass.err" || fail "sign --once: $(cat "$T/pass.err")"
-grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations, $KEYS HSM operations" "$T/pass.txt" ||
-	fail "pass: $(cat "$T/pass.txt") $(cat "$T/pass.err")"
-grep -q "^sign: $STORED_ONLY keys unwrapped from the wrapped store, $((STORED_ONLY - SLOTS)) evicted" "$T/pass.txt" ||
-	fail "unwraps: $(cat "$T/pass.txt")"
+capacity_pass "$id" "$T/pass.txt" "$STORED_ONLY" $((STORED_ONLY - SLOTS))
 [ "$(device_release_keys)" -eq "$RESIDENT" ] || fail "the signer left $(( $(device_release_keys) - RESIDENT )) copies on the device"
-capacity_apply "$id"
 # Every Import Wrapped and signature is in the device's log, bound into ours.
 git clone -q "$T/queue.git" "$T/clone"
 "$ROMBSR" --config "$(auditor auditor)" audit-verify --repo "$T/clone" > "$T/verify.txt" 2>&1 ||
@@ -109,12 +104,7 @@ echo "ok: the sign node signed over $KEYS keys through 18 objects: $STORED_ONLY 
 # an eviction, and the signer goes on with one place.
 restart_emu --max-objects 17
 id=$(capacity_request 'capacity payload, a fuller device')
-"$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/full.txt" 2>"$T/full.err" || fail "sign --once: $(cat "$T/full.err")"
-grep -q "^sign: 1 responses published (1 signed, 0 rejected), $KEYS operations" "$T/full.txt" ||
-	fail "a fuller device: $(cat "$T/full.txt") $(cat "$T/full.err")"
-grep -q "^sign: $STORED_ONLY keys unwrapped from the wrapped store, $((STORED_ONLY - 1)) evicted" "$T/full.txt" ||
-	fail "a fuller device: $(cat "$T/full.txt")"
-capacity_apply "$id"
+capacity_pass "$id" "$T/full.txt" "$STORED_ONLY" $((STORED_ONLY - 1))
 restart_emu --max-objects 18
 echo "ok: a device with room for one copy instead of two: $STORED_ONLY imports, $((STORED_ONLY - 1)) evictions, all signed"
 

@@ -96,17 +96,7 @@ id=$(submit_journal user --artifact "$T/artifact1.bin=a1")
 "$ROMBSR_SIGN" --config "$SIGN_CONF" sign --once > "$T/sign.txt" 2>&1 || fail "sign: $(cat "$T/sign.txt")"
 [ "$(response_of "$id" | jq -r .status)" = signed ] || fail "not signed: $(response_of "$id" | jq -c .reason)"
 openssl x509 -inform DER -in "$T/bk/certs/platform.der" -pubkey -noout > "$T/platform-first.pub"
-for i in 0 1; do
-	response_of "$id" | jq -r ".signatures[$i].signature" | xxd -r -p > "$T/sig$i"
-	tbs=$(response_of "$id" | jq -r ".signatures[$i].tbs")
-	for f in artifact1 artifact2; do
-		[ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$tbs" ] || continue
-		openssl dgst -sha256 -verify "$T/platform-first.pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
-			fail "signature $i does not verify with the first device's certificate"
-		verified=$((${verified:-0} + 1))
-	done
-done
-[ "${verified:-0}" -eq 2 ] || fail "not both signatures were checked"
+artifact_sigs_verify "$id" "$T/platform-first.pub"
 echo "ok: the restored key signs through the sign node on the second device, as the first device's certificate says"
 
 # A SoftHSM2 backup is not for a YubiHSM.

@@ -29,17 +29,7 @@ grep -q '^sign: 1 responses published (1 signed, 0 rejected), 2 operations, 2 HS
 	fail "first pass: $(cat "$T/sign1.txt") $(cat "$T/sign1.err")"
 response_of "$id" > "$T/resp.json"
 openssl x509 -in "$T/bundle/certs/platform.pem" -pubkey -noout > "$T/platform.pub"
-verified=0
-for i in 0 1; do
-	jq -r ".signatures[$i].signature" "$T/resp.json" | xxd -r -p > "$T/sig$i"
-	for f in artifact1 artifact2; do
-		[ "$(sha256sum "$T/$f.bin" | cut -d' ' -f1)" = "$(jq -r ".signatures[$i].tbs" "$T/resp.json")" ] || continue
-		openssl dgst -sha256 -verify "$T/platform.pub" -signature "$T/sig$i" "$T/$f.bin" >/dev/null ||
-			fail "signature $i does not verify over $f"
-		verified=$((verified + 1))
-	done
-done
-[ "$verified" -eq 2 ] || fail "not every signature was checked"
+artifact_sigs_verify "$id" "$T/platform.pub"
 
 # The device's own entries are in the published log: its two signatures
 # name the request, keygen's certificates are accounted for, no anomaly.
