@@ -36,9 +36,12 @@ grep -q "^new-key key_label=platform key_fingerprint=$PLATFORM first signature a
 	fail "new key: $(cat "$T/all")"
 echo "ok: new: $(cut -c1-60 "$T/all" | tr '\n' ';')"
 
-# Hours that exclude this hour: every signature of the window is off-hours.
+# Hours that exclude the window's: every signature of it is off-hours. The
+# window began at $mid; its signatures may fall in the hour after, if the
+# clock struck the hour since (then both hours are excluded).
+h_mid=$((10#$(date -u -d "@$mid" +%H)))
 h=$((10#$(date -u +%H)))
-allowed=$(printf '%02d-%02d' $(((h + 1) % 24)) "$h")
+allowed=$(printf '%02d-%02d' $(((h + 1) % 24)) "$h_mid")
 anomalies --since "$mid" --hours "$allowed" >"$T/hours" 2>/dev/null && fail "off-hours not found"
 [ "$(grep -c "^off-hours allowed=$allowed UTC build_node=$FPR_BUILD at .* signature request_id=$second" "$T/hours")" -eq 2 ] ||
 	fail "off-hours: $(cat "$T/hours")"
