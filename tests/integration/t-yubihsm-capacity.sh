@@ -55,17 +55,20 @@ custody_ids 2
 jq -e '.mechanism == "YUBIHSM_AES_CCM_WRAP"' "$T/state/wrapped/release/devices+d001+ota.json" >/dev/null ||
 	fail "a stored key's mechanism: $(jq -c . "$T/state/wrapped/release/devices+d001+ota.json")"
 # Every key has an ID of its own: a key kept on disk comes back under its
-# ID, so no key or certificate on the device may have been given it.
+# ID, so no other key or certificate on the device (the manifest and audit
+# keys were made after the release keys left) may have been given it.
 python3 - "$T/emu.state" "$T"/state/wrapped/release/*.json <<'PY' || fail "a key ID was given twice"
 import json, sys
-device = [(o["type"], o["id"]) for o in json.load(open(sys.argv[1]))["objects"] if o["type"] in (1, 3)]
-stored = [int(json.load(open(f))["id"], 16) for f in sys.argv[2:]]
-keys = [i for t, i in device if t == 3]
-assert len(set(stored)) == len(stored), stored
+objects = [o for o in json.load(open(sys.argv[1]))["objects"] if o["type"] in (1, 3)]
+files = [json.load(open(f)) for f in sys.argv[2:]]
+by_id = {int(f["id"], 16): f["label"] for f in files}
+assert len(by_id) == len(files), "two store files name one ID"
+keys = [o["id"] for o in objects if o["type"] == 3]
 assert len(set(keys)) == len(keys), keys
-on_device_only = set(i for _, i in device) - set(stored)
-assert len(set(stored) & set(keys)) == 3, (stored, keys)
-assert len(on_device_only & set(stored)) == 0
+assert len(set(by_id) & set(keys)) == 3, (sorted(by_id), keys)
+for o in objects:
+    label = bytes.fromhex(o["label"]).rstrip(b"\0").decode()
+    assert by_id.get(o["id"], label) == label, "ID %d holds %s, kept on disk for %s" % (o["id"], label, by_id[o["id"]])
 PY
 "$ROMBSR_SIGN" keygen > "$T/keygen2.txt" 2>&1 || fail "keygen again: $(cat "$T/keygen2.txt")"
 [ "$(grep -c 'kept wrapped in .*, kept$' "$T/keygen2.txt")" -eq "$STORED_ONLY" ] || fail "keygen again: $(cat "$T/keygen2.txt")"
